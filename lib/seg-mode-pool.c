@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * Mode pooling: see seg-mode-pool.h for the contract.
+ *
+ * Full blocks of the two common shapes (2×2×1 and 2×2×2) on 1-, 2-, 4- and
+ * 8-byte labels go through branch-free row kernels (mode-pool-rows.inc) that
+ * the compiler vectorises.  Everything else (other factors, other voxel
+ * sizes, partial blocks at the far edges) goes through one general block
+ * function: the block's voxels are gathered into a list in raster order and
+ * counted pairwise when the block is small, or in a hash table when it is
+ * large, so a 64×64×64 block costs O(n), not O(n²).
+ */
+#include "seg-mode-pool.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "seg-simd.h"
+
+/* Blocks up to this many voxels are counted pairwise: cheaper than hashing
+ * for the sizes where n²/2 comparisons are few. */
+#define PAIRWISE_MAX 16
+
+#define T      uint8_t
+#define SUFFIX u8
+#include "mode-pool-rows.inc"
+#define T      uint16_t
+#define SUFFIX u16
+#include "mode-pool-rows.inc"
+#define T      uint32_t
+#define SUFFIX u32
+#include "mode-pool-rows.inc"
+#define T      uint64_t
+#define SUFFIX u64
+#include "mode-pool-rows.inc"
+
+typedef void (*Row2Fn) (const uint8_t *restrict r0, const uint8_t *restrict r1,
+                        uint8_t *restrict out, size_t n);
+typedef void (*Row8Fn) (const uint8_t *restrict p0, const uint8_t *restrict p1,
+                        const uint8_t *restrict p2, const uint8_t *restrict p3,
+                        uint8_t *restrict out, size_t n);
+
+/* Indexed by log2 (bpp) for bpp 1, 2, 4, 8, then by sparse. */
+static const Row2Fn countless2_fns[4][2] = {
+  { countless2_u8,  countless2_sparse_u8  },
+  { countless2_u16, countless2_sparse_u16 },
+  { countless2_u32, countless2_sparse_u32 },
+  { countless2_u64, countless2_sparse_u64 },
+};
+
+static const Row8Fn mode8_fns[4][2] = {
+  { mode8_u8,  mode8_sparse_u8  },
+  { mode8_u16, mode8_sparse_u16 },
+  { mode8_u32, mode8_sparse_u32 },
+  { mode8_u64, mode8_sparse_u64 },
+};
+
+static int
+log2_of_word_size (int bpp)
+{
+  switch (bpp)
+    {
+    case 1: return 0;
+    case 2: return 1;
+    case 4: return 2;
+    case 8: return 3;
+    default: return -1;
+    }
+}
+
+/* Scratch for the general path; carved out of the caller's memory. */
+typedef struct
+{
+  const uint8_t **voxels;  /* the block's voxels, raster order            */
+  uint32_t       *slot;    /* hash slot → 1 + index into voxels; 0 = free */
+  uint32_t       *count;   /* hash slot → occurrences so far              */
+  uint32_t       *used;    /* slots taken, in order of first occurrence   */
+  size_t          mask;    /* number of slots - 1 (a power of two - 1)    */
+} Scratch;
+
+static size_t
+max_block_voxels (const SegFactors *f)
+{
+  return (size_t) f->x * (size_t) f->y * (size_t) f->z;
+}
+
+/* Slots for a block of n voxels: a power of two of at least 2 n, so the
+ * table is at most half full and probes stay short. */
+static size_t
+slots_for (size_t n)
+{
+  size_t slots = 1;
+
+  while (slots < 2 * n)
+    slots *= 2;
+  return slots;
+}
+
+size_t
+seg_mode_pool_scratch_size (const SegFactors *f)
+{
+  size_t n;
+
+  if (seg_factors_check (f) != SEG_OK)
+    return 0;
+  n = max_block_voxels (f);
+  if (n <= PAIRWISE_MAX)
+    return n * sizeof (const uint8_t *);
+  return n * sizeof (const uint8_t *) +
+         slots_for (n) * 2 * sizeof (uint32_t) +
+         n * sizeof (uint32_t);
+}
+
+static Scratch
+scratch_carve (void *memory, const SegFactors *f)
+{
+  size_t  n = max_block_voxels (f);
+  uint8_t *p = memory;
+  Scratch s = { 0 };
+
+  s.voxels = (const uint8_t **) (void *) p;
+  if (n <= PAIRWISE_MAX)
+    return s;
+  p += n * sizeof (const uint8_t *);
+  s.mask  = slots_for (n) - 1;
+  s.slot  = (uint32_t *) (void *) p;
+  s.count = s.slot + s.mask + 1;
+  s.used  = s.count + s.mask + 1;
+  memset (s.slot, 0, (s.mask + 1) * sizeof (uint32_t));
+  return s;
+}
+
+static inline bool
+same_label (const uint8_t *a, const uint8_t *b, int bpp)
+{
+  return memcmp (a, b, (size_t) bpp) == 0;
+}
+
+static inline bool
+is_background (const uint8_t *p, int bpp)
+{
+  for (int i = 0; i < bpp; i++)
+    if (p[i] != 0)
+      return false;
+  return true;
+}
+
+static uint64_t
+hash_label (const uint8_t *p, int bpp)
+{
+  uint64_t h = (uint64_t) bpp;
+
+  for (int i = 0; i < bpp; i += 8)
+    {
+      uint64_t word = 0;
+      int      len  = bpp - i < 8 ? bpp - i : 8;
+
+      memcpy (&word, p + i, (size_t) len);
+      h = (h ^ word) * 0x9E3779B97F4A7C15ull;
+      h ^= h >> 29;
+    }
+  return h;
+}
+
+/* Mode of voxels[0 … n-1] by counting each distinct label once: O(n²).
+ * Returns NULL when sparse and every voxel is background. */
+static const uint8_t *
+mode_pairwise (const uint8_t *const *voxels, size_t n, int bpp, bool sparse)
+{
+  const uint8_t *best = NULL;
+  size_t         best_count = 0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      size_t count = 1;
+      bool   seen  = false;
+
+      if (sparse && is_background (voxels[i], bpp))
+        continue;
+      for (size_t j = 0; j < i && !seen; j++)
+        seen = same_label (voxels[j], voxels[i], bpp);
+      if (seen)
+        continue;
+      for (size_t j = i + 1; j < n; j++)
+        count += same_label (voxels[j], voxels[i], bpp);
+      if (count > best_count)
+        {
+          best = voxels[i];
+          best_count = count;
+        }
+    }
+  return best;
+}
+
+/* Mode of s->voxels[0 … n-1] by hashing: O(n).  The slots in use are
+ * listed in order of first occurrence, so the first label to reach the top
+ * count on that list is the one that occurs first in raster order. */
+static const uint8_t *
+mode_hashed (const Scratch *s, size_t n, int bpp, bool sparse)
+{
+  const uint8_t *best = NULL;
+  uint32_t       best_count = 0;
+  size_t         n_used = 0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      const uint8_t *v = s->voxels[i];
+      size_t         h;
+
+      if (sparse && is_background (v, bpp))
+        continue;
+      h = (size_t) hash_label (v, bpp) & s->mask;
+      while (s->slot[h] != 0 && !same_label (s->voxels[s->slot[h] - 1], v, bpp))
+        h = (h + 1) & s->mask;
+      if (s->slot[h] == 0)
+        {
+          s->slot[h] = (uint32_t) i + 1;
+          s->count[h] = 0;
+          s->used[n_used++] = (uint32_t) h;
+        }
+      s->count[h]++;
+    }
+
+  for (size_t k = 0; k < n_used; k++)
+    {
+      size_t h = s->used[k];
+
+      if (s->count[h] > best_count)
+        {
+          best = s->voxels[s->slot[h] - 1];
+          best_count = s->count[h];
+        }
+      s->slot[h] = 0;   /* leave the table empty for the next block */
+    }
+  return best;
+}
+
+/* COUNTLESS and stippled COUNTLESS on one full 2×2 block; the general-size
+ * twin of the row kernels, for voxel sizes they do not cover. */
+static const uint8_t *
+countless2 (const uint8_t *a, const uint8_t *b, const uint8_t *c,
+            const uint8_t *d, int bpp, bool sparse)
+{
+  if (!sparse)
+    {
+      if (same_label (a, b, bpp) || same_label (a, c, bpp))
+        return a;
+      return same_label (b, c, bpp) ? b : d;
+    }
+  if (!is_background (a, bpp) &&
+      (same_label (a, b, bpp) || same_label (a, c, bpp)))
+    return a;
+  if (!is_background (b, bpp) && same_label (b, c, bpp))
+    return b;
+  if (!is_background (d, bpp))
+    return d;
+  if (!is_background (a, bpp))
+    return a;
+  if (!is_background (c, bpp))
+    return c;
+  return is_background (b, bpp) ? NULL : b;
+}
+
+static bool
+is_uniform (const uint8_t *const *voxels, size_t n, int bpp)
+{
+  for (size_t i = 1; i < n; i++)
+    if (!same_label (voxels[0], voxels[i], bpp))
+      return false;
+  return true;
+}
+
+/* One block of bw × bh × bd voxels at first → one voxel at out. */
+static void
+pool_block (const Scratch *s, const SegVolume *in, const uint8_t *first,
+            int bw, int bh, int bd, bool countless, bool sparse, uint8_t *out)
+{
+  const int      bpp = in->bpp;
+  size_t         n = 0;
+  const uint8_t *best;
+
+  for (int z = 0; z < bd; z++)
+    for (int y = 0; y < bh; y++)
+      for (int x = 0; x < bw; x++)
+        s->voxels[n++] = first + z * in->slice_stride + y * in->row_stride +
+                         (ptrdiff_t) x * bpp;
+
+  if (is_uniform (s->voxels, n, bpp))
+    best = s->voxels[0];  /* background stays background when sparse */
+  else if (countless)
+    best = countless2 (s->voxels[0], s->voxels[1], s->voxels[2],
+                       s->voxels[3], bpp, sparse);
+  else if (n <= PAIRWISE_MAX)
+    best = mode_pairwise (s->voxels, n, bpp, sparse);
+  else
+    best = mode_hashed (s, n, bpp, sparse);
+
+  if (best != NULL)
+    memcpy (out, best, (size_t) bpp);
+  else
+    memset (out, 0, (size_t) bpp);
+}
+
+/* Number of leading full blocks of one output row that a row kernel can
+ * take; the rest (a partial block at the right edge) is left to
+ * pool_block.  Zero when no row kernel fits these factors and this row. */
+static int
+fast_blocks (const SegVolume *in, const SegFactors *f, int bh, int bd)
+{
+  if (log2_of_word_size (in->bpp) < 0 || bh != f->y || bd != f->z ||
+      f->x != 2 || f->y != 2 || f->z > 2)
+    return 0;
+  return in->width / 2;
+}
+
+static void
+pool_row_fast (const SegVolume *in, const SegFactors *f, const uint8_t *row,
+               bool sparse, uint8_t *out, int n)
+{
+  int k = log2_of_word_size (in->bpp);
+
+  if (f->z == 1)
+    countless2_fns[k][sparse] (row, row + in->row_stride, out, (size_t) n);
+  else
+    mode8_fns[k][sparse] (row, row + in->row_stride,
+                          row + in->slice_stride,
+                          row + in->slice_stride + in->row_stride,
+                          out, (size_t) n);
+}
+
+static SegStatus
+check_args (const SegVolume *in, const SegVolume *out, const SegFactors *f,
+            const void *scratch)
+{
+  if (seg_volume_check (in) != SEG_OK || seg_volume_check (out) != SEG_OK ||
+      seg_factors_check (f) != SEG_OK || scratch == NULL ||
+      in->bpp != out->bpp)
+    return SEG_EBADARG;
+  if (out->width  != seg_pooled_size (in->width,  f->x) ||
+      out->height != seg_pooled_size (in->height, f->y) ||
+      out->depth  != seg_pooled_size (in->depth,  f->z))
+    return SEG_EBADSIZE;
+  return SEG_OK;
+}
+
+SegStatus
+seg_mode_pool (const SegVolume  *in,
+               const SegVolume  *out,
+               const SegFactors *f,
+               bool              sparse,
+               void             *scratch)
+{
+  SegStatus status = check_args (in, out, f, scratch);
+  Scratch   s;
+  const int bpp = in->bpp;
+
+  if (status != SEG_OK)
+    return status;
+  s = scratch_carve (scratch, f);
+
+  for (int oz = 0; oz < out->depth; oz++)
+    {
+      int z  = oz * f->z;
+      int bd = in->depth - z < f->z ? in->depth - z : f->z;
+
+      for (int oy = 0; oy < out->height; oy++)
+        {
+          int y  = oy * f->y;
+          int bh = in->height - y < f->y ? in->height - y : f->y;
+          const uint8_t *row = (const uint8_t *) in->data +
+                               z * in->slice_stride + y * in->row_stride;
+          uint8_t *out_row = (uint8_t *) out->data +
+                             oz * out->slice_stride + oy * out->row_stride;
+          bool countless = f->x == 2 && f->y == 2 && f->z == 1 && bh == 2;
+          int  n_fast = fast_blocks (in, f, bh, bd);
+
+          if (n_fast > 0)
+            pool_row_fast (in, f, row, sparse, out_row, n_fast);
+          for (int ox = n_fast; ox < out->width; ox++)
+            {
+              int x  = ox * f->x;
+              int bw = in->width - x < f->x ? in->width - x : f->x;
+
+              pool_block (&s, in, row + (ptrdiff_t) x * bpp, bw, bh, bd,
+                          countless && bw == 2, sparse,
+                          out_row + (ptrdiff_t) ox * bpp);
+            }
+        }
+    }
+  return SEG_OK;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * The gegl-seg module: registers every op of the bundle with GEGL and binds
+ * the module's translations.
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <gegl-plugin.h>
+
+#include "module-ops.h"
+
+static const GeglModuleInfo modinfo = { GEGL_MODULE_ABI_VERSION };
+
+G_MODULE_EXPORT const GeglModuleInfo *gegl_module_query    (GTypeModule *module);
+G_MODULE_EXPORT gboolean              gegl_module_register (GTypeModule *module);
+
+G_MODULE_EXPORT const GeglModuleInfo *
+gegl_module_query (GTypeModule *module)
+{
+  return &modinfo;
+}
+
+G_MODULE_EXPORT gboolean
+gegl_module_register (GTypeModule *module)
+{
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+
+  gegl_op_seg_mode_pool_register_type (module);
+  gegl_op_seg_countless_3d_register_type (module);
+  return TRUE;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * seg:countless-3d — 2×2×2 mode pooling of a label volume held as a stack
+ * of slices: each output voxel is the most frequent label of its 2×2×2
+ * block, ties going to the label that occurs first in raster order, as in
+ * tinybrain's countless3d.  It is seg:mode-pool with factors 2, 2, 2.
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#ifdef GEGL_PROPERTIES
+
+property_int (depth, _("Depth"), 2)
+  description (_("Number of slices in the input: a volume of D slices of "
+                 "W×H pixels is a W×(H·D) image, slice z holding rows "
+                 "z·H to z·H+H-1. Must divide the input height."))
+  ui_range    (1, 1024)
+
+property_boolean (sparse, _("Sparse"), FALSE)
+  description (_("Treat background (pixels whose bytes are all zero) as "
+                 "empty: it wins a block only when the whole block is "
+                 "background"))
+
+#else
+
+#define GEGL_OP_FILTER
+#define GEGL_OP_NAME     seg_countless_3d
+#define GEGL_OP_C_SOURCE seg-countless-3d.c
+
+#include "gegl-op.h"
+
+#include "seg-mode-pool.h"
+#include "seg-pool-common.h"
+
+static SegPoolRequest
+request_of (GeglOperation *operation)
+{
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  SegPoolRequest  r;
+
+  r.op_name   = "seg:countless-3d";
+  r.factors.x = 2;
+  r.factors.y = 2;
+  r.factors.z = 2;
+  r.depth     = o->depth;
+  return r;
+}
+
+#include "seg-pool-op.inc"
+
+static void
+gegl_op_class_init (GeglOpClass *klass)
+{
+  seg_pool_op_class_init (GEGL_OPERATION_CLASS (klass),
+                          GEGL_OPERATION_FILTER_CLASS (klass));
+
+  gegl_operation_class_set_keys (GEGL_OPERATION_CLASS (klass),
+    "name",        "seg:countless-3d",
+    "title",       _("Countless 3D (Label Volumes)"),
+    "categories",  "segmentation:scale",
+    "description", _("Halves a label volume, held as a stack of depth slices, "
+                     "on every axis: each output voxel is the most frequent "
+                     "label of its 2×2×2 block, ties going to the first tied "
+                     "label in raster order. Labels are kept byte for byte in "
+                     "the input's own format."),
+    NULL);
+}
+
+#endif

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * seg:mode-pool — downsample a label image or volume by taking the most
+ * frequent label of each block (the COUNTLESS family of mode pooling):
+ * every output pixel is a label that was there, never a blend.
+ *
+ * Tie rules follow tinybrain's downsample_segmentation: COUNTLESS for full
+ * 2×2 blocks, the first tied label in raster order for every other block.
+ * W. Silversmith, "COUNTLESS: Fast 2D image downsampling for segmentation",
+ * https://towardsdatascience.com/countless-high-performance-2x-downsampling-of-labeled-images-using-python-and-numpy-e70ad3275589
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#ifdef GEGL_PROPERTIES
+
+property_int (factor_x, _("Horizontal factor"), 2)
+  description (_("Width of a pooling block, in input pixels "
+                 "(a whole number from 1 to 64)"))
+  ui_range    (1, 16)
+  ui_meta     ("unit", "pixel-distance")
+  ui_meta     ("axis", "x")
+
+property_int (factor_y, _("Vertical factor"), 2)
+  description (_("Height of a pooling block, in input rows of one slice "
+                 "(a whole number from 1 to 64)"))
+  ui_range    (1, 16)
+  ui_meta     ("unit", "pixel-distance")
+  ui_meta     ("axis", "y")
+
+property_int (factor_z, _("Depth factor"), 1)
+  description (_("Depth of a pooling block, in slices of the stack "
+                 "(a whole number from 1 to 64)"))
+  ui_range    (1, 16)
+
+property_int (depth, _("Depth"), 1)
+  description (_("Number of slices in the input: a volume of D slices of "
+                 "W×H pixels is a W×(H·D) image, slice z holding rows "
+                 "z·H to z·H+H-1. 1 means a plain image. Must divide the "
+                 "input height."))
+  ui_range    (1, 1024)
+
+property_boolean (sparse, _("Sparse"), FALSE)
+  description (_("Treat background (pixels whose bytes are all zero) as "
+                 "empty: it wins a block only when the whole block is "
+                 "background"))
+
+#else
+
+#define GEGL_OP_FILTER
+#define GEGL_OP_NAME     seg_mode_pool
+#define GEGL_OP_C_SOURCE seg-mode-pool.c
+
+#include "gegl-op.h"
+
+#include "seg-mode-pool.h"
+#include "seg-pool-common.h"
+
+static SegPoolRequest
+request_of (GeglOperation *operation)
+{
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  SegPoolRequest  r;
+
+  r.op_name   = "seg:mode-pool";
+  r.factors.x = o->factor_x;
+  r.factors.y = o->factor_y;
+  r.factors.z = o->factor_z;
+  r.depth     = o->depth;
+  return r;
+}
+
+#include "seg-pool-op.inc"
+
+static void
+gegl_op_class_init (GeglOpClass *klass)
+{
+  seg_pool_op_class_init (GEGL_OPERATION_CLASS (klass),
+                          GEGL_OPERATION_FILTER_CLASS (klass));
+
+  gegl_operation_class_set_keys (GEGL_OPERATION_CLASS (klass),
+    "name",        "seg:mode-pool",
+    "title",       _("Mode Pool (Labels)"),
+    "categories",  "segmentation:scale",
+    "description", _("Downsamples a label image or a stack of slices by "
+                     "blocks of factor-x × factor-y × factor-z pixels; each "
+                     "output pixel is the most frequent label of its block "
+                     "(COUNTLESS ties for 2×2, otherwise the first tied label "
+                     "in raster order). Labels are kept byte for byte in the "
+                     "input's own format."),
+    NULL);
+}
+
+#endif

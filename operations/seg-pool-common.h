@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * Region arithmetic and the process driver shared by every pooling op
+ * (seg:mode-pool, seg:countless-3d, seg:sparse-average).
+ *
+ * A volume of D slices of W × H pixels is a W × (H·D) image: slice z holds
+ * rows z·H … z·H+H-1 of the input's bounding box.  Blocks of fx × fy × fz
+ * start at the bounding box's origin and at each slice's first row; the
+ * output is again a stack, of ceil (D / fz) slices of
+ * ceil (W / fx) × ceil (H / fy) pixels, whose origin is the input origin
+ * divided by the factors, rounded down.
+ */
+#ifndef SEG_POOL_COMMON_H
+#define SEG_POOL_COMMON_H
+
+#include <gegl.h>
+#include <gegl-plugin.h>
+
+#include "seg-volume.h"
+
+G_BEGIN_DECLS
+
+/* The user's request: factors and slice count, as set on the op. */
+typedef struct
+{
+  const gchar *op_name;   /* "seg:mode-pool", for messages */
+  SegFactors   factors;
+  gint         depth;     /* slices in the input stack; 1 = a plain image */
+} SegPoolRequest;
+
+/* A kernel that pools in into out (out = ceil (in / factors)). */
+typedef SegStatus (*SegPoolKernel) (const SegVolume  *in,
+                                    const SegVolume  *out,
+                                    const SegFactors *factors,
+                                    gboolean          sparse,
+                                    gpointer          scratch);
+
+/* TRUE when the request can be served on an input of this size.  With
+ * warn, a request that cannot be served gets a warning that names the op,
+ * the offending value and what is allowed. */
+gboolean      seg_pool_request_valid    (const SegPoolRequest *request,
+                                         const GeglRectangle  *input,
+                                         gboolean              warn);
+
+/* The output's extent; empty when the request is not valid. */
+GeglRectangle seg_pool_bounding_box     (const SegPoolRequest *request,
+                                         const GeglRectangle  *input);
+
+/* The input pixels that the output pixels in roi read. */
+GeglRectangle seg_pool_required_region  (const SegPoolRequest *request,
+                                         const GeglRectangle  *input,
+                                         const GeglRectangle  *roi);
+
+/* The output pixels that depend on the input pixels in changed. */
+GeglRectangle seg_pool_invalidated      (const SegPoolRequest *request,
+                                         const GeglRectangle  *input,
+                                         const GeglRectangle  *changed,
+                                         const GeglRectangle  *output);
+
+/* Renders roi of output from input, in format (no conversion), one band of
+ * output rows at a time so that memory stays bounded whatever the roi.
+ * scratch_size bytes of scratch are handed to every kernel call. */
+gboolean      seg_pool_process          (const SegPoolRequest *request,
+                                         SegPoolKernel         kernel,
+                                         gboolean              sparse,
+                                         gsize                 scratch_size,
+                                         const Babl           *format,
+                                         GeglBuffer           *input,
+                                         const GeglRectangle  *input_extent,
+                                         GeglBuffer           *output,
+                                         const GeglRectangle  *roi);
+
+/* Common prepare: keep the source's own format on input and output. */
+void          seg_pool_keep_source_format (GeglOperation *operation);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-3.0-or-later
+#
+# The gegl-seg demo: downsamples the bundled label images with the installed
+# module, from the plain gegl command line, and says where the results are.
+#   data/demo.sh [output-folder]      (default: ./demo-output)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-demo-output}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+run () {
+  echo "+ gegl $*"
+  gegl "$@"
+}
+
+# A colour-coded label map (256×256, R'G'B' u8): every output pixel is a
+# colour that was in its block, never a blend.
+run "$here/labels-colour.png" -o "$out/labels-colour-2x2.png" -- \
+    seg:mode-pool factor-x=2 factor-y=2
+run -i "$here/colour-labels-mode-3x3.xml" -o "$out/labels-colour-3x3-sparse.png"
+
+# A real 128×128×64 connectomics label crop, held as a stack of 64 slices
+# (128 × 8192, Y' u16): two levels of a label pyramid, 64³ then 32³.
+run -i "$here/volume-countless-3d.xml" -o "$out/volume-64x64x32.png"
+run "$here/volume-128x128x64.png" -o "$out/volume-32x32x16.png" -- \
+    seg:countless-3d depth=64 seg:countless-3d depth=32
+run "$here/volume-128x128x64.png" -o "$out/volume-32x64x64-mode-4x2x1.png" -- \
+    seg:mode-pool factor-x=4 factor-y=2 depth=64
+
+for f in labels-colour-2x2.png labels-colour-3x3-sparse.png \
+         volume-64x64x32.png volume-32x32x16.png volume-32x64x64-mode-4x2x1.png; do
+  test -s "$out/$f" || { echo "demo: $out/$f was not written" >&2; exit 1; }
+done
+
+echo
+echo "gegl-seg demo: results are in $out"
+ls -l "$out"

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * The gegl command line on the PNG label images in data/: chains and XML
+ * graphs are run with the real `gegl` program, their output files are read
+ * back and their raw sample values compared with the reference mode pooling
+ * of the input's raw values.  gegl-imgcmp is not used: it passes when the
+ * reference image is missing.
+ */
+#include <check.h>
+#include <gegl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "ref-mode-pool.h"
+
+static gchar *data_dir;
+static gchar *tmp_dir;
+
+/* An image as raw bytes in its file's own format. */
+typedef struct
+{
+  guint8     *bytes;
+  gint        width, height, bpp;
+  const Babl *format;
+} Image;
+
+typedef struct
+{
+  gchar *stderr_text;
+  gint   wait_status;
+} Run;
+
+static gchar *
+data_path (const gchar *name)
+{
+  return g_build_filename (data_dir, name, NULL);
+}
+
+static gchar *
+tmp_path (const gchar *name)
+{
+  return g_build_filename (tmp_dir, name, NULL);
+}
+
+/* Runs gegl with args; the sanitizer build preloads the runtimes that our
+ * instrumented module needs inside the uninstrumented gegl program. */
+static Run
+run_gegl (const gchar *const *args)
+{
+  GPtrArray   *argv = g_ptr_array_new ();
+  gchar      **envp = g_get_environ ();
+  const gchar *preload = g_getenv ("SEG_GEGL_PRELOAD");
+  GError      *error = NULL;
+  Run          run = { NULL, -1 };
+
+  g_ptr_array_add (argv, (gpointer) "gegl");
+  for (gint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  if (preload != NULL && *preload != '\0')
+    envp = g_environ_setenv (envp, "LD_PRELOAD", preload, TRUE);
+
+  if (!g_spawn_sync (NULL, (gchar **) argv->pdata, envp, G_SPAWN_SEARCH_PATH,
+                     NULL, NULL, NULL, &run.stderr_text, &run.wait_status,
+                     &error))
+    ck_abort_msg ("cannot run gegl: %s", error->message);
+
+  g_ptr_array_free (argv, TRUE);
+  g_strfreev (envp);
+  return run;
+}
+
+static void
+run_free (Run *run)
+{
+  g_free (run->stderr_text);
+}
+
+static void
+assert_gegl_succeeds (const gchar *const *args)
+{
+  Run run = run_gegl (args);
+
+  ck_assert_msg (g_spawn_check_wait_status (run.wait_status, NULL),
+                 "gegl failed: %s", run.stderr_text);
+  run_free (&run);
+}
+
+static Image
+image_load (const gchar *path)
+{
+  GeglNode      *graph = gegl_node_new ();
+  GeglBuffer    *buffer = NULL;
+  GeglNode      *load, *sink;
+  GeglRectangle  extent;
+  Image          image;
+
+  ck_assert_msg (g_file_test (path, G_FILE_TEST_IS_REGULAR), "no file %s", path);
+  load = gegl_node_new_child (graph, "operation", "gegl:load", "path", path, NULL);
+  sink = gegl_node_new_child (graph, "operation", "gegl:buffer-sink",
+                              "buffer", &buffer, NULL);
+  gegl_node_link (load, sink);
+  gegl_node_process (sink);
+  g_object_unref (graph);
+  ck_assert_ptr_nonnull (buffer);
+
+  extent       = *gegl_buffer_get_extent (buffer);
+  image.format = gegl_buffer_get_format (buffer);
+  image.width  = extent.width;
+  image.height = extent.height;
+  image.bpp    = babl_format_get_bytes_per_pixel (image.format);
+  image.bytes  = g_malloc ((gsize) image.width * image.height * image.bpp);
+  gegl_buffer_get (buffer, &extent, 1.0, image.format, image.bytes,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  g_object_unref (buffer);
+  return image;
+}
+
+static SegVolume
+image_as_volume (const Image *image, gint depth)
+{
+  return seg_volume_packed (image->bytes, image->width,
+                            image->height / depth, depth, image->bpp);
+}
+
+/* The reference result of pooling image (a stack of depth slices). */
+static Image
+image_mode_pool (const Image *image, gint fx, gint fy, gint fz, gint depth,
+                 gboolean sparse)
+{
+  SegFactors f = { fx, fy, fz };
+  SegVolume  in = image_as_volume (image, depth);
+  gint       out_depth = seg_pooled_size (depth, fz);
+  Image      out = *image;
+  SegVolume  out_view;
+
+  out.width  = seg_pooled_size (in.width, fx);
+  out.height = seg_pooled_size (in.height, fy) * out_depth;
+  out.bytes  = g_malloc ((gsize) out.width * out.height * out.bpp);
+  out_view   = seg_volume_packed (out.bytes, out.width, out.height / out_depth,
+                                  out_depth, out.bpp);
+  ref_mode_pool (&in, &out_view, &f, sparse);
+  return out;
+}
+
+/* The file's raw samples must equal the expected ones; a 16-bit file of
+ * 8-bit labels (png-save writes 16 bits by default) holds each sample
+ * times 257, the exact u8 → u16 widening. */
+static void
+assert_file_holds (const gchar *path, const Image *want)
+{
+  Image got = image_load (path);
+  gint  n_samples, want_size, scale;
+
+  n_samples = want->width * want->height *
+              babl_format_get_n_components (want->format);
+  want_size = want->bpp / babl_format_get_n_components (want->format);
+  scale = (got.bpp / babl_format_get_n_components (got.format)) / want_size;
+
+  ck_assert_int_eq (got.width, want->width);
+  ck_assert_int_eq (got.height, want->height);
+  ck_assert_int_eq (babl_format_get_n_components (got.format),
+                    babl_format_get_n_components (want->format));
+  ck_assert_msg (scale == 1 || (scale == 2 && want_size == 1),
+                 "%s: unexpected sample size %d", path, got.bpp);
+
+  for (gint i = 0; i < n_samples; i++)
+    {
+      guint got_v, want_v;
+
+      if (scale == 2)
+        {
+          guint16 v;
+          memcpy (&v, got.bytes + 2 * i, 2);
+          got_v  = v;
+          want_v = want->bytes[i] * 257u;
+        }
+      else if (want_size == 2)
+        {
+          guint16 g, w;
+          memcpy (&g, got.bytes + 2 * i, 2);
+          memcpy (&w, want->bytes + 2 * i, 2);
+          got_v = g;
+          want_v = w;
+        }
+      else
+        {
+          got_v  = got.bytes[i];
+          want_v = want->bytes[i];
+        }
+      if (got_v != want_v)
+        ck_abort_msg ("%s: sample %d (pixel x=%d y=%d): got %u, want %u",
+                      path, i,
+                      (i / babl_format_get_n_components (want->format)) %
+                        want->width,
+                      (i / babl_format_get_n_components (want->format)) /
+                        want->width, got_v, want_v);
+    }
+  g_free (got.bytes);
+}
+
+START_TEST (test_chain_mode_pool_2x2_on_colour_labels)
+{
+  g_autofree gchar *in  = data_path ("labels-colour.png");
+  g_autofree gchar *out = tmp_path ("colour-2x2.png");
+  const gchar *args[] = { in, "-o", out, "--", "seg:mode-pool",
+                          "factor-x=2", "factor-y=2", NULL };
+  Image input = image_load (in);
+  Image want  = image_mode_pool (&input, 2, 2, 1, 1, FALSE);
+
+  ck_assert_int_eq (input.bpp, 3);   /* R'G'B' u8: 3-byte labels */
+  assert_gegl_succeeds (args);
+  assert_file_holds (out, &want);
+  g_free (want.bytes);
+  g_free (input.bytes);
+}
+END_TEST
+
+START_TEST (test_chain_sparse_5x3_leaves_partial_edge_blocks)
+{
+  g_autofree gchar *in  = data_path ("labels-colour.png");
+  g_autofree gchar *out = tmp_path ("colour-5x3-sparse.png");
+  const gchar *args[] = { in, "-o", out, "--", "seg:mode-pool",
+                          "factor-x=5", "factor-y=3", "sparse=true", NULL };
+  Image input = image_load (in);
+  Image want  = image_mode_pool (&input, 5, 3, 1, 1, TRUE);
+
+  ck_assert_int_eq (want.width, 52);   /* 256 = 5·51 + 1: a partial column */
+  assert_gegl_succeeds (args);
+  assert_file_holds (out, &want);
+  g_free (want.bytes);
+  g_free (input.bytes);
+}
+END_TEST
+
+START_TEST (test_xml_graph_countless_3d_on_volume)
+{
+  g_autofree gchar *xml = data_path ("volume-countless-3d.xml");
+  g_autofree gchar *in  = data_path ("volume-128x128x64.png");
+  g_autofree gchar *out = tmp_path ("volume-half.png");
+  const gchar *args[] = { "-i", xml, "-o", out, NULL };
+  Image input = image_load (in);
+  Image want  = image_mode_pool (&input, 2, 2, 2, 64, FALSE);
+
+  ck_assert_int_eq (input.bpp, 2);   /* Y' u16 labels */
+  assert_gegl_succeeds (args);
+  assert_file_holds (out, &want);
+  g_free (want.bytes);
+  g_free (input.bytes);
+}
+END_TEST
+
+START_TEST (test_xml_graph_sparse_3x3_on_colour_labels)
+{
+  g_autofree gchar *xml = data_path ("colour-labels-mode-3x3.xml");
+  g_autofree gchar *in  = data_path ("labels-colour.png");
+  g_autofree gchar *out = tmp_path ("colour-3x3.png");
+  const gchar *args[] = { "-i", xml, "-o", out, NULL };
+  Image input = image_load (in);
+  Image want  = image_mode_pool (&input, 3, 3, 1, 1, TRUE);
+
+  assert_gegl_succeeds (args);
+  assert_file_holds (out, &want);
+  g_free (want.bytes);
+  g_free (input.bytes);
+}
+END_TEST
+
+START_TEST (test_chain_of_two_levels_is_two_poolings)
+{
+  g_autofree gchar *in  = data_path ("volume-128x128x64.png");
+  g_autofree gchar *out = tmp_path ("volume-quarter.png");
+  const gchar *args[] = { in, "-o", out, "--",
+                          "seg:countless-3d", "depth=64",
+                          "seg:countless-3d", "depth=32", NULL };
+  Image input = image_load (in);
+  Image half  = image_mode_pool (&input, 2, 2, 2, 64, FALSE);
+  Image want  = image_mode_pool (&half, 2, 2, 2, 32, FALSE);
+
+  assert_gegl_succeeds (args);
+  assert_file_holds (out, &want);
+  g_free (want.bytes);
+  g_free (half.bytes);
+  g_free (input.bytes);
+}
+END_TEST
+
+START_TEST (test_chain_anisotropic_volume_factors)
+{
+  g_autofree gchar *in  = data_path ("volume-128x128x64.png");
+  g_autofree gchar *out = tmp_path ("volume-4x2x3.png");
+  const gchar *args[] = { in, "-o", out, "--", "seg:mode-pool",
+                          "factor-x=4", "factor-y=2", "factor-z=3",
+                          "depth=64", "sparse=true", NULL };
+  Image input = image_load (in);
+  Image want  = image_mode_pool (&input, 4, 2, 3, 64, TRUE);
+
+  ck_assert_int_eq (want.height, 64 * 22);  /* ceil (64 / 3) = 22 slices */
+  assert_gegl_succeeds (args);
+  assert_file_holds (out, &want);
+  g_free (want.bytes);
+  g_free (input.bytes);
+}
+END_TEST
+
+/* A request the op cannot serve: a message naming the op and the value, no
+ * crash, and no output file. */
+static void
+assert_refused (const gchar *const *args, const gchar *out,
+                const gchar *const *message_parts)
+{
+  Run run = run_gegl (args);
+
+  ck_assert_msg (WIFEXITED (run.wait_status), "gegl crashed: %s",
+                 run.stderr_text);
+  for (gint i = 0; message_parts[i] != NULL; i++)
+    ck_assert_msg (strstr (run.stderr_text, message_parts[i]) != NULL,
+                   "\"%s\" missing from: %s", message_parts[i],
+                   run.stderr_text);
+  ck_assert_msg (!g_file_test (out, G_FILE_TEST_EXISTS),
+                 "%s was written", out);
+  run_free (&run);
+}
+
+START_TEST (test_depth_that_does_not_divide_height_is_refused)
+{
+  g_autofree gchar *in  = data_path ("volume-128x128x64.png");
+  g_autofree gchar *out = tmp_path ("bad-depth.png");
+  const gchar *args[] = { in, "-o", out, "--", "seg:countless-3d", "depth=3",
+                          NULL };
+  const gchar *parts[] = { "seg:countless-3d", "depth 3", "8192", NULL };
+
+  assert_refused (args, out, parts);
+}
+END_TEST
+
+START_TEST (test_factor_out_of_range_is_refused)
+{
+  g_autofree gchar *in  = data_path ("labels-colour.png");
+  g_autofree gchar *out = tmp_path ("bad-factor.png");
+  const gchar *args[] = { in, "-o", out, "--", "seg:mode-pool",
+                          "factor-y=65", NULL };
+  const gchar *parts[] = { "seg:mode-pool", "factor-y", "65", "1 to 64",
+                           NULL };
+
+  assert_refused (args, out, parts);
+}
+END_TEST
+
+static Suite *
+cli_suite (void)
+{
+  Suite *s = suite_create ("cli");
+  TCase *graphs = tcase_create ("graphs");
+  TCase *errors = tcase_create ("errors");
+
+  tcase_set_timeout (graphs, 300);
+  tcase_set_timeout (errors, 300);
+  tcase_add_test (graphs, test_chain_mode_pool_2x2_on_colour_labels);
+  tcase_add_test (graphs, test_chain_sparse_5x3_leaves_partial_edge_blocks);
+  tcase_add_test (graphs, test_xml_graph_countless_3d_on_volume);
+  tcase_add_test (graphs, test_xml_graph_sparse_3x3_on_colour_labels);
+  tcase_add_test (graphs, test_chain_of_two_levels_is_two_poolings);
+  tcase_add_test (graphs, test_chain_anisotropic_volume_factors);
+  tcase_add_test (errors, test_depth_that_does_not_divide_height_is_refused);
+  tcase_add_test (errors, test_factor_out_of_range_is_refused);
+  suite_add_tcase (s, graphs);
+  suite_add_tcase (s, errors);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  SRunner *runner;
+  gint     failed;
+
+  data_dir = g_strdup (g_getenv ("SEG_DATA_DIR"));
+  if (data_dir == NULL)
+    data_dir = g_strdup ("data");
+  tmp_dir = g_dir_make_tmp ("gegl-seg-cli-XXXXXX", NULL);
+  g_assert (tmp_dir != NULL);
+
+  gegl_init (&argc, &argv);
+  runner = srunner_create (cli_suite ());
+  /* GEGL is initialised once, in this process. */
+  srunner_set_fork_status (runner, CK_NOFORK);
+  srunner_run_all (runner, CK_NORMAL);
+  failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  gegl_exit ();
+
+  {
+    GDir        *dir = g_dir_open (tmp_dir, 0, NULL);
+    const gchar *name;
+
+    while (dir && (name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree gchar *path = tmp_path (name);
+        g_unlink (path);
+      }
+    if (dir)
+      g_dir_close (dir);
+    g_rmdir (tmp_dir);
+  }
+  g_free (tmp_dir);
+  g_free (data_dir);
+  return failed == 0 ? 0 : 1;
+}

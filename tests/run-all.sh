@@ -13,7 +13,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     build-essential libgegl-dev libbabl-dev gegl check meson ninja-build \
-    pkg-config gettext valgrind >/dev/null
+    pkg-config gettext valgrind python3-gi gir1.2-gegl-0.4 python3-numpy \
+    >/dev/null
 fi
 
 echo "== plain build"

@@ -1,0 +1,729 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * bench-mode-pool: throughput of mode pooling on one core, for the bare
+ * kernel (seg_mode_pool) and through a one-thread GEGL graph
+ * (gegl:buffer-source → seg:mode-pool → gegl:write-buffer), next to the
+ * machine's single-core memory read bandwidth measured in the same run.
+ *
+ *   bench-mode-pool [--quick] [--reps N] [--only TEXT] [--huge-pages]
+ *
+ * Figures are medians over N repetitions (default 9; --quick: small sizes,
+ * one repetition, for smoke runs; --only: just the cases whose name
+ * contains TEXT; --huge-pages: the bare kernel's inputs and outputs, and
+ * the bandwidth reference, in transparent huge pages instead of plain
+ * 4 KiB pages; GEGL's tiles stay in plain pages).  Each repetition measures every case
+ * once, bandwidth included, so noise on a shared machine affects all
+ * figures alike.  MVx/s counts INPUT voxels.  The ratio to the bandwidth is
+ * input bytes per second divided by the read bandwidth.
+ *
+ * Environment:
+ *   SEG_CONNECTOMICS  the 512³ u32 connectomics volume (.npy or .npy.gz);
+ *                     default <source root>/../shared/data/
+ *                     connectomics512_zyx_u32.npy.gz.  Skipped if absent.
+ *   GEGL_PATH         folders holding gegl-seg.so (`meson test --benchmark`
+ *                     sets it).  When seg:mode-pool is not found there, the
+ *                     build's operations folder is loaded directly, so
+ *                     running the program from the build tree also works.
+ *
+ * It is a benchmark, not a test: it prints PASS or MISS for each target
+ * and exits 0 whatever the figures; 1 only on a usage or set-up error, or
+ * when the GEGL graph's output differs from the kernel's (checked once
+ * per case), which is a bug, not a figure.
+ */
+#define _POSIX_C_SOURCE 200809L  /* posix_memalign, clock_gettime */
+#define _DEFAULT_SOURCE          /* madvise (MADV_HUGEPAGE)            */
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gegl.h>
+#include <gio/gio.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
+#include "seg-mode-pool.h"
+#include "seg-simd.h"
+
+#ifndef SEG_SOURCE_ROOT
+#define SEG_SOURCE_ROOT "."
+#endif
+#ifndef SEG_MODULE_DIR
+#define SEG_MODULE_DIR ""
+#endif
+
+#define DEFAULT_CONNECTOMICS \
+  SEG_SOURCE_ROOT "/../shared/data/connectomics512_zyx_u32.npy.gz"
+
+/* Targets (one core). */
+#define TARGET_2X2_BW_RATIO    0.60   /* 2×2: input read at ≥ 60 % of bw   */
+#define TARGET_222_RANDOM_MVX  1000.0
+#define TARGET_222_CONNECT_MVX 2000.0
+#define TARGET_GEGL_RATIO      0.60   /* GEGL path vs bare kernel          */
+
+static double
+now_s (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median (const double *v, int n)
+{
+  double *s = g_new (double, n);
+  double  m;
+
+  memcpy (s, v, (size_t) n * sizeof (double));
+  qsort (s, (size_t) n, sizeof (double), cmp_double);
+  m = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+  g_free (s);
+  return m;
+}
+
+/* Page-aligned memory that is touched before any timing. */
+static void *
+alloc_touched (size_t bytes)
+{
+  void *p = NULL;
+
+  if (posix_memalign (&p, 4096, bytes ? bytes : 1) != 0)
+    {
+      fprintf (stderr, "bench-mode-pool: cannot allocate %zu bytes\n", bytes);
+      exit (1);
+    }
+  memset (p, 0, bytes);
+  return p;
+}
+
+/* The same, asking for transparent huge pages (2 MiB); FALSE in *huge
+ * when the system says no. */
+static void *alloc_touched_huge (size_t bytes, gboolean *huge);
+
+/* --huge-pages: the kernels' data in huge pages. */
+static gboolean data_huge = FALSE;
+
+/* Memory for the kernels' inputs and outputs. */
+static void *
+alloc_data (size_t bytes)
+{
+  gboolean huge;
+
+  return data_huge ? alloc_touched_huge (bytes, &huge)
+                   : alloc_touched (bytes);
+}
+
+static void *
+alloc_touched_huge (size_t bytes, gboolean *huge)
+{
+  void *p = NULL;
+
+  *huge = FALSE;
+  if (posix_memalign (&p, (size_t) 2 << 20, bytes ? bytes : 1) != 0)
+    {
+      fprintf (stderr, "bench-mode-pool: cannot allocate %zu bytes\n", bytes);
+      exit (1);
+    }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  *huge = madvise (p, bytes, MADV_HUGEPAGE) == 0;
+#endif
+  memset (p, 0, bytes);
+  return p;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Memory read bandwidth                                                   */
+
+SEG_CLONES static uint64_t
+sum_words (const uint64_t *p, size_t n)
+{
+  uint64_t s = 0;
+
+  for (size_t i = 0; i < n; i++)
+    s += p[i];
+  return s;
+}
+
+static volatile uint64_t sink_word;
+
+/* Bytes per second for one pass over buf. */
+static double
+measure_bandwidth (const uint64_t *buf, size_t words)
+{
+  double t = now_s ();
+
+  sink_word += sum_words (buf, words);
+  t = now_s () - t;
+  return (double) words * sizeof (uint64_t) / t;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Inputs                                                                  */
+
+static uint64_t
+splitmix64 (uint64_t *state)
+{
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* n labels of bpp bytes, each one of 256 distinct random values. */
+static void
+fill_random_labels (uint8_t *dst, size_t n, int bpp, uint64_t seed)
+{
+  uint64_t state = seed, table[256];
+
+  for (int i = 0; i < 256; i++)
+    {
+      /* Distinct values: the low byte is i, the rest random. */
+      uint64_t v = splitmix64 (&state);
+
+      table[i] = (v & ~(uint64_t) 0xff) | (uint64_t) i;
+    }
+  for (size_t i = 0; i < n; i += 8)
+    {
+      uint64_t r = splitmix64 (&state);
+
+      for (size_t k = 0; k < 8 && i + k < n; k++, r >>= 8)
+        memcpy (dst + (i + k) * (size_t) bpp, &table[r & 0xff],
+                (size_t) bpp);
+    }
+}
+
+/* Reads exactly len bytes (fewer at end of stream); FALSE on error. */
+static gboolean
+read_all (GInputStream *in, void *buf, gsize len, gsize *got, GError **error)
+{
+  return g_input_stream_read_all (in, buf, len, got, NULL, error);
+}
+
+/* Loads the first max_slices slices (all if ≤ 0) of a C-order (z, y, x)
+ * '<u4' .npy, optionally gzipped.  Returns NULL with a message in *why. */
+static uint32_t *
+load_npy_u32 (const char *path, int max_slices, int *w, int *h, int *d,
+              char **why)
+{
+  GFile        *file = g_file_new_for_path (path);
+  GError       *error = NULL;
+  GInputStream *raw, *in;
+  guint8        pre[12];
+  gsize         got = 0, header_len, voxels;
+  gchar        *header = NULL, *p;
+  long          shape[3];
+  uint32_t     *data = NULL;
+  int           major;
+
+  raw = G_INPUT_STREAM (g_file_read (file, NULL, &error));
+  g_object_unref (file);
+  if (raw == NULL)
+    {
+      *why = g_strdup (error->message);
+      g_error_free (error);
+      return NULL;
+    }
+  if (g_str_has_suffix (path, ".gz"))
+    {
+      GZlibDecompressor *z =
+        g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+
+      in = g_converter_input_stream_new (raw, G_CONVERTER (z));
+      g_object_unref (z);
+      g_object_unref (raw);
+    }
+  else
+    in = raw;
+
+  /* Magic, version, header length; then the header's Python dict. */
+  if (!read_all (in, pre, 10, &got, &error) || got != 10 ||
+      memcmp (pre, "\x93NUMPY", 6) != 0)
+    goto bad;
+  major = pre[6];
+  if (major == 1)
+    header_len = pre[8] | (gsize) pre[9] << 8;
+  else
+    {
+      if (!read_all (in, pre + 10, 2, &got, &error) || got != 2)
+        goto bad;
+      header_len = pre[8] | (gsize) pre[9] << 8 | (gsize) pre[10] << 16 |
+                   (gsize) pre[11] << 24;
+    }
+  if (header_len > 1 << 20)
+    goto bad;
+  header = g_malloc0 (header_len + 1);
+  if (!read_all (in, header, header_len, &got, &error) || got != header_len)
+    goto bad;
+  if (strstr (header, "'<u4'") == NULL ||
+      strstr (header, "'fortran_order': False") == NULL ||
+      (p = strstr (header, "'shape':")) == NULL ||
+      (p = strchr (p, '(')) == NULL ||
+      sscanf (p, "(%ld ,%ld ,%ld", &shape[0], &shape[1], &shape[2]) != 3 ||
+      shape[0] < 1 || shape[1] < 1 || shape[2] < 1 ||
+      shape[1] > 1 << 20 || shape[2] > 1 << 20 || shape[0] > 1 << 20)
+    {
+      *why = g_strdup_printf ("%s: not a C-order 3D '<u4' .npy (header %s)",
+                              path, header);
+      goto out;
+    }
+  if (max_slices > 0 && shape[0] > max_slices)
+    shape[0] = max_slices;
+  voxels = (gsize) shape[0] * (gsize) shape[1] * (gsize) shape[2];
+  data = alloc_data (voxels * 4);
+  if (!read_all (in, data, voxels * 4, &got, &error) || got != voxels * 4)
+    {
+      free (data);
+      data = NULL;
+      goto bad;
+    }
+  *d = (int) shape[0];
+  *h = (int) shape[1];
+  *w = (int) shape[2];
+  goto out;
+
+bad:
+  *why = g_strdup_printf ("%s: %s", path,
+                          error ? error->message : "not a readable .npy");
+out:
+  g_clear_error (&error);
+  g_free (header);
+  g_object_unref (in);
+  return data;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Cases                                                                   */
+
+typedef struct
+{
+  const char  *name;
+  int          bpp;
+  SegFactors   f;
+  int          w, h, d;          /* input volume                          */
+  uint8_t     *in;               /* packed input (shared, not owned)      */
+  uint8_t     *out;              /* packed kernel output                  */
+  size_t       in_bytes, out_bytes;
+  SegVolume    in_view, out_view;
+  void        *scratch;
+  GeglBuffer  *gbuf;             /* the input as a GeglBuffer (shared)    */
+  const Babl  *format;
+  double       target_mvx;       /* > 0: kernel MVx/s target              */
+  double       target_bw;        /* > 0: kernel bandwidth-ratio target    */
+  double      *t_kernel, *t_gegl;
+  gboolean     gegl_checked;
+  gboolean     gegl_ok;
+} Case;
+
+static void
+case_setup (Case *c, const char *name, int bpp, int fz, uint8_t *in,
+            int w, int h, int d, GeglBuffer *gbuf, const Babl *format,
+            int reps)
+{
+  SegFactors f = { 2, 2, fz };
+  int        ow = seg_pooled_size (w, 2), oh = seg_pooled_size (h, 2);
+  int        od = seg_pooled_size (d, fz);
+
+  memset (c, 0, sizeof *c);
+  c->name = name;
+  c->bpp = bpp;
+  c->f = f;
+  c->w = w;
+  c->h = h;
+  c->d = d;
+  c->in = in;
+  c->in_bytes = (size_t) w * h * d * bpp;
+  c->out_bytes = (size_t) ow * oh * od * bpp;
+  c->out = alloc_data (c->out_bytes);
+  c->in_view = seg_volume_packed (in, w, h, d, bpp);
+  c->out_view = seg_volume_packed (c->out, ow, oh, od, bpp);
+  c->scratch = alloc_touched (seg_mode_pool_scratch_size (&f));
+  c->gbuf = gbuf;
+  c->format = format;
+  c->t_kernel = g_new0 (double, reps);
+  c->t_gegl = g_new0 (double, reps);
+}
+
+static void
+case_free (Case *c)
+{
+  free (c->out);
+  free (c->scratch);
+  g_free (c->t_kernel);
+  g_free (c->t_gegl);
+}
+
+static double
+run_kernel (Case *c)
+{
+  double    t = now_s ();
+  SegStatus s = seg_mode_pool (&c->in_view, &c->out_view, &c->f, false,
+                               c->scratch);
+
+  t = now_s () - t;
+  if (s != SEG_OK)
+    {
+      fprintf (stderr, "bench-mode-pool: %s: seg_mode_pool failed (%s)\n",
+               c->name, seg_status_name (s));
+      exit (1);
+    }
+  return t;
+}
+
+/* One render through a new graph into a new buffer: nothing is cached
+ * from an earlier repetition. */
+static double
+run_gegl (Case *c)
+{
+  GeglRectangle out_rect = { 0, 0, c->out_view.width,
+                             c->out_view.height * c->out_view.depth };
+  GeglBuffer   *target = gegl_buffer_new (&out_rect, c->format);
+  GeglNode     *graph = gegl_node_new ();
+  GeglNode     *src, *pool, *sink;
+  double        t;
+
+  src = gegl_node_new_child (graph, "operation", "gegl:buffer-source",
+                             "buffer", c->gbuf, NULL);
+  pool = gegl_node_new_child (graph, "operation", "seg:mode-pool",
+                              "factor-x", 2, "factor-y", 2,
+                              "factor-z", c->f.z, "depth", c->d, NULL);
+  sink = gegl_node_new_child (graph, "operation", "gegl:write-buffer",
+                              "buffer", target, NULL);
+  gegl_node_link_many (src, pool, sink, NULL);
+
+  t = now_s ();
+  gegl_node_process (sink);
+  t = now_s () - t;
+
+  if (!c->gegl_checked)
+    {
+      /* Once: the graph's result must be the kernel's, byte for byte. */
+      uint8_t *got = alloc_touched (c->out_bytes);
+
+      gegl_buffer_get (target, &out_rect, 1.0, c->format, got,
+                       GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+      c->gegl_ok = memcmp (got, c->out, c->out_bytes) == 0;
+      c->gegl_checked = TRUE;
+      free (got);
+    }
+
+  g_object_unref (graph);
+  g_object_unref (target);
+  return t;
+}
+
+static GeglBuffer *
+gegl_input (const uint8_t *data, int w, int h, int d, const Babl *format)
+{
+  GeglRectangle rect = { 0, 0, w, h * d };
+  GeglBuffer   *b = gegl_buffer_new (&rect, format);
+
+  gegl_buffer_set (b, &rect, 0, format, data, GEGL_AUTO_ROWSTRIDE);
+  return b;
+}
+
+static const char *
+verdict (gboolean ok)
+{
+  return ok ? "PASS" : "MISS";
+}
+
+static void
+usage (void)
+{
+  fprintf (stderr, "usage: bench-mode-pool [--quick] [--reps N] "
+           "[--only TEXT] [--huge-pages]\n");
+  exit (1);
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean    quick = FALSE, have_gegl;
+  const char *only = NULL;
+  int         reps = 9;
+  int         side, depth;
+  size_t      bw_words;
+  uint64_t   *bw_buf, *bw_huge_buf;
+  double     *bw, *bw_huge;
+  gboolean    huge;
+  uint8_t    *rnd[4];
+  GeglBuffer *rnd_gbuf[4] = { NULL };
+  const char *fmt_names[4] = { "Y u8", "Y u16", "Y u32", "RGBA u16" };
+  const char *conn_path;
+  char       *conn_why = NULL;
+  uint32_t   *conn = NULL;
+  GeglBuffer *conn_gbuf = NULL;
+  int         cw = 0, ch = 0, cd = 0;
+  Case        cases[6];
+  int         n_cases = 0;
+  double      bw_med, t0 = now_s ();
+  int         misses = 0, wrong = 0;
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--quick") == 0)
+        quick = TRUE;
+      else if (strcmp (argv[i], "--huge-pages") == 0)
+        data_huge = TRUE;
+      else if (strcmp (argv[i], "--only") == 0 && i + 1 < argc)
+        only = argv[++i];
+      else if (strcmp (argv[i], "--reps") == 0 && i + 1 < argc)
+        {
+          reps = atoi (argv[++i]);
+          if (reps < 1)
+            usage ();
+        }
+      else
+        usage ();
+    }
+  if (quick)
+    reps = 1;
+  side  = quick ? 256 : 2048;
+  depth = quick ? 4 : 16;
+
+  /* GEGL: tiles in RAM, one thread, no OpenCL. */
+  g_setenv ("GEGL_SWAP", "RAM", FALSE);
+  g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
+  gegl_init (&argc, &argv);
+  g_object_set (gegl_config (),
+                "threads", 1,
+                "use-opencl", FALSE,
+                "tile-cache-size", (guint64) 8 << 30,
+                NULL);
+  if (!gegl_has_operation ("seg:mode-pool") && SEG_MODULE_DIR[0] != '\0')
+    gegl_load_module_directory (SEG_MODULE_DIR);
+  have_gegl = gegl_has_operation ("seg:mode-pool");
+  if (!have_gegl)
+    printf ("seg:mode-pool not found: set GEGL_PATH to the build's "
+            "operations folder (and GEGL's plug-in folder); GEGL figures "
+            "skipped.\n");
+
+  /* Inputs.  Bandwidth buffers: far larger than the 32 MiB L3.  The
+   * reference is read from memory of the same kind as the inputs (and as
+   * GEGL's tiles): plain pages of 4 KiB, as malloc hands out.  The figure
+   * with transparent huge pages, where the system has them, is shown for
+   * comparison: with 4 KiB pages a plain sequential read loses some speed
+   * to TLB misses and to prefetchers that stop at page edges. */
+  bw_words = (quick ? (size_t) 128 << 20 : (size_t) 1 << 30) / 8;
+  bw_buf = alloc_touched (bw_words * 8);
+  bw_huge_buf = alloc_touched_huge (bw_words * 8, &huge);
+  for (size_t i = 0; i < bw_words; i++)
+    bw_buf[i] = bw_huge_buf[i] = i;
+  bw = g_new0 (double, reps);
+  bw_huge = g_new0 (double, reps);
+
+  for (int k = 0; k < 4; k++)
+    {
+      int    bpp = 1 << k;
+      size_t n = (size_t) side * side * depth;
+
+      rnd[k] = alloc_data (n * bpp);
+      fill_random_labels (rnd[k], n, bpp, 0x5EED0000u + k);
+      if (have_gegl)
+        rnd_gbuf[k] = gegl_input (rnd[k], side, side, depth,
+                                  babl_format (fmt_names[k]));
+    }
+
+  conn_path = g_getenv ("SEG_CONNECTOMICS");
+  if (conn_path == NULL || conn_path[0] == '\0')
+    conn_path = DEFAULT_CONNECTOMICS;
+  if (g_file_test (conn_path, G_FILE_TEST_EXISTS))
+    conn = load_npy_u32 (conn_path, quick ? 16 : 0, &cw, &ch, &cd, &conn_why);
+  else
+    conn_why = g_strdup_printf ("%s does not exist (set SEG_CONNECTOMICS)",
+                                conn_path);
+  if (conn != NULL && have_gegl)
+    conn_gbuf = gegl_input ((uint8_t *) conn, cw, ch, cd,
+                            babl_format ("Y u32"));
+
+  {
+    static const char *names[4] = { "2x2 u8 random", "2x2 u16 random",
+                                    "2x2 u32 random", "2x2 u64 random" };
+
+    for (int k = 0; k < 4; k++)
+      {
+        case_setup (&cases[n_cases], names[k], 1 << k, 1, rnd[k], side,
+                    side, depth, rnd_gbuf[k], babl_format (fmt_names[k]),
+                    reps);
+        cases[n_cases++].target_bw = TARGET_2X2_BW_RATIO;
+      }
+    case_setup (&cases[n_cases], "2x2x2 u32 random", 4, 2, rnd[2], side,
+                side, depth, rnd_gbuf[2], babl_format ("Y u32"), reps);
+    cases[n_cases++].target_mvx = TARGET_222_RANDOM_MVX;
+    if (conn != NULL)
+      {
+        case_setup (&cases[n_cases], "2x2x2 u32 connectomics", 4, 2,
+                    (uint8_t *) conn, cw, ch, cd, conn_gbuf,
+                    babl_format ("Y u32"), reps);
+        cases[n_cases++].target_mvx = TARGET_222_CONNECT_MVX;
+      }
+  }
+
+  if (only != NULL)
+    {
+      int kept = 0;
+
+      for (int i = 0; i < n_cases; i++)
+        if (strstr (cases[i].name, only) != NULL)
+          cases[kept++] = cases[i];
+        else
+          case_free (&cases[i]);
+      n_cases = kept;
+    }
+
+  /* Warm-up (page tables, code, GEGL's first-use set-up and its tile
+   * allocator; the GEGL run also checks the graph's output against the
+   * kernel's), then the interleaved repetitions. */
+  measure_bandwidth (bw_buf, bw_words / 8);
+  measure_bandwidth (bw_huge_buf, bw_words / 8);
+  for (int i = 0; i < n_cases; i++)
+    run_kernel (&cases[i]);
+  if (have_gegl)
+    for (int i = 0; i < n_cases; i++)
+      run_gegl (&cases[i]);
+  for (int r = 0; r < reps; r++)
+    {
+      bw[r] = measure_bandwidth (bw_buf, bw_words);
+      bw_huge[r] = measure_bandwidth (bw_huge_buf, bw_words);
+      for (int i = 0; i < n_cases; i++)
+        cases[i].t_kernel[r] = run_kernel (&cases[i]);
+      if (have_gegl)
+        for (int i = 0; i < n_cases; i++)
+          cases[i].t_gegl[r] = run_gegl (&cases[i]);
+    }
+
+  /* The table. */
+  /* The reference: memory of the kind the inputs are in. */
+  bw_med = median (data_huge && huge ? bw_huge : bw, reps);
+  printf ("\nmode pooling, one core; medians of %d repetition%s%s\n", reps,
+          reps == 1 ? "" : "s", quick ? " (--quick: small sizes, figures "
+          "not meaningful)" : "");
+  printf ("single-core memory read bandwidth (%zu MiB, one pass):\n",
+          bw_words * 8 >> 20);
+  printf ("  %-34s %5.1f GB/s%s\n", "4 KiB pages (as malloc, GEGL tiles)",
+          median (bw, reps) / 1e9,
+          data_huge && huge ? "" : "  <- the reference of every xbw");
+  if (huge)
+    printf ("  %-34s %5.1f GB/s%s\n", "transparent huge pages",
+            median (bw_huge, reps) / 1e9,
+            data_huge ? "  <- the reference of every xbw" : "");
+  if (data_huge)
+    printf ("the bare kernel's data in huge pages (--huge-pages)%s\n",
+            huge ? "" : ", which the system refused");
+  if (conn == NULL)
+    printf ("connectomics volume skipped: %s\n", conn_why);
+  printf ("\n%-24s %-13s | %9s %7s %6s | %9s %6s %8s\n", "case", "volume",
+          "kernel", "GB/s", "xbw", "GEGL", "xbw", "xkernel");
+  printf ("%-24s %-13s | %9s %7s %6s | %9s %6s %8s\n", "", "(w x h x d)",
+          "MVx/s", "in", "", "MVx/s", "", "");
+  for (int i = 0; i < n_cases; i++)
+    {
+      Case  *c = &cases[i];
+      double tk = median (c->t_kernel, reps);
+      double voxels = (double) c->w * c->h * c->d;
+      char   vol[32];
+
+      g_snprintf (vol, sizeof vol, "%dx%dx%d", c->w, c->h, c->d);
+      printf ("%-24s %-13s | %9.0f %7.1f %6.2f |", c->name, vol,
+              voxels / tk / 1e6, c->in_bytes / tk / 1e9,
+              c->in_bytes / tk / bw_med);
+      if (have_gegl)
+        {
+          double tg = median (c->t_gegl, reps);
+
+          printf (" %9.0f %6.2f %8.2f%s\n", voxels / tg / 1e6,
+                  c->in_bytes / tg / bw_med, tk / tg,
+                  c->gegl_ok ? "" : "  (GEGL OUTPUT DIFFERS!)");
+        }
+      else
+        printf (" %9s %6s %8s\n", "-", "-", "-");
+    }
+
+  printf ("\ntargets (one core)%s:\n", quick ? " (--quick: not meaningful)"
+                                             : "");
+  for (int i = 0; i < n_cases; i++)
+    {
+      Case  *c = &cases[i];
+      double tk = median (c->t_kernel, reps);
+      double voxels = (double) c->w * c->h * c->d;
+      gboolean ok;
+
+      if (c->target_bw > 0)
+        {
+          double ratio = c->in_bytes / tk / bw_med;
+
+          ok = ratio >= c->target_bw;
+          printf ("  %s  %-24s kernel reads input at %3.0f %% of bandwidth "
+                  "(target >= %.0f %%)", verdict (ok), c->name,
+                  100 * ratio, 100 * c->target_bw);
+          if (huge && !data_huge)
+            printf ("; %.0f %% of the huge-page figure",
+                    100 * c->in_bytes / tk / median (bw_huge, reps));
+          printf ("\n");
+        }
+      else
+        {
+          double mvx = voxels / tk / 1e6;
+
+          ok = mvx >= c->target_mvx;
+          printf ("  %s  %-24s kernel %5.0f MVx/s (target >= %.0f)\n",
+                  verdict (ok), c->name, mvx, c->target_mvx);
+        }
+      misses += !ok;
+    }
+  if (have_gegl)
+    for (int i = 0; i < n_cases; i++)
+      {
+        Case    *c = &cases[i];
+        double   ratio = median (c->t_kernel, reps) /
+                         median (c->t_gegl, reps);
+        gboolean ok = ratio >= TARGET_GEGL_RATIO && c->gegl_ok;
+
+        printf ("  %s  %-24s GEGL path at %3.0f %% of the bare kernel "
+                "(target >= %.0f %%)%s\n", verdict (ok), c->name,
+                100 * ratio, 100 * TARGET_GEGL_RATIO,
+                c->gegl_ok ? "" : ", output differs");
+        misses += !ok;
+        wrong += !c->gegl_ok;
+      }
+  printf ("%d target%s missed; total run time %.0f s\n", misses,
+          misses == 1 ? "" : "s", now_s () - t0);
+
+  for (int i = 0; i < n_cases; i++)
+    case_free (&cases[i]);
+  for (int k = 0; k < 4; k++)
+    {
+      if (rnd_gbuf[k])
+        g_object_unref (rnd_gbuf[k]);
+      free (rnd[k]);
+    }
+  if (conn_gbuf)
+    g_object_unref (conn_gbuf);
+  free (conn);
+  free (bw_buf);
+  free (bw_huge_buf);
+  g_free (bw);
+  g_free (bw_huge);
+  g_free (conn_why);
+  gegl_exit ();
+  /* A miss is no failure; a wrong result is. */
+  if (wrong > 0)
+    fprintf (stderr, "bench-mode-pool: the GEGL graph's output differs from "
+             "the kernel's in %d case%s\n", wrong, wrong == 1 ? "" : "s");
+  return wrong > 0;
+}

@@ -57,14 +57,11 @@ seg_pool_request_valid (const SegPoolRequest *request,
       return FALSE;
     }
 
+  /* An empty input gives an empty output, silently: GEGL prepares ops on
+   * empty inputs whenever it rewires or tears down a graph, so a warning
+   * here would fire in valid pipelines. */
   if (input == NULL || input->width <= 0 || input->height <= 0)
-    {
-      if (warn)
-        g_warning (_("%s: the input is empty (%d×%d pixels). "
-                     "The output is empty."), op,
-                   input ? input->width : 0, input ? input->height : 0);
-      return FALSE;
-    }
+    return FALSE;
 
   if (input->height % request->depth != 0)
     {

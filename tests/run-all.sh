@@ -3,7 +3,8 @@
 #
 # Installs what the tests need (Debian 12, as root), then builds and runs the
 # whole suite twice: a plain optimised build, and one with AddressSanitizer
-# and UndefinedBehaviorSanitizer.  The kernel suite also runs under valgrind.
+# and UndefinedBehaviorSanitizer.  The kernel and GEGL suites also run under
+# valgrind.
 # Build folders: build-test/ and build-asan/ beside the sources.
 set -eu
 
@@ -22,8 +23,8 @@ rm -rf build-test
 meson setup build-test >/dev/null
 meson test -C build-test --print-errorlogs
 
-echo "== kernels under valgrind"
-meson test -C build-test --suite lib --setup valgrind --print-errorlogs
+echo "== kernels and GEGL graphs under valgrind"
+meson test -C build-test --suite lib --suite gegl --setup valgrind --print-errorlogs
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 rm -rf build-asan

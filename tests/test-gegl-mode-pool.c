@@ -1466,7 +1466,8 @@ message_names (const gchar *text, const gchar *op, const gchar *word,
 
 /* Runs op on input with p, expecting an empty bounding box, no pixels
  * and a warning naming the op, `word` and every number in `numbers`
- * (terminated by G_MININT). */
+ * (terminated by G_MININT); with word NULL, expecting no message from the
+ * op at all. */
 static void
 check_refused (GeglBuffer *input, const gchar *op, const Params *p,
                const gchar *word, const gint *numbers, const gchar *context)
@@ -1498,9 +1499,13 @@ check_refused (GeglBuffer *input, const gchar *op, const Params *p,
                  gegl_rectangle_is_empty (gegl_buffer_get_extent (sunk)),
                  "%s: buffer-sink got a non-empty buffer", context);
 
-  ck_assert_msg (message_names (text, op, word, numbers),
-                 "%s: no message names %s, \"%s\" and the value; got:\n%s",
-                 context, op, word, text);
+  if (word != NULL)
+    ck_assert_msg (message_names (text, op, word, numbers),
+                   "%s: no message names %s, \"%s\" and the value; got:\n%s",
+                   context, op, word, text);
+  else
+    ck_assert_msg (strstr (text, op) == NULL,
+                   "%s: unexpected message:\n%s", context, text);
 
   g_free (text);
   g_clear_object (&sunk);
@@ -1568,14 +1573,17 @@ START_TEST (test_out_of_range_property_warns_and_renders_nothing)
 }
 END_TEST
 
-START_TEST (test_empty_input_warns_and_renders_nothing)
+/* An empty input is not an error: GEGL prepares ops on empty inputs
+ * whenever it rewires or tears down a graph (the gegl program does so at
+ * exit), so a warning here would fire in valid pipelines. */
+START_TEST (test_empty_input_renders_nothing_silently)
 {
   GeglRectangle in = { 0, 0, 0, 0 };
   GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("Y u32"));
   Params        p = { 2, 2, 1, 1, FALSE };
-  const gint    numbers[] = { 0, G_MININT };
+  const gint    numbers[] = { G_MININT };
 
-  check_refused (buffer, MODE_POOL, &p, "empty", numbers,
+  check_refused (buffer, MODE_POOL, &p, NULL, numbers,
                  "seg:mode-pool, 0×0 input");
   g_object_unref (buffer);
 }
@@ -1750,7 +1758,7 @@ gegl_suite (void)
   tcase_add_test (tc, test_countless_3d_names_itself_when_depth_does_not_divide);
   tcase_add_loop_test (tc, test_out_of_range_property_warns_and_renders_nothing,
                        0, 6);
-  tcase_add_test (tc, test_empty_input_warns_and_renders_nothing);
+  tcase_add_test (tc, test_empty_input_renders_nothing_silently);
 
   tc = tcase (s, "countless-3d");
   tcase_add_loop_test (tc, test_countless_3d_equals_mode_pool_2x2x2, 0, 12);

@@ -23,56 +23,101 @@ floor_div (gint a, gint b)
   return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-static gboolean
-factor_valid (const gchar *op_name, const gchar *property, gint value,
-              gboolean warn)
+static gchar *
+factor_problem (const gchar *op_name, const gchar *property, gint value)
 {
   if (value >= 1 && value <= SEG_MAX_FACTOR)
-    return TRUE;
-  if (warn)
-    g_warning (_("%s: %s is %d; it must be a whole number from 1 to %d. "
-                 "The output is empty."),
-               op_name, property, value, SEG_MAX_FACTOR);
-  return FALSE;
+    return NULL;
+  return g_strdup_printf (_("%s: %s is %d; it must be a whole number from "
+                            "1 to %d. The output is empty."),
+                          op_name, property, value, SEG_MAX_FACTOR);
+}
+
+gchar *
+seg_pool_request_problem (const SegPoolRequest *request,
+                          const GeglRectangle  *input)
+{
+  const gchar *op = request->op_name;
+  gchar       *problem;
+
+  if ((problem = factor_problem (op, "factor-x", request->factors.x)) ||
+      (problem = factor_problem (op, "factor-y", request->factors.y)) ||
+      (problem = factor_problem (op, "factor-z", request->factors.z)))
+    return problem;
+
+  if (request->depth < 1)
+    return g_strdup_printf (_("%s: depth is %d; it must be a whole number "
+                              "of at least 1 that divides the input "
+                              "height. The output is empty."),
+                            op, request->depth);
+
+  if (input == NULL || input->width <= 0 || input->height <= 0)
+    return g_strdup_printf (_("%s: the input is empty (width %d, height "
+                              "%d); there is nothing to pool. "
+                              "The output is empty."),
+                            op, input ? MAX (input->width, 0) : 0,
+                            input ? MAX (input->height, 0) : 0);
+
+  if (input->height % request->depth != 0)
+    return g_strdup_printf (_("%s: depth %d does not divide the input "
+                              "height %d, so the input is not a stack of "
+                              "%d equal slices. The output is empty."),
+                            op, request->depth, input->height,
+                            request->depth);
+  return NULL;
 }
 
 gboolean
 seg_pool_request_valid (const SegPoolRequest *request,
-                        const GeglRectangle  *input,
-                        gboolean              warn)
+                        const GeglRectangle  *input)
 {
-  const gchar *op = request->op_name;
+  gchar *problem = seg_pool_request_problem (request, input);
 
-  if (!factor_valid (op, "factor-x", request->factors.x, warn) ||
-      !factor_valid (op, "factor-y", request->factors.y, warn) ||
-      !factor_valid (op, "factor-z", request->factors.z, warn))
-    return FALSE;
+  g_free (problem);
+  return problem == NULL;
+}
 
-  if (request->depth < 1)
+/* TRUE when every node upstream of the operation's input, along input
+ * pads, is connected all the way to a source. */
+static gboolean
+input_chain_is_complete (GeglOperation *operation)
+{
+  GeglNode *node = gegl_operation_get_source_node (operation, "input");
+
+  while (node != NULL && gegl_node_has_pad (node, "input"))
+    node = gegl_node_get_producer (node, "input", NULL);
+  return node != NULL;
+}
+
+void
+seg_pool_report_problem (GeglOperation        *operation,
+                         const SegPoolRequest *request)
+{
+  static GQuark        reported_quark = 0;
+  const GeglRectangle *input;
+  const gchar         *reported;
+  gchar               *problem = NULL;
+
+  if (reported_quark == 0)
+    reported_quark = g_quark_from_static_string ("seg-pool-reported-problem");
+
+  /* GEGL prepares nodes while it builds, rewires and tears down graphs,
+   * when some node upstream has lost its input or not yet got it; that
+   * input is empty for a reason the user cannot see, so only an input
+   * connected all the way to a source can be wrong. */
+  if (input_chain_is_complete (operation))
     {
-      if (warn)
-        g_warning (_("%s: depth is %d; it must be a whole number of at "
-                     "least 1 that divides the input height. "
-                     "The output is empty."), op, request->depth);
-      return FALSE;
+      input   = gegl_operation_source_get_bounding_box (operation, "input");
+      problem = seg_pool_request_problem (request, input);
     }
 
-  /* An empty input gives an empty output, silently: GEGL prepares ops on
-   * empty inputs whenever it rewires or tears down a graph, so a warning
-   * here would fire in valid pipelines. */
-  if (input == NULL || input->width <= 0 || input->height <= 0)
-    return FALSE;
-
-  if (input->height % request->depth != 0)
-    {
-      if (warn)
-        g_warning (_("%s: depth %d does not divide the input height %d, so "
-                     "the input is not a stack of %d equal slices. "
-                     "The output is empty."),
-                   op, request->depth, input->height, request->depth);
-      return FALSE;
-    }
-  return TRUE;
+  /* GEGL prepares a node more than once per render; say each problem once
+   * until it goes away. */
+  reported = g_object_get_qdata (G_OBJECT (operation), reported_quark);
+  if (problem != NULL && g_strcmp0 (problem, reported) != 0)
+    g_warning ("%s", problem);
+  g_object_set_qdata_full (G_OBJECT (operation), reported_quark, problem,
+                           g_free);
 }
 
 /* The stack's shape, in and out. */
@@ -101,7 +146,7 @@ seg_pool_bounding_box (const SegPoolRequest *request,
   GeglRectangle out = { 0, 0, 0, 0 };
   StackShape    s;
 
-  if (!seg_pool_request_valid (request, input, FALSE))
+  if (!seg_pool_request_valid (request, input))
     return out;
   s = stack_shape (request, input);
   out.x      = floor_div (input->x, request->factors.x);
@@ -175,7 +220,7 @@ seg_pool_invalidated (const SegPoolRequest *request,
   StackShape    s;
   gint          x0, x1, y0, y1, z0, z1;
 
-  if (!seg_pool_request_valid (request, input, FALSE) ||
+  if (!seg_pool_request_valid (request, input) ||
       !gegl_rectangle_intersect (&clipped, input, changed))
     return dirty;
   s = stack_shape (request, input);

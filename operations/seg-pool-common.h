@@ -35,12 +35,21 @@ typedef SegStatus (*SegPoolKernel) (const SegVolume  *in,
                                     gboolean          sparse,
                                     gpointer          scratch);
 
-/* TRUE when the request can be served on an input of this size.  With
- * warn, a request that cannot be served gets a warning that names the op,
- * the offending value and what is allowed. */
+/* NULL when the request can be served on an input of this extent;
+ * otherwise a message for the user that names the op, the offending value
+ * and what is allowed (free it with g_free). */
+gchar        *seg_pool_request_problem  (const SegPoolRequest *request,
+                                         const GeglRectangle  *input);
+
+/* TRUE when the request can be served on an input of this extent. */
 gboolean      seg_pool_request_valid    (const SegPoolRequest *request,
-                                         const GeglRectangle  *input,
-                                         gboolean              warn);
+                                         const GeglRectangle  *input);
+
+/* For prepare: warns about a request that cannot be served on the
+ * connected input, once per node until the problem changes or goes away.
+ * A node with no input connected yet is not a problem. */
+void          seg_pool_report_problem   (GeglOperation        *operation,
+                                         const SegPoolRequest *request);
 
 /* The output's extent; empty when the request is not valid. */
 GeglRectangle seg_pool_bounding_box     (const SegPoolRequest *request,

@@ -84,6 +84,8 @@ assert_gegl_succeeds (const gchar *const *args)
 
   ck_assert_msg (g_spawn_check_wait_status (run.wait_status, NULL),
                  "gegl failed: %s", run.stderr_text);
+  ck_assert_msg (strstr (run.stderr_text, "seg:") == NULL,
+                 "a valid graph gave a message: %s", run.stderr_text);
   run_free (&run);
 }
 
@@ -318,6 +320,9 @@ assert_refused (const gchar *const *args, const gchar *out,
     ck_assert_msg (strstr (run.stderr_text, message_parts[i]) != NULL,
                    "\"%s\" missing from: %s", message_parts[i],
                    run.stderr_text);
+  ck_assert_msg (strstr (strstr (run.stderr_text, message_parts[0]) + 1,
+                         message_parts[0]) == NULL,
+                 "the message came more than once: %s", run.stderr_text);
   ck_assert_msg (!g_file_test (out, G_FILE_TEST_EXISTS),
                  "%s was written", out);
   run_free (&run);
@@ -348,6 +353,18 @@ START_TEST (test_factor_out_of_range_is_refused)
 }
 END_TEST
 
+START_TEST (test_empty_input_is_refused)
+{
+  g_autofree gchar *in  = data_path ("labels-colour.png");
+  g_autofree gchar *out = tmp_path ("empty.png");
+  const gchar *args[] = { in, "-o", out, "--", "gegl:crop", "width=5",
+                          "height=0", "seg:mode-pool", NULL };
+  const gchar *parts[] = { "seg:mode-pool", "input is empty", NULL };
+
+  assert_refused (args, out, parts);
+}
+END_TEST
+
 static Suite *
 cli_suite (void)
 {
@@ -365,6 +382,7 @@ cli_suite (void)
   tcase_add_test (graphs, test_chain_anisotropic_volume_factors);
   tcase_add_test (errors, test_depth_that_does_not_divide_height_is_refused);
   tcase_add_test (errors, test_factor_out_of_range_is_refused);
+  tcase_add_test (errors, test_empty_input_is_refused);
   suite_add_tcase (s, graphs);
   suite_add_tcase (s, errors);
   return s;

@@ -1464,6 +1464,17 @@ message_names (const gchar *text, const gchar *op, const gchar *word,
   return found;
 }
 
+/* How many times word occurs in text. */
+static gint
+count_occurrences (const gchar *text, const gchar *word)
+{
+  gint n = 0;
+
+  for (const gchar *at = strstr (text, word); at; at = strstr (at + 1, word))
+    n++;
+  return n;
+}
+
 /* Runs op on input with p, expecting an empty bounding box, no pixels
  * and a warning naming the op, `word` and every number in `numbers`
  * (terminated by G_MININT); with word NULL, expecting no message from the
@@ -1500,9 +1511,13 @@ check_refused (GeglBuffer *input, const gchar *op, const Params *p,
                  "%s: buffer-sink got a non-empty buffer", context);
 
   if (word != NULL)
-    ck_assert_msg (message_names (text, op, word, numbers),
-                   "%s: no message names %s, \"%s\" and the value; got:\n%s",
-                   context, op, word, text);
+    {
+      ck_assert_msg (message_names (text, op, word, numbers),
+                     "%s: no message names %s, \"%s\" and the value; got:\n%s",
+                     context, op, word, text);
+      ck_assert_msg (count_occurrences (text, op) == 1,
+                     "%s: want the message once, got:\n%s", context, text);
+    }
   else
     ck_assert_msg (strstr (text, op) == NULL,
                    "%s: unexpected message:\n%s", context, text);
@@ -1573,18 +1588,114 @@ START_TEST (test_out_of_range_property_warns_and_renders_nothing)
 }
 END_TEST
 
-/* An empty input is not an error: GEGL prepares ops on empty inputs
- * whenever it rewires or tears down a graph (the gegl program does so at
- * exit), so a warning here would fire in valid pipelines. */
-START_TEST (test_empty_input_renders_nothing_silently)
+START_TEST (test_empty_input_warns_and_renders_nothing)
 {
   GeglRectangle in = { 0, 0, 0, 0 };
   GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("Y u32"));
   Params        p = { 2, 2, 1, 1, FALSE };
-  const gint    numbers[] = { G_MININT };
+  const gint    numbers[] = { 0, G_MININT };
 
-  check_refused (buffer, MODE_POOL, &p, NULL, numbers,
+  check_refused (buffer, MODE_POOL, &p, "input is empty", numbers,
                  "seg:mode-pool, 0×0 input");
+  g_object_unref (buffer);
+}
+END_TEST
+
+/* GEGL prepares nodes whose input is not connected yet, or no longer, as
+ * it builds and tears down graphs: none of that is a problem to report. */
+START_TEST (test_building_and_tearing_down_a_graph_is_silent)
+{
+  GeglRectangle in = { 0, 0, 8, 12 };
+  GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("Y u8"));
+  GeglRectangle probe = { 0, 0, 4, 3 };
+  GeglNode     *root, *source, *pool, *pool_3d, *sink;
+  GeglBuffer   *out = NULL;
+  GeglRectangle bbox[3];
+  guint8        px[12];
+  gchar        *text;
+
+  log_capture_begin ();
+  root    = gegl_node_new ();
+  pool    = gegl_node_new_child (root, "operation", MODE_POOL, NULL);
+  pool_3d = gegl_node_new_child (root, "operation", COUNTLESS_3D, NULL);
+  gegl_node_link (pool, pool_3d);
+  bbox[0] = gegl_node_get_bounding_box (pool_3d);
+  gegl_node_blit (pool_3d, 1.0, &probe, babl_format ("Y u8"), px,
+                  GEGL_AUTO_ROWSTRIDE, GEGL_BLIT_DEFAULT);
+  source  = gegl_node_new_child (root, "operation", "gegl:buffer-source",
+                                 "buffer", buffer, NULL);
+  sink    = gegl_node_new_child (root, "operation", "gegl:buffer-sink",
+                                 "buffer", &out, NULL);
+  gegl_node_link_many (source, pool, NULL);
+  gegl_node_link (pool_3d, sink);
+  gegl_node_process (sink);
+  bbox[1] = gegl_node_get_bounding_box (pool_3d);
+
+  /* Unhooking the source empties the input of both pooling nodes. */
+  gegl_node_disconnect (pool, "input");
+  bbox[2] = gegl_node_get_bounding_box (pool_3d);
+  gegl_node_link (source, pool);
+  gegl_node_remove_child (root, source);
+  g_object_unref (source);
+  bbox[2] = gegl_node_get_bounding_box (pool_3d);
+  g_object_unref (root);
+  text = log_capture_end ();
+
+  ck_assert (gegl_rectangle_is_empty (&bbox[0]));
+  ck_assert_int_eq (bbox[1].width, 2);
+  ck_assert_int_eq (bbox[1].height, 2);   /* 4×6 as 2 slices of 3 rows */
+  ck_assert (gegl_rectangle_is_empty (&bbox[2]));
+  ck_assert_ptr_nonnull (out);
+  ck_assert_int_eq (gegl_buffer_get_extent (out)->width, 2);
+  ck_assert_int_eq (gegl_buffer_get_extent (out)->height, 2);
+  ck_assert_msg (strstr (text, "seg:") == NULL,
+                 "unexpected message:\n%s", text);
+  g_free (text);
+  g_object_unref (out);
+  g_object_unref (buffer);
+}
+END_TEST
+
+/* Each problem is said once per node, and again when it comes back after
+ * the user fixed it. */
+START_TEST (test_a_problem_is_said_once_until_it_changes)
+{
+  GeglRectangle in = { 0, 0, 6, 10 };
+  GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("Y u16"));
+  Params        p = { 2, 2, 1, 3, FALSE };
+  Graph         g;
+  GeglRectangle bbox;
+  gchar        *text;
+
+  log_capture_begin ();
+  g = graph_new (buffer, MODE_POOL, &p);
+  for (gint i = 0; i < 3; i++)
+    g_clear_object (&(GeglBuffer *) { graph_sink (&g) });
+  text = log_capture_end ();
+  ck_assert_msg (count_occurrences (text, "depth 3 does not divide") == 1,
+                 "want one message after three renders, got:\n%s", text);
+  g_free (text);
+
+  log_capture_begin ();
+  gegl_node_set (g.pool, "depth", 5, NULL);
+  bbox = gegl_node_get_bounding_box (g.pool);
+  gegl_node_set (g.pool, "depth", 4, NULL);
+  bbox = gegl_node_get_bounding_box (g.pool);
+  gegl_node_set (g.pool, "depth", 2, NULL);
+  bbox = gegl_node_get_bounding_box (g.pool);
+  gegl_node_set (g.pool, "depth", 3, NULL);
+  g_clear_object (&(GeglBuffer *) { graph_sink (&g) });
+  text = log_capture_end ();
+
+  ck_assert_int_eq (bbox.height, 2 * 3);  /* depth 2: 2 slices of 5 → 3 rows */
+  ck_assert_msg (count_occurrences (text, "depth 4 does not divide") == 1 &&
+                 count_occurrences (text, "depth 3 does not divide") == 1 &&
+                 count_occurrences (text, "depth 5") == 0 &&
+                 count_occurrences (text, "depth 2") == 0,
+                 "want one message for depth 4 and one for depth 3, got:\n%s",
+                 text);
+  g_free (text);
+  graph_free (&g);
   g_object_unref (buffer);
 }
 END_TEST
@@ -1758,7 +1869,9 @@ gegl_suite (void)
   tcase_add_test (tc, test_countless_3d_names_itself_when_depth_does_not_divide);
   tcase_add_loop_test (tc, test_out_of_range_property_warns_and_renders_nothing,
                        0, 6);
-  tcase_add_test (tc, test_empty_input_renders_nothing_silently);
+  tcase_add_test (tc, test_empty_input_warns_and_renders_nothing);
+  tcase_add_test (tc, test_building_and_tearing_down_a_graph_is_silent);
+  tcase_add_test (tc, test_a_problem_is_said_once_until_it_changes);
 
   tc = tcase (s, "countless-3d");
   tcase_add_loop_test (tc, test_countless_3d_equals_mode_pool_2x2x2, 0, 12);

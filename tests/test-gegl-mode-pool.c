@@ -1635,8 +1635,7 @@ START_TEST (test_building_and_tearing_down_a_graph_is_silent)
   gegl_node_disconnect (pool, "input");
   bbox[2] = gegl_node_get_bounding_box (pool_3d);
   gegl_node_link (source, pool);
-  gegl_node_remove_child (root, source);
-  g_object_unref (source);
+  gegl_node_remove_child (root, source);   /* drops root's reference */
   bbox[2] = gegl_node_get_bounding_box (pool_3d);
   g_object_unref (root);
   text = log_capture_end ();

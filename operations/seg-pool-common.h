@@ -28,12 +28,37 @@ typedef struct
   gint         depth;     /* slices in the input stack; 1 = a plain image */
 } SegPoolRequest;
 
-/* A kernel that pools in into out (out = ceil (in / factors)). */
+/* The stack's shape, in and out, for a valid request. */
+typedef struct
+{
+  gint slice_height;      /* H: input rows per slice  */
+  gint out_slice_height;  /* ceil (H / fy)            */
+  gint out_depth;         /* ceil (D / fz)            */
+} SegStackShape;
+
+/* A kernel that pools in into out (out = ceil (in / factors)); data is
+ * what the op hands seg_pool_process () for it (a pixel layout, say). */
 typedef SegStatus (*SegPoolKernel) (const SegVolume  *in,
                                     const SegVolume  *out,
                                     const SegFactors *factors,
                                     gboolean          sparse,
+                                    gconstpointer     data,
                                     gpointer          scratch);
+
+/* a / b rounded down, and a mod b in 0 … b-1, for any sign of a (b > 0). */
+static inline gint
+seg_floor_div (gint a, gint b)
+{
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static inline gint
+seg_mod_floor (gint a, gint b)
+{
+  gint m = a % b;
+
+  return m < 0 ? m + b : m;
+}
 
 /* NULL when the request can be served on an input of this extent;
  * otherwise a message for the user that names the op, the offending value
@@ -50,6 +75,9 @@ gboolean      seg_pool_request_valid    (const SegPoolRequest *request,
  * A node with no input connected yet is not a problem. */
 void          seg_pool_report_problem   (GeglOperation        *operation,
                                          const SegPoolRequest *request);
+
+SegStackShape seg_pool_stack_shape      (const SegPoolRequest *request,
+                                         const GeglRectangle  *input);
 
 /* The output's extent; empty when the request is not valid. */
 GeglRectangle seg_pool_bounding_box     (const SegPoolRequest *request,
@@ -68,10 +96,12 @@ GeglRectangle seg_pool_invalidated      (const SegPoolRequest *request,
 
 /* Renders roi of output from input, in format (no conversion), one band of
  * output rows at a time so that memory stays bounded whatever the roi.
- * scratch_size bytes of scratch are handed to every kernel call. */
+ * Every kernel call gets sparse, data and scratch_size bytes of scratch.
+ * (seg-pool-process.c) */
 gboolean      seg_pool_process          (const SegPoolRequest *request,
                                          SegPoolKernel         kernel,
                                          gboolean              sparse,
+                                         gconstpointer         data,
                                          gsize                 scratch_size,
                                          const Babl           *format,
                                          GeglBuffer           *input,

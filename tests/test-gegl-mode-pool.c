@@ -208,6 +208,8 @@ typedef struct
   gint         slices;             /* slices the pixels really hold   */
   Params       p;
   LabelMix     mix;
+  gint         tile_w, tile_h;     /* the buffer's tiles; 0: GEGL's    */
+  gint         shift_x, shift_y;   /* a view shifted into a parent     */
 } Case;
 
 static gchar *
@@ -227,7 +229,8 @@ static Case
 case_new (guint64 seed, const gchar *op, const gchar *format, gint width,
           gint slice_height, Params p, LabelMix mix)
 {
-  Case c = { seed, op, format, 0, 0, width, slice_height, p.depth, p, mix };
+  Case c = { seed, op, format, 0, 0, width, slice_height, p.depth, p, mix,
+             0, 0, 0, 0 };
 
   return c;
 }
@@ -342,7 +345,43 @@ volume_new (const Case *c)
   v.px = g_malloc (MAX (n * v.bpp, 1));
   fill_labels (v.px, n, v.bpp, c->seed, &c->mix);
 
-  v.buffer = gegl_buffer_new (&v.extent, v.format);
+  if (c->tile_w > 0 && (c->shift_x != 0 || c->shift_y != 0))
+    {
+      /* A view of a parent buffer that holds the pixels shifted: tile
+       * edges fall at other places relative to the view's origin. */
+      GeglRectangle parent_rect = { v.extent.x + c->shift_x,
+                                    v.extent.y + c->shift_y,
+                                    v.extent.width, v.extent.height };
+      GeglBuffer   *parent = g_object_new (GEGL_TYPE_BUFFER,
+                                           "x", parent_rect.x,
+                                           "y", parent_rect.y,
+                                           "width", parent_rect.width,
+                                           "height", parent_rect.height,
+                                           "tile-width", c->tile_w,
+                                           "tile-height", c->tile_h,
+                                           "format", v.format, NULL);
+
+      gegl_buffer_set (parent, &parent_rect, 0, v.format, v.px,
+                       GEGL_AUTO_ROWSTRIDE);
+      v.buffer = g_object_new (GEGL_TYPE_BUFFER, "source", parent,
+                               "x", v.extent.x, "y", v.extent.y,
+                               "width", v.extent.width,
+                               "height", v.extent.height,
+                               "shift-x", c->shift_x, "shift-y", c->shift_y,
+                               "format", v.format, NULL);
+      g_object_unref (parent);
+      return v;
+    }
+  if (c->tile_w > 0)
+    v.buffer = g_object_new (GEGL_TYPE_BUFFER,
+                             "x", v.extent.x, "y", v.extent.y,
+                             "width", v.extent.width,
+                             "height", v.extent.height,
+                             "tile-width", c->tile_w,
+                             "tile-height", c->tile_h,
+                             "format", v.format, NULL);
+  else
+    v.buffer = gegl_buffer_new (&v.extent, v.format);
   gegl_buffer_set (v.buffer, &v.extent, 0, v.format, v.px,
                    GEGL_AUTO_ROWSTRIDE);
   return v;
@@ -1010,6 +1049,37 @@ START_TEST (test_buffers_with_odd_and_negative_origins_match_the_reference)
 
   c.x = origins[_i % G_N_ELEMENTS (origins)][0];
   c.y = origins[_i % G_N_ELEMENTS (origins)][1];
+  check_case (&c);
+}
+END_TEST
+
+/* Small tiles, so that random cases have whole tiles, read in place, next
+ * to partial ones at the rims: tile sizes that are and are not multiples
+ * of the factors and of the slice height, origins on and off the tile
+ * grid, and views shifted into a parent buffer. */
+START_TEST (test_buffers_with_small_tiles_match_the_reference)
+{
+  static const gint tiles[][2] = { { 8, 4 }, { 16, 8 }, { 4, 4 }, { 12, 6 },
+                                   { 32, 16 }, { 6, 3 }, { 10, 5 },
+                                   { 2, 2 } };
+  Case    c = case_random (1500 + _i, 4, 4);
+  guint64 rng = (guint64) _i * 0x9E3779B97F4A7C15ull + 7;
+
+  c.tile_w       = tiles[_i % G_N_ELEMENTS (tiles)][0];
+  c.tile_h       = tiles[_i % G_N_ELEMENTS (tiles)][1];
+  c.width        = rand_range (&rng, 1, 90);
+  c.slice_height = rand_range (&rng, 1, 40);
+  if (rand_range (&rng, 0, 1) == 0)  /* slices of whole tile rows */
+    c.slice_height = c.tile_h * rand_range (&rng, 1, 5);
+  c.x            = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
+  c.y            = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
+  if (_i % 5 == 4)
+    {
+      c.shift_x = rand_range (&rng, -9, 9);
+      c.shift_y = rand_range (&rng, -9, 9);
+    }
+  if (rand_range (&rng, 0, 2) == 0 && c.slices > 1)  /* countless 3D */
+    c.p = (Params) { 2, 2, 2, c.slices, c.p.sparse };
   check_case (&c);
 }
 END_TEST
@@ -1841,6 +1911,10 @@ gegl_suite (void)
                        0, 24);
   tcase_add_loop_test (tc, test_translate_node_input_aligns_blocks_to_its_origin,
                        0, N_FORMATS);
+
+  tc = tcase (s, "tiles");
+  tcase_add_loop_test (tc, test_buffers_with_small_tiles_match_the_reference,
+                       0, 240);
 
   tc = tcase (s, "regions");
   tcase_add_test (tc, test_bounding_box_of_a_stack_is_ceil_on_every_axis);

@@ -71,13 +71,15 @@ request_of (GeglOperation *operation)
   return r;
 }
 
+#include "seg-mode-pool-op.inc"
 #include "seg-pool-op.inc"
 
 static void
 gegl_op_class_init (GeglOpClass *klass)
 {
   seg_pool_op_class_init (GEGL_OPERATION_CLASS (klass),
-                          GEGL_OPERATION_FILTER_CLASS (klass));
+                          GEGL_OPERATION_FILTER_CLASS (klass),
+                          mode_pool_process);
 
   gegl_operation_class_set_keys (GEGL_OPERATION_CLASS (klass),
     "name",        "seg:mode-pool",

@@ -64,6 +64,18 @@ seg_pool_request_valid (const SegPoolRequest *request,
   return problem == NULL;
 }
 
+const GeglRectangle *
+seg_pool_valid_input (GeglOperation        *operation,
+                      const SegPoolRequest *request)
+{
+  const GeglRectangle *extent =
+    gegl_operation_source_get_bounding_box (operation, "input");
+
+  if (extent == NULL || !seg_pool_request_valid (request, extent))
+    return NULL;
+  return extent;
+}
+
 /* TRUE when every node upstream of the operation's input, along input
  * pads, is connected all the way to a source. */
 static gboolean
@@ -231,15 +243,11 @@ seg_pool_invalidated (const SegPoolRequest *request,
   return dirty;
 }
 
-void
-seg_pool_keep_source_format (GeglOperation *operation)
+const Babl *
+seg_pool_source_format (GeglOperation *operation)
 {
   const Babl *format = gegl_operation_get_source_format (operation, "input");
 
-  /* Labels must reach the kernel byte for byte: any babl conversion
-   * (even Y u32 via float) would change them. */
-  if (format == NULL)
-    format = babl_format ("Y u8");
-  gegl_operation_set_format (operation, "input", format);
-  gegl_operation_set_format (operation, "output", format);
+  /* Any babl conversion (even Y u32 via float) would change labels. */
+  return format != NULL ? format : babl_format ("Y u8");
 }

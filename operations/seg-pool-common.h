@@ -45,6 +45,13 @@ typedef SegStatus (*SegPoolKernel) (const SegVolume  *in,
                                     gconstpointer     data,
                                     gpointer          scratch);
 
+/* A filter op's process (), as GeglOperationFilterClass has it. */
+typedef gboolean (*SegPoolFilterProcess) (GeglOperation       *operation,
+                                          GeglBuffer          *input,
+                                          GeglBuffer          *output,
+                                          const GeglRectangle *roi,
+                                          gint                 level);
+
 /* a / b rounded down, and a mod b in 0 … b-1, for any sign of a (b > 0). */
 static inline gint
 seg_floor_div (gint a, gint b)
@@ -69,6 +76,12 @@ gchar        *seg_pool_request_problem  (const SegPoolRequest *request,
 /* TRUE when the request can be served on an input of this extent. */
 gboolean      seg_pool_request_valid    (const SegPoolRequest *request,
                                          const GeglRectangle  *input);
+
+/* The extent of the operation's input when request can be served on it;
+ * NULL otherwise (prepare has said why). */
+const GeglRectangle *
+              seg_pool_valid_input      (GeglOperation        *operation,
+                                         const SegPoolRequest *request);
 
 /* For prepare: warns about a request that cannot be served on the
  * connected input, once per node until the problem changes or goes away.
@@ -109,8 +122,8 @@ gboolean      seg_pool_process          (const SegPoolRequest *request,
                                          GeglBuffer           *output,
                                          const GeglRectangle  *roi);
 
-/* Common prepare: keep the source's own format on input and output. */
-void          seg_pool_keep_source_format (GeglOperation *operation);
+/* The source's own format: labels must reach the kernel byte for byte. */
+const Babl   *seg_pool_source_format    (GeglOperation *operation);
 
 G_END_DECLS
 

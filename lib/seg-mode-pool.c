@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "seg-prefetch.h"
 #include "seg-simd.h"
 
 #if SEG_HAVE_AVX512
@@ -40,120 +41,6 @@
 /* Blocks up to this many voxels are counted pairwise: cheaper than hashing
  * for the sizes where n²/2 comparisons are few. */
 #define PAIRWISE_MAX 16
-
-/* Input bytes, summed over the streams a kernel prefetches (see
- * Prefetch), that it prefetches ahead of its loads: enough to cover the
- * memory latency at full bandwidth, with room to spare, on current x86
- * cores. */
-#ifndef PREFETCH_AHEAD
-#define PREFETCH_AHEAD (16 * 1024)
-#endif
-
-/* Cache levels the prefetches fill (seg_prefetch's locality): 3 = all
- * (prefetcht0), 2 = L2 and beyond (prefetcht1). */
-#define PREFETCH_L1 3
-#define PREFETCH_L2 2
-
-/* Outputs at least this large are written with non-temporal stores: they
- * would leave the caches anyway, and whoever reads them next reads them
- * from memory either way. */
-#define STREAM_MIN_BYTES ((size_t) 4 << 20)
-
-/* Software prefetch for a kernel that reads row pairs: rows 2j and 2j+1 of
- * a slice (and, for 2×2×2, the same rows of the next slice), row_bytes
- * bytes of each, for j = 0, 1, …, all rows advancing together.
- *
- *  - linear: where a row pair is one block of memory (the row stride is
- *    the length read: a packed image, a GEGL tile, a band buffer), so are
- *    all the pairs of a slice, and the prefetches walk each slice's block
- *    in address order, two lines for every line the kernel reads from each
- *    of its rows.  When the kernel streams its output past the caches,
- *    they go into L1 (prefetcht0), else into L2, so as not to fight the
- *    output for L1.  Measured on a Zen 4 core, a 2048-wide u8 image
- *    (rows of 2 KiB) is pooled at 23-25 GB/s this way, against 18 GB/s
- *    with rows prefetched one by one, or into L2 only;
- *  - rows: otherwise each row is prefetched by itself, into L2, at the
- *    same distance, from the end of a row on into the same row of the
- *    next pair.
- *
- * Either way the prefetches run on past the kernel's last row pair, as if
- * the view went on: what follows a view in memory is often what is read
- * next (the next slice of a packed stack, the next tile of a GEGL buffer,
- * whose tiles lie one after the other), though not at once: into L2
- * only.  Where it is not, a few kilobytes are fetched for nothing; a
- * prefetch never faults. */
-typedef struct
-{
-  const uint8_t *s[4];         /* the streams: slices, or rows           */
-  int            n;            /* how many                               */
-  bool           linear;
-  bool           to_l1;        /* linear: the view's own lines into L1   */
-  size_t         pos;          /* linear: offset of the next prefetch    */
-  size_t         end;          /* linear: bytes of a slice's row pairs   */
-  ptrdiff_t      pair_stride;  /* rows: from one row pair to the next    */
-  size_t         row_bytes;
-  size_t         row;          /* rows: pair and offset of the next one  */
-  size_t         off;
-} Prefetch;
-
-/* s: the n_rows (2 or 4) rows of the first pair, as above; rs: the row
- * stride; rows: the number of row pairs; streaming: whether the kernel
- * writes with non-temporal stores. */
-static inline void
-prefetch_init (Prefetch *pf, const uint8_t *const *s, int n_rows,
-               ptrdiff_t rs, size_t row_bytes, size_t rows, bool streaming)
-{
-  *pf = (Prefetch) { .linear = rs > 0 && (size_t) rs == row_bytes };
-  if (pf->linear)
-    {
-      pf->n     = n_rows / 2;
-      pf->s[0]  = s[0];
-      pf->s[1]  = n_rows == 4 ? s[2] : NULL;
-      pf->pos   = PREFETCH_AHEAD / (size_t) pf->n;
-      pf->end   = rows * 2 * row_bytes;
-      pf->to_l1 = streaming;
-      return;
-    }
-  pf->n = n_rows;
-  for (int q = 0; q < n_rows; q++)
-    pf->s[q] = s[q];
-  pf->pair_stride = 2 * rs;
-  pf->row_bytes   = row_bytes > 0 ? row_bytes : 1;
-  pf->row         = PREFETCH_AHEAD / (size_t) n_rows / pf->row_bytes;
-  pf->off         = PREFETCH_AHEAD / (size_t) n_rows % pf->row_bytes;
-}
-
-/* The kernel is about to read `bytes` more bytes (a multiple of 64) of
- * each of its rows. */
-static inline void
-prefetch_bytes (Prefetch *pf, size_t bytes)
-{
-  if (pf->linear)
-    {
-      for (size_t done = 0; done < 2 * bytes; done += 64)
-        for (int q = 0; q < pf->n; q++)
-          if (pf->to_l1 && pf->pos + done < pf->end)
-            seg_prefetch (pf->s[q] + pf->pos + done, PREFETCH_L1);
-          else
-            seg_prefetch (pf->s[q] + pf->pos + done, PREFETCH_L2);
-      pf->pos += 2 * bytes;
-      return;
-    }
-  for (size_t done = 0; done < bytes; done += 64)
-    {
-      ptrdiff_t at = (ptrdiff_t) pf->row * pf->pair_stride +
-                     (ptrdiff_t) pf->off;
-
-      for (int q = 0; q < pf->n; q++)
-        seg_prefetch (pf->s[q] + at, PREFETCH_L2);
-      pf->off += 64;
-      while (pf->off >= pf->row_bytes)
-        {
-          pf->off -= pf->row_bytes;
-          pf->row++;
-        }
-    }
-}
 
 /* One step of an AVX-512 kernel reads 128 bytes of every row. */
 static inline void

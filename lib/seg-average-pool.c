@@ -1,0 +1,1152 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * Average pooling: see seg-average-pool.h for the contract.
+ *
+ * One general path serves every layout, factor and block: it walks the
+ * input row by row and adds each voxel into the running sums of its output
+ * voxel, for a chunk of one output row at a time (the sums live in the
+ * caller's scratch).  Each block's voxels are thus added in raster order,
+ * x fastest, then y, then z, which is what makes floating-point results
+ * reproducible: every path adds in that order.
+ *
+ * Full 2×2×1 and 2×2×2 blocks of one-component u8, u16 and float, and
+ * full 2×2×1 blocks of two- to four-component u8 without alpha (not
+ * sparse), go through row kernels instead (average-pool-rows.inc), which
+ * the compiler vectorises; one-component u8, the case that matters most,
+ * also has AVX-512 kernels.  They give the general path's results to the
+ * bit.  Like the mode-pool
+ * kernels they prefetch their input in address order and stream large
+ * outputs past the caches (seg-prefetch.h), to keep up with memory.
+ */
+#include "seg-average-pool.h"
+#include "seg-average-pool-private.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "seg-prefetch.h"
+#include "seg-simd.h"
+
+#if SEG_HAVE_AVX512
+#include <immintrin.h>
+#endif
+
+/* Bytes of running sums the general path keeps per chunk of an output
+ * row: small enough to stay in L1 next to the input being read. */
+#define CHUNK_SUM_BYTES (16 * 1024)
+
+/* Fewest output voxels per chunk, however wide the voxels. */
+#define CHUNK_MIN_VOXELS 16
+
+
+/* ---- Half precision ----------------------------------------------------- */
+
+/* Every binary16 value is exactly a double. */
+static double
+half_to_double (uint16_t h)
+{
+  const uint64_t sign = (uint64_t) (h >> 15) << 63;
+  const unsigned exponent = h >> 10 & 0x1f;
+  const uint64_t mantissa = h & 0x3ff;
+  uint64_t       bits;
+  double         v;
+
+  if (exponent == 0)
+    {
+      /* Zero or subnormal: mantissa × 2^-24, exactly. */
+      v = (double) mantissa * 0x1p-24;
+      return sign ? -v : v;
+    }
+  if (exponent == 0x1f)
+    bits = sign | (uint64_t) 0x7ff << 52 | mantissa << 42;  /* inf, NaN */
+  else
+    bits = sign | (uint64_t) (exponent - 15 + 1023) << 52 | mantissa << 42;
+  memcpy (&v, &bits, sizeof v);
+  return v;
+}
+
+/* x rounded once to binary16, to nearest with ties to even: subnormals,
+ * overflow to infinity, NaN stays (a quiet) NaN. */
+static uint16_t
+half_from_double (double x)
+{
+  uint64_t bits, significand, rest, halfway;
+  uint16_t sign;
+  int      exponent, shift;
+  unsigned m;
+
+  memcpy (&bits, &x, sizeof bits);
+  sign     = (uint16_t) (bits >> 48 & 0x8000);
+  exponent = (int) (bits >> 52 & 0x7ff);
+  if (exponent == 0x7ff)
+    return sign | ((bits << 12) != 0 ? 0x7e00 : 0x7c00);
+  if (exponent == 0)
+    return sign;  /* zero, or a double subnormal: far below 2^-25 */
+
+  /* |x| = significand × 2^(exponent - 52), significand < 2^53. */
+  exponent -= 1023;
+  if (exponent >= 16)
+    return sign | 0x7c00;
+  if (exponent < -25)
+    return sign;  /* below half of the smallest subnormal, 2^-25 */
+  significand = (bits & (((uint64_t) 1 << 52) - 1)) | (uint64_t) 1 << 52;
+
+  /* Bits below the half's last place: its quantum is 2^(exponent - 10)
+   * for normal halves, 2^-24 for subnormals (exponent < -14). */
+  shift   = exponent >= -14 ? 42 : 28 - exponent;
+  m       = (unsigned) (significand >> shift);
+  rest    = significand & (((uint64_t) 1 << shift) - 1);
+  halfway = (uint64_t) 1 << (shift - 1);
+  if (rest > halfway || (rest == halfway && (m & 1) != 0))
+    m++;
+
+  /* A normal m counts the implicit bit (0x400 … 0x800); carrying into the
+   * next binade, and from the largest finite half into infinity, is then
+   * plain addition.  A subnormal m (0 … 0x400) is the encoding itself. */
+  if (exponent >= -14)
+    return sign | (uint16_t) (((unsigned) (exponent + 14) << 10) + m);
+  return sign | (uint16_t) m;
+}
+
+
+/* ---- 128-bit sums ------------------------------------------------------- */
+
+/* u32 colour weighted by u32 alpha over a 64×64×64 block sums up to about
+ * 2^82: such sums are kept as two 64-bit words, low then high.  (u16
+ * ones stay below 2^50, and fit one word.) */
+static inline void
+wide_add (uint64_t *w, uint64_t v)
+{
+  w[0] += v;
+  w[1] += w[0] < v;
+}
+
+/* floor (w / d), for a quotient that fits in 64 bits (w[1] < d) and
+ * d < 2^63. */
+static uint64_t
+wide_div (const uint64_t *w, uint64_t d)
+{
+  if (w[1] == 0)
+    return w[0] / d;  /* far cheaper, and common */
+#if defined(__SIZEOF_INT128__) && !defined(SEG_NO_INT128)
+  __extension__ typedef unsigned __int128 u128;
+
+  return (uint64_t) ((((u128) w[1] << 64) | w[0]) / d);
+#else
+  /* Long division, one bit at a time; rem < d < 2^63 never overflows. */
+  uint64_t rem = w[1], q = 0;
+
+  for (int i = 63; i >= 0; i--)
+    {
+      rem = rem << 1 | (w[0] >> i & 1);
+      q <<= 1;
+      if (rem >= d)
+        {
+          rem -= d;
+          q |= 1;
+        }
+    }
+  return q;
+#endif
+}
+
+
+/* ---- Layouts ------------------------------------------------------------ */
+
+int
+seg_component_size (SegComponentType type)
+{
+  switch (type)
+    {
+    case SEG_TYPE_U8:     return 1;
+    case SEG_TYPE_U16:    return 2;
+    case SEG_TYPE_U32:    return 4;
+    case SEG_TYPE_HALF:   return 2;
+    case SEG_TYPE_FLOAT:  return 4;
+    case SEG_TYPE_DOUBLE: return 8;
+    }
+  return 0;
+}
+
+SegStatus
+seg_pixel_layout_check (const SegPixelLayout *layout, int bpp)
+{
+  int size;
+
+  if (layout == NULL)
+    return SEG_EBADARG;
+  size = seg_component_size (layout->type);
+  if (size == 0 || layout->n_components < 1 ||
+      layout->n_components > SEG_MAX_BPP ||
+      layout->n_components * size != bpp ||
+      layout->alpha < -1 || layout->alpha >= layout->n_components)
+    return SEG_EBADTYPE;
+  return SEG_OK;
+}
+
+static bool
+is_real (SegComponentType type)
+{
+  return type == SEG_TYPE_HALF || type == SEG_TYPE_FLOAT ||
+         type == SEG_TYPE_DOUBLE;
+}
+
+/* Whether colour is weighted by alpha.  A voxel that is alpha alone
+ * averages like any other one-component voxel: Σa / |P| either way. */
+static bool
+weights_by_alpha (const SegPixelLayout *layout)
+{
+  return layout->alpha >= 0 && layout->n_components > 1;
+}
+
+/* 64-bit words of running sum per component: two for u32 colour weighted
+ * by alpha (see wide_add), else one (uint64_t or double). */
+static int
+words_for (SegComponentType type, bool weighted)
+{
+  return type == SEG_TYPE_U32 && weighted ? 2 : 1;
+}
+
+static int
+sum_words (const SegPixelLayout *layout)
+{
+  return words_for (layout->type, weights_by_alpha (layout));
+}
+
+/* Output voxels whose sums the general path keeps at once. */
+static size_t
+chunk_voxels (const SegPixelLayout *layout)
+{
+  size_t per_voxel = (size_t) layout->n_components *
+                     (size_t) sum_words (layout) * sizeof (uint64_t) +
+                     sizeof (uint32_t);
+  size_t n = CHUNK_SUM_BYTES / per_voxel;
+
+  return n > CHUNK_MIN_VOXELS ? n : CHUNK_MIN_VOXELS;
+}
+
+/* The layout's own consistency, for a voxel of whatever size it says. */
+static bool
+layout_is_valid (const SegPixelLayout *layout)
+{
+  int size;
+
+  if (layout == NULL)
+    return false;
+  size = seg_component_size (layout->type);
+  return size > 0 && layout->n_components >= 1 &&
+         layout->n_components <= SEG_MAX_BPP / size &&
+         seg_pixel_layout_check (layout, layout->n_components * size) ==
+         SEG_OK;
+}
+
+size_t
+seg_average_pool_scratch_size (const SegFactors     *f,
+                               const SegPixelLayout *layout)
+{
+  size_t n;
+
+  if (seg_factors_check (f) != SEG_OK || !layout_is_valid (layout))
+    return 0;
+  n = chunk_voxels (layout);
+  return n * (size_t) layout->n_components * (size_t) sum_words (layout) *
+         sizeof (uint64_t) + n * sizeof (uint32_t);
+}
+
+
+/* ---- The general path --------------------------------------------------- */
+
+typedef struct
+{
+  const SegVolume  *in, *out;
+  SegFactors        f;
+  SegComponentType  type;
+  int               n;        /* components per voxel                     */
+  int               alpha;    /* weighting alpha component, or -1         */
+  int               size;     /* bytes per component                      */
+  int               bpp;
+  bool              sparse;
+  int               words;    /* sum words per component (sum_words)      */
+  size_t            chunk;    /* output voxels per pass (chunk_voxels)    */
+  uint64_t         *sums;     /* chunk × n × words: integer sums …        */
+  double           *reals;    /* … or the same memory as double sums      */
+  uint32_t         *counts;   /* chunk: voxels added per output voxel     */
+} General;
+
+static General
+general_new (const SegVolume *in, const SegVolume *out, const SegFactors *f,
+             const SegPixelLayout *layout, bool sparse, void *scratch)
+{
+  General g;
+
+  g.in     = in;
+  g.out    = out;
+  g.f      = *f;
+  g.type   = layout->type;
+  g.n      = layout->n_components;
+  g.alpha  = weights_by_alpha (layout) ? layout->alpha : -1;
+  g.size   = seg_component_size (layout->type);
+  g.bpp    = in->bpp;
+  g.sparse = sparse;
+  g.words  = sum_words (layout);
+  g.chunk  = chunk_voxels (layout);
+  g.sums   = scratch;
+  g.reals  = scratch;
+  g.counts = (uint32_t *) (void *) ((uint8_t *) scratch +
+                                    g.chunk * (size_t) g.n *
+                                    (size_t) g.words * sizeof (uint64_t));
+  return g;
+}
+
+static inline bool
+is_background (const uint8_t *p, int bpp)
+{
+  for (int i = 0; i < bpp; i++)
+    if (p[i] != 0)
+      return false;
+  return true;
+}
+
+static inline uint64_t
+load_uint (const uint8_t *p, SegComponentType type)
+{
+  uint16_t u16;
+  uint32_t u32;
+
+  switch (type)
+    {
+    case SEG_TYPE_U8:
+      return *p;
+    case SEG_TYPE_U16:
+      memcpy (&u16, p, sizeof u16);
+      return u16;
+    default:
+      memcpy (&u32, p, sizeof u32);
+      return u32;
+    }
+}
+
+static inline double
+load_real (const uint8_t *p, SegComponentType type)
+{
+  uint16_t h;
+  float    f;
+  double   d;
+
+  switch (type)
+    {
+    case SEG_TYPE_HALF:
+      memcpy (&h, p, sizeof h);
+      return half_to_double (h);
+    case SEG_TYPE_FLOAT:
+      memcpy (&f, p, sizeof f);
+      return f;
+    default:
+      memcpy (&d, p, sizeof d);
+      return d;
+    }
+}
+
+static void
+store_uint (uint8_t *p, uint64_t v, SegComponentType type)
+{
+  uint8_t  u8  = (uint8_t) v;
+  uint16_t u16 = (uint16_t) v;
+  uint32_t u32 = (uint32_t) v;
+
+  switch (type)
+    {
+    case SEG_TYPE_U8:  memcpy (p, &u8, sizeof u8);   break;
+    case SEG_TYPE_U16: memcpy (p, &u16, sizeof u16); break;
+    default:           memcpy (p, &u32, sizeof u32); break;
+    }
+}
+
+/* v rounded once to the type. */
+static void
+store_real (uint8_t *p, double v, SegComponentType type)
+{
+  uint16_t h;
+  float    f;
+
+  switch (type)
+    {
+    case SEG_TYPE_HALF:
+      h = half_from_double (v);
+      memcpy (p, &h, sizeof h);
+      break;
+    case SEG_TYPE_FLOAT:
+      f = (float) v;
+      memcpy (p, &f, sizeof f);
+      break;
+    default:
+      memcpy (p, &v, sizeof v);
+      break;
+    }
+}
+
+/* Empty sums for the first m output voxels of a chunk.  Floating-point
+ * sums start at -0.0, the one value that adding leaves unchanged (0.0
+ * would turn a sum of -0.0 into +0.0). */
+static void
+clear_sums (const General *g, size_t m)
+{
+  size_t words = m * (size_t) g->n * (size_t) g->words;
+
+  if (is_real (g->type))
+    for (size_t i = 0; i < words; i++)
+      g->reals[i] = -0.0;
+  else
+    memset (g->sums, 0, words * sizeof (uint64_t));
+  memset (g->counts, 0, m * sizeof (uint32_t));
+}
+
+/* Adds the voxel at p to the sums of output voxel j of the chunk.  With
+ * alpha a, colour adds c·a and alpha adds 1·a = a, so one loop serves
+ * both.  type and weighted are constants wherever this is inlined (see
+ * add_row), so that each instance is a tight loop. */
+static inline void
+add_voxel (const General *g, const uint8_t *p, size_t j,
+           SegComponentType type, bool weighted)
+{
+  const int n = g->n, size = seg_component_size (type);
+
+  if (is_real (type))
+    {
+      double *s = g->reals + j * (size_t) n;
+      double  a = weighted ? load_real (p + g->alpha * size, type) : 1.0;
+
+      if (weighted && a == 0)
+        {
+          /* A fully transparent voxel adds no colour at all: c·0 would
+           * still add a NaN for an infinite c, or turn a zero sum to -0. */
+          s[g->alpha] += a;
+          return;
+        }
+      for (int c = 0; c < n; c++)
+        if (!weighted)
+          s[c] += load_real (p + c * size, type);
+        else
+          s[c] += (c == g->alpha ? 1.0 : load_real (p + c * size, type)) * a;
+    }
+  else if (weighted)
+    {
+      const int words = words_for (type, true);
+      uint64_t *s = g->sums + j * (size_t) n * (size_t) words;
+      uint64_t  a = load_uint (p + g->alpha * size, type);
+
+      for (int c = 0; c < n; c++)
+        {
+          uint64_t v = (c == g->alpha ? 1 : load_uint (p + c * size, type)) *
+                       a;
+
+          if (words == 2)
+            wide_add (s + 2 * c, v);
+          else
+            s[c] += v;
+        }
+    }
+  else
+    {
+      uint64_t *s = g->sums + j * (size_t) n;
+
+      for (int c = 0; c < n; c++)
+        s[c] += load_uint (p + c * size, type);
+    }
+}
+
+/* Adds one input row's share to output voxels x0 … x0+m-1 of a chunk:
+ * their blocks' voxels in this row, left to right. */
+static inline void
+add_row_as (const General *g, const uint8_t *row, int x0, size_t m,
+            SegComponentType type, bool weighted)
+{
+  const int width = g->in->width, fx = g->f.x, bpp = g->bpp;
+
+  for (size_t j = 0; j < m; j++)
+    {
+      int x   = (x0 + (int) j) * fx;
+      int end = x + fx < width ? x + fx : width;
+
+      for (const uint8_t *p = row + (ptrdiff_t) x * bpp; x < end;
+           x++, p += bpp)
+        {
+          if (g->sparse && is_background (p, bpp))
+            continue;
+          g->counts[j]++;
+          add_voxel (g, p, j, type, weighted);
+        }
+    }
+}
+
+/* add_row_as with the type and weighting as constants. */
+#define ADD_ROW_CASE(TYPE)                                                  \
+  case TYPE:                                                                \
+    if (g->alpha >= 0)                                                      \
+      add_row_as (g, row, x0, m, TYPE, true);                               \
+    else                                                                    \
+      add_row_as (g, row, x0, m, TYPE, false);                              \
+    break;
+
+static void
+add_row (const General *g, const uint8_t *row, int x0, size_t m)
+{
+  switch (g->type)
+    {
+      ADD_ROW_CASE (SEG_TYPE_U8)
+      ADD_ROW_CASE (SEG_TYPE_U16)
+      ADD_ROW_CASE (SEG_TYPE_U32)
+      ADD_ROW_CASE (SEG_TYPE_HALF)
+      ADD_ROW_CASE (SEG_TYPE_FLOAT)
+      ADD_ROW_CASE (SEG_TYPE_DOUBLE)
+    }
+}
+
+#undef ADD_ROW_CASE
+
+/* Output voxel j of the chunk, from its sums. */
+static void
+finish_voxel (const General *g, size_t j, uint8_t *out)
+{
+  const int      n = g->n, size = g->size;
+  const uint32_t count = g->counts[j];
+
+  if (count == 0)
+    {
+      memset (out, 0, (size_t) g->bpp);  /* all background: background */
+      return;
+    }
+  if (is_real (g->type))
+    {
+      const double *s = g->reals + j * (size_t) n;
+      const double  sa = g->alpha >= 0 ? s[g->alpha] : 0.0;
+
+      for (int c = 0; c < n; c++)
+        if (g->alpha < 0 || c == g->alpha)
+          store_real (out + c * size, s[c] / count, g->type);
+        else
+          store_real (out + c * size, sa != 0.0 ? s[c] / sa : 0.0, g->type);
+    }
+  else if (g->alpha >= 0)
+    {
+      const int       words = g->words;
+      const uint64_t *s = g->sums + j * (size_t) n * (size_t) words;
+      const uint64_t  sa = s[words * g->alpha];  /* < 2^50: one word */
+
+      for (int c = 0; c < n; c++)
+        if (c == g->alpha)
+          store_uint (out + c * size, sa / count, g->type);
+        else if (sa == 0)
+          store_uint (out + c * size, 0, g->type);
+        else
+          store_uint (out + c * size, words == 2 ? wide_div (s + 2 * c, sa)
+                                                 : s[c] / sa, g->type);
+    }
+  else
+    {
+      const uint64_t *s = g->sums + j * (size_t) n;
+
+      for (int c = 0; c < n; c++)
+        store_uint (out + c * size, s[c] / count, g->type);
+    }
+}
+
+/* Output voxels x0 … x1-1 of rows y0 … y1-1 of output slice z, block by
+ * block, for any layout, factors and block (full or partial). */
+static void
+pool_general (const General *g, int z, int y0, int y1, int x0, int x1)
+{
+  const SegVolume *in = g->in, *out = g->out;
+  const int        iz = z * g->f.z;
+  const int        bd = in->depth - iz < g->f.z ? in->depth - iz : g->f.z;
+
+  for (int y = y0; y < y1; y++)
+    {
+      const int iy = y * g->f.y;
+      const int bh = in->height - iy < g->f.y ? in->height - iy : g->f.y;
+      uint8_t  *out_row = (uint8_t *) out->data + z * out->slice_stride +
+                          y * out->row_stride;
+
+      for (int x = x0; x < x1; x += (int) g->chunk)
+        {
+          size_t m = (size_t) (x1 - x) < g->chunk ? (size_t) (x1 - x)
+                                                  : g->chunk;
+
+          clear_sums (g, m);
+          for (int dz = 0; dz < bd; dz++)
+            for (int dy = 0; dy < bh; dy++)
+              add_row (g, (const uint8_t *) in->data +
+                          (iz + dz) * in->slice_stride +
+                          (iy + dy) * in->row_stride, x, m);
+          for (size_t j = 0; j < m; j++)
+            finish_voxel (g, j, out_row + (ptrdiff_t) (x + (int) j) * g->bpp);
+        }
+    }
+}
+
+
+/* ---- Row kernels for full 2×2×1 and 2×2×2 blocks ------------------------ */
+
+/* floor (s / k) for k = 0 … 8 and s ≤ 65535 k (0 when k = 0, where s is
+ * 0 too), by one float division that the compiler vectorises: s and k are
+ * exact in a float, so the quotient is exact when k divides s; when it
+ * does not, s / k lies at least 1/8 from the integers around it, while
+ * rounding moves it by at most 2^-24 × 2^16 = 2^-8, so truncation still
+ * gives the floor.  The tests check every (s, k) of u8 and u16 blocks. */
+static inline uint32_t
+floor_div_small (uint32_t s, uint32_t k)
+{
+  /* k + (k == 0), not a branch: the division must not sit under a
+   * condition for the loop to vectorise; through int32_t, which every
+   * vector instruction set converts to. */
+  return (uint32_t) (int32_t) ((float) s / (float) (k + (k == 0)));
+}
+
+static inline uint32_t
+value_u8 (const uint8_t *p, size_t i)
+{
+  return p[i];
+}
+
+static inline uint32_t
+counted_value_u8 (const uint8_t *p, size_t i)
+{
+  return p[i];  /* background is 0, which adds nothing */
+}
+
+static inline uint32_t
+counted_u8 (const uint8_t *p, size_t i)
+{
+  return p[i] != 0;
+}
+
+static inline uint8_t
+mean_u8 (uint32_t s, uint32_t k)
+{
+  return (uint8_t) (s / k);
+}
+
+static inline uint8_t
+sparse_mean_u8 (uint32_t s, uint32_t k)
+{
+  return (uint8_t) floor_div_small (s, k);
+}
+
+static inline uint32_t
+value_u16 (const uint8_t *p, size_t i)
+{
+  uint16_t v;
+
+  memcpy (&v, p + 2 * i, sizeof v);
+  return v;
+}
+
+static inline uint32_t
+counted_value_u16 (const uint8_t *p, size_t i)
+{
+  return value_u16 (p, i);
+}
+
+static inline uint32_t
+counted_u16 (const uint8_t *p, size_t i)
+{
+  return value_u16 (p, i) != 0;
+}
+
+static inline uint16_t
+mean_u16 (uint32_t s, uint32_t k)
+{
+  return (uint16_t) (s / k);
+}
+
+static inline uint16_t
+sparse_mean_u16 (uint32_t s, uint32_t k)
+{
+  return (uint16_t) floor_div_small (s, k);
+}
+
+static inline uint32_t
+bits_float (const uint8_t *p, size_t i)
+{
+  uint32_t bits;
+
+  memcpy (&bits, p + 4 * i, sizeof bits);
+  return bits;
+}
+
+static inline double
+value_float (const uint8_t *p, size_t i)
+{
+  uint32_t bits = bits_float (p, i);
+  float    v;
+
+  memcpy (&v, &bits, sizeof v);
+  return v;
+}
+
+static inline uint32_t
+counted_float (const uint8_t *p, size_t i)
+{
+  return bits_float (p, i) != 0;  /* -0.0 is not background */
+}
+
+/* The float kernels select with integer operations on bits, not with ?:
+ * on values: GCC sinks a conversion or division that only one arm uses
+ * into a branch, and then, since such operations may trap, no longer
+ * vectorises the loop. */
+
+/* Background (bits all zero) becomes -0.0: bit 31 set. */
+static inline double
+counted_value_float (const uint8_t *p, size_t i)
+{
+  uint32_t bits = bits_float (p, i);
+  float    v;
+
+  bits |= (uint32_t) (bits == 0) << 31;
+  memcpy (&v, &bits, sizeof v);
+  return v;
+}
+
+static inline float
+mean_float (double s, uint32_t k)
+{
+  return (float) (s / k);
+}
+
+/* Divides by 1 when k = 0, then clears the result's bits. */
+static inline float
+sparse_mean_float (double s, uint32_t k)
+{
+  float    m = (float) (s / (k + (k == 0)));
+  uint32_t bits;
+
+  memcpy (&bits, &m, sizeof bits);
+  bits &= 0u - (uint32_t) (k > 0);
+  memcpy (&m, &bits, sizeof m);
+  return m;
+}
+
+#define T      uint8_t
+#define ACC    uint32_t
+#define SUFFIX u8
+#include "average-pool-rows.inc"
+#define T      uint16_t
+#define ACC    uint32_t
+#define SUFFIX u16
+#include "average-pool-rows.inc"
+#define T      float
+#define ACC    double
+#define SUFFIX float
+#include "average-pool-rows.inc"
+
+/* 2×2×1 means of u8 voxels of nc components, no alpha: the components
+ * are independent, so byte q of output voxel i is the mean of byte q of
+ * input voxels 2i and 2i+1 of both rows.  nc is a constant in each
+ * caller, so that each loop vectorises on its own. */
+static inline void
+mean4_u8_multi (const uint8_t *restrict r0, const uint8_t *restrict r1,
+                uint8_t *restrict out, size_t n, size_t nc)
+{
+  for (size_t i = 0; i < n; i++)
+    for (size_t q = 0; q < nc; q++)
+      {
+        size_t   at = 2 * i * nc + q;
+        uint32_t s = (uint32_t) r0[at] + r0[at + nc] + r1[at] + r1[at + nc];
+
+        out[i * nc + q] = (uint8_t) (s / 4);
+      }
+}
+
+SEG_CLONES static void
+mean4_u8x2 (const uint8_t *restrict r0, const uint8_t *restrict r1,
+            uint8_t *restrict out, size_t n)
+{
+  mean4_u8_multi (r0, r1, out, n, 2);
+}
+
+SEG_CLONES static void
+mean4_u8x3 (const uint8_t *restrict r0, const uint8_t *restrict r1,
+            uint8_t *restrict out, size_t n)
+{
+  mean4_u8_multi (r0, r1, out, n, 3);
+}
+
+SEG_CLONES static void
+mean4_u8x4 (const uint8_t *restrict r0, const uint8_t *restrict r1,
+            uint8_t *restrict out, size_t n)
+{
+  mean4_u8_multi (r0, r1, out, n, 4);
+}
+
+typedef void (*Mean4Fn) (const uint8_t *restrict r0,
+                         const uint8_t *restrict r1,
+                         uint8_t *restrict out, size_t n);
+typedef void (*Mean8Fn) (const uint8_t *restrict p0,
+                         const uint8_t *restrict p1,
+                         const uint8_t *restrict p2,
+                         const uint8_t *restrict p3,
+                         uint8_t *restrict out, size_t n);
+
+/* The row kernels of one layout, plain and sparse; NULL where there is
+ * none. */
+typedef struct
+{
+  Mean4Fn mean4[2];
+  Mean8Fn mean8[2];
+} RowKernels;
+
+static const RowKernels kernels_u8 = {
+  { mean4_u8, mean4_sparse_u8 }, { mean8_u8, mean8_sparse_u8 }
+};
+static const RowKernels kernels_u16 = {
+  { mean4_u16, mean4_sparse_u16 }, { mean8_u16, mean8_sparse_u16 }
+};
+static const RowKernels kernels_float = {
+  { mean4_float, mean4_sparse_float }, { mean8_float, mean8_sparse_float }
+};
+static const RowKernels kernels_u8x2 = {
+  { mean4_u8x2, NULL }, { NULL, NULL }
+};
+static const RowKernels kernels_u8x3 = {
+  { mean4_u8x3, NULL }, { NULL, NULL }
+};
+static const RowKernels kernels_u8x4 = {
+  { mean4_u8x4, NULL }, { NULL, NULL }
+};
+
+static const RowKernels *
+row_kernels_for (const SegPixelLayout *layout)
+{
+  if (layout->n_components == 1)
+    switch (layout->type)
+      {
+      case SEG_TYPE_U8:    return &kernels_u8;
+      case SEG_TYPE_U16:   return &kernels_u16;
+      case SEG_TYPE_FLOAT: return &kernels_float;
+      default:             return NULL;
+      }
+  if (layout->type != SEG_TYPE_U8 || layout->alpha >= 0)
+    return NULL;
+  switch (layout->n_components)
+    {
+    case 2:  return &kernels_u8x2;
+    case 3:  return &kernels_u8x3;
+    case 4:  return &kernels_u8x4;
+    default: return NULL;
+    }
+}
+
+#if SEG_HAVE_AVX512
+/* AVX-512 kernels for one-component u8, the benchmarked case.  One step
+ * reads 128 bytes (64 blocks) of each of the block's 2 or 4 rows:
+ *   - vpmaddubsw against ones adds the two voxels of each block in a row,
+ *     giving 16-bit sums in block order; the rows are then added;
+ *   - sparse: min (v, 1) is 1 for each voxel that counts; those add up
+ *     per block the same way, and the sum s over k voxels becomes
+ *     floor (s / k) = (2 s × ceil (2^15 / k)) >> 16, one vpmulhuw with a
+ *     vpermw lookup of the factor (exact, since 2 s < 2^16 and
+ *     s (ceil (2^15 / k) k - 2^15) ≤ 2040 × 7 < 2^15; the tests check
+ *     every (s, k));
+ *   - the 16-bit means are packed into bytes, which vpackuswb interleaves
+ *     per 128-bit lane; PACK_ORDER puts the 64-bit parts back in order.
+ * The last, partial step of a row uses masked loads and stores, so nothing
+ * outside the blocks is read or written. */
+#define PACK_ORDER _mm512_set_epi64 (7, 5, 3, 1, 6, 4, 2, 0)
+
+/* ceil (2^15 / k) for k = 1 … 8; 0 for k = 0 (s is 0 too). */
+static const uint16_t half_reciprocals[32] = {
+  0, 32768, 16384, 10923, 8192, 6554, 5462, 4682, 4096
+};
+
+static inline __mmask64
+first_bytes (size_t k)
+{
+  return k >= 64 ? ~(__mmask64) 0 : ((__mmask64) 1 << k) - 1;
+}
+
+/* Means of the k ≤ 64 blocks whose rows start at rows[q] + at. */
+SEG_AVX512 static inline __m512i
+mean_step_u8 (const uint8_t *const *rows, int n_rows, bool sparse,
+              size_t at, size_t k)
+{
+  const __m512i ones = _mm512_set1_epi8 (1);
+  __m512i       sum[2], counted[2], mean[2];
+
+  sum[0] = sum[1] = counted[0] = counted[1] = _mm512_setzero_si512 ();
+  for (int q = 0; q < n_rows; q++)
+    for (int h = 0; h < 2; h++)
+      {
+        const uint8_t *p = rows[q] + at + 64 * (size_t) h;
+        size_t         bytes = h == 0 ? (2 * k < 64 ? 2 * k : 64)
+                                      : (2 * k > 64 ? 2 * k - 64 : 0);
+        __m512i        v = k == 64 ? _mm512_loadu_si512 ((const void *) p)
+                                   : _mm512_maskz_loadu_epi8 (
+                                       first_bytes (bytes), p);
+
+        sum[h] = _mm512_add_epi16 (sum[h], _mm512_maddubs_epi16 (v, ones));
+        if (sparse)
+          counted[h] = _mm512_add_epi8 (counted[h], _mm512_min_epu8 (v, ones));
+      }
+  for (int h = 0; h < 2; h++)
+    if (sparse)
+      {
+        __m512i k16 = _mm512_maddubs_epi16 (counted[h], ones);
+        __m512i factor = _mm512_permutexvar_epi16 (
+          k16, _mm512_loadu_si512 ((const void *) half_reciprocals));
+
+        mean[h] = _mm512_mulhi_epu16 (_mm512_slli_epi16 (sum[h], 1), factor);
+      }
+    else
+      mean[h] = _mm512_srli_epi16 (sum[h], n_rows == 2 ? 2 : 3);
+  return _mm512_permutexvar_epi64 (PACK_ORDER,
+                                   _mm512_packus_epi16 (mean[0], mean[1]));
+}
+
+/* One step: blocks i … i+k-1 of the row into o; nt: a full step whose
+ * destination is 64-byte aligned, stored past the caches. */
+SEG_AVX512 static inline void
+mean_store_u8 (Prefetch *pf, const uint8_t *const *rows, int n_rows,
+               bool sparse, uint8_t *o, size_t i, size_t k, bool nt)
+{
+  __m512i v;
+
+  prefetch_bytes (pf, 2 * k);
+  v = mean_step_u8 (rows, n_rows, sparse, 2 * i, k);
+  if (nt)
+    _mm512_stream_si512 ((void *) (o + i), v);
+  else if (k == 64)
+    _mm512_storeu_si512 ((void *) (o + i), v);
+  else
+    _mm512_mask_storeu_epi8 (o + i, first_bytes (k), v);
+}
+
+/* `rows` output rows, n blocks each: output row r from input rows 2r,
+ * 2r+1 at in + 2 r rs (and, for 2×2×2, the same rows at in + ss). */
+SEG_AVX512 static inline void
+mean_rows_u8 (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss, uint8_t *out,
+              ptrdiff_t ors, size_t n, size_t rows, bool stream, int n_rows,
+              bool sparse)
+{
+  const uint8_t *s[4] = { in, in + rs, in + ss, in + ss + rs };
+  Prefetch       pf;
+
+  prefetch_init (&pf, s, n_rows, rs, 2 * n, rows, stream);
+  for (size_t r = 0; r < rows; r++)
+    {
+      const uint8_t *p[4];
+      uint8_t       *o = out + (ptrdiff_t) r * ors;
+      size_t         i = 0;
+
+      for (int q = 0; q < n_rows; q++)
+        p[q] = s[q] + (ptrdiff_t) (2 * r) * rs;
+      if (stream)
+        {
+          size_t head = (64 - (uintptr_t) o % 64) % 64;
+
+          head = head < n ? head : n;
+          if (head > 0)
+            mean_store_u8 (&pf, p, n_rows, sparse, o, 0, head, false);
+          for (i = head; i + 64 <= n; i += 64)
+            mean_store_u8 (&pf, p, n_rows, sparse, o, i, 64, true);
+        }
+      else
+        for (; i + 64 <= n; i += 64)
+          mean_store_u8 (&pf, p, n_rows, sparse, o, i, 64, false);
+      if (i < n)
+        mean_store_u8 (&pf, p, n_rows, sparse, o, i, n - i, false);
+    }
+  if (stream)
+    _mm_sfence ();
+}
+
+/* The four instances, each with its shape and sparseness constant. */
+#define MEAN_ROWS_U8(NAME, N_ROWS, SPARSE)                                  \
+  SEG_AVX512 static void                                                    \
+  NAME (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss, uint8_t *out,        \
+        ptrdiff_t ors, size_t n, size_t rows, bool stream)                  \
+  {                                                                         \
+    mean_rows_u8 (in, rs, ss, out, ors, n, rows, stream, N_ROWS, SPARSE);   \
+  }
+MEAN_ROWS_U8 (mean4_rows_avx512_u8, 2, false)
+MEAN_ROWS_U8 (mean4_sparse_rows_avx512_u8, 2, true)
+MEAN_ROWS_U8 (mean8_rows_avx512_u8, 4, false)
+MEAN_ROWS_U8 (mean8_sparse_rows_avx512_u8, 4, true)
+#undef MEAN_ROWS_U8
+#endif /* SEG_HAVE_AVX512 */
+
+/* A kernel over a run of output rows (as mean_rows_u8). */
+typedef void (*RowsFn) (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss,
+                        uint8_t *out, ptrdiff_t ors, size_t n, size_t rows,
+                        bool stream);
+
+/* A row kernel run over many rows: which one, and for which block. */
+typedef struct
+{
+  Mean4Fn mean4;   /* f = 2, 2, 1                                  */
+  Mean8Fn mean8;   /* f = 2, 2, 2                                  */
+  RowsFn  avx512;  /* the same with AVX-512, where there is one    */
+} FastPath;
+
+#if SEG_HAVE_AVX512
+/* Indexed by f.z - 1, then sparse. */
+static const RowsFn rows_avx512_u8[2][2] = {
+  { mean4_rows_avx512_u8, mean4_sparse_rows_avx512_u8 },
+  { mean8_rows_avx512_u8, mean8_sparse_rows_avx512_u8 },
+};
+#endif
+
+/* See seg-average-pool-private.h. */
+static bool avx512_allowed = true;
+
+void
+seg__average_pool_allow_avx512 (bool allow)
+{
+  avx512_allowed = allow;
+}
+
+/* The fast path for these factors and this layout; all kernels NULL when
+ * there is none. */
+static FastPath
+fast_path_for (const SegFactors *f, const SegPixelLayout *layout, bool sparse)
+{
+  const RowKernels *k = row_kernels_for (layout);
+  FastPath          fp = { NULL, NULL, NULL };
+
+  if (k == NULL || f->x != 2 || f->y != 2 || f->z > 2)
+    return fp;
+  if (f->z == 1)
+    fp.mean4 = k->mean4[sparse];
+  else
+    fp.mean8 = k->mean8[sparse];
+#if SEG_HAVE_AVX512
+  if (k == &kernels_u8 && avx512_allowed && seg_cpu_has_avx512 ())
+    fp.avx512 = rows_avx512_u8[f->z - 1][sparse];
+#endif
+  return fp;
+}
+
+static bool
+fast_path_exists (const FastPath *fp)
+{
+  return fp->mean4 != NULL || fp->mean8 != NULL;
+}
+
+/* Output bytes per call of a portable row kernel: small enough to
+ * interleave the prefetches with the work, large enough that the calls
+ * cost little. */
+#define PORTABLE_CHUNK_BYTES 512
+
+/* Output rows 0 … rows-1 of one output slice, n full blocks each, by the
+ * portable kernels.  first is the slice's first input row. */
+static void
+pool_rows_portable (const FastPath *fp, const SegVolume *in,
+                    const uint8_t *first, uint8_t *out, ptrdiff_t ors,
+                    size_t n, size_t rows)
+{
+  const size_t    bpp = (size_t) in->bpp;
+  const size_t    chunk = PORTABLE_CHUNK_BYTES / bpp;
+  const ptrdiff_t rs = in->row_stride, ss = in->slice_stride;
+  const int       n_streams = fp->mean4 != NULL ? 2 : 4;
+  const uint8_t  *s[4] = { first, first + rs, first + ss, first + ss + rs };
+  Prefetch        pf;
+
+  prefetch_init (&pf, s, n_streams, rs, 2 * n * bpp, rows, false);
+  for (size_t r = 0; r < rows; r++)
+    {
+      const uint8_t *p = first + (ptrdiff_t) (2 * r) * rs;
+      uint8_t       *o = out + (ptrdiff_t) r * ors;
+
+      for (size_t i = 0; i < n; i += chunk)
+        {
+          size_t m = n - i < chunk ? n - i : chunk;
+          size_t at = 2 * i * bpp;
+
+          prefetch_bytes (&pf, 2 * m * bpp);
+          if (fp->mean4 != NULL)
+            fp->mean4 (p + at, p + rs + at, o + i * bpp, m);
+          else
+            fp->mean8 (p + at, p + rs + at, p + ss + at, p + ss + rs + at,
+                       o + i * bpp, m);
+        }
+    }
+}
+
+/* Output rows 0 … rows-1 of one output slice, n full blocks each, by the
+ * best kernel the CPU runs. */
+static void
+pool_rows_fast (const FastPath *fp, const SegVolume *in,
+                const SegVolume *out, const uint8_t *first,
+                uint8_t *out_first, size_t n, size_t rows)
+{
+  size_t out_bytes = (size_t) out->width * (size_t) out->height *
+                     (size_t) out->depth * (size_t) out->bpp;
+
+  if (fp->avx512 != NULL)
+    fp->avx512 (first, in->row_stride, in->slice_stride, out_first,
+                out->row_stride, n, rows, out_bytes >= STREAM_MIN_BYTES);
+  else
+    pool_rows_portable (fp, in, first, out_first, out->row_stride, n, rows);
+}
+
+
+/* ---- Entry point -------------------------------------------------------- */
+
+static SegStatus
+check_args (const SegVolume *in, const SegVolume *out, const SegFactors *f,
+            const SegPixelLayout *layout, const void *scratch)
+{
+  if (seg_volume_check (in) != SEG_OK || seg_volume_check (out) != SEG_OK ||
+      seg_factors_check (f) != SEG_OK || layout == NULL ||
+      in->bpp != out->bpp)
+    return SEG_EBADARG;
+  if (seg_pixel_layout_check (layout, in->bpp) != SEG_OK)
+    return SEG_EBADTYPE;
+  if (scratch == NULL)  /* every valid layout needs some */
+    return SEG_EBADARG;
+  if (out->width  != seg_pooled_size (in->width,  f->x) ||
+      out->height != seg_pooled_size (in->height, f->y) ||
+      out->depth  != seg_pooled_size (in->depth,  f->z))
+    return SEG_EBADSIZE;
+  return SEG_OK;
+}
+
+SegStatus
+seg_average_pool (const SegVolume      *in,
+                  const SegVolume      *out,
+                  const SegFactors     *f,
+                  const SegPixelLayout *layout,
+                  bool                  sparse,
+                  void                 *scratch)
+{
+  SegStatus status = check_args (in, out, f, layout, scratch);
+  General   g;
+  FastPath  fp;
+
+  if (status != SEG_OK)
+    return status;
+  g  = general_new (in, out, f, layout, sparse, scratch);
+  fp = fast_path_for (f, layout, sparse);
+
+  for (int z = 0; z < out->depth; z++)
+    {
+      const int iz = z * f->z;
+      const bool full_depth = in->depth - iz >= f->z;
+      /* Full blocks of full rows go to the row kernels; the rest (a
+       * partial block at the end of each row, the last partial row, a
+       * partial last slice) to the general path. */
+      const int fast_rows = fast_path_exists (&fp) && full_depth &&
+                            in->width >= 2 ? in->height / 2 : 0;
+      const int fast_cols = fast_rows > 0 ? in->width / 2 : 0;
+
+      if (fast_rows > 0)
+        pool_rows_fast (&fp, in, out,
+                        (const uint8_t *) in->data + iz * in->slice_stride,
+                        (uint8_t *) out->data + z * out->slice_stride,
+                        (size_t) fast_cols, (size_t) fast_rows);
+      if (fast_cols < out->width)
+        pool_general (&g, z, 0, fast_rows, fast_cols, out->width);
+      pool_general (&g, z, fast_rows, out->height, 0, out->width);
+    }
+  return SEG_OK;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * Average pooling of images and volumes, with or without background
+ * ("sparse" averaging, the way connectomics pipelines downsample EM images
+ * and probability maps without ghosting empty regions into full ones).
+ *
+ * A voxel is n_components numbers of one component type, stored one after
+ * the other in the voxel's bytes, in the machine's byte order (GEGL's
+ * formats: Y u8, R'G'B'A u16, RGBA float, …).  Each output voxel is the
+ * mean of the voxels of its block of f.x × f.y × f.z input voxels, taken
+ * component by component:
+ *
+ *   - Exact accumulation: integers in a wide integer type (no overflow even
+ *     for a 64×64×64 block of u32 maxima, alpha weighting included), floats
+ *     in double, summed in raster order (x fastest, then y, then z).
+ *   - Integer results are rounded down (tinybrain's rule); float results
+ *     are the double-precision mean rounded once to the component type
+ *     (round to nearest even; half included, with no detour via float).
+ *   - A factor of 2^k is the exact mean over the 2^k block, not an average
+ *     of averages.
+ *
+ * Block grid: blocks start at voxel (0, 0, 0) of the input view; blocks at
+ * the far edges that the input does not fill average the voxels that exist.
+ * The output view must be exactly ceil (in / f) on every axis.
+ *
+ * Sparse (background = a voxel whose bytes are all zero): background voxels
+ * are left out of both the sum and the count; an all-background block gives
+ * background.  Not sparse: every voxel of the block counts.
+ *
+ * Alpha: with layout.alpha ≥ 0, that component is a straight (not
+ * premultiplied) alpha, and a fully transparent voxel never tints the
+ * colour.  Over the counted voxels P of a block:
+ *     alpha  = Σ a / |P|
+ *     colour = Σ c·a / Σ a   (0 when Σ a = 0: a block with no opacity
+ *                             has no colour)
+ * which is the mean of the premultiplied colours, un-premultiplied.  For
+ * premultiplied formats pass alpha = -1: the plain mean is already right.
+ *
+ * Input and output must not overlap.
+ */
+#ifndef SEG_AVERAGE_POOL_H
+#define SEG_AVERAGE_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "seg-volume.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum
+{
+  SEG_TYPE_U8,
+  SEG_TYPE_U16,
+  SEG_TYPE_U32,
+  SEG_TYPE_HALF,    /* IEEE 754 binary16 */
+  SEG_TYPE_FLOAT,   /* IEEE 754 binary32 */
+  SEG_TYPE_DOUBLE   /* IEEE 754 binary64 */
+} SegComponentType;
+
+/* How the bytes of a voxel are numbers. */
+typedef struct
+{
+  SegComponentType type;
+  int              n_components;  /* ≥ 1; n_components × size = bpp       */
+  int              alpha;         /* straight alpha component, or -1       */
+} SegPixelLayout;
+
+/* Bytes of one component of type; 0 for an unknown type. */
+int seg_component_size (SegComponentType type);
+
+/* SEG_OK when layout describes voxels of bpp bytes: a known type,
+ * n_components × size = bpp, alpha -1 or a component index. */
+SegStatus seg_pixel_layout_check (const SegPixelLayout *layout, int bpp);
+
+/* Bytes of scratch memory seg_average_pool() needs; 0 when the factors
+ * or the layout are invalid.  Scratch can be reused by later calls with
+ * the same or smaller factors and the same layout, but not shared between
+ * threads. */
+size_t seg_average_pool_scratch_size (const SegFactors     *f,
+                                      const SegPixelLayout *layout);
+
+/* Pools in into out.  scratch must hold seg_average_pool_scratch_size ()
+ * bytes, aligned for a double (malloc's alignment); it may be NULL when
+ * that size is 0.
+ * Returns SEG_EBADARG for bad views, factors, or differing bpp,
+ * SEG_EBADTYPE for a layout that does not fit the views' bpp, and
+ * SEG_EBADSIZE when out is not ceil (in / f) in size. */
+SegStatus seg_average_pool (const SegVolume      *in,
+                            const SegVolume      *out,
+                            const SegFactors     *f,
+                            const SegPixelLayout *layout,
+                            bool                  sparse,
+                            void                 *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

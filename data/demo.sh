@@ -30,8 +30,17 @@ run "$here/volume-128x128x64.png" -o "$out/volume-32x32x16.png" -- \
 run "$here/volume-128x128x64.png" -o "$out/volume-32x64x64-mode-4x2x1.png" -- \
     seg:mode-pool factor-x=4 factor-y=2 depth=64
 
+# A partly acquired grey-level volume (16 slices of 128×128, Y' u8):
+# averaged 2×2×2 with background left out, and plainly, which darkens
+# ("ghosts") every block that straddles the edge of the acquired region.
+run "$here/em-sparse-128x128x16.png" -o "$out/em-sparse-average-2x2x2.png" -- \
+    seg:sparse-average factor-z=2 depth=16
+run "$here/em-sparse-128x128x16.png" -o "$out/em-plain-average-2x2x2.png" -- \
+    seg:sparse-average factor-z=2 depth=16 sparse=false
+
 for f in labels-colour-2x2.png labels-colour-3x3-sparse.png \
-         volume-64x64x32.png volume-32x32x16.png volume-32x64x64-mode-4x2x1.png; do
+         volume-64x64x32.png volume-32x32x16.png volume-32x64x64-mode-4x2x1.png \
+         em-sparse-average-2x2x2.png em-plain-average-2x2x2.png; do
   test -s "$out/$f" || { echo "demo: $out/$f was not written" >&2; exit 1; }
 done
 

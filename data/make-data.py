@@ -11,32 +11,13 @@ repository root:  python3 data/make-data.py ../shared/data/connectomics512_zyx_u
                            first appearance, background 0 kept as 0.
 """
 import gzip
-import struct
+import os
 import sys
-import zlib
 
 import numpy as np
 
-
-def write_png(path, pixels, bit_depth, colour_type):
-    """A plain PNG writer: no filtering, one IDAT, big-endian 16-bit samples."""
-    height, width = pixels.shape[:2]
-    raw = pixels.astype('>u2' if bit_depth == 16 else 'u1').tobytes()
-    stride = len(raw) // height
-    scanlines = b''.join(b'\0' + raw[y * stride:(y + 1) * stride]
-                         for y in range(height))
-
-    def chunk(kind, data):
-        body = kind + data
-        return (struct.pack('>I', len(data)) + body +
-                struct.pack('>I', zlib.crc32(body) & 0xffffffff))
-
-    header = struct.pack('>IIBBBBB', width, height, bit_depth, colour_type,
-                         0, 0, 0)
-    with open(path, 'wb') as f:
-        f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) +
-                chunk(b'IDAT', zlib.compress(scanlines, 9)) +
-                chunk(b'IEND', b''))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pngio import write_png  # noqa: E402
 
 
 def colour_of(labels):

@@ -10,5 +10,6 @@
 
 void gegl_op_seg_mode_pool_register_type    (GTypeModule *module);
 void gegl_op_seg_countless_3d_register_type (GTypeModule *module);
+void gegl_op_seg_sparse_average_register_type (GTypeModule *module);
 
 #endif

@@ -29,5 +29,6 @@ gegl_module_register (GTypeModule *module)
 
   gegl_op_seg_mode_pool_register_type (module);
   gegl_op_seg_countless_3d_register_type (module);
+  gegl_op_seg_sparse_average_register_type (module);
   return TRUE;
 }

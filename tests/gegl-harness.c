@@ -180,6 +180,293 @@ assert_no_messages (gchar *text, const gchar *context)
   g_free (text);
 }
 
+/* ------------------------------------------------------------------------
+ * Pooling ops in GEGL graphs
+ * --------------------------------------------------------------------- */
+
+gint
+floor_div (gint a, gint b)
+{
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+gint
+ceil_div (gint a, gint b)
+{
+  return (a + b - 1) / b;
+}
+
+GeglRectangle
+expected_extent (const GeglRectangle *in, const Params *p)
+{
+  GeglRectangle out;
+
+  out.x      = floor_div (in->x, p->fx);
+  out.y      = floor_div (in->y, p->fy);
+  out.width  = ceil_div (in->width, p->fx);
+  out.height = ceil_div (in->height / p->depth, p->fy) *
+               ceil_div (p->depth, p->fz);
+  return out;
+}
+
+GeglBuffer *
+buffer_new_with_pixels (const GeglRectangle *extent,
+                        const Babl          *format,
+                        const guint8        *px,
+                        gint                 tile_w,
+                        gint                 tile_h,
+                        gint                 shift_x,
+                        gint                 shift_y)
+{
+  GeglBuffer *buffer;
+
+  if (tile_w > 0 && (shift_x != 0 || shift_y != 0))
+    {
+      GeglRectangle parent_rect = { extent->x + shift_x, extent->y + shift_y,
+                                    extent->width, extent->height };
+      GeglBuffer   *parent = g_object_new (GEGL_TYPE_BUFFER,
+                                           "x", parent_rect.x,
+                                           "y", parent_rect.y,
+                                           "width", parent_rect.width,
+                                           "height", parent_rect.height,
+                                           "tile-width", tile_w,
+                                           "tile-height", tile_h,
+                                           "format", format, NULL);
+
+      gegl_buffer_set (parent, &parent_rect, 0, format, px,
+                       GEGL_AUTO_ROWSTRIDE);
+      buffer = g_object_new (GEGL_TYPE_BUFFER, "source", parent,
+                             "x", extent->x, "y", extent->y,
+                             "width", extent->width,
+                             "height", extent->height,
+                             "shift-x", shift_x, "shift-y", shift_y,
+                             "format", format, NULL);
+      g_object_unref (parent);
+      return buffer;
+    }
+  if (tile_w > 0)
+    buffer = g_object_new (GEGL_TYPE_BUFFER,
+                           "x", extent->x, "y", extent->y,
+                           "width", extent->width,
+                           "height", extent->height,
+                           "tile-width", tile_w, "tile-height", tile_h,
+                           "format", format, NULL);
+  else
+    buffer = gegl_buffer_new (extent, format);
+  gegl_buffer_set (buffer, extent, 0, format, px, GEGL_AUTO_ROWSTRIDE);
+  return buffer;
+}
+
+Graph
+graph_new_translated (GeglBuffer   *input,
+                      const gchar  *op,
+                      const Params *p,
+                      gint          dx,
+                      gint          dy)
+{
+  Graph     g;
+  GeglNode *last;
+
+  ck_assert_msg (gegl_has_operation (op), "GEGL does not know %s", op);
+  g.root   = gegl_node_new ();
+  g.source = gegl_node_new_child (g.root, "operation", "gegl:buffer-source",
+                                  "buffer", input, NULL);
+  last = g.source;
+  if (dx != 0 || dy != 0)
+    {
+      GeglNode *translate =
+        gegl_node_new_child (g.root, "operation", "gegl:translate",
+                             "x", (gdouble) dx, "y", (gdouble) dy, NULL);
+
+      gegl_node_link (last, translate);
+      last = translate;
+    }
+
+  if (gegl_operation_find_property (op, "factor-x") == NULL)
+    g.pool = gegl_node_new_child (g.root, "operation", op,
+                                  "depth", p->depth, "sparse", p->sparse,
+                                  NULL);
+  else
+    g.pool = gegl_node_new_child (g.root, "operation", op,
+                                  "factor-x", p->fx, "factor-y", p->fy,
+                                  "factor-z", p->fz, "depth", p->depth,
+                                  "sparse", p->sparse, NULL);
+  gegl_node_link (last, g.pool);
+  return g;
+}
+
+Graph
+graph_new (GeglBuffer *input, const gchar *op, const Params *p)
+{
+  return graph_new_translated (input, op, p, 0, 0);
+}
+
+void
+graph_free (Graph *g)
+{
+  g_clear_object (&g->root);
+}
+
+guint8 *
+graph_blit (const Graph *g, const GeglRectangle *roi, const Babl *format)
+{
+  gsize   size = (gsize) roi->width * roi->height *
+                 babl_format_get_bytes_per_pixel (format);
+  guint8 *px = g_malloc (MAX (size, 1));
+
+  memset (px, 0xA5, size);
+  gegl_node_blit (g->pool, 1.0, roi, format, px, GEGL_AUTO_ROWSTRIDE,
+                  GEGL_BLIT_DEFAULT);
+  return px;
+}
+
+GeglBuffer *
+graph_sink (const Graph *g)
+{
+  GeglBuffer *out = NULL;
+  GeglNode   *sink = gegl_node_new_child (g->root,
+                                          "operation", "gegl:buffer-sink",
+                                          "buffer", &out, NULL);
+
+  gegl_node_link (g->pool, sink);
+  gegl_node_process (sink);
+  gegl_node_set (sink, "buffer", NULL, NULL);
+  return out;
+}
+
+/* Pixels are shown up to this many bytes (SEG_MAX_BPP). */
+#define HEX_MAX_BPP 64
+
+static void
+hex (gchar *dst, const guint8 *px, gint bpp)
+{
+  for (gint b = 0; b < MIN (bpp, HEX_MAX_BPP); b++)
+    g_snprintf (dst + 2 * b, 3, "%02x", px[b]);
+}
+
+void
+assert_pixels_equal (const guint8 *got, const guint8 *want,
+                     const GeglRectangle *rect, gint bpp,
+                     const gchar *what, const gchar *context)
+{
+  for (gint y = 0; y < rect->height; y++)
+    for (gint x = 0; x < rect->width; x++)
+      {
+        gsize o = ((gsize) y * rect->width + x) * bpp;
+
+        if (memcmp (got + o, want + o, bpp) != 0)
+          {
+            gchar g[2 * HEX_MAX_BPP + 1], w[2 * HEX_MAX_BPP + 1];
+
+            hex (g, got + o, bpp);
+            hex (w, want + o, bpp);
+            ck_abort_msg ("%s: %s: first difference at output x=%d, y=%d "
+                          "(of %d×%d at %d,%d): got %s, want %s",
+                          context, what, rect->x + x, rect->y + y,
+                          rect->width, rect->height, rect->x, rect->y, g, w);
+          }
+      }
+}
+
+void
+assert_rect_equal (const GeglRectangle *got, const GeglRectangle *want,
+                   const gchar *what, const gchar *context)
+{
+  ck_assert_msg (gegl_rectangle_equal (got, want),
+                 "%s: %s is %d×%d at (%d,%d), want %d×%d at (%d,%d)",
+                 context, what, got->width, got->height, got->x, got->y,
+                 want->width, want->height, want->x, want->y);
+}
+
+void
+paste (guint8 *whole, const GeglRectangle *whole_rect, const guint8 *part,
+       const GeglRectangle *part_rect, gint bpp)
+{
+  for (gint y = 0; y < part_rect->height; y++)
+    memcpy (whole + (((gsize) (part_rect->y - whole_rect->y + y) *
+                      whole_rect->width) +
+                     (part_rect->x - whole_rect->x)) * bpp,
+            part + (gsize) y * part_rect->width * bpp,
+            (gsize) part_rect->width * bpp);
+}
+
+gint
+cut_rect (const GeglRectangle *rect, gint nx, gint ny, guint64 seed,
+          GeglRectangle *parts)
+{
+  guint64 rng = seed ^ 0xA0761D6478BD642Full;
+  gint    xs[8], ys[8];
+  gint    n = 0;
+
+  nx = MIN (nx, rect->width);
+  ny = MIN (ny, rect->height);
+  xs[0] = rect->x;
+  ys[0] = rect->y;
+  for (gint i = 1; i < nx; i++)
+    xs[i] = rand_range (&rng, xs[i - 1] + 1,
+                        rect->x + rect->width - (nx - i));
+  for (gint i = 1; i < ny; i++)
+    ys[i] = rand_range (&rng, ys[i - 1] + 1,
+                        rect->y + rect->height - (ny - i));
+  xs[nx] = rect->x + rect->width;
+  ys[ny] = rect->y + rect->height;
+
+  for (gint j = 0; j < ny; j++)
+    for (gint i = 0; i < nx; i++)
+      parts[n++] = (GeglRectangle) { xs[i], ys[j], xs[i + 1] - xs[i],
+                                     ys[j + 1] - ys[j] };
+  return n;
+}
+
+void
+check_refused (GeglBuffer *input, const gchar *op, const Params *p,
+               const gchar *word, const gint *numbers, const gchar *context)
+{
+  const Babl   *format = gegl_buffer_get_format (input);
+  gint          bpp = babl_format_get_bytes_per_pixel (format);
+  GeglRectangle probe = { -2, -2, 8, 8 };
+  Graph         g;
+  GeglRectangle bbox;
+  GeglBuffer   *sunk;
+  guint8       *px;
+  gchar        *text;
+
+  log_capture_begin ();
+  g    = graph_new (input, op, p);
+  bbox = gegl_node_get_bounding_box (g.pool);
+  px   = graph_blit (&g, &probe, format);
+  sunk = graph_sink (&g);
+  text = log_capture_end ();
+
+  ck_assert_msg (gegl_rectangle_is_empty (&bbox),
+                 "%s: bounding box is %d×%d, want empty", context,
+                 bbox.width, bbox.height);
+  for (gint i = 0; i < probe.width * probe.height * bpp; i++)
+    ck_assert_msg (px[i] == 0,
+                   "%s: byte %d of the probe render is 0x%02x, want 0",
+                   context, i, px[i]);
+  ck_assert_msg (sunk == NULL ||
+                 gegl_rectangle_is_empty (gegl_buffer_get_extent (sunk)),
+                 "%s: buffer-sink got a non-empty buffer", context);
+
+  if (word != NULL)
+    {
+      ck_assert_msg (message_names (text, op, word, numbers),
+                     "%s: no message names %s, \"%s\" and the value; got:\n%s",
+                     context, op, word, text);
+      ck_assert_msg (count_occurrences (text, op) == 1,
+                     "%s: want the message once, got:\n%s", context, text);
+    }
+  else
+    ck_assert_msg (strstr (text, op) == NULL,
+                   "%s: unexpected message:\n%s", context, text);
+
+  g_free (text);
+  g_clear_object (&sunk);
+  g_free (px);
+  graph_free (&g);
+}
+
 void
 harness_init (gint *argc, gchar ***argv)
 {

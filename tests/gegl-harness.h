@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-3.0-or-later
  *
  * What the GEGL-level tests share: GEGL set up once per program (quietly
- * under valgrind while the plug-ins load), seeded random numbers, and the
- * capture of GLib messages, so a test can check what an op said.
+ * under valgrind while the plug-ins load), seeded random numbers, the
+ * capture of GLib messages, so a test can check what an op said, and
+ * pooling ops in small graphs, with assertions that say where pixels and
+ * rectangles differ.
  */
 #ifndef GEGL_HARNESS_H
 #define GEGL_HARNESS_H
@@ -40,6 +42,107 @@ gint      count_occurrences (const gchar *text, const gchar *word);
 
 /* Fails the test when text (which it frees) is not empty. */
 void      assert_no_messages (gchar *text, const gchar *context);
+
+/* ------------------------------------------------------------------------
+ * Pooling ops in GEGL graphs
+ * --------------------------------------------------------------------- */
+
+/* A pooling op's properties (an op without factors, seg:countless-3d,
+ * gets depth and sparse only). */
+typedef struct
+{
+  gint     fx, fy, fz;
+  gint     depth;
+  gboolean sparse;
+} Params;
+
+typedef struct
+{
+  GeglNode *root;
+  GeglNode *source;
+  GeglNode *pool;
+} Graph;
+
+/* a / b rounded down for any sign of a, and rounded up for a ≥ 0
+ * (b > 0). */
+gint          floor_div            (gint a, gint b);
+gint          ceil_div             (gint a, gint b);
+
+/* DESIGN.md's output extent of a stack of p->depth slices. */
+GeglRectangle expected_extent      (const GeglRectangle *in,
+                                    const Params        *p);
+
+/* A buffer of extent holding the packed pixels px: with tile_w 0, GEGL's
+ * own tiles; else tiles of tile_w × tile_h, and with a shift, a view of a
+ * parent buffer that holds the pixels shifted, so that tile edges fall at
+ * other places relative to the view's origin. */
+GeglBuffer   *buffer_new_with_pixels (const GeglRectangle *extent,
+                                      const Babl          *format,
+                                      const guint8        *px,
+                                      gint                 tile_w,
+                                      gint                 tile_h,
+                                      gint                 shift_x,
+                                      gint                 shift_y);
+
+/* gegl:buffer-source → [gegl:translate →] op, with p. */
+Graph         graph_new_translated (GeglBuffer   *input,
+                                    const gchar  *op,
+                                    const Params *p,
+                                    gint          dx,
+                                    gint          dy);
+Graph         graph_new            (GeglBuffer   *input,
+                                    const gchar  *op,
+                                    const Params *p);
+void          graph_free           (Graph *g);
+
+/* Renders roi of the op in format, into fresh memory that starts out as
+ * 0xA5 sentinels (free it). */
+guint8       *graph_blit           (const Graph         *g,
+                                    const GeglRectangle *roi,
+                                    const Babl          *format);
+
+/* The op's whole output as gegl:buffer-sink hands it over (no format
+ * asked for, so no conversion); NULL when nothing was produced. */
+GeglBuffer   *graph_sink           (const Graph *g);
+
+/* got and want are packed pixels of rect (output coordinates): fails at
+ * the first pixel whose bytes differ, showing both in hex. */
+void          assert_pixels_equal  (const guint8        *got,
+                                    const guint8        *want,
+                                    const GeglRectangle *rect,
+                                    gint                 bpp,
+                                    const gchar         *what,
+                                    const gchar         *context);
+void          assert_rect_equal    (const GeglRectangle *got,
+                                    const GeglRectangle *want,
+                                    const gchar         *what,
+                                    const gchar         *context);
+
+/* Copies the packed rect `part` into the packed image of `whole`. */
+void          paste                (guint8              *whole,
+                                    const GeglRectangle *whole_rect,
+                                    const guint8        *part,
+                                    const GeglRectangle *part_rect,
+                                    gint                 bpp);
+
+/* Cuts rect into nx × ny parts (nx, ny ≤ 7) at random, uneven places;
+ * returns how many. */
+gint          cut_rect             (const GeglRectangle *rect,
+                                    gint                 nx,
+                                    gint                 ny,
+                                    guint64              seed,
+                                    GeglRectangle       *parts);
+
+/* Runs op on input with p, expecting an empty bounding box, no pixels
+ * and a warning naming the op, `word` and every number in `numbers`
+ * (terminated by G_MININT), once; with word NULL, expecting no message
+ * from the op at all. */
+void          check_refused        (GeglBuffer   *input,
+                                    const gchar  *op,
+                                    const Params *p,
+                                    const gchar  *word,
+                                    const gint   *numbers,
+                                    const gchar  *context);
 
 G_END_DECLS
 

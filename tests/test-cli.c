@@ -2,8 +2,8 @@
  *
  * The gegl command line on the PNG label images in data/: chains and XML
  * graphs are run with the real `gegl` program, their output files are read
- * back and their raw sample values compared with the reference mode pooling
- * of the input's raw values.  gegl-imgcmp is not used: it passes when the
+ * back and their raw sample values compared with the reference pooling
+ * (mode or average) of the input's raw values.  gegl-imgcmp is not used: it passes when the
  * reference image is missing.
  */
 #include <check.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "ref-average-pool.h"
 #include "ref-mode-pool.h"
 
 static gchar *data_dir;
@@ -143,6 +144,29 @@ image_mode_pool (const Image *image, gint fx, gint fy, gint fz, gint depth,
   out_view   = seg_volume_packed (out.bytes, out.width, out.height / out_depth,
                                   out_depth, out.bpp);
   ref_mode_pool (&in, &out_view, &f, sparse);
+  return out;
+}
+
+/* The reference sparse (or plain) average of an image of 8-bit grey
+ * levels (a stack of depth slices). */
+static Image
+image_average_u8 (const Image *image, gint fx, gint fy, gint fz, gint depth,
+                  gboolean sparse)
+{
+  const SegPixelLayout grey = { SEG_TYPE_U8, 1, -1 };
+  SegFactors           f = { fx, fy, fz };
+  SegVolume            in = image_as_volume (image, depth);
+  gint                 out_depth = seg_pooled_size (depth, fz);
+  Image                out = *image;
+  SegVolume            out_view;
+
+  ck_assert_int_eq (image->bpp, 1);
+  out.width  = seg_pooled_size (in.width, fx);
+  out.height = seg_pooled_size (in.height, fy) * out_depth;
+  out.bytes  = g_malloc ((gsize) out.width * out.height);
+  out_view   = seg_volume_packed (out.bytes, out.width, out.height / out_depth,
+                                  out_depth, 1);
+  ref_average_pool (&in, &out_view, &f, &grey, sparse);
   return out;
 }
 
@@ -306,6 +330,27 @@ START_TEST (test_chain_anisotropic_volume_factors)
 }
 END_TEST
 
+START_TEST (test_chain_sparse_average_3x2x2_on_a_grey_volume)
+{
+  /* A partly acquired grey-level volume, 16 slices of 128 × 128 with
+   * background 0; 128 = 3·42 + 2: a partial column of blocks. */
+  g_autofree gchar *in  = data_path ("em-sparse-128x128x16.png");
+  g_autofree gchar *out = tmp_path ("em-3x2x2.png");
+  const gchar *args[] = { in, "-o", out, "--", "seg:sparse-average",
+                          "factor-x=3", "factor-y=2", "factor-z=2",
+                          "depth=16", NULL };
+  Image input = image_load (in);
+  Image want  = image_average_u8 (&input, 3, 2, 2, 16, TRUE);
+
+  ck_assert_int_eq (input.bpp, 1);   /* Y' u8 grey levels */
+  ck_assert_int_eq (want.width, 43);
+  assert_gegl_succeeds (args);
+  assert_file_holds (out, &want);
+  g_free (want.bytes);
+  g_free (input.bytes);
+}
+END_TEST
+
 /* A request the op cannot serve: a message naming the op and the value, no
  * crash, and no output file. */
 static void
@@ -365,6 +410,18 @@ START_TEST (test_empty_input_is_refused)
 }
 END_TEST
 
+START_TEST (test_sparse_average_depth_that_does_not_divide_height_is_refused)
+{
+  g_autofree gchar *in  = data_path ("em-sparse-128x128x16.png");
+  g_autofree gchar *out = tmp_path ("em-bad-depth.png");
+  const gchar *args[] = { in, "-o", out, "--", "seg:sparse-average",
+                          "depth=3", NULL };
+  const gchar *parts[] = { "seg:sparse-average", "depth 3", "2048", NULL };
+
+  assert_refused (args, out, parts);
+}
+END_TEST
+
 static Suite *
 cli_suite (void)
 {
@@ -380,9 +437,12 @@ cli_suite (void)
   tcase_add_test (graphs, test_xml_graph_sparse_3x3_on_colour_labels);
   tcase_add_test (graphs, test_chain_of_two_levels_is_two_poolings);
   tcase_add_test (graphs, test_chain_anisotropic_volume_factors);
+  tcase_add_test (graphs, test_chain_sparse_average_3x2x2_on_a_grey_volume);
   tcase_add_test (errors, test_depth_that_does_not_divide_height_is_refused);
   tcase_add_test (errors, test_factor_out_of_range_is_refused);
   tcase_add_test (errors, test_empty_input_is_refused);
+  tcase_add_test (errors,
+                  test_sparse_average_depth_that_does_not_divide_height_is_refused);
   suite_add_tcase (s, graphs);
   suite_add_tcase (s, errors);
   return s;

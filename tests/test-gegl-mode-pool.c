@@ -38,14 +38,6 @@ static gint threads_at_start;
 static const gchar *const MODE_POOL    = "seg:mode-pool";
 static const gchar *const COUNTLESS_3D = "seg:countless-3d";
 
-/* The op's properties (seg:countless-3d uses depth and sparse only). */
-typedef struct
-{
-  gint     fx, fy, fz;
-  gint     depth;
-  gboolean sparse;
-} Params;
-
 /* What the labels look like. */
 typedef struct
 {
@@ -202,45 +194,8 @@ volume_new (const Case *c)
   v.px = g_malloc (MAX (n * v.bpp, 1));
   fill_labels (v.px, n, v.bpp, c->seed, &c->mix);
 
-  if (c->tile_w > 0 && (c->shift_x != 0 || c->shift_y != 0))
-    {
-      /* A view of a parent buffer that holds the pixels shifted: tile
-       * edges fall at other places relative to the view's origin. */
-      GeglRectangle parent_rect = { v.extent.x + c->shift_x,
-                                    v.extent.y + c->shift_y,
-                                    v.extent.width, v.extent.height };
-      GeglBuffer   *parent = g_object_new (GEGL_TYPE_BUFFER,
-                                           "x", parent_rect.x,
-                                           "y", parent_rect.y,
-                                           "width", parent_rect.width,
-                                           "height", parent_rect.height,
-                                           "tile-width", c->tile_w,
-                                           "tile-height", c->tile_h,
-                                           "format", v.format, NULL);
-
-      gegl_buffer_set (parent, &parent_rect, 0, v.format, v.px,
-                       GEGL_AUTO_ROWSTRIDE);
-      v.buffer = g_object_new (GEGL_TYPE_BUFFER, "source", parent,
-                               "x", v.extent.x, "y", v.extent.y,
-                               "width", v.extent.width,
-                               "height", v.extent.height,
-                               "shift-x", c->shift_x, "shift-y", c->shift_y,
-                               "format", v.format, NULL);
-      g_object_unref (parent);
-      return v;
-    }
-  if (c->tile_w > 0)
-    v.buffer = g_object_new (GEGL_TYPE_BUFFER,
-                             "x", v.extent.x, "y", v.extent.y,
-                             "width", v.extent.width,
-                             "height", v.extent.height,
-                             "tile-width", c->tile_w,
-                             "tile-height", c->tile_h,
-                             "format", v.format, NULL);
-  else
-    v.buffer = gegl_buffer_new (&v.extent, v.format);
-  gegl_buffer_set (v.buffer, &v.extent, 0, v.format, v.px,
-                   GEGL_AUTO_ROWSTRIDE);
+  v.buffer = buffer_new_with_pixels (&v.extent, v.format, v.px, c->tile_w,
+                                     c->tile_h, c->shift_x, c->shift_y);
   return v;
 }
 
@@ -249,32 +204,6 @@ volume_free (Volume *v)
 {
   g_clear_object (&v->buffer);
   g_clear_pointer (&v->px, g_free);
-}
-
-static gint
-floor_div (gint a, gint b)
-{
-  return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
-static gint
-ceil_div (gint a, gint b)
-{
-  return (a + b - 1) / b;
-}
-
-/* DESIGN.md's output extent of a stack of `depth` slices. */
-static GeglRectangle
-expected_extent (const GeglRectangle *in, const Params *p)
-{
-  GeglRectangle out;
-
-  out.x      = floor_div (in->x, p->fx);
-  out.y      = floor_div (in->y, p->fy);
-  out.width  = ceil_div (in->width, p->fx);
-  out.height = ceil_div (in->height / p->depth, p->fy) *
-               ceil_div (p->depth, p->fz);
-  return out;
 }
 
 /* ref_mode_pool () on the volume's bytes: the expected output pixels,
@@ -293,151 +222,6 @@ reference (const Volume *v, const Params *p)
 
   ref_mode_pool (&in_view, &out_view, &f, p->sparse);
   return out;
-}
-
-typedef struct
-{
-  GeglNode *root;
-  GeglNode *source;
-  GeglNode *pool;
-} Graph;
-
-/* gegl:buffer-source → [gegl:translate →] op, with the case's params. */
-static Graph
-graph_new_translated (GeglBuffer *input, const gchar *op, const Params *p,
-                      gint dx, gint dy)
-{
-  Graph     g;
-  GeglNode *last;
-
-  ck_assert_msg (gegl_has_operation (op), "GEGL does not know %s", op);
-  g.root   = gegl_node_new ();
-  g.source = gegl_node_new_child (g.root, "operation", "gegl:buffer-source",
-                                  "buffer", input, NULL);
-  last = g.source;
-  if (dx != 0 || dy != 0)
-    {
-      GeglNode *translate =
-        gegl_node_new_child (g.root, "operation", "gegl:translate",
-                             "x", (gdouble) dx, "y", (gdouble) dy, NULL);
-
-      gegl_node_link (last, translate);
-      last = translate;
-    }
-
-  if (strcmp (op, COUNTLESS_3D) == 0)
-    g.pool = gegl_node_new_child (g.root, "operation", op,
-                                  "depth", p->depth, "sparse", p->sparse,
-                                  NULL);
-  else
-    g.pool = gegl_node_new_child (g.root, "operation", op,
-                                  "factor-x", p->fx, "factor-y", p->fy,
-                                  "factor-z", p->fz, "depth", p->depth,
-                                  "sparse", p->sparse, NULL);
-  gegl_node_link (last, g.pool);
-  return g;
-}
-
-static Graph
-graph_new (GeglBuffer *input, const gchar *op, const Params *p)
-{
-  return graph_new_translated (input, op, p, 0, 0);
-}
-
-static void
-graph_free (Graph *g)
-{
-  g_clear_object (&g->root);
-}
-
-/* Renders roi of the op in format, into fresh memory that starts out as
- * 0xA5 sentinels. */
-static guint8 *
-graph_blit (const Graph *g, const GeglRectangle *roi, const Babl *format)
-{
-  gsize   size = (gsize) roi->width * roi->height *
-                 babl_format_get_bytes_per_pixel (format);
-  guint8 *px = g_malloc (MAX (size, 1));
-
-  memset (px, 0xA5, size);
-  gegl_node_blit (g->pool, 1.0, roi, format, px, GEGL_AUTO_ROWSTRIDE,
-                  GEGL_BLIT_DEFAULT);
-  return px;
-}
-
-/* The op's whole output as gegl:buffer-sink hands it over (no format
- * asked for, so no conversion); NULL when nothing was produced. */
-static GeglBuffer *
-graph_sink (const Graph *g)
-{
-  GeglBuffer *out = NULL;
-  GeglNode   *sink = gegl_node_new_child (g->root,
-                                          "operation", "gegl:buffer-sink",
-                                          "buffer", &out, NULL);
-
-  gegl_node_link (g->pool, sink);
-  gegl_node_process (sink);
-  gegl_node_set (sink, "buffer", NULL, NULL);
-  return out;
-}
-
-/* ------------------------------------------------------------------------
- * Assertions with useful messages
- * --------------------------------------------------------------------- */
-
-static void
-hex (gchar *dst, const guint8 *px, gint bpp)
-{
-  for (gint b = 0; b < bpp; b++)
-    g_snprintf (dst + 2 * b, 3, "%02x", px[b]);
-}
-
-/* got and want are packed pixels of rect (output coordinates). */
-static void
-assert_pixels_equal (const guint8 *got, const guint8 *want,
-                     const GeglRectangle *rect, gint bpp,
-                     const gchar *what, const gchar *context)
-{
-  for (gint y = 0; y < rect->height; y++)
-    for (gint x = 0; x < rect->width; x++)
-      {
-        gsize o = ((gsize) y * rect->width + x) * bpp;
-
-        if (memcmp (got + o, want + o, bpp) != 0)
-          {
-            gchar g[2 * SEG_MAX_BPP + 1], w[2 * SEG_MAX_BPP + 1];
-
-            hex (g, got + o, bpp);
-            hex (w, want + o, bpp);
-            ck_abort_msg ("%s: %s: first difference at output x=%d, y=%d "
-                          "(of %d×%d at %d,%d): got %s, want %s",
-                          context, what, rect->x + x, rect->y + y,
-                          rect->width, rect->height, rect->x, rect->y, g, w);
-          }
-      }
-}
-
-static void
-assert_rect_equal (const GeglRectangle *got, const GeglRectangle *want,
-                   const gchar *what, const gchar *context)
-{
-  ck_assert_msg (gegl_rectangle_equal (got, want),
-                 "%s: %s is %d×%d at (%d,%d), want %d×%d at (%d,%d)",
-                 context, what, got->width, got->height, got->x, got->y,
-                 want->width, want->height, want->x, want->y);
-}
-
-/* Copies the packed rect `part` into the packed image of `whole`. */
-static void
-paste (guint8 *whole, const GeglRectangle *whole_rect, const guint8 *part,
-       const GeglRectangle *part_rect, gint bpp)
-{
-  for (gint y = 0; y < part_rect->height; y++)
-    memcpy (whole + (((gsize) (part_rect->y - whole_rect->y + y) *
-                      whole_rect->width) +
-                     (part_rect->x - whole_rect->x)) * bpp,
-            part + (gsize) y * part_rect->width * bpp,
-            (gsize) part_rect->width * bpp);
 }
 
 /* Renders the case in one piece and checks the bounding box and the bytes
@@ -716,35 +500,6 @@ check_parts (const Case *c, const GeglRectangle *parts, gint n_parts)
   g_free (want);
   volume_free (&v);
   g_free (context);
-}
-
-/* Cuts rect into nx × ny parts at random, uneven places. */
-static gint
-cut_rect (const GeglRectangle *rect, gint nx, gint ny, guint64 seed,
-          GeglRectangle *parts)
-{
-  guint64 rng = seed ^ 0xA0761D6478BD642Full;
-  gint    xs[8], ys[8];
-  gint    n = 0;
-
-  nx = MIN (nx, rect->width);
-  ny = MIN (ny, rect->height);
-  xs[0] = rect->x;
-  ys[0] = rect->y;
-  for (gint i = 1; i < nx; i++)
-    xs[i] = rand_range (&rng, xs[i - 1] + 1,
-                        rect->x + rect->width - (nx - i));
-  for (gint i = 1; i < ny; i++)
-    ys[i] = rand_range (&rng, ys[i - 1] + 1,
-                        rect->y + rect->height - (ny - i));
-  xs[nx] = rect->x + rect->width;
-  ys[ny] = rect->y + rect->height;
-
-  for (gint j = 0; j < ny; j++)
-    for (gint i = 0; i < nx; i++)
-      parts[n++] = (GeglRectangle) { xs[i], ys[j], xs[i + 1] - xs[i],
-                                     ys[j + 1] - ys[j] };
-  return n;
 }
 
 START_TEST (test_four_uneven_subrectangles_render_like_the_whole)
@@ -1362,59 +1117,6 @@ END_TEST
 /* ------------------------------------------------------------------------
  * Bad input: a warning that names the op and the value, nothing rendered
  * --------------------------------------------------------------------- */
-
-/* Runs op on input with p, expecting an empty bounding box, no pixels
- * and a warning naming the op, `word` and every number in `numbers`
- * (terminated by G_MININT); with word NULL, expecting no message from the
- * op at all. */
-static void
-check_refused (GeglBuffer *input, const gchar *op, const Params *p,
-               const gchar *word, const gint *numbers, const gchar *context)
-{
-  const Babl   *format = gegl_buffer_get_format (input);
-  gint          bpp = babl_format_get_bytes_per_pixel (format);
-  GeglRectangle probe = { -2, -2, 8, 8 };
-  Graph         g;
-  GeglRectangle bbox;
-  GeglBuffer   *sunk;
-  guint8       *px;
-  gchar        *text;
-
-  log_capture_begin ();
-  g    = graph_new (input, op, p);
-  bbox = gegl_node_get_bounding_box (g.pool);
-  px   = graph_blit (&g, &probe, format);
-  sunk = graph_sink (&g);
-  text = log_capture_end ();
-
-  ck_assert_msg (gegl_rectangle_is_empty (&bbox),
-                 "%s: bounding box is %d×%d, want empty", context,
-                 bbox.width, bbox.height);
-  for (gint i = 0; i < probe.width * probe.height * bpp; i++)
-    ck_assert_msg (px[i] == 0,
-                   "%s: byte %d of the probe render is 0x%02x, want 0",
-                   context, i, px[i]);
-  ck_assert_msg (sunk == NULL ||
-                 gegl_rectangle_is_empty (gegl_buffer_get_extent (sunk)),
-                 "%s: buffer-sink got a non-empty buffer", context);
-
-  if (word != NULL)
-    {
-      ck_assert_msg (message_names (text, op, word, numbers),
-                     "%s: no message names %s, \"%s\" and the value; got:\n%s",
-                     context, op, word, text);
-      ck_assert_msg (count_occurrences (text, op) == 1,
-                     "%s: want the message once, got:\n%s", context, text);
-    }
-  else
-    ck_assert_msg (strstr (text, op) == NULL,
-                   "%s: unexpected message:\n%s", context, text);
-
-  g_free (text);
-  g_clear_object (&sunk);
-  g_free (px);
-  graph_free (&g);
-}
 
 START_TEST (test_depth_that_does_not_divide_the_height_warns_and_renders_nothing)
 {

@@ -31,6 +31,19 @@ def numpy_mode_pool(volume, f, sparse=False):
     return out
 
 
+def numpy_sparse_average(volume, f):
+    """Mean of the non-zero values of each f = (fz, fy, fx) block of a
+    (z, y, x) array, rounded down; 0 for a block of zeros."""
+    out = np.zeros([-(-s // k) for s, k in zip(volume.shape, f)], volume.dtype)
+    for oz, oy, ox in np.ndindex(out.shape):
+        block = volume[oz * f[0]:(oz + 1) * f[0], oy * f[1]:(oy + 1) * f[1],
+                       ox * f[2]:(ox + 1) * f[2]].reshape(-1)
+        block = block[block != 0].astype(np.int64)
+        if block.size:
+            out[oz, oy, ox] = block.sum() // block.size
+    return out
+
+
 def numpy_countless(image):
     """COUNTLESS for full 2×2 blocks (even sizes)."""
     a, b = image[0::2, 0::2], image[0::2, 1::2]
@@ -87,6 +100,16 @@ def main():
                          sparse=True)
     want = numpy_mode_pool(volume, (2, 2, 3), sparse=True).reshape(-1, 4)
     results.append(('sparse mode-pool 3x2x2 on a u8 volume equals NumPy',
+                    got.shape == want.shape and np.array_equal(got, want)))
+
+    # Sparse averaging (the default) 3×2×2 of a u16 volume, a third of it
+    # background, values up to the maximum: odd sizes, partial blocks.
+    volume = rng.randint(0, 65536, size=(5, 9, 10)).astype(np.uint16)
+    volume[rng.rand(*volume.shape) < 0.35] = 0
+    got = pool_with_gegl(volume.reshape(45, 10), 'Y u16', 'seg:sparse-average',
+                         factor_x=3, factor_y=2, factor_z=2, depth=5)
+    want = numpy_sparse_average(volume, (2, 2, 3)).reshape(-1, 4)
+    results.append(('sparse-average 3x2x2 on a u16 volume equals NumPy',
                     got.shape == want.shape and np.array_equal(got, want)))
 
     print('1..%d' % len(results))

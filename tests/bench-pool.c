@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-3.0-or-later
  *
- * bench-mode-pool: throughput of mode pooling on one core, for the bare
- * kernel (seg_mode_pool) and through a one-thread GEGL graph
- * (gegl:buffer-source → seg:mode-pool → gegl:write-buffer), next to the
+ * bench-pool: throughput of pooling on one core — mode pooling
+ * (seg_mode_pool, seg:mode-pool) and average pooling (seg_average_pool,
+ * seg:sparse-average) — for the bare kernel and through a one-thread GEGL
+ * graph (gegl:buffer-source → op → gegl:write-buffer), next to the
  * machine's single-core memory read bandwidth measured in the same run.
  *
- *   bench-mode-pool [--quick] [--reps N] [--only TEXT] [--huge-pages]
+ *   bench-pool [--quick] [--reps N] [--only TEXT] [--huge-pages]
  *
  * Figures are medians over N repetitions (default 9; --quick: small sizes,
  * one repetition, for smoke runs; --only: just the cases whose name
@@ -20,10 +21,10 @@
  *   SEG_CONNECTOMICS  the 512³ u32 connectomics volume (.npy or .npy.gz);
  *                     default <source root>/../shared/data/
  *                     connectomics512_zyx_u32.npy.gz.  Skipped if absent.
- *   GEGL_PATH         folders holding gegl-seg.so (`meson test --benchmark`
- *                     sets it).  When seg:mode-pool is not found there, the
- *                     build's operations folder is loaded directly, so
- *                     running the program from the build tree also works.
+ *   GEGL_PATH         folders holding gegl-seg.so and GEGL's plug-ins
+ *                     (`meson test --benchmark` sets it); by default the
+ *                     build's operations folder and its view of GEGL's
+ *                     plug-ins, so running the program by hand also works.
  *
  * It is a benchmark, not a test: it prints PASS or MISS for each target
  * and exits 0 whatever the figures; 1 only on a usage or set-up error, or
@@ -46,6 +47,7 @@
 #include <sys/mman.h>
 #endif
 
+#include "seg-average-pool.h"
 #include "seg-mode-pool.h"
 #include "seg-simd.h"
 
@@ -54,6 +56,9 @@
 #endif
 #ifndef SEG_MODULE_DIR
 #define SEG_MODULE_DIR ""
+#endif
+#ifndef SEG_PLUGINS_VIEW
+#define SEG_PLUGINS_VIEW ""
 #endif
 
 #define DEFAULT_CONNECTOMICS \
@@ -64,6 +69,8 @@
 #define TARGET_222_RANDOM_MVX  1000.0
 #define TARGET_222_CONNECT_MVX 2000.0
 #define TARGET_GEGL_RATIO      0.60   /* GEGL path vs bare kernel          */
+#define TARGET_AVG_BW_RATIO    0.60   /* plain u8 averaging: ≥ 60 % of bw  */
+#define TARGET_SPARSE_BW_RATIO 0.40   /* sparse 2×2×2 u8: ≥ 40 % of bw     */
 
 static double
 now_s (void)
@@ -103,7 +110,7 @@ alloc_touched (size_t bytes)
 
   if (posix_memalign (&p, 4096, bytes ? bytes : 1) != 0)
     {
-      fprintf (stderr, "bench-mode-pool: cannot allocate %zu bytes\n", bytes);
+      fprintf (stderr, "bench-pool: cannot allocate %zu bytes\n", bytes);
       exit (1);
     }
   memset (p, 0, bytes);
@@ -135,7 +142,7 @@ alloc_touched_huge (size_t bytes, gboolean *huge)
   *huge = FALSE;
   if (posix_memalign (&p, (size_t) 2 << 20, bytes ? bytes : 1) != 0)
     {
-      fprintf (stderr, "bench-mode-pool: cannot allocate %zu bytes\n", bytes);
+      fprintf (stderr, "bench-pool: cannot allocate %zu bytes\n", bytes);
       exit (1);
     }
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -309,9 +316,18 @@ out:
 /* ---------------------------------------------------------------------- */
 /* Cases                                                                   */
 
+typedef enum
+{
+  MODE,      /* seg_mode_pool, seg:mode-pool          */
+  AVERAGE    /* seg_average_pool, seg:sparse-average  */
+} Family;
+
 typedef struct
 {
   const char  *name;
+  Family       family;
+  gboolean     sparse;
+  SegPixelLayout layout;         /* AVERAGE: how pixels are numbers       */
   int          bpp;
   SegFactors   f;
   int          w, h, d;          /* input volume                          */
@@ -330,9 +346,9 @@ typedef struct
 } Case;
 
 static void
-case_setup (Case *c, const char *name, int bpp, int fz, uint8_t *in,
-            int w, int h, int d, GeglBuffer *gbuf, const Babl *format,
-            int reps)
+case_setup (Case *c, const char *name, Family family, gboolean sparse,
+            int bpp, int fz, uint8_t *in, int w, int h, int d,
+            GeglBuffer *gbuf, const Babl *format, int reps)
 {
   SegFactors f = { 2, 2, fz };
   int        ow = seg_pooled_size (w, 2), oh = seg_pooled_size (h, 2);
@@ -340,6 +356,10 @@ case_setup (Case *c, const char *name, int bpp, int fz, uint8_t *in,
 
   memset (c, 0, sizeof *c);
   c->name = name;
+  c->family = family;
+  c->sparse = sparse;
+  c->layout = (SegPixelLayout) { bpp == 4 ? SEG_TYPE_FLOAT : SEG_TYPE_U8,
+                                 1, -1 };
   c->bpp = bpp;
   c->f = f;
   c->w = w;
@@ -351,7 +371,10 @@ case_setup (Case *c, const char *name, int bpp, int fz, uint8_t *in,
   c->out = alloc_data (c->out_bytes);
   c->in_view = seg_volume_packed (in, w, h, d, bpp);
   c->out_view = seg_volume_packed (c->out, ow, oh, od, bpp);
-  c->scratch = alloc_touched (seg_mode_pool_scratch_size (&f));
+  c->scratch = alloc_touched (family == MODE
+                              ? seg_mode_pool_scratch_size (&f)
+                              : seg_average_pool_scratch_size (&f,
+                                                               &c->layout));
   c->gbuf = gbuf;
   c->format = format;
   c->t_kernel = g_new0 (double, reps);
@@ -371,13 +394,16 @@ static double
 run_kernel (Case *c)
 {
   double    t = now_s ();
-  SegStatus s = seg_mode_pool (&c->in_view, &c->out_view, &c->f, false,
-                               c->scratch);
+  SegStatus s = c->family == MODE
+                ? seg_mode_pool (&c->in_view, &c->out_view, &c->f, c->sparse,
+                                 c->scratch)
+                : seg_average_pool (&c->in_view, &c->out_view, &c->f,
+                                    &c->layout, c->sparse, c->scratch);
 
   t = now_s () - t;
   if (s != SEG_OK)
     {
-      fprintf (stderr, "bench-mode-pool: %s: seg_mode_pool failed (%s)\n",
+      fprintf (stderr, "bench-pool: %s: the kernel failed (%s)\n",
                c->name, seg_status_name (s));
       exit (1);
     }
@@ -398,9 +424,12 @@ run_gegl (Case *c)
 
   src = gegl_node_new_child (graph, "operation", "gegl:buffer-source",
                              "buffer", c->gbuf, NULL);
-  pool = gegl_node_new_child (graph, "operation", "seg:mode-pool",
+  pool = gegl_node_new_child (graph, "operation",
+                              c->family == MODE ? "seg:mode-pool"
+                                                : "seg:sparse-average",
                               "factor-x", 2, "factor-y", 2,
-                              "factor-z", c->f.z, "depth", c->d, NULL);
+                              "factor-z", c->f.z, "depth", c->d,
+                              "sparse", c->sparse, NULL);
   sink = gegl_node_new_child (graph, "operation", "gegl:write-buffer",
                               "buffer", target, NULL);
   gegl_node_link_many (src, pool, sink, NULL);
@@ -445,7 +474,7 @@ verdict (gboolean ok)
 static void
 usage (void)
 {
-  fprintf (stderr, "usage: bench-mode-pool [--quick] [--reps N] "
+  fprintf (stderr, "usage: bench-pool [--quick] [--reps N] "
            "[--only TEXT] [--huge-pages]\n");
   exit (1);
 }
@@ -469,7 +498,11 @@ main (int argc, char **argv)
   uint32_t   *conn = NULL;
   GeglBuffer *conn_gbuf = NULL;
   int         cw = 0, ch = 0, cd = 0;
-  Case        cases[6];
+  uint8_t    *grey, *grey_sparse;
+  float      *grey_float;
+  GeglBuffer *grey_gbuf = NULL, *grey_sparse_gbuf = NULL;
+  GeglBuffer *grey_float_gbuf = NULL;
+  Case        cases[10];
   int         n_cases = 0;
   double      bw_med, t0 = now_s ();
   int         misses = 0, wrong = 0;
@@ -496,22 +529,26 @@ main (int argc, char **argv)
   side  = quick ? 256 : 2048;
   depth = quick ? 4 : 16;
 
-  /* GEGL: tiles in RAM, one thread, no OpenCL. */
+  /* GEGL: tiles in RAM, one thread, no OpenCL; run by hand, this build's
+   * module and GEGL's own plug-ins (not an older gegl-seg.so installed
+   * among them: GEGL would take that one). */
   g_setenv ("GEGL_SWAP", "RAM", FALSE);
   g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
+  if (SEG_MODULE_DIR[0] != '\0')
+    g_setenv ("GEGL_PATH", SEG_MODULE_DIR G_SEARCHPATH_SEPARATOR_S
+                           SEG_PLUGINS_VIEW, FALSE);
   gegl_init (&argc, &argv);
   g_object_set (gegl_config (),
                 "threads", 1,
                 "use-opencl", FALSE,
                 "tile-cache-size", (guint64) 8 << 30,
                 NULL);
-  if (!gegl_has_operation ("seg:mode-pool") && SEG_MODULE_DIR[0] != '\0')
-    gegl_load_module_directory (SEG_MODULE_DIR);
-  have_gegl = gegl_has_operation ("seg:mode-pool");
+  have_gegl = gegl_has_operation ("seg:mode-pool") &&
+              gegl_has_operation ("seg:sparse-average");
   if (!have_gegl)
-    printf ("seg:mode-pool not found: set GEGL_PATH to the build's "
-            "operations folder (and GEGL's plug-in folder); GEGL figures "
-            "skipped.\n");
+    printf ("seg:mode-pool or seg:sparse-average not found: set GEGL_PATH "
+            "to the build's operations folder (and GEGL's plug-in folder); "
+            "GEGL figures skipped.\n");
 
   /* Inputs.  Bandwidth buffers: far larger than the 32 MiB L3.  The
    * reference is read from memory of the same kind as the inputs (and as
@@ -539,6 +576,32 @@ main (int argc, char **argv)
                                   babl_format (fmt_names[k]));
     }
 
+  {
+    size_t   n = (size_t) side * side * depth;
+    uint64_t rng = 0xA7E2A6E0u;
+
+    grey        = alloc_data (n);
+    grey_sparse = alloc_data (n);
+    grey_float  = alloc_data (n * sizeof (float));
+    for (size_t i = 0; i < n; i++)
+      {
+        uint64_t r = splitmix64 (&rng);
+
+        grey[i]        = (uint8_t) r;
+        grey_sparse[i] = (r >> 8) % 100 < 30 ? 0 : (uint8_t) (1 + r % 255);
+        grey_float[i]  = (float) (r >> 40) / (float) (1 << 24);
+      }
+    if (have_gegl)
+      {
+        grey_gbuf = gegl_input (grey, side, side, depth,
+                                babl_format ("Y u8"));
+        grey_sparse_gbuf = gegl_input (grey_sparse, side, side, depth,
+                                       babl_format ("Y u8"));
+        grey_float_gbuf = gegl_input ((uint8_t *) grey_float, side, side,
+                                      depth, babl_format ("Y float"));
+      }
+  }
+
   conn_path = g_getenv ("SEG_CONNECTOMICS");
   if (conn_path == NULL || conn_path[0] == '\0')
     conn_path = DEFAULT_CONNECTOMICS;
@@ -557,21 +620,38 @@ main (int argc, char **argv)
 
     for (int k = 0; k < 4; k++)
       {
-        case_setup (&cases[n_cases], names[k], 1 << k, 1, rnd[k], side,
-                    side, depth, rnd_gbuf[k], babl_format (fmt_names[k]),
-                    reps);
+        case_setup (&cases[n_cases], names[k], MODE, FALSE, 1 << k, 1,
+                    rnd[k], side, side, depth, rnd_gbuf[k],
+                    babl_format (fmt_names[k]), reps);
         cases[n_cases++].target_bw = TARGET_2X2_BW_RATIO;
       }
-    case_setup (&cases[n_cases], "2x2x2 u32 random", 4, 2, rnd[2], side,
-                side, depth, rnd_gbuf[2], babl_format ("Y u32"), reps);
+    case_setup (&cases[n_cases], "2x2x2 u32 random", MODE, FALSE, 4, 2,
+                rnd[2], side, side, depth, rnd_gbuf[2],
+                babl_format ("Y u32"), reps);
     cases[n_cases++].target_mvx = TARGET_222_RANDOM_MVX;
     if (conn != NULL)
       {
-        case_setup (&cases[n_cases], "2x2x2 u32 connectomics", 4, 2,
-                    (uint8_t *) conn, cw, ch, cd, conn_gbuf,
+        case_setup (&cases[n_cases], "2x2x2 u32 connectomics", MODE, FALSE,
+                    4, 2, (uint8_t *) conn, cw, ch, cd, conn_gbuf,
                     babl_format ("Y u32"), reps);
         cases[n_cases++].target_mvx = TARGET_222_CONNECT_MVX;
       }
+
+    /* Averaging: grey levels, some with 30 % background, and floats. */
+    case_setup (&cases[n_cases], "avg 2x2 u8", AVERAGE, FALSE, 1, 1, grey,
+                side, side, depth, grey_gbuf, babl_format ("Y u8"), reps);
+    cases[n_cases++].target_bw = TARGET_AVG_BW_RATIO;
+    case_setup (&cases[n_cases], "avg 2x2x2 u8", AVERAGE, FALSE, 1, 2, grey,
+                side, side, depth, grey_gbuf, babl_format ("Y u8"), reps);
+    cases[n_cases++].target_bw = TARGET_AVG_BW_RATIO;
+    case_setup (&cases[n_cases], "avg sparse 2x2x2 u8 30%", AVERAGE, TRUE, 1,
+                2, grey_sparse, side, side, depth, grey_sparse_gbuf,
+                babl_format ("Y u8"), reps);
+    cases[n_cases++].target_bw = TARGET_SPARSE_BW_RATIO;
+    case_setup (&cases[n_cases], "avg 2x2 float", AVERAGE, FALSE, 4, 1,
+                (uint8_t *) grey_float, side, side, depth, grey_float_gbuf,
+                babl_format ("Y float"), reps);
+    n_cases++;
   }
 
   if (only != NULL)
@@ -610,7 +690,7 @@ main (int argc, char **argv)
   /* The table. */
   /* The reference: memory of the kind the inputs are in. */
   bw_med = median (data_huge && huge ? bw_huge : bw, reps);
-  printf ("\nmode pooling, one core; medians of %d repetition%s%s\n", reps,
+  printf ("\npooling, one core; medians of %d repetition%s%s\n", reps,
           reps == 1 ? "" : "s", quick ? " (--quick: small sizes, figures "
           "not meaningful)" : "");
   printf ("single-core memory read bandwidth (%zu MiB, one pass):\n",
@@ -676,7 +756,7 @@ main (int argc, char **argv)
                     100 * c->in_bytes / tk / median (bw_huge, reps));
           printf ("\n");
         }
-      else
+      else if (c->target_mvx > 0)
         {
           double mvx = voxels / tk / 1e6;
 
@@ -684,6 +764,8 @@ main (int argc, char **argv)
           printf ("  %s  %-24s kernel %5.0f MVx/s (target >= %.0f)\n",
                   verdict (ok), c->name, mvx, c->target_mvx);
         }
+      else
+        continue;
       misses += !ok;
     }
   if (have_gegl)
@@ -714,6 +796,12 @@ main (int argc, char **argv)
     }
   if (conn_gbuf)
     g_object_unref (conn_gbuf);
+  g_clear_object (&grey_gbuf);
+  g_clear_object (&grey_sparse_gbuf);
+  g_clear_object (&grey_float_gbuf);
+  free (grey);
+  free (grey_sparse);
+  free (grey_float);
   free (conn);
   free (bw_buf);
   free (bw_huge_buf);
@@ -723,7 +811,7 @@ main (int argc, char **argv)
   gegl_exit ();
   /* A miss is no failure; a wrong result is. */
   if (wrong > 0)
-    fprintf (stderr, "bench-mode-pool: the GEGL graph's output differs from "
+    fprintf (stderr, "bench-pool: the GEGL graph's output differs from "
              "the kernel's in %d case%s\n", wrong, wrong == 1 ? "" : "s");
   return wrong > 0;
 }

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * seg:sparse-average — downsample an image or a stack of slices by the
+ * mean of each block, leaving background (pixels whose bytes are all zero)
+ * out of the mean, so that empty regions do not darken ("ghost" into) the
+ * full ones next to them, as connectomics pipelines downsample EM images
+ * and probability maps.  With sparse off it is plain block averaging.
+ *
+ * The mean is exact (integers summed in a wide integer type, floats in
+ * double) and, for integer formats, rounded down as tinybrain does.  In
+ * formats with a straight alpha, colour is weighted by alpha, so a fully
+ * transparent pixel never tints the result.
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#ifdef GEGL_PROPERTIES
+
+property_int (factor_x, _("Horizontal factor"), 2)
+  description (_("Width of an averaging block, in input pixels "
+                 "(a whole number from 1 to 64)"))
+  ui_range    (1, 16)
+  ui_meta     ("unit", "pixel-distance")
+  ui_meta     ("axis", "x")
+
+property_int (factor_y, _("Vertical factor"), 2)
+  description (_("Height of an averaging block, in input rows of one "
+                 "slice (a whole number from 1 to 64)"))
+  ui_range    (1, 16)
+  ui_meta     ("unit", "pixel-distance")
+  ui_meta     ("axis", "y")
+
+property_int (factor_z, _("Depth factor"), 1)
+  description (_("Depth of an averaging block, in slices of the stack "
+                 "(a whole number from 1 to 64)"))
+  ui_range    (1, 16)
+
+property_int (depth, _("Depth"), 1)
+  description (_("Number of slices in the input: a volume of D slices of "
+                 "W×H pixels is a W×(H·D) image, slice z holding rows "
+                 "z·H to z·H+H-1. 1 means a plain image. Must divide the "
+                 "input height."))
+  ui_range    (1, 1024)
+
+property_boolean (sparse, _("Sparse"), TRUE)
+  description (_("Leave background (pixels whose bytes are all zero) out "
+                 "of the mean; a block of background alone stays "
+                 "background"))
+
+#else
+
+#define GEGL_OP_FILTER
+#define GEGL_OP_NAME     seg_sparse_average
+#define GEGL_OP_C_SOURCE seg-sparse-average.c
+
+#include "gegl-op.h"
+
+#include <string.h>
+
+#include "seg-average-pool.h"
+#include "seg-pool-common.h"
+
+static SegPoolRequest
+request_of (GeglOperation *operation)
+{
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  SegPoolRequest  r;
+
+  r.op_name   = "seg:sparse-average";
+  r.factors.x = o->factor_x;
+  r.factors.y = o->factor_y;
+  r.factors.z = o->factor_z;
+  r.depth     = o->depth;
+  return r;
+}
+
+/* The kernel's name for a babl component type; FALSE for types it has no
+ * arithmetic for. */
+static gboolean
+component_type_of (const Babl *type, SegComponentType *out)
+{
+  static const struct
+  {
+    const gchar      *name;
+    SegComponentType  type;
+  } known[] = {
+    { "u8", SEG_TYPE_U8 },       { "u16", SEG_TYPE_U16 },
+    { "u32", SEG_TYPE_U32 },     { "half", SEG_TYPE_HALF },
+    { "float", SEG_TYPE_FLOAT }, { "double", SEG_TYPE_DOUBLE },
+  };
+  const gchar *name = babl_get_name (type);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
+    if (strcmp (name, known[i].name) == 0)
+      {
+        *out = known[i].type;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* How the kernel is to read pixels of format; FALSE when it cannot. */
+static gboolean
+layout_of (const Babl *format, SegPixelLayout *layout)
+{
+  const gint    n = babl_format_get_n_components (format);
+  BablModelFlag flags;
+
+  if (babl_format_is_palette (format) ||
+      !component_type_of (babl_format_get_type (format, 0), &layout->type))
+    return FALSE;
+  for (gint c = 1; c < n; c++)
+    if (babl_format_get_type (format, c) != babl_format_get_type (format, 0))
+      return FALSE;
+
+  /* GEGL's models keep alpha last.  Premultiplied (associated) alpha needs
+   * no weighting: the plain mean of premultiplied colours is right. */
+  flags = babl_get_model_flags (babl_format_get_model (format));
+  layout->n_components = n;
+  layout->alpha        = (flags & BABL_MODEL_FLAG_ALPHA) &&
+                         !(flags & BABL_MODEL_FLAG_ASSOCIATED) ? n - 1 : -1;
+  return TRUE;
+}
+
+/* The source's own format, so that the mean is taken on the values the
+ * pixels hold; formats the kernel has no arithmetic for (palettes, mixed
+ * or exotic component types) are averaged as RGBA float. */
+static const Babl *
+format_of (GeglOperation *operation)
+{
+  const Babl    *source = gegl_operation_get_source_format (operation,
+                                                            "input");
+  SegPixelLayout layout;
+
+  if (source != NULL && layout_of (source, &layout))
+    return source;
+  return babl_format_with_space ("RGBA float",
+                                 source ? babl_format_get_space (source)
+                                        : NULL);
+}
+
+#include "seg-pool-op.inc"
+
+static SegStatus
+average_kernel (const SegVolume  *in,
+                const SegVolume  *out,
+                const SegFactors *factors,
+                gboolean          sparse,
+                gconstpointer     layout,
+                gpointer          scratch)
+{
+  return seg_average_pool (in, out, factors, layout, sparse, scratch);
+}
+
+static gboolean
+process (GeglOperation       *operation,
+         GeglBuffer          *input,
+         GeglBuffer          *output,
+         const GeglRectangle *roi,
+         gint                 level)
+{
+  GeglProperties      *o = GEGL_PROPERTIES (operation);
+  SegPoolRequest       request = request_of (operation);
+  const GeglRectangle *extent = seg_pool_valid_input (operation, &request);
+  const Babl          *format = gegl_operation_get_format (operation, "output");
+  SegPixelLayout       layout;
+
+  if (extent == NULL || !layout_of (format, &layout))
+    return TRUE;
+  return seg_pool_process (&request, average_kernel, o->sparse, &layout,
+                           seg_average_pool_scratch_size (&request.factors,
+                                                          &layout),
+                           format, input, extent, output, roi);
+}
+
+static void
+gegl_op_class_init (GeglOpClass *klass)
+{
+  seg_pool_op_class_init (GEGL_OPERATION_CLASS (klass),
+                          GEGL_OPERATION_FILTER_CLASS (klass), process);
+
+  gegl_operation_class_set_keys (GEGL_OPERATION_CLASS (klass),
+    "name",        "seg:sparse-average",
+    "title",       _("Sparse Average"),
+    "categories",  "segmentation:scale",
+    "description", _("Downsamples an image or a stack of slices by the "
+                     "mean of each block of factor-x × factor-y × factor-z "
+                     "pixels, exact and rounded down for integer formats. "
+                     "With sparse on, background (pixels whose bytes are "
+                     "all zero) is left out of the mean, so empty regions "
+                     "do not bleed into full ones. Colour is weighted by "
+                     "alpha, so transparent pixels never tint the result."),
+    NULL);
+}
+
+#endif

@@ -1,0 +1,1504 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * seg:sparse-average in real GEGL graphs
+ * (gegl:buffer-source → op → gegl_node_blit / gegl:buffer-sink), compared
+ * byte for byte with ref_average_pool () on the same pixels: floats too,
+ * as bits, since the op must round exactly as the reference does.  Every
+ * component type, volumes, GEGL's tiles and small ones read in place,
+ * threads, sub-rectangles, translated inputs, alpha, the formats the op
+ * has no arithmetic for, the region callbacks and the warnings for input
+ * the op cannot serve.
+ *
+ * Runs without forking (GEGL is initialised once, in main, and keeps worker
+ * threads), with GEGL_PATH holding our module then GEGL's own plug-ins.
+ */
+#include <check.h>
+#include <gegl.h>
+#include <gegl-plugin.h>
+
+#include <float.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gegl-harness.h"
+#include "ref-average-pool.h"
+#include "seg-volume.h"
+
+static const gchar *const SPARSE_AVERAGE = "seg:sparse-average";
+
+/* ------------------------------------------------------------------------
+ * Fixtures: formats, values, cases, the reference
+ * --------------------------------------------------------------------- */
+
+/* A format the op averages in, and how the reference must read it. */
+typedef struct
+{
+  const gchar   *name;
+  SegPixelLayout layout;
+} Format;
+
+/* The first eight are the issue's; the others add alpha at index 1,
+ * premultiplied alpha (a plain mean) and wide sums with alpha. */
+static const Format formats[] = {
+  { "Y u8",          { SEG_TYPE_U8,     1, -1 } },
+  { "Y u16",         { SEG_TYPE_U16,    1, -1 } },
+  { "Y float",       { SEG_TYPE_FLOAT,  1, -1 } },
+  { "R'G'B'A u8",    { SEG_TYPE_U8,     4,  3 } },
+  { "RGBA float",    { SEG_TYPE_FLOAT,  4,  3 } },
+  { "Y half",        { SEG_TYPE_HALF,   1, -1 } },
+  { "Y double",      { SEG_TYPE_DOUBLE, 1, -1 } },
+  { "Y u32",         { SEG_TYPE_U32,    1, -1 } },
+  { "Y'A u16",       { SEG_TYPE_U16,    2,  1 } },
+  { "RaGaBaA float", { SEG_TYPE_FLOAT,  4, -1 } },
+  { "YA half",       { SEG_TYPE_HALF,   2,  1 } },
+  { "R'G'B'A u32",   { SEG_TYPE_U32,    4,  3 } },
+  { "RGBA double",   { SEG_TYPE_DOUBLE, 4,  3 } },
+};
+#define N_FORMATS ((gint) G_N_ELEMENTS (formats))
+
+static const Format *
+format_named (const gchar *name)
+{
+  for (gint i = 0; i < N_FORMATS; i++)
+    if (strcmp (formats[i].name, name) == 0)
+      return &formats[i];
+  ck_abort_msg ("no format %s in the table", name);
+  return NULL;
+}
+
+/* GEGL's thread count before the tests; restored after each test. */
+static gint threads_at_start;
+
+/* What the pixels look like: shares (in percent) of background pixels, of
+ * components near the type's maximum, of small components (0 … 3 and a
+ * few exact or tiny floats, so that means land on ties), and of the
+ * other pixels that are fully transparent, in wild colours. */
+typedef struct
+{
+  gint background;
+  gint near_max;
+  gint small;
+  gint transparent;
+} ValueMix;
+
+/* One GEGL-level comparison. */
+typedef struct
+{
+  guint64       seed;
+  const Format *format;
+  gint          x, y;               /* the input's origin            */
+  gint          width, slice_height;
+  Params        p;                  /* p.depth: the slices it holds  */
+  ValueMix      mix;
+  gint          tile_w, tile_h;     /* the buffer's tiles; 0: GEGL's  */
+  gint          shift_x, shift_y;   /* a view shifted into a parent   */
+} Case;
+
+static gchar *
+case_describe (const Case *c)
+{
+  return g_strdup_printf (
+    "seed %" G_GUINT64_FORMAT ", %s on \"%s\" %d×(%d·%d) at (%d,%d), "
+    "factors %d,%d,%d%s, %d%% background, %d%% near max, %d%% small, "
+    "%d%% transparent, tiles %d×%d shifted %d,%d",
+    c->seed, SPARSE_AVERAGE, c->format->name, c->width, c->slice_height,
+    c->p.depth, c->x, c->y, c->p.fx, c->p.fy, c->p.fz,
+    c->p.sparse ? ", sparse" : "", c->mix.background, c->mix.near_max,
+    c->mix.small, c->mix.transparent, c->tile_w, c->tile_h, c->shift_x,
+    c->shift_y);
+}
+
+/* A case at the origin, GEGL's tiles. */
+static Case
+case_new (guint64 seed, const gchar *format, gint width, gint slice_height,
+          Params p, ValueMix mix)
+{
+  Case c = { seed, format_named (format), 0, 0, width, slice_height, p, mix,
+             0, 0, 0, 0 };
+
+  return c;
+}
+
+/* A random case: the format cycles with the seed, so a loop test over
+ * consecutive seeds covers every format. */
+static Case
+case_random (guint64 seed, gint max_slices, gint max_factor)
+{
+  guint64 rng = seed * 0x5851F42D4C957F2Dull + 3;
+  Case    c = { 0 };
+
+  c.seed          = seed;
+  c.format        = &formats[seed % N_FORMATS];
+  c.width         = rand_range (&rng, 1, 60);
+  c.p.depth       = rand_range (&rng, 1, max_slices);
+  c.slice_height  = rand_range (&rng, 1, c.p.depth > 1 ? 24 : 60);
+  c.p.fx          = rand_range (&rng, 1, max_factor);
+  c.p.fy          = rand_range (&rng, 1, max_factor);
+  c.p.fz          = c.p.depth > 1 ? rand_range (&rng, 1, 3) : 1;
+  c.p.sparse      = rand_range (&rng, 0, 2) != 0;
+  c.mix.background  = (gint[]) { 0, 10, 40, 80 }[rand_range (&rng, 0, 3)];
+  c.mix.near_max    = (gint[]) { 0, 20, 90 }[rand_range (&rng, 0, 2)];
+  c.mix.small       = rand_range (&rng, 0, 40);
+  c.mix.transparent = rand_range (&rng, 0, 30);
+  return c;
+}
+
+static gdouble
+unit_random (guint64 *rng)
+{
+  return (splitmix64 (rng) >> 11) * 0x1.0p-53;
+}
+
+/* A random value for one component of type, stored at dst. */
+static void
+random_component (guint8 *dst, SegComponentType type, gboolean alpha,
+                  gboolean transparent, const ValueMix *mix, guint64 *rng)
+{
+  const gint     kind = rand_range (rng, 0, 99);
+  const gboolean near_max = kind < mix->near_max;
+  const gboolean small = !near_max && kind < mix->near_max + mix->small;
+
+  if (type == SEG_TYPE_U8 || type == SEG_TYPE_U16 || type == SEG_TYPE_U32)
+    {
+      const guint64 max = type == SEG_TYPE_U8  ? G_MAXUINT8
+                        : type == SEG_TYPE_U16 ? G_MAXUINT16 : G_MAXUINT32;
+      guint64       v;
+      guint8        v8;
+      guint16       v16;
+      guint32       v32;
+
+      if (alpha && transparent)
+        v = 0;
+      else if (near_max)
+        v = max - splitmix64 (rng) % 8;
+      else if (small)
+        v = splitmix64 (rng) % 4;
+      else
+        v = splitmix64 (rng) % (max + 1);
+      v8 = (guint8) v;
+      v16 = (guint16) v;
+      v32 = (guint32) v;
+      if (type == SEG_TYPE_U8)
+        memcpy (dst, &v8, 1);
+      else if (type == SEG_TYPE_U16)
+        memcpy (dst, &v16, 2);
+      else
+        memcpy (dst, &v32, 4);
+    }
+  else
+    {
+      /* Near the maximum, but a block of 64³ doubles must not overflow
+       * the sum. */
+      const gdouble max = type == SEG_TYPE_HALF  ? 65504.0
+                        : type == SEG_TYPE_FLOAT ? FLT_MAX
+                                                 : DBL_MAX / 0x1.0p20;
+      const gdouble tiny = type == SEG_TYPE_HALF  ? 0x1.0p-24
+                         : type == SEG_TYPE_FLOAT ? FLT_TRUE_MIN
+                                                  : DBL_TRUE_MIN;
+      const gdouble smalls[] = { 0.0, -0.0, 0.25, 1.0, 3.0, 1.0 / 3, tiny };
+      gdouble       v;
+      guint16       h;
+      gfloat        f;
+
+      if (alpha)   /* straight alpha: 0 … 1 */
+        v = transparent ? 0.0 : near_max || small ? 1.0 : unit_random (rng);
+      else if (near_max)
+        v = max * (1.0 - unit_random (rng) / 256);
+      else if (small)
+        v = smalls[rand_range (rng, 0, G_N_ELEMENTS (smalls) - 1)];
+      else
+        v = 3.0 * unit_random (rng) - 1.0;
+      switch (type)
+        {
+        case SEG_TYPE_HALF:
+          h = ref_half_from_double (v);
+          memcpy (dst, &h, 2);
+          break;
+        case SEG_TYPE_FLOAT:
+          f = (gfloat) v;
+          memcpy (dst, &f, 4);
+          break;
+        default:
+          memcpy (dst, &v, 8);
+          break;
+        }
+    }
+}
+
+/* n random pixels of format, as mix says. */
+static void
+fill_values (guint8 *px, gsize n, const Format *format, guint64 seed,
+             const ValueMix *mix)
+{
+  const SegPixelLayout *l = &format->layout;
+  const gint            size = seg_component_size (l->type);
+  const gint            bpp = size * l->n_components;
+  guint64               rng = seed ^ 0xD1B54A32D192ED03ull;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      guint8  *p = px + i * bpp;
+      gboolean transparent = rand_range (&rng, 0, 99) < mix->transparent;
+
+      if (rand_range (&rng, 0, 99) < mix->background)
+        {
+          memset (p, 0, bpp);
+          continue;
+        }
+      for (gint c = 0; c < l->n_components; c++)
+        random_component (p + c * size, l->type, c == l->alpha, transparent,
+                          mix, &rng);
+    }
+}
+
+/* Pixels of a case, in memory and in a GeglBuffer at the case's origin. */
+typedef struct
+{
+  const Babl    *format;
+  SegPixelLayout layout;
+  gint           bpp;
+  GeglRectangle  extent;         /* W × (H·D) at the input's origin */
+  gint           slice_height;
+  gint           slices;
+  guint8        *px;             /* packed, extent.width × extent.height */
+  GeglBuffer    *buffer;
+} Volume;
+
+/* A volume of px (taken over) in format, laid out as c says. */
+static Volume
+volume_of (const Case *c, const Babl *format, const SegPixelLayout *layout,
+           guint8 *px)
+{
+  Volume v;
+
+  v.format        = format;
+  v.layout        = *layout;
+  v.bpp           = babl_format_get_bytes_per_pixel (format);
+  v.extent        = (GeglRectangle) { c->x, c->y, c->width,
+                                      c->slice_height * c->p.depth };
+  v.slice_height  = c->slice_height;
+  v.slices        = c->p.depth;
+  v.px            = px;
+  v.buffer        = buffer_new_with_pixels (&v.extent, format, px, c->tile_w,
+                                            c->tile_h, c->shift_x,
+                                            c->shift_y);
+  return v;
+}
+
+static Volume
+volume_new (const Case *c)
+{
+  const Babl *format = babl_format (c->format->name);
+  gsize       n = (gsize) c->width * c->slice_height * c->p.depth;
+  guint8     *px = g_malloc (MAX (n * babl_format_get_bytes_per_pixel (format),
+                                  1));
+
+  ck_assert_int_eq (babl_format_get_bytes_per_pixel (format),
+                    seg_component_size (c->format->layout.type) *
+                    c->format->layout.n_components);
+  fill_values (px, n, c->format, c->seed, &c->mix);
+  return volume_of (c, format, &c->format->layout, px);
+}
+
+static void
+volume_free (Volume *v)
+{
+  g_clear_object (&v->buffer);
+  g_clear_pointer (&v->px, g_free);
+}
+
+/* ref_average_pool () on the volume's bytes: the expected output pixels,
+ * packed, as a ceil (W/fx) × (ceil (H/fy) · ceil (D/fz)) image. */
+static guint8 *
+reference (const Volume *v, const Params *p)
+{
+  SegFactors f = { p->fx, p->fy, p->fz };
+  gint       ow = ceil_div (v->extent.width, p->fx);
+  gint       oh = ceil_div (v->slice_height, p->fy);
+  gint       od = ceil_div (v->slices, p->fz);
+  guint8    *out = g_malloc ((gsize) ow * oh * od * v->bpp);
+  SegVolume  in_view = seg_volume_packed (v->px, v->extent.width,
+                                          v->slice_height, v->slices, v->bpp);
+  SegVolume  out_view = seg_volume_packed (out, ow, oh, od, v->bpp);
+
+  ref_average_pool (&in_view, &out_view, &f, &v->layout, p->sparse);
+  return out;
+}
+
+/* Renders the volume in one piece and checks the bounding box and the
+ * bytes against the reference. */
+static void
+check_volume (const Volume *v, const Params *p, const gchar *context)
+{
+  GeglRectangle want_rect = expected_extent (&v->extent, p);
+  guint8       *want = reference (v, p);
+  Graph         g = graph_new (v->buffer, SPARSE_AVERAGE, p);
+  GeglRectangle bbox;
+  guint8       *got;
+
+  log_capture_begin ();
+  bbox = gegl_node_get_bounding_box (g.pool);
+  got  = graph_blit (&g, &want_rect, v->format);
+  assert_no_messages (log_capture_end (), context);
+
+  assert_rect_equal (&bbox, &want_rect, "bounding box", context);
+  assert_pixels_equal (got, want, &want_rect, v->bpp, "whole render",
+                       context);
+
+  g_free (got);
+  g_free (want);
+  graph_free (&g);
+}
+
+static void
+check_case (const Case *c)
+{
+  gchar *context = case_describe (c);
+  Volume v = volume_new (c);
+
+  check_volume (&v, &c->p, context);
+  volume_free (&v);
+  g_free (context);
+}
+
+/* The op's output format in the graph g (prepared). */
+static const Babl *
+output_format (const Graph *g)
+{
+  return gegl_operation_get_format (gegl_node_get_gegl_operation (g->pool),
+                                    "output");
+}
+
+/* ------------------------------------------------------------------------
+ * The op
+ * --------------------------------------------------------------------- */
+
+START_TEST (test_module_provides_sparse_average_with_its_defaults)
+{
+  GeglNode *root = gegl_node_new ();
+  GeglNode *node;
+  Params    p;
+
+  ck_assert_msg (gegl_has_operation (SPARSE_AVERAGE),
+                 "seg:sparse-average is not registered; is GEGL_PATH set?");
+  node = gegl_node_new_child (root, "operation", SPARSE_AVERAGE, NULL);
+  gegl_node_get (node, "factor-x", &p.fx, "factor-y", &p.fy,
+                 "factor-z", &p.fz, "depth", &p.depth, "sparse", &p.sparse,
+                 NULL);
+  ck_assert_int_eq (p.fx, 2);
+  ck_assert_int_eq (p.fy, 2);
+  ck_assert_int_eq (p.fz, 1);
+  ck_assert_int_eq (p.depth, 1);
+  ck_assert_msg (p.sparse, "sparse must default to on");
+  g_object_unref (root);
+}
+END_TEST
+
+START_TEST (test_op_has_title_categories_and_description)
+{
+  static const gchar *const keys[] = { "title", "categories", "description" };
+
+  for (gsize k = 0; k < G_N_ELEMENTS (keys); k++)
+    {
+      const gchar *value = gegl_operation_get_key (SPARSE_AVERAGE, keys[k]);
+
+      ck_assert_msg (value != NULL && value[0] != '\0',
+                     "key \"%s\" is empty", keys[k]);
+    }
+  ck_assert_msg (strstr (gegl_operation_get_key (SPARSE_AVERAGE,
+                                                 "categories"),
+                         "hidden") == NULL, "the op is hidden");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Output = reference, in every format
+ * --------------------------------------------------------------------- */
+
+START_TEST (test_output_keeps_the_source_format_and_design_extent)
+{
+  /* _i = format; odd sizes, a stack of 3 slices, factors 2,3,2:
+   * 13 × (7·3) → ceil (13/2) × ceil (7/3) · ceil (3/2) = 7 × 6 at (0,0). */
+  Case          c = case_new (1000 + _i, formats[_i].name, 13, 7,
+                              (Params) { 2, 3, 2, 3, TRUE },
+                              (ValueMix) { 30, 10, 20, 20 });
+  gchar        *context = case_describe (&c);
+  Volume        v = volume_new (&c);
+  GeglRectangle want_rect = { 0, 0, 7, 6 };
+  guint8       *want = reference (&v, &c.p);
+  Graph         g = graph_new (v.buffer, SPARSE_AVERAGE, &c.p);
+  GeglBuffer   *out;
+  guint8       *got;
+
+  log_capture_begin ();
+  out = graph_sink (&g);
+  assert_no_messages (log_capture_end (), context);
+
+  ck_assert_msg (out != NULL, "%s: buffer-sink got no buffer", context);
+  ck_assert_msg (output_format (&g) == v.format,
+                 "%s: the op's output format is \"%s\", not the source's",
+                 context, output_format (&g) ? babl_get_name (output_format (&g))
+                                             : "none");
+  ck_assert_msg (gegl_buffer_get_format (out) == v.format,
+                 "%s: the output buffer is \"%s\", not the source's",
+                 context, babl_get_name (gegl_buffer_get_format (out)));
+  assert_rect_equal (gegl_buffer_get_extent (out), &want_rect,
+                     "output buffer extent", context);
+
+  got = g_malloc ((gsize) want_rect.width * want_rect.height * v.bpp);
+  gegl_buffer_get (out, &want_rect, 1.0, v.format, got, GEGL_AUTO_ROWSTRIDE,
+                   GEGL_ABYSS_NONE);
+  assert_pixels_equal (got, want, &want_rect, v.bpp, "buffer-sink output",
+                       context);
+
+  g_free (got);
+  g_object_unref (out);
+  g_free (want);
+  graph_free (&g);
+  volume_free (&v);
+  g_free (context);
+}
+END_TEST
+
+START_TEST (test_plain_images_match_the_reference)
+{
+  /* Depth 1; factors 1 … 5 on odd and even sizes, every format. */
+  check_case ((Case[]) { case_random (_i, 1, 5) });
+}
+END_TEST
+
+START_TEST (test_volumes_match_the_reference)
+{
+  /* Depth 1 … 5, factor-z 1 … 3, every format. */
+  check_case ((Case[]) { case_random (100 + _i, 5, 5) });
+}
+END_TEST
+
+START_TEST (test_values_near_the_type_maximum_match_the_reference)
+{
+  /* _i / 2 = format: every component near the maximum (no overflow in
+   * the sums, alpha weighting included), in 5×5×3 blocks, sparse and
+   * not. */
+  Case c = case_new (1100 + _i, formats[_i / 2].name, 23, 11,
+                     (Params) { 5, 5, 3, 4, _i % 2 },
+                     (ValueMix) { 10, 100, 0, 0 });
+
+  check_case (&c);
+}
+END_TEST
+
+START_TEST (test_large_factors_are_exact_means)
+{
+  /* Factors of 2^k and others up to 64, beyond the image too: each output
+   * pixel is the mean over its whole block. */
+  Case c = case_random (300 + _i, 4, 4);
+
+  c.width        = 40 + _i % 30;
+  c.slice_height = 20 + _i % 17;
+  c.p.fx = (gint[]) { 64, 8, 16, 32, 7, 4 }[_i % 6];
+  c.p.fy = (gint[]) { 8, 64, 16, 4, 33, 16 }[_i % 6];
+  c.p.fz = (gint[]) { 1, 2, 4, 64, 3, 2 }[_i % 6];
+  check_case (&c);
+}
+END_TEST
+
+/* Sums of 2×2 blocks 11, 11, 11 and 7: the 4×4 mean is 44 / 16 = 2.75,
+ * rounded down 2; the 2×2 means 2, 2, 2, 1, whose mean 1.75 rounds down to
+ * 1.  Repeated over an image larger than a tile, so that both ways of
+ * feeding the kernel see it. */
+static const guint8 four_by_four[4][4] = {
+  { 3, 3, 3, 3 },
+  { 3, 2, 3, 2 },
+  { 3, 3, 2, 2 },
+  { 3, 2, 2, 1 },
+};
+
+START_TEST (test_a_4x_reduction_is_not_two_2x_reductions)
+{
+  const Babl   *y8 = babl_format ("Y u8");
+  GeglRectangle in = { 0, 0, 136, 72 };
+  GeglRectangle quarter = { 0, 0, 34, 18 };
+  guint8       *px = g_malloc ((gsize) in.width * in.height);
+  GeglBuffer   *buffer;
+  GeglNode     *second;
+  guint8       *got[2];
+  Graph         g[2];
+
+  for (gint y = 0; y < in.height; y++)
+    for (gint x = 0; x < in.width; x++)
+      px[y * in.width + x] = four_by_four[y % 4][x % 4];
+  buffer = buffer_new_with_pixels (&in, y8, px, 0, 0, 0, 0);
+
+  log_capture_begin ();
+  g[0] = graph_new (buffer, SPARSE_AVERAGE,
+                    &(Params) { 4, 4, 1, 1, _i });
+  got[0] = graph_blit (&g[0], &quarter, y8);
+
+  g[1] = graph_new (buffer, SPARSE_AVERAGE,
+                    &(Params) { 2, 2, 1, 1, _i });
+  second = gegl_node_new_child (g[1].root, "operation", SPARSE_AVERAGE,
+                                "sparse", (gboolean) _i, NULL);
+  gegl_node_link (g[1].pool, second);
+  g[1].pool = second;
+  got[1] = graph_blit (&g[1], &quarter, y8);
+  assert_no_messages (log_capture_end (), _i ? "sparse" : "not sparse");
+
+  for (gint i = 0; i < quarter.width * quarter.height; i++)
+    {
+      ck_assert_msg (got[0][i] == 2, "factor 4, output pixel %d: got %d, "
+                     "want 2 (44 / 16 rounded down)", i, got[0][i]);
+      ck_assert_msg (got[1][i] == 1, "factor 2 twice, output pixel %d: got "
+                     "%d, want 1 (7 / 4 rounded down)", i, got[1][i]);
+    }
+
+  for (gint k = 0; k < 2; k++)
+    {
+      g_free (got[k]);
+      graph_free (&g[k]);
+    }
+  g_object_unref (buffer);
+  g_free (px);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Threads
+ * --------------------------------------------------------------------- */
+
+START_TEST (test_one_and_four_threads_give_identical_bytes)
+{
+  /* Outputs of at least 2 × 4096 pixels, so that GEGL splits the 4-thread
+   * render: wide ones into columns, tall stacks into bands of rows. */
+  static const struct
+  {
+    const gchar *format;
+    gint         width, height;
+    Params       p;
+  } cases[] = {
+    { "Y u8",       500, 300, { 2, 2, 1, 1, TRUE } },
+    { "Y u16",      500, 300, { 3, 3, 1, 1, FALSE } },
+    { "Y float",    240, 600, { 2, 2, 2, 5, TRUE } },
+    { "R'G'B'A u8", 200, 600, { 2, 3, 2, 5, TRUE } },
+    { "RGBA float", 301, 801, { 3, 2, 1, 3, FALSE } },
+    { "Y half",     500, 300, { 2, 2, 2, 2, TRUE } },
+  };
+  static const gint threads[2] = { 1, 4 };
+  const Params  p = cases[_i].p;
+  Case          c = case_new (2000 + _i, cases[_i].format, cases[_i].width,
+                              cases[_i].height / p.depth, p,
+                              (ValueMix) { 30, 10, 20, 20 });
+  gchar        *context = case_describe (&c);
+  Volume        v = volume_new (&c);
+  GeglRectangle rect = expected_extent (&v.extent, &c.p);
+  guint8       *want = reference (&v, &c.p);
+  guint8       *got[2];
+
+  log_capture_begin ();
+  for (gint t = 0; t < 2; t++)
+    {
+      Graph g;
+
+      g_object_set (gegl_config (), "threads", threads[t], NULL);
+      g      = graph_new (v.buffer, SPARSE_AVERAGE, &c.p);
+      got[t] = graph_blit (&g, &rect, v.format);
+      graph_free (&g);
+    }
+  g_object_set (gegl_config (), "threads", threads_at_start, NULL);
+  assert_no_messages (log_capture_end (), context);
+
+  assert_pixels_equal (got[1], got[0], &rect, v.bpp,
+                       "4 threads (got) vs 1 thread (want)", context);
+  assert_pixels_equal (got[0], want, &rect, v.bpp, "1 thread", context);
+
+  g_free (got[0]);
+  g_free (got[1]);
+  g_free (want);
+  volume_free (&v);
+  g_free (context);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Sub-rectangles
+ * --------------------------------------------------------------------- */
+
+/* Renders the output of c as whole, then as `parts` (each with a fresh
+ * graph), and compares both with the reference. */
+static void
+check_parts (const Case *c, const GeglRectangle *parts, gint n_parts)
+{
+  gchar        *context = case_describe (c);
+  Volume        v = volume_new (c);
+  GeglRectangle rect = expected_extent (&v.extent, &c->p);
+  guint8       *want = reference (&v, &c->p);
+  guint8       *whole, *assembled;
+  Graph         g;
+
+  log_capture_begin ();
+  g = graph_new (v.buffer, SPARSE_AVERAGE, &c->p);
+  whole = graph_blit (&g, &rect, v.format);
+  graph_free (&g);
+
+  assembled = g_malloc ((gsize) rect.width * rect.height * v.bpp);
+  memset (assembled, 0xA5, (gsize) rect.width * rect.height * v.bpp);
+  for (gint i = 0; i < n_parts; i++)
+    {
+      guint8 *part;
+
+      g    = graph_new (v.buffer, SPARSE_AVERAGE, &c->p);
+      part = graph_blit (&g, &parts[i], v.format);
+      paste (assembled, &rect, part, &parts[i], v.bpp);
+      g_free (part);
+      graph_free (&g);
+    }
+  assert_no_messages (log_capture_end (), context);
+
+  assert_pixels_equal (whole, want, &rect, v.bpp, "whole render", context);
+  assert_pixels_equal (assembled, whole, &rect, v.bpp,
+                       "sub-rectangles (got) vs whole (want)", context);
+
+  g_free (assembled);
+  g_free (whole);
+  g_free (want);
+  volume_free (&v);
+  g_free (context);
+}
+
+START_TEST (test_four_uneven_subrectangles_render_like_the_whole)
+{
+  Case          c = case_random (400 + _i, 5, 4);
+  GeglRectangle parts[64];
+  GeglRectangle in, rect;
+
+  c.width        += 9;    /* room for cuts on every axis */
+  c.slice_height += 5;
+  c.x = (gint[]) { 0, -3, 7, -10 }[_i % 4];
+  c.y = (gint[]) { 0, 5, -1, -6 }[_i % 4];
+  in   = (GeglRectangle) { c.x, c.y, c.width, c.slice_height * c.p.depth };
+  rect = expected_extent (&in, &c.p);
+  check_parts (&c, parts, cut_rect (&rect, 2, 2, c.seed, parts));
+}
+END_TEST
+
+START_TEST (test_row_by_row_rendering_matches_the_whole)
+{
+  /* One output row per render: each row's input rows must be mapped
+   * through the right slice; small tiles, so that some rows are read in
+   * place. */
+  Case          c = case_random (600 + _i, 5, 3);
+  GeglRectangle parts[64];
+  GeglRectangle in, rect;
+  gint          n = 0;
+
+  c.p.depth      = 3 + _i % 3;
+  c.p.fz         = 2;
+  c.slice_height = MIN (c.slice_height, 10);
+  c.x            = _i % 2 ? -5 : 0;
+  c.y            = _i % 2 ? 3 : 0;
+  c.tile_w       = 6 * c.p.fx;
+  c.tile_h       = 2 * c.p.fy;
+  in   = (GeglRectangle) { c.x, c.y, c.width, c.slice_height * c.p.depth };
+  rect = expected_extent (&in, &c.p);
+  for (gint r = 0; r < rect.height && n < 64; r++)
+    parts[n++] = (GeglRectangle) { rect.x, rect.y + r, rect.width, 1 };
+  ck_assert_int_eq (n, rect.height);
+  check_parts (&c, parts, n);
+}
+END_TEST
+
+START_TEST (test_pixels_around_the_bounding_box_render_as_nothing)
+{
+  /* A render 3 pixels larger on every side: the bounding box holds the
+   * reference, the frame around it only zero bytes. */
+  Case          c = case_random (650 + _i, 4, 3);
+  gchar        *context;
+  Volume        v;
+  GeglRectangle rect, grown;
+  guint8       *want, *got, *inner;
+  Graph         g;
+
+  c.x     = (gint[]) { 0, -3, 5, -8 }[_i % 4];
+  c.y     = (gint[]) { 0, 5, -7, 1 }[_i % 4];
+  context = case_describe (&c);
+  v       = volume_new (&c);
+  rect    = expected_extent (&v.extent, &c.p);
+  want    = reference (&v, &c.p);
+  grown   = (GeglRectangle) { rect.x - 3, rect.y - 3, rect.width + 6,
+                              rect.height + 6 };
+
+  log_capture_begin ();
+  g   = graph_new (v.buffer, SPARSE_AVERAGE, &c.p);
+  got = graph_blit (&g, &grown, v.format);
+  assert_no_messages (log_capture_end (), context);
+
+  inner = g_malloc ((gsize) rect.width * rect.height * v.bpp);
+  for (gint y = 0; y < grown.height; y++)
+    for (gint x = 0; x < grown.width; x++)
+      {
+        const guint8 *px = got + ((gsize) y * grown.width + x) * v.bpp;
+        gint          ix = grown.x + x - rect.x, iy = grown.y + y - rect.y;
+
+        if (ix >= 0 && iy >= 0 && ix < rect.width && iy < rect.height)
+          memcpy (inner + ((gsize) iy * rect.width + ix) * v.bpp, px, v.bpp);
+        else
+          for (gint b = 0; b < v.bpp; b++)
+            ck_assert_msg (px[b] == 0, "%s: pixel (%d,%d) outside the "
+                           "bounding box has byte %d = 0x%02x, want 0",
+                           context, grown.x + x, grown.y + y, b, px[b]);
+      }
+  assert_pixels_equal (inner, want, &rect, v.bpp,
+                       "bounding box of a larger render", context);
+
+  g_free (inner);
+  g_free (got);
+  g_free (want);
+  graph_free (&g);
+  volume_free (&v);
+  g_free (context);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Origins and tiles
+ * --------------------------------------------------------------------- */
+
+START_TEST (test_buffers_with_odd_and_negative_origins_match_the_reference)
+{
+  static const gint origins[][2] = {
+    { -3, 5 }, { -7, -9 }, { 5, 3 }, { 1, -1 }, { -1, -2 }, { 13, -11 },
+  };
+  Case c = case_random (700 + _i, 4, 4);
+
+  c.x = origins[_i % G_N_ELEMENTS (origins)][0];
+  c.y = origins[_i % G_N_ELEMENTS (origins)][1];
+  check_case (&c);
+}
+END_TEST
+
+START_TEST (test_translate_node_input_aligns_blocks_to_its_origin)
+{
+  /* The buffer sits at (0,0); gegl:translate moves it to (-3,5) without
+   * changing its format. */
+  Case          c = case_random (800 + _i, 4, 3);
+  gchar        *context;
+  Volume        v;
+  GeglRectangle moved, want_rect, bbox;
+  guint8       *want, *got;
+  Graph         g;
+
+  context   = case_describe (&c);
+  v         = volume_new (&c);
+  moved     = v.extent;
+  moved.x  -= 3;
+  moved.y  += 5;
+  want_rect = expected_extent (&moved, &c.p);
+  want      = reference (&v, &c.p);
+
+  log_capture_begin ();
+  g    = graph_new_translated (v.buffer, SPARSE_AVERAGE, &c.p, -3, 5);
+  bbox = gegl_node_get_bounding_box (g.pool);
+  got  = graph_blit (&g, &want_rect, v.format);
+  assert_no_messages (log_capture_end (), context);
+
+  assert_rect_equal (&bbox, &want_rect, "bounding box after translate",
+                     context);
+  assert_pixels_equal (got, want, &want_rect, v.bpp, "translated render",
+                       context);
+
+  g_free (got);
+  g_free (want);
+  graph_free (&g);
+  volume_free (&v);
+  g_free (context);
+}
+END_TEST
+
+/* Small tiles, so that random cases have whole tiles, read in place, next
+ * to partial ones at the rims: tile sizes that are and are not multiples
+ * of the factors and of the slice height, origins on and off the tile
+ * grid, and views shifted into a parent buffer. */
+START_TEST (test_buffers_with_small_tiles_match_the_reference)
+{
+  static const gint tiles[][2] = { { 8, 4 }, { 16, 8 }, { 4, 4 }, { 12, 6 },
+                                   { 32, 16 }, { 6, 3 }, { 10, 5 },
+                                   { 2, 2 } };
+  Case    c = case_random (1500 + _i, 4, 4);
+  guint64 rng = (guint64) _i * 0x9E3779B97F4A7C15ull + 11;
+
+  c.tile_w       = tiles[_i % G_N_ELEMENTS (tiles)][0];
+  c.tile_h       = tiles[_i % G_N_ELEMENTS (tiles)][1];
+  c.width        = rand_range (&rng, 1, 90);
+  c.slice_height = rand_range (&rng, 1, 40);
+  if (rand_range (&rng, 0, 1) == 0)  /* slices of whole tile rows */
+    c.slice_height = c.tile_h * rand_range (&rng, 1, 5);
+  c.x            = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
+  c.y            = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
+  if (_i % 5 == 4)
+    {
+      c.shift_x = rand_range (&rng, -9, 9);
+      c.shift_y = rand_range (&rng, -9, 9);
+    }
+  if (rand_range (&rng, 0, 2) == 0 && c.p.depth > 1)  /* tile pairs */
+    c.p = (Params) { 2, 2, 2, c.p.depth, c.p.sparse };
+  check_case (&c);
+}
+END_TEST
+
+START_TEST (test_whole_tiles_read_in_place_match_the_reference)
+{
+  /* _i / 3 = format.  Tiles of 8 × 4 holding whole blocks, a width and
+   * slice height of whole tiles: the driver reads every input tile where
+   * it lies, and with factor-z 2 two slices' tiles at once. */
+  static const Params params[] = {
+    { 2, 2, 1, 1, TRUE }, { 4, 2, 2, 4, TRUE }, { 2, 4, 2, 2, FALSE },
+  };
+  Case c = case_new (1700 + _i, formats[_i / 3].name, 48, 16,
+                     params[_i % 3], (ValueMix) { 30, 10, 20, 20 });
+
+  c.tile_w = 8;
+  c.tile_h = 4;
+  check_case (&c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Formats the op has no arithmetic for: averaged as RGBA float
+ * --------------------------------------------------------------------- */
+
+/* Renders buffer (holding `extent`, some format the op does not average
+ * in) and checks the op's format, then the bytes against the reference
+ * on the buffer's pixels converted to RGBA float. */
+static void
+check_falls_back_to_rgba_float (GeglBuffer *buffer, const Params *p,
+                                const gchar *context)
+{
+  const Babl   *source = gegl_buffer_get_format (buffer);
+  const Babl   *rgbaf = babl_format_with_space ("RGBA float",
+                                                babl_format_get_space (source));
+  const GeglRectangle *extent = gegl_buffer_get_extent (buffer);
+  GeglRectangle rect = expected_extent (extent, p);
+  Volume        v = { 0 };
+  guint8       *want, *got;
+  Graph         g;
+  GeglBuffer   *sunk;
+
+  /* The pixels as the op sees them, for the reference. */
+  v.format       = rgbaf;
+  v.layout       = format_named ("RGBA float")->layout;
+  v.bpp          = 16;
+  v.extent       = *extent;
+  v.slice_height = extent->height / p->depth;
+  v.slices       = p->depth;
+  v.px           = g_malloc ((gsize) extent->width * extent->height * 16);
+  gegl_buffer_get (buffer, extent, 1.0, rgbaf, v.px, GEGL_AUTO_ROWSTRIDE,
+                   GEGL_ABYSS_NONE);
+  want = reference (&v, p);
+
+  log_capture_begin ();
+  g = graph_new (buffer, SPARSE_AVERAGE, p);
+  got = graph_blit (&g, &rect, rgbaf);
+  sunk = graph_sink (&g);
+  assert_no_messages (log_capture_end (), context);
+
+  ck_assert_msg (output_format (&g) == rgbaf,
+                 "%s: the op works in \"%s\", want \"%s\"", context,
+                 babl_get_name (output_format (&g)), babl_get_name (rgbaf));
+  ck_assert_msg (sunk != NULL && gegl_buffer_get_format (sunk) == rgbaf,
+                 "%s: the output buffer is not RGBA float", context);
+  assert_pixels_equal (got, want, &rect, 16, "RGBA float render", context);
+
+  g_clear_object (&sunk);
+  g_free (got);
+  g_free (want);
+  graph_free (&g);
+  volume_free (&v);
+}
+
+START_TEST (test_a_palette_is_averaged_as_rgba_float)
+{
+  /* Index 0 is transparent black, whose RGBA float is all zero: background.
+   * _i: GEGL's tiles (the 150 × 70 image holds a whole one at its
+   * origin), small tiles, sparse or not. */
+  guint8        colours[6][4] = {
+    { 0, 0, 0, 0 }, { 255, 0, 0, 255 }, { 0, 200, 10, 128 },
+    { 7, 7, 250, 1 }, { 90, 80, 70, 0 }, { 255, 255, 255, 255 },
+  };
+  const Babl   *palette, *palette_alpha;
+  GeglRectangle extent = { -4, 6, 150, 70 };
+  guint8       *px = g_malloc ((gsize) extent.width * extent.height);
+  guint64       rng = 77 + _i;
+  GeglBuffer   *buffer;
+  gchar        *context = g_strdup_printf ("a palette, %s, %s",
+                                           _i / 2 ? "8×4 tiles"
+                                                  : "GEGL's tiles",
+                                           _i % 2 ? "sparse" : "not sparse");
+
+  babl_new_palette (NULL, &palette, &palette_alpha);
+  babl_palette_set_palette (palette, babl_format ("R'G'B'A u8"),
+                            colours, G_N_ELEMENTS (colours));
+  for (gint i = 0; i < extent.width * extent.height; i++)
+    px[i] = (guint8) rand_range (&rng, 0, G_N_ELEMENTS (colours) - 1);
+  buffer = buffer_new_with_pixels (&extent, palette, px, _i / 2 ? 8 : 0, 4,
+                                   0, 0);
+
+  check_falls_back_to_rgba_float (buffer,
+                                  &(Params) { 2, 2, 1, 1, _i % 2 }, context);
+  g_object_unref (buffer);
+  g_free (px);
+  g_free (context);
+}
+END_TEST
+
+START_TEST (test_an_unknown_component_type_is_averaged_as_rgba_float)
+{
+  /* u15: 15-bit integers, which the kernel has no arithmetic for.  A
+   * stack of 2 slices of 140 × 70, every other pixel background; _i:
+   * GEGL's tiles or 16 × 10 ones. */
+  const Babl   *u15 = babl_format ("R'G'B'A u15");
+  GeglRectangle extent = { 0, 0, 140, 140 };
+  gsize         n = (gsize) extent.width * extent.height;
+  guint16      *px = g_malloc (n * 8);
+  guint64       rng = 1900 + _i;
+  GeglBuffer   *buffer;
+
+  for (gsize i = 0; i < n; i++)
+    for (gint c = 0; c < 4; c++)
+      px[4 * i + c] = i % 2 ? (guint16) rand_range (&rng, 0, 32768) : 0;
+  buffer = buffer_new_with_pixels (&extent, u15, (guint8 *) px,
+                                   _i ? 16 : 0, 10, 0, 0);
+  check_falls_back_to_rgba_float (buffer, &(Params) { 2, 5, 2, 2, TRUE },
+                                  _i ? "R'G'B'A u15, 16×10 tiles"
+                                     : "R'G'B'A u15, GEGL's tiles");
+  g_object_unref (buffer);
+  g_free (px);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Alpha
+ * --------------------------------------------------------------------- */
+
+/* Runs the op with p on the packed pixels px (width × height, in format)
+ * and returns the output (free it). */
+static guint8 *
+average_pixels (const gchar *format, const void *px, gint width, gint height,
+                const Params *p, GeglRectangle *out_rect)
+{
+  const Babl   *fmt = babl_format (format);
+  GeglRectangle in = { 0, 0, width, height };
+  GeglBuffer   *buffer = buffer_new_with_pixels (&in, fmt, px, 0, 0, 0, 0);
+  Graph         g = graph_new (buffer, SPARSE_AVERAGE, p);
+  guint8       *out;
+
+  *out_rect = expected_extent (&in, p);
+  log_capture_begin ();
+  out = graph_blit (&g, out_rect, fmt);
+  ck_assert_msg (output_format (&g) == fmt, "%s: the op works in \"%s\"",
+                 format, babl_get_name (output_format (&g)));
+  assert_no_messages (log_capture_end (), format);
+  graph_free (&g);
+  g_object_unref (buffer);
+  return out;
+}
+
+START_TEST (test_transparent_pixels_do_not_tint_r_g_b_a_u8)
+{
+  /* 2×2 blocks, _i = sparse.  Left: two opaque reds and two transparent
+   * pixels of other colours: red, alpha 510 / 4.  Right: transparent
+   * only: no colour. */
+  static const guint8 px[2][4][4] = {
+    { { 255, 0, 0, 255 }, { 255, 0, 0, 255 },
+      { 9, 8, 7, 0 },     { 1, 2, 3, 0 } },
+    { { 0, 255, 0, 0 },   { 0, 0, 255, 0 },
+      { 255, 255, 255, 0 }, { 40, 50, 60, 0 } },
+  };
+  static const guint8 want[2][4] = { { 255, 0, 0, 127 }, { 0, 0, 0, 0 } };
+  GeglRectangle rect;
+  guint8       *got = average_pixels ("R'G'B'A u8", px, 4, 2,
+                                      &(Params) { 2, 2, 1, 1, _i }, &rect);
+
+  ck_assert_int_eq (rect.width, 2);
+  assert_pixels_equal (got, &want[0][0], &rect, 4,
+                       "opaque red and transparent pixels",
+                       _i ? "R'G'B'A u8, sparse" : "R'G'B'A u8");
+  g_free (got);
+}
+END_TEST
+
+START_TEST (test_transparent_pixels_do_not_tint_rgba_float)
+{
+  static const gfloat px[2][4][4] = {
+    { { 1, 0, 0, 1 },     { 1, 0, 0, 1 },
+      { 0, 1, 0, 0 },     { 0, 0, 1e30f, 0 } },
+    { { 0.5f, 2, 3, 0 },  { -1, 0, 1, 0 },
+      { 1, 1, 1, 0 },     { 7, 0, 0, 0 } },
+  };
+  static const gfloat want[2][4] = { { 1, 0, 0, 0.5f }, { 0, 0, 0, 0 } };
+  GeglRectangle rect;
+  guint8       *got = average_pixels ("RGBA float", px, 4, 2,
+                                      &(Params) { 2, 2, 1, 1, _i }, &rect);
+
+  assert_pixels_equal (got, (const guint8 *) want, &rect, 16,
+                       "opaque red and transparent pixels",
+                       _i ? "RGBA float, sparse" : "RGBA float");
+  g_free (got);
+}
+END_TEST
+
+START_TEST (test_colour_is_weighted_by_alpha)
+{
+  /* Two pixels, factor-x 2: (200, 0, 0, 255) and (0, 100, 0, 51) give
+   * 200·255 / 306 = 166.7 → 166, 100·51 / 306 = 16.7 → 16, alpha 153;
+   * in float (1, 0, 0, 1) and (0, 1, 0, 0.5) give 1 / 1.5, 0.5 / 1.5 and
+   * alpha 0.75. */
+  static const guint8 px8[2][4] = { { 200, 0, 0, 255 }, { 0, 100, 0, 51 } };
+  static const guint8 want8[4] = { 166, 16, 0, 153 };
+  static const gfloat pxf[2][4] = { { 1, 0, 0, 1 }, { 0, 1, 0, 0.5f } };
+  const gfloat        wantf[4] = { (gfloat) (1 / 1.5), (gfloat) (0.5 / 1.5),
+                                   0, 0.75f };
+  const Params        p = { 2, 1, 1, 1, TRUE };
+  GeglRectangle       rect;
+  guint8             *got;
+
+  got = average_pixels ("R'G'B'A u8", px8, 2, 1, &p, &rect);
+  assert_pixels_equal (got, want8, &rect, 4, "alpha-weighted mean",
+                       "R'G'B'A u8");
+  g_free (got);
+  got = average_pixels ("RGBA float", pxf, 2, 1, &p, &rect);
+  assert_pixels_equal (got, (const guint8 *) wantf, &rect, 16,
+                       "alpha-weighted mean", "RGBA float");
+  g_free (got);
+}
+END_TEST
+
+/* Clears the sign of a floating-point component. */
+static void
+make_non_negative (guint8 *component, SegComponentType type)
+{
+  guint16 h;
+  guint32 f;
+  guint64 d;
+
+  switch (type)
+    {
+    case SEG_TYPE_HALF:
+      memcpy (&h, component, 2);
+      h &= 0x7fff;
+      memcpy (component, &h, 2);
+      break;
+    case SEG_TYPE_FLOAT:
+      memcpy (&f, component, 4);
+      f &= 0x7fffffffu;
+      memcpy (component, &f, 4);
+      break;
+    case SEG_TYPE_DOUBLE:
+      memcpy (&d, component, 8);
+      d &= ~((guint64) 1 << 63);
+      memcpy (component, &d, 8);
+      break;
+    default:
+      break;
+    }
+}
+
+/* The colour of every transparent, non-background pixel of px replaced
+ * by another wild, non-zero, non-negative one.  Not negative: c · 0 is
+ * then -0.0, and a block whose other terms are +0.0 sums to +0.0 or -0.0
+ * depending on the transparent pixels' colours; equal numbers, but not
+ * equal bits. */
+static void
+recolour_transparent (guint8 *px, gsize n, const Format *format,
+                      guint64 seed)
+{
+  const SegPixelLayout *l = &format->layout;
+  const gint            size = seg_component_size (l->type);
+  const gint            bpp = size * l->n_components;
+  const guint8          zero[16] = { 0 };
+  guint64               rng = seed;
+  const ValueMix        wild = { 0, 30, 30, 0 };
+
+  for (gsize i = 0; i < n; i++)
+    {
+      guint8 *p = px + i * bpp;
+
+      if (memcmp (p + l->alpha * size, zero, size) != 0 ||
+          memcmp (p, zero, bpp) == 0)
+        continue;
+      for (gint c = 0; c < l->n_components; c++)
+        if (c != l->alpha)
+          {
+            random_component (p + c * size, l->type, FALSE, FALSE, &wild,
+                              &rng);
+            make_non_negative (p + c * size, l->type);
+          }
+      /* Still not background, whatever the colour drawn. */
+      if (memcmp (p, zero, bpp) == 0)
+        p[0] = 1;
+    }
+}
+
+START_TEST (test_recolouring_transparent_pixels_changes_nothing)
+{
+  /* _i: R'G'B'A u8 or RGBA float, sparse or not, blocks of 2×2 and 3×2×2
+   * over many transparent pixels. */
+  static const gchar *const names[] = { "R'G'B'A u8", "RGBA float" };
+  Case          c = case_new (2100 + _i, names[_i % 2], 31, 14,
+                              _i / 2 % 2 ? (Params) { 3, 2, 2, 3, _i / 4 }
+                                         : (Params) { 2, 2, 1, 1, _i / 4 },
+                              (ValueMix) { 20, 0, 10, 50 });
+  gchar        *context = case_describe (&c);
+  Volume        v = volume_new (&c);
+  gsize         n = (gsize) v.extent.width * v.extent.height;
+  guint8       *recoloured = g_memdup2 (v.px, n * v.bpp);
+  GeglRectangle rect = expected_extent (&v.extent, &c.p);
+  guint8       *got[2], *want;
+  Volume        w;
+  Graph         g;
+
+  /* Two sets of wild colours, the pixels' own and others. */
+  recolour_transparent (v.px, n, c.format, c.seed);
+  gegl_buffer_set (v.buffer, &v.extent, 0, v.format, v.px,
+                   GEGL_AUTO_ROWSTRIDE);
+  recolour_transparent (recoloured, n, c.format, ~c.seed);
+  w = volume_of (&c, v.format, &v.layout, recoloured);
+  ck_assert_msg (memcmp (v.px, w.px, n * v.bpp) != 0,
+                 "%s: no transparent pixel to recolour", context);
+
+  log_capture_begin ();
+  g = graph_new (v.buffer, SPARSE_AVERAGE, &c.p);
+  got[0] = graph_blit (&g, &rect, v.format);
+  graph_free (&g);
+  g = graph_new (w.buffer, SPARSE_AVERAGE, &c.p);
+  got[1] = graph_blit (&g, &rect, v.format);
+  graph_free (&g);
+  assert_no_messages (log_capture_end (), context);
+
+  assert_pixels_equal (got[1], got[0], &rect, v.bpp,
+                       "recoloured (got) vs original (want)", context);
+  want = reference (&v, &c.p);
+  assert_pixels_equal (got[0], want, &rect, v.bpp, "original", context);
+  g_free (want);
+  g_free (got[0]);
+  g_free (got[1]);
+  volume_free (&w);
+  volume_free (&v);
+  g_free (context);
+}
+END_TEST
+
+START_TEST (test_premultiplied_alpha_gets_the_plain_mean)
+{
+  /* (0.2, 0.4, 0.6, 1) and (0.6, 0, 0.2, 0.5): the plain mean, not the
+   * alpha-weighted one (which would make red 0.5 / 1.5). */
+  static const gfloat px[2][4] = { { 0.2f, 0.4f, 0.6f, 1 },
+                                   { 0.6f, 0, 0.2f, 0.5f } };
+  gfloat              want[4];
+  GeglRectangle       rect;
+  guint8             *got;
+
+  for (gint c = 0; c < 4; c++)
+    want[c] = (gfloat) (((gdouble) px[0][c] + px[1][c]) / 2);
+  got = average_pixels ("RaGaBaA float", px, 2, 1,
+                        &(Params) { 2, 1, 1, 1, TRUE }, &rect);
+  assert_pixels_equal (got, (const guint8 *) want, &rect, 16, "plain mean",
+                       "RaGaBaA float");
+  g_free (got);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Sparse
+ * --------------------------------------------------------------------- */
+
+START_TEST (test_sparse_is_on_by_default)
+{
+  /* Y u8, default factors 2×2: a block of 10, 20 and two zeros gives 15
+   * with background left out (7 with it); a block of zeros stays 0. */
+  static const guint8 px[2][4] = { { 10, 0, 0, 0 }, { 0, 20, 0, 0 } };
+  const Babl         *y8 = babl_format ("Y u8");
+  GeglRectangle       in = { 0, 0, 4, 2 };
+  GeglRectangle       rect = { 0, 0, 2, 1 };
+  GeglBuffer         *buffer = buffer_new_with_pixels (&in, y8, &px[0][0],
+                                                       0, 0, 0, 0);
+  GeglNode           *root = gegl_node_new ();
+  GeglNode           *source = gegl_node_new_child (root, "operation",
+                                                    "gegl:buffer-source",
+                                                    "buffer", buffer, NULL);
+  GeglNode           *pool = gegl_node_new_child (root, "operation",
+                                                  SPARSE_AVERAGE, NULL);
+  guint8              got[2];
+  static const guint8 want[2] = { 15, 0 };
+
+  gegl_node_link (source, pool);
+  log_capture_begin ();
+  gegl_node_blit (pool, 1.0, &rect, y8, got, GEGL_AUTO_ROWSTRIDE,
+                  GEGL_BLIT_DEFAULT);
+  assert_no_messages (log_capture_end (), "defaults");
+  assert_pixels_equal (got, want, &rect, 1, "default properties", "Y u8");
+
+  gegl_node_set (pool, "sparse", FALSE, NULL);
+  gegl_node_blit (pool, 1.0, &rect, y8, got, GEGL_AUTO_ROWSTRIDE,
+                  GEGL_BLIT_DEFAULT);
+  ck_assert_int_eq (got[0], 7);   /* 30 / 4 */
+  ck_assert_int_eq (got[1], 0);
+
+  g_object_unref (root);
+  g_object_unref (buffer);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Region callbacks (shared with the mode ops: a sanity check on a stack)
+ * --------------------------------------------------------------------- */
+
+/* A 7 × (5·3) Y u8 stack at (x, y), pooled by 2,2,2: the output is
+ * 4 × (3·2), two output slices of three rows. */
+static Graph
+region_graph (gint x, gint y, GeglBuffer **buffer)
+{
+  GeglRectangle in = { x, y, 7, 15 };
+  Graph         g;
+
+  *buffer = gegl_buffer_new (&in, babl_format ("Y u8"));
+  g = graph_new (*buffer, SPARSE_AVERAGE, &(Params) { 2, 2, 2, 3, TRUE });
+  gegl_node_get_bounding_box (g.pool);   /* prepares the graph */
+  return g;
+}
+
+START_TEST (test_bounding_box_of_a_stack_is_ceil_on_every_axis)
+{
+  GeglBuffer   *buffer;
+  Graph         g = region_graph (-3, 5, &buffer);
+  GeglRectangle bbox = gegl_node_get_bounding_box (g.pool);
+  GeglRectangle want = { -2, 2, 4, 6 };
+
+  assert_rect_equal (&bbox, &want, "bounding box",
+                     "7×(5·3) at (-3,5), factors 2,2,2");
+  graph_free (&g);
+  g_object_unref (buffer);
+}
+END_TEST
+
+START_TEST (test_required_region_of_a_middle_row_spans_both_slices)
+{
+  /* Output row 1 is row 1 of output slice 0: input rows 2, 3 of slices 0
+   * and 1, i.e. rows 2 … 8 of the stack; with the input at (-3,5), output
+   * (-1..0, 3) reads input x -1 … 2, rows 7 … 13. */
+  GeglBuffer    *buffer;
+  Graph          g = region_graph (-3, 5, &buffer);
+  GeglOperation *op = gegl_node_get_gegl_operation (g.pool);
+  GeglRectangle  roi = { -1, 3, 2, 1 };
+  GeglRectangle  want = { -1, 7, 4, 7 };
+  GeglRectangle  got = gegl_operation_get_required_for_output (op, "input",
+                                                               &roi);
+
+  assert_rect_equal (&got, &want, "required for output (-1,3) 2×1",
+                     "7×(5·3) at (-3,5), factors 2,2,2");
+  graph_free (&g);
+  g_object_unref (buffer);
+}
+END_TEST
+
+START_TEST (test_a_changed_pixel_invalidates_only_its_block)
+{
+  /* Input pixel (4, 11) relative: column block 2; row 11 is row 1 of
+   * slice 2, which pools into output slice 1, row 0: output row 3. */
+  GeglBuffer    *buffer;
+  Graph          g = region_graph (0, 0, &buffer);
+  GeglOperation *op = gegl_node_get_gegl_operation (g.pool);
+  GeglRectangle  changed = { 4, 11, 1, 1 };
+  GeglRectangle  want = { 2, 3, 1, 1 };
+  GeglRectangle  got = gegl_operation_get_invalidated_by_change (op, "input",
+                                                                 &changed);
+
+  assert_rect_equal (&got, &want, "invalidated by pixel (4,11)",
+                     "7×(5·3), factors 2,2,2");
+  graph_free (&g);
+  g_object_unref (buffer);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Bad input: a warning that names the op and the value, nothing rendered
+ * --------------------------------------------------------------------- */
+
+START_TEST (test_depth_that_does_not_divide_the_height_warns_and_renders_nothing)
+{
+  GeglRectangle in = { 0, 0, 6, 10 };
+  GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("Y float"));
+  const gint    numbers[] = { 3, 10, G_MININT };
+
+  check_refused (buffer, SPARSE_AVERAGE, &(Params) { 2, 2, 1, 3, TRUE },
+                 "depth", numbers, "seg:sparse-average, height 10, depth 3");
+  g_object_unref (buffer);
+}
+END_TEST
+
+START_TEST (test_out_of_range_property_warns_and_renders_nothing)
+{
+  static const struct
+  {
+    const gchar *property;
+    gint         value;
+  } bad[] = {
+    { "factor-x", 0 }, { "factor-x", 65 }, { "factor-y", 65 },
+    { "factor-y", -1 }, { "factor-z", 0 }, { "factor-z", 65 },
+    { "depth", 0 },
+  };
+  GeglRectangle in = { 0, 0, 8, 8 };
+  GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("R'G'B'A u8"));
+  Params        p = { 2, 2, 1, 1, TRUE };
+  const gchar  *property = bad[_i].property;
+  gint          value = bad[_i].value;
+  const gint    numbers[] = { value, G_MININT };
+  gchar        *context = g_strdup_printf ("seg:sparse-average, %s = %d",
+                                           property, value);
+
+  if (strcmp (property, "factor-x") == 0)
+    p.fx = value;
+  else if (strcmp (property, "factor-y") == 0)
+    p.fy = value;
+  else if (strcmp (property, "factor-z") == 0)
+    p.fz = value;
+  else
+    p.depth = value;
+
+  check_refused (buffer, SPARSE_AVERAGE, &p, property, numbers, context);
+  g_free (context);
+  g_object_unref (buffer);
+}
+END_TEST
+
+START_TEST (test_empty_input_warns_and_renders_nothing)
+{
+  GeglRectangle in = { 0, 0, 0, 0 };
+  GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("Y u16"));
+  const gint    numbers[] = { 0, G_MININT };
+
+  check_refused (buffer, SPARSE_AVERAGE, &(Params) { 2, 2, 1, 1, TRUE },
+                 "input is empty", numbers, "seg:sparse-average, 0×0 input");
+  g_object_unref (buffer);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+
+static void
+setup (void)
+{
+  g_free (log_capture_end ());
+}
+
+static void
+teardown (void)
+{
+  g_free (log_capture_end ());
+  g_object_set (gegl_config (), "threads", threads_at_start, NULL);
+}
+
+static TCase *
+tcase (Suite *s, const gchar *name)
+{
+  TCase *tc = tcase_create (name);
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 300);
+  suite_add_tcase (s, tc);
+  return tc;
+}
+
+static Suite *
+gegl_suite (void)
+{
+  Suite *s = suite_create ("gegl-sparse-average");
+  TCase *tc;
+
+  tc = tcase (s, "op");
+  tcase_add_test (tc, test_module_provides_sparse_average_with_its_defaults);
+  tcase_add_test (tc, test_op_has_title_categories_and_description);
+
+  tc = tcase (s, "reference");
+  tcase_add_loop_test (tc, test_output_keeps_the_source_format_and_design_extent,
+                       0, N_FORMATS);
+  tcase_add_loop_test (tc, test_plain_images_match_the_reference,
+                       0, 5 * N_FORMATS);
+  tcase_add_loop_test (tc, test_volumes_match_the_reference,
+                       0, 5 * N_FORMATS);
+  tcase_add_loop_test (tc, test_values_near_the_type_maximum_match_the_reference,
+                       0, 2 * N_FORMATS);
+  tcase_add_loop_test (tc, test_large_factors_are_exact_means, 0, 2 * N_FORMATS);
+  tcase_add_loop_test (tc, test_a_4x_reduction_is_not_two_2x_reductions, 0, 2);
+
+  tc = tcase (s, "threads");
+  tcase_add_loop_test (tc, test_one_and_four_threads_give_identical_bytes,
+                       0, 6);   /* the cases in the test's table */
+
+  tc = tcase (s, "sub-rectangles");
+  tcase_add_loop_test (tc, test_four_uneven_subrectangles_render_like_the_whole,
+                       0, 2 * N_FORMATS);
+  tcase_add_loop_test (tc, test_row_by_row_rendering_matches_the_whole, 0, 6);
+  tcase_add_loop_test (tc, test_pixels_around_the_bounding_box_render_as_nothing,
+                       0, 8);
+
+  tc = tcase (s, "origins and tiles");
+  tcase_add_loop_test (tc,
+                       test_buffers_with_odd_and_negative_origins_match_the_reference,
+                       0, 2 * N_FORMATS);
+  tcase_add_loop_test (tc, test_translate_node_input_aligns_blocks_to_its_origin,
+                       0, N_FORMATS);
+  tcase_add_loop_test (tc, test_buffers_with_small_tiles_match_the_reference,
+                       0, 240);
+  tcase_add_loop_test (tc, test_whole_tiles_read_in_place_match_the_reference,
+                       0, 3 * N_FORMATS);
+
+  tc = tcase (s, "other formats");
+  tcase_add_loop_test (tc, test_a_palette_is_averaged_as_rgba_float, 0, 4);
+  tcase_add_loop_test (tc,
+                       test_an_unknown_component_type_is_averaged_as_rgba_float,
+                       0, 2);
+
+  tc = tcase (s, "alpha");
+  tcase_add_loop_test (tc, test_transparent_pixels_do_not_tint_r_g_b_a_u8, 0, 2);
+  tcase_add_loop_test (tc, test_transparent_pixels_do_not_tint_rgba_float, 0, 2);
+  tcase_add_test (tc, test_colour_is_weighted_by_alpha);
+  tcase_add_loop_test (tc, test_recolouring_transparent_pixels_changes_nothing,
+                       0, 8);
+  tcase_add_test (tc, test_premultiplied_alpha_gets_the_plain_mean);
+
+  tc = tcase (s, "sparse");
+  tcase_add_test (tc, test_sparse_is_on_by_default);
+
+  tc = tcase (s, "regions");
+  tcase_add_test (tc, test_bounding_box_of_a_stack_is_ceil_on_every_axis);
+  tcase_add_test (tc, test_required_region_of_a_middle_row_spans_both_slices);
+  tcase_add_test (tc, test_a_changed_pixel_invalidates_only_its_block);
+
+  tc = tcase (s, "bad input");
+  tcase_add_test (tc,
+                  test_depth_that_does_not_divide_the_height_warns_and_renders_nothing);
+  tcase_add_loop_test (tc, test_out_of_range_property_warns_and_renders_nothing,
+                       0, 7);
+  tcase_add_test (tc, test_empty_input_warns_and_renders_nothing);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  SRunner *runner;
+  gint     failed;
+
+  harness_init (&argc, &argv);
+  g_object_get (gegl_config (), "threads", &threads_at_start, NULL);
+
+  runner = srunner_create (gegl_suite ());
+  /* GEGL runs worker threads and is initialised once: never fork. */
+  srunner_set_fork_status (runner, CK_NOFORK);
+  srunner_run_all (runner, CK_ENV);
+  failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+
+  gegl_exit ();
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -9,6 +9,7 @@
 #include <gegl-plugin.h>
 
 #include "module-ops.h"
+#include "seg-npy-common.h"
 
 static const GeglModuleInfo modinfo = { GEGL_MODULE_ABI_VERSION };
 
@@ -30,5 +31,9 @@ gegl_module_register (GTypeModule *module)
   gegl_op_seg_mode_pool_register_type (module);
   gegl_op_seg_countless_3d_register_type (module);
   gegl_op_seg_sparse_average_register_type (module);
+  gegl_op_seg_npy_load_register_type (module);
+  gegl_op_seg_npy_save_register_type (module);
+  /* After every op: .npy files must reach seg:npy-save, not gegl:npy-save. */
+  seg_npy_register_saver (module);
   return TRUE;
 }

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * What seg:npy-load and seg:npy-save share: reading a .npy file's header,
+ * and the babl formats that hold .npy dtypes bit for bit:
+ *
+ *   dtype            babl format     storage
+ *   |u1 <u2 <u4      Y u8 / u16 / u32
+ *   <f2 <f4 <f8      Y half / float / double
+ *   |b1              seg bool        one u8 (0 or 1, as NumPy stores it)
+ *   |i1 <i2 <i4      seg int8 / int16 / int32
+ *                                    one u8 / u16 / u32: the two's
+ *                                    complement bits, read as unsigned
+ *   <u8 <i8          seg uint64 / seg int64
+ *                                    two u32 components holding the 8 bytes
+ *                                    in host order (on little-endian hosts
+ *                                    the first is the low half)
+ *
+ * The seg formats are named babl formats over babl's own types, so babl
+ * converts them for display like Y u8 … Y u32 (the 64-bit ones through
+ * their first component), and a format is copied, never converted, when a
+ * buffer is read or written in its own format.  Label ops keep any of them
+ * byte for byte (DESIGN.md: pixels are opaque labels).
+ */
+#ifndef SEG_NPY_COMMON_H
+#define SEG_NPY_COMMON_H
+
+#include <gegl.h>
+#include <gegl-plugin.h>
+#include <gio/gio.h>
+
+#include "seg-npy.h"
+
+G_BEGIN_DECLS
+
+/* The format that holds one element of header's dtype (kind and
+ * item_size) per pixel, in host byte order. */
+const Babl *seg_npy_format_of_dtype (const SegNpyHeader *header);
+
+/* The dtype that holds format's components bit for bit: fills kind,
+ * item_size and big_endian (host order) of header, and returns the format
+ * in which to read the pixels: format itself, or for a format whose
+ * component type has no dtype (u15, palettes, CIE u8 …) the same model in
+ * float, written as '<f4'. */
+const Babl *seg_npy_dtype_of_format (const Babl   *format,
+                                     SegNpyHeader *header);
+
+/* Opens path for reading and tells its size; NULL with *problem set to a
+ * message for the user (free it) when it cannot be read. */
+GInputStream *seg_npy_open        (const gchar   *path,
+                                   goffset       *size,
+                                   gchar        **problem);
+
+/* Reads up to size bytes at offset: the count read (less only at the end
+ * of the file), or -1 with error set. */
+gssize        seg_npy_read_at     (GInputStream  *in,
+                                   goffset        offset,
+                                   gpointer       buf,
+                                   gsize          size,
+                                   GError       **error);
+
+/* Parses the header at the start of in into header; NULL, or a message for
+ * the user saying what is wrong (free it). */
+gchar        *seg_npy_read_header (GInputStream  *in,
+                                   SegNpyHeader  *header);
+
+/* The header's shape as NumPy prints it, such as (3, 4) or (5,). */
+gchar        *seg_npy_shape_text  (const SegNpyHeader *header);
+
+/* Makes seg:npy-save the saver of .npy files, ahead of GEGL's own
+ * gegl:npy-save whatever order the modules load in.  Call it from
+ * gegl_module_register (), after every op is registered. */
+void          seg_npy_register_saver (GTypeModule *module);
+
+G_END_DECLS
+
+#endif

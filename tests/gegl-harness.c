@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-3.0-or-later */
 #include "gegl-harness.h"
 
-#include <check.h>
+#include <gegl-plugin.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined __has_include
@@ -10,6 +12,9 @@
 #    define HAVE_VALGRIND_H 1
 #  endif
 #endif
+
+/* GEGL's thread count at harness_init (), which each test starts with. */
+static gint threads_at_start;
 
 /* ------------------------------------------------------------------------
  * Seeded random numbers
@@ -180,6 +185,89 @@ assert_no_messages (gchar *text, const gchar *context)
   g_free (text);
 }
 
+void
+assert_has (const gchar *text, const gchar *part)
+{
+  ck_assert_msg (strstr (text, part) != NULL, "\"%s\" missing from: %s",
+                 part, text);
+}
+
+/* ------------------------------------------------------------------------
+ * Files: the temporary folder, .npy files read back
+ * --------------------------------------------------------------------- */
+
+static gchar *tmp_dir;
+
+gchar *
+env_or (const gchar *variable, const gchar *fallback)
+{
+  const gchar *value = g_getenv (variable);
+
+  return g_strdup (value ? value : fallback);
+}
+
+const gchar *
+tmp_dir_make (const gchar *tmpl)
+{
+  tmp_dir = g_dir_make_tmp (tmpl, NULL);
+  g_assert (tmp_dir != NULL);
+  return tmp_dir;
+}
+
+gchar *
+tmp_path (const gchar *name)
+{
+  return g_build_filename (tmp_dir, name, NULL);
+}
+
+void
+tmp_dir_remove (void)
+{
+  GDir        *dir = g_dir_open (tmp_dir, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree gchar *path = tmp_path (name);
+
+      g_unlink (path);
+    }
+  if (dir)
+    g_dir_close (dir);
+  g_rmdir (tmp_dir);
+  g_clear_pointer (&tmp_dir, g_free);
+}
+
+GBytes *
+file_bytes (const gchar *path)
+{
+  gchar *data;
+  gsize  size;
+
+  ck_assert_msg (g_file_get_contents (path, &data, &size, NULL),
+                 "cannot read %s", path);
+  return g_bytes_new_take (data, size);
+}
+
+SegNpyHeader
+file_header (GBytes *file)
+{
+  SegNpyHeader h;
+  gsize        size;
+  const void  *data = g_bytes_get_data (file, &size);
+
+  ck_assert_msg (seg_npy_header_parse (data, size, &h) == SEG_NPY_OK,
+                 "written file: %s (%s)", h.reason, h.detail);
+  ck_assert_int_eq (size, h.data_offset + h.data_size);
+  return h;
+}
+
+const guint8 *
+file_data (GBytes *file, const SegNpyHeader *h)
+{
+  return (const guint8 *) g_bytes_get_data (file, NULL) + h->data_offset;
+}
+
 /* ------------------------------------------------------------------------
  * Pooling ops in GEGL graphs
  * --------------------------------------------------------------------- */
@@ -320,6 +408,97 @@ graph_blit (const Graph *g, const GeglRectangle *roi, const Babl *format)
   return px;
 }
 
+void
+assert_renders (GeglBuffer *input, const gchar *op, const Params *p,
+                gint dx, gint dy, const GeglRectangle *want_rect,
+                const guint8 *want, const gchar *what, const gchar *context)
+{
+  const Babl   *format = gegl_buffer_get_format (input);
+  gchar        *bbox_what = g_strdup_printf ("bounding box (%s)", what);
+  Graph         g;
+  GeglRectangle bbox;
+  guint8       *got;
+
+  log_capture_begin ();
+  g    = graph_new_translated (input, op, p, dx, dy);
+  bbox = gegl_node_get_bounding_box (g.pool);
+  got  = graph_blit (&g, want_rect, format);
+  assert_no_messages (log_capture_end (), context);
+
+  assert_rect_equal (&bbox, want_rect, bbox_what, context);
+  assert_pixels_equal (got, want, want_rect,
+                       babl_format_get_bytes_per_pixel (format), what,
+                       context);
+
+  g_free (got);
+  g_free (bbox_what);
+  graph_free (&g);
+}
+
+guint8 *
+render_with_threads (GeglBuffer *input, const gchar *op, const Params *p,
+                     const GeglRectangle *rect, const Babl *format,
+                     gint n_threads)
+{
+  Graph   g;
+  guint8 *px;
+
+  g_object_set (gegl_config (), "threads", n_threads, NULL);
+  g  = graph_new (input, op, p);
+  px = graph_blit (&g, rect, format);
+  graph_free (&g);
+  g_object_set (gegl_config (), "threads", threads_at_start, NULL);
+  return px;
+}
+
+guint8 *
+render_in_parts (GeglBuffer *input, const gchar *op, const Params *p,
+                 const Babl *format, const GeglRectangle *rect,
+                 const GeglRectangle *parts, gint n_parts)
+{
+  gint    bpp = babl_format_get_bytes_per_pixel (format);
+  gsize   size = (gsize) rect->width * rect->height * bpp;
+  guint8 *assembled = g_malloc (MAX (size, 1));
+
+  memset (assembled, 0xA5, size);
+  for (gint i = 0; i < n_parts; i++)
+    {
+      Graph   g = graph_new (input, op, p);
+      guint8 *part = graph_blit (&g, &parts[i], format);
+
+      paste (assembled, rect, part, &parts[i], bpp);
+      g_free (part);
+      graph_free (&g);
+    }
+  return assembled;
+}
+
+guint8 *
+cut_out_checking_frame (const guint8 *px, const GeglRectangle *grown,
+                        const GeglRectangle *rect, gint bpp,
+                        const gchar *context)
+{
+  guint8 *inner = g_malloc (MAX ((gsize) rect->width * rect->height * bpp,
+                                 1));
+
+  for (gint y = 0; y < grown->height; y++)
+    for (gint x = 0; x < grown->width; x++)
+      {
+        const guint8 *p = px + ((gsize) y * grown->width + x) * bpp;
+        gint          ix = grown->x + x - rect->x;
+        gint          iy = grown->y + y - rect->y;
+
+        if (ix >= 0 && iy >= 0 && ix < rect->width && iy < rect->height)
+          memcpy (inner + ((gsize) iy * rect->width + ix) * bpp, p, bpp);
+        else
+          for (gint b = 0; b < bpp; b++)
+            ck_assert_msg (p[b] == 0, "%s: pixel (%d,%d) outside the "
+                           "bounding box has byte %d = 0x%02x, want 0",
+                           context, grown->x + x, grown->y + y, b, p[b]);
+      }
+  return inner;
+}
+
 GeglBuffer *
 graph_sink (const Graph *g)
 {
@@ -388,6 +567,69 @@ paste (guint8 *whole, const GeglRectangle *whole_rect, const guint8 *part,
                      (part_rect->x - whole_rect->x)) * bpp,
             part + (gsize) y * part_rect->width * bpp,
             (gsize) part_rect->width * bpp);
+}
+
+void
+params_set (Params *p, const gchar *property, gint value)
+{
+  if (strcmp (property, "factor-x") == 0)
+    p->fx = value;
+  else if (strcmp (property, "factor-y") == 0)
+    p->fy = value;
+  else if (strcmp (property, "factor-z") == 0)
+    p->fz = value;
+  else if (strcmp (property, "depth") == 0)
+    p->depth = value;
+  else
+    ck_abort_msg ("no property %s in Params", property);
+}
+
+Graph
+region_graph (const gchar *op, gboolean sparse, gint x, gint y,
+              GeglBuffer **buffer)
+{
+  GeglRectangle in = { x, y, 7, 15 };
+  Params        p = { 2, 2, 2, 3, sparse };
+  Graph         g;
+
+  *buffer = gegl_buffer_new (&in, babl_format ("Y u8"));
+  g = graph_new (*buffer, op, &p);
+  gegl_node_get_bounding_box (g.pool);   /* prepares the graph */
+  return g;
+}
+
+/* Both region callbacks of GeglOperation have this signature. */
+typedef GeglRectangle (*RegionCallback) (GeglOperation       *op,
+                                         const gchar         *pad,
+                                         const GeglRectangle *rect);
+
+static void
+assert_region (const Graph *g, RegionCallback callback,
+               const GeglRectangle *rect, const GeglRectangle *want,
+               const gchar *what, const gchar *context)
+{
+  GeglOperation *op = gegl_node_get_gegl_operation (g->pool);
+  GeglRectangle  got = callback (op, "input", rect);
+
+  assert_rect_equal (&got, want, what, context);
+}
+
+void
+assert_required_for_output (const Graph *g, const GeglRectangle *roi,
+                            const GeglRectangle *want, const gchar *what,
+                            const gchar *context)
+{
+  assert_region (g, gegl_operation_get_required_for_output, roi, want, what,
+                 context);
+}
+
+void
+assert_invalidated_by_change (const Graph *g, const GeglRectangle *changed,
+                              const GeglRectangle *want, const gchar *what,
+                              const gchar *context)
+{
+  assert_region (g, gegl_operation_get_invalidated_by_change, changed, want,
+                 what, context);
 }
 
 gint
@@ -486,4 +728,37 @@ harness_init (gint *argc, gchar ***argv)
 #ifdef HAVE_VALGRIND_H
   VALGRIND_ENABLE_ERROR_REPORTING;
 #endif
+  g_object_get (gegl_config (), "threads", &threads_at_start, NULL);
+}
+
+static void
+harness_fixture (void)
+{
+  g_free (log_capture_end ());
+  g_object_set (gegl_config (), "threads", threads_at_start, NULL);
+}
+
+TCase *
+harness_tcase (Suite *s, const gchar *name)
+{
+  TCase *tc = tcase_create (name);
+
+  tcase_add_checked_fixture (tc, harness_fixture, harness_fixture);
+  tcase_set_timeout (tc, 300);
+  suite_add_tcase (s, tc);
+  return tc;
+}
+
+gint
+harness_run (Suite *s)
+{
+  SRunner *runner = srunner_create (s);
+  gint     failed;
+
+  srunner_set_fork_status (runner, CK_NOFORK);
+  srunner_run_all (runner, CK_ENV);
+  failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  gegl_exit ();
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,21 +1,45 @@
 /* SPDX-License-Identifier: LGPL-3.0-or-later
  *
  * What the GEGL-level tests share: GEGL set up once per program (quietly
- * under valgrind while the plug-ins load), seeded random numbers, the
- * capture of GLib messages, so a test can check what an op said, and
- * pooling ops in small graphs, with assertions that say where pixels and
- * rectangles differ.
+ * under valgrind while the plug-ins load) and the suite run in that one
+ * process, a temporary folder, seeded random numbers, the capture of GLib
+ * messages, so a test can check what an op said, .npy files read back,
+ * and pooling ops in small graphs, with assertions that say where pixels
+ * and rectangles differ.
  */
 #ifndef GEGL_HARNESS_H
 #define GEGL_HARNESS_H
 
+#include <check.h>
 #include <gegl.h>
+
+#include "seg-npy.h"
 
 G_BEGIN_DECLS
 
-/* Installs the message capture, then gegl_init ()s and loads every
- * operation in GEGL_PATH. */
+/* Installs the message capture, then gegl_init ()s, loads every
+ * operation in GEGL_PATH and notes GEGL's thread count. */
 void      harness_init      (gint *argc, gchar ***argv);
+
+/* A test case of s with a timeout of 300 s; each of its tests starts and
+ * ends with no message capture running and GEGL's thread count as
+ * harness_init () found it. */
+TCase    *harness_tcase     (Suite *s, const gchar *name);
+
+/* Runs s in this process (GEGL is initialised once and keeps worker
+ * threads: never fork), then gegl_exit ()s; the program's exit status. */
+gint      harness_run       (Suite *s);
+
+/* The value of an environment variable, or fallback when it is unset
+ * (free it). */
+gchar    *env_or            (const gchar *variable, const gchar *fallback);
+
+/* A fresh temporary folder, from a g_dir_make_tmp () template; tmp_path ()
+ * names a file in it (free it), and tmp_dir_remove () removes it with the
+ * files left in it. */
+const gchar *tmp_dir_make   (const gchar *tmpl);
+gchar    *tmp_path          (const gchar *name);
+void      tmp_dir_remove    (void);
 
 /* A seeded random 64-bit number (splitmix64), and a whole number in
  * lo … hi. */
@@ -42,6 +66,21 @@ gint      count_occurrences (const gchar *text, const gchar *word);
 
 /* Fails the test when text (which it frees) is not empty. */
 void      assert_no_messages (gchar *text, const gchar *context);
+
+/* Fails the test when part is not in text. */
+void      assert_has        (const gchar *text, const gchar *part);
+
+/* ------------------------------------------------------------------------
+ * .npy files read back
+ * --------------------------------------------------------------------- */
+
+/* The file's bytes; fails the test when it cannot be read. */
+GBytes       *file_bytes  (const gchar *path);
+
+/* The header of an .npy file, which must parse and be followed by exactly
+ * its data. */
+SegNpyHeader  file_header (GBytes *file);
+const guint8 *file_data   (GBytes *file, const SegNpyHeader *h);
 
 /* ------------------------------------------------------------------------
  * Pooling ops in GEGL graphs
@@ -101,6 +140,48 @@ guint8       *graph_blit           (const Graph         *g,
                                     const GeglRectangle *roi,
                                     const Babl          *format);
 
+/* Renders want_rect of op on input with p, the input moved by (dx, dy)
+ * through gegl:translate, in one piece and in input's format: no message,
+ * the bounding box is want_rect and the pixels are want (what names the
+ * render in the failure). */
+void          assert_renders       (GeglBuffer          *input,
+                                    const gchar         *op,
+                                    const Params        *p,
+                                    gint                 dx,
+                                    gint                 dy,
+                                    const GeglRectangle *want_rect,
+                                    const guint8        *want,
+                                    const gchar         *what,
+                                    const gchar         *context);
+
+/* Renders rect of op on input with p in format, with GEGL using n_threads
+ * threads; then the thread count is as harness_init () found it. */
+guint8       *render_with_threads  (GeglBuffer          *input,
+                                    const gchar         *op,
+                                    const Params        *p,
+                                    const GeglRectangle *rect,
+                                    const Babl          *format,
+                                    gint                 n_threads);
+
+/* Renders each of the n parts of rect with a fresh graph and pastes them
+ * into an image of rect that starts out as 0xA5 sentinels (free it). */
+guint8       *render_in_parts      (GeglBuffer          *input,
+                                    const gchar         *op,
+                                    const Params        *p,
+                                    const Babl          *format,
+                                    const GeglRectangle *rect,
+                                    const GeglRectangle *parts,
+                                    gint                 n_parts);
+
+/* px holds a render of grown, which contains rect: fails at the first
+ * pixel outside rect that is not all zero bytes, and returns the pixels
+ * of rect, packed (free it). */
+guint8       *cut_out_checking_frame (const guint8        *px,
+                                      const GeglRectangle *grown,
+                                      const GeglRectangle *rect,
+                                      gint                 bpp,
+                                      const gchar         *context);
+
 /* The op's whole output as gegl:buffer-sink hands it over (no format
  * asked for, so no conversion); NULL when nothing was produced. */
 GeglBuffer   *graph_sink           (const Graph *g);
@@ -124,6 +205,35 @@ void          paste                (guint8              *whole,
                                     const guint8        *part,
                                     const GeglRectangle *part_rect,
                                     gint                 bpp);
+
+/* Sets the property of p that the op calls property ("factor-x" …
+ * "depth") to value. */
+void          params_set           (Params      *p,
+                                    const gchar *property,
+                                    gint         value);
+
+/* A 7 × (5·3) Y u8 stack at (x, y) pooled by op with factors 2,2,2, depth 3
+ * and sparse, prepared: the output is 4 × (3·2), two output slices of
+ * three rows.  *buffer holds the input (unref it). */
+Graph         region_graph         (const gchar  *op,
+                                    gboolean      sparse,
+                                    gint          x,
+                                    gint          y,
+                                    GeglBuffer  **buffer);
+
+/* The op's region callbacks on its input pad: the region required for
+ * output roi, and the output region invalidated by a change of input
+ * rect, must be want. */
+void          assert_required_for_output  (const Graph         *g,
+                                           const GeglRectangle *roi,
+                                           const GeglRectangle *want,
+                                           const gchar         *what,
+                                           const gchar         *context);
+void          assert_invalidated_by_change (const Graph         *g,
+                                            const GeglRectangle *changed,
+                                            const GeglRectangle *want,
+                                            const gchar         *what,
+                                            const gchar         *context);
 
 /* Cuts rect into nx × ny parts (nx, ny ≤ 7) at random, uneven places;
  * returns how many. */

@@ -29,14 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel-harness.h"
 #include "ref-average-pool.h"
 #include "seg-average-pool-private.h"
 #include "seg-average-pool.h"
-
-/* Fills every byte of a buffer that is not part of a view. */
-#define SENTINEL 0xA5
-
-#define N_ELEMENTS(a) ((int) (sizeof (a) / sizeof ((a)[0])))
 
 static const char *const type_names[] = {
   "u8", "u16", "u32", "half", "float", "double"
@@ -45,140 +41,11 @@ static const char *const type_names[] = {
 #define N_TYPES 6
 
 
-/* ---- Deterministic random numbers (splitmix64) -------------------------- */
-
-typedef struct
-{
-  uint64_t state;
-} Rng;
-
-static Rng
-rng_new (uint64_t seed, uint64_t stream)
-{
-  /* The stream keeps the tests that share seed numbers independent. */
-  Rng r = { seed * 0x9E3779B97F4A7C15ull + (stream << 32) + stream };
-  return r;
-}
-
-static uint64_t
-rng_next (Rng *r)
-{
-  uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
-
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-/* A number in 0 … n-1. */
-static int
-rng_below (Rng *r, int n)
-{
-  return (int) (((rng_next (r) >> 32) * (uint64_t) n) >> 32);
-}
-
-/* A number in lo … hi. */
-static int
-rng_range (Rng *r, int lo, int hi)
-{
-  return lo + rng_below (r, hi - lo + 1);
-}
-
-static bool
-rng_chance (Rng *r, int percent)
-{
-  return rng_below (r, 100) < percent;
-}
-
-
-/* ---- Buffers: a view plus sentinel padding ------------------------------ */
-
-typedef struct
-{
-  int  row_pad;    /* bytes after each row                         */
-  int  slice_pad;  /* bytes after each slice                       */
-  bool flip_y;     /* rows stored bottom-up: negative row stride   */
-  bool flip_z;     /* slices stored last-first: negative slice stride */
-} Strides;
-
-static const Strides packed = { 0, 0, false, false };
-
-typedef struct
-{
-  uint8_t  *mem;   /* the whole allocation, view and padding */
-  size_t    size;
-  SegVolume v;
-} Buf;
-
-/* A w × h × d view of bpp-byte voxels; every byte, inside the view or
- * not, starts as SENTINEL. */
-static Buf
-buf_new (int w, int h, int d, int bpp, Strides l)
-{
-  ptrdiff_t row   = (ptrdiff_t) w * bpp + l.row_pad;
-  ptrdiff_t slice = row * h + l.slice_pad;
-  uint8_t  *origin;
-  Buf       b;
-
-  b.size = (size_t) (slice * d);
-  b.mem  = malloc (b.size);
-  ck_assert_ptr_nonnull (b.mem);
-  memset (b.mem, SENTINEL, b.size);
-
-  origin = b.mem;
-  if (l.flip_z)
-    origin += slice * (d - 1);
-  if (l.flip_y)
-    origin += row * (h - 1);
-
-  b.v.data         = origin;
-  b.v.row_stride   = l.flip_y ? -row : row;
-  b.v.slice_stride = l.flip_z ? -slice : slice;
-  b.v.width        = w;
-  b.v.height       = h;
-  b.v.depth        = d;
-  b.v.bpp          = bpp;
-  return b;
-}
-
-static void
-buf_free (Buf *b)
-{
-  free (b->mem);
-  b->mem = NULL;
-}
-
-static uint8_t *
-at (const SegVolume *v, int x, int y, int z)
-{
-  return (uint8_t *) v->data + z * v->slice_stride + y * v->row_stride +
-         (ptrdiff_t) x * v->bpp;
-}
-
-static void *
-copy_of (const void *p, size_t n)
-{
-  void *c = malloc (n);
-
-  ck_assert_ptr_nonnull (c);
-  memcpy (c, p, n);
-  return c;
-}
-
-/* Scratch of exactly the size the library asks for, so that ASan and
- * valgrind see any overrun, filled with garbage since the contract does
- * not ask the caller to clear it. */
+/* Scratch of exactly the size the library asks for. */
 static void *
 scratch_new (const SegFactors *f, const SegPixelLayout *l)
 {
-  size_t size = seg_average_pool_scratch_size (f, l);
-  void  *s;
-
-  ck_assert_uint_gt (size, 0);
-  s = malloc (size);
-  ck_assert_ptr_nonnull (s);
-  memset (s, SENTINEL, size);
-  return s;
+  return scratch_of_size (seg_average_pool_scratch_size (f, l));
 }
 
 static int
@@ -189,26 +56,6 @@ bpp_of (const SegPixelLayout *l)
 
 
 /* ---- Assertions --------------------------------------------------------- */
-
-typedef struct
-{
-  char s[2 * SEG_MAX_BPP + 1];
-} Hex;
-
-static Hex
-hex_of (const uint8_t *p, int n)
-{
-  static const char digits[] = "0123456789abcdef";
-  Hex h;
-
-  for (int i = 0; i < n; i++)
-    {
-      h.s[2 * i]     = digits[p[i] >> 4];
-      h.s[2 * i + 1] = digits[p[i] & 15];
-    }
-  h.s[2 * n] = '\0';
-  return h;
-}
 
 static bool
 is_nan_component (const uint8_t *p, SegComponentType t)
@@ -270,35 +117,6 @@ assert_volumes_equal (const SegVolume *got, const SegVolume *want,
                           "got %s, want %s", context, x, y, z,
                           hex_of (g, want->bpp).s, hex_of (w, want->bpp).s);
         }
-}
-
-/* Every byte of b that lies outside its view still holds SENTINEL. */
-static void
-assert_padding_intact (const Buf *b, const char *context)
-{
-  uint8_t *inside = calloc (b->size, 1);
-  size_t   bad = b->size;
-
-  ck_assert_ptr_nonnull (inside);
-  for (int z = 0; z < b->v.depth; z++)
-    for (int y = 0; y < b->v.height; y++)
-      memset (inside + (at (&b->v, 0, y, z) - b->mem), 1,
-              (size_t) b->v.width * (size_t) b->v.bpp);
-  for (size_t i = 0; i < b->size && bad == b->size; i++)
-    if (!inside[i] && b->mem[i] != SENTINEL)
-      bad = i;
-  free (inside);
-  if (bad != b->size)
-    ck_abort_msg ("%s: padding byte %zu of %zu was overwritten (0x%02x)",
-                  context, bad, b->size, b->mem[bad]);
-}
-
-static void
-assert_status (SegStatus got, SegStatus want, const char *context)
-{
-  if (got != want)
-    ck_abort_msg ("%s: got status \"%s\", want \"%s\"", context,
-                  seg_status_name (got), seg_status_name (want));
 }
 
 /* Lets the kernel use its AVX-512 kernels (where the CPU has them) or
@@ -529,22 +347,6 @@ typedef struct
   bool           avx512;      /* AVX-512 kernels allowed               */
 } Case;
 
-static Strides
-random_strides (Rng *r, int bpp)
-{
-  Strides l = packed;
-
-  if (rng_chance (r, 60))
-    {
-      /* Any number of bytes, so rows need not be voxel-aligned. */
-      l.row_pad   = rng_chance (r, 30) ? 0 : rng_range (r, 1, 2 * bpp + 3);
-      l.slice_pad = rng_chance (r, 30) ? 0 : rng_range (r, 1, 4 * bpp + 7);
-      l.flip_y    = rng_chance (r, 20);
-      l.flip_z    = rng_chance (r, 20);
-    }
-  return l;
-}
-
 /* The layouts with row kernels for full 2×2 and 2×2×2 blocks. */
 static SegPixelLayout
 random_fast_layout (Rng *r)
@@ -610,14 +412,6 @@ random_case (Rng *r, int seed, bool fast_shape)
 }
 
 static void
-describe_strides (char *buf, size_t n, const Strides *l)
-{
-  snprintf (buf, n, "{row pad %d, slice pad %d%s%s}", l->row_pad,
-            l->slice_pad, l->flip_y ? ", flipped y" : "",
-            l->flip_z ? ", flipped z" : "");
-}
-
-static void
 describe_case (char *buf, size_t n, const Case *c)
 {
   char in_l[80], out_l[80];
@@ -663,8 +457,7 @@ run_case (Rng *r, const Case *c)
   assert_status (status, SEG_OK, context);
   assert_volumes_equal (&out.v, &want.v, &c->layout, context);
   assert_padding_intact (&out, context);
-  if (memcmp (in.mem, in_before, in.size) != 0)
-    ck_abort_msg ("%s: the input was modified", context);
+  assert_input_unchanged (&in, in_before, context);
 
   free (in_before);
   free (scratch);
@@ -1744,10 +1537,7 @@ assert_rejected (const Args *a, const SegVolume *in, const SegVolume *out,
     {
       assert_status (seg_average_pool (in, out, f, l, sparse, scratch), want,
                      what);
-      for (size_t i = 0; i < a->out.size; i++)
-        if (a->out.mem[i] != SENTINEL)
-          ck_abort_msg ("%s: output byte %zu written although the call "
-                        "failed", what, i);
+      assert_output_untouched (&a->out, what);
     }
 }
 
@@ -1894,18 +1684,6 @@ END_TEST
 
 /* ---- Suite -------------------------------------------------------------- */
 
-static void
-add_tcase (Suite *s, const char *name, int timeout,
-           const TTest *const *tests, int n)
-{
-  TCase *tc = tcase_create (name);
-
-  tcase_set_timeout (tc, timeout);
-  for (int i = 0; i < n; i++)
-    tcase_add_test (tc, tests[i]);
-  suite_add_tcase (s, tc);
-}
-
 static Suite *
 average_pool_suite (void)
 {
@@ -1985,11 +1763,5 @@ average_pool_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (average_pool_suite ());
-  int      failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return run_suite (average_pool_suite ());
 }

@@ -8,15 +8,14 @@
  */
 #include <check.h>
 #include <gegl.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <sys/wait.h>
 
+#include "cli-harness.h"
+#include "gegl-harness.h"
 #include "ref-average-pool.h"
 #include "ref-mode-pool.h"
 
 static gchar *data_dir;
-static gchar *tmp_dir;
 
 /* An image as raw bytes in its file's own format. */
 typedef struct
@@ -26,68 +25,10 @@ typedef struct
   const Babl *format;
 } Image;
 
-typedef struct
-{
-  gchar *stderr_text;
-  gint   wait_status;
-} Run;
-
 static gchar *
 data_path (const gchar *name)
 {
   return g_build_filename (data_dir, name, NULL);
-}
-
-static gchar *
-tmp_path (const gchar *name)
-{
-  return g_build_filename (tmp_dir, name, NULL);
-}
-
-/* Runs gegl with args; the sanitizer build preloads the runtimes that our
- * instrumented module needs inside the uninstrumented gegl program. */
-static Run
-run_gegl (const gchar *const *args)
-{
-  GPtrArray   *argv = g_ptr_array_new ();
-  gchar      **envp = g_get_environ ();
-  const gchar *preload = g_getenv ("SEG_GEGL_PRELOAD");
-  GError      *error = NULL;
-  Run          run = { NULL, -1 };
-
-  g_ptr_array_add (argv, (gpointer) "gegl");
-  for (gint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  if (preload != NULL && *preload != '\0')
-    envp = g_environ_setenv (envp, "LD_PRELOAD", preload, TRUE);
-
-  if (!g_spawn_sync (NULL, (gchar **) argv->pdata, envp, G_SPAWN_SEARCH_PATH,
-                     NULL, NULL, NULL, &run.stderr_text, &run.wait_status,
-                     &error))
-    ck_abort_msg ("cannot run gegl: %s", error->message);
-
-  g_ptr_array_free (argv, TRUE);
-  g_strfreev (envp);
-  return run;
-}
-
-static void
-run_free (Run *run)
-{
-  g_free (run->stderr_text);
-}
-
-static void
-assert_gegl_succeeds (const gchar *const *args)
-{
-  Run run = run_gegl (args);
-
-  ck_assert_msg (g_spawn_check_wait_status (run.wait_status, NULL),
-                 "gegl failed: %s", run.stderr_text);
-  ck_assert_msg (strstr (run.stderr_text, "seg:") == NULL,
-                 "a valid graph gave a message: %s", run.stderr_text);
-  run_free (&run);
 }
 
 static Image
@@ -351,28 +292,6 @@ START_TEST (test_chain_sparse_average_3x2x2_on_a_grey_volume)
 }
 END_TEST
 
-/* A request the op cannot serve: a message naming the op and the value, no
- * crash, and no output file. */
-static void
-assert_refused (const gchar *const *args, const gchar *out,
-                const gchar *const *message_parts)
-{
-  Run run = run_gegl (args);
-
-  ck_assert_msg (WIFEXITED (run.wait_status), "gegl crashed: %s",
-                 run.stderr_text);
-  for (gint i = 0; message_parts[i] != NULL; i++)
-    ck_assert_msg (strstr (run.stderr_text, message_parts[i]) != NULL,
-                   "\"%s\" missing from: %s", message_parts[i],
-                   run.stderr_text);
-  ck_assert_msg (strstr (strstr (run.stderr_text, message_parts[0]) + 1,
-                         message_parts[0]) == NULL,
-                 "the message came more than once: %s", run.stderr_text);
-  ck_assert_msg (!g_file_test (out, G_FILE_TEST_EXISTS),
-                 "%s was written", out);
-  run_free (&run);
-}
-
 START_TEST (test_depth_that_does_not_divide_height_is_refused)
 {
   g_autofree gchar *in  = data_path ("volume-128x128x64.png");
@@ -381,7 +300,7 @@ START_TEST (test_depth_that_does_not_divide_height_is_refused)
                           NULL };
   const gchar *parts[] = { "seg:countless-3d", "depth 3", "8192", NULL };
 
-  assert_refused (args, out, parts);
+  assert_gegl_refuses (args, out, parts);
 }
 END_TEST
 
@@ -394,7 +313,7 @@ START_TEST (test_factor_out_of_range_is_refused)
   const gchar *parts[] = { "seg:mode-pool", "factor-y", "65", "1 to 64",
                            NULL };
 
-  assert_refused (args, out, parts);
+  assert_gegl_refuses (args, out, parts);
 }
 END_TEST
 
@@ -406,7 +325,7 @@ START_TEST (test_empty_input_is_refused)
                           "height=0", "seg:mode-pool", NULL };
   const gchar *parts[] = { "seg:mode-pool", "input is empty", NULL };
 
-  assert_refused (args, out, parts);
+  assert_gegl_refuses (args, out, parts);
 }
 END_TEST
 
@@ -418,7 +337,7 @@ START_TEST (test_sparse_average_depth_that_does_not_divide_height_is_refused)
                           "depth=3", NULL };
   const gchar *parts[] = { "seg:sparse-average", "depth 3", "2048", NULL };
 
-  assert_refused (args, out, parts);
+  assert_gegl_refuses (args, out, parts);
 }
 END_TEST
 
@@ -426,11 +345,9 @@ static Suite *
 cli_suite (void)
 {
   Suite *s = suite_create ("cli");
-  TCase *graphs = tcase_create ("graphs");
-  TCase *errors = tcase_create ("errors");
+  TCase *graphs = harness_tcase (s, "graphs");
+  TCase *errors = harness_tcase (s, "errors");
 
-  tcase_set_timeout (graphs, 300);
-  tcase_set_timeout (errors, 300);
   tcase_add_test (graphs, test_chain_mode_pool_2x2_on_colour_labels);
   tcase_add_test (graphs, test_chain_sparse_5x3_leaves_partial_edge_blocks);
   tcase_add_test (graphs, test_xml_graph_countless_3d_on_volume);
@@ -443,46 +360,19 @@ cli_suite (void)
   tcase_add_test (errors, test_empty_input_is_refused);
   tcase_add_test (errors,
                   test_sparse_average_depth_that_does_not_divide_height_is_refused);
-  suite_add_tcase (s, graphs);
-  suite_add_tcase (s, errors);
   return s;
 }
 
 int
 main (int argc, char **argv)
 {
-  SRunner *runner;
-  gint     failed;
+  gint status;
 
-  data_dir = g_strdup (g_getenv ("SEG_DATA_DIR"));
-  if (data_dir == NULL)
-    data_dir = g_strdup ("data");
-  tmp_dir = g_dir_make_tmp ("gegl-seg-cli-XXXXXX", NULL);
-  g_assert (tmp_dir != NULL);
-
-  gegl_init (&argc, &argv);
-  runner = srunner_create (cli_suite ());
-  /* GEGL is initialised once, in this process. */
-  srunner_set_fork_status (runner, CK_NOFORK);
-  srunner_run_all (runner, CK_NORMAL);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-  gegl_exit ();
-
-  {
-    GDir        *dir = g_dir_open (tmp_dir, 0, NULL);
-    const gchar *name;
-
-    while (dir && (name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree gchar *path = tmp_path (name);
-        g_unlink (path);
-      }
-    if (dir)
-      g_dir_close (dir);
-    g_rmdir (tmp_dir);
-  }
-  g_free (tmp_dir);
+  data_dir = env_or ("SEG_DATA_DIR", "data");
+  tmp_dir_make ("gegl-seg-cli-XXXXXX");
+  harness_init (&argc, &argv);
+  status = harness_run (cli_suite ());
+  tmp_dir_remove ();
   g_free (data_dir);
-  return failed == 0 ? 0 : 1;
+  return status;
 }

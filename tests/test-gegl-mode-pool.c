@@ -32,9 +32,6 @@ static const gchar *const formats[] = {
 };
 #define N_FORMATS ((gint) G_N_ELEMENTS (formats))
 
-/* GEGL's thread count before the tests; restored after each test. */
-static gint threads_at_start;
-
 static const gchar *const MODE_POOL    = "seg:mode-pool";
 static const gchar *const COUNTLESS_3D = "seg:countless-3d";
 
@@ -233,22 +230,10 @@ check_case (const Case *c)
   Volume        v = volume_new (c);
   GeglRectangle want_rect = expected_extent (&v.extent, &c->p);
   guint8       *want = reference (&v, &c->p);
-  Graph         g = graph_new (v.buffer, c->op, &c->p);
-  GeglRectangle bbox;
-  guint8       *got;
 
-  log_capture_begin ();
-  bbox = gegl_node_get_bounding_box (g.pool);
-  got  = graph_blit (&g, &want_rect, v.format);
-  assert_no_messages (log_capture_end (), context);
-
-  assert_rect_equal (&bbox, &want_rect, "bounding box", context);
-  assert_pixels_equal (got, want, &want_rect, v.bpp, "whole render",
-                       context);
-
-  g_free (got);
+  assert_renders (v.buffer, c->op, &c->p, 0, 0, &want_rect, want,
+                  "whole render", context);
   g_free (want);
-  graph_free (&g);
   volume_free (&v);
   g_free (context);
 }
@@ -433,15 +418,8 @@ START_TEST (test_one_and_four_threads_give_identical_bytes)
 
   log_capture_begin ();
   for (gint t = 0; t < 2; t++)
-    {
-      Graph g;
-
-      g_object_set (gegl_config (), "threads", threads[t], NULL);
-      g      = graph_new (v.buffer, c.op, &c.p);
-      got[t] = graph_blit (&g, &rect, v.format);
-      graph_free (&g);
-    }
-  g_object_set (gegl_config (), "threads", threads_at_start, NULL);
+    got[t] = render_with_threads (v.buffer, c.op, &c.p, &rect, v.format,
+                                  threads[t]);
   assert_no_messages (log_capture_end (), context);
 
   assert_pixels_equal (got[1], got[0], &rect, v.bpp,
@@ -476,19 +454,8 @@ check_parts (const Case *c, const GeglRectangle *parts, gint n_parts)
   g = graph_new (v.buffer, c->op, &c->p);
   whole = graph_blit (&g, &rect, v.format);
   graph_free (&g);
-
-  assembled = g_malloc ((gsize) rect.width * rect.height * v.bpp);
-  memset (assembled, 0xA5, (gsize) rect.width * rect.height * v.bpp);
-  for (gint i = 0; i < n_parts; i++)
-    {
-      guint8 *part;
-
-      g    = graph_new (v.buffer, c->op, &c->p);
-      part = graph_blit (&g, &parts[i], v.format);
-      paste (assembled, &rect, part, &parts[i], v.bpp);
-      g_free (part);
-      graph_free (&g);
-    }
+  assembled = render_in_parts (v.buffer, c->op, &c->p, v.format, &rect,
+                               parts, n_parts);
   assert_no_messages (log_capture_end (), context);
 
   assert_pixels_equal (whole, want, &rect, v.bpp, "whole render", context);
@@ -585,21 +552,7 @@ START_TEST (test_pixels_around_the_bounding_box_render_as_nothing)
   got = graph_blit (&g, &grown, v.format);
   assert_no_messages (log_capture_end (), context);
 
-  inner = g_malloc ((gsize) rect.width * rect.height * v.bpp);
-  for (gint y = 0; y < grown.height; y++)
-    for (gint x = 0; x < grown.width; x++)
-      {
-        const guint8 *px = got + ((gsize) y * grown.width + x) * v.bpp;
-        gint          ix = grown.x + x - rect.x, iy = grown.y + y - rect.y;
-
-        if (ix >= 0 && iy >= 0 && ix < rect.width && iy < rect.height)
-          memcpy (inner + ((gsize) iy * rect.width + ix) * v.bpp, px, v.bpp);
-        else
-          for (gint b = 0; b < v.bpp; b++)
-            ck_assert_msg (px[b] == 0, "%s: pixel (%d,%d) outside the "
-                           "bounding box has byte %d = 0x%02x, want 0",
-                           context, grown.x + x, grown.y + y, b, px[b]);
-      }
+  inner = cut_out_checking_frame (got, &grown, &rect, v.bpp, context);
   assert_pixels_equal (inner, want, &rect, v.bpp,
                        "bounding box of a larger render", context);
 
@@ -695,9 +648,8 @@ START_TEST (test_translate_node_input_aligns_blocks_to_its_origin)
   Case          c = case_random (800 + _i, 4, 3);
   gchar        *context;
   Volume        v;
-  GeglRectangle moved, want_rect, bbox;
-  guint8       *want, *got;
-  Graph         g;
+  GeglRectangle moved, want_rect;
+  guint8       *want;
 
   c.format = formats[_i % N_FORMATS];
   context  = case_describe (&c);
@@ -708,20 +660,9 @@ START_TEST (test_translate_node_input_aligns_blocks_to_its_origin)
   want_rect = expected_extent (&moved, &c.p);
   want      = reference (&v, &c.p);
 
-  log_capture_begin ();
-  g    = graph_new_translated (v.buffer, c.op, &c.p, -3, 5);
-  bbox = gegl_node_get_bounding_box (g.pool);
-  got  = graph_blit (&g, &want_rect, v.format);
-  assert_no_messages (log_capture_end (), context);
-
-  assert_rect_equal (&bbox, &want_rect, "bounding box after translate",
-                     context);
-  assert_pixels_equal (got, want, &want_rect, v.bpp, "translated render",
-                       context);
-
-  g_free (got);
+  assert_renders (v.buffer, c.op, &c.p, -3, 5, &want_rect, want,
+                  "translated render", context);
   g_free (want);
-  graph_free (&g);
   volume_free (&v);
   g_free (context);
 }
@@ -803,20 +744,10 @@ stack_graph (const Stack *s, GeglBuffer **buffer)
   return g;
 }
 
-/* A 7 × (5·3) stack at (x, y), pooled by 2,2,2: the output is 4 × (3·2),
- * two output slices of three rows. */
-static Graph
-region_graph (gint x, gint y, GeglBuffer **buffer)
-{
-  Stack s = { { x, y, 7, 15 }, 5, { 2, 2, 2, 3, FALSE }, { 0, 0, 0, 0 } };
-
-  return stack_graph (&s, buffer);
-}
-
 START_TEST (test_bounding_box_of_a_stack_is_ceil_on_every_axis)
 {
   GeglBuffer   *buffer;
-  Graph         g = region_graph (-3, 5, &buffer);
+  Graph         g = region_graph (MODE_POOL, FALSE, -3, 5, &buffer);
   GeglRectangle bbox = gegl_node_get_bounding_box (g.pool);
   GeglRectangle want = { -2, 2, 4, 6 };
 
@@ -831,16 +762,13 @@ START_TEST (test_required_region_of_a_middle_row_spans_both_slices)
 {
   /* Output row 1 (relative) is row 1 of output slice 0: input rows 2, 3
    * of slices 0 and 1, i.e. rows 2 … 8 of the stack. */
-  GeglBuffer    *buffer;
-  Graph          g = region_graph (0, 0, &buffer);
-  GeglOperation *op = gegl_node_get_gegl_operation (g.pool);
-  GeglRectangle  roi = { 0, 1, 4, 1 };
-  GeglRectangle  want = { 0, 2, 7, 7 };
-  GeglRectangle  got = gegl_operation_get_required_for_output (op, "input",
-                                                               &roi);
+  GeglBuffer   *buffer;
+  Graph         g = region_graph (MODE_POOL, FALSE, 0, 0, &buffer);
+  GeglRectangle roi = { 0, 1, 4, 1 };
+  GeglRectangle want = { 0, 2, 7, 7 };
 
-  assert_rect_equal (&got, &want, "required for output row 1",
-                     "7×(5·3), factors 2,2,2");
+  assert_required_for_output (&g, &roi, &want, "required for output row 1",
+                              "7×(5·3), factors 2,2,2");
   graph_free (&g);
   g_object_unref (buffer);
 }
@@ -851,16 +779,14 @@ START_TEST (test_required_region_of_the_last_slice_row_is_clipped_to_the_stack)
   /* Output row 4 is row 1 of output slice 1, which holds only input
    * slice 2 (slice 3 does not exist): rows 12, 13.  Columns 1 … 2 read
    * input columns 2 … 5. */
-  GeglBuffer    *buffer;
-  Graph          g = region_graph (0, 0, &buffer);
-  GeglOperation *op = gegl_node_get_gegl_operation (g.pool);
-  GeglRectangle  roi = { 1, 4, 2, 1 };
-  GeglRectangle  want = { 2, 12, 4, 2 };
-  GeglRectangle  got = gegl_operation_get_required_for_output (op, "input",
-                                                               &roi);
+  GeglBuffer   *buffer;
+  Graph         g = region_graph (MODE_POOL, FALSE, 0, 0, &buffer);
+  GeglRectangle roi = { 1, 4, 2, 1 };
+  GeglRectangle want = { 2, 12, 4, 2 };
 
-  assert_rect_equal (&got, &want, "required for output row 4, cols 1-2",
-                     "7×(5·3), factors 2,2,2");
+  assert_required_for_output (&g, &roi, &want,
+                              "required for output row 4, cols 1-2",
+                              "7×(5·3), factors 2,2,2");
   graph_free (&g);
   g_object_unref (buffer);
 }
@@ -870,16 +796,14 @@ START_TEST (test_required_region_follows_a_translated_origin)
 {
   /* Input at (-3,5): output at (-2,2).  Output (-1..0, 3) is relative
    * column 1 … 2, row 1: input x -1 … 2, rows 5+2 … 5+8. */
-  GeglBuffer    *buffer;
-  Graph          g = region_graph (-3, 5, &buffer);
-  GeglOperation *op = gegl_node_get_gegl_operation (g.pool);
-  GeglRectangle  roi = { -1, 3, 2, 1 };
-  GeglRectangle  want = { -1, 7, 4, 7 };
-  GeglRectangle  got = gegl_operation_get_required_for_output (op, "input",
-                                                               &roi);
+  GeglBuffer   *buffer;
+  Graph         g = region_graph (MODE_POOL, FALSE, -3, 5, &buffer);
+  GeglRectangle roi = { -1, 3, 2, 1 };
+  GeglRectangle want = { -1, 7, 4, 7 };
 
-  assert_rect_equal (&got, &want, "required for output (-1,3) 2×1",
-                     "7×(5·3) at (-3,5), factors 2,2,2");
+  assert_required_for_output (&g, &roi, &want,
+                              "required for output (-1,3) 2×1",
+                              "7×(5·3) at (-3,5), factors 2,2,2");
   graph_free (&g);
   g_object_unref (buffer);
 }
@@ -889,16 +813,14 @@ START_TEST (test_a_changed_pixel_invalidates_only_its_block)
 {
   /* Input pixel (4, 11) relative: column block 2; row 11 is row 1 of
    * slice 2, which pools into output slice 1, row 0: output row 3. */
-  GeglBuffer    *buffer;
-  Graph          g = region_graph (0, 0, &buffer);
-  GeglOperation *op = gegl_node_get_gegl_operation (g.pool);
-  GeglRectangle  changed = { 4, 11, 1, 1 };
-  GeglRectangle  want = { 2, 3, 1, 1 };
-  GeglRectangle  got = gegl_operation_get_invalidated_by_change (op, "input",
-                                                                 &changed);
+  GeglBuffer   *buffer;
+  Graph         g = region_graph (MODE_POOL, FALSE, 0, 0, &buffer);
+  GeglRectangle changed = { 4, 11, 1, 1 };
+  GeglRectangle want = { 2, 3, 1, 1 };
 
-  assert_rect_equal (&got, &want, "invalidated by pixel (4,11)",
-                     "7×(5·3), factors 2,2,2");
+  assert_invalidated_by_change (&g, &changed, &want,
+                                "invalidated by pixel (4,11)",
+                                "7×(5·3), factors 2,2,2");
   graph_free (&g);
   g_object_unref (buffer);
 }
@@ -907,16 +829,14 @@ END_TEST
 START_TEST (test_a_changed_pixel_invalidates_its_block_at_a_translated_origin)
 {
   /* The same pixel, with the input at (-3,5): (1,16) → output (0,5). */
-  GeglBuffer    *buffer;
-  Graph          g = region_graph (-3, 5, &buffer);
-  GeglOperation *op = gegl_node_get_gegl_operation (g.pool);
-  GeglRectangle  changed = { 1, 16, 1, 1 };
-  GeglRectangle  want = { 0, 5, 1, 1 };
-  GeglRectangle  got = gegl_operation_get_invalidated_by_change (op, "input",
-                                                                 &changed);
+  GeglBuffer   *buffer;
+  Graph         g = region_graph (MODE_POOL, FALSE, -3, 5, &buffer);
+  GeglRectangle changed = { 1, 16, 1, 1 };
+  GeglRectangle want = { 0, 5, 1, 1 };
 
-  assert_rect_equal (&got, &want, "invalidated by pixel (1,16)",
-                     "7×(5·3) at (-3,5), factors 2,2,2");
+  assert_invalidated_by_change (&g, &changed, &want,
+                                "invalidated by pixel (1,16)",
+                                "7×(5·3) at (-3,5), factors 2,2,2");
   graph_free (&g);
   g_object_unref (buffer);
 }
@@ -927,16 +847,13 @@ START_TEST (test_a_change_across_a_slice_boundary_invalidates_rows_before_it)
   /* Rows 4 … 5 relative: the last row of slice 0 (output row 2) and the
    * first row of slice 1 (also output slice 0, row 0) → output rows 0 … 2;
    * columns 0 … 6 → all 4 output columns. */
-  GeglBuffer    *buffer;
-  Graph          g = region_graph (0, 0, &buffer);
-  GeglOperation *op = gegl_node_get_gegl_operation (g.pool);
-  GeglRectangle  changed = { 0, 4, 7, 2 };
-  GeglRectangle  want = { 0, 0, 4, 3 };
-  GeglRectangle  got = gegl_operation_get_invalidated_by_change (op, "input",
-                                                                 &changed);
+  GeglBuffer   *buffer;
+  Graph         g = region_graph (MODE_POOL, FALSE, 0, 0, &buffer);
+  GeglRectangle changed = { 0, 4, 7, 2 };
+  GeglRectangle want = { 0, 0, 4, 3 };
 
-  assert_rect_equal (&got, &want, "invalidated by rows 4-5",
-                     "7×(5·3), factors 2,2,2");
+  assert_invalidated_by_change (&g, &changed, &want, "invalidated by rows 4-5",
+                                "7×(5·3), factors 2,2,2");
   graph_free (&g);
   g_object_unref (buffer);
 }
@@ -1163,15 +1080,7 @@ START_TEST (test_out_of_range_property_warns_and_renders_nothing)
   gchar        *context = g_strdup_printf ("seg:mode-pool, %s = %d",
                                            property, value);
 
-  if (strcmp (property, "factor-x") == 0)
-    p.fx = value;
-  else if (strcmp (property, "factor-y") == 0)
-    p.fy = value;
-  else if (strcmp (property, "factor-z") == 0)
-    p.fz = value;
-  else
-    p.depth = value;
-
+  params_set (&p, property, value);
   check_refused (buffer, MODE_POOL, &p, property, numbers, context);
   g_free (context);
   g_object_unref (buffer);
@@ -1368,53 +1277,29 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
-static void
-setup (void)
-{
-  g_free (log_capture_end ());
-}
-
-static void
-teardown (void)
-{
-  g_free (log_capture_end ());
-  g_object_set (gegl_config (), "threads", threads_at_start, NULL);
-}
-
-static TCase *
-tcase (Suite *s, const gchar *name)
-{
-  TCase *tc = tcase_create (name);
-
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_set_timeout (tc, 300);
-  suite_add_tcase (s, tc);
-  return tc;
-}
-
 static Suite *
 gegl_suite (void)
 {
   Suite *s = suite_create ("gegl");
   TCase *tc;
 
-  tc = tcase (s, "module");
+  tc = harness_tcase (s, "module");
   tcase_add_test (tc, test_module_provides_both_ops);
   tcase_add_test (tc, test_mode_pool_lists_its_five_properties);
   tcase_add_test (tc, test_ops_have_title_categories_and_description);
 
-  tc = tcase (s, "reference");
+  tc = harness_tcase (s, "reference");
   tcase_add_loop_test (tc, test_output_keeps_the_source_format_and_design_extent,
                        0, N_FORMATS);
   tcase_add_loop_test (tc, test_plain_images_match_the_reference, 0, 48);
   tcase_add_loop_test (tc, test_volumes_match_the_reference, 0, 60);
   tcase_add_loop_test (tc, test_large_factors_are_exact_modes, 0, 12);
 
-  tc = tcase (s, "threads");
+  tc = harness_tcase (s, "threads");
   tcase_add_loop_test (tc, test_one_and_four_threads_give_identical_bytes,
                        0, 6);   /* the cases in the test's table */
 
-  tc = tcase (s, "sub-rectangles");
+  tc = harness_tcase (s, "sub-rectangles");
   tcase_add_loop_test (tc, test_four_uneven_subrectangles_render_like_the_whole,
                        0, 24);
   tcase_add_loop_test (tc,
@@ -1424,7 +1309,7 @@ gegl_suite (void)
   tcase_add_loop_test (tc, test_pixels_around_the_bounding_box_render_as_nothing,
                        0, 8);
 
-  tc = tcase (s, "origin");
+  tc = harness_tcase (s, "origin");
   tcase_add_test (tc, test_blocks_start_at_a_negative_odd_origin);
   tcase_add_loop_test (tc,
                        test_buffers_with_odd_and_negative_origins_match_the_reference,
@@ -1432,11 +1317,11 @@ gegl_suite (void)
   tcase_add_loop_test (tc, test_translate_node_input_aligns_blocks_to_its_origin,
                        0, N_FORMATS);
 
-  tc = tcase (s, "tiles");
+  tc = harness_tcase (s, "tiles");
   tcase_add_loop_test (tc, test_buffers_with_small_tiles_match_the_reference,
                        0, 240);
 
-  tc = tcase (s, "regions");
+  tc = harness_tcase (s, "regions");
   tcase_add_test (tc, test_bounding_box_of_a_stack_is_ceil_on_every_axis);
   tcase_add_test (tc, test_required_region_of_a_middle_row_spans_both_slices);
   tcase_add_test (tc,
@@ -1456,7 +1341,7 @@ gegl_suite (void)
                        test_invalidated_region_is_the_bounding_box_of_the_blocks_touched,
                        0, 40);
 
-  tc = tcase (s, "bad input");
+  tc = harness_tcase (s, "bad input");
   tcase_add_test (tc,
                   test_depth_that_does_not_divide_the_height_warns_and_renders_nothing);
   tcase_add_test (tc, test_countless_3d_names_itself_when_depth_does_not_divide);
@@ -1466,7 +1351,7 @@ gegl_suite (void)
   tcase_add_test (tc, test_building_and_tearing_down_a_graph_is_silent);
   tcase_add_test (tc, test_a_problem_is_said_once_until_it_changes);
 
-  tc = tcase (s, "countless-3d");
+  tc = harness_tcase (s, "countless-3d");
   tcase_add_loop_test (tc, test_countless_3d_equals_mode_pool_2x2x2, 0, 12);
   tcase_add_loop_test (tc, test_countless_3d_depth_property_sets_the_slice_count,
                        0, 10);
@@ -1477,19 +1362,6 @@ gegl_suite (void)
 int
 main (int argc, char **argv)
 {
-  SRunner *runner;
-  gint     failed;
-
   harness_init (&argc, &argv);
-  g_object_get (gegl_config (), "threads", &threads_at_start, NULL);
-
-  runner = srunner_create (gegl_suite ());
-  /* GEGL runs worker threads and is initialised once: never fork. */
-  srunner_set_fork_status (runner, CK_NOFORK);
-  srunner_run_all (runner, CK_ENV);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-
-  gegl_exit ();
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return harness_run (gegl_suite ());
 }

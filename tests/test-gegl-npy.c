@@ -16,94 +16,13 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "gegl-harness.h"
 #include "ref-mode-pool.h"
 #include "seg-npy.h"
 
-#if defined __has_include
-#  if __has_include (<valgrind/valgrind.h>)
-#    include <valgrind/valgrind.h>
-#    define HAVE_VALGRIND_H 1
-#  endif
-#endif
-
-static gchar *fixture_dir;   /* data/npy          */
-static gchar *corpus_dir;    /* tests/npy-corpus  */
-static gchar *tmp_dir;
-
-/* ------------------------------------------------------------------------
- * Capturing messages
- * --------------------------------------------------------------------- */
-
-static GMutex   log_mutex;
-static GString *log_text;   /* NULL when not capturing */
-
-static gboolean
-log_capture (const gchar *message)
-{
-  gboolean captured = FALSE;
-
-  g_mutex_lock (&log_mutex);
-  if (log_text != NULL)
-    {
-      g_string_append_printf (log_text, "%s\n", message ? message : "");
-      captured = TRUE;
-    }
-  g_mutex_unlock (&log_mutex);
-  return captured;
-}
-
-static void
-log_handler (const gchar    *domain,
-             GLogLevelFlags  level,
-             const gchar    *message,
-             gpointer        data)
-{
-  if (!log_capture (message))
-    g_log_default_handler (domain, level, message, data);
-}
-
-static GLogWriterOutput
-log_writer (GLogLevelFlags   level,
-            const GLogField *fields,
-            gsize            n_fields,
-            gpointer         data)
-{
-  for (gsize i = 0; i < n_fields; i++)
-    if (strcmp (fields[i].key, "MESSAGE") == 0 &&
-        log_capture (fields[i].value))
-      return G_LOG_WRITER_HANDLED;
-  return g_log_writer_default (level, fields, n_fields, data);
-}
-
-static void
-log_capture_begin (void)
-{
-  g_mutex_lock (&log_mutex);
-  if (log_text == NULL)
-    log_text = g_string_new (NULL);
-  g_string_truncate (log_text, 0);
-  g_mutex_unlock (&log_mutex);
-}
-
-/* Stops capturing; what was captured (free it). */
-static gchar *
-log_capture_end (void)
-{
-  gchar *text;
-
-  g_mutex_lock (&log_mutex);
-  text = log_text ? g_string_free (log_text, FALSE) : g_strdup ("");
-  log_text = NULL;
-  g_mutex_unlock (&log_mutex);
-  return text;
-}
-
-static void
-assert_has (const gchar *text, const gchar *part)
-{
-  ck_assert_msg (strstr (text, part) != NULL, "\"%s\" missing from: %s",
-                 part, text);
-}
+static gchar       *fixture_dir;   /* data/npy          */
+static gchar       *corpus_dir;    /* tests/npy-corpus  */
+static const gchar *tmp_dir;
 
 /* ------------------------------------------------------------------------
  * Files and buffers
@@ -116,23 +35,6 @@ pattern_byte (gsize j, gboolean is_bool)
 {
   return is_bool ? (guint8) (((j * 37 + 11) >> 2) & 1)
                  : (guint8) ((j * 37 + 11) & 0xff);
-}
-
-static gchar *
-tmp_path (const gchar *name)
-{
-  return g_build_filename (tmp_dir, name, NULL);
-}
-
-static GBytes *
-file_bytes (const gchar *path)
-{
-  gchar *data;
-  gsize  size;
-
-  ck_assert_msg (g_file_get_contents (path, &data, &size, NULL),
-                 "cannot read %s", path);
-  return g_bytes_new_take (data, size);
 }
 
 /* A file holding a header and then data. */
@@ -149,26 +51,6 @@ write_npy (const gchar *path, const SegNpyHeader *h, const void *data)
   ck_assert (g_file_set_contents (path, (const gchar *) b->data, b->len,
                                   NULL));
   g_byte_array_unref (b);
-}
-
-/* The header of the file at path, which must parse. */
-static SegNpyHeader
-file_header (GBytes *file)
-{
-  SegNpyHeader h;
-  gsize        size;
-  const void  *data = g_bytes_get_data (file, &size);
-
-  ck_assert_msg (seg_npy_header_parse (data, size, &h) == SEG_NPY_OK,
-                 "saved file: %s (%s)", h.reason, h.detail);
-  ck_assert_int_eq (size, h.data_offset + h.data_size);
-  return h;
-}
-
-static const guint8 *
-file_data (GBytes *file, const SegNpyHeader *h)
-{
-  return (const guint8 *) g_bytes_get_data (file, NULL) + h->data_offset;
 }
 
 /* A node of op in graph with the properties given. */
@@ -459,16 +341,6 @@ END_TEST
 /* ------------------------------------------------------------------------
  * Large volumes, parts, the seg formats in other ops
  * --------------------------------------------------------------------- */
-
-static guint64
-splitmix64 (guint64 *state)
-{
-  guint64 z = (*state += 0x9E3779B97F4A7C15ull);
-
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 /* A big-endian volume of several bands (about 10 MB): every pixel, and any
  * part rendered alone, comes out byte-swapped to host order. */
@@ -1011,15 +883,11 @@ static Suite *
 npy_gegl_suite (void)
 {
   Suite *s = suite_create ("gegl-npy");
-  TCase *files = tcase_create ("fixtures");
-  TCase *graphs = tcase_create ("graphs");
-  TCase *saving = tcase_create ("saving");
-  TCase *errors = tcase_create ("errors");
+  TCase *files = harness_tcase (s, "fixtures");
+  TCase *graphs = harness_tcase (s, "graphs");
+  TCase *saving = harness_tcase (s, "saving");
+  TCase *errors = harness_tcase (s, "errors");
 
-  tcase_set_timeout (files, 300);
-  tcase_set_timeout (graphs, 300);
-  tcase_set_timeout (saving, 300);
-  tcase_set_timeout (errors, 300);
   tcase_add_loop_test (files, test_fixture_loads_bit_for_bit, 0,
                        G_N_ELEMENTS (fixtures));
   tcase_add_loop_test (files, test_fixture_saves_back_what_numpy_wrote, 0,
@@ -1039,60 +907,23 @@ npy_gegl_suite (void)
   tcase_add_test (errors, test_no_path_is_silent);
   tcase_add_test (errors, test_save_refuses_depth_that_does_not_divide);
   tcase_add_test (errors, test_failed_write_leaves_no_file);
-  suite_add_tcase (s, files);
-  suite_add_tcase (s, graphs);
-  suite_add_tcase (s, saving);
-  suite_add_tcase (s, errors);
   return s;
-}
-
-static gchar *
-dir_from_env (const gchar *variable, const gchar *fallback)
-{
-  const gchar *value = g_getenv (variable);
-
-  return g_strdup (value ? value : fallback);
 }
 
 int
 main (int argc, char **argv)
 {
-  SRunner *runner;
-  gint     failed;
-  gchar   *data_dir;
+  gchar *data_dir = env_or ("SEG_DATA_DIR", "data");
+  gint   status;
 
-  data_dir = dir_from_env ("SEG_DATA_DIR", "data");
   fixture_dir = g_build_filename (data_dir, "npy", NULL);
-  corpus_dir = dir_from_env ("SEG_NPY_CORPUS", "tests/npy-corpus");
-  tmp_dir = g_dir_make_tmp ("gegl-seg-npy-XXXXXX", NULL);
-  g_assert (tmp_dir != NULL);
-
-  g_log_set_writer_func (log_writer, NULL, NULL);
-  g_log_set_default_handler (log_handler, NULL);
-  /* Some of GEGL's own plug-ins pull in libraries with a $ORIGIN run
-   * path, for which glibc 2.36's loader reads past a strdup ()ed string
-   * in a way that valgrind 3.19 reports; that is outside this project, so
-   * valgrind is kept quiet while GEGL loads its modules, and only then. */
-#ifdef HAVE_VALGRIND_H
-  VALGRIND_DISABLE_ERROR_REPORTING;
-#endif
-  gegl_init (&argc, &argv);
-  g_free (gegl_list_operations (NULL));
-#ifdef HAVE_VALGRIND_H
-  VALGRIND_ENABLE_ERROR_REPORTING;
-#endif
-  runner = srunner_create (npy_gegl_suite ());
-  /* GEGL is initialised once, in this process. */
-  srunner_set_fork_status (runner, CK_NOFORK);
-  srunner_run_all (runner, CK_NORMAL);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-  gegl_exit ();
-
-  g_rmdir (tmp_dir);
-  g_free (tmp_dir);
+  corpus_dir = env_or ("SEG_NPY_CORPUS", "tests/npy-corpus");
+  tmp_dir = tmp_dir_make ("gegl-seg-npy-XXXXXX");
+  harness_init (&argc, &argv);
+  status = harness_run (npy_gegl_suite ());
+  tmp_dir_remove ();
   g_free (corpus_dir);
   g_free (fixture_dir);
   g_free (data_dir);
-  return failed == 0 ? 0 : 1;
+  return status;
 }

@@ -67,9 +67,6 @@ format_named (const gchar *name)
   return NULL;
 }
 
-/* GEGL's thread count before the tests; restored after each test. */
-static gint threads_at_start;
-
 /* What the pixels look like: shares (in percent) of background pixels, of
  * components near the type's maximum, of small components (0 … 3 and a
  * few exact or tiny floats, so that means land on ties), and of the
@@ -333,22 +330,10 @@ check_volume (const Volume *v, const Params *p, const gchar *context)
 {
   GeglRectangle want_rect = expected_extent (&v->extent, p);
   guint8       *want = reference (v, p);
-  Graph         g = graph_new (v->buffer, SPARSE_AVERAGE, p);
-  GeglRectangle bbox;
-  guint8       *got;
 
-  log_capture_begin ();
-  bbox = gegl_node_get_bounding_box (g.pool);
-  got  = graph_blit (&g, &want_rect, v->format);
-  assert_no_messages (log_capture_end (), context);
-
-  assert_rect_equal (&bbox, &want_rect, "bounding box", context);
-  assert_pixels_equal (got, want, &want_rect, v->bpp, "whole render",
-                       context);
-
-  g_free (got);
+  assert_renders (v->buffer, SPARSE_AVERAGE, p, 0, 0, &want_rect, want,
+                  "whole render", context);
   g_free (want);
-  graph_free (&g);
 }
 
 static void
@@ -596,15 +581,8 @@ START_TEST (test_one_and_four_threads_give_identical_bytes)
 
   log_capture_begin ();
   for (gint t = 0; t < 2; t++)
-    {
-      Graph g;
-
-      g_object_set (gegl_config (), "threads", threads[t], NULL);
-      g      = graph_new (v.buffer, SPARSE_AVERAGE, &c.p);
-      got[t] = graph_blit (&g, &rect, v.format);
-      graph_free (&g);
-    }
-  g_object_set (gegl_config (), "threads", threads_at_start, NULL);
+    got[t] = render_with_threads (v.buffer, SPARSE_AVERAGE, &c.p, &rect,
+                                  v.format, threads[t]);
   assert_no_messages (log_capture_end (), context);
 
   assert_pixels_equal (got[1], got[0], &rect, v.bpp,
@@ -639,19 +617,8 @@ check_parts (const Case *c, const GeglRectangle *parts, gint n_parts)
   g = graph_new (v.buffer, SPARSE_AVERAGE, &c->p);
   whole = graph_blit (&g, &rect, v.format);
   graph_free (&g);
-
-  assembled = g_malloc ((gsize) rect.width * rect.height * v.bpp);
-  memset (assembled, 0xA5, (gsize) rect.width * rect.height * v.bpp);
-  for (gint i = 0; i < n_parts; i++)
-    {
-      guint8 *part;
-
-      g    = graph_new (v.buffer, SPARSE_AVERAGE, &c->p);
-      part = graph_blit (&g, &parts[i], v.format);
-      paste (assembled, &rect, part, &parts[i], v.bpp);
-      g_free (part);
-      graph_free (&g);
-    }
+  assembled = render_in_parts (v.buffer, SPARSE_AVERAGE, &c->p, v.format,
+                               &rect, parts, n_parts);
   assert_no_messages (log_capture_end (), context);
 
   assert_pixels_equal (whole, want, &rect, v.bpp, "whole render", context);
@@ -732,21 +699,7 @@ START_TEST (test_pixels_around_the_bounding_box_render_as_nothing)
   got = graph_blit (&g, &grown, v.format);
   assert_no_messages (log_capture_end (), context);
 
-  inner = g_malloc ((gsize) rect.width * rect.height * v.bpp);
-  for (gint y = 0; y < grown.height; y++)
-    for (gint x = 0; x < grown.width; x++)
-      {
-        const guint8 *px = got + ((gsize) y * grown.width + x) * v.bpp;
-        gint          ix = grown.x + x - rect.x, iy = grown.y + y - rect.y;
-
-        if (ix >= 0 && iy >= 0 && ix < rect.width && iy < rect.height)
-          memcpy (inner + ((gsize) iy * rect.width + ix) * v.bpp, px, v.bpp);
-        else
-          for (gint b = 0; b < v.bpp; b++)
-            ck_assert_msg (px[b] == 0, "%s: pixel (%d,%d) outside the "
-                           "bounding box has byte %d = 0x%02x, want 0",
-                           context, grown.x + x, grown.y + y, b, px[b]);
-      }
+  inner = cut_out_checking_frame (got, &grown, &rect, v.bpp, context);
   assert_pixels_equal (inner, want, &rect, v.bpp,
                        "bounding box of a larger render", context);
 
@@ -783,9 +736,8 @@ START_TEST (test_translate_node_input_aligns_blocks_to_its_origin)
   Case          c = case_random (800 + _i, 4, 3);
   gchar        *context;
   Volume        v;
-  GeglRectangle moved, want_rect, bbox;
-  guint8       *want, *got;
-  Graph         g;
+  GeglRectangle moved, want_rect;
+  guint8       *want;
 
   context   = case_describe (&c);
   v         = volume_new (&c);
@@ -795,20 +747,9 @@ START_TEST (test_translate_node_input_aligns_blocks_to_its_origin)
   want_rect = expected_extent (&moved, &c.p);
   want      = reference (&v, &c.p);
 
-  log_capture_begin ();
-  g    = graph_new_translated (v.buffer, SPARSE_AVERAGE, &c.p, -3, 5);
-  bbox = gegl_node_get_bounding_box (g.pool);
-  got  = graph_blit (&g, &want_rect, v.format);
-  assert_no_messages (log_capture_end (), context);
-
-  assert_rect_equal (&bbox, &want_rect, "bounding box after translate",
-                     context);
-  assert_pixels_equal (got, want, &want_rect, v.bpp, "translated render",
-                       context);
-
-  g_free (got);
+  assert_renders (v.buffer, SPARSE_AVERAGE, &c.p, -3, 5, &want_rect, want,
+                  "translated render", context);
   g_free (want);
-  graph_free (&g);
   volume_free (&v);
   g_free (context);
 }
@@ -1252,24 +1193,10 @@ END_TEST
  * Region callbacks (shared with the mode ops: a sanity check on a stack)
  * --------------------------------------------------------------------- */
 
-/* A 7 × (5·3) Y u8 stack at (x, y), pooled by 2,2,2: the output is
- * 4 × (3·2), two output slices of three rows. */
-static Graph
-region_graph (gint x, gint y, GeglBuffer **buffer)
-{
-  GeglRectangle in = { x, y, 7, 15 };
-  Graph         g;
-
-  *buffer = gegl_buffer_new (&in, babl_format ("Y u8"));
-  g = graph_new (*buffer, SPARSE_AVERAGE, &(Params) { 2, 2, 2, 3, TRUE });
-  gegl_node_get_bounding_box (g.pool);   /* prepares the graph */
-  return g;
-}
-
 START_TEST (test_bounding_box_of_a_stack_is_ceil_on_every_axis)
 {
   GeglBuffer   *buffer;
-  Graph         g = region_graph (-3, 5, &buffer);
+  Graph         g = region_graph (SPARSE_AVERAGE, TRUE, -3, 5, &buffer);
   GeglRectangle bbox = gegl_node_get_bounding_box (g.pool);
   GeglRectangle want = { -2, 2, 4, 6 };
 
@@ -1285,16 +1212,14 @@ START_TEST (test_required_region_of_a_middle_row_spans_both_slices)
   /* Output row 1 is row 1 of output slice 0: input rows 2, 3 of slices 0
    * and 1, i.e. rows 2 … 8 of the stack; with the input at (-3,5), output
    * (-1..0, 3) reads input x -1 … 2, rows 7 … 13. */
-  GeglBuffer    *buffer;
-  Graph          g = region_graph (-3, 5, &buffer);
-  GeglOperation *op = gegl_node_get_gegl_operation (g.pool);
-  GeglRectangle  roi = { -1, 3, 2, 1 };
-  GeglRectangle  want = { -1, 7, 4, 7 };
-  GeglRectangle  got = gegl_operation_get_required_for_output (op, "input",
-                                                               &roi);
+  GeglBuffer   *buffer;
+  Graph         g = region_graph (SPARSE_AVERAGE, TRUE, -3, 5, &buffer);
+  GeglRectangle roi = { -1, 3, 2, 1 };
+  GeglRectangle want = { -1, 7, 4, 7 };
 
-  assert_rect_equal (&got, &want, "required for output (-1,3) 2×1",
-                     "7×(5·3) at (-3,5), factors 2,2,2");
+  assert_required_for_output (&g, &roi, &want,
+                              "required for output (-1,3) 2×1",
+                              "7×(5·3) at (-3,5), factors 2,2,2");
   graph_free (&g);
   g_object_unref (buffer);
 }
@@ -1304,16 +1229,14 @@ START_TEST (test_a_changed_pixel_invalidates_only_its_block)
 {
   /* Input pixel (4, 11) relative: column block 2; row 11 is row 1 of
    * slice 2, which pools into output slice 1, row 0: output row 3. */
-  GeglBuffer    *buffer;
-  Graph          g = region_graph (0, 0, &buffer);
-  GeglOperation *op = gegl_node_get_gegl_operation (g.pool);
-  GeglRectangle  changed = { 4, 11, 1, 1 };
-  GeglRectangle  want = { 2, 3, 1, 1 };
-  GeglRectangle  got = gegl_operation_get_invalidated_by_change (op, "input",
-                                                                 &changed);
+  GeglBuffer   *buffer;
+  Graph         g = region_graph (SPARSE_AVERAGE, TRUE, 0, 0, &buffer);
+  GeglRectangle changed = { 4, 11, 1, 1 };
+  GeglRectangle want = { 2, 3, 1, 1 };
 
-  assert_rect_equal (&got, &want, "invalidated by pixel (4,11)",
-                     "7×(5·3), factors 2,2,2");
+  assert_invalidated_by_change (&g, &changed, &want,
+                                "invalidated by pixel (4,11)",
+                                "7×(5·3), factors 2,2,2");
   graph_free (&g);
   g_object_unref (buffer);
 }
@@ -1355,15 +1278,7 @@ START_TEST (test_out_of_range_property_warns_and_renders_nothing)
   gchar        *context = g_strdup_printf ("seg:sparse-average, %s = %d",
                                            property, value);
 
-  if (strcmp (property, "factor-x") == 0)
-    p.fx = value;
-  else if (strcmp (property, "factor-y") == 0)
-    p.fy = value;
-  else if (strcmp (property, "factor-z") == 0)
-    p.fz = value;
-  else
-    p.depth = value;
-
+  params_set (&p, property, value);
   check_refused (buffer, SPARSE_AVERAGE, &p, property, numbers, context);
   g_free (context);
   g_object_unref (buffer);
@@ -1384,41 +1299,17 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
-static void
-setup (void)
-{
-  g_free (log_capture_end ());
-}
-
-static void
-teardown (void)
-{
-  g_free (log_capture_end ());
-  g_object_set (gegl_config (), "threads", threads_at_start, NULL);
-}
-
-static TCase *
-tcase (Suite *s, const gchar *name)
-{
-  TCase *tc = tcase_create (name);
-
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_set_timeout (tc, 300);
-  suite_add_tcase (s, tc);
-  return tc;
-}
-
 static Suite *
 gegl_suite (void)
 {
   Suite *s = suite_create ("gegl-sparse-average");
   TCase *tc;
 
-  tc = tcase (s, "op");
+  tc = harness_tcase (s, "op");
   tcase_add_test (tc, test_module_provides_sparse_average_with_its_defaults);
   tcase_add_test (tc, test_op_has_title_categories_and_description);
 
-  tc = tcase (s, "reference");
+  tc = harness_tcase (s, "reference");
   tcase_add_loop_test (tc, test_output_keeps_the_source_format_and_design_extent,
                        0, N_FORMATS);
   tcase_add_loop_test (tc, test_plain_images_match_the_reference,
@@ -1430,18 +1321,18 @@ gegl_suite (void)
   tcase_add_loop_test (tc, test_large_factors_are_exact_means, 0, 2 * N_FORMATS);
   tcase_add_loop_test (tc, test_a_4x_reduction_is_not_two_2x_reductions, 0, 2);
 
-  tc = tcase (s, "threads");
+  tc = harness_tcase (s, "threads");
   tcase_add_loop_test (tc, test_one_and_four_threads_give_identical_bytes,
                        0, 6);   /* the cases in the test's table */
 
-  tc = tcase (s, "sub-rectangles");
+  tc = harness_tcase (s, "sub-rectangles");
   tcase_add_loop_test (tc, test_four_uneven_subrectangles_render_like_the_whole,
                        0, 2 * N_FORMATS);
   tcase_add_loop_test (tc, test_row_by_row_rendering_matches_the_whole, 0, 6);
   tcase_add_loop_test (tc, test_pixels_around_the_bounding_box_render_as_nothing,
                        0, 8);
 
-  tc = tcase (s, "origins and tiles");
+  tc = harness_tcase (s, "origins and tiles");
   tcase_add_loop_test (tc,
                        test_buffers_with_odd_and_negative_origins_match_the_reference,
                        0, 2 * N_FORMATS);
@@ -1452,13 +1343,13 @@ gegl_suite (void)
   tcase_add_loop_test (tc, test_whole_tiles_read_in_place_match_the_reference,
                        0, 3 * N_FORMATS);
 
-  tc = tcase (s, "other formats");
+  tc = harness_tcase (s, "other formats");
   tcase_add_loop_test (tc, test_a_palette_is_averaged_as_rgba_float, 0, 4);
   tcase_add_loop_test (tc,
                        test_an_unknown_component_type_is_averaged_as_rgba_float,
                        0, 2);
 
-  tc = tcase (s, "alpha");
+  tc = harness_tcase (s, "alpha");
   tcase_add_loop_test (tc, test_transparent_pixels_do_not_tint_r_g_b_a_u8, 0, 2);
   tcase_add_loop_test (tc, test_transparent_pixels_do_not_tint_rgba_float, 0, 2);
   tcase_add_test (tc, test_colour_is_weighted_by_alpha);
@@ -1466,15 +1357,15 @@ gegl_suite (void)
                        0, 8);
   tcase_add_test (tc, test_premultiplied_alpha_gets_the_plain_mean);
 
-  tc = tcase (s, "sparse");
+  tc = harness_tcase (s, "sparse");
   tcase_add_test (tc, test_sparse_is_on_by_default);
 
-  tc = tcase (s, "regions");
+  tc = harness_tcase (s, "regions");
   tcase_add_test (tc, test_bounding_box_of_a_stack_is_ceil_on_every_axis);
   tcase_add_test (tc, test_required_region_of_a_middle_row_spans_both_slices);
   tcase_add_test (tc, test_a_changed_pixel_invalidates_only_its_block);
 
-  tc = tcase (s, "bad input");
+  tc = harness_tcase (s, "bad input");
   tcase_add_test (tc,
                   test_depth_that_does_not_divide_the_height_warns_and_renders_nothing);
   tcase_add_loop_test (tc, test_out_of_range_property_warns_and_renders_nothing,
@@ -1486,19 +1377,6 @@ gegl_suite (void)
 int
 main (int argc, char **argv)
 {
-  SRunner *runner;
-  gint     failed;
-
   harness_init (&argc, &argv);
-  g_object_get (gegl_config (), "threads", &threads_at_start, NULL);
-
-  runner = srunner_create (gegl_suite ());
-  /* GEGL runs worker threads and is initialised once: never fork. */
-  srunner_set_fork_status (runner, CK_NOFORK);
-  srunner_run_all (runner, CK_ENV);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-
-  gegl_exit ();
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return harness_run (gegl_suite ());
 }

@@ -20,190 +20,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel-harness.h"
 #include "ref-mode-pool.h"
 #include "seg-mode-pool.h"
-
-/* Fills every byte of a buffer that is not part of a view. */
-#define SENTINEL 0xA5
-
-#define N_ELEMENTS(a) ((int) (sizeof (a) / sizeof ((a)[0])))
 
 /* The voxel sizes the random and hand-written tests run at: the kernel's
  * word-sized fast paths (1, 2, 4, 8) and its general byte-string path. */
 static const int label_sizes[] = { 1, 2, 3, 4, 6, 8, 12, 16 };
 
 
-/* ---- Deterministic random numbers (splitmix64) ------------------------- */
-
-typedef struct
-{
-  uint64_t state;
-} Rng;
-
-static Rng
-rng_new (uint64_t seed, uint64_t stream)
-{
-  /* The stream keeps the tests that share seed numbers independent. */
-  Rng r = { seed * 0x9E3779B97F4A7C15ull + (stream << 32) + stream };
-  return r;
-}
-
-static uint64_t
-rng_next (Rng *r)
-{
-  uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
-
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-/* A number in 0 … n-1. */
-static int
-rng_below (Rng *r, int n)
-{
-  return (int) (((rng_next (r) >> 32) * (uint64_t) n) >> 32);
-}
-
-/* A number in lo … hi. */
-static int
-rng_range (Rng *r, int lo, int hi)
-{
-  return lo + rng_below (r, hi - lo + 1);
-}
-
-static bool
-rng_chance (Rng *r, int percent)
-{
-  return rng_below (r, 100) < percent;
-}
-
-
-/* ---- Buffers: a view plus sentinel padding ----------------------------- */
-
-typedef struct
-{
-  int  row_pad;    /* bytes after each row                         */
-  int  slice_pad;  /* bytes after each slice                       */
-  bool flip_y;     /* rows stored bottom-up: negative row stride   */
-  bool flip_z;     /* slices stored last-first: negative slice stride */
-} Layout;
-
-static const Layout packed = { 0, 0, false, false };
-
-typedef struct
-{
-  uint8_t  *mem;   /* the whole allocation, view and padding */
-  size_t    size;
-  SegVolume v;
-} Buf;
-
-/* A w × h × d view of bpp-byte voxels; every byte, inside the view or
- * not, starts as SENTINEL.  bpp is not checked, so that error tests can
- * build views of invalid voxel sizes with consistent strides. */
-static Buf
-buf_new (int w, int h, int d, int bpp, Layout l)
-{
-  ptrdiff_t row   = (ptrdiff_t) w * bpp + l.row_pad;
-  ptrdiff_t slice = row * h + l.slice_pad;
-  uint8_t  *origin;
-  Buf       b;
-
-  b.size = (size_t) (slice * d);
-  b.mem  = malloc (b.size);
-  ck_assert_ptr_nonnull (b.mem);
-  memset (b.mem, SENTINEL, b.size);
-
-  origin = b.mem;
-  if (l.flip_z)
-    origin += slice * (d - 1);
-  if (l.flip_y)
-    origin += row * (h - 1);
-
-  b.v.data         = origin;
-  b.v.row_stride   = l.flip_y ? -row : row;
-  b.v.slice_stride = l.flip_z ? -slice : slice;
-  b.v.width        = w;
-  b.v.height       = h;
-  b.v.depth        = d;
-  b.v.bpp          = bpp;
-  return b;
-}
-
-static void
-buf_free (Buf *b)
-{
-  free (b->mem);
-  b->mem = NULL;
-}
-
-static uint8_t *
-at (const SegVolume *v, int x, int y, int z)
-{
-  return (uint8_t *) v->data + z * v->slice_stride + y * v->row_stride +
-         (ptrdiff_t) x * v->bpp;
-}
-
-/* Copies packed voxels (x fastest, then y, then z) into a view. */
-static void
-put_packed (const SegVolume *v, const void *voxels)
-{
-  const uint8_t *p = voxels;
-
-  for (int z = 0; z < v->depth; z++)
-    for (int y = 0; y < v->height; y++)
-      for (int x = 0; x < v->width; x++, p += v->bpp)
-        memcpy (at (v, x, y, z), p, (size_t) v->bpp);
-}
-
-static void *
-copy_of (const void *p, size_t n)
-{
-  void *c = malloc (n);
-
-  ck_assert_ptr_nonnull (c);
-  memcpy (c, p, n);
-  return c;
-}
-
-/* Scratch of exactly the size the library asks for, so that ASan and
- * valgrind see any overrun, filled with garbage since the contract does
- * not ask the caller to clear it. */
+/* Scratch of exactly the size the library asks for. */
 static void *
 scratch_new (const SegFactors *f)
 {
-  size_t size = seg_mode_pool_scratch_size (f);
-  void  *s;
-
-  ck_assert_uint_gt (size, 0);
-  s = malloc (size);
-  ck_assert_ptr_nonnull (s);
-  memset (s, SENTINEL, size);
-  return s;
+  return scratch_of_size (seg_mode_pool_scratch_size (f));
 }
 
 
 /* ---- Assertions -------------------------------------------------------- */
-
-typedef struct
-{
-  char s[2 * SEG_MAX_BPP + 1];
-} Hex;
-
-static Hex
-hex_of (const uint8_t *p, int n)
-{
-  static const char digits[] = "0123456789abcdef";
-  Hex h;
-
-  for (int i = 0; i < n; i++)
-    {
-      h.s[2 * i]     = digits[p[i] >> 4];
-      h.s[2 * i + 1] = digits[p[i] & 15];
-    }
-  h.s[2 * n] = '\0';
-  return h;
-}
 
 /* Fails with the first differing voxel.  Plain ifs rather than ck_assert
  * in the loop: check marks a point per assertion, which is slow. */
@@ -222,35 +56,6 @@ assert_volumes_equal (const SegVolume *got, const SegVolume *want,
                           "got %s, want %s", context, x, y, z,
                           hex_of (g, want->bpp).s, hex_of (w, want->bpp).s);
         }
-}
-
-/* Every byte of b that lies outside its view still holds SENTINEL. */
-static void
-assert_padding_intact (const Buf *b, const char *context)
-{
-  uint8_t *inside = calloc (b->size, 1);
-  size_t   bad = b->size;
-
-  ck_assert_ptr_nonnull (inside);
-  for (int z = 0; z < b->v.depth; z++)
-    for (int y = 0; y < b->v.height; y++)
-      memset (inside + (at (&b->v, 0, y, z) - b->mem), 1,
-              (size_t) b->v.width * (size_t) b->v.bpp);
-  for (size_t i = 0; i < b->size && bad == b->size; i++)
-    if (!inside[i] && b->mem[i] != SENTINEL)
-      bad = i;
-  free (inside);
-  if (bad != b->size)
-    ck_abort_msg ("%s: padding byte %zu of %zu was overwritten (0x%02x)",
-                  context, bad, b->size, b->mem[bad]);
-}
-
-static void
-assert_status (SegStatus got, SegStatus want, const char *context)
-{
-  if (got != want)
-    ck_abort_msg ("%s: got status \"%s\", want \"%s\"", context,
-                  seg_status_name (got), seg_status_name (want));
 }
 
 
@@ -348,28 +153,12 @@ typedef struct
   int           w, h, d, bpp;
   SegFactors    f;
   bool          sparse;
-  Layout        in_layout, out_layout;
+  Strides       in_layout, out_layout;
   int           n_labels;
   bool          with_background;
   AlphabetStyle style;
   int           clump;
 } Case;
-
-static Layout
-random_layout (Rng *r, int bpp)
-{
-  Layout l = packed;
-
-  if (rng_chance (r, 60))
-    {
-      /* Any number of bytes, so rows need not be voxel-aligned. */
-      l.row_pad   = rng_chance (r, 30) ? 0 : rng_range (r, 1, 2 * bpp + 3);
-      l.slice_pad = rng_chance (r, 30) ? 0 : rng_range (r, 1, 4 * bpp + 7);
-      l.flip_y    = rng_chance (r, 20);
-      l.flip_z    = rng_chance (r, 20);
-    }
-  return l;
-}
 
 static Case
 random_case (Rng *r, int seed, bool fast_shape)
@@ -409,8 +198,8 @@ random_case (Rng *r, int seed, bool fast_shape)
       c.f.z = rng_range (r, 1, 5);
     }
   c.sparse          = rng_chance (r, 50);
-  c.in_layout       = random_layout (r, c.bpp);
-  c.out_layout      = random_layout (r, c.bpp);
+  c.in_layout       = random_strides (r, c.bpp);
+  c.out_layout      = random_strides (r, c.bpp);
   c.n_labels        = alphabet_sizes[rng_below (r, N_ELEMENTS (alphabet_sizes))];
   c.with_background = c.n_labels == 2 ? rng_chance (r, 75) : rng_chance (r, 50);
   c.style           = (AlphabetStyle) rng_below (r, N_ALPHABET_STYLES);
@@ -419,20 +208,12 @@ random_case (Rng *r, int seed, bool fast_shape)
 }
 
 static void
-describe_layout (char *buf, size_t n, const Layout *l)
-{
-  snprintf (buf, n, "{row pad %d, slice pad %d%s%s}", l->row_pad,
-            l->slice_pad, l->flip_y ? ", flipped y" : "",
-            l->flip_z ? ", flipped z" : "");
-}
-
-static void
 describe_case (char *buf, size_t n, const Case *c)
 {
   char in_l[80], out_l[80];
 
-  describe_layout (in_l, sizeof in_l, &c->in_layout);
-  describe_layout (out_l, sizeof out_l, &c->out_layout);
+  describe_strides (in_l, sizeof in_l, &c->in_layout);
+  describe_strides (out_l, sizeof out_l, &c->out_layout);
   snprintf (buf, n,
             "seed %d: input %d×%d×%d, factors %d,%d,%d, bpp %d, sparse %s, "
             "%d %s labels%s, clump %d%%, input layout %s, output layout %s",
@@ -469,8 +250,7 @@ run_case (Rng *r, const Case *c)
   assert_status (status, SEG_OK, context);
   assert_volumes_equal (&out.v, &want.v, context);
   assert_padding_intact (&out, context);
-  if (memcmp (in.mem, in_before, in.size) != 0)
-    ck_abort_msg ("%s: the input was modified", context);
+  assert_input_unchanged (&in, in_before, context);
 
   free (in_before);
   free (scratch);
@@ -520,15 +300,15 @@ static void
 pool_packed (const void *voxels, int w, int h, int d, int bpp,
              SegFactors f, bool sparse, void *result, const char *context)
 {
-  const Layout padded = { 3, 5, false, false };
-  const int    ow = seg_pooled_size (w, f.x);
-  const int    oh = seg_pooled_size (h, f.y);
-  const int    od = seg_pooled_size (d, f.z);
-  Buf          in   = buf_new (w, h, d, bpp, packed);
-  Buf          out  = buf_new (ow, oh, od, bpp, padded);
-  Buf          ref  = buf_new (ow, oh, od, bpp, packed);
-  void        *scratch = scratch_new (&f);
-  uint8_t     *p = result;
+  const Strides padded = { 3, 5, false, false };
+  const int     ow = seg_pooled_size (w, f.x);
+  const int     oh = seg_pooled_size (h, f.y);
+  const int     od = seg_pooled_size (d, f.z);
+  Buf           in   = buf_new (w, h, d, bpp, packed);
+  Buf           out  = buf_new (ow, oh, od, bpp, padded);
+  Buf           ref  = buf_new (ow, oh, od, bpp, packed);
+  void         *scratch = scratch_new (&f);
+  uint8_t      *p = result;
 
   put_packed (&in.v, voxels);
   assert_status (seg_mode_pool (&in.v, &out.v, &f, sparse, scratch), SEG_OK,
@@ -976,7 +756,7 @@ START_TEST (test_factor_1_is_identity)
         Rng       r = rng_new ((uint64_t) (2 * i + sparse), 3);
         uint8_t   alphabet[8 * 16];
         Buf       in  = buf_new (13, 7, 3, bpp, packed);
-        Buf       out = buf_new (13, 7, 3, bpp, random_layout (&r, bpp));
+        Buf       out = buf_new (13, 7, 3, bpp, random_strides (&r, bpp));
         void     *scratch = scratch_new (&f111);
         char      context[64];
 
@@ -1157,7 +937,7 @@ END_TEST
 /* A random volume in a packed buffer and the same voxels in a buffer of
  * another layout. */
 static void
-make_pair (Rng *r, int w, int h, int d, int bpp, Layout l, Buf *p, Buf *q)
+make_pair (Rng *r, int w, int h, int d, int bpp, Strides l, Buf *p, Buf *q)
 {
   uint8_t alphabet[6 * 16];
 
@@ -1171,7 +951,7 @@ make_pair (Rng *r, int w, int h, int d, int bpp, Layout l, Buf *p, Buf *q)
 /* Pools p (packed) and q (layout l) with the same factors and asserts the
  * results agree, with the output in layout out_l. */
 static void
-assert_layout_gives_same_result (Layout l, Layout out_l, int bpp,
+assert_layout_gives_same_result (Strides l, Strides out_l, int bpp,
                                  SegFactors f, bool sparse)
 {
   Rng       r = rng_new ((uint64_t) bpp * 100 + (uint64_t) f.z, 4);
@@ -1195,8 +975,7 @@ assert_layout_gives_same_result (Layout l, Layout out_l, int bpp,
                  context);
   assert_volumes_equal (&got.v, &want.v, context);
   assert_padding_intact (&got, context);
-  if (memcmp (q.mem, q_before, q.size) != 0)
-    ck_abort_msg ("%s: the input was modified", context);
+  assert_input_unchanged (&q, q_before, context);
 
   free (q_before);
   free (scratch);
@@ -1212,7 +991,7 @@ static const SegFactors stride_factors[] = {
 
 START_TEST (test_output_padding_is_untouched)
 {
-  const Layout wide = { 17, 29, false, false };
+  const Strides wide = { 17, 29, false, false };
 
   for (int i = 0; i < N_ELEMENTS (label_sizes); i++)
     for (int k = 0; k < N_ELEMENTS (stride_factors); k++)
@@ -1224,7 +1003,7 @@ END_TEST
 START_TEST (test_padded_input_rows_and_slices)
 {
   /* Also checks the padded input is left as it was. */
-  const Layout wide = { 5, 11, false, false };
+  const Strides wide = { 5, 11, false, false };
 
   for (int i = 0; i < N_ELEMENTS (label_sizes); i++)
     for (int k = 0; k < N_ELEMENTS (stride_factors); k++)
@@ -1235,7 +1014,7 @@ END_TEST
 
 START_TEST (test_negative_row_stride_reads_flipped_view)
 {
-  const Layout flipped = { 3, 0, true, false };
+  const Strides flipped = { 3, 0, true, false };
 
   for (int i = 0; i < N_ELEMENTS (label_sizes); i++)
     for (int k = 0; k < N_ELEMENTS (stride_factors); k++)
@@ -1250,7 +1029,7 @@ END_TEST
 
 START_TEST (test_negative_slice_stride_reads_flipped_view)
 {
-  const Layout flipped = { 0, 7, true, true };
+  const Strides flipped = { 0, 7, true, true };
 
   for (int i = 0; i < N_ELEMENTS (label_sizes); i++)
     for (int k = 0; k < N_ELEMENTS (stride_factors); k++)
@@ -1327,7 +1106,7 @@ START_TEST (test_large_outputs_match_pooling_in_slabs)
   const int        bpp = cfg[_i].bpp;
   const bool       sparse = cfg[_i].sparse;
   const SegFactors f = { 2, 2, cfg[_i].fz };
-  const Layout     odd = { 5, 3, false, false };
+  const Strides    odd = { 5, 3, false, false };
   const int        slab = 8;  /* output rows per slab */
   Rng              r = rng_new ((uint64_t) _i, 8);
   uint8_t          alphabet[4 * 8];
@@ -1607,10 +1386,7 @@ assert_rejected (const Args *a, const SegVolume *in, const SegVolume *out,
   for (int sparse = 0; sparse < 2; sparse++)
     {
       assert_status (seg_mode_pool (in, out, f, sparse, scratch), want, what);
-      for (size_t i = 0; i < a->out.size; i++)
-        if (a->out.mem[i] != SENTINEL)
-          ck_abort_msg ("%s: output byte %zu written although the call "
-                        "failed", what, i);
+      assert_output_untouched (&a->out, what);
     }
 }
 
@@ -1836,18 +1612,6 @@ END_TEST
 
 /* ---- Suite -------------------------------------------------------------- */
 
-static void
-add_tcase (Suite *s, const char *name, int timeout,
-           const TTest *const *tests, int n)
-{
-  TCase *tc = tcase_create (name);
-
-  tcase_set_timeout (tc, timeout);
-  for (int i = 0; i < n; i++)
-    tcase_add_test (tc, tests[i]);
-  suite_add_tcase (s, tc);
-}
-
 static Suite *
 mode_pool_suite (void)
 {
@@ -1950,11 +1714,5 @@ mode_pool_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (mode_pool_suite ());
-  int      failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return run_suite (mode_pool_suite ());
 }

@@ -38,9 +38,16 @@ run "$here/em-sparse-128x128x16.png" -o "$out/em-sparse-average-2x2x2.png" -- \
 run "$here/em-sparse-128x128x16.png" -o "$out/em-plain-average-2x2x2.png" -- \
     seg:sparse-average factor-z=2 depth=16 sparse=false
 
+# NumPy volumes: the label crop saved as .npy (a (8192, 128) uint16 image),
+# then loaded, pooled 2×2×2 and saved as a (32, 64, 64) uint16 volume.
+run "$here/volume-128x128x64.png" -o "$out/volume-128x128x64.npy"
+run "$out/volume-128x128x64.npy" -o "$out/volume-64x64x32.npy" -- \
+    seg:countless-3d depth=64
+
 for f in labels-colour-2x2.png labels-colour-3x3-sparse.png \
          volume-64x64x32.png volume-32x32x16.png volume-32x64x64-mode-4x2x1.png \
-         em-sparse-average-2x2x2.png em-plain-average-2x2x2.png; do
+         em-sparse-average-2x2x2.png em-plain-average-2x2x2.png \
+         volume-128x128x64.npy volume-64x64x32.npy; do
   test -s "$out/$f" || { echo "demo: $out/$f was not written" >&2; exit 1; }
 done
 

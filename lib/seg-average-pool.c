@@ -779,21 +779,13 @@ mean4_u8x4 (const uint8_t *restrict r0, const uint8_t *restrict r1,
   mean4_u8_multi (r0, r1, out, n, 4);
 }
 
-typedef void (*Mean4Fn) (const uint8_t *restrict r0,
-                         const uint8_t *restrict r1,
-                         uint8_t *restrict out, size_t n);
-typedef void (*Mean8Fn) (const uint8_t *restrict p0,
-                         const uint8_t *restrict p1,
-                         const uint8_t *restrict p2,
-                         const uint8_t *restrict p3,
-                         uint8_t *restrict out, size_t n);
 
 /* The row kernels of one layout, plain and sparse; NULL where there is
  * none. */
 typedef struct
 {
-  Mean4Fn mean4[2];
-  Mean8Fn mean8[2];
+  SegRow4Fn mean4[2];
+  SegRow8Fn mean8[2];
 } RowKernels;
 
 static const RowKernels kernels_u8 = {
@@ -983,8 +975,8 @@ typedef void (*RowsFn) (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss,
 /* A row kernel run over many rows: which one, and for which block. */
 typedef struct
 {
-  Mean4Fn mean4;   /* f = 2, 2, 1                                  */
-  Mean8Fn mean8;   /* f = 2, 2, 2                                  */
+  SegRow4Fn mean4;   /* f = 2, 2, 1                                  */
+  SegRow8Fn mean8;   /* f = 2, 2, 2                                  */
   RowsFn  avx512;  /* the same with AVX-512, where there is one    */
 } FastPath;
 
@@ -1032,46 +1024,6 @@ fast_path_exists (const FastPath *fp)
   return fp->mean4 != NULL || fp->mean8 != NULL;
 }
 
-/* Output bytes per call of a portable row kernel: small enough to
- * interleave the prefetches with the work, large enough that the calls
- * cost little. */
-#define PORTABLE_CHUNK_BYTES 512
-
-/* Output rows 0 … rows-1 of one output slice, n full blocks each, by the
- * portable kernels.  first is the slice's first input row. */
-static void
-pool_rows_portable (const FastPath *fp, const SegVolume *in,
-                    const uint8_t *first, uint8_t *out, ptrdiff_t ors,
-                    size_t n, size_t rows)
-{
-  const size_t    bpp = (size_t) in->bpp;
-  const size_t    chunk = PORTABLE_CHUNK_BYTES / bpp;
-  const ptrdiff_t rs = in->row_stride, ss = in->slice_stride;
-  const int       n_streams = fp->mean4 != NULL ? 2 : 4;
-  const uint8_t  *s[4] = { first, first + rs, first + ss, first + ss + rs };
-  Prefetch        pf;
-
-  prefetch_init (&pf, s, n_streams, rs, 2 * n * bpp, rows, false);
-  for (size_t r = 0; r < rows; r++)
-    {
-      const uint8_t *p = first + (ptrdiff_t) (2 * r) * rs;
-      uint8_t       *o = out + (ptrdiff_t) r * ors;
-
-      for (size_t i = 0; i < n; i += chunk)
-        {
-          size_t m = n - i < chunk ? n - i : chunk;
-          size_t at = 2 * i * bpp;
-
-          prefetch_bytes (&pf, 2 * m * bpp);
-          if (fp->mean4 != NULL)
-            fp->mean4 (p + at, p + rs + at, o + i * bpp, m);
-          else
-            fp->mean8 (p + at, p + rs + at, p + ss + at, p + ss + rs + at,
-                       o + i * bpp, m);
-        }
-    }
-}
-
 /* Output rows 0 … rows-1 of one output slice, n full blocks each, by the
  * best kernel the CPU runs. */
 static void
@@ -1086,7 +1038,9 @@ pool_rows_fast (const FastPath *fp, const SegVolume *in,
     fp->avx512 (first, in->row_stride, in->slice_stride, out_first,
                 out->row_stride, n, rows, out_bytes >= STREAM_MIN_BYTES);
   else
-    pool_rows_portable (fp, in, first, out_first, out->row_stride, n, rows);
+    seg_pool_rows_portable (fp->mean4, fp->mean8, first, in->row_stride,
+                            in->slice_stride, (size_t) in->bpp, out_first,
+                            out->row_stride, n, rows);
 }
 
 
@@ -1104,11 +1058,7 @@ check_args (const SegVolume *in, const SegVolume *out, const SegFactors *f,
     return SEG_EBADTYPE;
   if (scratch == NULL)  /* every valid layout needs some */
     return SEG_EBADARG;
-  if (out->width  != seg_pooled_size (in->width,  f->x) ||
-      out->height != seg_pooled_size (in->height, f->y) ||
-      out->depth  != seg_pooled_size (in->depth,  f->z))
-    return SEG_EBADSIZE;
-  return SEG_OK;
+  return seg_pooled_shape_check (in, out, f);
 }
 
 SegStatus

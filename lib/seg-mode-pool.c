@@ -72,21 +72,15 @@ prefetch_step (Prefetch *pf)
 #define SUFFIX u64
 #include "mode-pool-rows.inc"
 
-typedef void (*Row2Fn) (const uint8_t *restrict r0, const uint8_t *restrict r1,
-                        uint8_t *restrict out, size_t n);
-typedef void (*Row8Fn) (const uint8_t *restrict p0, const uint8_t *restrict p1,
-                        const uint8_t *restrict p2, const uint8_t *restrict p3,
-                        uint8_t *restrict out, size_t n);
-
 /* Indexed by log2 (bpp) for bpp 1, 2, 4, 8, then by sparse. */
-static const Row2Fn countless2_fns[4][2] = {
+static const SegRow4Fn countless2_fns[4][2] = {
   { countless2_u8,  countless2_sparse_u8  },
   { countless2_u16, countless2_sparse_u16 },
   { countless2_u32, countless2_sparse_u32 },
   { countless2_u64, countless2_sparse_u64 },
 };
 
-static const Row8Fn mode8_fns[4][2] = {
+static const SegRow8Fn mode8_fns[4][2] = {
   { mode8_u8,  mode8_sparse_u8  },
   { mode8_u16, mode8_sparse_u16 },
   { mode8_u32, mode8_sparse_u32 },
@@ -374,47 +368,6 @@ fast_blocks (const SegVolume *in, const SegFactors *f, int bh, int bd)
   return in->width / 2;
 }
 
-/* Output blocks per call of a portable row kernel: small enough to
- * interleave the prefetches with the work, large enough that the calls
- * cost little. */
-#define PORTABLE_CHUNK_BYTES 512
-
-/* The portable kernels over rows output rows, n blocks each, prefetching
- * ahead as the AVX-512 kernels do. */
-static void
-pool_rows_portable (const SegVolume *in, const SegFactors *f,
-                    const uint8_t *first, bool sparse, uint8_t *out,
-                    ptrdiff_t ors, size_t n, size_t rows)
-{
-  const int      k = log2_of_word_size (in->bpp);
-  const size_t   bpp = (size_t) in->bpp;
-  const size_t   chunk = PORTABLE_CHUNK_BYTES / bpp;
-  const ptrdiff_t rs = in->row_stride, ss = in->slice_stride;
-  const int      n_streams = f->z == 1 ? 2 : 4;
-  const uint8_t *s[4] = { first, first + rs, first + ss, first + ss + rs };
-  Prefetch       pf;
-
-  prefetch_init (&pf, s, n_streams, rs, 2 * n * bpp, rows, false);
-  for (size_t r = 0; r < rows; r++)
-    {
-      const uint8_t *p = first + (ptrdiff_t) (2 * r) * rs;
-      uint8_t       *o = out + (ptrdiff_t) r * ors;
-
-      for (size_t i = 0; i < n; i += chunk)
-        {
-          size_t m = n - i < chunk ? n - i : chunk;
-          size_t at = 2 * i * bpp;
-
-          prefetch_bytes (&pf, 2 * m * bpp);
-          if (f->z == 1)
-            countless2_fns[k][sparse] (p + at, p + rs + at, o + i * bpp, m);
-          else
-            mode8_fns[k][sparse] (p + at, p + rs + at, p + ss + at,
-                                  p + ss + rs + at, o + i * bpp, m);
-        }
-    }
-}
-
 /* Output rows 0 … rows-1 of one output slice, n full blocks each, by the
  * best kernel the CPU runs.  first is the slice's first input row. */
 static void
@@ -422,20 +375,24 @@ pool_rows_fast (const SegVolume *in, const SegVolume *out,
                 const SegFactors *f, const uint8_t *first, bool sparse,
                 uint8_t *out_first, size_t n, size_t rows)
 {
+  const int k = log2_of_word_size (in->bpp);
+
 #if SEG_HAVE_AVX512
   if (seg_cpu_has_avx512 ())
     {
       size_t out_bytes = (size_t) out->width * (size_t) out->height *
                          (size_t) out->depth * (size_t) out->bpp;
 
-      rows_avx512_fns[f->z - 1][log2_of_word_size (in->bpp)][sparse] (
+      rows_avx512_fns[f->z - 1][k][sparse] (
         first, in->row_stride, in->slice_stride, out_first, out->row_stride,
         n, rows, out_bytes >= STREAM_MIN_BYTES);
       return;
     }
 #endif
-  pool_rows_portable (in, f, first, sparse, out_first, out->row_stride, n,
-                      rows);
+  seg_pool_rows_portable (f->z == 1 ? countless2_fns[k][sparse] : NULL,
+                          mode8_fns[k][sparse], first, in->row_stride,
+                          in->slice_stride, (size_t) in->bpp, out_first,
+                          out->row_stride, n, rows);
 }
 
 static SegStatus
@@ -446,11 +403,7 @@ check_args (const SegVolume *in, const SegVolume *out, const SegFactors *f,
       seg_factors_check (f) != SEG_OK || scratch == NULL ||
       in->bpp != out->bpp)
     return SEG_EBADARG;
-  if (out->width  != seg_pooled_size (in->width,  f->x) ||
-      out->height != seg_pooled_size (in->height, f->y) ||
-      out->depth  != seg_pooled_size (in->depth,  f->z))
-    return SEG_EBADSIZE;
-  return SEG_OK;
+  return seg_pooled_shape_check (in, out, f);
 }
 
 SegStatus

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-3.0-or-later
  *
- * Software prefetching and streaming-store thresholds shared by the row
- * kernels of the pooling families (seg-mode-pool.c, seg-average-pool.c).
- * Private to lib/: static inline code, included by the kernel files only.
+ * Software prefetching, streaming-store thresholds and the portable
+ * row-pair driver shared by the row kernels of the pooling families
+ * (seg-mode-pool.c, seg-average-pool.c).  Private to lib/: static inline
+ * code, included by the kernel files only.
  */
 #ifndef SEG_PREFETCH_H
 #define SEG_PREFETCH_H
@@ -123,6 +124,59 @@ prefetch_bytes (Prefetch *pf, size_t bytes)
         {
           pf->off -= pf->row_bytes;
           pf->row++;
+        }
+    }
+}
+
+/* A portable row kernel: n 2×2×1 blocks whose rows are r0 and r1 … */
+typedef void (*SegRow4Fn) (const uint8_t *restrict r0,
+                           const uint8_t *restrict r1,
+                           uint8_t *restrict out, size_t n);
+/* … or n 2×2×2 blocks: rows p0, p1 of a slice, p2, p3 of the next. */
+typedef void (*SegRow8Fn) (const uint8_t *restrict p0,
+                           const uint8_t *restrict p1,
+                           const uint8_t *restrict p2,
+                           const uint8_t *restrict p3,
+                           uint8_t *restrict out, size_t n);
+
+/* Output bytes per call of a portable row kernel: small enough to
+ * interleave the prefetches with the work, large enough that the calls
+ * cost little. */
+#define PORTABLE_CHUNK_BYTES 512
+
+/* Output rows 0 … rows-1 of one output slice, n full blocks of bpp-byte
+ * voxels each, by row4 (2×2×1 blocks) when it is set, else by row8
+ * (2×2×2), prefetching ahead as the AVX-512 kernels do.  first is the
+ * slice's first input row; rs and ss the input's strides, ors the
+ * output's row stride. */
+static inline void
+seg_pool_rows_portable (SegRow4Fn row4, SegRow8Fn row8,
+                        const uint8_t *first, ptrdiff_t rs, ptrdiff_t ss,
+                        size_t bpp, uint8_t *out, ptrdiff_t ors, size_t n,
+                        size_t rows)
+{
+  const size_t   chunk = PORTABLE_CHUNK_BYTES / bpp;
+  const int      n_streams = row4 != NULL ? 2 : 4;
+  const uint8_t *s[4] = { first, first + rs, first + ss, first + ss + rs };
+  Prefetch       pf;
+
+  prefetch_init (&pf, s, n_streams, rs, 2 * n * bpp, rows, false);
+  for (size_t r = 0; r < rows; r++)
+    {
+      const uint8_t *p = first + (ptrdiff_t) (2 * r) * rs;
+      uint8_t       *o = out + (ptrdiff_t) r * ors;
+
+      for (size_t i = 0; i < n; i += chunk)
+        {
+          size_t m = n - i < chunk ? n - i : chunk;
+          size_t at = 2 * i * bpp;
+
+          prefetch_bytes (&pf, 2 * m * bpp);
+          if (row4 != NULL)
+            row4 (p + at, p + rs + at, o + i * bpp, m);
+          else
+            row8 (p + at, p + rs + at, p + ss + at, p + ss + rs + at,
+                  o + i * bpp, m);
         }
     }
 }

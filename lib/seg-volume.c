@@ -51,6 +51,18 @@ seg_factors_check (const SegFactors *f)
   return SEG_OK;
 }
 
+SegStatus
+seg_pooled_shape_check (const SegVolume  *in,
+                        const SegVolume  *out,
+                        const SegFactors *f)
+{
+  if (out->width  != seg_pooled_size (in->width,  f->x) ||
+      out->height != seg_pooled_size (in->height, f->y) ||
+      out->depth  != seg_pooled_size (in->depth,  f->z))
+    return SEG_EBADSIZE;
+  return SEG_OK;
+}
+
 const char *
 seg_status_name (SegStatus status)
 {

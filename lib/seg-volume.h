@@ -63,6 +63,13 @@ SegStatus seg_volume_check (const SegVolume *v);
 /* SEG_OK when every factor is within 1 … SEG_MAX_FACTOR. */
 SegStatus seg_factors_check (const SegFactors *f);
 
+/* SEG_OK when out is ceil (in / f) voxels on every axis (what a pooling
+ * kernel writes), else SEG_EBADSIZE.  The views and factors must already
+ * have passed their checks. */
+SegStatus seg_pooled_shape_check (const SegVolume  *in,
+                                  const SegVolume  *out,
+                                  const SegFactors *f);
+
 /* A short English name for a status, for messages and test failures. */
 const char *seg_status_name (SegStatus status);
 

@@ -38,6 +38,7 @@ property_int (depth, _("Depth"), 0)
 #include <string.h>
 
 #include "seg-npy-common.h"
+#include "seg-volume.h"
 
 /* Bytes fetched from the input and written per band. */
 #define BAND_BYTES (4 * 1024 * 1024)
@@ -74,12 +75,6 @@ is_op (GeglNode *node, const gchar *name)
   return g_strcmp0 (gegl_node_get_operation (node), name) == 0;
 }
 
-static gint
-ceil_div (gint a, gint b)
-{
-  return (a + b - 1) / b;
-}
-
 /* The slices of a 3D .npy file; 1 for other files. */
 static gint
 file_depth (GeglNode *load)
@@ -103,7 +98,8 @@ file_depth (GeglNode *load)
   return depth;
 }
 
-/* The stack depth of a seg: volume op's output; 0 when node is none. */
+/* The stack depth of a seg: volume op's output, by the pooling ops' own
+ * rule (seg_pooled_size); 0 when node is none. */
 static gint
 pooled_depth (GeglNode *node)
 {
@@ -118,7 +114,7 @@ pooled_depth (GeglNode *node)
     gegl_node_get (node, "depth", &depth, "factor-z", &fz, NULL);
   else
     return 0;
-  return depth >= 1 && fz >= 1 ? ceil_div (depth, fz) : 1;
+  return depth >= 1 && fz >= 1 ? seg_pooled_size (depth, fz) : 1;
 }
 
 /* The depth that the graph gives the input (property depth = 0): follows

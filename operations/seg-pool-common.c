@@ -136,7 +136,7 @@ seg_pool_bounding_box (const SegPoolRequest *request,
                        const GeglRectangle  *input)
 {
   GeglRectangle out = { 0, 0, 0, 0 };
-  SegStackShape    s;
+  SegStackShape s;
 
   if (!seg_pool_request_valid (request, input))
     return out;
@@ -172,7 +172,7 @@ seg_pool_required_region (const SegPoolRequest *request,
 {
   GeglRectangle out = seg_pool_bounding_box (request, input);
   GeglRectangle clipped, need = { 0, 0, 0, 0 };
-  SegStackShape    s;
+  SegStackShape s;
   gint          first, end, unused;
 
   if (!gegl_rectangle_intersect (&clipped, &out, roi))
@@ -209,7 +209,7 @@ seg_pool_invalidated (const SegPoolRequest *request,
                       const GeglRectangle  *output)
 {
   GeglRectangle clipped, dirty = { 0, 0, 0, 0 };
-  SegStackShape    s;
+  SegStackShape s;
   gint          x0, x1, y0, y1, z0, z1;
 
   if (!seg_pool_request_valid (request, input) ||

@@ -49,6 +49,7 @@
 
 #include "seg-average-pool.h"
 #include "seg-mode-pool.h"
+#include "seg-npy.h"
 #include "seg-simd.h"
 
 #ifndef SEG_SOURCE_ROOT
@@ -230,12 +231,11 @@ load_npy_u32 (const char *path, int max_slices, int *w, int *h, int *d,
   GFile        *file = g_file_new_for_path (path);
   GError       *error = NULL;
   GInputStream *raw, *in;
-  guint8        pre[12];
   gsize         got = 0, header_len, voxels;
-  gchar        *header = NULL, *p;
+  gchar        *header = NULL;
+  SegNpyHeader  npy;
   long          shape[3];
   uint32_t     *data = NULL;
-  int           major;
 
   raw = G_INPUT_STREAM (g_file_read (file, NULL, &error));
   g_object_unref (file);
@@ -257,37 +257,34 @@ load_npy_u32 (const char *path, int max_slices, int *w, int *h, int *d,
   else
     in = raw;
 
-  /* Magic, version, header length; then the header's Python dict. */
-  if (!read_all (in, pre, 10, &got, &error) || got != 10 ||
-      memcmp (pre, "\x93NUMPY", 6) != 0)
+  /* The header, by the library's parser: its first bytes say how long it
+   * is. */
+  header = g_malloc (SEG_NPY_PRELUDE_SIZE);
+  if (!read_all (in, header, SEG_NPY_PRELUDE_SIZE, &got, &error) ||
+      got != SEG_NPY_PRELUDE_SIZE)
     goto bad;
-  major = pre[6];
-  if (major == 1)
-    header_len = pre[8] | (gsize) pre[9] << 8;
-  else
+  if (seg_npy_header_parse (header, got, &npy) == SEG_NPY_ETRUNCATED &&
+      npy.data_offset > got)
     {
-      if (!read_all (in, pre + 10, 2, &got, &error) || got != 2)
+      header_len = npy.data_offset;
+      header = g_realloc (header, header_len);
+      if (!read_all (in, header + got, header_len - got, &got, &error) ||
+          got != header_len - SEG_NPY_PRELUDE_SIZE)
         goto bad;
-      header_len = pre[8] | (gsize) pre[9] << 8 | (gsize) pre[10] << 16 |
-                   (gsize) pre[11] << 24;
+      got = header_len;
     }
-  if (header_len > 1 << 20)
-    goto bad;
-  header = g_malloc0 (header_len + 1);
-  if (!read_all (in, header, header_len, &got, &error) || got != header_len)
-    goto bad;
-  if (strstr (header, "'<u4'") == NULL ||
-      strstr (header, "'fortran_order': False") == NULL ||
-      (p = strstr (header, "'shape':")) == NULL ||
-      (p = strchr (p, '(')) == NULL ||
-      sscanf (p, "(%ld ,%ld ,%ld", &shape[0], &shape[1], &shape[2]) != 3 ||
-      shape[0] < 1 || shape[1] < 1 || shape[2] < 1 ||
-      shape[1] > 1 << 20 || shape[2] > 1 << 20 || shape[0] > 1 << 20)
+  if (seg_npy_header_parse (header, got, &npy) != SEG_NPY_OK ||
+      npy.kind != SEG_NPY_UINT || npy.item_size != 4 || npy.big_endian ||
+      npy.fortran_order || npy.n_dims != 3 || npy.shape[0] > 1 << 20 ||
+      npy.shape[1] > 1 << 20 || npy.shape[2] > 1 << 20 || npy.n_items == 0)
     {
-      *why = g_strdup_printf ("%s: not a C-order 3D '<u4' .npy (header %s)",
-                              path, header);
+      *why = g_strdup_printf ("%s: not a C-order 3D '<u4' .npy (%s)", path,
+                              npy.reason ? npy.reason : "another array");
       goto out;
     }
+  shape[0] = (long) npy.shape[0];
+  shape[1] = (long) npy.shape[1];
+  shape[2] = (long) npy.shape[2];
   if (max_slices > 0 && shape[0] > max_slices)
     shape[0] = max_slices;
   voxels = (gsize) shape[0] * (gsize) shape[1] * (gsize) shape[2];

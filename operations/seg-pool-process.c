@@ -227,6 +227,13 @@ pool_band_copy (const Pool *p, const Band *b)
  * Tiles in place
  * --------------------------------------------------------------------- */
 
+/* n rounded up to a multiple of m (n ≥ 0, m ≥ 1). */
+static inline gint
+round_up (gint n, gint m)
+{
+  return (n + m - 1) / m * m;
+}
+
 /* The output row (absolute) of input row y (absolute, a block's first). */
 static gint
 output_row_of (const Pool *p, gint y)
@@ -340,8 +347,7 @@ pool_tiles (const Pool *p, const Band *b, gint n_slices)
   /* Output rows to the next output tile edge, then whole input tiles. */
   to_edge = seg_mod_floor (-(output_row_of (p, y0) + p->out_shift_y),
                            p->out_tile_h);
-  step = to_edge > 0 ? MIN (p->step_rows, th * ((to_edge * f->y + th - 1) /
-                                                th))
+  step = to_edge > 0 ? MIN (p->step_rows, round_up (to_edge * f->y, th))
                      : p->step_rows;
   for (gint y = y0; y < y1 && status == SEG_OK; y += step,
        step = p->step_rows)
@@ -473,19 +479,17 @@ seg_pool_process (const SegPoolRequest *request,
       /* A step: one output tile row's input, in whole input tiles, where
        * its output fits TILE_BAND_OUT_BYTES; else as many input tile rows
        * as fit, at least one, whatever the width. */
-      const gsize out_tile_row_bytes = (gsize) todo.width * p.bpp *
-                                       (p.tile_h / f->y);
+      const gsize out_row_bytes = (gsize) todo.width * p.bpp;
 
       g_object_get (output, "tile-height", &p.out_tile_h,
                     "shift-y", &p.out_shift_y, NULL);
       p.out_tile_h = MAX (p.out_tile_h, 1);
-      p.step_rows  = p.tile_h * MAX (1, (p.out_tile_h * f->y + p.tile_h - 1) /
-                                        p.tile_h);
-      if ((gsize) todo.width * p.bpp * (p.step_rows / f->y) >
-          TILE_BAND_OUT_BYTES)
-        p.step_rows = p.tile_h * (gint) MAX (1, TILE_BAND_OUT_BYTES /
-                                                out_tile_row_bytes);
-      p.tile_out_buf = gegl_scratch_alloc ((gsize) todo.width * p.bpp *
+      p.step_rows  = round_up (p.out_tile_h * f->y, p.tile_h);
+      if (out_row_bytes * (p.step_rows / f->y) > TILE_BAND_OUT_BYTES)
+        p.step_rows = p.tile_h *
+                      (gint) MAX (1, TILE_BAND_OUT_BYTES /
+                                     (out_row_bytes * (p.tile_h / f->y)));
+      p.tile_out_buf = gegl_scratch_alloc (out_row_bytes *
                                            (p.step_rows / f->y));
     }
 

@@ -12,9 +12,11 @@
  * one repetition, for smoke runs; --only: just the cases whose name
  * contains TEXT; --huge-pages: the bare kernel's inputs and outputs, and
  * the bandwidth reference, in transparent huge pages instead of plain
- * 4 KiB pages; GEGL's tiles stay in plain pages).  Each repetition measures every case
- * once, bandwidth included, so noise on a shared machine affects all
- * figures alike.  MVx/s counts INPUT voxels.  The ratio to the bandwidth is
+ * 4 KiB pages; GEGL's tiles stay in plain pages).  Each repetition
+ * measures every case once, bandwidth included, so noise on a shared
+ * machine affects all figures alike.  Every timed run starts with caches
+ * that hold none of its data (flush_caches ()), as when a pipeline streams
+ * a volume larger than the caches.  MVx/s counts INPUT voxels.  The ratio to the bandwidth is
  * input bytes per second divided by the read bandwidth.  Two bounds on
  * "GEGL xkernel", as the kernel's time over theirs:
  *   no-op  the same graph with a no-op in the pooling op's place, which
@@ -189,6 +191,24 @@ measure_bandwidth (const uint64_t *buf, size_t words)
   sink_word += sum_words (buf, words);
   t = now_s () - t;
   return (double) words * sizeof (uint64_t) / t;
+}
+
+/* Flushing the caches between timed runs.  Without it a run can find part
+ * of its input in the last-level cache (32 MiB on the machines the README
+ * quotes), left there by the run before it when that one read the same
+ * data: the no-op and the floor run right after the pooling op on the same
+ * GEGL buffer, and read 64 MiB inputs up to a tenth faster so than from
+ * memory.  Reading FLUSH_BYTES of other data first evicts them. */
+#define FLUSH_BYTES ((size_t) 128 << 20)
+
+static const uint64_t *flush_buf;   /* NULL: not allocated yet         */
+static size_t          flush_words;
+
+static void
+flush_caches (void)
+{
+  if (flush_buf != NULL)
+    sink_word += sum_words (flush_buf, flush_words);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -408,12 +428,16 @@ case_free (Case *c)
 static double
 run_kernel (Case *c)
 {
-  double    t = now_s ();
-  SegStatus s = c->family == MODE
-                ? seg_mode_pool (&c->in_view, &c->out_view, &c->f, c->sparse,
-                                 c->scratch)
-                : seg_average_pool (&c->in_view, &c->out_view, &c->f,
-                                    &c->layout, c->sparse, c->scratch);
+  double    t;
+  SegStatus s;
+
+  flush_caches ();
+  t = now_s ();
+  s = c->family == MODE
+      ? seg_mode_pool (&c->in_view, &c->out_view, &c->f, c->sparse,
+                       c->scratch)
+      : seg_average_pool (&c->in_view, &c->out_view, &c->f, &c->layout,
+                          c->sparse, c->scratch);
 
   t = now_s () - t;
   if (s != SEG_OK)
@@ -483,8 +507,10 @@ run_gegl_floor (Case *c)
   GeglRectangle out_rect = { 0, 0, c->out_view.width,
                              c->out_view.height * c->out_view.depth };
   GeglBuffer   *target = gegl_buffer_new (&out_rect, c->format);
-  double        t = now_s ();
+  double        t;
 
+  flush_caches ();
+  t = now_s ();
   read_input_write_output (c->gbuf, &in_rect, target, &out_rect, c->format);
   t = now_s () - t;
   g_object_unref (target);
@@ -633,6 +659,7 @@ run_graph (Case *c, gboolean noop)
                               "buffer", target, NULL);
   gegl_node_link_many (src, op, sink, NULL);
 
+  flush_caches ();
   t = now_s ();
   gegl_node_process (sink);
   t = now_s () - t;
@@ -762,6 +789,8 @@ main (int argc, char **argv)
   bw_huge_buf = alloc_touched_huge (bw_words * 8, &huge);
   for (size_t i = 0; i < bw_words; i++)
     bw_buf[i] = bw_huge_buf[i] = i;
+  flush_buf = bw_buf;
+  flush_words = MIN (bw_words, FLUSH_BYTES / 8);
   bw = g_new0 (double, reps);
   bw_huge = g_new0 (double, reps);
 

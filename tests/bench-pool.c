@@ -197,8 +197,9 @@ measure_bandwidth (const uint64_t *buf, size_t words)
  * of its input in the last-level cache (32 MiB on the machines the README
  * quotes), left there by the run before it when that one read the same
  * data: the no-op and the floor run right after the pooling op on the same
- * GEGL buffer, and read 64 MiB inputs up to a tenth faster so than from
- * memory.  Reading FLUSH_BYTES of other data first evicts them. */
+ * GEGL buffer, and their 2×2 u8 runs took up to a fifth less time so (no-op
+ * × kernel 0.66-0.73 against 0.57-0.59).  Reading FLUSH_BYTES of other
+ * data first evicts them. */
 #define FLUSH_BYTES ((size_t) 128 << 20)
 
 static const uint64_t *flush_buf;   /* NULL: not allocated yet         */

@@ -584,54 +584,6 @@ params_set (Params *p, const gchar *property, gint value)
     ck_abort_msg ("no property %s in Params", property);
 }
 
-Graph
-region_graph (const gchar *op, gboolean sparse, gint x, gint y,
-              GeglBuffer **buffer)
-{
-  GeglRectangle in = { x, y, 7, 15 };
-  Params        p = { 2, 2, 2, 3, sparse };
-  Graph         g;
-
-  *buffer = gegl_buffer_new (&in, babl_format ("Y u8"));
-  g = graph_new (*buffer, op, &p);
-  gegl_node_get_bounding_box (g.pool);   /* prepares the graph */
-  return g;
-}
-
-/* Both region callbacks of GeglOperation have this signature. */
-typedef GeglRectangle (*RegionCallback) (GeglOperation       *op,
-                                         const gchar         *pad,
-                                         const GeglRectangle *rect);
-
-static void
-assert_region (const Graph *g, RegionCallback callback,
-               const GeglRectangle *rect, const GeglRectangle *want,
-               const gchar *what, const gchar *context)
-{
-  GeglOperation *op = gegl_node_get_gegl_operation (g->pool);
-  GeglRectangle  got = callback (op, "input", rect);
-
-  assert_rect_equal (&got, want, what, context);
-}
-
-void
-assert_required_for_output (const Graph *g, const GeglRectangle *roi,
-                            const GeglRectangle *want, const gchar *what,
-                            const gchar *context)
-{
-  assert_region (g, gegl_operation_get_required_for_output, roi, want, what,
-                 context);
-}
-
-void
-assert_invalidated_by_change (const Graph *g, const GeglRectangle *changed,
-                              const GeglRectangle *want, const gchar *what,
-                              const gchar *context)
-{
-  assert_region (g, gegl_operation_get_invalidated_by_change, changed, want,
-                 what, context);
-}
-
 gint
 cut_rect (const GeglRectangle *rect, gint nx, gint ny, guint64 seed,
           GeglRectangle *parts)
@@ -707,6 +659,788 @@ check_refused (GeglBuffer *input, const gchar *op, const Params *p,
   g_clear_object (&sunk);
   g_free (px);
   graph_free (&g);
+}
+
+void
+check_refusal (const Refusal *r)
+{
+  GeglRectangle in = { 0, 0, r->width, r->height };
+  GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format (r->format));
+  gchar        *context =
+    g_strdup_printf ("%s on \"%s\" %d×%d, factors %d,%d,%d, depth %d%s",
+                     r->op, r->format, r->width, r->height, r->p.fx, r->p.fy,
+                     r->p.fz, r->p.depth, r->p.sparse ? ", sparse" : "");
+
+  check_refused (buffer, r->op, &r->p, r->word, r->numbers, context);
+  g_free (context);
+  g_object_unref (buffer);
+}
+
+void
+check_bad_property (const gchar *op, const gchar *format, gboolean sparse,
+                    gint i)
+{
+  static const struct
+  {
+    const gchar *property;
+    gint         value;
+  } bad[N_BAD_PROPERTIES] = {
+    { "factor-x", 0 }, { "factor-x", 65 }, { "factor-y", 65 },
+    { "factor-y", -1 }, { "factor-z", 0 }, { "factor-z", 65 },
+    { "depth", 0 },
+  };
+  Refusal r = { op, format, 8, 8, { 2, 2, 1, 1, sparse }, bad[i].property,
+                { bad[i].value, G_MININT } };
+
+  params_set (&r.p, bad[i].property, bad[i].value);
+  check_refusal (&r);
+}
+
+const Babl *
+graph_output_format (const Graph *g)
+{
+  return gegl_operation_get_format (gegl_node_get_gegl_operation (g->pool),
+                                    "output");
+}
+
+void
+assert_op_is_registered_and_described (const gchar *op)
+{
+  static const gchar *const keys[] = { "title", "categories", "description" };
+  const gchar              *categories;
+
+  ck_assert_msg (gegl_has_operation (op),
+                 "%s is not registered; is GEGL_PATH set?", op);
+  for (gsize k = 0; k < G_N_ELEMENTS (keys); k++)
+    {
+      const gchar *value = gegl_operation_get_key (op, keys[k]);
+
+      ck_assert_msg (value != NULL && value[0] != '\0',
+                     "%s: key \"%s\" is empty", op, keys[k]);
+    }
+  categories = gegl_operation_get_key (op, "categories");
+  ck_assert_msg (strstr (categories, "hidden") == NULL &&
+                 strstr (categories, "transform") == NULL,
+                 "%s: categories \"%s\" hide the op or make it a transform",
+                 op, categories);
+}
+
+/* ------------------------------------------------------------------------
+ * Cases: an op on random pixels, compared with a reference
+ * --------------------------------------------------------------------- */
+
+gchar *
+case_describe (const Case *c)
+{
+  const Mix *m = &c->mix;
+  GString   *s = g_string_new (NULL);
+
+  g_string_printf (s, "seed %" G_GUINT64_FORMAT ", %s on \"%s\" %d×(%d·%d) "
+                   "at (%d,%d), factors %d,%d,%d, depth %d%s, "
+                   "%d%% background",
+                   c->seed, c->op, c->format, c->width, c->slice_height,
+                   c->p.depth, c->x, c->y, c->p.fx, c->p.fy, c->p.fz,
+                   c->p.depth, c->p.sparse ? ", sparse" : "", m->background);
+  /* The mix of the case's family; the other fields are 0. */
+  if (m->n_labels > 0)
+    g_string_append_printf (s, ", %d labels%s", m->n_labels,
+                            m->near ? " (one byte apart)" : "");
+  if (m->near_max > 0 || m->small > 0 || m->transparent > 0)
+    g_string_append_printf (s, ", %d%% near max, %d%% small, "
+                            "%d%% transparent", m->near_max, m->small,
+                            m->transparent);
+  if (c->tile_w > 0)
+    g_string_append_printf (s, ", tiles %d×%d shifted %d,%d", c->tile_w,
+                            c->tile_h, c->shift_x, c->shift_y);
+  return g_string_free (s, FALSE);
+}
+
+GeglRectangle
+case_input (const Case *c)
+{
+  return (GeglRectangle) { c->x, c->y, c->width,
+                           c->slice_height * c->p.depth };
+}
+
+Volume
+volume_of (const Case *c, guint8 *px)
+{
+  Volume v;
+
+  v.format       = babl_format (c->format);
+  v.bpp          = babl_format_get_bytes_per_pixel (v.format);
+  v.extent       = case_input (c);
+  v.slice_height = c->slice_height;
+  v.slices       = c->p.depth;
+  v.px           = px;
+  v.buffer       = buffer_new_with_pixels (&v.extent, v.format, px,
+                                           c->tile_w, c->tile_h,
+                                           c->shift_x, c->shift_y);
+  return v;
+}
+
+Volume
+volume_new (const Case *c)
+{
+  const GeglRectangle in = case_input (c);
+  gsize               n = (gsize) in.width * in.height;
+  gint                bpp = babl_format_get_bytes_per_pixel (
+                              babl_format (c->format));
+  guint8             *px = g_malloc (MAX (n * bpp, 1));
+
+  c->family->fill (px, n, c->format, &c->mix, c->seed);
+  return volume_of (c, px);
+}
+
+void
+volume_free (Volume *v)
+{
+  g_clear_object (&v->buffer);
+  g_clear_pointer (&v->px, g_free);
+}
+
+guint8 *
+case_reference (const Case *c, const Volume *v)
+{
+  return c->family->reference (c, v);
+}
+
+ReferenceViews
+reference_views (const Volume *v, const Params *p)
+{
+  gint           ow = ceil_div (v->extent.width, p->fx);
+  gint           oh = ceil_div (v->slice_height, p->fy);
+  gint           od = ceil_div (v->slices, p->fz);
+  ReferenceViews r;
+
+  r.in      = seg_volume_packed (v->px, v->extent.width, v->slice_height,
+                                 v->slices, v->bpp);
+  r.out     = seg_volume_packed (g_malloc ((gsize) ow * oh * od * v->bpp),
+                                 ow, oh, od, v->bpp);
+  r.factors = (SegFactors) { p->fx, p->fy, p->fz };
+  return r;
+}
+
+void
+check_case (const Case *c)
+{
+  gchar        *context = case_describe (c);
+  Volume        v = volume_new (c);
+  GeglRectangle want_rect = expected_extent (&v.extent, &c->p);
+  guint8       *want = case_reference (c, &v);
+
+  assert_renders (v.buffer, c->op, &c->p, 0, 0, &want_rect, want,
+                  "whole render", context);
+  g_free (want);
+  volume_free (&v);
+  g_free (context);
+}
+
+void
+check_output_keeps_the_source_format (const Case          *c,
+                                      const GeglRectangle *want_rect)
+{
+  gchar      *context = case_describe (c);
+  Volume      v = volume_new (c);
+  guint8     *want = case_reference (c, &v);
+  Graph       g = graph_new (v.buffer, c->op, &c->p);
+  GeglBuffer *out;
+  const Babl *op_format;
+  guint8     *got;
+
+  log_capture_begin ();
+  out = graph_sink (&g);
+  assert_no_messages (log_capture_end (), context);
+
+  ck_assert_msg (out != NULL, "%s: buffer-sink got no buffer", context);
+  op_format = graph_output_format (&g);
+  ck_assert_msg (op_format == v.format,
+                 "%s: the op's output format is \"%s\", not the source's",
+                 context, op_format ? babl_get_name (op_format) : "none");
+  ck_assert_msg (gegl_buffer_get_format (out) == v.format,
+                 "%s: the output buffer is \"%s\", not the source's",
+                 context, babl_get_name (gegl_buffer_get_format (out)));
+  assert_rect_equal (gegl_buffer_get_extent (out), want_rect,
+                     "output buffer extent", context);
+
+  got = g_malloc ((gsize) want_rect->width * want_rect->height * v.bpp);
+  gegl_buffer_get (out, want_rect, 1.0, v.format, got, GEGL_AUTO_ROWSTRIDE,
+                   GEGL_ABYSS_NONE);
+  assert_pixels_equal (got, want, want_rect, v.bpp, "buffer-sink output",
+                       context);
+
+  g_free (got);
+  g_object_unref (out);
+  g_free (want);
+  graph_free (&g);
+  volume_free (&v);
+  g_free (context);
+}
+
+void
+check_threads_agree (const Case *c)
+{
+  static const gint threads[2] = { 1, 4 };
+  gchar            *context = case_describe (c);
+  Volume            v = volume_new (c);
+  GeglRectangle     rect = expected_extent (&v.extent, &c->p);
+  guint8           *want = case_reference (c, &v);
+  guint8           *got[2];
+
+  log_capture_begin ();
+  for (gint t = 0; t < 2; t++)
+    got[t] = render_with_threads (v.buffer, c->op, &c->p, &rect, v.format,
+                                  threads[t]);
+  assert_no_messages (log_capture_end (), context);
+
+  assert_pixels_equal (got[1], got[0], &rect, v.bpp,
+                       "4 threads (got) vs 1 thread (want)", context);
+  assert_pixels_equal (got[0], want, &rect, v.bpp, "1 thread", context);
+
+  g_free (got[0]);
+  g_free (got[1]);
+  g_free (want);
+  volume_free (&v);
+  g_free (context);
+}
+
+void
+check_parts (const Case *c, const GeglRectangle *parts, gint n_parts)
+{
+  gchar        *context = case_describe (c);
+  Volume        v = volume_new (c);
+  GeglRectangle rect = expected_extent (&v.extent, &c->p);
+  guint8       *want = case_reference (c, &v);
+  guint8       *whole, *assembled;
+  Graph         g;
+
+  log_capture_begin ();
+  g = graph_new (v.buffer, c->op, &c->p);
+  whole = graph_blit (&g, &rect, v.format);
+  graph_free (&g);
+  assembled = render_in_parts (v.buffer, c->op, &c->p, v.format, &rect,
+                               parts, n_parts);
+  assert_no_messages (log_capture_end (), context);
+
+  assert_pixels_equal (whole, want, &rect, v.bpp, "whole render", context);
+  assert_pixels_equal (assembled, whole, &rect, v.bpp,
+                       "sub-rectangles (got) vs whole (want)", context);
+
+  g_free (assembled);
+  g_free (whole);
+  g_free (want);
+  volume_free (&v);
+  g_free (context);
+}
+
+void
+check_in_uneven_parts (const Case *c, gint nx, gint ny)
+{
+  GeglRectangle in = case_input (c);
+  GeglRectangle rect = expected_extent (&in, &c->p);
+  GeglRectangle parts[7 * 7];
+
+  check_parts (c, parts, cut_rect (&rect, nx, ny, c->seed, parts));
+}
+
+void
+check_row_by_row (const Case *c)
+{
+  GeglRectangle  in = case_input (c);
+  GeglRectangle  rect = expected_extent (&in, &c->p);
+  GeglRectangle *rows = g_new (GeglRectangle, MAX (rect.height, 1));
+
+  for (gint r = 0; r < rect.height; r++)
+    rows[r] = (GeglRectangle) { rect.x, rect.y + r, rect.width, 1 };
+  check_parts (c, rows, rect.height);
+  g_free (rows);
+}
+
+void
+check_in_four_uneven_parts (Case c, gint i)
+{
+  c.width        += 9;    /* room for cuts on every axis */
+  c.slice_height += 5;
+  c.x = (gint[]) { 0, -3, 7, -10 }[i % 4];
+  c.y = (gint[]) { 0, 5, -1, -6 }[i % 4];
+  check_in_uneven_parts (&c, 2, 2);
+}
+
+void
+check_frame_renders_nothing (Case c, gint i)
+{
+  gchar        *context;
+  Volume        v;
+  GeglRectangle rect, grown;
+  guint8       *want, *got, *inner;
+  Graph         g;
+
+  c.x     = (gint[]) { 0, -3, 5, -8 }[i % 4];
+  c.y     = (gint[]) { 0, 5, -7, 1 }[i % 4];
+  context = case_describe (&c);
+  v       = volume_new (&c);
+  rect    = expected_extent (&v.extent, &c.p);
+  want    = case_reference (&c, &v);
+  grown   = (GeglRectangle) { rect.x - 3, rect.y - 3, rect.width + 6,
+                              rect.height + 6 };
+
+  log_capture_begin ();
+  g   = graph_new (v.buffer, c.op, &c.p);
+  got = graph_blit (&g, &grown, v.format);
+  assert_no_messages (log_capture_end (), context);
+
+  inner = cut_out_checking_frame (got, &grown, &rect, v.bpp, context);
+  assert_pixels_equal (inner, want, &rect, v.bpp,
+                       "bounding box of a larger render", context);
+
+  g_free (inner);
+  g_free (got);
+  g_free (want);
+  graph_free (&g);
+  volume_free (&v);
+  g_free (context);
+}
+
+void
+check_at_odd_origin (Case c, gint i)
+{
+  static const gint origins[][2] = {
+    { -3, 5 }, { -7, -9 }, { 5, 3 }, { 1, -1 }, { -1, -2 }, { 13, -11 },
+  };
+
+  c.x = origins[i % G_N_ELEMENTS (origins)][0];
+  c.y = origins[i % G_N_ELEMENTS (origins)][1];
+  check_case (&c);
+}
+
+void
+check_translated (const Case *c)
+{
+  gchar        *context = case_describe (c);
+  Volume        v = volume_new (c);
+  GeglRectangle moved = v.extent;
+  GeglRectangle want_rect;
+  guint8       *want;
+
+  moved.x  -= 3;
+  moved.y  += 5;
+  want_rect = expected_extent (&moved, &c->p);
+  want      = case_reference (c, &v);
+
+  assert_renders (v.buffer, c->op, &c->p, -3, 5, &want_rect, want,
+                  "translated render", context);
+  g_free (want);
+  volume_free (&v);
+  g_free (context);
+}
+
+void
+check_with_small_tiles (Case c, gint i, guint64 salt)
+{
+  static const gint tiles[][2] = { { 8, 4 }, { 16, 8 }, { 4, 4 }, { 12, 6 },
+                                   { 32, 16 }, { 6, 3 }, { 10, 5 },
+                                   { 2, 2 } };
+  guint64 rng = (guint64) i * 0x9E3779B97F4A7C15ull + salt;
+
+  c.tile_w       = tiles[i % G_N_ELEMENTS (tiles)][0];
+  c.tile_h       = tiles[i % G_N_ELEMENTS (tiles)][1];
+  c.width        = rand_range (&rng, 1, 90);
+  c.slice_height = rand_range (&rng, 1, 40);
+  if (rand_range (&rng, 0, 1) == 0)  /* slices of whole tile rows */
+    c.slice_height = c.tile_h * rand_range (&rng, 1, 5);
+  c.x            = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
+  c.y            = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
+  if (i % 5 == 4)
+    {
+      c.shift_x = rand_range (&rng, -9, 9);
+      c.shift_y = rand_range (&rng, -9, 9);
+    }
+  /* Tile pairs: two slices' tiles read at once. */
+  if (rand_range (&rng, 0, 2) == 0 && c.p.depth > 1)
+    c.p = (Params) { 2, 2, 2, c.p.depth, c.p.sparse };
+  check_case (&c);
+}
+
+void
+check_cached_render_follows_changes (const Case *c, const Mix *fresh)
+{
+  /* The op's node caches its output (as GIMP's graphs do) and is read, in
+   * bands of 8 output rows, through a gegl:nop.  After a change of input
+   * rows that cross a slice boundary, GEGL recomputes a band only if the
+   * op's get_invalidated_by_change covered it (GEGL widens that region by
+   * up to 15 pixels, so the stack is tall): a stale band means the
+   * invalidated region was too small.  Two output slices of 50 rows. */
+  static const GeglRectangle changes[] = {
+    { 20, 40, 8, 111 },  /* slice 0 rows 40 … 99, slice 1 rows 0 … 50 */
+    { 30, 5, 1, 290 },   /* a column through all three slices         */
+    { 3, 190, 30, 20 },  /* slices 1 and 2: two output slices         */
+  };
+  gchar        *context = case_describe (c);
+  Volume        v = volume_new (c);
+  GeglRectangle rect = expected_extent (&v.extent, &c->p);
+  Graph         g = graph_new (v.buffer, c->op, &c->p);
+  GeglNode     *nop = gegl_node_new_child (g.root, "operation", "gegl:nop",
+                                           NULL);
+  gsize         row_bytes = (gsize) rect.width * v.bpp;
+  guint8       *got = g_malloc (row_bytes * rect.height);
+
+  ck_assert_msg (c->x == 0 && c->y == 0 && c->width == 40 &&
+                 c->slice_height == 100 && c->p.depth == 3 &&
+                 c->p.fx == 2 && c->p.fy == 2 && c->p.fz == 2,
+                 "%s: the changes are made for 40 × (100·3) at (0,0), "
+                 "factors 2,2,2", context);
+  gegl_node_set (g.pool, "cache-policy", GEGL_CACHE_POLICY_ALWAYS, NULL);
+  gegl_node_link (g.pool, nop);
+
+  log_capture_begin ();
+  gegl_node_blit (nop, 1.0, &rect, v.format, got, GEGL_AUTO_ROWSTRIDE,
+                  GEGL_BLIT_DEFAULT);
+  for (gsize k = 0; k < G_N_ELEMENTS (changes); k++)
+    {
+      const GeglRectangle *ch = &changes[k];
+      gsize                n = (gsize) ch->width * ch->height;
+      guint8              *px = g_malloc (n * v.bpp);
+      guint8              *want;
+      gchar               *what;
+
+      c->family->fill (px, n, c->format, fresh, c->seed * 31 + k);
+      gegl_buffer_set (v.buffer, ch, 0, v.format, px, GEGL_AUTO_ROWSTRIDE);
+      for (gint y = 0; y < ch->height; y++)
+        memcpy (v.px + ((gsize) (ch->y + y) * v.extent.width + ch->x) * v.bpp,
+                px + (gsize) y * ch->width * v.bpp,
+                (gsize) ch->width * v.bpp);
+      g_free (px);
+
+      for (gint r = 0; r < rect.height; r += 8)
+        {
+          GeglRectangle band = { rect.x, rect.y + r, rect.width,
+                                 MIN (8, rect.height - r) };
+
+          gegl_node_blit (nop, 1.0, &band, v.format, got + r * row_bytes,
+                          GEGL_AUTO_ROWSTRIDE, GEGL_BLIT_DEFAULT);
+        }
+
+      want = case_reference (c, &v);
+      what = g_strdup_printf ("bands rendered from the cache after a "
+                              "change of %d×%d at (%d,%d)", ch->width,
+                              ch->height, ch->x, ch->y);
+      assert_pixels_equal (got, want, &rect, v.bpp, what, context);
+      g_free (what);
+      g_free (want);
+    }
+  assert_no_messages (log_capture_end (), context);
+
+  g_free (got);
+  graph_free (&g);
+  volume_free (&v);
+  g_free (context);
+}
+
+/* ------------------------------------------------------------------------
+ * Region callbacks, the same for every pooling op
+ * --------------------------------------------------------------------- */
+
+/* The ops the region tests run on, each with the sparse setting its own
+ * tests use.  seg:countless-3d has no factors: it pools 2×2×2. */
+static const struct
+{
+  const gchar *op;
+  gboolean     sparse;
+} region_ops[] = {
+  { "seg:mode-pool",      FALSE },
+  { "seg:countless-3d",   FALSE },
+  { "seg:sparse-average", TRUE },
+};
+
+typedef enum
+{
+  BOUNDING_BOX,
+  REQUIRED_FOR_OUTPUT,
+  INVALIDATED_BY_CHANGE,
+} RegionQuery;
+
+/* The region the op's callbacks give for rect (the roi, or the changed
+ * input; unused for the bounding box). */
+static GeglRectangle
+region_of (const Graph *g, RegionQuery query, const GeglRectangle *rect)
+{
+  GeglOperation *op = gegl_node_get_gegl_operation (g->pool);
+
+  switch (query)
+    {
+    case BOUNDING_BOX:
+      return gegl_node_get_bounding_box (g->pool);
+    case REQUIRED_FOR_OUTPUT:
+      return gegl_operation_get_required_for_output (op, "input", rect);
+    default:
+      return gegl_operation_get_invalidated_by_change (op, "input", rect);
+    }
+}
+
+/* An empty Y u8 input of extent in, pooled by op with p, prepared.
+ * *buffer holds the input (unref it). */
+static Graph
+stack_graph (const gchar *op, const GeglRectangle *in, const Params *p,
+             GeglBuffer **buffer)
+{
+  Graph g;
+
+  *buffer = gegl_buffer_new (in, babl_format ("Y u8"));
+  g = graph_new (*buffer, op, p);
+  gegl_node_get_bounding_box (g.pool);   /* prepares the graph */
+  return g;
+}
+
+/* The callbacks on a 7 × (5·3) stack at (x, y), factors 2,2,2: the
+ * output is 4 × (3·2), two output slices of three rows. */
+static const struct
+{
+  RegionQuery   query;
+  gint          x, y;
+  GeglRectangle rect;
+  GeglRectangle want;
+  const gchar  *what;
+} stack_regions[] = {
+  /* Ceil on every axis: 4 × (3·2) at (-3/2, 5/2) rounded up. */
+  { BOUNDING_BOX, -3, 5, { 0 }, { -2, 2, 4, 6 }, "bounding box" },
+  /* Output row 1 (relative) is row 1 of output slice 0: input rows 2, 3
+   * of slices 0 and 1, i.e. rows 2 … 8 of the stack. */
+  { REQUIRED_FOR_OUTPUT, 0, 0, { 0, 1, 4, 1 }, { 0, 2, 7, 7 },
+    "required for output row 1" },
+  /* Output row 4 is row 1 of output slice 1, which holds only input
+   * slice 2 (slice 3 does not exist): rows 12, 13.  Columns 1 … 2 read
+   * input columns 2 … 5. */
+  { REQUIRED_FOR_OUTPUT, 0, 0, { 1, 4, 2, 1 }, { 2, 12, 4, 2 },
+    "required for output row 4, cols 1-2" },
+  /* Input at (-3,5): output at (-2,2).  Output (-1..0, 3) is relative
+   * column 1 … 2, row 1: input x -1 … 2, rows 5+2 … 5+8. */
+  { REQUIRED_FOR_OUTPUT, -3, 5, { -1, 3, 2, 1 }, { -1, 7, 4, 7 },
+    "required for output (-1,3) 2×1" },
+  /* Input pixel (4, 11) relative: column block 2; row 11 is row 1 of
+   * slice 2, which pools into output slice 1, row 0: output row 3. */
+  { INVALIDATED_BY_CHANGE, 0, 0, { 4, 11, 1, 1 }, { 2, 3, 1, 1 },
+    "invalidated by pixel (4,11)" },
+  /* The same pixel, with the input at (-3,5): (1,16) → output (0,5). */
+  { INVALIDATED_BY_CHANGE, -3, 5, { 1, 16, 1, 1 }, { 0, 5, 1, 1 },
+    "invalidated by pixel (1,16)" },
+  /* Rows 4 … 5 relative: the last row of slice 0 (output row 2) and the
+   * first row of slice 1 (also output slice 0, row 0) → output rows
+   * 0 … 2; columns 0 … 6 → all 4 output columns. */
+  { INVALIDATED_BY_CHANGE, 0, 0, { 0, 4, 7, 2 }, { 0, 0, 4, 3 },
+    "invalidated by rows 4-5" },
+};
+#define N_STACK_REGIONS ((gint) G_N_ELEMENTS (stack_regions))
+
+/* _i = op × N_STACK_REGIONS + the region asked for. */
+START_TEST (test_regions_of_a_three_slice_stack)
+{
+  const gchar  *op = region_ops[_i / N_STACK_REGIONS].op;
+  const gboolean sparse = region_ops[_i / N_STACK_REGIONS].sparse;
+  const gint    k = _i % N_STACK_REGIONS;
+  GeglRectangle in = { stack_regions[k].x, stack_regions[k].y, 7, 15 };
+  gchar        *context = g_strdup_printf ("%s, 7×(5·3) at (%d,%d), "
+                                           "factors 2,2,2", op, in.x, in.y);
+  GeglBuffer   *buffer;
+  Graph         g = stack_graph (op, &in, &(Params) { 2, 2, 2, 3, sparse },
+                                 &buffer);
+  GeglRectangle got = region_of (&g, stack_regions[k].query,
+                                 &stack_regions[k].rect);
+
+  assert_rect_equal (&got, &stack_regions[k].want, stack_regions[k].what,
+                     context);
+  graph_free (&g);
+  g_object_unref (buffer);
+  g_free (context);
+}
+END_TEST
+
+/* A random stack of Y u8 slices. */
+typedef struct
+{
+  GeglRectangle in;        /* the input, W × (H·D) */
+  gint          slice_height;
+  Params        p;
+  GeglRectangle out;       /* DESIGN.md's output extent */
+} Stack;
+
+static Stack
+stack_random (guint64 seed, gint op)
+{
+  guint64 rng = seed * 0x9E3779B97F4A7C15ull + 7;
+  Stack   s;
+
+  s.slice_height = rand_range (&rng, 1, 9);
+  s.p.depth      = rand_range (&rng, 1, 5);
+  s.p.fx         = rand_range (&rng, 1, 4);
+  s.p.fy         = rand_range (&rng, 1, 4);
+  s.p.fz         = rand_range (&rng, 1, 3);
+  s.p.sparse     = region_ops[op].sparse;
+  s.in = (GeglRectangle) { rand_range (&rng, -9, 9), rand_range (&rng, -9, 9),
+                           rand_range (&rng, 1, 15),
+                           s.slice_height * s.p.depth };
+  if (gegl_operation_find_property (region_ops[op].op, "factor-x") == NULL)
+    s.p.fx = s.p.fy = s.p.fz = 2;
+  s.out = expected_extent (&s.in, &s.p);
+  return s;
+}
+
+/* Grows r (empty: width 0) to hold the pixel (x, y). */
+static void
+rect_add (GeglRectangle *r, gint x, gint y)
+{
+  GeglRectangle px = { x, y, 1, 1 };
+
+  if (r->width == 0)
+    *r = px;
+  else
+    gegl_rectangle_bounding_box (r, r, &px);
+}
+
+/* A random rect that overlaps `within` grown by 2 on every side. */
+static GeglRectangle
+rect_random (guint64 *rng, const GeglRectangle *within)
+{
+  gint x0 = rand_range (rng, within->x - 2, within->x + within->width + 1);
+  gint y0 = rand_range (rng, within->y - 2, within->y + within->height + 1);
+  gint x1 = rand_range (rng, x0, within->x + within->width + 1);
+  gint y1 = rand_range (rng, y0, within->y + within->height + 1);
+
+  return (GeglRectangle) { x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
+}
+
+/* The bounding box of the input blocks that the output pixels of roi
+ * read, pixel by pixel; empty (width 0) when roi misses the output. */
+static GeglRectangle
+blocks_read (const Stack *s, const GeglRectangle *roi)
+{
+  const gint    H = s->slice_height, ohs = ceil_div (H, s->p.fy);
+  GeglRectangle want = { 0, 0, 0, 0 }, clipped;
+
+  if (gegl_rectangle_intersect (&clipped, roi, &s->out))
+    for (gint row = clipped.y - s->out.y;
+         row < clipped.y + clipped.height - s->out.y; row++)
+      for (gint col = clipped.x - s->out.x;
+           col < clipped.x + clipped.width - s->out.x; col++)
+        {
+          gint oz = row / ohs, oy = row % ohs;
+
+          for (gint z = oz * s->p.fz;
+               z < MIN (oz * s->p.fz + s->p.fz, s->p.depth); z++)
+            for (gint y = oy * s->p.fy; y < MIN (oy * s->p.fy + s->p.fy, H);
+                 y++)
+              {
+                rect_add (&want, s->in.x + col * s->p.fx,
+                          s->in.y + z * H + y);
+                rect_add (&want, s->in.x + MIN (col * s->p.fx + s->p.fx,
+                                                s->in.width) - 1,
+                          s->in.y + z * H + y);
+              }
+        }
+  return want;
+}
+
+/* The bounding box of the output pixels whose blocks hold a pixel of
+ * changed, pixel by pixel; empty when changed misses the input. */
+static GeglRectangle
+blocks_touched (const Stack *s, const GeglRectangle *changed)
+{
+  const gint    H = s->slice_height, ohs = ceil_div (H, s->p.fy);
+  GeglRectangle want = { 0, 0, 0, 0 }, clipped;
+
+  if (gegl_rectangle_intersect (&clipped, changed, &s->in))
+    for (gint ry = clipped.y - s->in.y;
+         ry < clipped.y + clipped.height - s->in.y; ry++)
+      for (gint rx = clipped.x - s->in.x;
+           rx < clipped.x + clipped.width - s->in.x; rx++)
+        rect_add (&want, s->out.x + rx / s->p.fx,
+                  s->out.y + (ry / H / s->p.fz) * ohs + (ry % H) / s->p.fy);
+  return want;
+}
+
+/* Asks op's callback (required or invalidated) for 8 random rects around
+ * a random stack drawn from seed, and checks each answer against the
+ * blocks pixel by pixel. */
+static void
+check_random_regions (gint op, RegionQuery query, guint64 seed,
+                      guint64 rng_seed)
+{
+  Stack       s = stack_random (seed, op);
+  gchar      *context = g_strdup_printf (
+                "%s, seed %" G_GUINT64_FORMAT ": %d×(%d·%d) at (%d,%d), "
+                "factors %d,%d,%d", region_ops[op].op, seed, s.in.width,
+                s.slice_height, s.p.depth, s.in.x, s.in.y, s.p.fx, s.p.fy,
+                s.p.fz);
+  guint64     rng = rng_seed;
+  GeglBuffer *buffer;
+  Graph       g = stack_graph (region_ops[op].op, &s.in, &s.p, &buffer);
+  const gboolean required = query == REQUIRED_FOR_OUTPUT;
+
+  for (gint k = 0; k < 8; k++)
+    {
+      GeglRectangle rect = rect_random (&rng, required ? &s.out : &s.in);
+      GeglRectangle want = required ? blocks_read (&s, &rect)
+                                    : blocks_touched (&s, &rect);
+      GeglRectangle got = region_of (&g, query, &rect);
+      gchar        *what = g_strdup_printf ("%s %d×%d at (%d,%d)",
+                                            required ? "required for"
+                                                     : "invalidated by",
+                                            rect.width, rect.height,
+                                            rect.x, rect.y);
+
+      if (gegl_rectangle_is_empty (&want))
+        ck_assert_msg (gegl_rectangle_is_empty (&got),
+                       "%s: %s is %d×%d at (%d,%d), want empty", context,
+                       what, got.width, got.height, got.x, got.y);
+      else
+        assert_rect_equal (&got, &want, what, context);
+      g_free (what);
+    }
+
+  graph_free (&g);
+  g_object_unref (buffer);
+  g_free (context);
+}
+
+/* Random stacks per op. */
+#define N_RANDOM_STACKS 40
+
+/* _i = op × N_RANDOM_STACKS + the stack. */
+START_TEST (test_required_region_is_the_bounding_box_of_the_blocks_read)
+{
+  gint i = _i % N_RANDOM_STACKS;
+
+  check_random_regions (_i / N_RANDOM_STACKS, REQUIRED_FOR_OUTPUT, i, i + 99);
+}
+END_TEST
+
+START_TEST (test_invalidated_region_is_the_bounding_box_of_the_blocks_touched)
+{
+  gint i = _i % N_RANDOM_STACKS;
+
+  check_random_regions (_i / N_RANDOM_STACKS, INVALIDATED_BY_CHANGE,
+                        1000 + i, i + 77);
+}
+END_TEST
+
+void
+region_tests_add (TCase *tc, const gchar *op)
+{
+  gint k = 0;
+
+  while (k < (gint) G_N_ELEMENTS (region_ops) &&
+         strcmp (region_ops[k].op, op) != 0)
+    k++;
+  if (k == (gint) G_N_ELEMENTS (region_ops))
+    g_error ("no region tests for %s", op);
+
+  tcase_add_loop_test (tc, test_regions_of_a_three_slice_stack,
+                       k * N_STACK_REGIONS, (k + 1) * N_STACK_REGIONS);
+  tcase_add_loop_test (tc,
+                       test_required_region_is_the_bounding_box_of_the_blocks_read,
+                       k * N_RANDOM_STACKS, (k + 1) * N_RANDOM_STACKS);
+  tcase_add_loop_test (tc,
+                       test_invalidated_region_is_the_bounding_box_of_the_blocks_touched,
+                       k * N_RANDOM_STACKS, (k + 1) * N_RANDOM_STACKS);
 }
 
 void

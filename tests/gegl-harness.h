@@ -5,7 +5,9 @@
  * process, a temporary folder, seeded random numbers, the capture of GLib
  * messages, so a test can check what an op said, .npy files read back,
  * and pooling ops in small graphs, with assertions that say where pixels
- * and rectangles differ.
+ * and rectangles differ; then the checks that every pooling op's tests
+ * run on random cases against their family's reference, and the tests of
+ * the region callbacks, which all pooling ops share.
  */
 #ifndef GEGL_HARNESS_H
 #define GEGL_HARNESS_H
@@ -14,6 +16,7 @@
 #include <gegl.h>
 
 #include "seg-npy.h"
+#include "seg-volume.h"
 
 G_BEGIN_DECLS
 
@@ -212,29 +215,6 @@ void          params_set           (Params      *p,
                                     const gchar *property,
                                     gint         value);
 
-/* A 7 × (5·3) Y u8 stack at (x, y) pooled by op with factors 2,2,2, depth 3
- * and sparse, prepared: the output is 4 × (3·2), two output slices of
- * three rows.  *buffer holds the input (unref it). */
-Graph         region_graph         (const gchar  *op,
-                                    gboolean      sparse,
-                                    gint          x,
-                                    gint          y,
-                                    GeglBuffer  **buffer);
-
-/* The op's region callbacks on its input pad: the region required for
- * output roi, and the output region invalidated by a change of input
- * rect, must be want. */
-void          assert_required_for_output  (const Graph         *g,
-                                           const GeglRectangle *roi,
-                                           const GeglRectangle *want,
-                                           const gchar         *what,
-                                           const gchar         *context);
-void          assert_invalidated_by_change (const Graph         *g,
-                                            const GeglRectangle *changed,
-                                            const GeglRectangle *want,
-                                            const gchar         *what,
-                                            const gchar         *context);
-
 /* Cuts rect into nx × ny parts (nx, ny ≤ 7) at random, uneven places;
  * returns how many. */
 gint          cut_rect             (const GeglRectangle *rect,
@@ -242,6 +222,197 @@ gint          cut_rect             (const GeglRectangle *rect,
                                     gint                 ny,
                                     guint64              seed,
                                     GeglRectangle       *parts);
+
+/* The op's output format in the graph g (prepared). */
+const Babl   *graph_output_format  (const Graph *g);
+
+/* Fails the test unless GEGL knows op and op has a title, categories and
+ * a description, in categories that neither hide it nor make it a
+ * transform. */
+void          assert_op_is_registered_and_described (const gchar *op);
+
+/* ------------------------------------------------------------------------
+ * Cases: an op on random pixels, compared with a reference
+ * --------------------------------------------------------------------- */
+
+/* What the pixels look like.  background is the share (percent) of
+ * all-zero pixels; of the others, the mode ops' tests draw labels and the
+ * averages' tests values. */
+typedef struct
+{
+  gint     background;
+  gint     n_labels;     /* labels: non-background labels to draw from   */
+  gboolean near;         /* labels: they differ in one byte only         */
+  gint     near_max;     /* values: % of components near the maximum     */
+  gint     small;        /* values: % of small components (ties)         */
+  gint     transparent;  /* values: % of pixels fully transparent        */
+} Mix;
+
+typedef struct _Case   Case;
+typedef struct _Volume Volume;
+
+/* What the tests of one family of ops (the mode ops, the averages) bring:
+ * fill draws n pixels of format as mix says, from seed; reference is the
+ * output the case's op must give on v's pixels (packed, as DESIGN.md's
+ * ceil (W/fx) × (ceil (H/fy) · ceil (D/fz)) image; free it). */
+typedef struct
+{
+  void    (*fill)      (guint8       *px,
+                        gsize         n,
+                        const gchar  *format,
+                        const Mix    *mix,
+                        guint64       seed);
+  guint8 *(*reference) (const Case   *c,
+                        const Volume *v);
+} Family;
+
+/* One GEGL-level comparison: op on width × (slice_height · p.depth)
+ * pixels of format at (x, y). */
+struct _Case
+{
+  const Family *family;
+  guint64       seed;
+  const gchar  *op;
+  const gchar  *format;
+  gint          x, y;               /* the input's origin            */
+  gint          width, slice_height;
+  Params        p;                  /* p.depth: the slices it holds  */
+  Mix           mix;
+  gint          tile_w, tile_h;     /* the buffer's tiles; 0: GEGL's  */
+  gint          shift_x, shift_y;   /* a view shifted into a parent   */
+};
+
+/* Pixels of a case, in memory and in a GeglBuffer at the case's origin. */
+struct _Volume
+{
+  const Babl    *format;
+  gint           bpp;
+  GeglRectangle  extent;         /* W × (H·D) at the input's origin */
+  gint           slice_height;
+  gint           slices;
+  guint8        *px;             /* packed, extent.width × extent.height */
+  GeglBuffer    *buffer;
+};
+
+/* What a reference pools: v's pixels as a packed stack, fresh memory for
+ * the output of p (out.data; free it) and p's factors. */
+typedef struct
+{
+  SegVolume  in;
+  SegVolume  out;
+  SegFactors factors;
+} ReferenceViews;
+
+gchar        *case_describe        (const Case *c);
+
+/* The case's input extent, W × (H·D) at its origin. */
+GeglRectangle case_input           (const Case *c);
+
+/* The case's pixels as its family draws them; volume_of () takes px (in
+ * the case's format and shape) over instead. */
+Volume        volume_new           (const Case *c);
+Volume        volume_of            (const Case *c,
+                                    guint8     *px);
+void          volume_free          (Volume *v);
+
+/* The family's reference on v's pixels (free it). */
+guint8       *case_reference       (const Case   *c,
+                                    const Volume *v);
+ReferenceViews reference_views     (const Volume *v,
+                                    const Params *p);
+
+/* Each renders the case's op on its pixels and fails the test at the
+ * first byte that differs from the reference, or at any message: */
+
+/* in one piece; the bounding box too. */
+void          check_case           (const Case *c);
+
+/* through gegl:buffer-sink: the op's and the buffer's format are the
+ * source's, and the buffer's extent is want_rect. */
+void          check_output_keeps_the_source_format (const Case          *c,
+                                                    const GeglRectangle *want_rect);
+
+/* with one thread, then four: the same bytes. */
+void          check_threads_agree  (const Case *c);
+
+/* whole, then as the n_parts parts (each with a fresh graph). */
+void          check_parts          (const Case          *c,
+                                    const GeglRectangle *parts,
+                                    gint                 n_parts);
+
+/* whole, then in nx × ny uneven parts that cut_rect () draws. */
+void          check_in_uneven_parts (const Case *c,
+                                     gint        nx,
+                                     gint        ny);
+
+/* whole, then one output row at a time. */
+void          check_row_by_row     (const Case *c);
+
+/* whole, then in 2 × 2 uneven parts; c grown by 9 columns and 5 rows
+ * a slice (room for the cuts) and moved to the (i % 4)-th of four
+ * origins. */
+void          check_in_four_uneven_parts (Case c,
+                                          gint i);
+
+/* 3 pixels larger on every side than the bounding box, whose frame must
+ * be zero bytes; c moved to the (i % 4)-th of four origins. */
+void          check_frame_renders_nothing (Case c,
+                                           gint i);
+
+/* c moved to the i-th of six odd and negative origins (cycling). */
+void          check_at_odd_origin  (Case c,
+                                    gint i);
+
+/* c at (0,0), moved to (-3,5) by gegl:translate. */
+void          check_translated     (const Case *c);
+
+/* c in a buffer of small tiles (the (i % 8)-th size) at a random size and
+ * origin drawn from i and salt, every fifth a view shifted into a parent
+ * buffer, and some stacks pooled 2×2×2. */
+void          check_with_small_tiles (Case    c,
+                                      gint    i,
+                                      guint64 salt);
+
+/* c, 40 × (100·3) with factors 2,2,2, with the op's node caching its
+ * output: after input changes that cross slices (pixels drawn with
+ * fresh), renders in bands from the cache match the reference. */
+void          check_cached_render_follows_changes (const Case *c,
+                                                   const Mix  *fresh);
+
+/* ------------------------------------------------------------------------
+ * What every pooling op shares
+ * --------------------------------------------------------------------- */
+
+/* Adds to tc the tests of op's region callbacks (op: seg:mode-pool,
+ * seg:countless-3d or seg:sparse-average), which every pooling op shares:
+ * bounding box, required region and invalidated region on a stack of
+ * three slices, then on random stacks against the blocks read or
+ * touched, pixel by pixel. */
+void          region_tests_add     (TCase       *tc,
+                                    const gchar *op);
+
+/* Input an op must refuse: op on a width × height input of format with
+ * p; the warning names word and numbers (up to G_MININT). */
+typedef struct
+{
+  const gchar *op;
+  const gchar *format;
+  gint         width, height;
+  Params       p;
+  const gchar *word;
+  gint         numbers[3];
+} Refusal;
+
+void          check_refusal        (const Refusal *r);
+
+/* The property values every op with factors refuses: the i-th set on an
+ * 8 × 8 input of format, factors 2,2,1, depth 1 and sparse. */
+#define N_BAD_PROPERTIES 7
+
+void          check_bad_property   (const gchar *op,
+                                    const gchar *format,
+                                    gboolean     sparse,
+                                    gint         i);
 
 /* Runs op on input with p, expecting an empty bounding box, no pixels
  * and a warning naming the op, `word` and every number in `numbers`

@@ -67,80 +67,6 @@ format_named (const gchar *name)
   return NULL;
 }
 
-/* What the pixels look like: shares (in percent) of background pixels, of
- * components near the type's maximum, of small components (0 … 3 and a
- * few exact or tiny floats, so that means land on ties), and of the
- * other pixels that are fully transparent, in wild colours. */
-typedef struct
-{
-  gint background;
-  gint near_max;
-  gint small;
-  gint transparent;
-} ValueMix;
-
-/* One GEGL-level comparison. */
-typedef struct
-{
-  guint64       seed;
-  const Format *format;
-  gint          x, y;               /* the input's origin            */
-  gint          width, slice_height;
-  Params        p;                  /* p.depth: the slices it holds  */
-  ValueMix      mix;
-  gint          tile_w, tile_h;     /* the buffer's tiles; 0: GEGL's  */
-  gint          shift_x, shift_y;   /* a view shifted into a parent   */
-} Case;
-
-static gchar *
-case_describe (const Case *c)
-{
-  return g_strdup_printf (
-    "seed %" G_GUINT64_FORMAT ", %s on \"%s\" %d×(%d·%d) at (%d,%d), "
-    "factors %d,%d,%d%s, %d%% background, %d%% near max, %d%% small, "
-    "%d%% transparent, tiles %d×%d shifted %d,%d",
-    c->seed, SPARSE_AVERAGE, c->format->name, c->width, c->slice_height,
-    c->p.depth, c->x, c->y, c->p.fx, c->p.fy, c->p.fz,
-    c->p.sparse ? ", sparse" : "", c->mix.background, c->mix.near_max,
-    c->mix.small, c->mix.transparent, c->tile_w, c->tile_h, c->shift_x,
-    c->shift_y);
-}
-
-/* A case at the origin, GEGL's tiles. */
-static Case
-case_new (guint64 seed, const gchar *format, gint width, gint slice_height,
-          Params p, ValueMix mix)
-{
-  Case c = { seed, format_named (format), 0, 0, width, slice_height, p, mix,
-             0, 0, 0, 0 };
-
-  return c;
-}
-
-/* A random case: the format cycles with the seed, so a loop test over
- * consecutive seeds covers every format. */
-static Case
-case_random (guint64 seed, gint max_slices, gint max_factor)
-{
-  guint64 rng = seed * 0x5851F42D4C957F2Dull + 3;
-  Case    c = { 0 };
-
-  c.seed          = seed;
-  c.format        = &formats[seed % N_FORMATS];
-  c.width         = rand_range (&rng, 1, 60);
-  c.p.depth       = rand_range (&rng, 1, max_slices);
-  c.slice_height  = rand_range (&rng, 1, c.p.depth > 1 ? 24 : 60);
-  c.p.fx          = rand_range (&rng, 1, max_factor);
-  c.p.fy          = rand_range (&rng, 1, max_factor);
-  c.p.fz          = c.p.depth > 1 ? rand_range (&rng, 1, 3) : 1;
-  c.p.sparse      = rand_range (&rng, 0, 2) != 0;
-  c.mix.background  = (gint[]) { 0, 10, 40, 80 }[rand_range (&rng, 0, 3)];
-  c.mix.near_max    = (gint[]) { 0, 20, 90 }[rand_range (&rng, 0, 2)];
-  c.mix.small       = rand_range (&rng, 0, 40);
-  c.mix.transparent = rand_range (&rng, 0, 30);
-  return c;
-}
-
 static gdouble
 unit_random (guint64 *rng)
 {
@@ -150,7 +76,7 @@ unit_random (guint64 *rng)
 /* A random value for one component of type, stored at dst. */
 static void
 random_component (guint8 *dst, SegComponentType type, gboolean alpha,
-                  gboolean transparent, const ValueMix *mix, guint64 *rng)
+                  gboolean transparent, const Mix *mix, guint64 *rng)
 {
   const gint     kind = rand_range (rng, 0, 99);
   const gboolean near_max = kind < mix->near_max;
@@ -225,14 +151,16 @@ random_component (guint8 *dst, SegComponentType type, gboolean alpha,
 
 /* n random pixels of format, as mix says. */
 static void
-fill_values (guint8 *px, gsize n, const Format *format, guint64 seed,
-             const ValueMix *mix)
+fill_values (guint8 *px, gsize n, const gchar *format, const Mix *mix,
+             guint64 seed)
 {
-  const SegPixelLayout *l = &format->layout;
+  const SegPixelLayout *l = &format_named (format)->layout;
   const gint            size = seg_component_size (l->type);
   const gint            bpp = size * l->n_components;
   guint64               rng = seed ^ 0xD1B54A32D192ED03ull;
 
+  ck_assert_int_eq (babl_format_get_bytes_per_pixel (babl_format (format)),
+                    bpp);
   for (gsize i = 0; i < n; i++)
     {
       guint8  *p = px + i * bpp;
@@ -249,110 +177,69 @@ fill_values (guint8 *px, gsize n, const Format *format, guint64 seed,
     }
 }
 
-/* Pixels of a case, in memory and in a GeglBuffer at the case's origin. */
-typedef struct
-{
-  const Babl    *format;
-  SegPixelLayout layout;
-  gint           bpp;
-  GeglRectangle  extent;         /* W × (H·D) at the input's origin */
-  gint           slice_height;
-  gint           slices;
-  guint8        *px;             /* packed, extent.width × extent.height */
-  GeglBuffer    *buffer;
-} Volume;
-
-/* A volume of px (taken over) in format, laid out as c says. */
-static Volume
-volume_of (const Case *c, const Babl *format, const SegPixelLayout *layout,
-           guint8 *px)
-{
-  Volume v;
-
-  v.format        = format;
-  v.layout        = *layout;
-  v.bpp           = babl_format_get_bytes_per_pixel (format);
-  v.extent        = (GeglRectangle) { c->x, c->y, c->width,
-                                      c->slice_height * c->p.depth };
-  v.slice_height  = c->slice_height;
-  v.slices        = c->p.depth;
-  v.px            = px;
-  v.buffer        = buffer_new_with_pixels (&v.extent, format, px, c->tile_w,
-                                            c->tile_h, c->shift_x,
-                                            c->shift_y);
-  return v;
-}
-
-static Volume
-volume_new (const Case *c)
-{
-  const Babl *format = babl_format (c->format->name);
-  gsize       n = (gsize) c->width * c->slice_height * c->p.depth;
-  guint8     *px = g_malloc (MAX (n * babl_format_get_bytes_per_pixel (format),
-                                  1));
-
-  ck_assert_int_eq (babl_format_get_bytes_per_pixel (format),
-                    seg_component_size (c->format->layout.type) *
-                    c->format->layout.n_components);
-  fill_values (px, n, c->format, c->seed, &c->mix);
-  return volume_of (c, format, &c->format->layout, px);
-}
-
-static void
-volume_free (Volume *v)
-{
-  g_clear_object (&v->buffer);
-  g_clear_pointer (&v->px, g_free);
-}
-
-/* ref_average_pool () on the volume's bytes: the expected output pixels,
- * packed, as a ceil (W/fx) × (ceil (H/fy) · ceil (D/fz)) image. */
+/* ref_average_pool () on the volume's bytes, read as layout says. */
 static guint8 *
-reference (const Volume *v, const Params *p)
+average_reference (const Volume *v, const SegPixelLayout *layout,
+                   const Params *p)
 {
-  SegFactors f = { p->fx, p->fy, p->fz };
-  gint       ow = ceil_div (v->extent.width, p->fx);
-  gint       oh = ceil_div (v->slice_height, p->fy);
-  gint       od = ceil_div (v->slices, p->fz);
-  guint8    *out = g_malloc ((gsize) ow * oh * od * v->bpp);
-  SegVolume  in_view = seg_volume_packed (v->px, v->extent.width,
-                                          v->slice_height, v->slices, v->bpp);
-  SegVolume  out_view = seg_volume_packed (out, ow, oh, od, v->bpp);
+  ReferenceViews r = reference_views (v, p);
 
-  ref_average_pool (&in_view, &out_view, &f, &v->layout, p->sparse);
-  return out;
+  ref_average_pool (&r.in, &r.out, &r.factors, layout, p->sparse);
+  return r.out.data;
 }
 
-/* Renders the volume in one piece and checks the bounding box and the
- * bytes against the reference. */
-static void
-check_volume (const Volume *v, const Params *p, const gchar *context)
+static guint8 *
+case_average (const Case *c, const Volume *v)
 {
-  GeglRectangle want_rect = expected_extent (&v->extent, p);
-  guint8       *want = reference (v, p);
-
-  assert_renders (v->buffer, SPARSE_AVERAGE, p, 0, 0, &want_rect, want,
-                  "whole render", context);
-  g_free (want);
+  return average_reference (v, &format_named (c->format)->layout, &c->p);
 }
 
-static void
-check_case (const Case *c)
-{
-  gchar *context = case_describe (c);
-  Volume v = volume_new (c);
+/* The averages' pixels (Mix): shares (in percent) of background pixels,
+ * of components near the type's maximum, of small components (0 … 3 and a
+ * few exact or tiny floats, so that means land on ties), and of the other
+ * pixels that are fully transparent, in wild colours.  Most tests draw
+ * some of everything. */
+static const Mix mixed = { .background = 30, .near_max = 10, .small = 20,
+                           .transparent = 20 };
 
-  check_volume (&v, &c->p, context);
-  volume_free (&v);
-  g_free (context);
+/* How the averages' cases draw their pixels and what they must give. */
+static const Family average_ops = { fill_values, case_average };
+
+/* A case at the origin, GEGL's tiles. */
+static Case
+case_new (guint64 seed, const gchar *format, gint width, gint slice_height,
+          Params p, Mix mix)
+{
+  return (Case) { .family = &average_ops, .seed = seed,
+                  .op = SPARSE_AVERAGE, .format = format_named (format)->name,
+                  .width = width, .slice_height = slice_height, .p = p,
+                  .mix = mix };
 }
 
-/* The op's output format in the graph g (prepared). */
-static const Babl *
-output_format (const Graph *g)
+/* A random case: the format cycles with the seed, so a loop test over
+ * consecutive seeds covers every format. */
+static Case
+case_random (guint64 seed, gint max_slices, gint max_factor)
 {
-  return gegl_operation_get_format (gegl_node_get_gegl_operation (g->pool),
-                                    "output");
+  guint64 rng = seed * 0x5851F42D4C957F2Dull + 3;
+  Case    c = { 0 };
+
+  c.family        = &average_ops;
+  c.seed          = seed;
+  c.op            = SPARSE_AVERAGE;
+  c.format        = formats[seed % N_FORMATS].name;
+  c.width         = rand_range (&rng, 1, 60);
+  c.p.depth       = rand_range (&rng, 1, max_slices);
+  c.slice_height  = rand_range (&rng, 1, c.p.depth > 1 ? 24 : 60);
+  c.p.fx          = rand_range (&rng, 1, max_factor);
+  c.p.fy          = rand_range (&rng, 1, max_factor);
+  c.p.fz          = c.p.depth > 1 ? rand_range (&rng, 1, 3) : 1;
+  c.p.sparse      = rand_range (&rng, 0, 2) != 0;
+  c.mix.background  = (gint[]) { 0, 10, 40, 80 }[rand_range (&rng, 0, 3)];
+  c.mix.near_max    = (gint[]) { 0, 20, 90 }[rand_range (&rng, 0, 2)];
+  c.mix.small       = rand_range (&rng, 0, 40);
+  c.mix.transparent = rand_range (&rng, 0, 30);
+  return c;
 }
 
 /* ------------------------------------------------------------------------
@@ -382,18 +269,7 @@ END_TEST
 
 START_TEST (test_op_has_title_categories_and_description)
 {
-  static const gchar *const keys[] = { "title", "categories", "description" };
-
-  for (gsize k = 0; k < G_N_ELEMENTS (keys); k++)
-    {
-      const gchar *value = gegl_operation_get_key (SPARSE_AVERAGE, keys[k]);
-
-      ck_assert_msg (value != NULL && value[0] != '\0',
-                     "key \"%s\" is empty", keys[k]);
-    }
-  ck_assert_msg (strstr (gegl_operation_get_key (SPARSE_AVERAGE,
-                                                 "categories"),
-                         "hidden") == NULL, "the op is hidden");
+  assert_op_is_registered_and_described (SPARSE_AVERAGE);
 }
 END_TEST
 
@@ -405,44 +281,10 @@ START_TEST (test_output_keeps_the_source_format_and_design_extent)
 {
   /* _i = format; odd sizes, a stack of 3 slices, factors 2,3,2:
    * 13 × (7·3) → ceil (13/2) × ceil (7/3) · ceil (3/2) = 7 × 6 at (0,0). */
-  Case          c = case_new (1000 + _i, formats[_i].name, 13, 7,
-                              (Params) { 2, 3, 2, 3, TRUE },
-                              (ValueMix) { 30, 10, 20, 20 });
-  gchar        *context = case_describe (&c);
-  Volume        v = volume_new (&c);
-  GeglRectangle want_rect = { 0, 0, 7, 6 };
-  guint8       *want = reference (&v, &c.p);
-  Graph         g = graph_new (v.buffer, SPARSE_AVERAGE, &c.p);
-  GeglBuffer   *out;
-  guint8       *got;
+  Case c = case_new (1000 + _i, formats[_i].name, 13, 7,
+                     (Params) { 2, 3, 2, 3, TRUE }, mixed);
 
-  log_capture_begin ();
-  out = graph_sink (&g);
-  assert_no_messages (log_capture_end (), context);
-
-  ck_assert_msg (out != NULL, "%s: buffer-sink got no buffer", context);
-  ck_assert_msg (output_format (&g) == v.format,
-                 "%s: the op's output format is \"%s\", not the source's",
-                 context, output_format (&g) ? babl_get_name (output_format (&g))
-                                             : "none");
-  ck_assert_msg (gegl_buffer_get_format (out) == v.format,
-                 "%s: the output buffer is \"%s\", not the source's",
-                 context, babl_get_name (gegl_buffer_get_format (out)));
-  assert_rect_equal (gegl_buffer_get_extent (out), &want_rect,
-                     "output buffer extent", context);
-
-  got = g_malloc ((gsize) want_rect.width * want_rect.height * v.bpp);
-  gegl_buffer_get (out, &want_rect, 1.0, v.format, got, GEGL_AUTO_ROWSTRIDE,
-                   GEGL_ABYSS_NONE);
-  assert_pixels_equal (got, want, &want_rect, v.bpp, "buffer-sink output",
-                       context);
-
-  g_free (got);
-  g_object_unref (out);
-  g_free (want);
-  graph_free (&g);
-  volume_free (&v);
-  g_free (context);
+  check_output_keeps_the_source_format (&c, &(GeglRectangle) { 0, 0, 7, 6 });
 }
 END_TEST
 
@@ -467,7 +309,7 @@ START_TEST (test_values_near_the_type_maximum_match_the_reference)
    * not. */
   Case c = case_new (1100 + _i, formats[_i / 2].name, 23, 11,
                      (Params) { 5, 5, 3, 4, _i % 2 },
-                     (ValueMix) { 10, 100, 0, 0 });
+                     (Mix) { .background = 10, .near_max = 100 });
 
   check_case (&c);
 }
@@ -568,32 +410,11 @@ START_TEST (test_one_and_four_threads_give_identical_bytes)
     { "RGBA float", 301, 801, { 3, 2, 1, 3, FALSE } },
     { "Y half",     500, 300, { 2, 2, 2, 2, TRUE } },
   };
-  static const gint threads[2] = { 1, 4 };
-  const Params  p = cases[_i].p;
-  Case          c = case_new (2000 + _i, cases[_i].format, cases[_i].width,
-                              cases[_i].height / p.depth, p,
-                              (ValueMix) { 30, 10, 20, 20 });
-  gchar        *context = case_describe (&c);
-  Volume        v = volume_new (&c);
-  GeglRectangle rect = expected_extent (&v.extent, &c.p);
-  guint8       *want = reference (&v, &c.p);
-  guint8       *got[2];
+  const Params p = cases[_i].p;
 
-  log_capture_begin ();
-  for (gint t = 0; t < 2; t++)
-    got[t] = render_with_threads (v.buffer, SPARSE_AVERAGE, &c.p, &rect,
-                                  v.format, threads[t]);
-  assert_no_messages (log_capture_end (), context);
-
-  assert_pixels_equal (got[1], got[0], &rect, v.bpp,
-                       "4 threads (got) vs 1 thread (want)", context);
-  assert_pixels_equal (got[0], want, &rect, v.bpp, "1 thread", context);
-
-  g_free (got[0]);
-  g_free (got[1]);
-  g_free (want);
-  volume_free (&v);
-  g_free (context);
+  check_threads_agree ((Case[]) {
+    case_new (2000 + _i, cases[_i].format, cases[_i].width,
+              cases[_i].height / p.depth, p, mixed) });
 }
 END_TEST
 
@@ -601,50 +422,9 @@ END_TEST
  * Sub-rectangles
  * --------------------------------------------------------------------- */
 
-/* Renders the output of c as whole, then as `parts` (each with a fresh
- * graph), and compares both with the reference. */
-static void
-check_parts (const Case *c, const GeglRectangle *parts, gint n_parts)
-{
-  gchar        *context = case_describe (c);
-  Volume        v = volume_new (c);
-  GeglRectangle rect = expected_extent (&v.extent, &c->p);
-  guint8       *want = reference (&v, &c->p);
-  guint8       *whole, *assembled;
-  Graph         g;
-
-  log_capture_begin ();
-  g = graph_new (v.buffer, SPARSE_AVERAGE, &c->p);
-  whole = graph_blit (&g, &rect, v.format);
-  graph_free (&g);
-  assembled = render_in_parts (v.buffer, SPARSE_AVERAGE, &c->p, v.format,
-                               &rect, parts, n_parts);
-  assert_no_messages (log_capture_end (), context);
-
-  assert_pixels_equal (whole, want, &rect, v.bpp, "whole render", context);
-  assert_pixels_equal (assembled, whole, &rect, v.bpp,
-                       "sub-rectangles (got) vs whole (want)", context);
-
-  g_free (assembled);
-  g_free (whole);
-  g_free (want);
-  volume_free (&v);
-  g_free (context);
-}
-
 START_TEST (test_four_uneven_subrectangles_render_like_the_whole)
 {
-  Case          c = case_random (400 + _i, 5, 4);
-  GeglRectangle parts[64];
-  GeglRectangle in, rect;
-
-  c.width        += 9;    /* room for cuts on every axis */
-  c.slice_height += 5;
-  c.x = (gint[]) { 0, -3, 7, -10 }[_i % 4];
-  c.y = (gint[]) { 0, 5, -1, -6 }[_i % 4];
-  in   = (GeglRectangle) { c.x, c.y, c.width, c.slice_height * c.p.depth };
-  rect = expected_extent (&in, &c.p);
-  check_parts (&c, parts, cut_rect (&rect, 2, 2, c.seed, parts));
+  check_in_four_uneven_parts (case_random (400 + _i, 5, 4), _i);
 }
 END_TEST
 
@@ -653,10 +433,7 @@ START_TEST (test_row_by_row_rendering_matches_the_whole)
   /* One output row per render: each row's input rows must be mapped
    * through the right slice; small tiles, so that some rows are read in
    * place. */
-  Case          c = case_random (600 + _i, 5, 3);
-  GeglRectangle parts[64];
-  GeglRectangle in, rect;
-  gint          n = 0;
+  Case c = case_random (600 + _i, 5, 3);
 
   c.p.depth      = 3 + _i % 3;
   c.p.fz         = 2;
@@ -665,50 +442,13 @@ START_TEST (test_row_by_row_rendering_matches_the_whole)
   c.y            = _i % 2 ? 3 : 0;
   c.tile_w       = 6 * c.p.fx;
   c.tile_h       = 2 * c.p.fy;
-  in   = (GeglRectangle) { c.x, c.y, c.width, c.slice_height * c.p.depth };
-  rect = expected_extent (&in, &c.p);
-  for (gint r = 0; r < rect.height && n < 64; r++)
-    parts[n++] = (GeglRectangle) { rect.x, rect.y + r, rect.width, 1 };
-  ck_assert_int_eq (n, rect.height);
-  check_parts (&c, parts, n);
+  check_row_by_row (&c);
 }
 END_TEST
 
 START_TEST (test_pixels_around_the_bounding_box_render_as_nothing)
 {
-  /* A render 3 pixels larger on every side: the bounding box holds the
-   * reference, the frame around it only zero bytes. */
-  Case          c = case_random (650 + _i, 4, 3);
-  gchar        *context;
-  Volume        v;
-  GeglRectangle rect, grown;
-  guint8       *want, *got, *inner;
-  Graph         g;
-
-  c.x     = (gint[]) { 0, -3, 5, -8 }[_i % 4];
-  c.y     = (gint[]) { 0, 5, -7, 1 }[_i % 4];
-  context = case_describe (&c);
-  v       = volume_new (&c);
-  rect    = expected_extent (&v.extent, &c.p);
-  want    = reference (&v, &c.p);
-  grown   = (GeglRectangle) { rect.x - 3, rect.y - 3, rect.width + 6,
-                              rect.height + 6 };
-
-  log_capture_begin ();
-  g   = graph_new (v.buffer, SPARSE_AVERAGE, &c.p);
-  got = graph_blit (&g, &grown, v.format);
-  assert_no_messages (log_capture_end (), context);
-
-  inner = cut_out_checking_frame (got, &grown, &rect, v.bpp, context);
-  assert_pixels_equal (inner, want, &rect, v.bpp,
-                       "bounding box of a larger render", context);
-
-  g_free (inner);
-  g_free (got);
-  g_free (want);
-  graph_free (&g);
-  volume_free (&v);
-  g_free (context);
+  check_frame_renders_nothing (case_random (650 + _i, 4, 3), _i);
 }
 END_TEST
 
@@ -718,14 +458,7 @@ END_TEST
 
 START_TEST (test_buffers_with_odd_and_negative_origins_match_the_reference)
 {
-  static const gint origins[][2] = {
-    { -3, 5 }, { -7, -9 }, { 5, 3 }, { 1, -1 }, { -1, -2 }, { 13, -11 },
-  };
-  Case c = case_random (700 + _i, 4, 4);
-
-  c.x = origins[_i % G_N_ELEMENTS (origins)][0];
-  c.y = origins[_i % G_N_ELEMENTS (origins)][1];
-  check_case (&c);
+  check_at_odd_origin (case_random (700 + _i, 4, 4), _i);
 }
 END_TEST
 
@@ -733,25 +466,7 @@ START_TEST (test_translate_node_input_aligns_blocks_to_its_origin)
 {
   /* The buffer sits at (0,0); gegl:translate moves it to (-3,5) without
    * changing its format. */
-  Case          c = case_random (800 + _i, 4, 3);
-  gchar        *context;
-  Volume        v;
-  GeglRectangle moved, want_rect;
-  guint8       *want;
-
-  context   = case_describe (&c);
-  v         = volume_new (&c);
-  moved     = v.extent;
-  moved.x  -= 3;
-  moved.y  += 5;
-  want_rect = expected_extent (&moved, &c.p);
-  want      = reference (&v, &c.p);
-
-  assert_renders (v.buffer, SPARSE_AVERAGE, &c.p, -3, 5, &want_rect, want,
-                  "translated render", context);
-  g_free (want);
-  volume_free (&v);
-  g_free (context);
+  check_translated ((Case[]) { case_random (800 + _i, 4, 3) });
 }
 END_TEST
 
@@ -761,28 +476,7 @@ END_TEST
  * grid, and views shifted into a parent buffer. */
 START_TEST (test_buffers_with_small_tiles_match_the_reference)
 {
-  static const gint tiles[][2] = { { 8, 4 }, { 16, 8 }, { 4, 4 }, { 12, 6 },
-                                   { 32, 16 }, { 6, 3 }, { 10, 5 },
-                                   { 2, 2 } };
-  Case    c = case_random (1500 + _i, 4, 4);
-  guint64 rng = (guint64) _i * 0x9E3779B97F4A7C15ull + 11;
-
-  c.tile_w       = tiles[_i % G_N_ELEMENTS (tiles)][0];
-  c.tile_h       = tiles[_i % G_N_ELEMENTS (tiles)][1];
-  c.width        = rand_range (&rng, 1, 90);
-  c.slice_height = rand_range (&rng, 1, 40);
-  if (rand_range (&rng, 0, 1) == 0)  /* slices of whole tile rows */
-    c.slice_height = c.tile_h * rand_range (&rng, 1, 5);
-  c.x            = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
-  c.y            = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
-  if (_i % 5 == 4)
-    {
-      c.shift_x = rand_range (&rng, -9, 9);
-      c.shift_y = rand_range (&rng, -9, 9);
-    }
-  if (rand_range (&rng, 0, 2) == 0 && c.p.depth > 1)  /* tile pairs */
-    c.p = (Params) { 2, 2, 2, c.p.depth, c.p.sparse };
-  check_case (&c);
+  check_with_small_tiles (case_random (1500 + _i, 4, 4), _i, 11);
 }
 END_TEST
 
@@ -795,7 +489,7 @@ START_TEST (test_whole_tiles_read_in_place_match_the_reference)
     { 2, 2, 1, 1, TRUE }, { 4, 2, 2, 4, TRUE }, { 2, 4, 2, 2, FALSE },
   };
   Case c = case_new (1700 + _i, formats[_i / 3].name, 48, 16,
-                     params[_i % 3], (ValueMix) { 30, 10, 20, 20 });
+                     params[_i % 3], mixed);
 
   c.tile_w = 8;
   c.tile_h = 4;
@@ -826,7 +520,6 @@ check_falls_back_to_rgba_float (GeglBuffer *buffer, const Params *p,
 
   /* The pixels as the op sees them, for the reference. */
   v.format       = rgbaf;
-  v.layout       = format_named ("RGBA float")->layout;
   v.bpp          = 16;
   v.extent       = *extent;
   v.slice_height = extent->height / p->depth;
@@ -834,7 +527,7 @@ check_falls_back_to_rgba_float (GeglBuffer *buffer, const Params *p,
   v.px           = g_malloc ((gsize) extent->width * extent->height * 16);
   gegl_buffer_get (buffer, extent, 1.0, rgbaf, v.px, GEGL_AUTO_ROWSTRIDE,
                    GEGL_ABYSS_NONE);
-  want = reference (&v, p);
+  want = average_reference (&v, &format_named ("RGBA float")->layout, p);
 
   log_capture_begin ();
   g = graph_new (buffer, SPARSE_AVERAGE, p);
@@ -842,9 +535,10 @@ check_falls_back_to_rgba_float (GeglBuffer *buffer, const Params *p,
   sunk = graph_sink (&g);
   assert_no_messages (log_capture_end (), context);
 
-  ck_assert_msg (output_format (&g) == rgbaf,
+  ck_assert_msg (graph_output_format (&g) == rgbaf,
                  "%s: the op works in \"%s\", want \"%s\"", context,
-                 babl_get_name (output_format (&g)), babl_get_name (rgbaf));
+                 babl_get_name (graph_output_format (&g)),
+                 babl_get_name (rgbaf));
   ck_assert_msg (sunk != NULL && gegl_buffer_get_format (sunk) == rgbaf,
                  "%s: the output buffer is not RGBA float", context);
   assert_pixels_equal (got, want, &rect, 16, "RGBA float render", context);
@@ -935,8 +629,9 @@ average_pixels (const gchar *format, const void *px, gint width, gint height,
   *out_rect = expected_extent (&in, p);
   log_capture_begin ();
   out = graph_blit (&g, out_rect, fmt);
-  ck_assert_msg (output_format (&g) == fmt, "%s: the op works in \"%s\"",
-                 format, babl_get_name (output_format (&g)));
+  ck_assert_msg (graph_output_format (&g) == fmt,
+                 "%s: the op works in \"%s\"", format,
+                 babl_get_name (graph_output_format (&g)));
   assert_no_messages (log_capture_end (), format);
   graph_free (&g);
   g_object_unref (buffer);
@@ -1049,15 +744,15 @@ make_non_negative (guint8 *component, SegComponentType type)
  * depending on the transparent pixels' colours; equal numbers, but not
  * equal bits. */
 static void
-recolour_transparent (guint8 *px, gsize n, const Format *format,
+recolour_transparent (guint8 *px, gsize n, const gchar *format,
                       guint64 seed)
 {
-  const SegPixelLayout *l = &format->layout;
+  const SegPixelLayout *l = &format_named (format)->layout;
   const gint            size = seg_component_size (l->type);
   const gint            bpp = size * l->n_components;
   const guint8          zero[16] = { 0 };
   guint64               rng = seed;
-  const ValueMix        wild = { 0, 30, 30, 0 };
+  const Mix             wild = { .near_max = 30, .small = 30 };
 
   for (gsize i = 0; i < n; i++)
     {
@@ -1087,7 +782,8 @@ START_TEST (test_recolouring_transparent_pixels_changes_nothing)
   Case          c = case_new (2100 + _i, names[_i % 2], 31, 14,
                               _i / 2 % 2 ? (Params) { 3, 2, 2, 3, _i / 4 }
                                          : (Params) { 2, 2, 1, 1, _i / 4 },
-                              (ValueMix) { 20, 0, 10, 50 });
+                              (Mix) { .background = 20, .small = 10,
+                                      .transparent = 50 });
   gchar        *context = case_describe (&c);
   Volume        v = volume_new (&c);
   gsize         n = (gsize) v.extent.width * v.extent.height;
@@ -1102,7 +798,7 @@ START_TEST (test_recolouring_transparent_pixels_changes_nothing)
   gegl_buffer_set (v.buffer, &v.extent, 0, v.format, v.px,
                    GEGL_AUTO_ROWSTRIDE);
   recolour_transparent (recoloured, n, c.format, ~c.seed);
-  w = volume_of (&c, v.format, &v.layout, recoloured);
+  w = volume_of (&c, recoloured);
   ck_assert_msg (memcmp (v.px, w.px, n * v.bpp) != 0,
                  "%s: no transparent pixel to recolour", context);
 
@@ -1117,7 +813,7 @@ START_TEST (test_recolouring_transparent_pixels_changes_nothing)
 
   assert_pixels_equal (got[1], got[0], &rect, v.bpp,
                        "recoloured (got) vs original (want)", context);
-  want = reference (&v, &c.p);
+  want = case_reference (&c, &v);
   assert_pixels_equal (got[0], want, &rect, v.bpp, "original", context);
   g_free (want);
   g_free (got[0]);
@@ -1190,55 +886,19 @@ START_TEST (test_sparse_is_on_by_default)
 END_TEST
 
 /* ------------------------------------------------------------------------
- * Region callbacks (shared with the mode ops: a sanity check on a stack)
+ * Region callbacks (the stacks are the harness's, run for every pooling
+ * op)
  * --------------------------------------------------------------------- */
 
-START_TEST (test_bounding_box_of_a_stack_is_ceil_on_every_axis)
+START_TEST (test_a_cached_render_follows_changes_that_cross_slices)
 {
-  GeglBuffer   *buffer;
-  Graph         g = region_graph (SPARSE_AVERAGE, TRUE, -3, 5, &buffer);
-  GeglRectangle bbox = gegl_node_get_bounding_box (g.pool);
-  GeglRectangle want = { -2, 2, 4, 6 };
+  /* _i = format; 40 × (100·3), factors 2,2,2. */
+  Case c = case_new (1500 + _i, formats[_i].name, 40, 100,
+                     (Params) { 2, 2, 2, 3, _i % 2 }, mixed);
 
-  assert_rect_equal (&bbox, &want, "bounding box",
-                     "7×(5·3) at (-3,5), factors 2,2,2");
-  graph_free (&g);
-  g_object_unref (buffer);
-}
-END_TEST
-
-START_TEST (test_required_region_of_a_middle_row_spans_both_slices)
-{
-  /* Output row 1 is row 1 of output slice 0: input rows 2, 3 of slices 0
-   * and 1, i.e. rows 2 … 8 of the stack; with the input at (-3,5), output
-   * (-1..0, 3) reads input x -1 … 2, rows 7 … 13. */
-  GeglBuffer   *buffer;
-  Graph         g = region_graph (SPARSE_AVERAGE, TRUE, -3, 5, &buffer);
-  GeglRectangle roi = { -1, 3, 2, 1 };
-  GeglRectangle want = { -1, 7, 4, 7 };
-
-  assert_required_for_output (&g, &roi, &want,
-                              "required for output (-1,3) 2×1",
-                              "7×(5·3) at (-3,5), factors 2,2,2");
-  graph_free (&g);
-  g_object_unref (buffer);
-}
-END_TEST
-
-START_TEST (test_a_changed_pixel_invalidates_only_its_block)
-{
-  /* Input pixel (4, 11) relative: column block 2; row 11 is row 1 of
-   * slice 2, which pools into output slice 1, row 0: output row 3. */
-  GeglBuffer   *buffer;
-  Graph         g = region_graph (SPARSE_AVERAGE, TRUE, 0, 0, &buffer);
-  GeglRectangle changed = { 4, 11, 1, 1 };
-  GeglRectangle want = { 2, 3, 1, 1 };
-
-  assert_invalidated_by_change (&g, &changed, &want,
-                                "invalidated by pixel (4,11)",
-                                "7×(5·3), factors 2,2,2");
-  graph_free (&g);
-  g_object_unref (buffer);
+  check_cached_render_follows_changes (&c, &(Mix) { .background = 10,
+                                                    .near_max = 30,
+                                                    .small = 30 });
 }
 END_TEST
 
@@ -1246,54 +906,22 @@ END_TEST
  * Bad input: a warning that names the op and the value, nothing rendered
  * --------------------------------------------------------------------- */
 
-START_TEST (test_depth_that_does_not_divide_the_height_warns_and_renders_nothing)
-{
-  GeglRectangle in = { 0, 0, 6, 10 };
-  GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("Y float"));
-  const gint    numbers[] = { 3, 10, G_MININT };
+static const Refusal refusals[] = {
+  { "seg:sparse-average", "Y float", 6, 10, { 2, 2, 1, 3, TRUE }, "depth",
+    { 3, 10, G_MININT } },
+  { "seg:sparse-average", "Y u16", 0, 0, { 2, 2, 1, 1, TRUE },
+    "input is empty", { 0, G_MININT } },
+};
 
-  check_refused (buffer, SPARSE_AVERAGE, &(Params) { 2, 2, 1, 3, TRUE },
-                 "depth", numbers, "seg:sparse-average, height 10, depth 3");
-  g_object_unref (buffer);
+START_TEST (test_bad_input_warns_and_renders_nothing)
+{
+  check_refusal (&refusals[_i]);
 }
 END_TEST
 
 START_TEST (test_out_of_range_property_warns_and_renders_nothing)
 {
-  static const struct
-  {
-    const gchar *property;
-    gint         value;
-  } bad[] = {
-    { "factor-x", 0 }, { "factor-x", 65 }, { "factor-y", 65 },
-    { "factor-y", -1 }, { "factor-z", 0 }, { "factor-z", 65 },
-    { "depth", 0 },
-  };
-  GeglRectangle in = { 0, 0, 8, 8 };
-  GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("R'G'B'A u8"));
-  Params        p = { 2, 2, 1, 1, TRUE };
-  const gchar  *property = bad[_i].property;
-  gint          value = bad[_i].value;
-  const gint    numbers[] = { value, G_MININT };
-  gchar        *context = g_strdup_printf ("seg:sparse-average, %s = %d",
-                                           property, value);
-
-  params_set (&p, property, value);
-  check_refused (buffer, SPARSE_AVERAGE, &p, property, numbers, context);
-  g_free (context);
-  g_object_unref (buffer);
-}
-END_TEST
-
-START_TEST (test_empty_input_warns_and_renders_nothing)
-{
-  GeglRectangle in = { 0, 0, 0, 0 };
-  GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("Y u16"));
-  const gint    numbers[] = { 0, G_MININT };
-
-  check_refused (buffer, SPARSE_AVERAGE, &(Params) { 2, 2, 1, 1, TRUE },
-                 "input is empty", numbers, "seg:sparse-average, 0×0 input");
-  g_object_unref (buffer);
+  check_bad_property (SPARSE_AVERAGE, "R'G'B'A u8", TRUE, _i);
 }
 END_TEST
 
@@ -1361,16 +989,15 @@ gegl_suite (void)
   tcase_add_test (tc, test_sparse_is_on_by_default);
 
   tc = harness_tcase (s, "regions");
-  tcase_add_test (tc, test_bounding_box_of_a_stack_is_ceil_on_every_axis);
-  tcase_add_test (tc, test_required_region_of_a_middle_row_spans_both_slices);
-  tcase_add_test (tc, test_a_changed_pixel_invalidates_only_its_block);
+  region_tests_add (tc, SPARSE_AVERAGE);
+  tcase_add_loop_test (tc, test_a_cached_render_follows_changes_that_cross_slices,
+                       0, N_FORMATS);
 
   tc = harness_tcase (s, "bad input");
-  tcase_add_test (tc,
-                  test_depth_that_does_not_divide_the_height_warns_and_renders_nothing);
+  tcase_add_loop_test (tc, test_bad_input_warns_and_renders_nothing,
+                       0, G_N_ELEMENTS (refusals));
   tcase_add_loop_test (tc, test_out_of_range_property_warns_and_renders_nothing,
-                       0, 7);
-  tcase_add_test (tc, test_empty_input_warns_and_renders_nothing);
+                       0, N_BAD_PROPERTIES);
   return s;
 }
 

@@ -102,6 +102,54 @@ describe_strides (char *buf, size_t n, const Strides *l)
             l->flip_z ? ", flipped z" : "");
 }
 
+/* ---- The kernel under test -------------------------------------------- */
+
+bool
+bytes_equal (const uint8_t *a, const uint8_t *b, int bpp, const void *data)
+{
+  (void) data;
+  return memcmp (a, b, (size_t) bpp) == 0;
+}
+
+void *
+kernel_scratch (const Kernel *k, const SegFactors *f)
+{
+  return scratch_of_size (k->scratch_size (f, k->data));
+}
+
+void
+random_shape (Rng *r, bool fast, int wide_percent, int widest, int *w,
+              int *h, int *d, SegFactors *f)
+{
+  if (fast)
+    {
+      f->x = f->y = 2;
+      f->z = rng_range (r, 1, 2);
+      if (rng_chance (r, wide_percent))
+        {
+          *w = rng_range (r, 2, widest);
+          *h = rng_range (r, 1, 6);
+          *d = rng_range (r, 1, 3);
+        }
+      else
+        {
+          *w = rng_range (r, 2, 40);
+          *h = rng_range (r, 1, 40);
+          *d = rng_range (r, 1, 5);
+        }
+    }
+  else
+    {
+      *w   = rng_range (r, 1, 40);
+      *h   = rng_range (r, 1, 40);
+      *d   = rng_range (r, 1, 5);
+      f->x = rng_range (r, 1, 5);
+      f->y = rng_range (r, 1, 5);
+      f->z = rng_range (r, 1, 5);
+    }
+}
+
+
 /* ---- Assertions -------------------------------------------------------- */
 
 Hex
@@ -166,6 +214,353 @@ assert_status (SegStatus got, SegStatus want, const char *context)
                   seg_status_name (got), seg_status_name (want));
 }
 
+void
+assert_volumes_equal (const Kernel *k, const SegVolume *got,
+                      const SegVolume *want, const char *context)
+{
+  for (int z = 0; z < want->depth; z++)
+    for (int y = 0; y < want->height; y++)
+      for (int x = 0; x < want->width; x++)
+        {
+          const uint8_t *g = at (got, x, y, z), *w = at (want, x, y, z);
+
+          if (!k->voxels_equal (g, w, want->bpp, k->data))
+            ck_abort_msg ("%s: first difference at x %d, y %d, z %d: "
+                          "got %s, want %s", context, x, y, z,
+                          hex_of (g, want->bpp).s, hex_of (w, want->bpp).s);
+        }
+}
+
+
+/* ---- Checks that both kernels pass ------------------------------------- */
+
+void
+assert_matches_reference (const Kernel *k, const Buf *in, Strides out_strides,
+                          const SegFactors *f, bool sparse, void *scratch,
+                          const char *context)
+{
+  const int bpp = in->v.bpp;
+  const int ow = seg_pooled_size (in->v.width, f->x);
+  const int oh = seg_pooled_size (in->v.height, f->y);
+  const int od = seg_pooled_size (in->v.depth, f->z);
+  Buf       out  = buf_new (ow, oh, od, bpp, out_strides);
+  Buf       want = buf_new (ow, oh, od, bpp, packed);
+  void     *own_scratch = scratch ? NULL : kernel_scratch (k, f);
+  uint8_t  *in_before = copy_of (in->mem, in->size);
+  SegStatus status;
+
+  status = k->pool (&in->v, &out.v, f, sparse,
+                    scratch ? scratch : own_scratch, k->data);
+  k->reference (&in->v, &want.v, f, sparse, k->data);
+
+  assert_status (status, SEG_OK, context);
+  assert_volumes_equal (k, &out.v, &want.v, context);
+  assert_padding_intact (&out, context);
+  assert_input_unchanged (in, in_before, context);
+
+  free (in_before);
+  free (own_scratch);
+  buf_free (&out);
+  buf_free (&want);
+}
+
+uint8_t *
+pool_packed (const Kernel *k, const void *voxels, int w, int h, int d,
+             int bpp, SegFactors f, bool sparse, int tiles,
+             const char *context)
+{
+  const Strides padded = { 3, 5, false, false };
+  const int     tw = w * tiles;
+  const int     ow = seg_pooled_size (tw, f.x);
+  const int     oh = seg_pooled_size (h, f.y);
+  const int     od = seg_pooled_size (d, f.z);
+  const int     tile_ow = ow / tiles;
+  Buf           in   = buf_new (tw, h, d, bpp, packed);
+  Buf           out  = buf_new (ow, oh, od, bpp, padded);
+  Buf           ref  = buf_new (ow, oh, od, bpp, packed);
+  void         *scratch = kernel_scratch (k, &f);
+  uint8_t      *result = malloc ((size_t) (tile_ow * oh * od * bpp));
+  uint8_t      *p = result;
+
+  ck_assert_ptr_nonnull (result);
+  for (int z = 0; z < d; z++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < tw; x++)
+        memcpy (at (&in.v, x, y, z),
+                (const uint8_t *) voxels +
+                (size_t) (((z * h + y) * w + x % w) * bpp), (size_t) bpp);
+
+  assert_status (k->pool (&in.v, &out.v, &f, sparse, scratch, k->data),
+                 SEG_OK, context);
+  assert_padding_intact (&out, context);
+  k->reference (&in.v, &ref.v, &f, sparse, k->data);
+
+  for (int z = 0; z < od; z++)
+    for (int y = 0; y < oh; y++)
+      for (int x = 0; x < ow; x++)
+        {
+          const uint8_t *got = at (&out.v, x, y, z);
+
+          if (!k->voxels_equal (got, at (&ref.v, x, y, z), bpp, k->data))
+            ck_abort_msg ("%s: kernel and reference differ at x %d, y %d, "
+                          "z %d: kernel %s, reference %s", context, x, y, z,
+                          hex_of (got, bpp).s,
+                          hex_of (at (&ref.v, x, y, z), bpp).s);
+          if (x >= tile_ow &&
+              !k->voxels_equal (got, at (&out.v, x % tile_ow, y, z), bpp,
+                                k->data))
+            ck_abort_msg ("%s: tile %d differs from tile 0 at x %d, y %d, "
+                          "z %d", context, x / tile_ow, x % tile_ow, y, z);
+        }
+  for (int z = 0; z < od; z++)
+    for (int y = 0; y < oh; y++)
+      for (int x = 0; x < tile_ow; x++, p += bpp)
+        memcpy (p, at (&out.v, x, y, z), (size_t) bpp);
+
+  free (scratch);
+  buf_free (&in);
+  buf_free (&out);
+  buf_free (&ref);
+  return result;
+}
+
+void
+assert_slabs_match_whole (const Kernel *k, const Buf *in, const Buf *out,
+                          const SegFactors *f, bool sparse,
+                          const char *context)
+{
+  const int slab = 8;  /* output rows per slab */
+  Buf       part = buf_new (out->v.width, slab, out->v.depth, out->v.bpp,
+                            packed);
+  void     *scratch = kernel_scratch (k, f);
+
+  assert_status (k->pool (&in->v, &out->v, f, sparse, scratch, k->data),
+                 SEG_OK, context);
+  assert_padding_intact (out, context);
+
+  for (int oy = 0; oy < out->v.height; oy += slab)
+    {
+      const int rows_left = in->v.height - f->y * oy;
+      SegVolume sub_in = in->v, sub_out = part.v, big = out->v;
+      char      where[160];
+
+      sub_in.data    = at (&in->v, 0, f->y * oy, 0);
+      sub_in.height  = rows_left < f->y * slab ? rows_left : f->y * slab;
+      sub_out.height = seg_pooled_size (sub_in.height, f->y);
+      big.data       = at (&out->v, 0, oy, 0);
+      big.height     = sub_out.height;
+      snprintf (where, sizeof where, "%s, output rows from %d", context, oy);
+      assert_status (k->pool (&sub_in, &sub_out, f, sparse, scratch,
+                              k->data), SEG_OK, where);
+      assert_volumes_equal (k, &big, &sub_out, where);
+    }
+
+  free (scratch);
+  buf_free (&part);
+}
+
+void
+assert_scratch_serves_smaller_factors (const Kernel *k, int bpp,
+                                       const SegFactors *sequence, int n,
+                                       FillInput fill)
+{
+  void *scratch = kernel_scratch (k, &sequence[0]);
+
+  for (int call = 0; call < n; call++)
+    {
+      const SegFactors *f = &sequence[call];
+      Rng               r = rng_new ((uint64_t) call, 5);
+      Buf               in = buf_new (37, 21, 6, bpp, packed);
+      char              context[64];
+
+      ck_assert_uint_le (k->scratch_size (f, k->data),
+                         k->scratch_size (&sequence[0], k->data));
+      fill (&r, &in.v, call, k->data);
+      snprintf (context, sizeof context, "call %d, factors %d,%d,%d", call,
+                f->x, f->y, f->z);
+      assert_matches_reference (k, &in, packed, f, call & 1, scratch,
+                                context);
+      buf_free (&in);
+    }
+  free (scratch);
+}
+
+
+/* ---- Argument errors ---------------------------------------------------- */
+
+ErrorFixture
+error_fixture_new (const Kernel *k, int bpp)
+{
+  ErrorFixture a;
+
+  a.f   = (SegFactors) { 2, 2, 2 };
+  a.in  = buf_new (5, 4, 3, bpp, packed);
+  a.out = buf_new (8, 8, 4, bpp, packed);
+  a.out.v.width  = 3;
+  a.out.v.height = 2;
+  a.out.v.depth  = 2;
+  a.scratch = kernel_scratch (k, &a.f);
+  return a;
+}
+
+void
+error_fixture_free (ErrorFixture *a)
+{
+  buf_free (&a->in);
+  buf_free (&a->out);
+  free (a->scratch);
+}
+
+void
+assert_rejected (const Kernel *k, const ErrorFixture *a, const SegVolume *in,
+                 const SegVolume *out, const SegFactors *f, void *scratch,
+                 SegStatus want, const char *what)
+{
+  for (int sparse = 0; sparse < 2; sparse++)
+    {
+      assert_status (k->pool (in, out, f, sparse, scratch, k->data), want,
+                     what);
+      assert_output_untouched (&a->out, what);
+    }
+}
+
+void
+assert_fixture_accepted (const Kernel *k, const ErrorFixture *a)
+{
+  assert_status (k->pool (&a->in.v, &a->out.v, &a->f, false, a->scratch,
+                          k->data), SEG_OK, "fixture");
+}
+
+void
+assert_null_pointers_rejected (const Kernel *k, const ErrorFixture *a)
+{
+  SegVolume in = a->in.v, out = a->out.v;
+
+  assert_rejected (k, a, NULL, &a->out.v, &a->f, a->scratch, SEG_EBADARG,
+                   "NULL input");
+  assert_rejected (k, a, &a->in.v, NULL, &a->f, a->scratch, SEG_EBADARG,
+                   "NULL output");
+  assert_rejected (k, a, &a->in.v, &a->out.v, NULL, a->scratch, SEG_EBADARG,
+                   "NULL factors");
+  in.data = NULL;
+  assert_rejected (k, a, &in, &a->out.v, &a->f, a->scratch, SEG_EBADARG,
+                   "NULL input data");
+  out.data = NULL;
+  assert_rejected (k, a, &a->in.v, &out, &a->f, a->scratch, SEG_EBADARG,
+                   "NULL output data");
+}
+
+static const char *
+axis_size_name (int axis)
+{
+  return axis == 0 ? "width" : axis == 1 ? "height" : "depth";
+}
+
+static int *
+axis_size (SegVolume *v, int axis)
+{
+  return axis == 0 ? &v->width : axis == 1 ? &v->height : &v->depth;
+}
+
+void
+assert_sizes_rejected (const Kernel *k, const ErrorFixture *a,
+                       const int *bad, int n)
+{
+  for (int i = 0; i < n; i++)
+    for (int axis = 0; axis < 3; axis++)
+      for (int which = 0; which < 2; which++)
+        {
+          SegVolume in = a->in.v, out = a->out.v;
+          char      what[64];
+
+          *axis_size (which ? &out : &in, axis) = bad[i];
+          snprintf (what, sizeof what, "%s %s %d", which ? "output" : "input",
+                    axis_size_name (axis), bad[i]);
+          assert_rejected (k, a, &in, &out, &a->f, a->scratch, SEG_EBADARG,
+                           what);
+        }
+}
+
+void
+assert_factors_rejected (const Kernel *k, const ErrorFixture *a,
+                         const int *bad, int n)
+{
+  for (int i = 0; i < n; i++)
+    for (int axis = 0; axis < 3; axis++)
+      {
+        SegFactors f = a->f;
+        char       what[32];
+
+        *(axis == 0 ? &f.x : axis == 1 ? &f.y : &f.z) = bad[i];
+        snprintf (what, sizeof what, "factor %c %d", "xyz"[axis], bad[i]);
+        assert_rejected (k, a, &a->in.v, &a->out.v, &f, a->scratch,
+                         SEG_EBADARG, what);
+      }
+}
+
+void
+assert_overlapping_views_rejected (const Kernel *k, const ErrorFixture *a)
+{
+  SegVolume in = a->in.v;
+
+  in.row_stride = (ptrdiff_t) in.width * in.bpp - 1;
+  assert_rejected (k, a, &in, &a->out.v, &a->f, a->scratch, SEG_EBADARG,
+                   "input rows overlap");
+  in.row_stride = -in.row_stride;
+  assert_rejected (k, a, &in, &a->out.v, &a->f, a->scratch, SEG_EBADARG,
+                   "input rows overlap, negative stride");
+  in = a->in.v;
+  in.slice_stride = in.row_stride * in.height - 1;
+  assert_rejected (k, a, &in, &a->out.v, &a->f, a->scratch, SEG_EBADARG,
+                   "input slices overlap");
+  in.row_stride = 0;
+  assert_rejected (k, a, &in, &a->out.v, &a->f, a->scratch, SEG_EBADARG,
+                   "input row stride 0");
+}
+
+void
+assert_wrong_output_sizes_rejected (const Kernel *k, const ErrorFixture *a)
+{
+  for (int axis = 0; axis < 3; axis++)
+    for (int delta = -1; delta <= 1; delta += 2)
+      {
+        SegVolume out = a->out.v;
+        int      *size = axis_size (&out, axis);
+        char      what[48];
+
+        /* 5×4×3 by 2: ceil is 3×2×2; floor (5 / 2) = 2 is one less. */
+        *size += delta;
+        if (*size < 1)
+          continue;
+        snprintf (what, sizeof what, "output %s %+d", axis_size_name (axis),
+                  delta);
+        assert_rejected (k, a, &a->in.v, &out, &a->f, a->scratch,
+                         SEG_EBADSIZE, what);
+      }
+}
+
+void
+assert_scratch_size_zero (const Kernel *k, const SegFactors *bad, int n)
+{
+  ck_assert_uint_eq (k->scratch_size (NULL, k->data), 0);
+  for (int i = 0; i < n; i++)
+    ck_assert_msg (k->scratch_size (&bad[i], k->data) == 0,
+                   "factors %d,%d,%d", bad[i].x, bad[i].y, bad[i].z);
+}
+
+void
+assert_scratch_size_grows (const Kernel *k, const SegFactors *grow, int n)
+{
+  for (int i = 0; i < n; i++)
+    {
+      ck_assert_uint_gt (k->scratch_size (&grow[i], k->data), 0);
+      if (i > 0)
+        ck_assert_uint_le (k->scratch_size (&grow[i - 1], k->data),
+                           k->scratch_size (&grow[i], k->data));
+    }
+}
+
+
 /* ---- Suites ------------------------------------------------------------ */
 
 void
@@ -178,6 +573,18 @@ add_tcase (Suite *s, const char *name, int timeout,
   for (int i = 0; i < n; i++)
     tcase_add_test (tc, tests[i]);
   suite_add_tcase (s, tc);
+}
+
+TCase *
+add_loop_tcase (Suite *s, const char *name, int timeout, const TTest *test,
+                int n)
+{
+  TCase *tc = tcase_create (name);
+
+  tcase_set_timeout (tc, timeout);
+  tcase_add_loop_test (tc, test, 0, n);
+  suite_add_tcase (s, tc);
+  return tc;
 }
 
 int

@@ -7,7 +7,7 @@
  *     ref_average_pool() (tests/ref-average-pool.c); the 2×2 and 2×2×2
  *     shapes with row kernels once with the AVX-512 kernels allowed and
  *     once with the portable ones only;
- *   - one START_TEST per rule of DESIGN.md's "Averaging" and of the header,
+ *   - a table row per rule of DESIGN.md's "Averaging" and of the header,
  *     with the expected output worked out by hand (and the reference held
  *     to it as well);
  *   - exhaustive checks of the row kernels' division by the voxel count
@@ -100,31 +100,69 @@ voxels_equal (const uint8_t *a, const uint8_t *b, const SegPixelLayout *l)
   return true;
 }
 
-/* Fails with the first differing voxel.  Plain ifs rather than ck_assert
- * in the loop: check marks a point per assertion, which is slow. */
-static void
-assert_volumes_equal (const SegVolume *got, const SegVolume *want,
-                      const SegPixelLayout *l, const char *context)
-{
-  for (int z = 0; z < want->depth; z++)
-    for (int y = 0; y < want->height; y++)
-      for (int x = 0; x < want->width; x++)
-        {
-          const uint8_t *g = at (got, x, y, z), *w = at (want, x, y, z);
 
-          if (!voxels_equal (g, w, l))
-            ck_abort_msg ("%s: first difference at x %d, y %d, z %d: "
-                          "got %s, want %s", context, x, y, z,
-                          hex_of (g, want->bpp).s, hex_of (w, want->bpp).s);
-        }
+/* ---- The kernel under test ---------------------------------------------- */
+
+/* What the shared checks hand to the kernel: the pixel layout, and whether
+ * it may use its AVX-512 kernels (where the CPU has them) or only its
+ * portable ones. */
+typedef struct
+{
+  const SegPixelLayout *layout;
+  bool                  avx512;
+} Averaging;
+
+/* Allows the AVX-512 kernels again after the call, as every test
+ * expects. */
+static SegStatus
+average_pool (const SegVolume *in, const SegVolume *out, const SegFactors *f,
+              bool sparse, void *scratch, const void *data)
+{
+  const Averaging *a = data;
+  SegStatus        status;
+
+  seg__average_pool_allow_avx512 (a->avx512);
+  status = seg_average_pool (in, out, f, a->layout, sparse, scratch);
+  seg__average_pool_allow_avx512 (true);
+  return status;
 }
 
-/* Lets the kernel use its AVX-512 kernels (where the CPU has them) or
- * only its portable ones; the tests allow them again after each call. */
 static void
-allow_avx512 (bool allow)
+average_reference (const SegVolume *in, const SegVolume *out,
+                   const SegFactors *f, bool sparse, const void *data)
 {
-  seg__average_pool_allow_avx512 (allow);
+  const Averaging *a = data;
+
+  ref_average_pool (in, out, f, a->layout, sparse);
+}
+
+static size_t
+average_scratch_size (const SegFactors *f, const void *data)
+{
+  const Averaging *a = data;
+
+  return seg_average_pool_scratch_size (f, a->layout);
+}
+
+static bool
+average_voxels_equal (const uint8_t *p, const uint8_t *q, int bpp,
+                      const void *data)
+{
+  const Averaging *a = data;
+
+  (void) bpp;
+  return voxels_equal (p, q, a->layout);
+}
+
+static Kernel
+averaging_kernel (const Averaging *a)
+{
+  const Kernel k = {
+    average_pool, average_reference, average_scratch_size,
+    average_voxels_equal, a
+  };
+
+  return k;
 }
 
 
@@ -369,39 +407,16 @@ random_case (Rng *r, int seed, bool fast_shape)
 
   c.seed = seed;
   if (fast_shape)
-    {
-      /* Full blocks need widths ≥ 2; wide rows, so that the vectorised
-       * loop bodies run, not just their scalar tails (64 u8 blocks per
-       * AVX-512 step), with odd widths for a partial block at the end. */
-      c.layout = random_fast_layout (r);
-      c.f.x = c.f.y = 2;
-      c.f.z = rng_range (r, 1, 2);
-      if (rng_chance (r, 30))
-        {
-          c.w = rng_range (r, 2, 400);
-          c.h = rng_range (r, 1, 6);
-          c.d = rng_range (r, 1, 3);
-        }
-      else
-        {
-          c.w = rng_range (r, 2, 40);
-          c.h = rng_range (r, 1, 40);
-          c.d = rng_range (r, 1, 5);
-        }
-    }
+    c.layout = random_fast_layout (r);
   else
     {
       c.layout.type         = (SegComponentType) rng_below (r, N_TYPES);
       c.layout.n_components = rng_range (r, 1, 4);
       c.layout.alpha        = rng_chance (r, 50)
                                 ? rng_below (r, c.layout.n_components) : -1;
-      c.w   = rng_range (r, 1, 40);
-      c.h   = rng_range (r, 1, 40);
-      c.d   = rng_range (r, 1, 5);
-      c.f.x = rng_range (r, 1, 5);
-      c.f.y = rng_range (r, 1, 5);
-      c.f.z = rng_range (r, 1, 5);
     }
+  /* Odd widths too, for a partial block at the end of the row. */
+  random_shape (r, fast_shape, 30, 400, &c.w, &c.h, &c.d, &c.f);
   c.sparse      = rng_chance (r, 50);
   c.background  = backgrounds[rng_below (r, N_ELEMENTS (backgrounds))];
   c.style       = (ValueStyle) rng_below (r, N_VALUE_STYLES);
@@ -432,38 +447,17 @@ describe_case (char *buf, size_t n, const Case *c)
 static void
 run_case (Rng *r, const Case *c)
 {
-  const int bpp = bpp_of (&c->layout);
-  const int ow = seg_pooled_size (c->w, c->f.x);
-  const int oh = seg_pooled_size (c->h, c->f.y);
-  const int od = seg_pooled_size (c->d, c->f.z);
-  char      context[512];
-  Buf       in   = buf_new (c->w, c->h, c->d, bpp, c->in_strides);
-  Buf       out  = buf_new (ow, oh, od, bpp, c->out_strides);
-  Buf       want = buf_new (ow, oh, od, bpp, packed);
-  void     *scratch = scratch_new (&c->f, &c->layout);
-  uint8_t  *in_before;
-  SegStatus status;
+  const Averaging a = { &c->layout, c->avx512 };
+  const Kernel    k = averaging_kernel (&a);
+  char            context[512];
+  Buf             in = buf_new (c->w, c->h, c->d, bpp_of (&c->layout),
+                                c->in_strides);
 
   fill_random (r, &in.v, &c->layout, c->style, c->background);
-  in_before = copy_of (in.mem, in.size);
   describe_case (context, sizeof context, c);
-
-  allow_avx512 (c->avx512);
-  status = seg_average_pool (&in.v, &out.v, &c->f, &c->layout, c->sparse,
-                             scratch);
-  allow_avx512 (true);
-  ref_average_pool (&in.v, &want.v, &c->f, &c->layout, c->sparse);
-
-  assert_status (status, SEG_OK, context);
-  assert_volumes_equal (&out.v, &want.v, &c->layout, context);
-  assert_padding_intact (&out, context);
-  assert_input_unchanged (&in, in_before, context);
-
-  free (in_before);
-  free (scratch);
+  assert_matches_reference (&k, &in, c->out_strides, &c->f, c->sparse, NULL,
+                            context);
   buf_free (&in);
-  buf_free (&out);
-  buf_free (&want);
 }
 
 /* Every factor 1 … 5 on every axis, every type, 1 … 4 components, alpha or
@@ -494,86 +488,20 @@ static const SegFactors f111 = { 1, 1, 1 };
 static const SegFactors f211 = { 2, 1, 1 };
 static const SegFactors f221 = { 2, 2, 1 };
 static const SegFactors f222 = { 2, 2, 2 };
-static const SegFactors f331 = { 3, 3, 1 };
-static const SegFactors f441 = { 4, 4, 1 };
 
-static const SegPixelLayout y_u8       = { SEG_TYPE_U8, 1, -1 };
-static const SegPixelLayout y_u16      = { SEG_TYPE_U16, 1, -1 };
-static const SegPixelLayout y_u32      = { SEG_TYPE_U32, 1, -1 };
-static const SegPixelLayout y_half     = { SEG_TYPE_HALF, 1, -1 };
-static const SegPixelLayout y_float    = { SEG_TYPE_FLOAT, 1, -1 };
-static const SegPixelLayout y_double   = { SEG_TYPE_DOUBLE, 1, -1 };
-static const SegPixelLayout rgba_u8    = { SEG_TYPE_U8, 4, 3 };
-static const SegPixelLayout rgba_float = { SEG_TYPE_FLOAT, 4, 3 };
-
-/* Pools packed w × h × d voxels (repeated `tiles` times side by side)
- * with the kernel into a padded output, with the AVX-512 kernels allowed
- * or not, and checks that the reference gives the same, so that a
- * hand-worked expectation that fails on both points at the test or the
- * contract, one that fails on the kernel alone at the kernel.  Returns
- * the packed output of one tile, which the caller frees. */
-static uint8_t *
-pool_packed (const void *voxels, int w, int h, int d,
-             const SegPixelLayout *l, SegFactors f, bool sparse, int tiles,
-             bool avx512, const char *context)
-{
-  const Strides padded = { 3, 5, false, false };
-  const int     bpp = bpp_of (l);
-  const int     tw = w * tiles;
-  const int     ow = seg_pooled_size (tw, f.x);
-  const int     oh = seg_pooled_size (h, f.y);
-  const int     od = seg_pooled_size (d, f.z);
-  const int     tile_ow = ow / tiles;
-  Buf           in   = buf_new (tw, h, d, bpp, packed);
-  Buf           out  = buf_new (ow, oh, od, bpp, padded);
-  Buf           ref  = buf_new (ow, oh, od, bpp, packed);
-  void         *scratch = scratch_new (&f, l);
-  uint8_t      *result = malloc ((size_t) (tile_ow * oh * od * bpp));
-  uint8_t      *p = result;
-  SegStatus     status;
-
-  ck_assert_ptr_nonnull (result);
-  for (int z = 0; z < d; z++)
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < tw; x++)
-        memcpy (at (&in.v, x, y, z),
-                (const uint8_t *) voxels +
-                (size_t) (((z * h + y) * w + x % w) * bpp), (size_t) bpp);
-
-  allow_avx512 (avx512);
-  status = seg_average_pool (&in.v, &out.v, &f, l, sparse, scratch);
-  allow_avx512 (true);
-  assert_status (status, SEG_OK, context);
-  assert_padding_intact (&out, context);
-  ref_average_pool (&in.v, &ref.v, &f, l, sparse);
-
-  for (int z = 0; z < od; z++)
-    for (int y = 0; y < oh; y++)
-      for (int x = 0; x < ow; x++)
-        {
-          if (!voxels_equal (at (&out.v, x, y, z), at (&ref.v, x, y, z), l))
-            ck_abort_msg ("%s: kernel and reference differ at x %d, y %d, "
-                          "z %d: kernel %s, reference %s", context, x, y, z,
-                          hex_of (at (&out.v, x, y, z), bpp).s,
-                          hex_of (at (&ref.v, x, y, z), bpp).s);
-          /* Every tile must give the first tile's output. */
-          if (x >= tile_ow &&
-              !voxels_equal (at (&out.v, x, y, z),
-                             at (&out.v, x % tile_ow, y, z), l))
-            ck_abort_msg ("%s: tile %d differs from tile 0 at x %d, y %d, "
-                          "z %d", context, x / tile_ow, x % tile_ow, y, z);
-        }
-  for (int z = 0; z < od; z++)
-    for (int y = 0; y < oh; y++)
-      for (int x = 0; x < tile_ow; x++, p += bpp)
-        memcpy (p, at (&out.v, x, y, z), (size_t) bpp);
-
-  free (scratch);
-  buf_free (&in);
-  buf_free (&out);
-  buf_free (&ref);
-  return result;
-}
+static const SegPixelLayout y_u8         = { SEG_TYPE_U8, 1, -1 };
+static const SegPixelLayout y_u16        = { SEG_TYPE_U16, 1, -1 };
+static const SegPixelLayout y_u32        = { SEG_TYPE_U32, 1, -1 };
+static const SegPixelLayout y_half       = { SEG_TYPE_HALF, 1, -1 };
+static const SegPixelLayout y_float      = { SEG_TYPE_FLOAT, 1, -1 };
+static const SegPixelLayout y_double     = { SEG_TYPE_DOUBLE, 1, -1 };
+static const SegPixelLayout rgba_u8      = { SEG_TYPE_U8, 4, 3 };
+static const SegPixelLayout rgba_u16     = { SEG_TYPE_U16, 4, 3 };
+static const SegPixelLayout rgba_float   = { SEG_TYPE_FLOAT, 4, 3 };
+static const SegPixelLayout argb_u8      = { SEG_TYPE_U8, 4, 0 };
+static const SegPixelLayout premul_u8    = { SEG_TYPE_U8, 4, -1 };
+static const SegPixelLayout premul_float = { SEG_TYPE_FLOAT, 4, -1 };
+static const SegPixelLayout a_u8         = { SEG_TYPE_U8, 1, 0 };  /* A */
 
 /* Pools packed voxels and asserts the output is want (packed, raster
  * order), with and without the AVX-512 kernels, and, when the blocks tile
@@ -593,8 +521,10 @@ assert_pools_to (const void *voxels, int w, int h, int d,
   for (int avx512 = 0; avx512 < 2; avx512++)
     for (int tiles = 1; tiles <= 67; tiles += 66)
       {
-        char     context[200];
-        uint8_t *got;
+        const Averaging a = { l, avx512 };
+        const Kernel    k = averaging_kernel (&a);
+        char            context[200];
+        uint8_t        *got;
 
         /* Repeated only when that stays small: the reference is slow. */
         if (tiles > 1 && (w % f.x != 0 || w * h * d > 2048))
@@ -603,7 +533,7 @@ assert_pools_to (const void *voxels, int w, int h, int d,
                   "sparse %s, %d tile(s), AVX-512 %s)", what,
                   type_names[l->type], l->n_components, f.x, f.y, f.z,
                   sparse ? "on" : "off", tiles, avx512 ? "allowed" : "off");
-        got = pool_packed (voxels, w, h, d, l, f, sparse, tiles, avx512,
+        got = pool_packed (&k, voxels, w, h, d, bpp, f, sparse, tiles,
                            context);
         for (int i = 0; i < ow * oh * od; i++)
           if (!voxels_equal (got + i * bpp, (const uint8_t *) want + i * bpp,
@@ -616,145 +546,125 @@ assert_pools_to (const void *voxels, int w, int h, int d,
       }
 }
 
-START_TEST (test_integer_mean_rounds_down)
+/* A rule worked out by hand: w × h × d packed voxels of layout l pool
+ * (with factors f) to want_dense when not sparse and to want_sparse when
+ * sparse; a NULL want is not run. */
+typedef struct
 {
-  /* 1 + 2 + 2 + 2 = 7, 7 / 4 = 1.75 → 1; likewise at each width. */
-  static const uint8_t  in8[]  = { 1, 2, 2, 2 };
-  static const uint8_t  out8[] = { 1 };
-  static const uint16_t in16[] = { 65535, 65535, 65535, 65534 };
-  static const uint16_t out16[] = { 65534 };
-  static const uint32_t in32[] = { 0xffffffff, 0xffffffff, 0xffffffff, 1 };
-  static const uint32_t out32[] = { 0xbfffffff };  /* (3·2^32 - 2) / 4   */
-  static const uint8_t  in3[]  = { 0, 0, 2 };      /* 2 / 3 → 0          */
-  static const uint8_t  out3[] = { 0 };
+  const char           *rule;
+  const void           *in;
+  int                   w, h, d;
+  const SegPixelLayout *l;
+  SegFactors            f;
+  const void           *want_dense, *want_sparse;
+} Worked;
 
-  assert_pools_to (in8, 2, 2, 1, &y_u8, f221, false, out8, "u8");
-  assert_pools_to (in8, 2, 2, 1, &y_u8, f221, true, out8, "u8");
-  assert_pools_to (in16, 2, 2, 1, &y_u16, f221, false, out16, "u16");
-  assert_pools_to (in32, 2, 2, 1, &y_u32, f221, false, out32, "u32");
-  assert_pools_to (in3, 3, 1, 1, &y_u8, (SegFactors) { 3, 1, 1 }, false,
-                   out3, "u8 by 3");
+static void
+assert_worked (const Worked *c)
+{
+  if (c->want_dense)
+    assert_pools_to (c->in, c->w, c->h, c->d, c->l, c->f, false,
+                     c->want_dense, c->rule);
+  if (c->want_sparse)
+    assert_pools_to (c->in, c->w, c->h, c->d, c->l, c->f, true,
+                     c->want_sparse, c->rule);
 }
-END_TEST
 
-START_TEST (test_factor_4_is_exact_mean_not_mean_of_means)
-{
+/* Packed voxels in a table row. */
+#define U8(...)  ((const uint8_t[]) { __VA_ARGS__ })
+#define U16(...) ((const uint16_t[]) { __VA_ARGS__ })
+#define U32(...) ((const uint32_t[]) { __VA_ARGS__ })
+#define F32(...) ((const float[]) { __VA_ARGS__ })
+#define F64(...) ((const double[]) { __VA_ARGS__ })
+
+static const Worked averaging_rules[] = {
+  /* 1 + 2 + 2 + 2 = 7, 7 / 4 = 1.75 → 1; likewise at each width. */
+  { "integer mean rounds down: u8", U8 (1, 2, 2, 2), 2, 2, 1, &y_u8,
+    { 2, 2, 1 }, U8 (1), U8 (1) },
+  { "integer mean rounds down: u16", U16 (65535, 65535, 65535, 65534),
+    2, 2, 1, &y_u16, { 2, 2, 1 }, U16 (65534), NULL },
+  { "integer mean rounds down: u32",
+    U32 (0xffffffff, 0xffffffff, 0xffffffff, 1), 2, 2, 1, &y_u32,
+    { 2, 2, 1 }, U32 (0xbfffffff) /* (3·2^32 - 2) / 4 */, NULL },
+  { "integer mean rounds down: u8 by 3", U8 (0, 0, 2), 3, 1, 1, &y_u8,
+    { 3, 1, 1 }, U8 (0) /* 2 / 3 → 0 */, NULL },
+
   /* Quadrant sums 3, 3, 3, 7: means of 2×2 quadrants 0, 0, 0, 1, whose
    * mean is 0; the 4×4 mean is 16 / 16 = 1. */
-  static const uint8_t in[] = {
-    3, 0, 1, 1,
-    0, 0, 1, 0,
-    0, 1, 4, 0,
-    2, 0, 1, 2,
-  };
-  static const uint8_t exact[] = { 1 };
-  static const uint8_t halves[] = { 0, 0, 0, 1 };
+  { "factor 4 is the exact mean, not a mean of means: by 2",
+    U8 (3, 0, 1, 1,
+        0, 0, 1, 0,
+        0, 1, 4, 0,
+        2, 0, 1, 2), 4, 4, 1, &y_u8, { 2, 2, 1 },
+    U8 (0, 0,
+        0, 1), NULL },
+  { "factor 4 is the exact mean, not a mean of means: by 4",
+    U8 (3, 0, 1, 1,
+        0, 0, 1, 0,
+        0, 1, 4, 0,
+        2, 0, 1, 2), 4, 4, 1, &y_u8, { 4, 4, 1 }, U8 (1), U8 (1) },
 
-  assert_pools_to (in, 4, 4, 1, &y_u8, f221, false, halves, "by 2");
-  assert_pools_to (in, 4, 4, 1, &y_u8, f441, false, exact, "by 4");
-  assert_pools_to (in, 4, 4, 1, &y_u8, f441, true, exact, "by 4, sparse");
-}
-END_TEST
-
-START_TEST (test_sparse_leaves_background_out_of_sum_and_count)
-{
   /* 2×2 blocks {0, 4 / 0, 8} and {0, 0 / 0, 9}: sparse, 12 / 2 and
    * 9 / 1; not sparse, 12 / 4 and 9 / 4. */
-  static const uint8_t rows[]    = { 0, 4, 0, 0,
-                                     0, 8, 0, 9 };
-  static const uint8_t sparse[]  = { 6, 9 };
-  static const uint8_t plain[]   = { 3, 2 };
-  static const float   fin[]     = { 0.0f, 4.0f, 0.0f, 8.0f };
-  static const float   fsparse[] = { 6.0f };
-  static const float   fplain[]  = { 3.0f };
+  { "sparse leaves background out of sum and count: u8",
+    U8 (0, 4, 0, 0,
+        0, 8, 0, 9), 4, 2, 1, &y_u8, { 2, 2, 1 }, U8 (3, 2), U8 (6, 9) },
+  { "sparse leaves background out of sum and count: float",
+    F32 (0.0f, 4.0f,
+         0.0f, 8.0f), 2, 2, 1, &y_float, { 2, 2, 1 }, F32 (3.0f),
+    F32 (6.0f) },
 
-  assert_pools_to (rows, 4, 2, 1, &y_u8, f221, true, sparse, "u8");
-  assert_pools_to (rows, 4, 2, 1, &y_u8, f221, false, plain, "u8");
-  assert_pools_to (fin, 2, 2, 1, &y_float, f221, true, fsparse, "float");
-  assert_pools_to (fin, 2, 2, 1, &y_float, f221, false, fplain, "float");
-}
-END_TEST
+  { "sparse: an all-background block gives background, u8",
+    U8 (0, 0, 7, 7,
+        0, 0, 7, 7), 4, 2, 1, &y_u8, { 2, 2, 1 }, NULL, U8 (0, 7) },
+  { "sparse: an all-background block gives background, u8 2×2×2",
+    U8 (0, 0, 7, 7,
+        0, 0, 7, 7), 4, 2, 1, &y_u8, { 2, 2, 2 }, NULL, U8 (0, 7) },
+  { "sparse: an all-background block gives background, rgba",
+    U8 (0, 0, 0, 0,  0, 0, 0, 0), 2, 1, 1, &rgba_u8, { 2, 1, 1 }, NULL,
+    U8 (0, 0, 0, 0) },
+  { "sparse: an all-background block gives background, double",
+    F64 (0.0, 0.0), 2, 1, 1, &y_double, { 2, 1, 1 }, NULL, F64 (0.0) },
 
-START_TEST (test_sparse_all_background_block_gives_background)
-{
-  static const uint8_t  in[] = { 0, 0, 7, 7,
-                                 0, 0, 7, 7 };
-  static const uint8_t  want[] = { 0, 7 };
-  static const uint8_t  rgba[] = { 0, 0, 0, 0,  0, 0, 0, 0 };
-  static const uint8_t  rgba_want[] = { 0, 0, 0, 0 };
-  static const double   d[] = { 0.0, 0.0 };
-  static const double   d_want[] = { 0.0 };
-
-  assert_pools_to (in, 4, 2, 1, &y_u8, f221, true, want, "u8");
-  assert_pools_to (in, 4, 2, 1, &y_u8, f222, true, want, "u8 2×2×2");
-  assert_pools_to (rgba, 2, 1, 1, &rgba_u8, f211, true, rgba_want, "rgba");
-  assert_pools_to (d, 2, 1, 1, &y_double, f211, true, d_want, "double");
-}
-END_TEST
-
-START_TEST (test_negative_zero_is_not_background)
-{
   /* Sparse: -0.0 counts (its sign bit is set), +0.0 does not. */
-  static const float in[]   = { -0.0f, 4.0f, 0.0f, 0.0f };
-  static const float want[] = { 2.0f };
-  static const float only[] = { -0.0f, 0.0f, 0.0f, 0.0f };
-  static const float negz[] = { -0.0f };
-  static const uint32_t plus_zero[] = { 0 };
-  static const float all_negz[] = { -0.0f, -0.0f, -0.0f, -0.0f };
-  static const uint16_t h_only[] = { 0x8000, 0, 0, 0 };
-  static const uint16_t h_negz[] = { 0x8000 };
+  { "-0 is not background: -0 and 4", F32 (-0.0f, 4.0f, 0.0f, 0.0f),
+    2, 2, 1, &y_float, { 2, 2, 1 }, NULL, F32 (2.0f) },
+  /* Sparse, the mean of one -0.0 is -0.0: not background, and not +0.0.
+   * Not sparse: -0 + 0 + 0 + 0 = +0. */
+  { "-0 is not background: -0 alone", F32 (-0.0f, 0.0f, 0.0f, 0.0f),
+    2, 2, 1, &y_float, { 2, 2, 1 }, U32 (0), F32 (-0.0f) },
+  { "-0 is not background: all -0, not sparse",
+    F32 (-0.0f, -0.0f, -0.0f, -0.0f), 2, 2, 1, &y_float, { 2, 2, 1 },
+    F32 (-0.0f), NULL },
+  { "-0 is not background: half -0", U16 (0x8000, 0, 0, 0), 2, 2, 1,
+    &y_half, { 2, 2, 1 }, NULL, U16 (0x8000) },
 
-  assert_pools_to (in, 2, 2, 1, &y_float, f221, true, want, "-0 and 4");
-  /* The mean of one -0.0 is -0.0: not background, and not +0.0. */
-  assert_pools_to (only, 2, 2, 1, &y_float, f221, true, negz, "-0 alone");
-  assert_pools_to (all_negz, 2, 2, 1, &y_float, f221, false, negz,
-                   "all -0, not sparse");
-  assert_pools_to (h_only, 2, 2, 1, &y_half, f221, true, h_negz, "half -0");
-  /* Not sparse: -0 + 0 + 0 + 0 = +0. */
-  assert_pools_to (only, 2, 2, 1, &y_float, f221, false, plus_zero,
-                   "-0 and +0, not sparse");
-}
-END_TEST
+  /* 5×3 by 2: the right column's blocks are 1 wide, the bottom row's
+   * 1 high: (1+3+5+7)/4, (10+20+30+40)/4, (7+9)/2; (100+50)/2, (0+1)/2,
+   * 255, where sparse leaves the 0 out: 1 / 1. */
+  { "partial edge blocks average what exists: u8",
+    U8 (  1,  3, 10, 20,   7,
+          5,  7, 30, 40,   9,
+        100, 50,  0,  1, 255), 5, 3, 1, &y_u8, { 2, 2, 1 },
+    U8 ( 4, 25,   8,
+        75,  0, 255),
+    U8 ( 4, 25,   8,
+        75,  1, 255) },
+  { "partial edge blocks average what exists: float",
+    F32 (1, 2, 3,
+         4, 5, 6,
+         7, 8, 9), 3, 3, 1, &y_float, { 2, 2, 1 },
+    F32 (3.0f, 4.5f,
+         7.5f, 9.0f), NULL },
+  { "partial edge blocks average what exists: depth",
+    U8 (10, 20, 30), 1, 1, 3, &y_u8, { 2, 2, 2 }, U8 (15, 30), NULL },
 
-START_TEST (test_partial_edge_blocks_average_what_exists)
-{
-  /* 5×3 by 2: right column blocks are 1 wide, the bottom row 1 high. */
-  static const uint8_t in[] = {
-    1, 3, 10, 20, 7,
-    5, 7, 30, 40, 9,
-    100, 50, 0, 1, 255,
-  };
-  static const uint8_t want[] = {
-    4, 25, 8,      /* (1+3+5+7)/4, (10+20+30+40)/4, (7+9)/2 */
-    75, 0, 255,    /* (100+50)/2, (0+1)/2, 255              */
-  };
-  static const uint8_t sparse[] = {
-    4, 25, 8,
-    75, 1, 255,    /* the 0 is background: 1 / 1            */
-  };
-  static const float fin[] = { 1, 2, 3,
-                               4, 5, 6,
-                               7, 8, 9 };
-  static const float fwant[] = { 3.0f, 4.5f, 7.5f, 9.0f };
-  static const uint8_t deep[] = { 10, 20, 30 };  /* 1×1×3 by 2, 2, 2 */
-  static const uint8_t deep_want[] = { 15, 30 };
-
-  assert_pools_to (in, 5, 3, 1, &y_u8, f221, false, want, "u8");
-  assert_pools_to (in, 5, 3, 1, &y_u8, f221, true, sparse, "u8 sparse");
-  assert_pools_to (fin, 3, 3, 1, &y_float, f221, false, fwant, "float");
-  assert_pools_to (deep, 1, 1, 3, &y_u8, f222, false, deep_want, "depth");
-}
-END_TEST
-
-START_TEST (test_factor_larger_than_volume_gives_one_block)
-{
-  static const uint16_t in[] = { 1, 2, 3, 4, 5, 6 };
-  static const uint16_t want[] = { 3 };  /* 21 / 6 = 3.5 → 3 */
-  const SegFactors      f = { SEG_MAX_FACTOR, SEG_MAX_FACTOR, SEG_MAX_FACTOR };
-
-  assert_pools_to (in, 3, 2, 1, &y_u16, f, false, want, "64³ over 3×2");
-}
-END_TEST
+  { "a factor larger than the volume gives one block",
+    U16 (1, 2, 3,
+         4, 5, 6), 3, 2, 1, &y_u16,
+    { SEG_MAX_FACTOR, SEG_MAX_FACTOR, SEG_MAX_FACTOR },
+    U16 (3) /* 21 / 6 = 3.5 → 3 */, NULL },
+};
 
 START_TEST (test_factor_1_is_identity)
 {
@@ -809,65 +719,54 @@ START_TEST (test_float_mean_is_rounded_once)
 }
 END_TEST
 
-START_TEST (test_sums_run_in_raster_order)
-{
+static const Worked floating_point_rules[] = {
   /* (2^60 + 1) rounds to 2^60 in double, so a block 2^60, 1 / -2^60, 1
    * sums to 1 in raster order (((a + b) + c) + d) but to 2 column by
    * column ((a + c) + b + d); mean 0.25, not 0.5. */
-  static const float  in[] = { 0x1p60f, 1.0f, -0x1p60f, 1.0f };
-  static const float  want[] = { 0.25f };
+  { "sums run in raster order: 2×2",
+    F32 (0x1p60f, 1.0f,
+         -0x1p60f, 1.0f), 2, 2, 1, &y_float, { 2, 2, 1 }, F32 (0.25f),
+    F32 (0.25f) },
   /* 2×2×2: slice 0 is 2^60, 1 / 1, 1; slice 1 is -2^60, 0 / 0, 0.
    * Raster order: 2^60 (+1 +1 +1 lost) - 2^60 = 0; z before y would give
    * 2^60 - 2^60 + 1 + 1 + 1 = 3. */
-  static const float  in3[] = { 0x1p60f, 1.0f, 1.0f, 1.0f,
-                                -0x1p60f, 0.0f, 0.0f, 0.0f };
-  static const float  want3[] = { 0.0f };
-  static const double din[] = { 0x1p60, 1.0, -0x1p60, 1.0 };
-  static const double dwant[] = { 0.25 };
+  { "sums run in raster order: 2×2×2",
+    F32 (0x1p60f, 1.0f,
+         1.0f, 1.0f,
+
+         -0x1p60f, 0.0f,
+         0.0f, 0.0f), 2, 2, 2, &y_float, { 2, 2, 2 }, F32 (0.0f),
+    F32 (0.0f) },
+  { "sums run in raster order: double",
+    F64 (0x1p60, 1.0,
+         -0x1p60, 1.0), 2, 2, 1, &y_double, { 2, 2, 1 }, F64 (0.25), NULL },
   /* 3×3: row 0 is 2^60, 1, 1; row 1 is -2^60, 1, 1; row 2 is 1, 1, 1:
    * raster order gives 0 + 2 + 3 = 5, so 5/9. */
-  static const float  in9[] = { 0x1p60f, 1, 1,  -0x1p60f, 1, 1,  1, 1, 1 };
-  static const float  want9[] = { (float) (5.0 / 9.0) };
+  { "sums run in raster order: 3×3",
+    F32 (0x1p60f, 1, 1,
+         -0x1p60f, 1, 1,
+         1, 1, 1), 3, 3, 1, &y_float, { 3, 3, 1 },
+    F32 ((float) (5.0 / 9.0)), NULL },
 
-  assert_pools_to (in, 2, 2, 1, &y_float, f221, false, want, "2×2");
-  assert_pools_to (in, 2, 2, 1, &y_float, f221, true, want, "2×2 sparse");
-  assert_pools_to (in3, 2, 2, 2, &y_float, f222, false, want3, "2×2×2");
-  assert_pools_to (in3, 2, 2, 2, &y_float, f222, true, want3,
-                   "2×2×2 sparse");
-  assert_pools_to (din, 2, 2, 1, &y_double, f221, false, dwant, "double");
-  assert_pools_to (in9, 3, 3, 1, &y_float, f331, false, want9, "3×3");
-}
-END_TEST
-
-START_TEST (test_half_mean_rounds_to_nearest_even)
-{
   /* Means of pairs (factor 2 along x), each exactly halfway between two
    * neighbouring halves, so that only the tie rule decides. */
-  static const uint16_t in[] = {
-    0x3c00, 0x3c01,   /* 1 and 1 + 2^-10: 1 + 2^-11 → 1 (even)          */
-    0x3c01, 0x3c02,   /* → 1 + 2^-9 (0x3c02, even)                       */
-    0x0000, 0x0001,   /* 0 and 2^-24: 2^-25 → 0 (even)                   */
-    0x0001, 0x0002,   /* 1.5·2^-24 → 2^-23 (0x0002, even)                */
-    0x03ff, 0x0400,   /* largest subnormal and smallest normal → 0x0400  */
-    0x8001, 0x8000,   /* -2^-24 and -0: -2^-25 → -0                      */
-    0x7bfe, 0x7bff,   /* 65472 and 65504: 65488 → 0x7bfe (even)          */
-  };
-  static const uint16_t want[] = {
-    0x3c00, 0x3c02, 0x0000, 0x0002, 0x0400, 0x8000, 0x7bfe
-  };
+  { "half mean rounds to nearest even: ties",
+    U16 (0x3c00, 0x3c01,   /* 1 and 1 + 2^-10: 1 + 2^-11 → 1 (even)      */
+         0x3c01, 0x3c02,   /* → 1 + 2^-9 (0x3c02, even)                   */
+         0x0000, 0x0001,   /* 0 and 2^-24: 2^-25 → 0 (even)               */
+         0x0001, 0x0002,   /* 1.5·2^-24 → 2^-23 (0x0002, even)            */
+         0x03ff, 0x0400,   /* largest subnormal, smallest normal → 0x0400 */
+         0x8001, 0x8000,   /* -2^-24 and -0: -2^-25 → -0                  */
+         0x7bfe, 0x7bff),  /* 65472 and 65504: 65488 → 0x7bfe (even)      */
+    14, 1, 1, &y_half, { 2, 1, 1 },
+    U16 (0x3c00, 0x3c02, 0x0000, 0x0002, 0x0400, 0x8000, 0x7bfe), NULL },
   /* Not ties: thirds. */
-  static const uint16_t thirds_in[] = {
-    0x3c00, 0x0000, 0x0000,   /* 1/3 → 0x3555 (0.333251953125)           */
-    0x0001, 0x0000, 0x0000,   /* 2^-24 / 3 → 0 (below 2^-25)             */
-    0x0002, 0x0000, 0x0000,   /* 2^-23 / 3 = 0.67·2^-24 → 2^-24          */
-  };
-  static const uint16_t thirds_want[] = { 0x3555, 0x0000, 0x0001 };
-
-  assert_pools_to (in, 14, 1, 1, &y_half, f211, false, want, "ties");
-  assert_pools_to (thirds_in, 9, 1, 1, &y_half, (SegFactors) { 3, 1, 1 },
-                   false, thirds_want, "thirds");
-}
-END_TEST
+  { "half mean rounds to nearest even: thirds",
+    U16 (0x3c00, 0x0000, 0x0000,   /* 1/3 → 0x3555 (0.333251953125)  */
+         0x0001, 0x0000, 0x0000,   /* 2^-24 / 3 → 0 (below 2^-25)    */
+         0x0002, 0x0000, 0x0000),  /* 2^-23 / 3 = 0.67·2^-24 → 2^-24 */
+    9, 1, 1, &y_half, { 3, 1, 1 }, U16 (0x3555, 0x0000, 0x0001), NULL },
+};
 
 START_TEST (test_half_every_tie_between_neighbours_goes_to_even)
 {
@@ -906,118 +805,81 @@ END_TEST
 
 /* ---- Alpha -------------------------------------------------------------- */
 
-START_TEST (test_transparent_pixel_does_not_tint)
-{
+static const Worked alpha_rules[] = {
   /* Transparent red next to opaque blue: blue, half opaque. */
-  static const uint8_t in[]   = { 255, 0, 0, 0,   0, 0, 255, 255 };
-  static const uint8_t want[] = { 0, 0, 255, 127 };
-  static const float   fin[]  = { 1, 0, 0, 0,   0, 0, 1, 1 };
-  static const float   fwant[] = { 0, 0, 1, 0.5f };
+  { "a transparent pixel does not tint: u8",
+    U8 (255, 0, 0, 0,   0, 0, 255, 255), 2, 1, 1, &rgba_u8, { 2, 1, 1 },
+    U8 (0, 0, 255, 127), U8 (0, 0, 255, 127) },
+  { "a transparent pixel does not tint: float",
+    F32 (1, 0, 0, 0,   0, 0, 1, 1), 2, 1, 1, &rgba_float, { 2, 1, 1 },
+    F32 (0, 0, 1, 0.5f), F32 (0, 0, 1, 0.5f) },
   /* The same with the alpha first (A R G B). */
-  static const uint8_t argb[] = { 0, 255, 0, 0,   255, 0, 0, 255 };
-  static const uint8_t argb_want[] = { 127, 0, 0, 255 };
-  const SegPixelLayout argb_u8 = { SEG_TYPE_U8, 4, 0 };
+  { "a transparent pixel does not tint: argb u8",
+    U8 (0, 255, 0, 0,   255, 0, 0, 255), 2, 1, 1, &argb_u8, { 2, 1, 1 },
+    U8 (127, 0, 0, 255), U8 (127, 0, 0, 255) },
 
-  for (int sparse = 0; sparse < 2; sparse++)
-    {
-      assert_pools_to (in, 2, 1, 1, &rgba_u8, f211, sparse, want, "u8");
-      assert_pools_to (fin, 2, 1, 1, &rgba_float, f211, sparse, fwant,
-                       "float");
-      assert_pools_to (argb, 2, 1, 1, &argb_u8, f211, sparse, argb_want,
-                       "argb u8");
-    }
-}
-END_TEST
+  /* Whatever a fully transparent voxel's colour holds — infinities, NaN,
+   * a negative number that would make a zero sum -0 — it adds nothing. */
+  { "a transparent infinite or NaN colour does not tint",
+    F32 (INFINITY, NAN, -5, 0,    0, 0.5f, 0, 1,
+         -INFINITY, -0.0f, 2, 0,  0, 0.25f, 1, 1), 2, 2, 1, &rgba_float,
+    { 2, 2, 1 }, F32 (0, 0.375f, 0.5f, 0.5f), F32 (0, 0.375f, 0.5f, 0.5f) },
 
-/* Whatever a fully transparent voxel's colour holds — infinities, NaN, a
- * negative number that would make a zero sum -0 — it adds nothing. */
-START_TEST (test_transparent_infinite_or_nan_colour_does_not_tint)
-{
-  const float inf = (float) INFINITY, nan = (float) NAN;
-  const float fin[] = { inf, nan, -5, 0,   0, 0.5f, 0, 1,
-                        -inf, -0.0f, 2, 0,   0, 0.25f, 1, 1 };
-  const float fwant[] = { 0, 0.375f, 0.5f, 0.5f };
-
-  for (int sparse = 0; sparse < 2; sparse++)
-    assert_pools_to (fin, 2, 2, 1, &rgba_float, f221, sparse, fwant,
-                     "float, 2x2");
-}
-END_TEST
-
-START_TEST (test_colour_is_weighted_by_alpha)
-{
   /* (200·64 + 0·192) / 256 = 50; (0·64 + 200·192) / 256 = 150;
    * alpha 256 / 2 = 128.  u16: the same scaled, with rounding down:
    * R (1000·1 + 0·2) / 3 = 333, B (0·1 + 1000·2) / 3 = 666, A 3 / 2 = 1. */
-  static const uint8_t  in[]   = { 200, 0, 0, 64,   0, 0, 200, 192 };
-  static const uint8_t  want[] = { 50, 0, 150, 128 };
-  static const uint16_t in16[] = { 1000, 0, 0, 1,   0, 0, 1000, 2 };
-  static const uint16_t want16[] = { 333, 0, 666, 1 };
-  const SegPixelLayout  rgba_u16 = { SEG_TYPE_U16, 4, 3 };
+  { "colour is weighted by alpha: u8",
+    U8 (200, 0, 0, 64,   0, 0, 200, 192), 2, 1, 1, &rgba_u8, { 2, 1, 1 },
+    U8 (50, 0, 150, 128), NULL },
+  { "colour is weighted by alpha: u16",
+    U16 (1000, 0, 0, 1,   0, 0, 1000, 2), 2, 1, 1, &rgba_u16, { 2, 1, 1 },
+    U16 (333, 0, 666, 1), NULL },
 
-  assert_pools_to (in, 2, 1, 1, &rgba_u8, f211, false, want, "u8");
-  assert_pools_to (in16, 2, 1, 1, &rgba_u16, f211, false, want16, "u16");
-}
-END_TEST
+  { "zero total alpha gives colour zero: u8",
+    U8 (200, 100, 50, 0,   10, 20, 30, 0), 2, 1, 1, &rgba_u8, { 2, 1, 1 },
+    U8 (0, 0, 0, 0), U8 (0, 0, 0, 0) },
+  { "zero total alpha gives colour zero: float",
+    F32 (0.5f, 1, 2, 0,   3, 4, 5, 0), 2, 1, 1, &rgba_float, { 2, 1, 1 },
+    F32 (0, 0, 0, 0), F32 (0, 0, 0, 0) },
 
-START_TEST (test_zero_total_alpha_gives_colour_zero)
-{
-  static const uint8_t  in[]   = { 200, 100, 50, 0,   10, 20, 30, 0 };
-  static const uint8_t  want[] = { 0, 0, 0, 0 };
-  static const float    fin[]  = { 0.5f, 1, 2, 0,   3, 4, 5, 0 };
-  static const float    fwant[] = { 0, 0, 0, 0 };
-
-  for (int sparse = 0; sparse < 2; sparse++)
-    {
-      assert_pools_to (in, 2, 1, 1, &rgba_u8, f211, sparse, want, "u8");
-      assert_pools_to (fin, 2, 1, 1, &rgba_float, f211, sparse, fwant,
-                       "float");
-    }
-}
-END_TEST
-
-START_TEST (test_sparse_transparent_voxel_counts_in_alpha)
-{
   /* Background (all zero) is left out; a transparent voxel with colour is
-   * not background: it counts in |P| (halving alpha) but adds no colour. */
-  static const uint8_t in[] = {
-    0, 0, 0, 0,          10, 20, 30, 0,
-    100, 100, 100, 255,  0, 0, 0, 0,
-  };
-  static const uint8_t sparse[] = { 100, 100, 100, 127 };
-  static const uint8_t plain[]  = { 100, 100, 100, 63 };
+   * not background: it counts in |P| (halving alpha) but adds no
+   * colour. */
+  { "sparse: a transparent voxel counts in alpha",
+    U8 (0, 0, 0, 0,          10, 20, 30, 0,
+        100, 100, 100, 255,  0, 0, 0, 0), 2, 2, 1, &rgba_u8, { 2, 2, 1 },
+    U8 (100, 100, 100, 63), U8 (100, 100, 100, 127) },
 
-  assert_pools_to (in, 2, 2, 1, &rgba_u8, f221, true, sparse, "sparse");
-  assert_pools_to (in, 2, 2, 1, &rgba_u8, f221, false, plain, "plain");
-}
-END_TEST
-
-START_TEST (test_premultiplied_alpha_is_a_plain_mean)
-{
   /* alpha = -1: every component is a plain mean; the transparent red
    * tints, as it should for premultiplied data (where it cannot occur). */
-  static const uint8_t in[]   = { 255, 0, 0, 0,   0, 0, 255, 255 };
-  static const uint8_t want[] = { 127, 0, 127, 127 };
-  static const float   fin[]  = { 1, 0, 0, 0,   0, 0, 1, 1 };
-  static const float   fwant[] = { 0.5f, 0, 0.5f, 0.5f };
-  const SegPixelLayout premul_u8    = { SEG_TYPE_U8, 4, -1 };
-  const SegPixelLayout premul_float = { SEG_TYPE_FLOAT, 4, -1 };
+  { "premultiplied alpha is a plain mean: u8",
+    U8 (255, 0, 0, 0,   0, 0, 255, 255), 2, 1, 1, &premul_u8, { 2, 1, 1 },
+    U8 (127, 0, 127, 127), NULL },
+  { "premultiplied alpha is a plain mean: float",
+    F32 (1, 0, 0, 0,   0, 0, 1, 1), 2, 1, 1, &premul_float, { 2, 1, 1 },
+    F32 (0.5f, 0, 0.5f, 0.5f), NULL },
 
-  assert_pools_to (in, 2, 1, 1, &premul_u8, f211, false, want, "u8");
-  assert_pools_to (fin, 2, 1, 1, &premul_float, f211, false, fwant, "float");
+  /* One component that is alpha: alpha = Σa / |P|, nothing to weight. */
+  { "an alpha-only voxel is a plain mean",
+    U8 (0, 255,
+        255, 255), 2, 2, 1, &a_u8, { 2, 2, 1 }, U8 (191), U8 (255) },
+};
+
+START_TEST (test_averaging_rule)
+{
+  assert_worked (&averaging_rules[_i]);
 }
 END_TEST
 
-START_TEST (test_alpha_only_voxel_is_a_plain_mean)
+START_TEST (test_floating_point_rule)
 {
-  /* One component that is alpha: alpha = Σa / |P|, nothing to weight. */
-  static const uint8_t in[] = { 0, 255, 255, 255 };
-  static const uint8_t want[] = { 191 };
-  const SegPixelLayout a_u8 = { SEG_TYPE_U8, 1, 0 };
+  assert_worked (&floating_point_rules[_i]);
+}
+END_TEST
 
-  assert_pools_to (in, 2, 2, 1, &a_u8, f221, false, want, "A u8");
-  assert_pools_to (in, 2, 2, 1, &a_u8, f221, true, (const uint8_t[]) { 255 },
-                   "A u8 sparse");
+START_TEST (test_alpha_rule)
+{
+  assert_worked (&alpha_rules[_i]);
 }
 END_TEST
 
@@ -1146,12 +1008,10 @@ START_TEST (test_sparse_row_kernels_divide_exactly_for_every_sum_and_count)
         }
       for (int avx512 = 0; avx512 < 2; avx512++)
         {
-          SegStatus status;
+          const Averaging a = { &l, avx512 };
 
-          allow_avx512 (avx512);
-          status = seg_average_pool (&in.v, &out.v, &f, &l, true, scratch);
-          allow_avx512 (true);
-          assert_status (status, SEG_OK, "division");
+          assert_status (average_pool (&in.v, &out.v, &f, true, scratch, &a),
+                         SEG_OK, "division");
           for (int b = 0; b < blocks; b++)
             {
               uint64_t s = (uint64_t) (k + b), got = 0;
@@ -1237,10 +1097,10 @@ START_TEST (test_negative_strides_read_flipped_views)
         *at (&b.v, x, y, z) = *p++;
   for (int avx512 = 0; avx512 < 2; avx512++)
     {
-      allow_avx512 (avx512);
-      assert_status (seg_average_pool (&b.v, &out.v, &f222, &y_u8, false,
-                                       scratch), SEG_OK, "flipped");
-      allow_avx512 (true);
+      const Averaging a = { &y_u8, avx512 };
+
+      assert_status (average_pool (&b.v, &out.v, &f222, false, scratch, &a),
+                     SEG_OK, "flipped");
       ck_assert_uint_eq (*at (&out.v, 0, 0, 0), want[0]);
       ck_assert_uint_eq (*at (&out.v, 1, 0, 0), want[1]);
     }
@@ -1250,50 +1110,38 @@ START_TEST (test_negative_strides_read_flipped_views)
 }
 END_TEST
 
+/* The input of one call of the scratch test. */
+static void
+fill_scratch_test_input (Rng *r, const SegVolume *v, int call,
+                         const void *data)
+{
+  const Averaging *a = data;
+
+  (void) call;
+  fill_random (r, v, a->layout, VALUES_MIXED, 20);
+}
+
 START_TEST (test_scratch_can_be_reused_for_smaller_factors)
 {
   static const SegFactors sequence[] = {
     { 8, 8, 2 }, { 5, 3, 1 }, { 2, 2, 2 }, { 4, 4, 4 }, { 2, 2, 1 },
     { 6, 7, 1 }
   };
-  const SegPixelLayout l = { SEG_TYPE_U32, 4, 3 };
-  void *scratch = scratch_new (&sequence[0], &l);
+  static const SegPixelLayout l = { SEG_TYPE_U32, 4, 3 };
+  const Averaging             a = { &l, true };
+  const Kernel                k = averaging_kernel (&a);
 
-  for (int k = 0; k < N_ELEMENTS (sequence); k++)
-    {
-      const SegFactors *f = &sequence[k];
-      Rng   r = rng_new ((uint64_t) k, 5);
-      Buf   in   = buf_new (37, 21, 6, 16, packed);
-      Buf   out  = buf_new (seg_pooled_size (37, f->x),
-                            seg_pooled_size (21, f->y),
-                            seg_pooled_size (6, f->z), 16, packed);
-      Buf   want = buf_new (out.v.width, out.v.height, out.v.depth, 16,
-                            packed);
-      char  context[64];
-
-      ck_assert_uint_le (seg_average_pool_scratch_size (f, &l),
-                         seg_average_pool_scratch_size (&sequence[0], &l));
-      fill_random (&r, &in.v, &l, VALUES_MIXED, 20);
-      snprintf (context, sizeof context, "call %d, factors %d,%d,%d", k,
-                f->x, f->y, f->z);
-      assert_status (seg_average_pool (&in.v, &out.v, f, &l, k & 1, scratch),
-                     SEG_OK, context);
-      ref_average_pool (&in.v, &want.v, f, &l, k & 1);
-      assert_volumes_equal (&out.v, &want.v, &l, context);
-      buf_free (&in);
-      buf_free (&out);
-      buf_free (&want);
-    }
-  free (scratch);
+  assert_scratch_serves_smaller_factors (&k, bpp_of (&l), sequence,
+                                         N_ELEMENTS (sequence),
+                                         fill_scratch_test_input);
 }
 END_TEST
 
 /* Outputs of several MiB with the 2×2 and 2×2×2 shapes, into a padded view
  * with odd row padding: the AVX-512 kernels write outputs this large with
  * non-temporal stores, in aligned steps after a masked head.  The result
- * is compared with the portable kernels' on the whole, and with pooling
- * the same input in slabs of 8 output rows (sub-views), whose small
- * outputs take the paths the other tests check. */
+ * is compared with pooling the same input in slabs, and with the portable
+ * kernels' on the whole. */
 START_TEST (test_large_outputs_match_pooling_in_slabs)
 {
   static const struct
@@ -1314,52 +1162,30 @@ START_TEST (test_large_outputs_match_pooling_in_slabs)
   const bool       sparse = cfg[_i].sparse;
   const SegFactors f = { 2, 2, cfg[_i].fz };
   const Strides    odd = { 5, 3, false, false };
-  const int        slab = 8;  /* output rows per slab */
+  const Averaging  allowed = { l, true }, portable = { l, false };
+  const Kernel     k = averaging_kernel (&allowed);
   Rng              r = rng_new ((uint64_t) _i, 8);
   Buf              in  = buf_new (w, h, d, bpp, packed);
   Buf              out = buf_new (seg_pooled_size (w, 2),
                                   seg_pooled_size (h, 2),
                                   seg_pooled_size (d, f.z), bpp, odd);
-  Buf              portable = buf_new (out.v.width, out.v.height,
-                                       out.v.depth, bpp, packed);
-  Buf              part = buf_new (out.v.width, slab, out.v.depth, bpp,
-                                   packed);
+  Buf              portable_out = buf_new (out.v.width, out.v.height,
+                                           out.v.depth, bpp, packed);
   void            *scratch = scratch_new (&f, l);
   char             context[96];
 
   fill_random (&r, &in.v, l, VALUES_UNIFORM, sparse ? 30 : 0);
   snprintf (context, sizeof context, "%d×%d×%d %s, factors 2,2,%d, "
             "sparse %d", w, h, d, type_names[l->type], f.z, sparse);
-  assert_status (seg_average_pool (&in.v, &out.v, &f, l, sparse, scratch),
-                 SEG_OK, context);
-  assert_padding_intact (&out, context);
-  allow_avx512 (false);
-  assert_status (seg_average_pool (&in.v, &portable.v, &f, l, sparse,
-                                   scratch), SEG_OK, context);
-  allow_avx512 (true);
-  assert_volumes_equal (&out.v, &portable.v, l, context);
-
-  for (int oy = 0; oy < out.v.height; oy += slab)
-    {
-      SegVolume sub_in = in.v, sub_out = part.v, big = out.v;
-      char      where[160];
-
-      sub_in.data    = at (&in.v, 0, 2 * oy, 0);
-      sub_in.height  = h - 2 * oy < 2 * slab ? h - 2 * oy : 2 * slab;
-      sub_out.height = seg_pooled_size (sub_in.height, 2);
-      big.data       = at (&out.v, 0, oy, 0);
-      big.height     = sub_out.height;
-      snprintf (where, sizeof where, "%s, output rows from %d", context, oy);
-      assert_status (seg_average_pool (&sub_in, &sub_out, &f, l, sparse,
-                                       scratch), SEG_OK, where);
-      assert_volumes_equal (&big, &sub_out, l, where);
-    }
+  assert_slabs_match_whole (&k, &in, &out, &f, sparse, context);
+  assert_status (average_pool (&in.v, &portable_out.v, &f, sparse, scratch,
+                               &portable), SEG_OK, context);
+  assert_volumes_equal (&k, &out.v, &portable_out.v, context);
 
   free (scratch);
   buf_free (&in);
   buf_free (&out);
-  buf_free (&portable);
-  buf_free (&part);
+  buf_free (&portable_out);
 }
 END_TEST
 
@@ -1421,12 +1247,11 @@ START_TEST (test_scratch_size_is_zero_for_invalid_arguments)
     { (SegComponentType) 7, 1, -1 }, { SEG_TYPE_U8, 0, -1 },
     { SEG_TYPE_U8, 2, 2 }, { SEG_TYPE_U8, 2, -3 }, { SEG_TYPE_U16, 33, -1 },
   };
+  const Averaging a = { &y_u8, true };
+  const Kernel    k = averaging_kernel (&a);
 
-  ck_assert_uint_eq (seg_average_pool_scratch_size (NULL, &y_u8), 0);
+  assert_scratch_size_zero (&k, bad_f, N_ELEMENTS (bad_f));
   ck_assert_uint_eq (seg_average_pool_scratch_size (&f221, NULL), 0);
-  for (int i = 0; i < N_ELEMENTS (bad_f); i++)
-    ck_assert_msg (seg_average_pool_scratch_size (&bad_f[i], &y_u8) == 0,
-                   "factors %d,%d,%d", bad_f[i].x, bad_f[i].y, bad_f[i].z);
   for (int i = 0; i < N_ELEMENTS (bad_l); i++)
     ck_assert_msg (seg_average_pool_scratch_size (&f221, &bad_l[i]) == 0,
                    "layout %d", i);
@@ -1445,15 +1270,12 @@ START_TEST (test_scratch_size_does_not_shrink_with_larger_factors)
   };
 
   for (int j = 0; j < N_ELEMENTS (layouts); j++)
-    for (int i = 0; i < N_ELEMENTS (grow); i++)
-      {
-        ck_assert_uint_gt (seg_average_pool_scratch_size (&grow[i],
-                                                          &layouts[j]), 0);
-        if (i > 0)
-          ck_assert_uint_le (
-            seg_average_pool_scratch_size (&grow[i - 1], &layouts[j]),
-            seg_average_pool_scratch_size (&grow[i], &layouts[j]));
-      }
+    {
+      const Averaging a = { &layouts[j], true };
+      const Kernel    k = averaging_kernel (&a);
+
+      assert_scratch_size_grows (&k, grow, N_ELEMENTS (grow));
+    }
 }
 END_TEST
 
@@ -1488,148 +1310,58 @@ END_TEST
 
 /* ---- Errors ------------------------------------------------------------- */
 
-/* A valid 5×4×3 input of u16 Y'A voxels, factors 2,2,2, and an output view
- * of the right size (3×2×2) inside a larger buffer: views made too large
- * by a test still lie inside the memory, and any write shows as a changed
- * byte. */
-typedef struct
-{
-  Buf            in, out;
-  SegFactors     f;
-  SegPixelLayout l;
-  void          *scratch;
-} Args;
+/* The error tests' fixture (see ErrorFixture) holds u16 Y'A voxels. */
+static const SegPixelLayout ya_u16 = { SEG_TYPE_U16, 2, 1 };
+static const Averaging      ya_u16_averaging = { &ya_u16, true };
 
-static Args
-args_new (void)
+static ErrorFixture
+args_new (const Kernel *k)
 {
-  Rng  r = rng_new (7, 7);
-  Args a;
+  ErrorFixture a = error_fixture_new (k, bpp_of (&ya_u16));
+  Rng          r = rng_new (7, 7);
 
-  a.f   = f222;
-  a.l   = (SegPixelLayout) { SEG_TYPE_U16, 2, 1 };
-  a.in  = buf_new (5, 4, 3, 4, packed);
-  a.out = buf_new (8, 8, 4, 4, packed);
-  a.out.v.width  = 3;
-  a.out.v.height = 2;
-  a.out.v.depth  = 2;
-  a.scratch = scratch_new (&a.f, &a.l);
-  fill_random (&r, &a.in.v, &a.l, VALUES_UNIFORM, 20);
+  fill_random (&r, &a.in.v, &ya_u16, VALUES_UNIFORM, 20);
   return a;
 }
 
+/* NULL input, output, factors, input data, output data, layout and
+ * scratch. */
 static void
-args_free (Args *a)
+assert_null_arguments_rejected (const Kernel *k, const ErrorFixture *a)
 {
-  buf_free (&a->in);
-  buf_free (&a->out);
-  free (a->scratch);
-}
+  const Averaging no_layout = { NULL, true };
+  const Kernel    k_no_layout = averaging_kernel (&no_layout);
 
-/* Calls seg_average_pool, expects status want and the output buffer
- * untouched (every byte still SENTINEL). */
-static void
-assert_rejected (const Args *a, const SegVolume *in, const SegVolume *out,
-                 const SegFactors *f, const SegPixelLayout *l, void *scratch,
-                 SegStatus want, const char *what)
-{
-  for (int sparse = 0; sparse < 2; sparse++)
-    {
-      assert_status (seg_average_pool (in, out, f, l, sparse, scratch), want,
-                     what);
-      assert_output_untouched (&a->out, what);
-    }
-}
-
-START_TEST (test_valid_error_fixture_is_accepted)
-{
-  Args a = args_new ();
-
-  assert_status (seg_average_pool (&a.in.v, &a.out.v, &a.f, &a.l, false,
-                                   a.scratch), SEG_OK, "fixture");
-  args_free (&a);
-}
-END_TEST
-
-START_TEST (test_null_pointers_are_ebadarg)
-{
-  Args      a = args_new ();
-  SegVolume in = a.in.v, out = a.out.v;
-
-  assert_rejected (&a, NULL, &a.out.v, &a.f, &a.l, a.scratch, SEG_EBADARG,
-                   "NULL input");
-  assert_rejected (&a, &a.in.v, NULL, &a.f, &a.l, a.scratch, SEG_EBADARG,
-                   "NULL output");
-  assert_rejected (&a, &a.in.v, &a.out.v, NULL, &a.l, a.scratch, SEG_EBADARG,
-                   "NULL factors");
-  assert_rejected (&a, &a.in.v, &a.out.v, &a.f, NULL, a.scratch, SEG_EBADARG,
-                   "NULL layout");
-  assert_rejected (&a, &a.in.v, &a.out.v, &a.f, &a.l, NULL, SEG_EBADARG,
+  assert_null_pointers_rejected (k, a);
+  assert_rejected (&k_no_layout, a, &a->in.v, &a->out.v, &a->f, a->scratch,
+                   SEG_EBADARG, "NULL layout");
+  assert_rejected (k, a, &a->in.v, &a->out.v, &a->f, NULL, SEG_EBADARG,
                    "NULL scratch");
-  in.data = NULL;
-  assert_rejected (&a, &in, &a.out.v, &a.f, &a.l, a.scratch, SEG_EBADARG,
-                   "NULL input data");
-  out.data = NULL;
-  assert_rejected (&a, &a.in.v, &out, &a.f, &a.l, a.scratch, SEG_EBADARG,
-                   "NULL output data");
-  args_free (&a);
 }
-END_TEST
 
-START_TEST (test_bad_views_and_factors_are_ebadarg)
+static void
+assert_bad_views_and_factors_rejected (const Kernel *k,
+                                       const ErrorFixture *a)
 {
   static const int bad_sizes[] = { 0, -1 };
   static const int bad_factors[] = { 0, -1, SEG_MAX_FACTOR + 1 };
-  Args a = args_new ();
+  SegVolume        in = a->in.v, out = a->out.v;
 
-  for (int i = 0; i < N_ELEMENTS (bad_sizes); i++)
-    for (int axis = 0; axis < 3; axis++)
-      for (int which = 0; which < 2; which++)
-        {
-          SegVolume  in = a.in.v, out = a.out.v;
-          SegVolume *v = which ? &out : &in;
-          char       what[64];
-
-          *(axis == 0 ? &v->width : axis == 1 ? &v->height : &v->depth) =
-            bad_sizes[i];
-          snprintf (what, sizeof what, "%s axis %d size %d",
-                    which ? "output" : "input", axis, bad_sizes[i]);
-          assert_rejected (&a, &in, &out, &a.f, &a.l, a.scratch, SEG_EBADARG,
-                           what);
-        }
-  for (int i = 0; i < N_ELEMENTS (bad_factors); i++)
-    for (int axis = 0; axis < 3; axis++)
-      {
-        SegFactors f = a.f;
-        char       what[32];
-
-        *(axis == 0 ? &f.x : axis == 1 ? &f.y : &f.z) = bad_factors[i];
-        snprintf (what, sizeof what, "factor %c %d", "xyz"[axis],
-                  bad_factors[i]);
-        assert_rejected (&a, &a.in.v, &a.out.v, &f, &a.l, a.scratch,
-                         SEG_EBADARG, what);
-      }
-  {
-    SegVolume in = a.in.v, out = a.out.v;
-
-    out.bpp = 2;
-    assert_rejected (&a, &a.in.v, &out, &a.f, &a.l, a.scratch, SEG_EBADARG,
-                     "output bpp 2, input bpp 4");
-    in.row_stride = (ptrdiff_t) in.width * in.bpp - 1;
-    assert_rejected (&a, &in, &a.out.v, &a.f, &a.l, a.scratch, SEG_EBADARG,
-                     "input rows overlap");
-    in = a.in.v;
-    in.bpp = SEG_MAX_BPP + 1;
-    out = a.out.v;
-    out.bpp = SEG_MAX_BPP + 1;
-    assert_rejected (&a, &in, &out, &a.f, &a.l, a.scratch, SEG_EBADARG,
-                     "bpp 65");
-  }
-  args_free (&a);
+  assert_sizes_rejected (k, a, bad_sizes, N_ELEMENTS (bad_sizes));
+  assert_factors_rejected (k, a, bad_factors, N_ELEMENTS (bad_factors));
+  assert_overlapping_views_rejected (k, a);
+  out.bpp = 2;
+  assert_rejected (k, a, &a->in.v, &out, &a->f, a->scratch, SEG_EBADARG,
+                   "output bpp 2, input bpp 4");
+  in.bpp = SEG_MAX_BPP + 1;
+  out.bpp = SEG_MAX_BPP + 1;
+  assert_rejected (k, a, &in, &out, &a->f, a->scratch, SEG_EBADARG,
+                   "bpp 65");
 }
-END_TEST
 
-START_TEST (test_layout_not_fitting_the_voxels_is_ebadtype)
+/* Layouts that do not fit the fixture's four-byte voxels: SEG_EBADTYPE. */
+static void
+assert_unfitting_layouts_rejected (const Kernel *k, const ErrorFixture *a)
 {
   static const SegPixelLayout bad[] = {
     { SEG_TYPE_U8, 2, 1 },        /* 2 bytes, the views have 4 */
@@ -1640,44 +1372,39 @@ START_TEST (test_layout_not_fitting_the_voxels_is_ebadtype)
     { SEG_TYPE_U16, 0, -1 },
     { (SegComponentType) 42, 2, -1 },
   };
-  Args a = args_new ();
 
+  (void) k;
   for (int i = 0; i < N_ELEMENTS (bad); i++)
     {
-      char what[32];
+      const Averaging bad_layout = { &bad[i], true };
+      const Kernel    k_bad = averaging_kernel (&bad_layout);
+      char            what[32];
 
       snprintf (what, sizeof what, "layout %d", i);
-      assert_rejected (&a, &a.in.v, &a.out.v, &a.f, &bad[i], a.scratch,
+      assert_rejected (&k_bad, a, &a->in.v, &a->out.v, &a->f, a->scratch,
                        SEG_EBADTYPE, what);
     }
   /* A valid layout of another size is fine with views of that size. */
   assert_status (seg_pixel_layout_check (&bad[2], 8), SEG_OK, "float × 2");
-  args_free (&a);
 }
-END_TEST
 
-START_TEST (test_wrong_output_size_is_ebadsize)
+/* The first check shows the fixture valid, so that each of the others
+ * fails for the one reason it changes. */
+static const FixtureCheck fixture_checks[] = {
+  assert_fixture_accepted,
+  assert_null_arguments_rejected,
+  assert_bad_views_and_factors_rejected,
+  assert_unfitting_layouts_rejected,
+  assert_wrong_output_sizes_rejected,
+};
+
+START_TEST (test_fixture_check)
 {
-  Args a = args_new ();
+  const Kernel k = averaging_kernel (&ya_u16_averaging);
+  ErrorFixture a = args_new (&k);
 
-  for (int axis = 0; axis < 3; axis++)
-    for (int delta = -1; delta <= 1; delta += 2)
-      {
-        SegVolume out = a.out.v;
-        int      *size = axis == 0 ? &out.width
-                       : axis == 1 ? &out.height : &out.depth;
-        char      what[48];
-
-        /* 5×4×3 by 2: ceil is 3×2×2; floor (5 / 2) = 2 is one less. */
-        *size += delta;
-        if (*size < 1)
-          continue;
-        snprintf (what, sizeof what, "output %s %+d",
-                  axis == 0 ? "width" : axis == 1 ? "height" : "depth", delta);
-        assert_rejected (&a, &a.in.v, &out, &a.f, &a.l, a.scratch,
-                         SEG_EBADSIZE, what);
-      }
-  args_free (&a);
+  fixture_checks[_i] (&k, &a);
+  error_fixture_free (&a);
 }
 END_TEST
 
@@ -1687,31 +1414,6 @@ END_TEST
 static Suite *
 average_pool_suite (void)
 {
-  const TTest *const rules[] = {
-    test_integer_mean_rounds_down,
-    test_factor_4_is_exact_mean_not_mean_of_means,
-    test_sparse_leaves_background_out_of_sum_and_count,
-    test_sparse_all_background_block_gives_background,
-    test_negative_zero_is_not_background,
-    test_partial_edge_blocks_average_what_exists,
-    test_factor_larger_than_volume_gives_one_block,
-    test_factor_1_is_identity,
-  };
-  const TTest *const floats[] = {
-    test_float_mean_is_rounded_once,
-    test_sums_run_in_raster_order,
-    test_half_mean_rounds_to_nearest_even,
-    test_half_every_tie_between_neighbours_goes_to_even,
-  };
-  const TTest *const alpha[] = {
-    test_transparent_pixel_does_not_tint,
-    test_transparent_infinite_or_nan_colour_does_not_tint,
-    test_colour_is_weighted_by_alpha,
-    test_zero_total_alpha_gives_colour_zero,
-    test_sparse_transparent_voxel_counts_in_alpha,
-    test_premultiplied_alpha_is_a_plain_mean,
-    test_alpha_only_voxel_is_a_plain_mean,
-  };
   const TTest *const strides[] = {
     test_output_padding_and_input_are_untouched,
     test_negative_strides_read_flipped_views,
@@ -1724,38 +1426,33 @@ average_pool_suite (void)
     test_scratch_size_is_zero_for_invalid_arguments,
     test_scratch_size_does_not_shrink_with_larger_factors,
   };
-  const TTest *const errors[] = {
-    test_valid_error_fixture_is_accepted,
-    test_null_pointers_are_ebadarg,
-    test_bad_views_and_factors_are_ebadarg,
-    test_layout_not_fitting_the_voxels_is_ebadtype,
-    test_wrong_output_size_is_ebadsize,
-  };
   Suite *s = suite_create ("average-pool");
   TCase *tc;
 
-  add_tcase (s, "rules", 30, rules, N_ELEMENTS (rules));
-  add_tcase (s, "floating-point", 60, floats, N_ELEMENTS (floats));
-  add_tcase (s, "alpha", 30, alpha, N_ELEMENTS (alpha));
+  tc = add_loop_tcase (s, "rules", 30, test_averaging_rule,
+                       N_ELEMENTS (averaging_rules));
+  tcase_add_test (tc, test_factor_1_is_identity);
+  tc = add_loop_tcase (s, "floating-point", 60, test_floating_point_rule,
+                       N_ELEMENTS (floating_point_rules));
+  tcase_add_test (tc, test_float_mean_is_rounded_once);
+  tcase_add_test (tc, test_half_every_tie_between_neighbours_goes_to_even);
+  add_loop_tcase (s, "alpha", 30, test_alpha_rule, N_ELEMENTS (alpha_rules));
   add_tcase (s, "strides", 60, strides, N_ELEMENTS (strides));
   add_tcase (s, "layouts", 30, layouts, N_ELEMENTS (layouts));
-  add_tcase (s, "errors", 30, errors, N_ELEMENTS (errors));
+  add_loop_tcase (s, "errors", 30, test_fixture_check,
+                  N_ELEMENTS (fixture_checks));
 
-  tc = tcase_create ("reference");
-  tcase_set_timeout (tc, 60);
-  tcase_add_loop_test (tc, test_random_volumes_match_reference, 0, 3000);
+  tc = add_loop_tcase (s, "reference", 60,
+                       test_random_volumes_match_reference, 3000);
   tcase_add_loop_test (tc, test_random_2x2_and_2x2x2_volumes_match_reference,
                        0, 2000);
-  suite_add_tcase (s, tc);
 
-  tc = tcase_create ("large");
-  tcase_set_timeout (tc, 300);
+  tc = add_loop_tcase (s, "large", 300,
+                       test_large_random_blocks_match_reference, 6);
   tcase_add_test (tc, test_64_cubed_u32_maxima_give_the_maximum);
-  tcase_add_loop_test (tc, test_large_random_blocks_match_reference, 0, 6);
   tcase_add_loop_test (
     tc, test_sparse_row_kernels_divide_exactly_for_every_sum_and_count, 0, 4);
   tcase_add_loop_test (tc, test_large_outputs_match_pooling_in_slabs, 0, 5);
-  suite_add_tcase (s, tc);
 
   return s;
 }

@@ -4,7 +4,7 @@
  *
  *   - seeded random volumes of every shape, factor, voxel size and layout,
  *     compared with ref_mode_pool() (tests/ref-mode-pool.c);
- *   - one START_TEST per tie and edge rule of DESIGN.md, with the expected
+ *   - a table row per tie and edge rule of DESIGN.md, with the expected
  *     output worked out by hand (and the reference held to it as well);
  *   - large blocks (16³, 64³) against an independent sort-based count;
  *   - argument validation: every bad argument gets its status and leaves
@@ -29,34 +29,35 @@
 static const int label_sizes[] = { 1, 2, 3, 4, 6, 8, 12, 16 };
 
 
-/* Scratch of exactly the size the library asks for. */
-static void *
-scratch_new (const SegFactors *f)
+/* ---- The kernel under test --------------------------------------------- */
+
+static SegStatus
+mode_pool (const SegVolume *in, const SegVolume *out, const SegFactors *f,
+           bool sparse, void *scratch, const void *data)
 {
-  return scratch_of_size (seg_mode_pool_scratch_size (f));
+  (void) data;
+  return seg_mode_pool (in, out, f, sparse, scratch);
 }
 
-
-/* ---- Assertions -------------------------------------------------------- */
-
-/* Fails with the first differing voxel.  Plain ifs rather than ck_assert
- * in the loop: check marks a point per assertion, which is slow. */
 static void
-assert_volumes_equal (const SegVolume *got, const SegVolume *want,
-                      const char *context)
+mode_reference (const SegVolume *in, const SegVolume *out,
+                const SegFactors *f, bool sparse, const void *data)
 {
-  for (int z = 0; z < want->depth; z++)
-    for (int y = 0; y < want->height; y++)
-      for (int x = 0; x < want->width; x++)
-        {
-          const uint8_t *g = at (got, x, y, z), *w = at (want, x, y, z);
-
-          if (memcmp (g, w, (size_t) want->bpp) != 0)
-            ck_abort_msg ("%s: first difference at x %d, y %d, z %d: "
-                          "got %s, want %s", context, x, y, z,
-                          hex_of (g, want->bpp).s, hex_of (w, want->bpp).s);
-        }
+  (void) data;
+  ref_mode_pool (in, out, f, sparse);
 }
+
+static size_t
+mode_scratch_size (const SegFactors *f, const void *data)
+{
+  (void) data;
+  return seg_mode_pool_scratch_size (f);
+}
+
+/* Labels are the same only when every byte is. */
+static const Kernel mode = {
+  mode_pool, mode_reference, mode_scratch_size, bytes_equal, NULL
+};
 
 
 /* ---- Labels ------------------------------------------------------------ */
@@ -168,35 +169,7 @@ random_case (Rng *r, int seed, bool fast_shape)
 
   c.seed = seed;
   c.bpp  = label_sizes[rng_below (r, N_ELEMENTS (label_sizes))];
-  if (fast_shape)
-    {
-      /* The shapes with row kernels: full blocks need widths ≥ 2, and wide
-       * rows so that the vectorised loop bodies, not just their scalar
-       * tails, run (64 one-byte blocks per AVX-512 step). */
-      c.f.x = c.f.y = 2;
-      c.f.z = rng_range (r, 1, 2);
-      if (rng_chance (r, 25))
-        {
-          c.w = rng_range (r, 2, 300);
-          c.h = rng_range (r, 1, 6);
-          c.d = rng_range (r, 1, 3);
-        }
-      else
-        {
-          c.w = rng_range (r, 2, 40);
-          c.h = rng_range (r, 1, 40);
-          c.d = rng_range (r, 1, 5);
-        }
-    }
-  else
-    {
-      c.w   = rng_range (r, 1, 40);
-      c.h   = rng_range (r, 1, 40);
-      c.d   = rng_range (r, 1, 5);
-      c.f.x = rng_range (r, 1, 5);
-      c.f.y = rng_range (r, 1, 5);
-      c.f.z = rng_range (r, 1, 5);
-    }
+  random_shape (r, fast_shape, 25, 300, &c.w, &c.h, &c.d, &c.f);
   c.sparse          = rng_chance (r, 50);
   c.in_layout       = random_strides (r, c.bpp);
   c.out_layout      = random_strides (r, c.bpp);
@@ -226,37 +199,17 @@ describe_case (char *buf, size_t n, const Case *c)
 static void
 run_case (Rng *r, const Case *c)
 {
-  const int ow = seg_pooled_size (c->w, c->f.x);
-  const int oh = seg_pooled_size (c->h, c->f.y);
-  const int od = seg_pooled_size (c->d, c->f.z);
-  uint8_t   alphabet[64 * 16];
-  char      context[512];
-  Buf       in   = buf_new (c->w, c->h, c->d, c->bpp, c->in_layout);
-  Buf       out  = buf_new (ow, oh, od, c->bpp, c->out_layout);
-  Buf       want = buf_new (ow, oh, od, c->bpp, packed);
-  void     *scratch = scratch_new (&c->f);
-  uint8_t  *in_before;
-  SegStatus status;
+  uint8_t alphabet[64 * 16];
+  char    context[512];
+  Buf     in = buf_new (c->w, c->h, c->d, c->bpp, c->in_layout);
 
   make_alphabet (r, alphabet, c->n_labels, c->bpp, c->style,
                  c->with_background);
   fill_labels (r, &in.v, alphabet, c->n_labels, c->clump);
-  in_before = copy_of (in.mem, in.size);
   describe_case (context, sizeof context, c);
-
-  status = seg_mode_pool (&in.v, &out.v, &c->f, c->sparse, scratch);
-  ref_mode_pool (&in.v, &want.v, &c->f, c->sparse);
-
-  assert_status (status, SEG_OK, context);
-  assert_volumes_equal (&out.v, &want.v, context);
-  assert_padding_intact (&out, context);
-  assert_input_unchanged (&in, in_before, context);
-
-  free (in_before);
-  free (scratch);
+  assert_matches_reference (&mode, &in, c->out_layout, &c->f, c->sparse,
+                            NULL, context);
   buf_free (&in);
-  buf_free (&out);
-  buf_free (&want);
 }
 
 /* Every factor 1 … 5 on every axis, every voxel size, any layout. */
@@ -292,81 +245,51 @@ small_label (uint8_t *dst, unsigned n, int bpp)
   dst[bpp - 1] = (uint8_t) n;
 }
 
-/* Pools packed w × h × d voxels with the kernel into a padded output, and
- * checks the reference gives the same, so that a hand-worked expectation
- * that fails on both points at the test or the contract, one that fails on
- * the kernel alone at the kernel.  result receives the packed output. */
-static void
-pool_packed (const void *voxels, int w, int h, int d, int bpp,
-             SegFactors f, bool sparse, void *result, const char *context)
+/* A rule of DESIGN.md worked out by hand: w × h × d labels given as small
+ * numbers (see small_label), in raster order, pool to want, small numbers
+ * too.  Blocks are written as a = top-left, b = top-right,
+ * c = bottom-left, d = bottom-right. */
+typedef struct
 {
-  const Strides padded = { 3, 5, false, false };
-  const int     ow = seg_pooled_size (w, f.x);
-  const int     oh = seg_pooled_size (h, f.y);
-  const int     od = seg_pooled_size (d, f.z);
-  Buf           in   = buf_new (w, h, d, bpp, packed);
-  Buf           out  = buf_new (ow, oh, od, bpp, padded);
-  Buf           ref  = buf_new (ow, oh, od, bpp, packed);
-  void         *scratch = scratch_new (&f);
-  uint8_t      *p = result;
+  const char    *rule;
+  const uint8_t *in;
+  int            w, h, d;
+  SegFactors     f;
+  bool           sparse;
+  const uint8_t *want;
+} Worked;
 
-  put_packed (&in.v, voxels);
-  assert_status (seg_mode_pool (&in.v, &out.v, &f, sparse, scratch), SEG_OK,
-                 context);
-  assert_padding_intact (&out, context);
-  ref_mode_pool (&in.v, &ref.v, &f, sparse);
+#define LABELS(...) ((const uint8_t[]) { __VA_ARGS__ })
 
-  for (int z = 0; z < od; z++)
-    for (int y = 0; y < oh; y++)
-      for (int x = 0; x < ow; x++, p += bpp)
-        {
-          if (memcmp (at (&out.v, x, y, z), at (&ref.v, x, y, z),
-                      (size_t) bpp) != 0)
-            ck_abort_msg ("%s: kernel and reference differ at x %d, y %d, "
-                          "z %d: kernel %s, reference %s", context, x, y, z,
-                          hex_of (at (&out.v, x, y, z), bpp).s,
-                          hex_of (at (&ref.v, x, y, z), bpp).s);
-          memcpy (p, at (&out.v, x, y, z), (size_t) bpp);
-        }
-
-  free (scratch);
-  buf_free (&in);
-  buf_free (&out);
-  buf_free (&ref);
-}
-
+/* The case at one voxel size, its image repeated tiles times side by
+ * side. */
 static void
-assert_pools_to_at (const uint8_t *labels, int w, int h, int d, int bpp,
-                    SegFactors f, bool sparse, const uint8_t *want,
-                    int tiles)
+assert_worked_at (const Worked *c, int bpp, int tiles)
 {
-  const int ow = seg_pooled_size (w, f.x) * tiles;
-  const int oh = seg_pooled_size (h, f.y);
-  const int od = seg_pooled_size (d, f.z);
-  const int tw = w * tiles;
-  uint8_t  *in  = malloc ((size_t) (tw * h * d * bpp));
-  uint8_t  *got = malloc ((size_t) (ow * oh * od * bpp));
+  const int ow = seg_pooled_size (c->w, c->f.x);
+  const int oh = seg_pooled_size (c->h, c->f.y);
+  const int od = seg_pooled_size (c->d, c->f.z);
+  const int n_in = c->w * c->h * c->d;
+  uint8_t  *in = malloc ((size_t) (n_in * bpp));
+  uint8_t  *got, *g;
   uint8_t   expected[SEG_MAX_BPP];
-  char      context[160];
+  char      context[200];
 
   ck_assert_ptr_nonnull (in);
-  ck_assert_ptr_nonnull (got);
-  for (int z = 0; z < d; z++)
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < tw; x++)
-        small_label (in + (size_t) (((z * h + y) * tw + x) * bpp),
-                     labels[(z * h + y) * w + x % w], bpp);
+  for (int i = 0; i < n_in; i++)
+    small_label (in + (size_t) (i * bpp), c->in[i], bpp);
+  snprintf (context, sizeof context, "%s: bpp %d, factors %d,%d,%d, "
+            "sparse %s, %d tile(s)", c->rule, bpp, c->f.x, c->f.y, c->f.z,
+            c->sparse ? "on" : "off", tiles);
+  got = pool_packed (&mode, in, c->w, c->h, c->d, bpp, c->f, c->sparse,
+                     tiles, context);
 
-  snprintf (context, sizeof context, "bpp %d, factors %d,%d,%d, sparse %s, "
-            "%d tile(s)", bpp, f.x, f.y, f.z, sparse ? "on" : "off", tiles);
-  pool_packed (in, tw, h, d, bpp, f, sparse, got, context);
-
+  g = got;
   for (int z = 0; z < od; z++)
     for (int y = 0; y < oh; y++)
-      for (int x = 0; x < ow; x++)
+      for (int x = 0; x < ow; x++, g += bpp)
         {
-          const uint8_t *g = got + (size_t) (((z * oh + y) * ow + x) * bpp);
-          unsigned       n = want[(z * oh + y) * (ow / tiles) + x % (ow / tiles)];
+          unsigned n = c->want[(z * oh + y) * ow + x];
 
           small_label (expected, n, bpp);
           if (memcmp (g, expected, (size_t) bpp) != 0)
@@ -378,372 +301,214 @@ assert_pools_to_at (const uint8_t *labels, int w, int h, int d, int bpp,
   free (got);
 }
 
-/* Pools w × h × d labels given as small numbers (see small_label) at every
- * voxel size in label_sizes and asserts the output is want, also small
- * numbers, in raster order.  When the blocks tile the width exactly the
- * image is also repeated 67 times side by side, so that the word-sized row
- * kernels run their vectorised bodies and not only their scalar tails. */
+/* At every voxel size in label_sizes; when the blocks tile the width
+ * exactly, also with the image repeated 67 times side by side, so that the
+ * word-sized row kernels run their vectorised bodies and not only their
+ * scalar tails. */
 static void
-assert_pools_to (const uint8_t *labels, int w, int h, int d, SegFactors f,
-                 bool sparse, const uint8_t *want)
+assert_worked (const Worked *c)
 {
   for (int i = 0; i < N_ELEMENTS (label_sizes); i++)
     {
-      assert_pools_to_at (labels, w, h, d, label_sizes[i], f, sparse, want, 1);
-      if (w % f.x == 0)
-        assert_pools_to_at (labels, w, h, d, label_sizes[i], f, sparse, want,
-                            67);
+      assert_worked_at (c, label_sizes[i], 1);
+      if (c->w % c->f.x == 0)
+        assert_worked_at (c, label_sizes[i], 67);
     }
 }
 
-static const SegFactors f221 = { 2, 2, 1 };
-static const SegFactors f222 = { 2, 2, 2 };
-
-/* Blocks below are written as a = top-left, b = top-right,
- * c = bottom-left, d = bottom-right. */
-
-START_TEST (test_countless_a_equals_b_picks_a)
-{
+static const Worked countless_rules[] = {
   /* a == b and c == d tie two against two: COUNTLESS picks a. */
-  static const uint8_t in[] = { 1, 1,
-                                2, 2 };
-  static const uint8_t want[] = { 1 };
+  { "a == b picks a",
+    LABELS (1, 1,
+            2, 2), 2, 2, 1, { 2, 2, 1 }, false, LABELS (1) },
+  { "a == c picks a",
+    LABELS (1, 2,
+            1, 2), 2, 2, 1, { 2, 2, 1 }, false, LABELS (1) },
+  { "b == c beats a == d",
+    LABELS (1, 2,
+            2, 1), 2, 2, 1, { 2, 2, 1 }, false, LABELS (2) },
+  { "b == d picks d",
+    LABELS (1, 2,
+            3, 2), 2, 2, 1, { 2, 2, 1 }, false, LABELS (2) },
+  { "c == d picks d",
+    LABELS (1, 2,
+            3, 3), 2, 2, 1, { 2, 2, 1 }, false, LABELS (3) },
+  { "three of a kind wins",
+    LABELS (2, 1,   1, 2,
+            1, 1,   2, 2), 4, 2, 1, { 2, 2, 1 }, false, LABELS (1, 2) },
+  { "all distinct picks d, bottom right",
+    LABELS (1, 2,
+            3, 4), 2, 2, 1, { 2, 2, 1 }, false, LABELS (4) },
+  { "background pair wins when not sparse",
+    LABELS (0, 0,
+            3, 4), 2, 2, 1, { 2, 2, 1 }, false, LABELS (0) },
+};
 
-  assert_pools_to (in, 2, 2, 1, f221, false, want);
-}
-END_TEST
+static const uint8_t zeros[27];
 
-START_TEST (test_countless_a_equals_c_picks_a)
-{
-  static const uint8_t in[] = { 1, 2,
-                                1, 2 };
-  static const uint8_t want[] = { 1 };
-
-  assert_pools_to (in, 2, 2, 1, f221, false, want);
-}
-END_TEST
-
-START_TEST (test_countless_b_equals_c_beats_a_equals_d)
-{
-  static const uint8_t in[] = { 1, 2,
-                                2, 1 };
-  static const uint8_t want[] = { 2 };
-
-  assert_pools_to (in, 2, 2, 1, f221, false, want);
-}
-END_TEST
-
-START_TEST (test_countless_b_equals_d_picks_d)
-{
-  static const uint8_t in[] = { 1, 2,
-                                3, 2 };
-  static const uint8_t want[] = { 2 };
-
-  assert_pools_to (in, 2, 2, 1, f221, false, want);
-}
-END_TEST
-
-START_TEST (test_countless_c_equals_d_picks_d)
-{
-  static const uint8_t in[] = { 1, 2,
-                                3, 3 };
-  static const uint8_t want[] = { 3 };
-
-  assert_pools_to (in, 2, 2, 1, f221, false, want);
-}
-END_TEST
-
-START_TEST (test_countless_three_of_a_kind_wins)
-{
-  static const uint8_t in[] = { 2, 1,   1, 2,
-                                1, 1,   2, 2 };
-  static const uint8_t want[] = { 1, 2 };
-
-  assert_pools_to (in, 4, 2, 1, f221, false, want);
-}
-END_TEST
-
-START_TEST (test_all_distinct_2x2_picks_bottom_right)
-{
-  static const uint8_t in[] = { 1, 2,
-                                3, 4 };
-  static const uint8_t want[] = { 4 };
-
-  assert_pools_to (in, 2, 2, 1, f221, false, want);
-}
-END_TEST
-
-START_TEST (test_background_pair_wins_when_not_sparse)
-{
-  static const uint8_t in[] = { 0, 0,
-                                3, 4 };
-  static const uint8_t want[] = { 0 };
-
-  assert_pools_to (in, 2, 2, 1, f221, false, want);
-}
-END_TEST
-
-START_TEST (test_sparse_pair_wins)
-{
-  /* A non-background pair beats a non-background d: a == b, then b == c. */
-  static const uint8_t in[] = { 5, 5,   0, 6,
-                                0, 7,   6, 7 };
-  static const uint8_t want[] = { 5, 6 };
-
-  assert_pools_to (in, 4, 2, 1, f221, true, want);
-}
-END_TEST
-
-START_TEST (test_sparse_background_pair_loses_to_d)
-{
+static const Worked sparse_rules[] = {
+  /* A non-background pair beats a non-background d: a == b, then
+   * b == c. */
+  { "sparse: pair wins",
+    LABELS (5, 5,   0, 6,
+            0, 7,   6, 7), 4, 2, 1, { 2, 2, 1 }, true, LABELS (5, 6) },
   /* a == b and b == c are background pairs: d wins instead. */
-  static const uint8_t in[] = { 0, 0,   1, 0,
-                                3, 4,   0, 4 };
-  static const uint8_t want[] = { 4, 4 };
-
-  assert_pools_to (in, 4, 2, 1, f221, true, want);
-}
-END_TEST
-
-START_TEST (test_sparse_single_nonbackground_d_wins)
-{
-  static const uint8_t in[] = { 0, 0,
-                                0, 9 };
-  static const uint8_t want[] = { 9 };
-
-  assert_pools_to (in, 2, 2, 1, f221, true, want);
-}
-END_TEST
-
-START_TEST (test_sparse_first_nonbackground_order_a_c_b)
-{
+  { "sparse: background pair loses to d",
+    LABELS (0, 0,   1, 0,
+            3, 4,   0, 4), 4, 2, 1, { 2, 2, 1 }, true, LABELS (4, 4) },
+  { "sparse: single non-background d wins",
+    LABELS (0, 0,
+            0, 9), 2, 2, 1, { 2, 2, 1 }, true, LABELS (9) },
   /* d is background and no pair: a if set, else c, else b. */
-  static const uint8_t in[] = { 1, 2,   0, 2,   0, 2,
-                                3, 0,   3, 0,   0, 0 };
-  static const uint8_t want[] = { 1, 3, 2 };
-
-  assert_pools_to (in, 6, 2, 1, f221, true, want);
-}
-END_TEST
-
-START_TEST (test_sparse_all_background_gives_background)
-{
-  static const uint8_t zeros[27] = { 0 };
-  static const uint8_t want[1] = { 0 };
-  const SegFactors     f33  = { 3, 3, 1 };
-  const SegFactors     f333 = { 3, 3, 3 };
-
-  assert_pools_to (zeros, 2, 2, 1, f221, true, want);
-  assert_pools_to (zeros, 2, 2, 2, f222, true, want);
-  assert_pools_to (zeros, 3, 3, 1, f33, true, want);
-  assert_pools_to (zeros, 3, 3, 3, f333, true, want);
-}
-END_TEST
-
-START_TEST (test_sparse_larger_block_ignores_background_majority)
-{
+  { "sparse: first non-background in the order a, c, b",
+    LABELS (1, 2,   0, 2,   0, 2,
+            3, 0,   3, 0,   0, 0), 6, 2, 1, { 2, 2, 1 }, true,
+    LABELS (1, 3, 2) },
+  { "sparse: all background gives background, 2×2",
+    zeros, 2, 2, 1, { 2, 2, 1 }, true, LABELS (0) },
+  { "sparse: all background gives background, 2×2×2",
+    zeros, 2, 2, 2, { 2, 2, 2 }, true, LABELS (0) },
+  { "sparse: all background gives background, 3×3",
+    zeros, 3, 3, 1, { 3, 3, 1 }, true, LABELS (0) },
+  { "sparse: all background gives background, 3×3×3",
+    zeros, 3, 3, 3, { 3, 3, 3 }, true, LABELS (0) },
   /* 0 ×5, 7 ×2, 4 ×2: the first tied non-background label in raster
    * order (7) wins. */
-  static const uint8_t in[] = { 0, 7, 0,
-                                4, 0, 7,
-                                0, 4, 0 };
-  static const uint8_t want[] = { 7 };
-  const SegFactors     f33 = { 3, 3, 1 };
+  { "sparse: a larger block ignores a background majority",
+    LABELS (0, 7, 0,
+            4, 0, 7,
+            0, 4, 0), 3, 3, 1, { 3, 3, 1 }, true, LABELS (7) },
+};
 
-  assert_pools_to (in, 3, 3, 1, f33, true, want);
-}
-END_TEST
-
-START_TEST (test_2x2x2_tie_picks_first_in_raster_order)
-{
+static const Worked raster_tie_rules[] = {
   /* 2 and 1 occur twice each; 2 comes first.  COUNTLESS on the first
    * slice would say 1 (d). */
-  static const uint8_t in[] = { 5, 2,
-                                1, 1,
+  { "2×2×2 tie picks the first in raster order",
+    LABELS (5, 2,
+            1, 1,
 
-                                2, 6,
-                                7, 8 };
-  static const uint8_t want[] = { 2 };
+            2, 6,
+            7, 8), 2, 2, 2, { 2, 2, 2 }, false, LABELS (2) },
+  { "2×2×2 majority wins",
+    LABELS (1, 2,
+            3, 4,
 
-  assert_pools_to (in, 2, 2, 2, f222, false, want);
-}
-END_TEST
-
-START_TEST (test_2x2x2_majority_wins)
-{
-  static const uint8_t in[] = { 1, 2,
-                                3, 4,
-
-                                4, 5,
-                                4, 6 };
-  static const uint8_t want[] = { 4 };
-
-  assert_pools_to (in, 2, 2, 2, f222, false, want);
-}
-END_TEST
-
-START_TEST (test_2x2x2_sparse_background_majority_loses)
-{
+            4, 5,
+            4, 6), 2, 2, 2, { 2, 2, 2 }, false, LABELS (4) },
   /* Left block: 0 ×5, 3 ×2, 4 ×1 → 3.  Right block: 0 ×6, then 6 and 9
    * tie and 6 comes first. */
-  static const uint8_t in[] = { 0, 0,   0, 0,
-                                0, 3,   0, 0,
+  { "2×2×2 sparse: a background majority loses",
+    LABELS (0, 0,   0, 0,
+            0, 3,   0, 0,
 
-                                0, 4,   0, 6,
-                                0, 3,   9, 0 };
-  static const uint8_t want[] = { 3, 6 };
-
-  assert_pools_to (in, 4, 2, 2, f222, true, want);
-}
-END_TEST
-
-START_TEST (test_factor_3_tie_picks_first_in_raster_order)
-{
+            0, 4,   0, 6,
+            0, 3,   9, 0), 4, 2, 2, { 2, 2, 2 }, true, LABELS (3, 6) },
   /* 1 and 2 occur twice each.  1 occurs first; 2's last occurrence comes
    * before 1's, so a "last seen" rule would pick 2. */
-  static const uint8_t in[] = { 9, 1, 2,
-                                2, 1, 3,
-                                5, 6, 7 };
-  static const uint8_t want[] = { 1 };
-  const SegFactors     f33 = { 3, 3, 1 };
-
-  assert_pools_to (in, 3, 3, 1, f33, false, want);
-}
-END_TEST
-
-START_TEST (test_raster_order_is_x_then_y_then_z)
-{
+  { "factor 3 tie picks the first in raster order",
+    LABELS (9, 1, 2,
+            2, 1, 3,
+            5, 6, 7), 3, 3, 1, { 3, 3, 1 }, false, LABELS (1) },
   /* 2 and 3 tie.  In x-then-z order 2 comes first (5 2 3 | 3 2 6); in
    * z-then-x order 3 would (5 3 | 2 2 | 3 6).  Likewise along y. */
-  static const uint8_t in[] = { 5, 2, 3,
-                                3, 2, 6 };
-  static const uint8_t want[] = { 2 };
-  const SegFactors     fxz = { 3, 1, 2 };
-  const SegFactors     fyz = { 1, 3, 2 };
-
-  assert_pools_to (in, 3, 1, 2, fxz, false, want);
-  assert_pools_to (in, 1, 3, 2, fyz, false, want);
-}
-END_TEST
-
-START_TEST (test_partial_right_edge_block_uses_only_valid_pixels)
-{
-  /* Odd width: the last block is a 1×2 strip whose tie goes to the
-   * strip's first pixel (COUNTLESS on a padded block would not). */
-  static const uint8_t in[] = { 1, 1, 7,
-                                2, 2, 8 };
-  static const uint8_t want[] = { 1, 7 };
-
-  assert_pools_to (in, 3, 2, 1, f221, false, want);
-}
-END_TEST
-
-START_TEST (test_sparse_partial_edge_strip_skips_background)
-{
-  static const uint8_t in[] = { 1, 1, 0,
-                                2, 2, 8 };
-  static const uint8_t want[] = { 1, 8 };
-
-  assert_pools_to (in, 3, 2, 1, f221, true, want);
-}
-END_TEST
-
-START_TEST (test_partial_bottom_edge)
-{
-  /* Odd height: the last row of blocks are 2×1 strips, tie → first. */
-  static const uint8_t in[] = { 1, 2,   3, 3,
-                                4, 5,   3, 3,
-                                6, 9,   8, 8 };
-  static const uint8_t want[] = { 5, 3,
-                                  6, 8 };
-
-  assert_pools_to (in, 4, 3, 1, f221, false, want);
-}
-END_TEST
-
-START_TEST (test_corner_1x1)
-{
-  static const uint8_t in[] = { 1, 1, 2,
-                                1, 1, 2,
-                                3, 3, 4 };
-  static const uint8_t want[] = { 1, 2,
-                                  3, 4 };
-
-  assert_pools_to (in, 3, 3, 1, f221, false, want);
-}
-END_TEST
-
-START_TEST (test_height_1_is_all_strips)
-{
-  static const uint8_t in[] = { 1, 2, 3, 3, 4 };
-  static const uint8_t want[] = { 1, 3, 4 };
-
-  assert_pools_to (in, 5, 1, 1, f221, false, want);
-}
-END_TEST
-
-START_TEST (test_odd_depth_with_factor_z_2)
-{
-  /* The last slice is a partial 2×2×1 block: first in raster order (1),
-   * not COUNTLESS (4). */
-  static const uint8_t in[] = { 1, 1,
-                                1, 1,
-
-                                2, 2,
-                                2, 2,
-
-                                1, 2,
-                                3, 4 };
-  static const uint8_t want[] = { 1, 1 };
-
-  assert_pools_to (in, 2, 2, 3, f222, false, want);
-}
-END_TEST
-
-START_TEST (test_odd_depth_sparse_partial_slice_is_not_stippled_countless)
-{
-  /* Last slice: first non-background in raster order (2), where stippled
-   * COUNTLESS would take d (4). */
-  static const uint8_t in[] = { 1, 1,
-                                1, 1,
-
-                                1, 1,
-                                1, 1,
-
-                                0, 2,
-                                3, 4 };
-  static const uint8_t want[] = { 1, 2 };
-
-  assert_pools_to (in, 2, 2, 3, f222, true, want);
-}
-END_TEST
-
-START_TEST (test_factor_larger_than_volume_gives_one_block)
-{
-  static const uint8_t in[] = { 1, 2, 2,
-                                3, 2, 1 };
-  static const uint8_t want[] = { 2 };
-  const SegFactors     f555 = { 5, 5, 5 };
-
-  assert_pools_to (in, 3, 2, 1, f555, false, want);
-}
-END_TEST
-
-START_TEST (test_factor_4_is_exact_mode_not_mode_of_modes)
-{
+  { "raster order is x, then z",
+    LABELS (5, 2, 3,
+            3, 2, 6), 3, 1, 2, { 3, 1, 2 }, false, LABELS (2) },
+  { "raster order is y, then z",
+    LABELS (5, 2, 3,
+            3, 2, 6), 1, 3, 2, { 1, 3, 2 }, false, LABELS (2) },
   /* Each 2×2 quadrant's mode is its own pair (1, 2, 3, 4), so a mode of
    * modes can never give 9; but 9 occurs 4 times, every other label at
    * most twice. */
-  static const uint8_t in[] = { 1,  1,   2,  2,
-                                9, 11,   9, 12,
-                                3,  3,   4,  4,
-                                9, 13,   9, 14 };
-  static const uint8_t want[] = { 9 };
-  const SegFactors     f44 = { 4, 4, 1 };
+  { "factor 4 is the exact mode, not a mode of modes",
+    LABELS (1,  1,   2,  2,
+            9, 11,   9, 12,
+            3,  3,   4,  4,
+            9, 13,   9, 14), 4, 4, 1, { 4, 4, 1 }, false, LABELS (9) },
+  /* SEG_MAX_FACTOR on each axis over a small input: one partial block;
+   * 1 and 2 tie three-all, and 1 comes first. */
+  { "factor 64 is accepted",
+    LABELS (3, 1, 2, 2,
+            1, 4, 2, 1), 4, 2, 1,
+    { SEG_MAX_FACTOR, SEG_MAX_FACTOR, SEG_MAX_FACTOR }, false, LABELS (1) },
+};
 
-  assert_pools_to (in, 4, 4, 1, f44, false, want);
+static const Worked edge_rules[] = {
+  /* Odd width: the last block is a 1×2 strip whose tie goes to the
+   * strip's first pixel (COUNTLESS on a padded block would not). */
+  { "a partial right edge block uses only valid pixels",
+    LABELS (1, 1, 7,
+            2, 2, 8), 3, 2, 1, { 2, 2, 1 }, false, LABELS (1, 7) },
+  { "sparse: a partial edge strip skips background",
+    LABELS (1, 1, 0,
+            2, 2, 8), 3, 2, 1, { 2, 2, 1 }, true, LABELS (1, 8) },
+  /* Odd height: the last row of blocks are 2×1 strips, tie → first. */
+  { "partial bottom edge",
+    LABELS (1, 2,   3, 3,
+            4, 5,   3, 3,
+            6, 9,   8, 8), 4, 3, 1, { 2, 2, 1 }, false,
+    LABELS (5, 3,
+            6, 8) },
+  { "1×1 corner",
+    LABELS (1, 1, 2,
+            1, 1, 2,
+            3, 3, 4), 3, 3, 1, { 2, 2, 1 }, false,
+    LABELS (1, 2,
+            3, 4) },
+  { "height 1 is all strips",
+    LABELS (1, 2, 3, 3, 4), 5, 1, 1, { 2, 2, 1 }, false, LABELS (1, 3, 4) },
+  /* The last slice is a partial 2×2×1 block: first in raster order (1),
+   * not COUNTLESS (4). */
+  { "odd depth with factor z 2",
+    LABELS (1, 1,
+            1, 1,
+
+            2, 2,
+            2, 2,
+
+            1, 2,
+            3, 4), 2, 2, 3, { 2, 2, 2 }, false, LABELS (1, 1) },
+  /* Last slice: first non-background in raster order (2), where stippled
+   * COUNTLESS would take d (4). */
+  { "odd depth, sparse: the partial slice is not stippled COUNTLESS",
+    LABELS (1, 1,
+            1, 1,
+
+            1, 1,
+            1, 1,
+
+            0, 2,
+            3, 4), 2, 2, 3, { 2, 2, 2 }, true, LABELS (1, 2) },
+  { "a factor larger than the volume gives one block",
+    LABELS (1, 2, 2,
+            3, 2, 1), 3, 2, 1, { 5, 5, 5 }, false, LABELS (2) },
+};
+
+START_TEST (test_countless_rule)
+{
+  assert_worked (&countless_rules[_i]);
 }
 END_TEST
+
+START_TEST (test_sparse_rule)
+{
+  assert_worked (&sparse_rules[_i]);
+}
+END_TEST
+
+START_TEST (test_raster_tie_rule)
+{
+  assert_worked (&raster_tie_rules[_i]);
+}
+END_TEST
+
+START_TEST (test_edge_rule)
+{
+  assert_worked (&edge_rules[_i]);
+}
+END_TEST
+
+static const SegFactors f221 = { 2, 2, 1 };
 
 START_TEST (test_factor_1_is_identity)
 {
@@ -757,7 +522,7 @@ START_TEST (test_factor_1_is_identity)
         uint8_t   alphabet[8 * 16];
         Buf       in  = buf_new (13, 7, 3, bpp, packed);
         Buf       out = buf_new (13, 7, 3, bpp, random_strides (&r, bpp));
-        void     *scratch = scratch_new (&f111);
+        void     *scratch = kernel_scratch (&mode, &f111);
         char      context[64];
 
         make_alphabet (&r, alphabet, 8, bpp, ALPHABET_RANDOM, true);
@@ -765,7 +530,7 @@ START_TEST (test_factor_1_is_identity)
         snprintf (context, sizeof context, "bpp %d, sparse %d", bpp, sparse);
         assert_status (seg_mode_pool (&in.v, &out.v, &f111, sparse, scratch),
                        SEG_OK, context);
-        assert_volumes_equal (&out.v, &in.v, context);
+        assert_volumes_equal (&mode, &out.v, &in.v, context);
         assert_padding_intact (&out, context);
         free (scratch);
         buf_free (&in);
@@ -777,21 +542,26 @@ END_TEST
 
 /* ---- Label representations --------------------------------------------- */
 
-/* Runs packed voxels through pool_packed and compares with want. */
+/* Runs packed voxels through pool_packed and compares with want, the whole
+ * output. */
 static void
 assert_bytes_pool_to (const void *voxels, int w, int h, int d, int bpp,
                       SegFactors f, bool sparse, const void *want,
                       size_t want_size)
 {
-  uint8_t got[4 * SEG_MAX_BPP];
+  const int n_out = seg_pooled_size (w, f.x) * seg_pooled_size (h, f.y) *
+                    seg_pooled_size (d, f.z);
+  uint8_t  *got;
 
-  ck_assert_uint_le (want_size, sizeof got);
-  pool_packed (voxels, w, h, d, bpp, f, sparse, got, "hand-written");
+  ck_assert_uint_eq (want_size, (size_t) (n_out * bpp));
+  got = pool_packed (&mode, voxels, w, h, d, bpp, f, sparse, 1,
+                     "hand-written");
   for (size_t i = 0; i < want_size; i += (size_t) bpp)
     if (memcmp (got + i, (const uint8_t *) want + i, (size_t) bpp) != 0)
       ck_abort_msg ("output voxel %zu is %s, want %s", i / (size_t) bpp,
                     hex_of (got + i, bpp).s,
                     hex_of ((const uint8_t *) want + i, bpp).s);
+  free (got);
 }
 
 START_TEST (test_uint64_labels_differing_only_in_high_bytes)
@@ -957,7 +727,7 @@ assert_layout_gives_same_result (Strides l, Strides out_l, int bpp,
   Rng       r = rng_new ((uint64_t) bpp * 100 + (uint64_t) f.z, 4);
   const int w = 23, h = 9, d = 5;
   Buf       p, q, want, got;
-  void     *scratch = scratch_new (&f);
+  void     *scratch = kernel_scratch (&mode, &f);
   uint8_t  *q_before;
   char      context[128];
 
@@ -973,7 +743,7 @@ assert_layout_gives_same_result (Strides l, Strides out_l, int bpp,
                  context);
   assert_status (seg_mode_pool (&q.v, &got.v, &f, sparse, scratch), SEG_OK,
                  context);
-  assert_volumes_equal (&got.v, &want.v, context);
+  assert_volumes_equal (&mode, &got.v, &want.v, context);
   assert_padding_intact (&got, context);
   assert_input_unchanged (&q, q_before, context);
 
@@ -1035,54 +805,36 @@ START_TEST (test_negative_slice_stride_reads_flipped_view)
 }
 END_TEST
 
+/* The input of one call of the scratch test: background on the odd
+ * calls. */
+static void
+fill_scratch_test_input (Rng *r, const SegVolume *v, int call,
+                         const void *data)
+{
+  uint8_t alphabet[40 * SEG_MAX_BPP];
+
+  (void) data;
+  make_alphabet (r, alphabet, 40, v->bpp, ALPHABET_RANDOM, call & 1);
+  fill_labels (r, v, alphabet, 40, 20);
+}
+
 START_TEST (test_scratch_can_be_reused_for_smaller_factors)
 {
-  /* One scratch of exactly the size for the largest factors, then calls
-   * with smaller ones; the hashed path must leave its table reusable. */
+  /* The hashed path must leave its table reusable. */
   static const SegFactors sequence[] = {
     { 8, 8, 2 }, { 5, 3, 1 }, { 8, 8, 2 }, { 2, 2, 2 }, { 4, 4, 4 },
     { 2, 2, 1 }, { 6, 7, 1 }
   };
-  void *scratch = scratch_new (&sequence[0]);
 
-  for (int k = 0; k < N_ELEMENTS (sequence); k++)
-    {
-      const SegFactors *f = &sequence[k];
-      Rng       r = rng_new ((uint64_t) k, 5);
-      uint8_t   alphabet[40 * 4];
-      Buf       in   = buf_new (37, 21, 6, 4, packed);
-      Buf       out  = buf_new (seg_pooled_size (37, f->x),
-                                seg_pooled_size (21, f->y),
-                                seg_pooled_size (6, f->z), 4, packed);
-      Buf       want = buf_new (out.v.width, out.v.height, out.v.depth, 4,
-                                packed);
-      char      context[64];
-
-      ck_assert_uint_le (seg_mode_pool_scratch_size (f),
-                         seg_mode_pool_scratch_size (&sequence[0]));
-      make_alphabet (&r, alphabet, 40, 4, ALPHABET_RANDOM, k & 1);
-      fill_labels (&r, &in.v, alphabet, 40, 20);
-      snprintf (context, sizeof context, "call %d, factors %d,%d,%d", k,
-                f->x, f->y, f->z);
-      assert_status (seg_mode_pool (&in.v, &out.v, f, k & 1, scratch),
-                     SEG_OK, context);
-      ref_mode_pool (&in.v, &want.v, f, k & 1);
-      assert_volumes_equal (&out.v, &want.v, context);
-      buf_free (&in);
-      buf_free (&out);
-      buf_free (&want);
-    }
-  free (scratch);
+  assert_scratch_serves_smaller_factors (&mode, 4, sequence,
+                                         N_ELEMENTS (sequence),
+                                         fill_scratch_test_input);
 }
 END_TEST
 
 
 /* Outputs of several MiB with the 2×2 and 2×2×2 shapes, into a padded view
- * with odd row padding: the row kernels may write outputs this large
- * differently (non-temporal stores) from the small ones above.  The
- * reference would be slow on millions of blocks, so the result is compared
- * with pooling the same input in slabs of 8 output rows (sub-views of the
- * input), whose small outputs take the path the other tests check. */
+ * with odd row padding, against pooling the same input in slabs. */
 START_TEST (test_large_outputs_match_pooling_in_slabs)
 {
   static const struct
@@ -1097,49 +849,23 @@ START_TEST (test_large_outputs_match_pooling_in_slabs)
   };
   const int        w = cfg[_i].w, h = cfg[_i].h, d = cfg[_i].d;
   const int        bpp = cfg[_i].bpp;
-  const bool       sparse = cfg[_i].sparse;
   const SegFactors f = { 2, 2, cfg[_i].fz };
   const Strides    odd = { 5, 3, false, false };
-  const int        slab = 8;  /* output rows per slab */
   Rng              r = rng_new ((uint64_t) _i, 8);
   uint8_t          alphabet[4 * 8];
   Buf              in  = buf_new (w, h, d, bpp, packed);
   Buf              out = buf_new (seg_pooled_size (w, 2),
                                   seg_pooled_size (h, 2),
                                   seg_pooled_size (d, f.z), bpp, odd);
-  Buf              part = buf_new (out.v.width, slab, out.v.depth, bpp,
-                                   packed);
-  void            *scratch = scratch_new (&f);
   char             context[96];
 
   make_alphabet (&r, alphabet, 4, bpp, ALPHABET_HIGH_BYTES, true);
   fill_labels (&r, &in.v, alphabet, 4, 40);
   snprintf (context, sizeof context, "%d×%d×%d, bpp %d, factors 2,2,%d, "
-            "sparse %d", w, h, d, bpp, f.z, sparse);
-  assert_status (seg_mode_pool (&in.v, &out.v, &f, sparse, scratch), SEG_OK,
-                 context);
-  assert_padding_intact (&out, context);
-
-  for (int oy = 0; oy < out.v.height; oy += slab)
-    {
-      SegVolume sub_in = in.v, sub_out = part.v, big = out.v;
-      char      where[160];
-
-      sub_in.data    = at (&in.v, 0, 2 * oy, 0);
-      sub_in.height  = h - 2 * oy < 2 * slab ? h - 2 * oy : 2 * slab;
-      sub_out.height = seg_pooled_size (sub_in.height, 2);
-      big.data       = at (&out.v, 0, oy, 0);
-      big.height     = sub_out.height;
-      snprintf (where, sizeof where, "%s, output rows from %d", context, oy);
-      assert_status (seg_mode_pool (&sub_in, &sub_out, &f, sparse, scratch),
-                     SEG_OK, where);
-      assert_volumes_equal (&big, &sub_out, where);
-    }
-
-  free (scratch);
+            "sparse %d", w, h, d, bpp, f.z, cfg[_i].sparse);
+  assert_slabs_match_whole (&mode, &in, &out, &f, cfg[_i].sparse, context);
   buf_free (&in);
   buf_free (&out);
-  buf_free (&part);
 }
 END_TEST
 
@@ -1232,7 +958,7 @@ assert_large_blocks_match_sorted_count (int w, int h, int d, int bpp,
   Buf      in  = buf_new (w, h, d, bpp, packed);
   Buf      out = buf_new (seg_pooled_size (w, f.x), seg_pooled_size (h, f.y),
                           seg_pooled_size (d, f.z), bpp, packed);
-  void    *scratch = scratch_new (&f);
+  void    *scratch = kernel_scratch (&mode, &f);
   uint8_t  want[SEG_MAX_BPP];
 
   for (int z = 0; z < d; z++)
@@ -1310,7 +1036,7 @@ START_TEST (test_64_cubed_tie_picks_first_in_raster_order)
   uint64_t         got = 0;
   SegVolume        vin  = seg_volume_packed (in, 64, 64, 64, 8);
   SegVolume        vout = seg_volume_packed (&got, 1, 1, 1, 8);
-  void            *scratch = scratch_new (&f);
+  void            *scratch = kernel_scratch (&mode, &f);
 
   ck_assert_ptr_nonnull (in);
   for (int i = 0; i < n; i++)
@@ -1332,122 +1058,72 @@ END_TEST
 
 /* ---- Errors ------------------------------------------------------------ */
 
-/* A valid 5×4×3 two-byte input, factors 2,2,2, and an output view of the
- * right size (3×2×2) inside a larger buffer: views made too large by a test
- * still lie inside the memory, and any write shows as a changed byte. */
-typedef struct
-{
-  Buf        in, out;
-  SegFactors f;
-  void      *scratch;
-} Args;
-
-static Args
+/* The fixture of the error tests (see ErrorFixture) with two-byte
+ * labels. */
+static ErrorFixture
 args_new (void)
 {
-  Rng     r = rng_new (7, 7);
-  uint8_t alphabet[4 * 2];
-  Args    a;
+  ErrorFixture a = error_fixture_new (&mode, 2);
+  Rng          r = rng_new (7, 7);
+  uint8_t      alphabet[4 * 2];
 
-  a.f   = f222;
-  a.in  = buf_new (5, 4, 3, 2, packed);
-  a.out = buf_new (8, 8, 4, 2, packed);
-  a.out.v.width  = 3;
-  a.out.v.height = 2;
-  a.out.v.depth  = 2;
-  a.scratch = scratch_new (&a.f);
   make_alphabet (&r, alphabet, 4, 2, ALPHABET_RANDOM, true);
   fill_labels (&r, &a.in.v, alphabet, 4, 0);
   return a;
 }
 
 static void
-args_free (Args *a)
+assert_null_scratch_rejected (const Kernel *k, const ErrorFixture *a)
 {
-  buf_free (&a->in);
-  buf_free (&a->out);
-  free (a->scratch);
-}
-
-/* Calls seg_mode_pool, expects status want and the output buffer untouched
- * (every byte still SENTINEL). */
-static void
-assert_rejected (const Args *a, const SegVolume *in, const SegVolume *out,
-                 const SegFactors *f, void *scratch, SegStatus want,
-                 const char *what)
-{
-  for (int sparse = 0; sparse < 2; sparse++)
-    {
-      assert_status (seg_mode_pool (in, out, f, sparse, scratch), want, what);
-      assert_output_untouched (&a->out, what);
-    }
-}
-
-START_TEST (test_valid_error_fixture_is_accepted)
-{
-  /* The fixture the error tests start from is itself valid, so each of
-   * them fails for the one reason it changes. */
-  Args a = args_new ();
-
-  assert_status (seg_mode_pool (&a.in.v, &a.out.v, &a.f, false, a.scratch),
-                 SEG_OK, "fixture");
-  args_free (&a);
-}
-END_TEST
-
-START_TEST (test_null_pointers_are_rejected)
-{
-  Args      a = args_new ();
-  SegVolume in = a.in.v, out = a.out.v;
-
-  assert_rejected (&a, NULL, &a.out.v, &a.f, a.scratch, SEG_EBADARG,
-                   "NULL input");
-  assert_rejected (&a, &a.in.v, NULL, &a.f, a.scratch, SEG_EBADARG,
-                   "NULL output");
-  assert_rejected (&a, &a.in.v, &a.out.v, NULL, a.scratch, SEG_EBADARG,
-                   "NULL factors");
-  in.data = NULL;
-  assert_rejected (&a, &in, &a.out.v, &a.f, a.scratch, SEG_EBADARG,
-                   "NULL input data");
-  out.data = NULL;
-  assert_rejected (&a, &a.in.v, &out, &a.f, a.scratch, SEG_EBADARG,
-                   "NULL output data");
-  args_free (&a);
-}
-END_TEST
-
-START_TEST (test_null_scratch_is_rejected)
-{
-  Args a = args_new ();
-
-  assert_rejected (&a, &a.in.v, &a.out.v, &a.f, NULL, SEG_EBADARG,
+  assert_rejected (k, a, &a->in.v, &a->out.v, &a->f, NULL, SEG_EBADARG,
                    "NULL scratch");
-  args_free (&a);
 }
-END_TEST
 
-START_TEST (test_nonpositive_sizes_are_rejected)
+static void
+assert_nonpositive_sizes_rejected (const Kernel *k, const ErrorFixture *a)
 {
   static const int bad[] = { 0, -1, -1000 };
-  Args a = args_new ();
 
-  for (int i = 0; i < N_ELEMENTS (bad); i++)
-    for (int axis = 0; axis < 3; axis++)
-      for (int which = 0; which < 2; which++)
-        {
-          SegVolume in = a.in.v, out = a.out.v;
-          SegVolume *v = which ? &out : &in;
-          int       *size = axis == 0 ? &v->width
-                          : axis == 1 ? &v->height : &v->depth;
-          char       what[64];
+  assert_sizes_rejected (k, a, bad, N_ELEMENTS (bad));
+}
 
-          *size = bad[i];
-          snprintf (what, sizeof what, "%s %s %d", which ? "output" : "input",
-                    axis == 0 ? "width" : axis == 1 ? "height" : "depth",
-                    bad[i]);
-          assert_rejected (&a, &in, &out, &a.f, a.scratch, SEG_EBADARG, what);
-        }
-  args_free (&a);
+static void
+assert_differing_bpp_rejected (const Kernel *k, const ErrorFixture *a)
+{
+  SegVolume out = a->out.v;
+
+  out.bpp = 1;
+  assert_rejected (k, a, &a->in.v, &out, &a->f, a->scratch, SEG_EBADARG,
+                   "output bpp 1, input bpp 2");
+}
+
+static void
+assert_factors_out_of_range_rejected (const Kernel *k, const ErrorFixture *a)
+{
+  static const int bad[] = { 0, -1, SEG_MAX_FACTOR + 1, 1000 };
+
+  assert_factors_rejected (k, a, bad, N_ELEMENTS (bad));
+}
+
+/* The first check shows the fixture valid, so that each of the others
+ * fails for the one reason it changes. */
+static const FixtureCheck fixture_checks[] = {
+  assert_fixture_accepted,
+  assert_null_pointers_rejected,
+  assert_null_scratch_rejected,
+  assert_nonpositive_sizes_rejected,
+  assert_differing_bpp_rejected,
+  assert_factors_out_of_range_rejected,
+  assert_overlapping_views_rejected,
+  assert_wrong_output_sizes_rejected,
+};
+
+START_TEST (test_fixture_check)
+{
+  ErrorFixture a = args_new ();
+
+  fixture_checks[_i] (&mode, &a);
+  error_fixture_free (&a);
 }
 END_TEST
 
@@ -1457,115 +1133,24 @@ START_TEST (test_bpp_out_of_range_is_rejected)
    * wrong. */
   static const int bad[] = { 0, -1, SEG_MAX_BPP + 1 };
   const SegFactors f = { 2, 2, 2 };
-  void            *scratch = scratch_new (&f);
+  void            *scratch = kernel_scratch (&mode, &f);
 
   for (int i = 0; i < N_ELEMENTS (bad); i++)
     {
-      const int stride_bpp = bad[i] > 0 ? bad[i] : 1;
-      Args      a;
-      char      what[32];
+      const int    stride_bpp = bad[i] > 0 ? bad[i] : 1;
+      ErrorFixture a;
+      char         what[32];
 
       a.in  = buf_new (5, 4, 3, stride_bpp, packed);
       a.out = buf_new (3, 2, 2, stride_bpp, packed);
       a.in.v.bpp = a.out.v.bpp = bad[i];
       snprintf (what, sizeof what, "bpp %d", bad[i]);
-      assert_rejected (&a, &a.in.v, &a.out.v, &f, scratch, SEG_EBADARG, what);
+      assert_rejected (&mode, &a, &a.in.v, &a.out.v, &f, scratch,
+                       SEG_EBADARG, what);
       buf_free (&a.in);
       buf_free (&a.out);
     }
   free (scratch);
-}
-END_TEST
-
-START_TEST (test_differing_bpp_is_rejected)
-{
-  Args      a = args_new ();
-  SegVolume out = a.out.v;
-
-  out.bpp = 1;
-  assert_rejected (&a, &a.in.v, &out, &a.f, a.scratch, SEG_EBADARG,
-                   "output bpp 1, input bpp 2");
-  args_free (&a);
-}
-END_TEST
-
-START_TEST (test_factors_out_of_range_are_rejected)
-{
-  static const int bad[] = { 0, -1, SEG_MAX_FACTOR + 1, 1000 };
-  Args a = args_new ();
-
-  for (int i = 0; i < N_ELEMENTS (bad); i++)
-    for (int axis = 0; axis < 3; axis++)
-      {
-        SegFactors f = a.f;
-        char       what[32];
-
-        *(axis == 0 ? &f.x : axis == 1 ? &f.y : &f.z) = bad[i];
-        snprintf (what, sizeof what, "factor %c %d", "xyz"[axis], bad[i]);
-        assert_rejected (&a, &a.in.v, &a.out.v, &f, a.scratch, SEG_EBADARG,
-                         what);
-      }
-  args_free (&a);
-}
-END_TEST
-
-START_TEST (test_factor_64_is_accepted)
-{
-  /* SEG_MAX_FACTOR on each axis over a small input: one partial block. */
-  static const uint8_t in[] = { 3, 1, 2, 2,
-                                1, 4, 2, 1 };
-  static const uint8_t want[] = { 1 };  /* 1 and 2 tie three-all; 1 first */
-  const SegFactors     f = { SEG_MAX_FACTOR, SEG_MAX_FACTOR, SEG_MAX_FACTOR };
-
-  assert_pools_to (in, 4, 2, 1, f, false, want);
-}
-END_TEST
-
-START_TEST (test_overlapping_rows_or_slices_are_rejected)
-{
-  Args      a = args_new ();
-  SegVolume in;
-
-  in = a.in.v;
-  in.row_stride = (ptrdiff_t) in.width * in.bpp - 1;
-  assert_rejected (&a, &in, &a.out.v, &a.f, a.scratch, SEG_EBADARG,
-                   "input rows overlap");
-  in.row_stride = -in.row_stride;
-  assert_rejected (&a, &in, &a.out.v, &a.f, a.scratch, SEG_EBADARG,
-                   "input rows overlap, negative stride");
-  in = a.in.v;
-  in.slice_stride = in.row_stride * in.height - 1;
-  assert_rejected (&a, &in, &a.out.v, &a.f, a.scratch, SEG_EBADARG,
-                   "input slices overlap");
-  in.row_stride = 0;
-  assert_rejected (&a, &in, &a.out.v, &a.f, a.scratch, SEG_EBADARG,
-                   "input row stride 0");
-  args_free (&a);
-}
-END_TEST
-
-START_TEST (test_wrong_output_size_is_ebadsize)
-{
-  Args a = args_new ();
-
-  for (int axis = 0; axis < 3; axis++)
-    for (int delta = -1; delta <= 1; delta += 2)
-      {
-        SegVolume out = a.out.v;
-        int      *size = axis == 0 ? &out.width
-                       : axis == 1 ? &out.height : &out.depth;
-        char      what[48];
-
-        /* 5×4×3 by 2: ceil is 3×2×2; floor (5 / 2) = 2 is one less. */
-        *size += delta;
-        if (*size < 1)
-          continue;
-        snprintf (what, sizeof what, "output %s %+d",
-                  axis == 0 ? "width" : axis == 1 ? "height" : "depth", delta);
-        assert_rejected (&a, &a.in.v, &out, &a.f, a.scratch, SEG_EBADSIZE,
-                         what);
-      }
-  args_free (&a);
 }
 END_TEST
 
@@ -1577,28 +1162,18 @@ START_TEST (test_scratch_size_is_zero_for_invalid_factors)
     { 1, 1, SEG_MAX_FACTOR + 1 }
   };
 
-  ck_assert_uint_eq (seg_mode_pool_scratch_size (NULL), 0);
-  for (int i = 0; i < N_ELEMENTS (bad); i++)
-    ck_assert_msg (seg_mode_pool_scratch_size (&bad[i]) == 0,
-                   "factors %d,%d,%d", bad[i].x, bad[i].y, bad[i].z);
+  assert_scratch_size_zero (&mode, bad, N_ELEMENTS (bad));
 }
 END_TEST
 
 START_TEST (test_scratch_size_does_not_shrink_with_larger_factors)
 {
-  /* The header lets scratch for some factors serve smaller ones. */
   static const SegFactors grow[] = {
     { 1, 1, 1 }, { 2, 1, 1 }, { 2, 2, 1 }, { 2, 2, 2 }, { 4, 2, 2 },
     { 4, 4, 4 }, { 16, 16, 16 }, { 64, 64, 64 }
   };
 
-  for (int i = 0; i < N_ELEMENTS (grow); i++)
-    {
-      ck_assert_uint_gt (seg_mode_pool_scratch_size (&grow[i]), 0);
-      if (i > 0)
-        ck_assert_uint_le (seg_mode_pool_scratch_size (&grow[i - 1]),
-                           seg_mode_pool_scratch_size (&grow[i]));
-    }
+  assert_scratch_size_grows (&mode, grow, N_ELEMENTS (grow));
 }
 END_TEST
 
@@ -1608,44 +1183,6 @@ END_TEST
 static Suite *
 mode_pool_suite (void)
 {
-  const TTest *const countless[] = {
-    test_countless_a_equals_b_picks_a,
-    test_countless_a_equals_c_picks_a,
-    test_countless_b_equals_c_beats_a_equals_d,
-    test_countless_b_equals_d_picks_d,
-    test_countless_c_equals_d_picks_d,
-    test_countless_three_of_a_kind_wins,
-    test_all_distinct_2x2_picks_bottom_right,
-    test_background_pair_wins_when_not_sparse,
-  };
-  const TTest *const sparse[] = {
-    test_sparse_pair_wins,
-    test_sparse_background_pair_loses_to_d,
-    test_sparse_single_nonbackground_d_wins,
-    test_sparse_first_nonbackground_order_a_c_b,
-    test_sparse_all_background_gives_background,
-    test_sparse_larger_block_ignores_background_majority,
-  };
-  const TTest *const raster[] = {
-    test_2x2x2_tie_picks_first_in_raster_order,
-    test_2x2x2_majority_wins,
-    test_2x2x2_sparse_background_majority_loses,
-    test_factor_3_tie_picks_first_in_raster_order,
-    test_raster_order_is_x_then_y_then_z,
-    test_factor_4_is_exact_mode_not_mode_of_modes,
-    test_factor_1_is_identity,
-    test_factor_64_is_accepted,
-  };
-  const TTest *const edges[] = {
-    test_partial_right_edge_block_uses_only_valid_pixels,
-    test_sparse_partial_edge_strip_skips_background,
-    test_partial_bottom_edge,
-    test_corner_1x1,
-    test_height_1_is_all_strips,
-    test_odd_depth_with_factor_z_2,
-    test_odd_depth_sparse_partial_slice_is_not_stippled_countless,
-    test_factor_larger_than_volume_gives_one_block,
-  };
   const TTest *const labels[] = {
     test_uint64_labels_differing_only_in_high_bytes,
     test_sparse_label_with_only_high_byte_set_is_not_background,
@@ -1662,44 +1199,35 @@ mode_pool_suite (void)
     test_negative_slice_stride_reads_flipped_view,
     test_scratch_can_be_reused_for_smaller_factors,
   };
-  const TTest *const errors[] = {
-    test_valid_error_fixture_is_accepted,
-    test_null_pointers_are_rejected,
-    test_null_scratch_is_rejected,
-    test_nonpositive_sizes_are_rejected,
-    test_bpp_out_of_range_is_rejected,
-    test_differing_bpp_is_rejected,
-    test_factors_out_of_range_are_rejected,
-    test_overlapping_rows_or_slices_are_rejected,
-    test_wrong_output_size_is_ebadsize,
-    test_scratch_size_is_zero_for_invalid_factors,
-    test_scratch_size_does_not_shrink_with_larger_factors,
-  };
   Suite *s = suite_create ("mode-pool");
   TCase *tc;
 
-  add_tcase (s, "countless", 30, countless, N_ELEMENTS (countless));
-  add_tcase (s, "sparse", 30, sparse, N_ELEMENTS (sparse));
-  add_tcase (s, "raster-ties", 30, raster, N_ELEMENTS (raster));
-  add_tcase (s, "edges", 30, edges, N_ELEMENTS (edges));
+  add_loop_tcase (s, "countless", 30, test_countless_rule,
+                  N_ELEMENTS (countless_rules));
+  add_loop_tcase (s, "sparse", 30, test_sparse_rule,
+                  N_ELEMENTS (sparse_rules));
+  tc = add_loop_tcase (s, "raster-ties", 30, test_raster_tie_rule,
+                       N_ELEMENTS (raster_tie_rules));
+  tcase_add_test (tc, test_factor_1_is_identity);
+  add_loop_tcase (s, "edges", 30, test_edge_rule, N_ELEMENTS (edge_rules));
   add_tcase (s, "labels", 30, labels, N_ELEMENTS (labels));
   add_tcase (s, "strides", 30, strides, N_ELEMENTS (strides));
-  add_tcase (s, "errors", 30, errors, N_ELEMENTS (errors));
+  tc = add_loop_tcase (s, "errors", 30, test_fixture_check,
+                       N_ELEMENTS (fixture_checks));
+  tcase_add_test (tc, test_bpp_out_of_range_is_rejected);
+  tcase_add_test (tc, test_scratch_size_is_zero_for_invalid_factors);
+  tcase_add_test (tc, test_scratch_size_does_not_shrink_with_larger_factors);
 
-  tc = tcase_create ("reference");
-  tcase_set_timeout (tc, 30);
-  tcase_add_loop_test (tc, test_random_volumes_match_reference, 0, 2000);
+  tc = add_loop_tcase (s, "reference", 30,
+                       test_random_volumes_match_reference, 2000);
   tcase_add_loop_test (tc, test_random_2x2_and_2x2x2_volumes_match_reference,
                        0, 1000);
-  suite_add_tcase (s, tc);
 
-  tc = tcase_create ("large");
-  tcase_set_timeout (tc, 120);
-  tcase_add_loop_test (tc, test_16_cubed_blocks_match_sorted_count, 0, 12);
+  tc = add_loop_tcase (s, "large", 120,
+                       test_16_cubed_blocks_match_sorted_count, 12);
   tcase_add_loop_test (tc, test_64_cubed_block_matches_sorted_count, 0, 3);
   tcase_add_test (tc, test_64_cubed_tie_picks_first_in_raster_order);
   tcase_add_loop_test (tc, test_large_outputs_match_pooling_in_slabs, 0, 4);
-  suite_add_tcase (s, tc);
 
   return s;
 }

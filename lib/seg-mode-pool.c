@@ -26,6 +26,7 @@
  * core can read from memory at all (tests/bench-mode-pool.c measures it).
  */
 #include "seg-mode-pool.h"
+#include "seg-mode-pool-private.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -368,6 +369,15 @@ fast_blocks (const SegVolume *in, const SegFactors *f, int bh, int bd)
   return in->width / 2;
 }
 
+/* See seg-mode-pool-private.h. */
+static bool avx512_allowed = true;
+
+void
+seg__mode_pool_allow_avx512 (bool allow)
+{
+  avx512_allowed = allow;
+}
+
 /* Output rows 0 … rows-1 of one output slice, n full blocks each, by the
  * best kernel the CPU runs.  first is the slice's first input row. */
 static void
@@ -378,7 +388,7 @@ pool_rows_fast (const SegVolume *in, const SegVolume *out,
   const int k = log2_of_word_size (in->bpp);
 
 #if SEG_HAVE_AVX512
-  if (seg_cpu_has_avx512 ())
+  if (avx512_allowed && seg_cpu_has_avx512 ())
     {
       size_t out_bytes = (size_t) out->width * (size_t) out->height *
                          (size_t) out->depth * (size_t) out->bpp;

@@ -23,6 +23,7 @@
 #include "kernel-harness.h"
 #include "ref-mode-pool.h"
 #include "seg-mode-pool.h"
+#include "seg-mode-pool-private.h"
 
 /* The voxel sizes the random and hand-written tests run at: the kernel's
  * word-sized fast paths (1, 2, 4, 8) and its general byte-string path. */
@@ -31,12 +32,20 @@ static const int label_sizes[] = { 1, 2, 3, 4, 6, 8, 12, 16 };
 
 /* ---- The kernel under test --------------------------------------------- */
 
+/* data: whether seg_mode_pool () may use its AVX-512 row kernels (where
+ * the CPU has them) or only its portable ones.  Allows them again after
+ * the call, as every test expects. */
 static SegStatus
 mode_pool (const SegVolume *in, const SegVolume *out, const SegFactors *f,
            bool sparse, void *scratch, const void *data)
 {
-  (void) data;
-  return seg_mode_pool (in, out, f, sparse, scratch);
+  const bool *avx512 = data;
+  SegStatus   status;
+
+  seg__mode_pool_allow_avx512 (*avx512);
+  status = seg_mode_pool (in, out, f, sparse, scratch);
+  seg__mode_pool_allow_avx512 (true);
+  return status;
 }
 
 static void
@@ -54,10 +63,26 @@ mode_scratch_size (const SegFactors *f, const void *data)
   return seg_mode_pool_scratch_size (f);
 }
 
-/* Labels are the same only when every byte is. */
+static const bool avx512_allowed = true, avx512_off = false;
+
+/* Labels are the same only when every byte is.  mode runs the best row
+ * kernels the CPU has; mode_portable the portable ones, which would
+ * otherwise go untested on AVX-512 machines. */
 static const Kernel mode = {
-  mode_pool, mode_reference, mode_scratch_size, bytes_equal, NULL
+  mode_pool, mode_reference, mode_scratch_size, bytes_equal, &avx512_allowed
 };
+static const Kernel mode_portable = {
+  mode_pool, mode_reference, mode_scratch_size, bytes_equal, &avx512_off
+};
+
+/* Both, for the tests of the row kernels' shapes. */
+static const Kernel *const both_kernels[] = { &mode, &mode_portable };
+
+static const char *
+kernel_name (const Kernel *k)
+{
+  return *(const bool *) k->data ? "AVX-512 allowed" : "AVX-512 off";
+}
 
 
 /* ---- Labels ------------------------------------------------------------ */
@@ -197,18 +222,21 @@ describe_case (char *buf, size_t n, const Case *c)
 }
 
 static void
-run_case (Rng *r, const Case *c)
+run_case (Rng *r, const Case *c, const Kernel *k)
 {
   uint8_t alphabet[64 * 16];
   char    context[512];
+  size_t  len;
   Buf     in = buf_new (c->w, c->h, c->d, c->bpp, c->in_layout);
 
   make_alphabet (r, alphabet, c->n_labels, c->bpp, c->style,
                  c->with_background);
   fill_labels (r, &in.v, alphabet, c->n_labels, c->clump);
   describe_case (context, sizeof context, c);
-  assert_matches_reference (&mode, &in, c->out_layout, &c->f, c->sparse,
-                            NULL, context);
+  len = strlen (context);
+  snprintf (context + len, sizeof context - len, ", %s", kernel_name (k));
+  assert_matches_reference (k, &in, c->out_layout, &c->f, c->sparse, NULL,
+                            context);
   buf_free (&in);
 }
 
@@ -218,17 +246,18 @@ START_TEST (test_random_volumes_match_reference)
   Rng  r = rng_new ((uint64_t) _i, 1);
   Case c = random_case (&r, _i, false);
 
-  run_case (&r, &c);
+  run_case (&r, &c, &mode);
 }
 END_TEST
 
-/* The 2×2×1 (COUNTLESS) and 2×2×2 shapes, which have row kernels. */
+/* The 2×2×1 (COUNTLESS) and 2×2×2 shapes, which have row kernels: the
+ * best the CPU has for even seeds, the portable ones for odd seeds. */
 START_TEST (test_random_2x2_and_2x2x2_volumes_match_reference)
 {
   Rng  r = rng_new ((uint64_t) _i, 2);
   Case c = random_case (&r, _i, true);
 
-  run_case (&r, &c);
+  run_case (&r, &c, both_kernels[_i % 2]);
 }
 END_TEST
 
@@ -264,7 +293,7 @@ typedef struct
 /* The case at one voxel size, its image repeated tiles times side by
  * side. */
 static void
-assert_worked_at (const Worked *c, int bpp, int tiles)
+assert_worked_at (const Kernel *k, const Worked *c, int bpp, int tiles)
 {
   const int ow = seg_pooled_size (c->w, c->f.x);
   const int oh = seg_pooled_size (c->h, c->f.y);
@@ -279,10 +308,10 @@ assert_worked_at (const Worked *c, int bpp, int tiles)
   for (int i = 0; i < n_in; i++)
     small_label (in + (size_t) (i * bpp), c->in[i], bpp);
   snprintf (context, sizeof context, "%s: bpp %d, factors %d,%d,%d, "
-            "sparse %s, %d tile(s)", c->rule, bpp, c->f.x, c->f.y, c->f.z,
-            c->sparse ? "on" : "off", tiles);
-  got = pool_packed (&mode, in, c->w, c->h, c->d, bpp, c->f, c->sparse,
-                     tiles, context);
+            "sparse %s, %d tile(s), %s", c->rule, bpp, c->f.x, c->f.y,
+            c->f.z, c->sparse ? "on" : "off", tiles, kernel_name (k));
+  got = pool_packed (k, in, c->w, c->h, c->d, bpp, c->f, c->sparse, tiles,
+                     context);
 
   g = got;
   for (int z = 0; z < od; z++)
@@ -308,12 +337,13 @@ assert_worked_at (const Worked *c, int bpp, int tiles)
 static void
 assert_worked (const Worked *c)
 {
-  for (int i = 0; i < N_ELEMENTS (label_sizes); i++)
-    {
-      assert_worked_at (c, label_sizes[i], 1);
-      if (c->w % c->f.x == 0)
-        assert_worked_at (c, label_sizes[i], 67);
-    }
+  for (int k = 0; k < N_ELEMENTS (both_kernels); k++)
+    for (int i = 0; i < N_ELEMENTS (label_sizes); i++)
+      {
+        assert_worked_at (both_kernels[k], c, label_sizes[i], 1);
+        if (c->w % c->f.x == 0)
+          assert_worked_at (both_kernels[k], c, label_sizes[i], 67);
+      }
 }
 
 static const Worked countless_rules[] = {
@@ -554,14 +584,18 @@ assert_bytes_pool_to (const void *voxels, int w, int h, int d, int bpp,
   uint8_t  *got;
 
   ck_assert_uint_eq (want_size, (size_t) (n_out * bpp));
-  got = pool_packed (&mode, voxels, w, h, d, bpp, f, sparse, 1,
-                     "hand-written");
-  for (size_t i = 0; i < want_size; i += (size_t) bpp)
-    if (memcmp (got + i, (const uint8_t *) want + i, (size_t) bpp) != 0)
-      ck_abort_msg ("output voxel %zu is %s, want %s", i / (size_t) bpp,
-                    hex_of (got + i, bpp).s,
-                    hex_of ((const uint8_t *) want + i, bpp).s);
-  free (got);
+  for (int k = 0; k < N_ELEMENTS (both_kernels); k++)
+    {
+      got = pool_packed (both_kernels[k], voxels, w, h, d, bpp, f, sparse, 1,
+                         kernel_name (both_kernels[k]));
+      for (size_t i = 0; i < want_size; i += (size_t) bpp)
+        if (memcmp (got + i, (const uint8_t *) want + i, (size_t) bpp) != 0)
+          ck_abort_msg ("%s: output voxel %zu is %s, want %s",
+                        kernel_name (both_kernels[k]), i / (size_t) bpp,
+                        hex_of (got + i, bpp).s,
+                        hex_of ((const uint8_t *) want + i, bpp).s);
+      free (got);
+    }
 }
 
 START_TEST (test_uint64_labels_differing_only_in_high_bytes)
@@ -834,7 +868,8 @@ END_TEST
 
 
 /* Outputs of several MiB with the 2×2 and 2×2×2 shapes, into a padded view
- * with odd row padding, against pooling the same input in slabs. */
+ * with odd row padding, against pooling the same input in slabs; each
+ * with the best row kernels the CPU has, then the portable ones. */
 START_TEST (test_large_outputs_match_pooling_in_slabs)
 {
   static const struct
@@ -847,23 +882,26 @@ START_TEST (test_large_outputs_match_pooling_in_slabs)
     { 2050, 2050, 4, 2, 2, true },   /* 1025 × 1025 × 2 u16: 4.2 MB */
     { 1026, 1024, 4, 8, 2, false },  /* 513 × 512 × 2 u64: 4.2 MB   */
   };
-  const int        w = cfg[_i].w, h = cfg[_i].h, d = cfg[_i].d;
-  const int        bpp = cfg[_i].bpp;
-  const SegFactors f = { 2, 2, cfg[_i].fz };
+  const int        i = _i / 2;
+  const Kernel    *k = both_kernels[_i % 2];
+  const int        w = cfg[i].w, h = cfg[i].h, d = cfg[i].d;
+  const int        bpp = cfg[i].bpp;
+  const SegFactors f = { 2, 2, cfg[i].fz };
   const Strides    odd = { 5, 3, false, false };
-  Rng              r = rng_new ((uint64_t) _i, 8);
+  Rng              r = rng_new ((uint64_t) i, 8);
   uint8_t          alphabet[4 * 8];
   Buf              in  = buf_new (w, h, d, bpp, packed);
   Buf              out = buf_new (seg_pooled_size (w, 2),
                                   seg_pooled_size (h, 2),
                                   seg_pooled_size (d, f.z), bpp, odd);
-  char             context[96];
+  char             context[128];
 
   make_alphabet (&r, alphabet, 4, bpp, ALPHABET_HIGH_BYTES, true);
   fill_labels (&r, &in.v, alphabet, 4, 40);
   snprintf (context, sizeof context, "%d×%d×%d, bpp %d, factors 2,2,%d, "
-            "sparse %d", w, h, d, bpp, f.z, cfg[_i].sparse);
-  assert_slabs_match_whole (&mode, &in, &out, &f, cfg[_i].sparse, context);
+            "sparse %d, %s", w, h, d, bpp, f.z, cfg[i].sparse,
+            kernel_name (k));
+  assert_slabs_match_whole (k, &in, &out, &f, cfg[i].sparse, context);
   buf_free (&in);
   buf_free (&out);
 }
@@ -1227,7 +1265,7 @@ mode_pool_suite (void)
                        test_16_cubed_blocks_match_sorted_count, 12);
   tcase_add_loop_test (tc, test_64_cubed_block_matches_sorted_count, 0, 3);
   tcase_add_test (tc, test_64_cubed_tie_picks_first_in_raster_order);
-  tcase_add_loop_test (tc, test_large_outputs_match_pooling_in_slabs, 0, 4);
+  tcase_add_loop_test (tc, test_large_outputs_match_pooling_in_slabs, 0, 8);
 
   return s;
 }

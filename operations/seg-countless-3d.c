@@ -37,14 +37,11 @@ static SegPoolRequest
 request_of (GeglOperation *operation)
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
-  SegPoolRequest  r;
 
-  r.op_name   = "seg:countless-3d";
-  r.factors.x = 2;
-  r.factors.y = 2;
-  r.factors.z = 2;
-  r.depth     = o->depth;
-  return r;
+  return (SegPoolRequest) {
+    .op_name = "seg:countless-3d",
+    .factors = { 2, 2, 2 },
+    .depth   = o->depth };
 }
 
 #include "seg-mode-pool-op.inc"

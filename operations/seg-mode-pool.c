@@ -61,14 +61,11 @@ static SegPoolRequest
 request_of (GeglOperation *operation)
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
-  SegPoolRequest  r;
 
-  r.op_name   = "seg:mode-pool";
-  r.factors.x = o->factor_x;
-  r.factors.y = o->factor_y;
-  r.factors.z = o->factor_z;
-  r.depth     = o->depth;
-  return r;
+  return (SegPoolRequest) {
+    .op_name = "seg:mode-pool",
+    .factors = { o->factor_x, o->factor_y, o->factor_z },
+    .depth   = o->depth };
 }
 
 #include "seg-mode-pool-op.inc"

@@ -1050,9 +1050,7 @@ static SegStatus
 check_args (const SegVolume *in, const SegVolume *out, const SegFactors *f,
             const SegPixelLayout *layout, const void *scratch)
 {
-  if (seg_volume_check (in) != SEG_OK || seg_volume_check (out) != SEG_OK ||
-      seg_factors_check (f) != SEG_OK || layout == NULL ||
-      in->bpp != out->bpp)
+  if (seg_pool_args_check (in, out, f) != SEG_OK || layout == NULL)
     return SEG_EBADARG;
   if (seg_pixel_layout_check (layout, in->bpp) != SEG_OK)
     return SEG_EBADTYPE;

@@ -409,9 +409,7 @@ static SegStatus
 check_args (const SegVolume *in, const SegVolume *out, const SegFactors *f,
             const void *scratch)
 {
-  if (seg_volume_check (in) != SEG_OK || seg_volume_check (out) != SEG_OK ||
-      seg_factors_check (f) != SEG_OK || scratch == NULL ||
-      in->bpp != out->bpp)
+  if (seg_pool_args_check (in, out, f) != SEG_OK || scratch == NULL)
     return SEG_EBADARG;
   return seg_pooled_shape_check (in, out, f);
 }

@@ -52,6 +52,17 @@ seg_factors_check (const SegFactors *f)
 }
 
 SegStatus
+seg_pool_args_check (const SegVolume  *in,
+                     const SegVolume  *out,
+                     const SegFactors *f)
+{
+  if (seg_volume_check (in) != SEG_OK || seg_volume_check (out) != SEG_OK ||
+      seg_factors_check (f) != SEG_OK || in->bpp != out->bpp)
+    return SEG_EBADARG;
+  return SEG_OK;
+}
+
+SegStatus
 seg_pooled_shape_check (const SegVolume  *in,
                         const SegVolume  *out,
                         const SegFactors *f)

@@ -63,9 +63,16 @@ SegStatus seg_volume_check (const SegVolume *v);
 /* SEG_OK when every factor is within 1 … SEG_MAX_FACTOR. */
 SegStatus seg_factors_check (const SegFactors *f);
 
+/* SEG_OK when a pooling kernel can take in, out and f at all: both views
+ * usable, the factors in range, one voxel size; else SEG_EBADARG.  Their
+ * shapes are seg_pooled_shape_check ()'s. */
+SegStatus seg_pool_args_check (const SegVolume  *in,
+                               const SegVolume  *out,
+                               const SegFactors *f);
+
 /* SEG_OK when out is ceil (in / f) voxels on every axis (what a pooling
  * kernel writes), else SEG_EBADSIZE.  The views and factors must already
- * have passed their checks. */
+ * have passed seg_pool_args_check (). */
 SegStatus seg_pooled_shape_check (const SegVolume  *in,
                                   const SegVolume  *out,
                                   const SegFactors *f);

@@ -249,6 +249,21 @@ file_bytes (const gchar *path)
   return g_bytes_new_take (data, size);
 }
 
+void
+file_write_npy (const gchar *path, const SegNpyHeader *h, const void *data)
+{
+  guint8 header[SEG_NPY_WRITE_MAX_SIZE];
+  gsize  n = seg_npy_header_write (h, header, sizeof header);
+  FILE  *file = g_fopen (path, "wb");
+
+  ck_assert_int_gt (n, 0);
+  ck_assert_msg (file != NULL, "cannot write %s", path);
+  ck_assert (fwrite (header, 1, n, file) == n);
+  ck_assert (h->data_size == 0 ||
+             fwrite (data, 1, h->data_size, file) == h->data_size);
+  ck_assert_int_eq (fclose (file), 0);
+}
+
 SegNpyHeader
 file_header (GBytes *file)
 {

@@ -74,11 +74,16 @@ void      assert_no_messages (gchar *text, const gchar *context);
 void      assert_has        (const gchar *text, const gchar *part);
 
 /* ------------------------------------------------------------------------
- * .npy files read back
+ * .npy files written and read back
  * --------------------------------------------------------------------- */
 
 /* The file's bytes; fails the test when it cannot be read. */
 GBytes       *file_bytes  (const gchar *path);
+
+/* A file holding the header h describes, then h->data_size bytes of data. */
+void          file_write_npy (const gchar        *path,
+                              const SegNpyHeader *h,
+                              const void         *data);
 
 /* The header of an .npy file, which must parse and be followed by exactly
  * its data. */

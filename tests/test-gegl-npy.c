@@ -37,22 +37,6 @@ pattern_byte (gsize j, gboolean is_bool)
                  : (guint8) ((j * 37 + 11) & 0xff);
 }
 
-/* A file holding a header and then data. */
-static void
-write_npy (const gchar *path, const SegNpyHeader *h, const void *data)
-{
-  guint8      header[SEG_NPY_WRITE_MAX_SIZE];
-  gsize       n = seg_npy_header_write (h, header, sizeof header);
-  GByteArray *b = g_byte_array_new ();
-
-  ck_assert_int_gt (n, 0);
-  g_byte_array_append (b, header, (guint) n);
-  g_byte_array_append (b, data, (guint) h->data_size);
-  ck_assert (g_file_set_contents (path, (const gchar *) b->data, b->len,
-                                  NULL));
-  g_byte_array_unref (b);
-}
-
 /* A node of op in graph with the properties given. */
 static GeglNode *
 node (GeglNode *graph, const gchar *op, const gchar *first_property, ...)
@@ -370,7 +354,7 @@ START_TEST (test_volume_of_many_bands_loads_whole_and_in_parts)
   header.shape[1] = h;
   header.shape[2] = w;
   header.data_size = (guint64) w * h * d * 4;
-  write_npy (path, &header, file);
+  file_write_npy (path, &header, file);
 
   loader = node (graph, "seg:npy-load", "path", path, NULL);
   /* A part first, then the whole. */
@@ -435,7 +419,7 @@ START_TEST (test_countless_3d_keeps_seg_formats)
   header.shape[1] = h;
   header.shape[2] = w;
   header.data_size = n * item;
-  write_npy (in_path, &header, in);
+  file_write_npy (in_path, &header, in);
 
   pool = node (graph, "seg:countless-3d", "depth", d, NULL);
   sink = node (graph, "seg:npy-save", "path", out_path, NULL);

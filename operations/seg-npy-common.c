@@ -187,6 +187,55 @@ seg_npy_dtype_of_format (const Babl *format, SegNpyHeader *h)
   return format;
 }
 
+guint8 *
+seg_npy_pieces_init (SegNpyPieces *p, const GeglRectangle *extent,
+                     gint file_width, gsize bytes_per_pixel, GError **error)
+{
+  const gsize width = (gsize) MAX (extent->width, 1);
+  gsize       band_bytes;
+  guint8     *band;
+
+  p->extent  = *extent;
+  p->columns = (gint) MIN (width, MAX (SEG_NPY_BAND_BYTES / bytes_per_pixel,
+                                       1));
+  p->rows    = (gsize) p->columns < width || extent->width != file_width ? 1 :
+               (gint) CLAMP (SEG_NPY_BAND_BYTES / (bytes_per_pixel * width),
+                             1, (gsize) MAX (extent->height, 1));
+  p->piece.width = 0;
+
+  band_bytes = bytes_per_pixel * (gsize) p->columns * (gsize) p->rows;
+  band = g_try_malloc (band_bytes);
+  if (band == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 _("not enough memory for a band of %zu bytes"), band_bytes);
+  return band;
+}
+
+gboolean
+seg_npy_pieces_next (SegNpyPieces *p)
+{
+  const GeglRectangle *e = &p->extent;
+  gint                 x = p->piece.x + p->piece.width, y = p->piece.y;
+
+  if (p->piece.width == 0)
+    {
+      x = e->x;
+      y = e->y;
+    }
+  else if (x >= e->x + e->width)
+    {
+      x = e->x;
+      y += p->piece.height;
+    }
+  if (e->width <= 0 || y >= e->y + e->height)
+    return FALSE;
+  p->piece.x      = x;
+  p->piece.y      = y;
+  p->piece.width  = MIN (p->columns, e->x + e->width - x);
+  p->piece.height = MIN (p->rows, e->y + e->height - y);
+  return TRUE;
+}
+
 /* What went wrong, without the path that GIO's messages repeat. */
 static const gchar *
 io_error_text (const GError *error)

@@ -44,6 +44,31 @@ const Babl *seg_npy_format_of_dtype (const SegNpyHeader *header);
 const Babl *seg_npy_dtype_of_format (const Babl   *format,
                                      SegNpyHeader *header);
 
+/* The pieces in which the .npy ops copy part of an image between a file
+ * and a buffer, in file order, each contiguous in the file: bands of
+ * whole rows of at most SEG_NPY_BAND_BYTES, or parts of one row when a
+ * row is longer (a long 1-D array) or the part is narrower than the
+ * file's rows. */
+#define SEG_NPY_BAND_BYTES (4 * 1024 * 1024)
+
+typedef struct
+{
+  GeglRectangle extent;
+  gint          columns, rows;  /* the largest piece                      */
+  GeglRectangle piece;          /* the current piece, after _next ()      */
+} SegNpyPieces;
+
+/* Starts the pieces of extent, whose rows are file_width pixels long in
+ * the file, and returns memory for the largest one (free it), or NULL
+ * with error set. */
+guint8       *seg_npy_pieces_init (SegNpyPieces        *pieces,
+                                   const GeglRectangle *extent,
+                                   gint                 file_width,
+                                   gsize                bytes_per_pixel,
+                                   GError             **error);
+/* Moves to the next piece; FALSE after the last. */
+gboolean      seg_npy_pieces_next (SegNpyPieces        *pieces);
+
 /* Opens path for reading and tells its size; NULL with *problem set to a
  * message for the user (free it) when it cannot be read. */
 GInputStream *seg_npy_open        (const gchar   *path,
@@ -65,6 +90,14 @@ gchar        *seg_npy_read_header (GInputStream  *in,
 
 /* The header's shape as NumPy prints it, such as (3, 4) or (5,). */
 gchar        *seg_npy_shape_text  (const SegNpyHeader *header);
+
+/* What a seg:npy-load node read (seg-npy-load.c), for the ops downstream:
+ * FALSE when node is not seg:npy-load or has no file yet; else the header
+ * of the file its pixels come from, and the reason it could not read or
+ * load that file whole, or NULL.  Both belong to the node. */
+gboolean      seg_npy_load_state  (GeglNode            *node,
+                                   const SegNpyHeader **header,
+                                   const gchar        **problem);
 
 /* Makes seg:npy-save the saver of .npy files, ahead of GEGL's own
  * gegl:npy-save whatever order the modules load in.  Call it from

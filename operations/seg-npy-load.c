@@ -7,6 +7,13 @@
  * every bit (seg-npy-common.h); big-endian files are converted to the
  * host's order.  The file is read in bands of rows straight into the
  * node's cache, so the volume is held once.
+ *
+ * The header is read when the path is set (again: setting the same path
+ * reads a rewritten file anew) and the file kept open, so the pixels come
+ * from the file the header describes; one rewritten in place since then
+ * is refused, and seg:npy-save downstream writes nothing (seg_npy_load_
+ * state ()).  Arrays far thinner than GEGL's tiles are refused too, with
+ * what to do about them: GEGL would spend most of every tile on nothing.
  * https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
 #include "config.h"
@@ -30,24 +37,34 @@ property_file_path (path, _("File"), "")
 
 #include "seg-npy-common.h"
 
-/* Bytes read from the file per band. */
-#define BAND_BYTES (4 * 1024 * 1024)
-
-/* What the file at path holds, read by prepare. */
+/* The file at the path property, from the reading of its header on. */
 typedef struct
 {
-  gchar         *path;      /* the path the rest describes              */
+  GInputStream  *in;        /* open from the header on: the pixels come
+                             * from the file that the header describes,
+                             * even if another takes its name            */
+  GFileInfo     *stamp;     /* its size and time when the header was read */
   SegNpyHeader   header;
-  GeglRectangle  extent;    /* empty when the file cannot be loaded     */
+  GeglRectangle  extent;    /* empty when the file cannot be loaded      */
   const Babl    *format;
-  gboolean       swap;      /* elements in the other byte order         */
+  gboolean       swap;      /* elements in the other byte order          */
+  gchar         *problem;   /* why it could not be read or loaded whole  */
 } NpyFile;
+
+/* What the stamp records: what writing to a file changes.  (Not the
+ * change time, which renaming another file over its name changes too.) */
+#define STAMP_ATTRIBUTES                                                    \
+  G_FILE_ATTRIBUTE_STANDARD_SIZE ","                                        \
+  G_FILE_ATTRIBUTE_TIME_MODIFIED "," G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC
 
 static void
 npy_file_free (NpyFile *f)
 {
-  if (f != NULL)
-    g_free (f->path);
+  if (f == NULL)
+    return;
+  g_clear_object (&f->in);
+  g_clear_object (&f->stamp);
+  g_free (f->problem);
   g_free (f);
 }
 
@@ -55,6 +72,60 @@ static gchar *
 display_name (const gchar *path)
 {
   return g_filename_display_name (path);
+}
+
+/* Images thinner than GEGL's tiles (a long 1-D array is one row) waste
+ * most of each tile: a row of 2^24 bytes takes 2 GiB of 128 × 128 tiles,
+ * which GEGL's cache (512 MiB by default) sends to its swap file, so that
+ * copying it takes minutes.  Such an image is refused when its tiles
+ * would take both more than this many times its data … */
+#define MAX_TILE_WASTE 16
+/* … and more than this many bytes. */
+#define MAX_WASTED_TILE_BYTES ((guint64) 256 * 1024 * 1024)
+
+/* Bytes of the GEGL tiles that hold a w × h image at the origin. */
+static guint64
+tile_bytes (guint64 w, guint64 h, gint bpp, gint *tile_w, gint *tile_h)
+{
+  g_object_get (gegl_config (), "tile-width", tile_w, "tile-height", tile_h,
+                NULL);
+  return (w + (guint64) *tile_w - 1) / (guint64) *tile_w * (guint64) *tile_w *
+         ((h + (guint64) *tile_h - 1) / (guint64) *tile_h) *
+         (guint64) *tile_h * (guint64) bpp;
+}
+
+/* NULL when GEGL can hold a w × h image of h's elements without wasting
+ * far more memory than its data; else a message saying what to do. */
+static gchar *
+thin_image_problem (const SegNpyHeader *h, guint64 w, guint64 rows)
+{
+  gint     tile_w, tile_h;
+  guint64  tiles = tile_bytes (w, rows, h->item_size, &tile_w, &tile_h);
+  gchar   *shape, *tiles_text, *data_text, *limit_text, *problem;
+
+  if (tiles <= MAX_TILE_WASTE * h->data_size ||
+      tiles <= MAX_WASTED_TILE_BYTES)
+    return NULL;
+  shape      = seg_npy_shape_text (h);
+  tiles_text = g_format_size (tiles);
+  data_text  = g_format_size (h->data_size);
+  limit_text = g_format_size (MAX_WASTED_TILE_BYTES);
+  problem = g_strdup_printf (_("the array %s is a %llu × %llu image, which "
+                               "GEGL would hold in %s of %d × %d tiles for "
+                               "%s of data (images this thin are refused "
+                               "above %s of tiles and %d times their data). "
+                               "Save it with at least %d rows and %d "
+                               "columns, for example a.reshape(-1, k) in "
+                               "NumPy for a k that divides its length"),
+                             shape, (unsigned long long) w,
+                             (unsigned long long) rows, tiles_text, tile_w,
+                             tile_h, data_text, limit_text, MAX_TILE_WASTE,
+                             tile_h, tile_w);
+  g_free (limit_text);
+  g_free (data_text);
+  g_free (tiles_text);
+  g_free (shape);
+  return problem;
 }
 
 /* The image that the header describes, or a problem (free it). */
@@ -105,6 +176,8 @@ image_of_header (const SegNpyHeader *h, GeglRectangle *extent)
       g_free (shape);
       return problem;
     }
+  if ((problem = thin_image_problem (h, w, rows)) != NULL)
+    return problem;
   extent->x      = 0;
   extent->y      = 0;
   extent->width  = (gint) w;
@@ -112,19 +185,40 @@ image_of_header (const SegNpyHeader *h, GeglRectangle *extent)
   return NULL;
 }
 
-/* Reads the header of path into f; NULL, or the problem (free it). */
+/* The size and times of the open file; NULL when they cannot be had. */
+static GFileInfo *
+stamp_of (GInputStream *in)
+{
+  return g_file_input_stream_query_info (G_FILE_INPUT_STREAM (in),
+                                         STAMP_ATTRIBUTES, NULL, NULL);
+}
+
+static gboolean
+stamps_equal (GFileInfo *a, GFileInfo *b)
+{
+  return a != NULL && b != NULL &&
+         g_file_info_get_size (a) == g_file_info_get_size (b) &&
+         g_file_info_get_attribute_uint64 (a, G_FILE_ATTRIBUTE_TIME_MODIFIED) ==
+         g_file_info_get_attribute_uint64 (b, G_FILE_ATTRIBUTE_TIME_MODIFIED) &&
+         g_file_info_get_attribute_uint32 (a,
+                                           G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC)
+         == g_file_info_get_attribute_uint32 (b,
+                                          G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC);
+}
+
+/* Reads the header of path into f and keeps the file open; NULL, or the
+ * problem (free it). */
 static gchar *
 npy_file_read (NpyFile *f, const gchar *path)
 {
-  GInputStream *in;
-  goffset       size = 0;
-  gchar        *problem = NULL;
-  guint64       end;
+  goffset  size = 0;
+  gchar   *problem = NULL;
+  guint64  end;
 
-  if ((in = seg_npy_open (path, &size, &problem)) == NULL)
+  if ((f->in = seg_npy_open (path, &size, &problem)) == NULL)
     return problem;
-  problem = seg_npy_read_header (in, &f->header);
-  g_object_unref (in);
+  f->stamp = stamp_of (f->in);
+  problem = seg_npy_read_header (f->in, &f->header);
   if (problem == NULL)
     problem = image_of_header (&f->header, &f->extent);
   if (problem != NULL)
@@ -143,7 +237,6 @@ npy_file_read (NpyFile *f, const gchar *path)
                                    MAX (0, size -
                                         (goffset) f->header.data_offset));
       g_free (shape);
-      f->extent.width = f->extent.height = 0;
       return problem;
     }
 
@@ -153,34 +246,38 @@ npy_file_read (NpyFile *f, const gchar *path)
   return NULL;
 }
 
-/* The file that the path property names, read when the path changes; a
- * problem is reported once per path. */
+/* Warns about f's problem: message has a %s for the file's name, then one
+ * for the problem. */
+static void
+npy_file_warn (const NpyFile *f, const gchar *path, const gchar *message)
+{
+  gchar *name = display_name (path);
+
+  g_warning (message, name, f->problem);
+  g_free (name);
+}
+
+/* The file that the path property names, its header read at the first
+ * call after the path was set. */
 static NpyFile *
 npy_file (GeglOperation *operation)
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
   NpyFile        *f = o->user_data;
-  gchar          *problem = NULL;
   const gchar    *path = o->path ? o->path : "";
 
-  if (f != NULL && g_strcmp0 (f->path, path) == 0)
+  if (f != NULL)
     return f;
-
-  npy_file_free (f);
   o->user_data = f = g_new0 (NpyFile, 1);
-  f->path = g_strdup (path);
   /* No path yet: an empty image, as while a graph is being built. */
   if (*path != '\0')
-    problem = npy_file_read (f, path);
-  if (problem != NULL)
+    f->problem = npy_file_read (f, path);
+  if (f->problem != NULL)
     {
-      gchar *name = display_name (path);
-
-      g_warning (_("seg:npy-load: %s: %s. The output is empty."),
-                 name, problem);
-      g_free (name);
-      g_free (problem);
+      npy_file_warn (f, path,
+                     _("seg:npy-load: %s: %s. The output is empty."));
       f->extent.width = f->extent.height = 0;
+      g_clear_object (&f->in);
     }
   return f;
 }
@@ -216,6 +313,94 @@ swap_elements (guint8 *data, gsize n, gint size)
     }
 }
 
+/* Copies roi from the file into output, piece by piece in file order. */
+static gboolean
+load_rows (const NpyFile *f, GeglBuffer *output, const GeglRectangle *roi,
+           GError **error)
+{
+  const gsize  bpp = (gsize) f->header.item_size;
+  SegNpyPieces p;
+  guint8      *band;
+  gboolean     ok = TRUE;
+
+  if ((band = seg_npy_pieces_init (&p, roi, f->extent.width, bpp,
+                                   error)) == NULL)
+    return FALSE;
+  while (ok && seg_npy_pieces_next (&p))
+    {
+      const gsize   n = (gsize) p.piece.width * (gsize) p.piece.height;
+      const goffset at = (goffset) f->header.data_offset +
+                         (goffset) (((gsize) (p.piece.y - f->extent.y) *
+                                     (gsize) f->extent.width +
+                                     (gsize) (p.piece.x - f->extent.x)) *
+                                    bpp);
+      gssize        got = seg_npy_read_at (f->in, at, band, n * bpp, error);
+
+      if (got >= 0 && (gsize) got < n * bpp)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     _("the file ended early, at byte %lld"),
+                     (long long) (at + got));
+      ok = got >= 0 && (gsize) got == n * bpp;
+      if (!ok)
+        break;
+      if (f->swap)
+        swap_elements (band, n, (gint) bpp);
+      gegl_buffer_set (output, &p.piece, 0, f->format, band,
+                       (gint) ((gsize) p.piece.width * bpp));
+    }
+  g_free (band);
+  return ok;
+}
+
+/* Fails when the file is no longer what its header described: rewritten
+ * in place (shorter, or with other times) since the header was read. */
+static gboolean
+file_unchanged (const NpyFile *f, GError **error)
+{
+  GFileInfo *now = stamp_of (f->in);
+  gboolean   same = stamps_equal (f->stamp, now);
+
+  g_clear_object (&now);
+  if (!same)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                         _("the file changed after its header was read"));
+  return same;
+}
+
+/* Loads roi of the image into output.  On failure the pixels that could
+ * not be read stay 0 and f->problem says why; the ops downstream that
+ * write files (seg:npy-save) ask for it. */
+static gboolean
+npy_file_load (NpyFile *f, const gchar *path, GeglBuffer *output,
+               const GeglRectangle *roi)
+{
+  GError *error = NULL;
+
+  if (file_unchanged (f, &error) && load_rows (f, output, roi, &error))
+    return TRUE;
+  g_free (f->problem);
+  f->problem = g_strdup (error->message);
+  npy_file_warn (f, path, _("seg:npy-load: %s: %s. The output is "
+                            "incomplete."));
+  g_error_free (error);
+  return FALSE;
+}
+
+/* Setting the path, even to the same value, reads the file again: it may
+ * have been rewritten, as batch scripts do with one temporary name. */
+static void
+set_path (GObject      *object,
+          guint         property_id,
+          const GValue *value,
+          GParamSpec   *pspec)
+{
+  GeglProperties *o = GEGL_PROPERTIES (object);
+
+  npy_file_free (o->user_data);
+  o->user_data = NULL;
+  set_property (object, property_id, value, pspec);
+}
+
 static void
 prepare (GeglOperation *operation)
 {
@@ -239,86 +424,19 @@ get_cached_region (GeglOperation       *operation,
   return get_bounding_box (operation);
 }
 
-/* Copies rows of roi from the file into output, band by band. */
-static gboolean
-load_rows (const NpyFile *f, GInputStream *in, GeglBuffer *output,
-           const GeglRectangle *roi, GError **error)
-{
-  const gsize bpp       = (gsize) f->header.item_size;
-  const gsize row_bytes = bpp * (gsize) f->extent.width;
-  const gint  rows_per_band = (gint) CLAMP (BAND_BYTES / row_bytes, 1,
-                                            (gsize) roi->height);
-  guint8     *band = g_try_malloc (row_bytes * (gsize) rows_per_band);
-  gboolean    ok = TRUE;
-
-  if (band == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   _("not enough memory for one row of %zu bytes"),
-                   row_bytes);
-      return FALSE;
-    }
-
-  for (gint y = roi->y; y < roi->y + roi->height && ok; y += rows_per_band)
-    {
-      const gint    n = MIN (rows_per_band, roi->y + roi->height - y);
-      const goffset at = (goffset) f->header.data_offset +
-                         (goffset) (y - f->extent.y) * (goffset) row_bytes;
-      const gsize   want = row_bytes * (gsize) n;
-      GeglRectangle rect = { roi->x, y, roi->width, n };
-      gssize        got = seg_npy_read_at (in, at, band, want, error);
-
-      /* The file shrank since its header was read. */
-      if (got >= 0 && (gsize) got < want)
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                     _("the file ended early, at byte %lld"),
-                     (long long) (at + got));
-      if (got < 0 || (gsize) got < want)
-        {
-          ok = FALSE;
-          break;
-        }
-      if (f->swap)
-        swap_elements (band, (gsize) f->extent.width * (gsize) n, (gint) bpp);
-      gegl_buffer_set (output, &rect, 0, f->format,
-                       band + (gsize) (roi->x - f->extent.x) * bpp,
-                       (gint) row_bytes);
-    }
-  g_free (band);
-  return ok;
-}
-
 static gboolean
 process (GeglOperation       *operation,
          GeglBuffer          *output,
          const GeglRectangle *result,
          gint                 level)
 {
-  NpyFile       *f = npy_file (operation);
-  GeglRectangle  roi;
-  GInputStream  *in;
-  goffset        size;
-  gchar         *problem = NULL;
-  GError        *error = NULL;
-  gboolean       ok;
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  NpyFile        *f = npy_file (operation);
+  GeglRectangle   roi;
 
-  if (!gegl_rectangle_intersect (&roi, &f->extent, result))
+  if (f->in == NULL || !gegl_rectangle_intersect (&roi, &f->extent, result))
     return TRUE;
-
-  in = seg_npy_open (f->path, &size, &problem);
-  ok = in != NULL && load_rows (f, in, output, &roi, &error);
-  if (!ok)
-    {
-      gchar *name = display_name (f->path);
-
-      g_warning (_("seg:npy-load: %s: %s. The output is incomplete."),
-                 name, problem ? problem : error->message);
-      g_free (name);
-    }
-  g_clear_error (&error);
-  g_free (problem);
-  g_clear_object (&in);
-  return ok;
+  return npy_file_load (f, o->path, output, &roi);
 }
 
 static void
@@ -331,6 +449,25 @@ finalize (GObject *object)
   G_OBJECT_CLASS (gegl_op_parent_class)->finalize (object);
 }
 
+gboolean
+seg_npy_load_state (GeglNode            *node,
+                    const SegNpyHeader **header,
+                    const gchar        **problem)
+{
+  GeglOperation *operation = gegl_node_get_gegl_operation (node);
+  NpyFile       *f;
+
+  if (operation == NULL ||
+      !G_TYPE_CHECK_INSTANCE_TYPE (operation, gegl_op_seg_npy_load_get_type ()))
+    return FALSE;
+  f = GEGL_PROPERTIES (operation)->user_data;
+  if (f == NULL || (f->in == NULL && f->problem == NULL))
+    return FALSE;
+  *header  = &f->header;
+  *problem = f->problem;
+  return TRUE;
+}
+
 static void
 gegl_op_class_init (GeglOpClass *klass)
 {
@@ -339,6 +476,7 @@ gegl_op_class_init (GeglOpClass *klass)
   GeglOperationSourceClass *source_class    =
     GEGL_OPERATION_SOURCE_CLASS (klass);
 
+  object_class->set_property         = set_path;
   object_class->finalize             = finalize;
   operation_class->prepare           = prepare;
   operation_class->get_bounding_box  = get_bounding_box;

@@ -6,7 +6,9 @@
  * image is written as (H, W), a stack of depth slices as (D, H, W), and
  * several components per pixel add a last axis C.  The file is written
  * under a temporary name beside the target, in bands of rows, and renamed
- * only once complete: a failure never leaves a partial file.
+ * only once complete: a failure never leaves a partial file.  Nothing is
+ * written when a source upstream failed (a gegl:load that renders its
+ * error text, a seg:npy-load that could not read its file whole).
  * https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
 #include "config.h"
@@ -21,10 +23,11 @@ property_file_path (path, _("File"), "")
 property_int (depth, _("Depth"), 0)
   description (_("Number of slices in the input: a volume of D slices of "
                  "W×H pixels is a W×(H·D) image, written as a (D, H, W) "
-                 "array. 1 writes an (H, W) image. 0 takes the depth from "
-                 "the graph: that of a 3D file loaded by seg:npy-load, or "
-                 "of the output of seg:countless-3d, seg:mode-pool or "
-                 "seg:sparse-average, directly upstream; otherwise 1."))
+                 "array. 1 writes an (H, W) image. 0 takes the shape from "
+                 "the graph: a file loaded by seg:npy-load comes back in "
+                 "its own shape (3-D, 2-D, 1-D or 0-D), the output of "
+                 "seg:countless-3d, seg:mode-pool or seg:sparse-average "
+                 "as a volume of its slices; anything else as (H, W)."))
   ui_range    (0, 1024)
 
 #else
@@ -40,11 +43,8 @@ property_int (depth, _("Depth"), 0)
 #include "seg-npy-common.h"
 #include "seg-volume.h"
 
-/* Bytes fetched from the input and written per band. */
-#define BAND_BYTES (4 * 1024 * 1024)
-
-/* Nodes followed upstream at most when looking for the depth. */
-#define MAX_UPSTREAM_STEPS 64
+/* Nodes looked at upstream at most: graphs are far smaller. */
+#define MAX_UPSTREAM_NODES 4096
 
 /* What to write: the array's header and the pixels' format. */
 typedef struct
@@ -52,8 +52,15 @@ typedef struct
   SegNpyHeader   header;
   const Babl    *format;     /* the format read from the input            */
   GeglRectangle  extent;
-  gsize          row_bytes;
 } Array;
+
+/* What the graph tells about the input, for depth = 0. */
+typedef struct
+{
+  gint depth;        /* slices of the stack that reaches the saver        */
+  gint file_dims;    /* 0 or 1: the image is a 0-D or 1-D array straight
+                      * from seg:npy-load, to be written so again; else -1 */
+} Upstream;
 
 /* The node inside a graph or meta-op (gegl:load) that feeds its output;
  * NULL for a plain node. */
@@ -75,29 +82,6 @@ is_op (GeglNode *node, const gchar *name)
   return g_strcmp0 (gegl_node_get_operation (node), name) == 0;
 }
 
-/* The slices of a 3D .npy file; 1 for other files. */
-static gint
-file_depth (GeglNode *load)
-{
-  gchar        *path = NULL, *problem = NULL;
-  GInputStream *in;
-  goffset       size;
-  SegNpyHeader  h;
-  gint          depth = 1;
-
-  gegl_node_get (load, "path", &path, NULL);
-  if (path != NULL && (in = seg_npy_open (path, &size, &problem)) != NULL)
-    {
-      problem = seg_npy_read_header (in, &h);
-      if (problem == NULL && h.n_dims == 3)
-        depth = (gint) MIN (h.shape[h.fortran_order ? 2 : 0], G_MAXINT);
-      g_object_unref (in);
-    }
-  g_free (problem);
-  g_free (path);
-  return depth;
-}
-
 /* The stack depth of a seg: volume op's output, by the pooling ops' own
  * rule (seg_pooled_size); 0 when node is none. */
 static gint
@@ -117,40 +101,114 @@ pooled_depth (GeglNode *node)
   return depth >= 1 && fz >= 1 ? seg_pooled_size (depth, fz) : 1;
 }
 
-/* The depth that the graph gives the input (property depth = 0): follows
- * the input upstream through nops and into graphs and gegl:load, to the
- * first node that makes pixels.  Sets *failed_load to the path of a
- * gegl:load that could not load its file (it then renders an error text,
- * which is no data to save). */
-static gint
-upstream_depth (GeglOperation *operation, gchar **failed_load)
+/* The slices of the array a seg:npy-load node read, as it read it. */
+static Upstream
+loaded_shape (const SegNpyHeader *h)
+{
+  Upstream up = { 1, -1 };
+
+  if (h->n_dims == 3)
+    up.depth = (gint) CLAMP (h->shape[h->fortran_order ? 2 : 0], 1,
+                             G_MAXINT);
+  else if (h->n_dims < 2)
+    up.file_dims = h->n_dims;
+  return up;
+}
+
+/* What the graph gives the input: follows the input upstream through nops
+ * and into graphs and meta-ops, to the first node that makes pixels. */
+static Upstream
+upstream_of (GeglOperation *operation)
 {
   GeglNode *node = gegl_node_get_producer (operation->node, "input", NULL);
+  Upstream  plain = { 1, -1 };
 
-  for (gint step = 0; node != NULL && step < MAX_UPSTREAM_STEPS; step++)
+  for (gint step = 0; node != NULL && step < MAX_UPSTREAM_NODES; step++)
     {
-      GeglNode *inner = inner_source (node);
-      gint      depth;
+      GeglNode           *inner = inner_source (node);
+      const SegNpyHeader *h;
+      const gchar        *problem;
+      gint                depth;
 
-      if (is_op (node, "gegl:load") && inner != NULL &&
-          is_op (inner, "gegl:text"))
-        {
-          gegl_node_get (node, "path", failed_load, NULL);
-          return 1;
-        }
       if (inner != NULL)
         node = inner;
       else if (gegl_node_get_operation (node) == NULL ||
                is_op (node, "gegl:nop") || is_op (node, "gegl:clone"))
         node = gegl_node_get_producer (node, "input", NULL);
-      else if (is_op (node, "seg:npy-load"))
-        return file_depth (node);
+      else if (seg_npy_load_state (node, &h, &problem))
+        return loaded_shape (h);
       else if ((depth = pooled_depth (node)) > 0)
-        return depth;
+        return (Upstream) { depth, -1 };
       else
-        return 1;
+        return plain;
     }
-  return 1;
+  return plain;
+}
+
+/* Why node gives no data to save, or NULL: a gegl:load that could not
+ * load its file (it then renders an error text), a seg:npy-load that could
+ * not read or load its file whole (free it). */
+static gchar *
+failed_source (GeglNode *node)
+{
+  GeglNode           *inner = inner_source (node);
+  const SegNpyHeader *h;
+  const gchar        *problem = NULL;
+  gchar              *path = NULL, *name, *text = NULL;
+
+  if (is_op (node, "gegl:load") && inner != NULL && is_op (inner, "gegl:text"))
+    {
+      gegl_node_get (node, "path", &path, NULL);
+      name = g_filename_display_name (path ? path : "");
+      text = g_strdup_printf (_("the input comes from gegl:load, which "
+                                "could not load %s"), name);
+    }
+  else if (seg_npy_load_state (node, &h, &problem) && problem != NULL)
+    {
+      gegl_node_get (node, "path", &path, NULL);
+      name = g_filename_display_name (path ? path : "");
+      text = g_strdup_printf (_("the input comes from seg:npy-load, which "
+                                "could not load %s: %s"), name, problem);
+    }
+  else
+    return NULL;
+  g_free (name);
+  g_free (path);
+  return text;
+}
+
+/* The first failed source anywhere upstream of the saver, through every
+ * input pad and into meta-ops (free it); NULL when there is none. */
+static gchar *
+upstream_failure (GeglOperation *operation)
+{
+  GHashTable *seen = g_hash_table_new (NULL, NULL);
+  GQueue      todo = G_QUEUE_INIT;
+  gchar      *failure = NULL;
+
+  g_queue_push_tail (&todo, operation->node);
+  while (failure == NULL && !g_queue_is_empty (&todo) &&
+         g_hash_table_size (seen) < MAX_UPSTREAM_NODES)
+    {
+      GeglNode *node = g_queue_pop_head (&todo);
+      GeglNode *inner;
+      gchar   **pads;
+
+      if (node == NULL || !g_hash_table_add (seen, node))
+        continue;
+      if ((failure = failed_source (node)) != NULL)
+        break;
+      if ((inner = inner_source (node)) != NULL)
+        g_queue_push_tail (&todo, inner);
+      pads = gegl_node_list_input_pads (node);
+      for (gint i = 0; pads != NULL && pads[i] != NULL; i++)
+        g_queue_push_tail (&todo, gegl_node_get_producer (node, pads[i],
+                                                          NULL));
+      g_strfreev (pads);
+    }
+  g_queue_clear (&todo);
+  g_hash_table_destroy (seen);
+  return failure;
 }
 
 /* The array for extent of input, in the buffer's own format (gegl:save runs
@@ -161,46 +219,48 @@ array_of_input (GeglOperation *operation, GeglBuffer *input,
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
   const Babl     *source = gegl_buffer_get_format (input);
-  gchar          *failed_load = NULL;
-  gint            depth = upstream_depth (operation, &failed_load);
+  Upstream        up = { o->depth, -1 };
+  gchar          *failure = upstream_failure (operation);
   gint            components, n = 0;
 
-  if (o->depth != 0)
-    depth = o->depth;
-  else if (extent->height > 0 && extent->height % depth != 0)
-    depth = 1;   /* the graph changed the height after the volume op */
-  if (failed_load != NULL)
-    {
-      gchar *problem = g_strdup_printf (_("the input comes from gegl:load, "
-                                          "which could not load %s"),
-                                        failed_load);
-
-      g_free (failed_load);
-      return problem;
-    }
+  if (failure != NULL)
+    return failure;
+  if (o->depth == 0)
+    up = upstream_of (operation);
+  if (o->depth == 0 && extent->height > 0 && extent->height % up.depth != 0)
+    up.depth = 1;   /* the graph changed the height after the volume op */
   if (extent->width <= 0 || extent->height <= 0)
     return g_strdup_printf (_("the input is empty (width %d, height %d)"),
                             MAX (extent->width, 0), MAX (extent->height, 0));
-  if (depth < 1 || extent->height % depth != 0)
+  if (up.depth < 1 || extent->height % up.depth != 0)
     return g_strdup_printf (_("depth is %d; it must be 0 (from the graph) "
                               "or a whole number that divides the input "
-                              "height %d"), depth, extent->height);
+                              "height %d"), up.depth, extent->height);
 
   memset (a, 0, sizeof *a);
   a->format = seg_npy_dtype_of_format (source, &a->header);
   a->extent = *extent;
   components = babl_format_get_bytes_per_pixel (a->format) /
                a->header.item_size;
-  a->row_bytes = (gsize) extent->width *
-                 babl_format_get_bytes_per_pixel (a->format);
 
-  if (depth > 1)
-    a->header.shape[n++] = (guint64) depth;
-  a->header.shape[n++] = (guint64) (extent->height / depth);
-  a->header.shape[n++] = (guint64) extent->width;
-  if (components > 1)
-    a->header.shape[n++] = (guint64) components;
-  a->header.n_dims = n;
+  /* A 0-D or 1-D array keeps its shape, as long as it is one. */
+  if (up.file_dims == 0 && extent->width == 1 && extent->height == 1)
+    a->header.n_dims = 0;
+  else if (up.file_dims == 1 && extent->height == 1 && components == 1)
+    {
+      a->header.shape[0] = (guint64) extent->width;
+      a->header.n_dims = 1;
+    }
+  else
+    {
+      if (up.depth > 1)
+        a->header.shape[n++] = (guint64) up.depth;
+      a->header.shape[n++] = (guint64) (extent->height / up.depth);
+      a->header.shape[n++] = (guint64) extent->width;
+      if (components > 1)
+        a->header.shape[n++] = (guint64) components;
+      a->header.n_dims = n;
+    }
   return NULL;
 }
 
@@ -233,42 +293,36 @@ create_temporary (const gchar *path, GFile **tmp, GError **error)
   return out;
 }
 
-/* Writes the header, then the input's rows, band by band. */
+/* Writes the header, then the input's pixels, piece by piece in file
+ * order. */
 static gboolean
 write_array (GOutputStream *out, const Array *a, GeglBuffer *input,
              GError **error)
 {
-  guint8   header[SEG_NPY_WRITE_MAX_SIZE];
-  gsize    header_size = seg_npy_header_write (&a->header, header,
-                                               sizeof header);
-  gint     rows_per_band = (gint) CLAMP (BAND_BYTES / a->row_bytes, 1,
-                                         (gsize) a->extent.height);
-  guint8  *band;
-  gboolean ok;
+  const gsize  bpp = (gsize) babl_format_get_bytes_per_pixel (a->format);
+  guint8       header[SEG_NPY_WRITE_MAX_SIZE];
+  gsize        header_size = seg_npy_header_write (&a->header, header,
+                                                   sizeof header);
+  SegNpyPieces p;
+  guint8      *band;
+  gboolean     ok = TRUE;
 
   g_assert (header_size > 0);
   if (!g_output_stream_write_all (out, header, header_size, NULL, NULL,
                                   error))
     return FALSE;
 
-  band = g_try_malloc (a->row_bytes * (gsize) rows_per_band);
-  if (band == NULL)
+  if ((band = seg_npy_pieces_init (&p, &a->extent, a->extent.width, bpp,
+                                   error)) == NULL)
+    return FALSE;
+  while (ok && seg_npy_pieces_next (&p))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   _("not enough memory for one row of %zu bytes"),
-                   a->row_bytes);
-      return FALSE;
-    }
-  ok = TRUE;
-  for (gint y = 0; y < a->extent.height && ok; y += rows_per_band)
-    {
-      GeglRectangle rect = { a->extent.x, a->extent.y + y, a->extent.width,
-                             MIN (rows_per_band, a->extent.height - y) };
+      const gsize row_bytes = (gsize) p.piece.width * bpp;
 
-      gegl_buffer_get (input, &rect, 1.0, a->format, band,
-                       (gint) a->row_bytes, GEGL_ABYSS_NONE);
+      gegl_buffer_get (input, &p.piece, 1.0, a->format, band,
+                       (gint) row_bytes, GEGL_ABYSS_NONE);
       ok = g_output_stream_write_all (out, band,
-                                      a->row_bytes * (gsize) rect.height,
+                                      row_bytes * (gsize) p.piece.height,
                                       NULL, NULL, error);
     }
   g_free (band);

@@ -11,6 +11,7 @@
 #include <gegl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "cli-harness.h"
 #include "gegl-harness.h"
@@ -41,7 +42,7 @@ assert_shape (const SegNpyHeader *h, gint n_dims, const guint64 *shape)
 static const gchar *const c_fixtures[] = {
   "b1-c.npy", "u1-c.npy", "u2-c.npy", "u4-c.npy", "u8-c.npy", "i1-c.npy",
   "i2-c.npy", "i4-c.npy", "i8-c.npy", "f2-c.npy", "f4-c.npy", "f8-c.npy",
-  "u2-2d-c.npy",
+  "u2-2d-c.npy", "u4-1d.npy", "f8-0d.npy",
 };
 
 /* gegl in.npy -o out.npy gives back NumPy's file, byte for byte (uint64
@@ -358,6 +359,70 @@ START_TEST (test_missing_file_writes_nothing)
 }
 END_TEST
 
+/* gegl typo.npy -o half.npy -- OP: gegl:load renders an error text, which
+ * went through the op into the saver and replaced half.npy with a float
+ * array of the pooled text.  The saver finds the failed load however far
+ * upstream it is, says so, and the existing file stays. */
+START_TEST (test_missing_input_through_an_op_keeps_existing_file)
+{
+  static const gchar *const ops[][3] = {
+    { "seg:mode-pool", NULL }, { "seg:sparse-average", NULL },
+    { "seg:countless-3d", "depth=1" },
+  };
+  gchar       *out = tmp_path ("half.npy");
+  gchar       *missing = tmp_path ("typo.npy");
+  const gchar *args[] = { missing, "-o", out, "--", ops[_i][0], ops[_i][1],
+                          NULL };
+  const gchar *old = "the half.npy that was there";
+  gchar       *contents = NULL;
+  Run          run;
+
+  ck_assert (g_file_set_contents (out, old, -1, NULL));
+  run = run_gegl (args);
+  ck_assert_msg (WIFEXITED (run.wait_status), "gegl crashed: %s",
+                 run.stderr_text);
+  ck_assert_msg (strstr (run.stderr_text, "seg:npy-save: ") != NULL &&
+                 strstr (run.stderr_text, "typo.npy") != NULL &&
+                 strstr (run.stderr_text, "could not load") != NULL,
+                 "%s: no message from the saver: %s", ops[_i][0],
+                 run.stderr_text);
+  ck_assert (g_file_get_contents (out, &contents, NULL, NULL));
+  ck_assert_msg (strcmp (contents, old) == 0, "%s: half.npy was replaced",
+                 ops[_i][0]);
+  run_free (&run);
+  g_free (contents);
+  g_unlink (out);
+  g_free (missing);
+  g_free (out);
+}
+END_TEST
+
+/* A 1-D array of 2^24 bytes took 21 s to copy (2 GiB of GEGL tiles, most
+ * of them in GEGL's swap file): now refused at once, saying what to do. */
+START_TEST (test_too_thin_array_is_refused)
+{
+  gchar        *in = tmp_path ("long.npy");
+  gchar        *out = tmp_path ("long-copy.npy");
+  const gchar  *args[] = { in, "-o", out, NULL };
+  const gchar  *parts[] = { "seg:npy-load: ", "long.npy", "(16777216,)",
+                            "a.reshape(-1, k)", NULL };
+  SegNpyHeader  h = { 0 };
+  guint8       *data = g_malloc0 ((gsize) 1 << 24);
+
+  h.kind = SEG_NPY_UINT;
+  h.item_size = 1;
+  h.n_dims = 1;
+  h.shape[0] = (guint64) 1 << 24;
+  h.data_size = h.shape[0];
+  file_write_npy (in, &h, data);
+  assert_gegl_refuses (args, out, parts);
+  g_unlink (in);
+  g_free (data);
+  g_free (out);
+  g_free (in);
+}
+END_TEST
+
 START_TEST (test_unwritable_output_is_reported)
 {
   gchar       *in = fixture_path ("u4-c.npy");
@@ -391,6 +456,10 @@ cli_npy_suite (void)
                        G_N_ELEMENTS (bad_files));
   tcase_add_test (errors, test_missing_file_writes_nothing);
   tcase_add_test (errors, test_unwritable_output_is_reported);
+  tcase_add_loop_test (errors,
+                       test_missing_input_through_an_op_keeps_existing_file,
+                       0, 3);
+  tcase_add_test (errors, test_too_thin_array_is_refused);
   return s;
 }
 

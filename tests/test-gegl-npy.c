@@ -13,6 +13,7 @@
  */
 #include <check.h>
 #include <gegl.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -265,20 +266,32 @@ START_TEST (test_fixture_saves_back_what_numpy_wrote)
 }
 END_TEST
 
-/* seg:npy-load → seg:npy-save with depth 0 takes the slices from the file. */
-START_TEST (test_graph_round_trip_takes_depth_from_file)
+/* seg:npy-load → seg:npy-save with depth 0 takes the shape from the file:
+ * the slices of a volume, and 0-D and 1-D arrays come back as they were,
+ * byte for byte when NumPy wrote them in C order and host order. */
+START_TEST (test_graph_round_trip_takes_shape_from_file)
 {
-  const gchar *names[] = { "u8-c.npy", "i2-f.npy", "u2-2d-c.npy",
-                           "u4-1d.npy" };
-  const gint   dims[]  = { 3, 3, 2, 2 };
+  static const struct
+  {
+    const gchar *name;
+    gint         n_dims;
+    guint64      shape[3];
+    gboolean     numpy_bytes;
+  } cases[] = {
+    { "u8-c.npy", 3, { 3, 5, 7 }, TRUE },
+    { "i2-f.npy", 3, { 3, 5, 7 }, FALSE },
+    { "u2-2d-c.npy", 2, { 5, 7 }, TRUE },
+    { "u4-1d.npy", 1, { 11 }, TRUE },
+    { "f8-0d.npy", 0, { 0 }, TRUE },
+  };
 
-  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      gchar        *in = g_build_filename (fixture_dir, names[i], NULL);
+      gchar        *in = g_build_filename (fixture_dir, cases[i].name, NULL);
       gchar        *out = tmp_path ("graph.npy");
       GeglNode     *graph = gegl_node_new ();
       GeglNode     *sink = node (graph, "seg:npy-save", "path", out, NULL);
-      GBytes       *saved;
+      GBytes       *saved, *original = file_bytes (in);
       SegNpyHeader  h;
 
       gegl_node_link (node (graph, "seg:npy-load", "path", in, NULL), sink);
@@ -286,13 +299,15 @@ START_TEST (test_graph_round_trip_takes_depth_from_file)
       g_object_unref (graph);
       saved = file_bytes (out);
       h = file_header (saved);
-      ck_assert_int_eq (h.n_dims, dims[i]);
-      if (dims[i] == 3)
-        {
-          ck_assert_int_eq (h.shape[0], 3);
-          ck_assert_int_eq (h.shape[1], 5);
-          ck_assert_int_eq (h.shape[2], 7);
-        }
+      ck_assert_msg (h.n_dims == cases[i].n_dims, "%s: %d dimensions",
+                     cases[i].name, h.n_dims);
+      for (gint d = 0; d < h.n_dims; d++)
+        ck_assert_int_eq (h.shape[d], cases[i].shape[d]);
+      if (cases[i].numpy_bytes && G_BYTE_ORDER == G_LITTLE_ENDIAN)
+        ck_assert_msg (g_bytes_equal (saved, original),
+                       "%s: the saved file differs from NumPy's",
+                       cases[i].name);
+      g_bytes_unref (original);
       g_bytes_unref (saved);
       g_unlink (out);
       g_free (out);
@@ -863,6 +878,483 @@ START_TEST (test_save_replaces_existing_file)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * Files that change under the loader, sources that fail
+ * --------------------------------------------------------------------- */
+
+/* A new file at path holding a (height, width) array of item-byte
+ * elements whose element j holds first + j in its low byte and item << 4
+ * in its high byte. */
+static void
+write_array_file (const gchar *path, gint height, gint width, gint item,
+                  guint8 first)
+{
+  SegNpyHeader h = { 0 };
+  gsize        n = (gsize) width * height;
+  guint8      *data = g_malloc0 (n * item);
+  gchar       *fresh = g_strconcat (path, ".new", NULL);
+
+  for (gsize j = 0; j < n; j++)
+    {
+      data[j * item] = (guint8) (first + j);
+      if (item > 1)
+        data[j * item + item - 1] = (guint8) (item << 4);
+    }
+  h.kind = SEG_NPY_UINT;
+  h.item_size = item;
+  h.n_dims = 2;
+  h.shape[0] = (guint64) height;
+  h.shape[1] = (guint64) width;
+  h.data_size = n * item;
+  file_write_npy (fresh, &h, data);
+  /* A new file under the name, as programs that save safely make. */
+  ck_assert_int_eq (g_rename (fresh, path), 0);
+  g_free (fresh);
+  g_free (data);
+}
+
+/* Cuts the file at path to size bytes, in place (the same file). */
+static void
+truncate_in_place (const gchar *path, goffset size)
+{
+  GFile          *file = g_file_new_for_path (path);
+  GFileIOStream  *io = g_file_open_readwrite (file, NULL, NULL);
+
+  ck_assert_ptr_nonnull (io);
+  ck_assert (g_seekable_truncate (G_SEEKABLE (io), size, NULL, NULL));
+  ck_assert (g_io_stream_close (G_IO_STREAM (io), NULL, NULL));
+  g_object_unref (io);
+  g_object_unref (file);
+}
+
+static void
+assert_array_buffer (GeglBuffer *buffer, gint height, gint width, gint item,
+                     guint8 first)
+{
+  const GeglRectangle *e = gegl_buffer_get_extent (buffer);
+  guint8              *bytes;
+  gsize                size;
+
+  ck_assert_int_eq (e->width, width);
+  ck_assert_int_eq (e->height, height);
+  ck_assert_int_eq (babl_format_get_bytes_per_pixel
+                      (gegl_buffer_get_format (buffer)), item);
+  bytes = buffer_bytes (buffer, &size);
+  for (gsize j = 0; j < (gsize) width * height; j++)
+    {
+      ck_assert_int_eq (bytes[j * item], (guint8) (first + j));
+      if (item > 1)
+        ck_assert_int_eq (bytes[j * item + item - 1], item << 4);
+    }
+  g_free (bytes);
+}
+
+/* Setting the path again, to the same value, reads the file again: a
+ * batch script that rewrites one file between renders gets each version
+ * in its own dtype and shape, not the new bytes in the old header's. */
+START_TEST (test_path_set_again_reads_the_file_again)
+{
+  gchar      *path = tmp_path ("rewritten.npy");
+  GeglNode   *graph = gegl_node_new ();
+  GeglNode   *loader;
+  GeglBuffer *buffer;
+  gchar      *log;
+
+  write_array_file (path, 3, 4, 1, 10);
+  loader = node (graph, "seg:npy-load", "path", path, NULL);
+  buffer = render (graph, loader);
+  assert_array_buffer (buffer, 3, 4, 1, 10);
+  g_object_unref (buffer);
+
+  log_capture_begin ();
+  write_array_file (path, 5, 6, 2, 20);
+  gegl_node_set (loader, "path", path, NULL);
+  buffer = render (graph, loader);
+  assert_no_messages (log_capture_end (), "path set again");
+  assert_array_buffer (buffer, 5, 6, 2, 20);
+  ck_assert_str_eq (babl_get_name (gegl_buffer_get_format (buffer)),
+                    "Y u16");
+  g_object_unref (buffer);
+
+  /* Rewritten in place (same file, same name) and set again. */
+  {
+    SegNpyHeader h = { 0 };
+    guint32      data[2 * 7];
+
+    for (gsize j = 0; j < G_N_ELEMENTS (data); j++)
+      data[j] = 30 + (guint32) j + (0x40u << 24);
+    h.kind = SEG_NPY_UINT;
+    h.item_size = 4;
+    h.n_dims = 2;
+    h.shape[0] = 2;
+    h.shape[1] = 7;
+    h.data_size = sizeof data;
+    log_capture_begin ();
+    {
+      guint8 header[SEG_NPY_WRITE_MAX_SIZE];
+      gsize  n = seg_npy_header_write (&h, header, sizeof header);
+      FILE  *file = fopen (path, "r+b");
+
+      ck_assert_ptr_nonnull (file);
+      ck_assert_int_eq (fwrite (header, 1, n, file), n);
+      ck_assert_int_eq (fwrite (data, 1, sizeof data, file), sizeof data);
+      ck_assert_int_eq (fclose (file), 0);
+      truncate_in_place (path, (goffset) (n + sizeof data));
+    }
+    gegl_node_set (loader, "path", path, NULL);
+    buffer = render (graph, loader);
+    log = log_capture_end ();
+    ck_assert_str_eq (log, "");
+    if (G_BYTE_ORDER == G_LITTLE_ENDIAN)
+      assert_array_buffer (buffer, 2, 7, 4, 30);
+    g_object_unref (buffer);
+    g_free (log);
+  }
+
+  g_object_unref (graph);
+  g_unlink (path);
+  g_free (path);
+}
+END_TEST
+
+/* A file placed at path before it is saved over, to see that it stays. */
+static const gchar old_contents[] = "the file that was there";
+
+static void
+put_old_file (const gchar *path)
+{
+  ck_assert (g_file_set_contents (path, old_contents, -1, NULL));
+}
+
+static void
+assert_old_file (const gchar *path, const gchar *context)
+{
+  gchar *contents = NULL;
+
+  ck_assert (g_file_get_contents (path, &contents, NULL, NULL));
+  ck_assert_msg (strcmp (contents, old_contents) == 0,
+                 "%s: the existing file was replaced", context);
+  ck_assert_int_eq (count_files (tmp_dir, "."), 0);
+  g_free (contents);
+}
+
+/* seg:npy-load → seg:npy-save (depth 0) rendered, then the input emptied
+ * to shape (0, 3, 4) and its path set again: the saver used to re-read
+ * the file for its depth, got 0 and divided by it (SIGFPE).  Now the
+ * loader says what is wrong, and the file saved before stays. */
+START_TEST (test_input_emptied_then_path_set_again_is_refused)
+{
+  gchar       *in = tmp_path ("emptied.npy");
+  gchar       *out = tmp_path ("emptied-copy.npy");
+  GeglNode    *graph = gegl_node_new ();
+  GeglNode    *loader, *sink;
+  SegNpyHeader h = { 0 };
+  GBytes      *first, *second;
+  gchar       *log;
+
+  h.kind = SEG_NPY_UINT;
+  h.item_size = 1;
+  h.n_dims = 3;
+  h.shape[0] = 2;
+  h.shape[1] = 3;
+  h.shape[2] = 4;
+  h.data_size = 24;
+  file_write_npy (in, &h, "abcdefghijklmnopqrstuvwx");
+  loader = node (graph, "seg:npy-load", "path", in, NULL);
+  sink = node (graph, "seg:npy-save", "path", out, NULL);
+  gegl_node_link (loader, sink);
+  gegl_node_process (sink);
+  first = file_bytes (out);
+
+  h.shape[0] = 0;
+  h.data_size = 0;
+  file_write_npy (in, &h, "");
+  log_capture_begin ();
+  gegl_node_set (loader, "path", in, NULL);
+  gegl_node_process (sink);
+  log = log_capture_end ();
+  assert_has (log, "seg:npy-load");
+  assert_has (log, "the array is empty (0, 3, 4)");
+  second = file_bytes (out);
+  ck_assert (g_bytes_equal (first, second));
+  ck_assert_int_eq (count_files (tmp_dir, "."), 0);
+
+  g_bytes_unref (second);
+  g_bytes_unref (first);
+  g_free (log);
+  g_object_unref (graph);
+  g_unlink (in);
+  g_unlink (out);
+  g_free (out);
+  g_free (in);
+}
+END_TEST
+
+/* A loader whose header is read, then the file is changed by another
+ * program, then the graph renders: in place and shorter, or in place with
+ * the same size (new times).  The loader says the output is incomplete
+ * and seg:npy-save writes nothing: the file that was there stays. */
+START_TEST (test_input_changed_after_header_is_not_saved)
+{
+  gchar       *in = tmp_path ("changing.npy");
+  gchar       *out = tmp_path ("changing-copy.npy");
+  gboolean     shorter = _i == 0;
+  GeglNode    *graph = gegl_node_new ();
+  GeglNode    *loader, *sink;
+  GeglRectangle box;
+  gchar       *log;
+
+  write_array_file (in, 300, 1000, 2, 0);
+  put_old_file (out);
+  loader = node (graph, "seg:npy-load", "path", in, NULL);
+  sink = node (graph, "seg:npy-save", "path", out, NULL);
+  gegl_node_link (loader, sink);
+  box = gegl_node_get_bounding_box (loader);
+  ck_assert_int_eq (box.height, 300);
+
+  if (shorter)
+    truncate_in_place (in, 100000);
+  else
+    {
+      /* Same size, other bytes, and a modification time that surely
+       * differs from the first (file systems keep times coarsely). */
+      FILE      *file = fopen (in, "r+b");
+      GFile     *gfile = g_file_new_for_path (in);
+      GFileInfo *info;
+
+      ck_assert_ptr_nonnull (file);
+      ck_assert_int_eq (fseek (file, 5000, SEEK_SET), 0);
+      ck_assert_int_eq (fputc (0x77, file), 0x77);
+      ck_assert_int_eq (fclose (file), 0);
+      info = g_file_query_info (gfile, G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                                G_FILE_QUERY_INFO_NONE, NULL, NULL);
+      ck_assert_ptr_nonnull (info);
+      ck_assert (g_file_set_attribute_uint64 (
+        gfile, G_FILE_ATTRIBUTE_TIME_MODIFIED,
+        g_file_info_get_attribute_uint64 (info,
+                                          G_FILE_ATTRIBUTE_TIME_MODIFIED) + 2,
+        G_FILE_QUERY_INFO_NONE, NULL, NULL));
+      g_object_unref (info);
+      g_object_unref (gfile);
+    }
+
+  log_capture_begin ();
+  gegl_node_process (sink);
+  log = log_capture_end ();
+  assert_has (log, "seg:npy-load");
+  assert_has (log, "incomplete");
+  assert_has (log, "the file changed after its header was read");
+  assert_has (log, "seg:npy-save");
+  assert_has (log, "Nothing was written");
+  assert_old_file (out, shorter ? "cut short" : "rewritten");
+  ck_assert_int_eq (gegl_node_get_bounding_box (loader).height, 300);
+
+  g_free (log);
+  g_object_unref (graph);
+  g_unlink (in);
+  g_unlink (out);
+  g_free (out);
+  g_free (in);
+}
+END_TEST
+
+/* A file renamed over the loader's path after its header was read: the
+ * pixels come from the file the header describes, not the new one. */
+START_TEST (test_input_replaced_after_header_gives_the_first_file)
+{
+  gchar       *in = tmp_path ("replaced.npy");
+  GeglNode    *graph = gegl_node_new ();
+  GeglNode    *loader;
+  GeglBuffer  *buffer;
+  gchar       *log;
+
+  write_array_file (in, 3, 4, 1, 40);
+  loader = node (graph, "seg:npy-load", "path", in, NULL);
+  ck_assert_int_eq (gegl_node_get_bounding_box (loader).width, 4);
+  write_array_file (in, 6, 2, 2, 90);   /* by rename: a new file */
+  log_capture_begin ();
+  buffer = render (graph, loader);
+  log = log_capture_end ();
+  ck_assert_str_eq (log, "");
+  assert_array_buffer (buffer, 3, 4, 1, 40);
+
+  g_object_unref (buffer);
+  g_free (log);
+  g_object_unref (graph);
+  g_unlink (in);
+  g_free (in);
+}
+END_TEST
+
+/* A gegl:load that cannot load its file renders an error text, which
+ * went through a pooling op into the saver as data.  Wherever the failed
+ * load sits upstream (right before the saver, after a pooling op, on an
+ * aux input), seg:npy-save names it and writes nothing. */
+START_TEST (test_failed_load_upstream_is_not_saved)
+{
+  static const gchar *const ops[] = { "gegl:nop", "seg:mode-pool",
+                                      "seg:sparse-average",
+                                      "seg:countless-3d", "gegl:over" };
+  const gchar *op = ops[_i];
+  gchar       *missing = tmp_path ("no-such-input.npy");
+  gchar       *out = tmp_path ("from-missing.npy");
+  GeglNode    *graph = gegl_node_new ();
+  GeglNode    *load = node (graph, "gegl:load", "path", missing, NULL);
+  GeglNode    *sink = node (graph, "seg:npy-save", "path", out, NULL);
+  GeglNode    *middle = node (graph, op, NULL);
+  gchar       *log;
+
+  put_old_file (out);
+  if (strcmp (op, "seg:countless-3d") == 0)
+    gegl_node_set (middle, "depth", 1, NULL);
+  if (strcmp (op, "gegl:over") == 0)
+    {
+      guint8      pixels[4] = { 1, 2, 3, 4 };
+      GeglBuffer *buffer = buffer_from ("Y u8", 2, 2, pixels);
+
+      gegl_node_link (node (graph, "gegl:buffer-source", "buffer", buffer,
+                            NULL), middle);
+      gegl_node_connect_to (load, "output", middle, "aux");
+      g_object_unref (buffer);
+    }
+  else
+    gegl_node_link (load, middle);
+  gegl_node_link (middle, sink);
+
+  log_capture_begin ();
+  gegl_node_process (sink);
+  log = log_capture_end ();
+  assert_has (log, "seg:npy-save");
+  assert_has (log, "gegl:load");
+  assert_has (log, "no-such-input.npy");
+  assert_old_file (out, op);
+
+  g_free (log);
+  g_object_unref (graph);
+  g_unlink (out);
+  g_free (out);
+  g_free (missing);
+}
+END_TEST
+
+/* A (n_dims ≤ 2) array of item-byte elements at path, byte j of its data
+ * a pattern of j; returns the data (free it). */
+static guint8 *
+write_pattern_file (const gchar *path, gint n_dims, const guint64 *shape,
+                    gint item)
+{
+  SegNpyHeader h = { 0 };
+  gsize        n = (gsize) shape[0] * (n_dims == 2 ? shape[1] : 1) * item;
+  guint8      *data = g_malloc (n);
+
+  for (gsize j = 0; j < n; j++)
+    data[j] = (guint8) (j * 131 + (j >> 16));
+  h.kind = SEG_NPY_UINT;
+  h.item_size = item;
+  h.n_dims = n_dims;
+  h.shape[0] = shape[0];
+  h.shape[1] = shape[1];
+  h.data_size = n;
+  file_write_npy (path, &h, data);
+  return data;
+}
+
+typedef struct
+{
+  gint    n_dims;
+  guint64 shape[2];
+  gint    item;
+} ThinCase;
+
+/* Thin arrays GEGL can hold (a 1-D array of a million bytes, one column,
+ * a few rows, rows longer than a band, which load and save in parts of
+ * a row) load whole and come back as NumPy wrote them, 1-D included. */
+START_TEST (test_thin_arrays_round_trip)
+{
+  static const ThinCase cases[] = {
+    { 1, { 1000003 }, 1 }, { 2, { 1, 300000 }, 2 }, { 2, { 300000, 1 }, 1 },
+    { 2, { 3, 70000 }, 1 }, { 2, { 9, 4200000 }, 1 },
+  };
+  const ThinCase *c = &cases[_i];
+  gchar          *in = tmp_path ("thin.npy");
+  gchar          *out = tmp_path ("thin-copy.npy");
+  guint8         *data = write_pattern_file (in, c->n_dims, c->shape, c->item);
+  GeglNode       *graph = gegl_node_new ();
+  GeglNode       *loader = node (graph, "seg:npy-load", "path", in, NULL);
+  GeglNode       *sink = node (graph, "seg:npy-save", "path", out, NULL);
+  GBytes         *original, *saved;
+  gchar          *log;
+
+  log_capture_begin ();
+  gegl_node_link (loader, sink);
+  gegl_node_process (sink);
+  assert_no_messages (log_capture_end (), "thin array");
+  original = file_bytes (in);
+  saved = file_bytes (out);
+  ck_assert_msg (g_bytes_equal (original, saved), "case %d differs", _i);
+  log = NULL;
+
+  g_bytes_unref (saved);
+  g_bytes_unref (original);
+  g_object_unref (graph);
+  g_free (log);
+  g_free (data);
+  g_unlink (in);
+  g_unlink (out);
+  g_free (out);
+  g_free (in);
+}
+END_TEST
+
+/* Arrays so thin that GEGL's tiles would take far more memory than their
+ * data (a 1-D array of five million bytes: 640 MB of tiles) are refused
+ * with a message that says what to do, before any tile is made; the file
+ * a saver would have replaced stays. */
+START_TEST (test_too_thin_arrays_are_refused)
+{
+  static const ThinCase cases[] = {
+    { 1, { 5000003 }, 1 }, { 2, { 1, 600000 }, 8 }, { 2, { 3000000, 1 }, 1 },
+    { 2, { 2, 3000000 }, 2 },
+  };
+  const ThinCase *c = &cases[_i];
+  gchar          *in = tmp_path ("too-thin.npy");
+  gchar          *out = tmp_path ("too-thin-copy.npy");
+  guint8         *data = write_pattern_file (in, c->n_dims, c->shape, c->item);
+  GeglNode       *graph = gegl_node_new ();
+  GeglNode       *loader, *sink;
+  guint64         tiles_before, tiles_after;
+  gchar          *log;
+
+  put_old_file (out);
+  g_object_get (gegl_stats (), "tile-alloc-total", &tiles_before, NULL);
+  log_capture_begin ();
+  loader = node (graph, "seg:npy-load", "path", in, NULL);
+  sink = node (graph, "seg:npy-save", "path", out, NULL);
+  gegl_node_link (loader, sink);
+  ck_assert_int_eq (gegl_node_get_bounding_box (loader).width, 0);
+  gegl_node_process (sink);
+  log = log_capture_end ();
+  g_object_get (gegl_stats (), "tile-alloc-total", &tiles_after, NULL);
+  ck_assert_msg (tiles_after - tiles_before < (1 << 20),
+                 "%" G_GUINT64_FORMAT " bytes of tiles",
+                 tiles_after - tiles_before);
+  assert_has (log, "seg:npy-load");
+  assert_has (log, "too-thin.npy");
+  assert_has (log, "tiles");
+  assert_has (log, "a.reshape(-1, k)");
+  assert_has (log, "The output is empty");
+  assert_old_file (out, "too thin");
+
+  g_free (log);
+  g_object_unref (graph);
+  g_free (data);
+  g_unlink (in);
+  g_unlink (out);
+  g_free (out);
+  g_free (in);
+}
+END_TEST
+
 static Suite *
 npy_gegl_suite (void)
 {
@@ -871,12 +1363,13 @@ npy_gegl_suite (void)
   TCase *graphs = harness_tcase (s, "graphs");
   TCase *saving = harness_tcase (s, "saving");
   TCase *errors = harness_tcase (s, "errors");
+  TCase *changes = harness_tcase (s, "changes");
 
   tcase_add_loop_test (files, test_fixture_loads_bit_for_bit, 0,
                        G_N_ELEMENTS (fixtures));
   tcase_add_loop_test (files, test_fixture_saves_back_what_numpy_wrote, 0,
                        G_N_ELEMENTS (fixtures));
-  tcase_add_test (files, test_graph_round_trip_takes_depth_from_file);
+  tcase_add_test (files, test_graph_round_trip_takes_shape_from_file);
   tcase_add_test (files, test_gegl_load_uses_npy_load);
   tcase_add_test (graphs, test_volume_of_many_bands_loads_whole_and_in_parts);
   tcase_add_loop_test (graphs, test_countless_3d_keeps_seg_formats, 0, 2);
@@ -891,6 +1384,15 @@ npy_gegl_suite (void)
   tcase_add_test (errors, test_no_path_is_silent);
   tcase_add_test (errors, test_save_refuses_depth_that_does_not_divide);
   tcase_add_test (errors, test_failed_write_leaves_no_file);
+  tcase_add_test (changes, test_path_set_again_reads_the_file_again);
+  tcase_add_test (changes, test_input_emptied_then_path_set_again_is_refused);
+  tcase_add_loop_test (changes, test_input_changed_after_header_is_not_saved,
+                       0, 2);
+  tcase_add_test (changes,
+                  test_input_replaced_after_header_gives_the_first_file);
+  tcase_add_loop_test (changes, test_failed_load_upstream_is_not_saved, 0, 5);
+  tcase_add_loop_test (graphs, test_thin_arrays_round_trip, 0, 5);
+  tcase_add_loop_test (errors, test_too_thin_arrays_are_refused, 0, 4);
   return s;
 }
 

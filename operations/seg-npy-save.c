@@ -40,6 +40,7 @@ property_int (depth, _("Depth"), 0)
 
 #include <string.h>
 
+#include "seg-file-replace.h"
 #include "seg-npy-common.h"
 #include "seg-volume.h"
 
@@ -264,35 +265,6 @@ array_of_input (GeglOperation *operation, GeglBuffer *input,
   return NULL;
 }
 
-/* A new file beside path, under a name of its own; NULL on failure. */
-static GFileOutputStream *
-create_temporary (const gchar *path, GFile **tmp, GError **error)
-{
-  gchar             *dir  = g_path_get_dirname (path);
-  gchar             *base = g_path_get_basename (path);
-  GFileOutputStream *out  = NULL;
-
-  for (gint attempt = 0; attempt < 100 && out == NULL; attempt++)
-    {
-      gchar *name = g_strdup_printf (".%s.%08x.tmp", base, g_random_int ());
-      gchar *tmp_path = g_build_filename (dir, name, NULL);
-
-      g_clear_error (error);
-      *tmp = g_file_new_for_path (tmp_path);
-      out = g_file_create (*tmp, G_FILE_CREATE_NONE, NULL, error);
-      if (out == NULL)
-        g_clear_object (tmp);
-      g_free (tmp_path);
-      g_free (name);
-      if (out == NULL && !g_error_matches (*error, G_IO_ERROR,
-                                           G_IO_ERROR_EXISTS))
-        break;
-    }
-  g_free (base);
-  g_free (dir);
-  return out;
-}
-
 /* Writes the header, then the input's pixels, piece by piece in file
  * order. */
 static gboolean
@@ -329,32 +301,21 @@ write_array (GOutputStream *out, const Array *a, GeglBuffer *input,
   return ok;
 }
 
-/* Writes the array to a temporary file, then renames it to path. */
+/* Writes the array to path atomically: the rules for links, special
+ * files, permissions and owners are seg-file-replace.h's. */
 static gboolean
 save (const gchar *path, const Array *a, GeglBuffer *input, GError **error)
 {
-  GFile             *tmp = NULL, *file;
-  GFileOutputStream *out = create_temporary (path, &tmp, error);
-  gboolean           ok;
+  SegFileReplace *file = seg_file_replace_begin (path, error);
 
-  if (out == NULL)
+  if (file == NULL)
     return FALSE;
-  ok = write_array (G_OUTPUT_STREAM (out), a, input, error);
-  /* Close even after a failure, but keep the first error. */
-  ok = g_output_stream_close (G_OUTPUT_STREAM (out), NULL,
-                              ok ? error : NULL) && ok;
-  g_object_unref (out);
-
-  file = g_file_new_for_path (path);
-  if (ok)
-    ok = g_file_move (tmp, file, G_FILE_COPY_OVERWRITE |
-                                 G_FILE_COPY_NO_FALLBACK_FOR_MOVE,
-                      NULL, NULL, NULL, error);
-  if (!ok)
-    g_file_delete (tmp, NULL, NULL);
-  g_object_unref (file);
-  g_object_unref (tmp);
-  return ok;
+  if (!write_array (seg_file_replace_stream (file), a, input, error))
+    {
+      seg_file_replace_abort (file);
+      return FALSE;
+    }
+  return seg_file_replace_commit (file, error);
 }
 
 static void

@@ -59,7 +59,7 @@ typedef struct
 typedef struct
 {
   gint depth;        /* slices of the stack that reaches the saver        */
-  gint file_dims;    /* 0 or 1: the image is a 0-D or 1-D array straight
+  gint file_dims;    /* the dimensions of the array the image is, straight
                       * from seg:npy-load, to be written so again; else -1 */
 } Upstream;
 
@@ -102,17 +102,15 @@ pooled_depth (GeglNode *node)
   return depth >= 1 && fz >= 1 ? seg_pooled_size (depth, fz) : 1;
 }
 
-/* The slices of the array a seg:npy-load node read, as it read it. */
+/* The shape of the array a seg:npy-load node read, as it read it. */
 static Upstream
 loaded_shape (const SegNpyHeader *h)
 {
-  Upstream up = { 1, -1 };
+  Upstream up = { 1, h->n_dims };
 
   if (h->n_dims == 3)
     up.depth = (gint) CLAMP (h->shape[h->fortran_order ? 2 : 0], 1,
                              G_MAXINT);
-  else if (h->n_dims < 2)
-    up.file_dims = h->n_dims;
   return up;
 }
 
@@ -221,6 +219,7 @@ array_of_input (GeglOperation *operation, GeglBuffer *input,
   GeglProperties *o = GEGL_PROPERTIES (operation);
   const Babl     *source = gegl_buffer_get_format (input);
   Upstream        up = { o->depth, -1 };
+  Upstream        plain = { 1, -1 };
   gchar          *failure = upstream_failure (operation);
   gint            components, n = 0;
 
@@ -229,7 +228,7 @@ array_of_input (GeglOperation *operation, GeglBuffer *input,
   if (o->depth == 0)
     up = upstream_of (operation);
   if (o->depth == 0 && extent->height > 0 && extent->height % up.depth != 0)
-    up.depth = 1;   /* the graph changed the height after the volume op */
+    up = plain;   /* the graph changed the height after the volume op */
   if (extent->width <= 0 || extent->height <= 0)
     return g_strdup_printf (_("the input is empty (width %d, height %d)"),
                             MAX (extent->width, 0), MAX (extent->height, 0));
@@ -244,7 +243,8 @@ array_of_input (GeglOperation *operation, GeglBuffer *input,
   components = babl_format_get_bytes_per_pixel (a->format) /
                a->header.item_size;
 
-  /* A 0-D or 1-D array keeps its shape, as long as it is one. */
+  /* An array straight from seg:npy-load keeps its number of dimensions:
+   * a volume of one slice stays 3-D, a 1-D or 0-D array 1-D or 0-D. */
   if (up.file_dims == 0 && extent->width == 1 && extent->height == 1)
     a->header.n_dims = 0;
   else if (up.file_dims == 1 && extent->height == 1 && components == 1)
@@ -254,7 +254,7 @@ array_of_input (GeglOperation *operation, GeglBuffer *input,
     }
   else
     {
-      if (up.depth > 1)
+      if (up.depth > 1 || up.file_dims == 3)
         a->header.shape[n++] = (guint64) up.depth;
       a->header.shape[n++] = (guint64) (extent->height / up.depth);
       a->header.shape[n++] = (guint64) extent->width;

@@ -316,6 +316,45 @@ START_TEST (test_graph_round_trip_takes_shape_from_file)
 }
 END_TEST
 
+/* A volume of one slice, (1, H, W) or Fortran (X, Y, 1), comes back 3-D,
+ * not as the (H, W) image that its depth of 1 would otherwise give. */
+START_TEST (test_one_slice_volume_stays_3d)
+{
+  gchar        *in = tmp_path ("one-slice.npy");
+  gchar        *out = tmp_path ("one-slice-copy.npy");
+  GeglNode     *graph = gegl_node_new ();
+  GeglNode     *sink = node (graph, "seg:npy-save", "path", out, NULL);
+  SegNpyHeader  h = { 0 }, got;
+  GBytes       *saved;
+
+  h.kind = SEG_NPY_UINT;
+  h.item_size = 1;
+  h.fortran_order = _i == 1;
+  h.n_dims = 3;
+  h.shape[0] = _i == 1 ? 4 : 1;
+  h.shape[1] = 3;
+  h.shape[2] = _i == 1 ? 1 : 4;
+  h.data_size = 12;
+  file_write_npy (in, &h, "abcdefghijkl");
+  gegl_node_link (node (graph, "seg:npy-load", "path", in, NULL), sink);
+  gegl_node_process (sink);
+  saved = file_bytes (out);
+  got = file_header (saved);
+  ck_assert_int_eq (got.n_dims, 3);
+  ck_assert_int_eq (got.shape[0], 1);
+  ck_assert_int_eq (got.shape[1], 3);
+  ck_assert_int_eq (got.shape[2], 4);
+  ck_assert (memcmp (file_data (saved, &got), "abcdefghijkl", 12) == 0);
+
+  g_bytes_unref (saved);
+  g_object_unref (graph);
+  g_unlink (in);
+  g_unlink (out);
+  g_free (out);
+  g_free (in);
+}
+END_TEST
+
 /* gegl:load finds seg:npy-load through the .npy extension. */
 START_TEST (test_gegl_load_uses_npy_load)
 {
@@ -1370,6 +1409,7 @@ npy_gegl_suite (void)
   tcase_add_loop_test (files, test_fixture_saves_back_what_numpy_wrote, 0,
                        G_N_ELEMENTS (fixtures));
   tcase_add_test (files, test_graph_round_trip_takes_shape_from_file);
+  tcase_add_loop_test (files, test_one_slice_volume_stays_3d, 0, 2);
   tcase_add_test (files, test_gegl_load_uses_npy_load);
   tcase_add_test (graphs, test_volume_of_many_bands_loads_whole_and_in_parts);
   tcase_add_loop_test (graphs, test_countless_3d_keeps_seg_formats, 0, 2);

@@ -59,6 +59,7 @@ property_boolean (sparse, _("Sparse"), TRUE)
 #include <string.h>
 
 #include "seg-average-pool.h"
+#include "seg-npy-common.h"
 #include "seg-pool-common.h"
 
 static SegPoolRequest
@@ -97,6 +98,40 @@ component_type_of (const Babl *type, SegComponentType *out)
   return FALSE;
 }
 
+/* The layout of a seg format (seg-npy-common.h): one number of its .npy
+ * dtype, which babl's types do not say (DESIGN.md, "Pixels as numbers"):
+ * seg int16 holds -1, not 65535, and seg int64 one 8-byte number, not two
+ * u32.  FALSE for other formats. */
+static gboolean
+npy_layout_of (const Babl *format, SegPixelLayout *layout)
+{
+  static const struct
+  {
+    SegNpyKind       kind;
+    gint             size;
+    SegComponentType type;
+  } types[] = {
+    { SEG_NPY_BOOL, 1, SEG_TYPE_U8 },   /* 0 or 1: means round down */
+    { SEG_NPY_INT,  1, SEG_TYPE_I8 },
+    { SEG_NPY_INT,  2, SEG_TYPE_I16 },
+    { SEG_NPY_INT,  4, SEG_TYPE_I32 },
+    { SEG_NPY_INT,  8, SEG_TYPE_I64 },
+    { SEG_NPY_UINT, 8, SEG_TYPE_U64 },
+  };
+  SegNpyKind kind;
+  gint       size;
+
+  if (!seg_npy_seg_format_dtype (format, &kind, &size))
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
+    if (types[i].kind == kind && types[i].size == size)
+      {
+        *layout = (SegPixelLayout) { types[i].type, 1, -1 };
+        return TRUE;
+      }
+  return FALSE;
+}
+
 /* How the kernel is to read pixels of format; FALSE when it cannot. */
 static gboolean
 layout_of (const Babl *format, SegPixelLayout *layout)
@@ -104,6 +139,8 @@ layout_of (const Babl *format, SegPixelLayout *layout)
   const gint    n = babl_format_get_n_components (format);
   BablModelFlag flags;
 
+  if (npy_layout_of (format, layout))
+    return TRUE;
   if (babl_format_is_palette (format) ||
       !component_type_of (babl_format_get_type (format, 0), &layout->type))
     return FALSE;

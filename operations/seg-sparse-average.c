@@ -6,10 +6,12 @@
  * full ones next to them, as connectomics pipelines downsample EM images
  * and probability maps.  With sparse off it is plain block averaging.
  *
- * The mean is exact (integers summed in a wide integer type, floats in
- * double) and, for integer formats, rounded down as tinybrain does.  In
- * formats with a straight alpha, colour is weighted by alpha, so a fully
- * transparent pixel never tints the result.
+ * The mean is exact (integers summed in a wide integer type, 128 bits for
+ * 64-bit ones, floats in double) and, for integer formats, truncated toward
+ * zero as tinybrain does (rounded down for unsigned types).  The .npy
+ * formats are averaged as numbers of their NumPy dtype, signed ones as
+ * signed numbers.  In formats with a straight alpha, colour is weighted by
+ * alpha, so a fully transparent pixel never tints the result.
  */
 #include "config.h"
 
@@ -220,7 +222,11 @@ gegl_op_class_init (GeglOpClass *klass)
     "categories",  "segmentation:scale",
     "description", _("Downsamples an image or a stack of slices by the "
                      "mean of each block of factor-x × factor-y × factor-z "
-                     "pixels, exact and rounded down for integer formats. "
+                     "pixels. The mean is exact, with 64-bit integers "
+                     "summed in 128 bits, and for integer formats "
+                     "truncated toward zero (rounded down for unsigned "
+                     "ones); the .npy formats are averaged as the numbers "
+                     "of their NumPy dtype, signed ones as signed numbers. "
                      "With sparse on, background (pixels whose bytes are "
                      "all zero) is left out of the mean, so empty regions "
                      "do not bleed into full ones. Colour is weighted by "

@@ -395,18 +395,21 @@ load_real (const uint8_t *p, SegComponentType type)
     }
 }
 
+/* An integer mean of size bytes at p: v's low bytes, which for a signed
+ * type are the narrower number's two's complement. */
 static void
-store_uint (uint8_t *p, uint64_t v, SegComponentType type)
+store_int (uint8_t *p, uint64_t v, int size)
 {
   uint8_t  u8  = (uint8_t) v;
   uint16_t u16 = (uint16_t) v;
   uint32_t u32 = (uint32_t) v;
 
-  switch (type)
+  switch (size)
     {
-    case SEG_TYPE_U8:  memcpy (p, &u8, sizeof u8);   break;
-    case SEG_TYPE_U16: memcpy (p, &u16, sizeof u16); break;
-    default:           memcpy (p, &u32, sizeof u32); break;
+    case 1:  memcpy (p, &u8, sizeof u8);   break;
+    case 2:  memcpy (p, &u16, sizeof u16); break;
+    case 4:  memcpy (p, &u32, sizeof u32); break;
+    default: memcpy (p, &v, sizeof v);     break;
     }
 }
 
@@ -434,24 +437,6 @@ load_word (const uint8_t *p, SegComponentType type)
     default:
       memcpy (&u64, p, sizeof u64);
       return u64;
-    }
-}
-
-/* The low bytes of v, a type is_numpy_int () accepts: for the signed
- * types, v's two's complement bits are the narrower number's. */
-static void
-store_word (uint8_t *p, uint64_t v, int size)
-{
-  uint8_t  u8  = (uint8_t) v;
-  uint16_t u16 = (uint16_t) v;
-  uint32_t u32 = (uint32_t) v;
-
-  switch (size)
-    {
-    case 1:  memcpy (p, &u8, sizeof u8);   break;
-    case 2:  memcpy (p, &u16, sizeof u16); break;
-    case 4:  memcpy (p, &u32, sizeof u32); break;
-    default: memcpy (p, &v, sizeof v);     break;
     }
 }
 
@@ -640,9 +625,9 @@ finish_numpy_ints (const General *g, size_t j, uint32_t count, uint8_t *out)
       const uint64_t *sc = s + words * c;
       const uint64_t  w[2] = { sc[0], words == 2 ? sc[1] : 0 - (sc[0] >> 63) };
 
-      store_word (out + c * g->size, is_signed ? wide_div_signed (w, count)
-                                               : wide_div (w, count),
-                  g->size);
+      store_int (out + c * g->size, is_signed ? wide_div_signed (w, count)
+                                              : wide_div (w, count),
+                 g->size);
     }
 }
 
@@ -679,19 +664,19 @@ finish_voxel (const General *g, size_t j, uint8_t *out)
 
       for (int c = 0; c < n; c++)
         if (c == g->alpha)
-          store_uint (out + c * size, sa / count, g->type);
+          store_int (out + c * size, sa / count, size);
         else if (sa == 0)
-          store_uint (out + c * size, 0, g->type);
+          store_int (out + c * size, 0, size);
         else
-          store_uint (out + c * size, words == 2 ? wide_div (s + 2 * c, sa)
-                                                 : s[c] / sa, g->type);
+          store_int (out + c * size, words == 2 ? wide_div (s + 2 * c, sa)
+                                                : s[c] / sa, size);
     }
   else
     {
       const uint64_t *s = g->sums + j * (size_t) n;
 
       for (int c = 0; c < n; c++)
-        store_uint (out + c * size, s[c] / count, g->type);
+        store_int (out + c * size, s[c] / count, size);
     }
 }
 

@@ -269,8 +269,9 @@ max_of (SegComponentType t)
 }
 
 /* An extreme value of a signed or 64-bit type, as put_u takes it: the
- * minimum, the maximum and their neighbours, 0, ±1, and 2^32 ± 1, whose
- * sums carry into the upper half of 64-bit words. */
+ * minimum, the maximum and their neighbours, 0, ±1, and for 64-bit types
+ * also 2^32 ± 1 (the last two picks), whose sums carry across the middle
+ * of a 64-bit word. */
 static uint64_t
 random_numpy_extreme (Rng *r, SegComponentType t)
 {
@@ -280,7 +281,8 @@ random_numpy_extreme (Rng *r, SegComponentType t)
   const uint64_t picks[] = {
     min, min + 1, max, max - 1, 0, 1, (uint64_t) -1, wide + 1, wide - 1
   };
-  const int      n = seg_component_size (t) == 8 ? N_ELEMENTS (picks) : 7;
+  const int      n = N_ELEMENTS (picks) - (seg_component_size (t) == 8 ? 0
+                                                                       : 2);
 
   return picks[rng_below (r, n)];
 }

@@ -9,6 +9,10 @@
  * x fastest, then y, then z, which is what makes floating-point results
  * reproducible: every path adds in that order.
  *
+ * The signed and 64-bit integer types (NumPy's int8 … int64 and uint64)
+ * take the general path alone: their sums are kept in two's complement,
+ * in 128 bits for 64-bit components, and divided truncating toward zero.
+ *
  * Full 2×2×1 and 2×2×2 blocks of one-component u8, u16 and float, and
  * full 2×2×1 blocks of two- to four-component u8 without alpha (not
  * sparse), go through row kernels instead (average-pool-rows.inc), which
@@ -122,6 +126,16 @@ wide_add (uint64_t *w, uint64_t v)
   w[1] += w[0] < v;
 }
 
+/* Adds v, a 64-bit two's complement number that is negative or not, to
+ * w, a 128-bit two's complement one: v sign-extended has a high word of
+ * all ones, and adding that subtracts 1. */
+static inline void
+wide_add_signed (uint64_t *w, uint64_t v, bool negative)
+{
+  wide_add (w, v);
+  w[1] -= negative;
+}
+
 /* floor (w / d), for a quotient that fits in 64 bits (w[1] < d) and
  * d < 2^63. */
 static uint64_t
@@ -151,6 +165,21 @@ wide_div (const uint64_t *w, uint64_t d)
 #endif
 }
 
+/* w / d truncated toward zero, as C divides, for w in 128-bit two's
+ * complement and |w| / d ≤ 2^63 (a mean of int64 values); the quotient in
+ * 64-bit two's complement.  Truncating is rounding the magnitude down. */
+static uint64_t
+wide_div_signed (const uint64_t *w, uint64_t d)
+{
+  uint64_t m[2];
+
+  if (w[1] >> 63 == 0)
+    return wide_div (w, d);
+  m[0] = 0 - w[0];
+  m[1] = ~w[1] + (w[0] == 0);
+  return 0 - wide_div (m, d);
+}
+
 
 /* ---- Layouts ------------------------------------------------------------ */
 
@@ -165,8 +194,23 @@ seg_component_size (SegComponentType type)
     case SEG_TYPE_HALF:   return 2;
     case SEG_TYPE_FLOAT:  return 4;
     case SEG_TYPE_DOUBLE: return 8;
+    case SEG_TYPE_I8:     return 1;
+    case SEG_TYPE_I16:    return 2;
+    case SEG_TYPE_I32:    return 4;
+    case SEG_TYPE_I64:    return 8;
+    case SEG_TYPE_U64:    return 8;
     }
   return 0;
+}
+
+/* The integer types of NumPy files that the general path alone serves,
+ * in two's complement sums: the signed ones and uint64. */
+static bool
+is_numpy_int (SegComponentType type)
+{
+  return type == SEG_TYPE_I8 || type == SEG_TYPE_I16 ||
+         type == SEG_TYPE_I32 || type == SEG_TYPE_I64 ||
+         type == SEG_TYPE_U64;
 }
 
 SegStatus
@@ -180,7 +224,8 @@ seg_pixel_layout_check (const SegPixelLayout *layout, int bpp)
   if (size == 0 || layout->n_components < 1 ||
       layout->n_components > SEG_MAX_BPP ||
       layout->n_components * size != bpp ||
-      layout->alpha < -1 || layout->alpha >= layout->n_components)
+      layout->alpha < -1 || layout->alpha >= layout->n_components ||
+      (is_numpy_int (layout->type) && layout->alpha != -1))
     return SEG_EBADTYPE;
   return SEG_OK;
 }
@@ -201,11 +246,13 @@ weights_by_alpha (const SegPixelLayout *layout)
 }
 
 /* 64-bit words of running sum per component: two for u32 colour weighted
- * by alpha (see wide_add), else one (uint64_t or double). */
+ * by alpha (see wide_add) and for 64-bit integers, else one (uint64_t or
+ * double; a signed sum, below 2^50 in magnitude, in two's complement). */
 static int
 words_for (SegComponentType type, bool weighted)
 {
-  return type == SEG_TYPE_U32 && weighted ? 2 : 1;
+  return (type == SEG_TYPE_U32 && weighted) || type == SEG_TYPE_I64 ||
+         type == SEG_TYPE_U64 ? 2 : 1;
 }
 
 static int
@@ -348,18 +395,48 @@ load_real (const uint8_t *p, SegComponentType type)
     }
 }
 
+/* An integer mean of size bytes at p: v's low bytes, which for a signed
+ * type are the narrower number's two's complement. */
 static void
-store_uint (uint8_t *p, uint64_t v, SegComponentType type)
+store_int (uint8_t *p, uint64_t v, int size)
 {
   uint8_t  u8  = (uint8_t) v;
   uint16_t u16 = (uint16_t) v;
   uint32_t u32 = (uint32_t) v;
 
+  switch (size)
+    {
+    case 1:  memcpy (p, &u8, sizeof u8);   break;
+    case 2:  memcpy (p, &u16, sizeof u16); break;
+    case 4:  memcpy (p, &u32, sizeof u32); break;
+    default: memcpy (p, &v, sizeof v);     break;
+    }
+}
+
+/* Component at p of a type is_numpy_int () accepts, as 64-bit two's
+ * complement: sign-extended for the signed types. */
+static inline uint64_t
+load_word (const uint8_t *p, SegComponentType type)
+{
+  int8_t   i8;
+  int16_t  i16;
+  int32_t  i32;
+  uint64_t u64;
+
   switch (type)
     {
-    case SEG_TYPE_U8:  memcpy (p, &u8, sizeof u8);   break;
-    case SEG_TYPE_U16: memcpy (p, &u16, sizeof u16); break;
-    default:           memcpy (p, &u32, sizeof u32); break;
+    case SEG_TYPE_I8:
+      memcpy (&i8, p, sizeof i8);
+      return (uint64_t) (int64_t) i8;
+    case SEG_TYPE_I16:
+      memcpy (&i16, p, sizeof i16);
+      return (uint64_t) (int64_t) i16;
+    case SEG_TYPE_I32:
+      memcpy (&i32, p, sizeof i32);
+      return (uint64_t) (int64_t) i32;
+    default:
+      memcpy (&u64, p, sizeof u64);
+      return u64;
     }
 }
 
@@ -430,6 +507,22 @@ add_voxel (const General *g, const uint8_t *p, size_t j,
         else
           s[c] += (c == g->alpha ? 1.0 : load_real (p + c * size, type)) * a;
     }
+  else if (is_numpy_int (type))
+    {
+      /* Never weighted (no alpha); 64-bit components in two words. */
+      const int words = words_for (type, false);
+      uint64_t *s = g->sums + j * (size_t) n * (size_t) words;
+
+      for (int c = 0; c < n; c++)
+        {
+          uint64_t v = load_word (p + c * size, type);
+
+          if (words == 2)
+            wide_add_signed (s + 2 * c, v, type == SEG_TYPE_I64 && v >> 63);
+          else
+            s[c] += v;
+        }
+    }
   else if (weighted)
     {
       const int words = words_for (type, true);
@@ -489,6 +582,12 @@ add_row_as (const General *g, const uint8_t *row, int x0, size_t m,
       add_row_as (g, row, x0, m, TYPE, false);                              \
     break;
 
+/* The types without alpha. */
+#define PLAIN_ROW_CASE(TYPE)                                                \
+  case TYPE:                                                                \
+    add_row_as (g, row, x0, m, TYPE, false);                                \
+    break;
+
 static void
 add_row (const General *g, const uint8_t *row, int x0, size_t m)
 {
@@ -500,10 +599,37 @@ add_row (const General *g, const uint8_t *row, int x0, size_t m)
       ADD_ROW_CASE (SEG_TYPE_HALF)
       ADD_ROW_CASE (SEG_TYPE_FLOAT)
       ADD_ROW_CASE (SEG_TYPE_DOUBLE)
+      PLAIN_ROW_CASE (SEG_TYPE_I8)
+      PLAIN_ROW_CASE (SEG_TYPE_I16)
+      PLAIN_ROW_CASE (SEG_TYPE_I32)
+      PLAIN_ROW_CASE (SEG_TYPE_I64)
+      PLAIN_ROW_CASE (SEG_TYPE_U64)
     }
 }
 
 #undef ADD_ROW_CASE
+#undef PLAIN_ROW_CASE
+
+/* Output voxel j of the chunk, from its sums, for a type that
+ * is_numpy_int () accepts: each sum, one word sign-extended or two,
+ * divided by the count truncating toward zero (for uint64, down). */
+static void
+finish_numpy_ints (const General *g, size_t j, uint32_t count, uint8_t *out)
+{
+  const int       words = g->words;
+  const uint64_t *s = g->sums + j * (size_t) g->n * (size_t) words;
+  const bool      is_signed = g->type != SEG_TYPE_U64;
+
+  for (int c = 0; c < g->n; c++)
+    {
+      const uint64_t *sc = s + words * c;
+      const uint64_t  w[2] = { sc[0], words == 2 ? sc[1] : 0 - (sc[0] >> 63) };
+
+      store_int (out + c * g->size, is_signed ? wide_div_signed (w, count)
+                                              : wide_div (w, count),
+                 g->size);
+    }
+}
 
 /* Output voxel j of the chunk, from its sums. */
 static void
@@ -528,6 +654,8 @@ finish_voxel (const General *g, size_t j, uint8_t *out)
         else
           store_real (out + c * size, sa != 0.0 ? s[c] / sa : 0.0, g->type);
     }
+  else if (is_numpy_int (g->type))
+    finish_numpy_ints (g, j, count, out);
   else if (g->alpha >= 0)
     {
       const int       words = g->words;
@@ -536,19 +664,19 @@ finish_voxel (const General *g, size_t j, uint8_t *out)
 
       for (int c = 0; c < n; c++)
         if (c == g->alpha)
-          store_uint (out + c * size, sa / count, g->type);
+          store_int (out + c * size, sa / count, size);
         else if (sa == 0)
-          store_uint (out + c * size, 0, g->type);
+          store_int (out + c * size, 0, size);
         else
-          store_uint (out + c * size, words == 2 ? wide_div (s + 2 * c, sa)
-                                                 : s[c] / sa, g->type);
+          store_int (out + c * size, words == 2 ? wide_div (s + 2 * c, sa)
+                                                : s[c] / sa, size);
     }
   else
     {
       const uint64_t *s = g->sums + j * (size_t) n;
 
       for (int c = 0; c < n; c++)
-        store_uint (out + c * size, s[c] / count, g->type);
+        store_int (out + c * size, s[c] / count, size);
     }
 }
 

@@ -11,11 +11,15 @@
  * component by component:
  *
  *   - Exact accumulation: integers in a wide integer type (no overflow even
- *     for a 64×64×64 block of u32 maxima, alpha weighting included), floats
- *     in double, summed in raster order (x fastest, then y, then z).
- *   - Integer results are rounded down (tinybrain's rule); float results
- *     are the double-precision mean rounded once to the component type
- *     (round to nearest even; half included, with no detour via float).
+ *     for a 64×64×64 block of u32 maxima, alpha weighting included, nor of
+ *     64-bit extremes, which are summed in 128 bits), floats in double,
+ *     summed in raster order (x fastest, then y, then z).
+ *   - Integer results are the exact mean truncated toward zero, as C's
+ *     division truncates (tinybrain's rule): rounded down for unsigned
+ *     types, toward zero for signed ones (int8 -1, -2, -3, -4 gives -2;
+ *     -1, 0, 0, 0 gives 0).  Float results are the double-precision mean
+ *     rounded once to the component type (round to nearest even; half
+ *     included, with no detour via float).
  *   - A factor of 2^k is the exact mean over the 2^k block, not an average
  *     of averages.
  *
@@ -35,6 +39,8 @@
  *                             has no colour)
  * which is the mean of the premultiplied colours, un-premultiplied.  For
  * premultiplied formats pass alpha = -1: the plain mean is already right.
+ * The signed and 64-bit types (the integers of NumPy files) have no alpha:
+ * their layouts must have alpha = -1.
  *
  * Input and output must not overlap.
  */
@@ -57,7 +63,14 @@ typedef enum
   SEG_TYPE_U32,
   SEG_TYPE_HALF,    /* IEEE 754 binary16 */
   SEG_TYPE_FLOAT,   /* IEEE 754 binary32 */
-  SEG_TYPE_DOUBLE   /* IEEE 754 binary64 */
+  SEG_TYPE_DOUBLE,  /* IEEE 754 binary64 */
+  /* The other integer dtypes of NumPy files: two's complement int8 …
+   * int64, and uint64.  Only in layouts without alpha. */
+  SEG_TYPE_I8,
+  SEG_TYPE_I16,
+  SEG_TYPE_I32,
+  SEG_TYPE_I64,
+  SEG_TYPE_U64
 } SegComponentType;
 
 /* How the bytes of a voxel are numbers. */
@@ -72,7 +85,9 @@ typedef struct
 int seg_component_size (SegComponentType type);
 
 /* SEG_OK when layout describes voxels of bpp bytes: a known type,
- * n_components × size = bpp, alpha -1 or a component index. */
+ * n_components × size = bpp, alpha -1 or a component index (only -1 for
+ * the signed and 64-bit types); else SEG_EBADTYPE (SEG_EBADARG for
+ * NULL). */
 SegStatus seg_pixel_layout_check (const SegPixelLayout *layout, int bpp);
 
 /* Bytes of scratch memory seg_average_pool() needs; 0 when the factors

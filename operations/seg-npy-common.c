@@ -147,8 +147,9 @@ one_component_type (const Babl *format)
   return TRUE;
 }
 
-const Babl *
-seg_npy_dtype_of_format (const Babl *format, SegNpyHeader *h)
+gboolean
+seg_npy_seg_format_dtype (const Babl *format, SegNpyKind *kind,
+                          gint *item_size)
 {
   const Formats *f = formats ();
   const struct
@@ -164,21 +165,29 @@ seg_npy_dtype_of_format (const Babl *format, SegNpyHeader *h)
     { f->int64,  SEG_NPY_INT,  8 },
     { f->uint64, SEG_NPY_UINT, 8 },
   };
-  SegNpyKind kind = SEG_NPY_UINT;
-  gint       size = 0;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (named) && size == 0; i++)
+  for (gsize i = 0; i < G_N_ELEMENTS (named); i++)
     if (format == named[i].format)
       {
-        kind = named[i].kind;
-        size = named[i].size;
+        *kind      = named[i].kind;
+        *item_size = named[i].size;
+        return TRUE;
       }
+  return FALSE;
+}
 
-  if (size == 0 && babl_format_is_palette (format))
+const Babl *
+seg_npy_dtype_of_format (const Babl *format, SegNpyHeader *h)
+{
+  SegNpyKind kind = SEG_NPY_UINT;
+  gint       size = 0;
+  gboolean   seg = seg_npy_seg_format_dtype (format, &kind, &size);
+
+  if (!seg && babl_format_is_palette (format))
     return seg_npy_dtype_of_format (babl_format ("R'G'B'A u8"), h);
-  if (size == 0 && (!one_component_type (format) ||
-                    !dtype_of_type (babl_format_get_type (format, 0),
-                                    &kind, &size)))
+  if (!seg && (!one_component_type (format) ||
+               !dtype_of_type (babl_format_get_type (format, 0),
+                               &kind, &size)))
     return seg_npy_dtype_of_format (float_format_like (format), h);
 
   h->kind       = kind;

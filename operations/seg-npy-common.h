@@ -36,6 +36,13 @@ G_BEGIN_DECLS
  * item_size) per pixel, in host byte order. */
 const Babl *seg_npy_format_of_dtype (const SegNpyHeader *header);
 
+/* For a seg format (seg bool, seg int8 … seg int64, seg uint64), the
+ * dtype whose numbers its pixels are: babl sees them as unsigned grey.
+ * FALSE for any other format. */
+gboolean    seg_npy_seg_format_dtype (const Babl *format,
+                                      SegNpyKind *kind,
+                                      gint       *item_size);
+
 /* The dtype that holds format's components bit for bit: fills kind,
  * item_size and big_endian (host order) of header, and returns the format
  * in which to read the pixels: format itself, or for a format whose

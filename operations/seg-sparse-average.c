@@ -6,10 +6,12 @@
  * full ones next to them, as connectomics pipelines downsample EM images
  * and probability maps.  With sparse off it is plain block averaging.
  *
- * The mean is exact (integers summed in a wide integer type, floats in
- * double) and, for integer formats, rounded down as tinybrain does.  In
- * formats with a straight alpha, colour is weighted by alpha, so a fully
- * transparent pixel never tints the result.
+ * The mean is exact (integers summed in a wide integer type, 128 bits for
+ * 64-bit ones, floats in double) and, for integer formats, truncated toward
+ * zero as tinybrain does (rounded down for unsigned types).  The .npy
+ * formats are averaged as numbers of their NumPy dtype, signed ones as
+ * signed numbers.  In formats with a straight alpha, colour is weighted by
+ * alpha, so a fully transparent pixel never tints the result.
  */
 #include "config.h"
 
@@ -59,6 +61,7 @@ property_boolean (sparse, _("Sparse"), TRUE)
 #include <string.h>
 
 #include "seg-average-pool.h"
+#include "seg-npy-common.h"
 #include "seg-pool-common.h"
 
 static SegPoolRequest
@@ -97,6 +100,40 @@ component_type_of (const Babl *type, SegComponentType *out)
   return FALSE;
 }
 
+/* The layout of a seg format (seg-npy-common.h): one number of its .npy
+ * dtype, which babl's types do not say (DESIGN.md, "Pixels as numbers"):
+ * seg int16 holds -1, not 65535, and seg int64 one 8-byte number, not two
+ * u32.  FALSE for other formats. */
+static gboolean
+npy_layout_of (const Babl *format, SegPixelLayout *layout)
+{
+  static const struct
+  {
+    SegNpyKind       kind;
+    gint             size;
+    SegComponentType type;
+  } types[] = {
+    { SEG_NPY_BOOL, 1, SEG_TYPE_U8 },   /* 0 or 1: means round down */
+    { SEG_NPY_INT,  1, SEG_TYPE_I8 },
+    { SEG_NPY_INT,  2, SEG_TYPE_I16 },
+    { SEG_NPY_INT,  4, SEG_TYPE_I32 },
+    { SEG_NPY_INT,  8, SEG_TYPE_I64 },
+    { SEG_NPY_UINT, 8, SEG_TYPE_U64 },
+  };
+  SegNpyKind kind;
+  gint       size;
+
+  if (!seg_npy_seg_format_dtype (format, &kind, &size))
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
+    if (types[i].kind == kind && types[i].size == size)
+      {
+        *layout = (SegPixelLayout) { types[i].type, 1, -1 };
+        return TRUE;
+      }
+  return FALSE;
+}
+
 /* How the kernel is to read pixels of format; FALSE when it cannot. */
 static gboolean
 layout_of (const Babl *format, SegPixelLayout *layout)
@@ -104,6 +141,8 @@ layout_of (const Babl *format, SegPixelLayout *layout)
   const gint    n = babl_format_get_n_components (format);
   BablModelFlag flags;
 
+  if (npy_layout_of (format, layout))
+    return TRUE;
   if (babl_format_is_palette (format) ||
       !component_type_of (babl_format_get_type (format, 0), &layout->type))
     return FALSE;
@@ -183,7 +222,11 @@ gegl_op_class_init (GeglOpClass *klass)
     "categories",  "segmentation:scale",
     "description", _("Downsamples an image or a stack of slices by the "
                      "mean of each block of factor-x × factor-y × factor-z "
-                     "pixels, exact and rounded down for integer formats. "
+                     "pixels. The mean is exact, with 64-bit integers "
+                     "summed in 128 bits, and for integer formats "
+                     "truncated toward zero (rounded down for unsigned "
+                     "ones); the .npy formats are averaged as the numbers "
+                     "of their NumPy dtype, signed ones as signed numbers. "
                      "With sparse on, background (pixels whose bytes are "
                      "all zero) is left out of the mean, so empty regions "
                      "do not bleed into full ones. Colour is weighted by "

@@ -4,8 +4,9 @@
 #include <math.h>
 #include <string.h>
 
-/* Integer sums: 2^32 × 2^32 × 64³ needs 82 bits. */
-__extension__ typedef unsigned __int128 Sum;
+/* Integer sums, signed: 2^32 × 2^32 × 64³ needs 82 bits, and 64³ int64
+ * or uint64 values as many, with the sign. */
+__extension__ typedef __int128 Sum;
 
 /* x × 2^e, exactly, by doubling or halving. */
 static double
@@ -100,16 +101,21 @@ all_zero (const uint8_t *p, int n)
 static bool
 is_integer_type (SegComponentType t)
 {
-  return t == SEG_TYPE_U8 || t == SEG_TYPE_U16 || t == SEG_TYPE_U32;
+  return t != SEG_TYPE_HALF && t != SEG_TYPE_FLOAT && t != SEG_TYPE_DOUBLE;
 }
 
-/* Component c of a voxel, as an integer (integer types only). */
-static uint64_t
+/* Component c of a voxel, as the number it is (integer types only). */
+static Sum
 get_int (const uint8_t *v, const SegPixelLayout *l, int c)
 {
   uint8_t  u8;
   uint16_t u16;
   uint32_t u32;
+  uint64_t u64;
+  int8_t   i8;
+  int16_t  i16;
+  int32_t  i32;
+  int64_t  i64;
 
   switch (l->type)
     {
@@ -119,9 +125,44 @@ get_int (const uint8_t *v, const SegPixelLayout *l, int c)
     case SEG_TYPE_U16:
       memcpy (&u16, v + 2 * c, 2);
       return u16;
-    default:
+    case SEG_TYPE_U32:
       memcpy (&u32, v + 4 * c, 4);
       return u32;
+    case SEG_TYPE_U64:
+      memcpy (&u64, v + 8 * c, 8);
+      return u64;
+    case SEG_TYPE_I8:
+      memcpy (&i8, v + c, 1);
+      return i8;
+    case SEG_TYPE_I16:
+      memcpy (&i16, v + 2 * c, 2);
+      return i16;
+    case SEG_TYPE_I32:
+      memcpy (&i32, v + 4 * c, 4);
+      return i32;
+    default:
+      memcpy (&i64, v + 8 * c, 8);
+      return i64;
+    }
+}
+
+/* Bytes of an integer component. */
+static int
+int_size (SegComponentType t)
+{
+  switch (t)
+    {
+    case SEG_TYPE_U8:
+    case SEG_TYPE_I8:
+      return 1;
+    case SEG_TYPE_U16:
+    case SEG_TYPE_I16:
+      return 2;
+    case SEG_TYPE_U32:
+    case SEG_TYPE_I32:
+      return 4;
+    default:
+      return 8;
     }
 }
 
@@ -147,18 +188,22 @@ get_real (const uint8_t *v, const SegPixelLayout *l, int c)
     }
 }
 
+/* x, which fits the type, in its bytes: the low bytes of x's two's
+ * complement, which is the signed types' own. */
 static void
 put_int (uint8_t *v, const SegPixelLayout *l, int c, Sum x)
 {
   uint8_t  u8 = (uint8_t) x;
   uint16_t u16 = (uint16_t) x;
   uint32_t u32 = (uint32_t) x;
+  uint64_t u64 = (uint64_t) x;
 
-  switch (l->type)
+  switch (int_size (l->type))
     {
-    case SEG_TYPE_U8:  memcpy (v + c, &u8, 1);      break;
-    case SEG_TYPE_U16: memcpy (v + 2 * c, &u16, 2); break;
-    default:           memcpy (v + 4 * c, &u32, 4); break;
+    case 1:  memcpy (v + c, &u8, 1);      break;
+    case 2:  memcpy (v + 2 * c, &u16, 2); break;
+    case 4:  memcpy (v + 4 * c, &u32, 4); break;
+    default: memcpy (v + 8 * c, &u64, 8); break;
     }
 }
 
@@ -196,7 +241,9 @@ counts (const SegVolume *in, bool sparse, int x, int y, int z)
   return !sparse || !all_zero (voxel (in, x, y, z), in->bpp);
 }
 
-/* Component c of one output voxel, for integer types. */
+/* Component c of one output voxel, for integer types: C's division of
+ * the exact sum, which truncates toward zero (for the unsigned types,
+ * whose sums are never negative, that is rounding down). */
 static Sum
 int_mean (const SegVolume *in, const SegPixelLayout *l, bool sparse,
           const Block *b, int c, Sum n)

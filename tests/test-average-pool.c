@@ -10,6 +10,9 @@
  *   - a table row per rule of DESIGN.md's "Averaging" and of the header,
  *     with the expected output worked out by hand (and the reference held
  *     to it as well);
+ *   - the signed and 64-bit types of NumPy files likewise: random trials,
+ *     hand-worked rows (truncation toward zero, sums past 64 bits) and
+ *     64³ blocks of their extremes;
  *   - exhaustive checks of the row kernels' division by the voxel count
  *     (every sum and count a block can have) and of half rounding (every
  *     tie between neighbouring halves);
@@ -35,10 +38,14 @@
 #include "seg-average-pool.h"
 
 static const char *const type_names[] = {
-  "u8", "u16", "u32", "half", "float", "double"
+  "u8", "u16", "u32", "half", "float", "double", "i8", "i16", "i32", "i64",
+  "u64"
 };
 
-#define N_TYPES 6
+/* The types with alpha, which the first random tests draw from, and all
+ * of them: the signed and 64-bit ones (NumPy's) follow. */
+#define N_ALPHA_TYPES 6
+#define N_TYPES 11
 
 
 /* Scratch of exactly the size the library asks for. */
@@ -181,6 +188,21 @@ static const char *const style_names[] = {
   "uniform", "small", "extreme", "mixed"
 };
 
+static bool
+is_integer (SegComponentType t)
+{
+  return t != SEG_TYPE_HALF && t != SEG_TYPE_FLOAT && t != SEG_TYPE_DOUBLE;
+}
+
+static bool
+is_signed (SegComponentType t)
+{
+  return t == SEG_TYPE_I8 || t == SEG_TYPE_I16 || t == SEG_TYPE_I32 ||
+         t == SEG_TYPE_I64;
+}
+
+/* The low bytes of v as an integer component of type t: for a signed
+ * type, v is its two's complement (put_u (…, (uint64_t) -5) stores -5). */
 static void
 put_u (uint8_t *dst, SegComponentType t, uint64_t v)
 {
@@ -188,11 +210,12 @@ put_u (uint8_t *dst, SegComponentType t, uint64_t v)
   uint16_t u16 = (uint16_t) v;
   uint32_t u32 = (uint32_t) v;
 
-  switch (t)
+  switch (seg_component_size (t))
     {
-    case SEG_TYPE_U8:  memcpy (dst, &u8, 1);  break;
-    case SEG_TYPE_U16: memcpy (dst, &u16, 2); break;
-    default:           memcpy (dst, &u32, 4); break;
+    case 1:  memcpy (dst, &u8, 1);  break;
+    case 2:  memcpy (dst, &u16, 2); break;
+    case 4:  memcpy (dst, &u32, 4); break;
+    default: memcpy (dst, &v, 8);   break;
     }
 }
 
@@ -217,10 +240,51 @@ put_f (uint8_t *dst, SegComponentType t, double v)
     }
 }
 
+/* An integer component of type t, its two's complement bits for a signed
+ * type (zero-extended). */
+static uint64_t
+get_u (const uint8_t *src, SegComponentType t)
+{
+  uint8_t  u8;
+  uint16_t u16;
+  uint32_t u32;
+  uint64_t u64;
+
+  switch (seg_component_size (t))
+    {
+    case 1:  memcpy (&u8, src, 1);  return u8;
+    case 2:  memcpy (&u16, src, 2); return u16;
+    case 4:  memcpy (&u32, src, 4); return u32;
+    default: memcpy (&u64, src, 8); return u64;
+    }
+}
+
+/* Every bit of an integer type set: the unsigned maximum, or -1. */
 static uint64_t
 max_of (SegComponentType t)
 {
-  return t == SEG_TYPE_U8 ? 0xff : t == SEG_TYPE_U16 ? 0xffff : 0xffffffff;
+  const int size = seg_component_size (t);
+
+  return size == 8 ? UINT64_MAX : ((uint64_t) 1 << 8 * size) - 1;
+}
+
+/* An extreme value of a signed or 64-bit type, as put_u takes it: the
+ * minimum, the maximum and their neighbours, 0, ±1, and for 64-bit types
+ * also 2^32 ± 1 (the last two picks), whose sums carry across the middle
+ * of a 64-bit word. */
+static uint64_t
+random_numpy_extreme (Rng *r, SegComponentType t)
+{
+  const uint64_t max = is_signed (t) ? max_of (t) >> 1 : max_of (t);
+  const uint64_t min = is_signed (t) ? ~max : 0;
+  const uint64_t wide = (uint64_t) 1 << 32;
+  const uint64_t picks[] = {
+    min, min + 1, max, max - 1, 0, 1, (uint64_t) -1, wide + 1, wide - 1
+  };
+  const int      n = N_ELEMENTS (picks) - (seg_component_size (t) == 8 ? 0
+                                                                       : 2);
+
+  return picks[rng_below (r, n)];
 }
 
 /* A random significand × 2^e, e in lo … hi, either sign. */
@@ -272,12 +336,17 @@ random_extreme (Rng *r, uint8_t *dst, SegComponentType t)
         k = 3;
       put_f (dst, t, doubles[k]);
       break;
-    default:
+    case SEG_TYPE_U8:
+    case SEG_TYPE_U16:
+    case SEG_TYPE_U32:
       {
         const uint64_t ints[] = { 0, 1, max, max - 1, max / 2, max / 2 + 1 };
 
         put_u (dst, t, ints[rng_below (r, N_ELEMENTS (ints))]);
       }
+      break;
+    default:
+      put_u (dst, t, random_numpy_extreme (r, t));
       break;
     }
 }
@@ -291,7 +360,10 @@ random_component (Rng *r, uint8_t *dst, SegComponentType t, ValueStyle style)
   switch (style)
     {
     case VALUES_SMALL:
-      if (t == SEG_TYPE_U8 || t == SEG_TYPE_U16 || t == SEG_TYPE_U32)
+      /* Means near zero, where truncation and rounding down differ. */
+      if (is_signed (t))
+        put_u (dst, t, (uint64_t) (int64_t) rng_range (r, -3, 3));
+      else if (is_integer (t))
         put_u (dst, t, (uint64_t) rng_below (r, 4));
       else
         put_f (dst, t, rng_chance (r, 10) ? -0.0 : rng_range (r, -3, 3));
@@ -399,22 +471,15 @@ random_fast_layout (Rng *r)
   return fast[rng_below (r, N_ELEMENTS (fast))];
 }
 
+/* A random case of layout l. */
 static Case
-random_case (Rng *r, int seed, bool fast_shape)
+random_case_of (Rng *r, int seed, bool fast_shape, SegPixelLayout l)
 {
   static const int backgrounds[] = { 0, 0, 10, 30, 50, 90, 100 };
   Case c;
 
-  c.seed = seed;
-  if (fast_shape)
-    c.layout = random_fast_layout (r);
-  else
-    {
-      c.layout.type         = (SegComponentType) rng_below (r, N_TYPES);
-      c.layout.n_components = rng_range (r, 1, 4);
-      c.layout.alpha        = rng_chance (r, 50)
-                                ? rng_below (r, c.layout.n_components) : -1;
-    }
+  c.seed   = seed;
+  c.layout = l;
   /* Odd widths too, for a partial block at the end of the row. */
   random_shape (r, fast_shape, 30, 400, &c.w, &c.h, &c.d, &c.f);
   c.sparse      = rng_chance (r, 50);
@@ -424,6 +489,25 @@ random_case (Rng *r, int seed, bool fast_shape)
   c.out_strides = random_strides (r, bpp_of (&c.layout));
   c.avx512      = seed % 2 == 0;
   return c;
+}
+
+/* A random case: fast_shape, of a layout with row kernels; else of any
+ * type with alpha (u8 … double), 1 … 4 components, alpha or not. */
+static Case
+random_case (Rng *r, int seed, bool fast_shape)
+{
+  SegPixelLayout l;
+
+  if (fast_shape)
+    l = random_fast_layout (r);
+  else
+    {
+      l.type         = (SegComponentType) rng_below (r, N_ALPHA_TYPES);
+      l.n_components = rng_range (r, 1, 4);
+      l.alpha        = rng_chance (r, 50) ? rng_below (r, l.n_components)
+                                          : -1;
+    }
+  return random_case_of (r, seed, fast_shape, l);
 }
 
 static void
@@ -471,6 +555,22 @@ START_TEST (test_random_volumes_match_reference)
 }
 END_TEST
 
+/* The signed and 64-bit types (no alpha), mostly one component as in
+ * NumPy files, in every shape, the 2×2×1 and 2×2×2 ones too. */
+START_TEST (test_random_numpy_int_volumes_match_reference)
+{
+  Rng            r = rng_new ((uint64_t) _i, 9);
+  SegPixelLayout l = { SEG_TYPE_I8, 1, -1 };
+  Case           c;
+
+  l.type = (SegComponentType) rng_range (&r, N_ALPHA_TYPES, N_TYPES - 1);
+  if (rng_chance (&r, 40))
+    l.n_components = rng_range (&r, 2, 4);
+  c = random_case_of (&r, _i, rng_chance (&r, 30), l);
+  run_case (&r, &c);
+}
+END_TEST
+
 /* The 2×2×1 and 2×2×2 shapes on the layouts that have row kernels. */
 START_TEST (test_random_2x2_and_2x2x2_volumes_match_reference)
 {
@@ -502,6 +602,12 @@ static const SegPixelLayout argb_u8      = { SEG_TYPE_U8, 4, 0 };
 static const SegPixelLayout premul_u8    = { SEG_TYPE_U8, 4, -1 };
 static const SegPixelLayout premul_float = { SEG_TYPE_FLOAT, 4, -1 };
 static const SegPixelLayout a_u8         = { SEG_TYPE_U8, 1, 0 };  /* A */
+static const SegPixelLayout y_i8         = { SEG_TYPE_I8, 1, -1 };
+static const SegPixelLayout y_i16        = { SEG_TYPE_I16, 1, -1 };
+static const SegPixelLayout y_i32        = { SEG_TYPE_I32, 1, -1 };
+static const SegPixelLayout y_i64        = { SEG_TYPE_I64, 1, -1 };
+static const SegPixelLayout y_u64        = { SEG_TYPE_U64, 1, -1 };
+static const SegPixelLayout i16x2        = { SEG_TYPE_I16, 2, -1 };
 
 /* Pools packed voxels and asserts the output is want (packed, raster
  * order), with and without the AVX-512 kernels, and, when the blocks tile
@@ -576,6 +682,11 @@ assert_worked (const Worked *c)
 #define U32(...) ((const uint32_t[]) { __VA_ARGS__ })
 #define F32(...) ((const float[]) { __VA_ARGS__ })
 #define F64(...) ((const double[]) { __VA_ARGS__ })
+#define I8(...)  ((const int8_t[]) { __VA_ARGS__ })
+#define I16(...) ((const int16_t[]) { __VA_ARGS__ })
+#define I32(...) ((const int32_t[]) { __VA_ARGS__ })
+#define I64(...) ((const int64_t[]) { __VA_ARGS__ })
+#define U64(...) ((const uint64_t[]) { __VA_ARGS__ })
 
 static const Worked averaging_rules[] = {
   /* 1 + 2 + 2 + 2 = 7, 7 / 4 = 1.75 → 1; likewise at each width. */
@@ -666,6 +777,90 @@ static const Worked averaging_rules[] = {
     U16 (3) /* 21 / 6 = 3.5 → 3 */, NULL },
 };
 
+/* The numbers of NumPy's integer dtypes (DESIGN.md, "Pixels as numbers"):
+ * signed means truncated toward zero, as C divides; uint64 rounded down;
+ * 64-bit sums carried past 64 bits.  The first rows are issue 11's. */
+static const Worked numpy_int_rules[] = {
+  { "int8 -1, 1, -1, 1 is 0", I8 (-1, 1, -1, 1), 2, 2, 1, &y_i8,
+    { 2, 2, 1 }, I8 (0), I8 (0) },
+  { "int16 -3, 1, 5, -1 is 0", I16 (-3, 1, 5, -1), 2, 2, 1, &y_i16,
+    { 2, 2, 1 }, I16 (0), I16 (0) },
+  { "int32 -7, 7, 1, 1 is 0", I32 (-7, 7, 1, 1), 2, 2, 1, &y_i32,
+    { 2, 2, 1 }, I32 (0), I32 (0) },
+  /* Sparse, the zeros are background: 2^33 / 2. */
+  { "uint64 2^32, 0, 2^32, 0 is 2^31",
+    U64 ((uint64_t) 1 << 32, 0, (uint64_t) 1 << 32, 0), 2, 2, 1, &y_u64,
+    { 2, 2, 1 }, U64 ((uint64_t) 1 << 31), U64 ((uint64_t) 1 << 32) },
+  { "int64 -2^40, 2, 2^40, 2 is 1",
+    I64 (-((int64_t) 1 << 40), 2, (int64_t) 1 << 40, 2), 2, 2, 1, &y_i64,
+    { 2, 2, 1 }, I64 (1), I64 (1) },
+
+  /* -10 / 4 = -2.5; -21 / 4 = -5.25; -1 / 4 = -0.25, but -1 / 1 when the
+   * zeros are background.  Rounding down would give -3, -6 and -1. */
+  { "truncation toward zero: int8 -1, -2, -3, -4 is -2",
+    I8 (-1, -2, -3, -4), 2, 2, 1, &y_i8, { 2, 2, 1 }, I8 (-2), I8 (-2) },
+  { "truncation toward zero: int8 -5, -5, -5, -6 is -5",
+    I8 (-5, -5, -5, -6), 2, 2, 1, &y_i8, { 2, 2, 1 }, I8 (-5), I8 (-5) },
+  { "truncation toward zero: int8 -1, 0, 0, 0 is 0",
+    I8 (-1, 0, 0, 0), 2, 2, 1, &y_i8, { 2, 2, 1 }, I8 (0), I8 (-1) },
+  /* -7 / 4 = -1.75, sparse -7 / 2 = -3.5. */
+  { "truncation toward zero: int16 with background",
+    I16 (0, -3, 0, -4), 2, 2, 1, &y_i16, { 2, 2, 1 }, I16 (-1), I16 (-3) },
+  /* 2×2×2, slice 1 ending in a zero: -7 / 8, sparse -7 / 7. */
+  { "truncation toward zero: int64 2×2×2",
+    I64 (-1, -1, -1, -1,   -1, -1, -1, 0), 2, 2, 2, &y_i64, { 2, 2, 2 },
+    I64 (0), I64 (-1) },
+  /* -5 / 3 = -1.67; -2 / 3 = -0.67, sparse -2 / 2. */
+  { "truncation toward zero: int32 by 3",
+    I32 (-2, -2, -1,   -1, -1, 0), 6, 1, 1, &y_i32, { 3, 1, 1 },
+    I32 (-1, 0), I32 (-1, -1) },
+  /* Positive means still round down: 507 / 4 = 126.75. */
+  { "positive signed means round down: int8", I8 (127, 127, 127, 126),
+    2, 2, 1, &y_i8, { 2, 2, 1 }, I8 (126), I8 (126) },
+
+  /* Sums beyond the type: -511 / 4 = -127.75; (-2^33 + 1) / 4 and
+   * (-2^65 + 1) / 4 are a quarter above the minimum, so the minimum + 1. */
+  { "extremes: int8 near the minimum", I8 (-128, -128, -128, -127),
+    2, 2, 1, &y_i8, { 2, 2, 1 }, I8 (-127), I8 (-127) },
+  { "extremes: int32 near the minimum",
+    I32 (INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN + 1), 2, 2, 1, &y_i32,
+    { 2, 2, 1 }, I32 (INT32_MIN + 1), I32 (INT32_MIN + 1) },
+  { "extremes: int64 near the minimum",
+    I64 (INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN + 1), 2, 2, 1, &y_i64,
+    { 2, 2, 1 }, I64 (INT64_MIN + 1), I64 (INT64_MIN + 1) },
+  { "extremes: int64 minima and maxima",
+    I64 (INT64_MIN, INT64_MAX,   INT64_MIN, INT64_MIN,
+         INT64_MAX, INT64_MIN,   INT64_MIN, INT64_MIN,
+         INT64_MIN, INT64_MIN,   INT64_MAX, INT64_MAX), 4, 3, 1, &y_i64,
+    { 2, 2, 1 },
+    /* -2 / 4 = -0.5; -2^65 / 4; the bottom row alone: -2^64 / 2,
+     * (2^64 - 2) / 2. */
+    I64 (0, INT64_MIN, INT64_MIN, INT64_MAX),
+    I64 (0, INT64_MIN, INT64_MIN, INT64_MAX) },
+  /* (4 · (2^64 - 1) - 1) / 4 = 2^64 - 1.25. */
+  { "extremes: uint64 near the maximum",
+    U64 (UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX - 1,
+         UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX), 8, 1, 1, &y_u64,
+    { 4, 1, 1 }, U64 (UINT64_MAX - 1, UINT64_MAX),
+    U64 (UINT64_MAX - 1, UINT64_MAX) },
+  /* 2^64 / 4, sparse 2^64 / 2. */
+  { "extremes: uint64 sum of 2^64", U64 (UINT64_MAX, 1, 0, 0), 2, 2, 1,
+    &y_u64, { 2, 2, 1 }, U64 ((uint64_t) 1 << 62), U64 ((uint64_t) 1 << 63) },
+
+  /* 3 wide by 2: (-3 - 4) / 2 = -3.5, then -5 alone. */
+  { "partial edge blocks: int16", I16 (-3, -4, -5), 3, 1, 1, &y_i16,
+    { 2, 1, 1 }, I16 (-3, -5), I16 (-3, -5) },
+  /* Components are independent: (-3 - 4) / 2, (5 + 6) / 2. */
+  { "two components: int16", I16 (-3, 5,   -4, 6), 2, 1, 1, &i16x2,
+    { 2, 1, 1 }, I16 (-3, 5), I16 (-3, 5) },
+};
+
+START_TEST (test_numpy_int_rule)
+{
+  assert_worked (&numpy_int_rules[_i]);
+}
+END_TEST
+
 START_TEST (test_factor_1_is_identity)
 {
   /* Every half pattern (NaNs stay NaN), and other types' extremes. */
@@ -677,6 +872,9 @@ START_TEST (test_factor_1_is_identity)
     -0.0, DBL_MAX, DBL_TRUE_MIN, -1.0 / 3.0, -INFINITY, 0x1p-1070
   };
   static const uint32_t ints[] = { 0, 1, 0xffffffff, 0x80000000 };
+  static const int64_t  i64s[] = { INT64_MIN, -1, 0, 1, INT64_MAX, 7 };
+  static const uint64_t u64s[] = { UINT64_MAX, 0, (uint64_t) 1 << 63, 5 };
+  static const int8_t   i8s[] = { -128, -1, 0, 127 };
 
   ck_assert_ptr_nonnull (halves);
   for (int i = 0; i < 65536; i++)
@@ -690,6 +888,9 @@ START_TEST (test_factor_1_is_identity)
       assert_pools_to (doubles, 3, 2, 1, &y_double, f111, sparse, doubles,
                        "doubles");
       assert_pools_to (ints, 4, 1, 1, &y_u32, f111, sparse, ints, "u32");
+      assert_pools_to (i64s, 3, 2, 1, &y_i64, f111, sparse, i64s, "i64");
+      assert_pools_to (u64s, 2, 2, 1, &y_u64, f111, sparse, u64s, "u64");
+      assert_pools_to (i8s, 2, 1, 2, &y_i8, f111, sparse, i8s, "i8");
     }
   free (halves);
 }
@@ -886,6 +1087,21 @@ END_TEST
 
 /* ---- Large blocks: no overflow ------------------------------------------ */
 
+/* Pools in, 64³ voxels of layout l, with factors 64,64,64 into out, one
+ * voxel in padding, which it checks. */
+static void
+pool_64_cubed (const Buf *in, const Buf *out, const SegPixelLayout *l,
+               bool sparse, const char *context)
+{
+  const SegFactors f = { 64, 64, 64 };
+  void            *scratch = scratch_new (&f, l);
+
+  assert_status (seg_average_pool (&in->v, &out->v, &f, l, sparse, scratch),
+                 SEG_OK, context);
+  assert_padding_intact (out, context);
+  free (scratch);
+}
+
 /* A 64³ block of u32 voxels, every component the maximum, gives the
  * maximum: plain, sparse, and with alpha (colour × alpha sums to about
  * 2^82). */
@@ -895,7 +1111,6 @@ START_TEST (test_64_cubed_u32_maxima_give_the_maximum)
     { SEG_TYPE_U32, 1, -1 }, { SEG_TYPE_U32, 2, 1 }, { SEG_TYPE_U32, 4, 3 },
     { SEG_TYPE_U32, 4, 0 },
   };
-  const SegFactors f = { 64, 64, 64 };
 
   for (int i = 0; i < N_ELEMENTS (layouts); i++)
     for (int sparse = 0; sparse < 2; sparse++)
@@ -904,14 +1119,12 @@ START_TEST (test_64_cubed_u32_maxima_give_the_maximum)
         const int bpp = bpp_of (l);
         Buf       in  = buf_new (64, 64, 64, bpp, packed);
         Buf       out = buf_new (1, 1, 1, bpp, (Strides) { 4, 0, 0, 0 });
-        void     *scratch = scratch_new (&f, l);
         char      context[96];
 
         memset (in.mem, 0xff, in.size);
         snprintf (context, sizeof context, "u32 × %d, alpha %d, sparse %d",
                   l->n_components, l->alpha, sparse);
-        assert_status (seg_average_pool (&in.v, &out.v, &f, l, sparse,
-                                         scratch), SEG_OK, context);
+        pool_64_cubed (&in, &out, l, sparse, context);
         for (int c = 0; c < l->n_components; c++)
           {
             uint32_t v;
@@ -920,40 +1133,105 @@ START_TEST (test_64_cubed_u32_maxima_give_the_maximum)
             if (v != 0xffffffff)
               ck_abort_msg ("%s: component %d is 0x%08x", context, c, v);
           }
-        assert_padding_intact (&out, context);
-        free (scratch);
         buf_free (&in);
         buf_free (&out);
       }
 }
 END_TEST
 
-/* Random 64³ blocks (and a few 16³ ones) of wide integers with alpha
- * against the reference: sums far beyond 64 bits, divided exactly. */
-START_TEST (test_large_random_blocks_match_reference)
+/* 64³ blocks of a signed or 64-bit type's extremes: every voxel fill but
+ * the last, last; the means worked out by hand.  Sums reach 2^82 (u64) and
+ * -2^81 (i64), and a quarter … a 2^18th above the minimum the mean
+ * truncates to the minimum + 1, where rounding down would give the
+ * minimum. */
+START_TEST (test_64_cubed_extremes_of_signed_and_64_bit_types)
 {
   static const struct
   {
-    SegPixelLayout l;
-    int            size, factor;
+    SegComponentType type;
+    int64_t          fill, last, want_dense, want_sparse;
   } cfg[] = {
-    { { SEG_TYPE_U32, 4, 3 }, 64, 64 },
-    { { SEG_TYPE_U32, 2, 0 }, 64, 64 },
-    { { SEG_TYPE_U16, 4, 3 }, 64, 64 },
-    { { SEG_TYPE_DOUBLE, 2, 1 }, 64, 64 },
-    { { SEG_TYPE_U32, 3, 1 }, 48, 16 },
-    { { SEG_TYPE_HALF, 4, 3 }, 48, 16 },
+    { SEG_TYPE_I64, INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN },
+    { SEG_TYPE_I64, INT64_MIN, INT64_MIN + 1, INT64_MIN + 1, INT64_MIN + 1 },
+    { SEG_TYPE_I64, INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX },
+    { SEG_TYPE_I64, INT64_MAX, INT64_MAX - 1, INT64_MAX - 1, INT64_MAX - 1 },
+    /* uint64 in two's complement: -1 is the maximum. */
+    { SEG_TYPE_U64, -1, -1, -1, -1 },
+    { SEG_TYPE_U64, -1, -2, -2, -2 },
+    { SEG_TYPE_I32, INT32_MIN, INT32_MIN + 1, INT32_MIN + 1, INT32_MIN + 1 },
+    { SEG_TYPE_I16, INT16_MIN, INT16_MIN + 1, INT16_MIN + 1, INT16_MIN + 1 },
+    { SEG_TYPE_I8, INT8_MIN, INT8_MIN + 1, INT8_MIN + 1, INT8_MIN + 1 },
+    { SEG_TYPE_I8, INT8_MAX, INT8_MAX - 1, INT8_MAX - 1, INT8_MAX - 1 },
+    /* Background but the last voxel: its 2^18th, or itself alone. */
+    { SEG_TYPE_I64, 0, INT64_MIN, -((int64_t) 1 << 45), INT64_MIN },
+    { SEG_TYPE_I64, 0, -1, 0, -1 },
   };
+
+  for (int i = 0; i < N_ELEMENTS (cfg); i++)
+    for (int sparse = 0; sparse < 2; sparse++)
+      {
+        const SegPixelLayout l = { cfg[i].type, 1, -1 };
+        const int      size = seg_component_size (l.type);
+        const uint64_t mask = max_of (l.type);
+        const uint64_t want = (uint64_t) (sparse ? cfg[i].want_sparse
+                                                 : cfg[i].want_dense) & mask;
+        Buf            in  = buf_new (64, 64, 64, size, packed);
+        Buf            out = buf_new (1, 1, 1, size, (Strides) { 4, 0, 0, 0 });
+        uint64_t       got;
+        char           context[96];
+
+        for (int k = 0; k < 64 * 64 * 64; k++)
+          put_u (in.mem + k * size, l.type,
+                 (uint64_t) (k < 64 * 64 * 64 - 1 ? cfg[i].fill
+                                                  : cfg[i].last));
+        snprintf (context, sizeof context, "row %d, %s, sparse %d", i,
+                  type_names[l.type], sparse);
+        pool_64_cubed (&in, &out, &l, sparse, context);
+        got = get_u (out.mem, l.type);
+        if (got != want)
+          ck_abort_msg ("%s: got 0x%llx, want 0x%llx", context,
+                        (unsigned long long) got, (unsigned long long) want);
+        buf_free (&in);
+        buf_free (&out);
+      }
+}
+END_TEST
+
+/* Random 64³ blocks (and a few 16³ ones) of wide integers with alpha,
+ * and of the NumPy types, against the reference: sums far beyond 64 bits,
+ * divided exactly.  The NumPy types' rows also with extremes (mixed), so
+ * that sums run far past 64 bits in either direction. */
+static const struct
+{
+  SegPixelLayout l;
+  int            size, factor;
+  ValueStyle     style;
+} large_blocks[] = {
+  { { SEG_TYPE_U32, 4, 3 }, 64, 64, VALUES_UNIFORM },
+  { { SEG_TYPE_U32, 2, 0 }, 64, 64, VALUES_UNIFORM },
+  { { SEG_TYPE_U16, 4, 3 }, 64, 64, VALUES_UNIFORM },
+  { { SEG_TYPE_DOUBLE, 2, 1 }, 64, 64, VALUES_UNIFORM },
+  { { SEG_TYPE_U32, 3, 1 }, 48, 16, VALUES_UNIFORM },
+  { { SEG_TYPE_HALF, 4, 3 }, 48, 16, VALUES_UNIFORM },
+  { { SEG_TYPE_I64, 1, -1 }, 64, 64, VALUES_UNIFORM },
+  { { SEG_TYPE_U64, 1, -1 }, 64, 64, VALUES_MIXED },
+  { { SEG_TYPE_U64, 2, -1 }, 64, 64, VALUES_UNIFORM },
+  { { SEG_TYPE_I64, 1, -1 }, 64, 64, VALUES_MIXED },
+  { { SEG_TYPE_I32, 2, -1 }, 48, 16, VALUES_MIXED },
+};
+
+START_TEST (test_large_random_blocks_match_reference)
+{
   Case c = { 0 };
   Rng  r = rng_new ((uint64_t) _i, 3);
 
   c.seed       = _i;
-  c.layout     = cfg[_i].l;
-  c.w = c.h = c.d = cfg[_i].size;
-  c.f.x = c.f.y = c.f.z = cfg[_i].factor;
+  c.layout     = large_blocks[_i].l;
+  c.w = c.h = c.d = large_blocks[_i].size;
+  c.f.x = c.f.y = c.f.z = large_blocks[_i].factor;
   c.sparse     = _i % 2 == 1;
   c.background = 20;
-  c.style      = VALUES_UNIFORM;
+  c.style      = large_blocks[_i].style;
   c.in_strides = c.out_strides = packed;
   c.avx512     = true;
   run_case (&r, &c);
@@ -1200,7 +1478,12 @@ START_TEST (test_component_sizes)
   ck_assert_int_eq (seg_component_size (SEG_TYPE_HALF), 2);
   ck_assert_int_eq (seg_component_size (SEG_TYPE_FLOAT), 4);
   ck_assert_int_eq (seg_component_size (SEG_TYPE_DOUBLE), 8);
-  ck_assert_int_eq (seg_component_size ((SegComponentType) 6), 0);
+  ck_assert_int_eq (seg_component_size (SEG_TYPE_I8), 1);
+  ck_assert_int_eq (seg_component_size (SEG_TYPE_I16), 2);
+  ck_assert_int_eq (seg_component_size (SEG_TYPE_I32), 4);
+  ck_assert_int_eq (seg_component_size (SEG_TYPE_I64), 8);
+  ck_assert_int_eq (seg_component_size (SEG_TYPE_U64), 8);
+  ck_assert_int_eq (seg_component_size ((SegComponentType) N_TYPES), 0);
   ck_assert_int_eq (seg_component_size ((SegComponentType) -1), 0);
 }
 END_TEST
@@ -1219,13 +1502,21 @@ START_TEST (test_pixel_layout_check)
     { { SEG_TYPE_DOUBLE, 4, 3 }, 32, SEG_OK },
     { { SEG_TYPE_U8, 64, -1 }, 64, SEG_OK },
     { { SEG_TYPE_HALF, 3, -1 }, 6, SEG_OK },
+    { { SEG_TYPE_I8, 1, -1 }, 1, SEG_OK },
+    { { SEG_TYPE_I64, 1, -1 }, 8, SEG_OK },
+    { { SEG_TYPE_U64, 2, -1 }, 16, SEG_OK },
+    { { SEG_TYPE_I16, 32, -1 }, 64, SEG_OK },
+    { { SEG_TYPE_I8, 1, 0 }, 1, SEG_EBADTYPE },       /* signed: no alpha */
+    { { SEG_TYPE_I32, 2, 1 }, 8, SEG_EBADTYPE },
+    { { SEG_TYPE_U64, 2, 0 }, 16, SEG_EBADTYPE },     /* u64: no alpha    */
+    { { SEG_TYPE_I64, 1, -1 }, 4, SEG_EBADTYPE },
     { { SEG_TYPE_U8, 4, 3 }, 3, SEG_EBADTYPE },       /* size mismatch  */
     { { SEG_TYPE_FLOAT, 1, -1 }, 2, SEG_EBADTYPE },
     { { SEG_TYPE_U8, 0, -1 }, 0, SEG_EBADTYPE },      /* no components  */
     { { SEG_TYPE_U8, -4, -1 }, -4, SEG_EBADTYPE },
     { { SEG_TYPE_U8, 4, 4 }, 4, SEG_EBADTYPE },       /* alpha past end */
     { { SEG_TYPE_U8, 4, -2 }, 4, SEG_EBADTYPE },
-    { { (SegComponentType) 9, 1, -1 }, 1, SEG_EBADTYPE },
+    { { (SegComponentType) N_TYPES, 1, -1 }, 1, SEG_EBADTYPE },
     { { SEG_TYPE_U8, 65, -1 }, 65, SEG_EBADTYPE },    /* too wide       */
     { { SEG_TYPE_U32, 0x40000001, -1 }, 4, SEG_EBADTYPE },  /* overflow */
   };
@@ -1244,7 +1535,8 @@ START_TEST (test_scratch_size_is_zero_for_invalid_arguments)
     { SEG_MAX_FACTOR + 1, 1, 1 }, { 1, 1, SEG_MAX_FACTOR + 1 }
   };
   static const SegPixelLayout bad_l[] = {
-    { (SegComponentType) 7, 1, -1 }, { SEG_TYPE_U8, 0, -1 },
+    { (SegComponentType) N_TYPES, 1, -1 }, { SEG_TYPE_U8, 0, -1 },
+    { SEG_TYPE_I16, 1, 0 }, { SEG_TYPE_U64, 9, -1 },
     { SEG_TYPE_U8, 2, 2 }, { SEG_TYPE_U8, 2, -3 }, { SEG_TYPE_U16, 33, -1 },
   };
   const Averaging a = { &y_u8, true };
@@ -1266,7 +1558,8 @@ START_TEST (test_scratch_size_does_not_shrink_with_larger_factors)
   };
   static const SegPixelLayout layouts[] = {
     { SEG_TYPE_U8, 1, -1 }, { SEG_TYPE_U32, 4, 3 }, { SEG_TYPE_U8, 64, 63 },
-    { SEG_TYPE_DOUBLE, 8, -1 },
+    { SEG_TYPE_DOUBLE, 8, -1 }, { SEG_TYPE_I64, 1, -1 },
+    { SEG_TYPE_U64, 8, -1 }, { SEG_TYPE_I8, 3, -1 },
   };
 
   for (int j = 0; j < N_ELEMENTS (layouts); j++)
@@ -1370,6 +1663,8 @@ assert_unfitting_layouts_rejected (const Kernel *k, const ErrorFixture *a)
     { SEG_TYPE_U16, 2, 2 },       /* alpha past the end        */
     { SEG_TYPE_U16, 2, -2 },
     { SEG_TYPE_U16, 0, -1 },
+    { SEG_TYPE_I16, 2, 1 },       /* signed: no alpha          */
+    { SEG_TYPE_I32, 1, 0 },
     { (SegComponentType) 42, 2, -1 },
   };
 
@@ -1437,6 +1732,8 @@ average_pool_suite (void)
   tcase_add_test (tc, test_float_mean_is_rounded_once);
   tcase_add_test (tc, test_half_every_tie_between_neighbours_goes_to_even);
   add_loop_tcase (s, "alpha", 30, test_alpha_rule, N_ELEMENTS (alpha_rules));
+  add_loop_tcase (s, "signed and 64-bit", 30, test_numpy_int_rule,
+                  N_ELEMENTS (numpy_int_rules));
   add_tcase (s, "strides", 60, strides, N_ELEMENTS (strides));
   add_tcase (s, "layouts", 30, layouts, N_ELEMENTS (layouts));
   add_loop_tcase (s, "errors", 30, test_fixture_check,
@@ -1446,10 +1743,14 @@ average_pool_suite (void)
                        test_random_volumes_match_reference, 3000);
   tcase_add_loop_test (tc, test_random_2x2_and_2x2x2_volumes_match_reference,
                        0, 2000);
+  tcase_add_loop_test (tc, test_random_numpy_int_volumes_match_reference,
+                       0, 2000);
 
   tc = add_loop_tcase (s, "large", 300,
-                       test_large_random_blocks_match_reference, 6);
+                       test_large_random_blocks_match_reference,
+                       N_ELEMENTS (large_blocks));
   tcase_add_test (tc, test_64_cubed_u32_maxima_give_the_maximum);
+  tcase_add_test (tc, test_64_cubed_extremes_of_signed_and_64_bit_types);
   tcase_add_loop_test (
     tc, test_sparse_row_kernels_divide_exactly_for_every_sum_and_count, 0, 4);
   tcase_add_loop_test (tc, test_large_outputs_match_pooling_in_slabs, 0, 5);

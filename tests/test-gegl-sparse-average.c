@@ -54,6 +54,14 @@ static const Format formats[] = {
   { "YA half",       { SEG_TYPE_HALF,   2,  1 } },
   { "R'G'B'A u32",   { SEG_TYPE_U32,    4,  3 } },
   { "RGBA double",   { SEG_TYPE_DOUBLE, 4,  3 } },
+  /* The .npy formats (issue 11): one number of the dtype each, which
+   * babl's component types (u8 … u32, two u32 for 64 bits) do not say. */
+  { "seg int8",      { SEG_TYPE_I8,     1, -1 } },
+  { "seg int16",     { SEG_TYPE_I16,    1, -1 } },
+  { "seg int32",     { SEG_TYPE_I32,    1, -1 } },
+  { "seg int64",     { SEG_TYPE_I64,    1, -1 } },
+  { "seg uint64",    { SEG_TYPE_U64,    1, -1 } },
+  { "seg bool",      { SEG_TYPE_U8,     1, -1 } },   /* 0 or 1 */
 };
 #define N_FORMATS ((gint) G_N_ELEMENTS (formats))
 
@@ -73,6 +81,62 @@ unit_random (guint64 *rng)
   return (splitmix64 (rng) >> 11) * 0x1.0p-53;
 }
 
+static gboolean
+is_integer (SegComponentType type)
+{
+  return type != SEG_TYPE_HALF && type != SEG_TYPE_FLOAT &&
+         type != SEG_TYPE_DOUBLE;
+}
+
+static gboolean
+is_signed (SegComponentType type)
+{
+  return type == SEG_TYPE_I8 || type == SEG_TYPE_I16 ||
+         type == SEG_TYPE_I32 || type == SEG_TYPE_I64;
+}
+
+/* The low size bytes of v at dst: for a signed type, v is its two's
+ * complement. */
+static void
+put_bits (guint8 *dst, guint64 v, gint size)
+{
+  guint8  v8 = (guint8) v;
+  guint16 v16 = (guint16) v;
+  guint32 v32 = (guint32) v;
+
+  switch (size)
+    {
+    case 1:  memcpy (dst, &v8, 1);  break;
+    case 2:  memcpy (dst, &v16, 2); break;
+    case 4:  memcpy (dst, &v32, 4); break;
+    default: memcpy (dst, &v, 8);   break;
+    }
+}
+
+/* A random integer component, as put_bits () takes it: near the maximum
+ * (for a signed type, as often near the minimum), small (0 … 3, signed
+ * -3 … 3, so that means fall near 0, where truncation toward zero and
+ * rounding down differ), or anywhere. */
+static guint64
+random_integer (SegComponentType type, gboolean near_max, gboolean small,
+                guint64 *rng)
+{
+  const gint    size = seg_component_size (type);
+  const guint64 bits = size == 8 ? G_MAXUINT64
+                                 : ((guint64) 1 << 8 * size) - 1;
+  const guint64 max = is_signed (type) ? bits >> 1 : bits;
+
+  if (near_max && is_signed (type) && splitmix64 (rng) % 2 == 0)
+    return (~max & bits) + splitmix64 (rng) % 8;
+  if (near_max)
+    return max - splitmix64 (rng) % 8;
+  if (small && is_signed (type))
+    return (guint64) rand_range (rng, -3, 3) & bits;
+  if (small)
+    return splitmix64 (rng) % 4;
+  return splitmix64 (rng) & bits;
+}
+
 /* A random value for one component of type, stored at dst. */
 static void
 random_component (guint8 *dst, SegComponentType type, gboolean alpha,
@@ -82,33 +146,10 @@ random_component (guint8 *dst, SegComponentType type, gboolean alpha,
   const gboolean near_max = kind < mix->near_max;
   const gboolean small = !near_max && kind < mix->near_max + mix->small;
 
-  if (type == SEG_TYPE_U8 || type == SEG_TYPE_U16 || type == SEG_TYPE_U32)
-    {
-      const guint64 max = type == SEG_TYPE_U8  ? G_MAXUINT8
-                        : type == SEG_TYPE_U16 ? G_MAXUINT16 : G_MAXUINT32;
-      guint64       v;
-      guint8        v8;
-      guint16       v16;
-      guint32       v32;
-
-      if (alpha && transparent)
-        v = 0;
-      else if (near_max)
-        v = max - splitmix64 (rng) % 8;
-      else if (small)
-        v = splitmix64 (rng) % 4;
-      else
-        v = splitmix64 (rng) % (max + 1);
-      v8 = (guint8) v;
-      v16 = (guint16) v;
-      v32 = (guint32) v;
-      if (type == SEG_TYPE_U8)
-        memcpy (dst, &v8, 1);
-      else if (type == SEG_TYPE_U16)
-        memcpy (dst, &v16, 2);
-      else
-        memcpy (dst, &v32, 4);
-    }
+  if (is_integer (type))
+    put_bits (dst, alpha && transparent
+                     ? 0 : random_integer (type, near_max, small, rng),
+              seg_component_size (type));
   else
     {
       /* Near the maximum, but a block of 64³ doubles must not overflow
@@ -155,6 +196,7 @@ fill_values (guint8 *px, gsize n, const gchar *format, const Mix *mix,
              guint64 seed)
 {
   const SegPixelLayout *l = &format_named (format)->layout;
+  const gboolean        boolean = strcmp (format, "seg bool") == 0;
   const gint            size = seg_component_size (l->type);
   const gint            bpp = size * l->n_components;
   guint64               rng = seed ^ 0xD1B54A32D192ED03ull;
@@ -174,6 +216,8 @@ fill_values (guint8 *px, gsize n, const gchar *format, const Mix *mix,
       for (gint c = 0; c < l->n_components; c++)
         random_component (p + c * size, l->type, c == l->alpha, transparent,
                           mix, &rng);
+      if (boolean)
+        *p &= 1;
     }
 }
 
@@ -845,6 +889,65 @@ START_TEST (test_premultiplied_alpha_gets_the_plain_mean)
 END_TEST
 
 /* ------------------------------------------------------------------------
+ * The .npy formats: numbers of their dtype
+ * --------------------------------------------------------------------- */
+
+/* 2×2 pixels (two's complement bits for the signed formats) and the means
+ * of the block, not sparse and sparse, worked out by hand: signed means
+ * truncated toward zero, unsigned ones rounded down, 64-bit sums past 64
+ * bits.  The first rows are issue 11's. */
+static const struct
+{
+  const gchar *format;
+  gint64       px[4];
+  gint64       want_dense, want_sparse;
+} npy_means[] = {
+  { "seg int8",   { -1, 1, -1, 1 }, 0, 0 },
+  { "seg int16",  { -3, 1, 5, -1 }, 0, 0 },
+  { "seg int32",  { -7, 7, 1, 1 }, 0, 0 },
+  { "seg uint64", { G_GINT64_CONSTANT (1) << 32, 0,
+                    G_GINT64_CONSTANT (1) << 32, 0 },
+    G_GINT64_CONSTANT (1) << 31, G_GINT64_CONSTANT (1) << 32 },
+  { "seg int64",  { -(G_GINT64_CONSTANT (1) << 40), 2,
+                    G_GINT64_CONSTANT (1) << 40, 2 }, 1, 1 },
+  { "seg int8",   { -1, -2, -3, -4 }, -2, -2 },           /* -2.5       */
+  { "seg int8",   { -1, 0, 0, 0 }, 0, -1 },               /* -0.25, -1  */
+  { "seg int16",  { -5, -5, -5, -6 }, -5, -5 },           /* -5.25      */
+  { "seg int64",  { G_MININT64, G_MININT64, G_MININT64, G_MININT64 + 1 },
+    G_MININT64 + 1, G_MININT64 + 1 },                     /* min + 0.25 */
+  { "seg int64",  { G_MININT64, G_MAXINT64, G_MAXINT64, G_MININT64 },
+    0, 0 },                                               /* -0.5       */
+  /* uint64 as two's complement: -1 is the maximum, 2^64 - 1.25 → -2. */
+  { "seg uint64", { -1, -1, -1, -2 }, -2, -2 },
+  { "seg bool",   { 1, 0, 1, 1 }, 0, 1 },                 /* 0.75, 1    */
+};
+
+START_TEST (test_npy_formats_average_the_numbers_of_their_dtype)
+{
+  const gchar  *format = npy_means[_i].format;
+  const gint    size = babl_format_get_bytes_per_pixel (babl_format (format));
+  guint8        px[4 * 8], want[2][8];
+  GeglRectangle rect;
+
+  for (gint k = 0; k < 4; k++)
+    put_bits (px + k * size, (guint64) npy_means[_i].px[k], size);
+  put_bits (want[0], (guint64) npy_means[_i].want_dense, size);
+  put_bits (want[1], (guint64) npy_means[_i].want_sparse, size);
+  for (gint sparse = 0; sparse < 2; sparse++)
+    {
+      gchar  *context = g_strdup_printf ("%s, row %d, %s", format, _i,
+                                         sparse ? "sparse" : "not sparse");
+      guint8 *got = average_pixels (format, px, 2, 2,
+                                    &(Params) { 2, 2, 1, 1, sparse }, &rect);
+
+      assert_pixels_equal (got, want[sparse], &rect, size, "mean", context);
+      g_free (got);
+      g_free (context);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
  * Sparse
  * --------------------------------------------------------------------- */
 
@@ -985,6 +1088,10 @@ gegl_suite (void)
                        0, 8);
   tcase_add_test (tc, test_premultiplied_alpha_gets_the_plain_mean);
 
+  tc = harness_tcase (s, "npy formats");
+  tcase_add_loop_test (tc, test_npy_formats_average_the_numbers_of_their_dtype,
+                       0, G_N_ELEMENTS (npy_means));
+
   tc = harness_tcase (s, "sparse");
   tcase_add_test (tc, test_sparse_is_on_by_default);
 
@@ -1001,9 +1108,31 @@ gegl_suite (void)
   return s;
 }
 
+/* The seg formats exist once the module has needed one: seg:npy-load
+ * registers them all with babl when it reads its first file. */
+static void
+register_npy_formats (void)
+{
+  gchar    *data = env_or ("SEG_DATA_DIR", "data");
+  gchar    *path = g_build_filename (data, "npy", "b1-c.npy", NULL);
+  GeglNode *graph = gegl_node_new ();
+  GeglNode *load = gegl_node_new_child (graph, "operation", "seg:npy-load",
+                                        "path", path, NULL);
+
+  gegl_node_get_bounding_box (load);
+  for (gint i = 0; i < N_FORMATS; i++)
+    if (!babl_format_exists (formats[i].name))
+      g_error ("babl has no format \"%s\" after seg:npy-load read %s",
+               formats[i].name, path);
+  g_object_unref (graph);
+  g_free (path);
+  g_free (data);
+}
+
 int
 main (int argc, char **argv)
 {
   harness_init (&argc, &argv);
+  register_npy_formats ();
   return harness_run (gegl_suite ());
 }

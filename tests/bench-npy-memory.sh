@@ -37,7 +37,7 @@ case "$volume" in
   *)    cp "$volume" "$work/volume.npy" ;;
 esac
 
-# Our module first, then GEGL's own plug-ins (less any installed gegl-seg).
+# Our module first, then the GEGL plug-ins the tests load (tests/meson.build).
 GEGL_PATH="$build/operations:$build/tests/gegl-plugins"
 export GEGL_PATH
 

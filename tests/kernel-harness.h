@@ -353,7 +353,8 @@ TCase    *add_loop_tcase        (Suite       *s,
                                  const TTest *test,
                                  int          n);
 
-/* Runs the suite (freeing it); the program's exit status. */
+/* Runs the suite (freeing it) in this process, without forking; the
+ * program's exit status. */
 int       run_suite             (Suite *s);
 
 #endif

@@ -6,27 +6,69 @@
 # and UndefinedBehaviorSanitizer.  The kernel and GEGL suites also run under
 # valgrind.
 # Build folders: build-test/ and build-asan/ beside the sources.
-set -eu
+#
+# Every stage runs even when an earlier one failed, so that one run shows
+# all that is wrong (a valgrind failure used to hide the sanitizers'
+# verdict).  Each stage prints its wall time; the script exits non-zero at
+# the end, naming the stages that failed.
+set -u
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    build-essential libgegl-dev libbabl-dev gegl check meson ninja-build \
-    pkg-config gettext valgrind python3-gi gir1.2-gegl-0.4 python3-numpy \
-    >/dev/null
+failed=
+summary=
+
+# stage NAME FUNCTION: runs FUNCTION, timing it and noting a failure.
+stage () {
+  echo "== $1"
+  start=$(date +%s)
+  if "$2"; then verdict=passed; else verdict=FAILED; failed="$failed $1"; fi
+  seconds=$(($(date +%s) - start))
+  echo "== $1: $verdict in $seconds s"
+  summary="$summary$(printf '  %-10s %-6s %4d s' "$1" "$verdict" "$seconds")
+"
+}
+
+install_packages () {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      build-essential libgegl-dev libbabl-dev gegl check meson ninja-build \
+      pkg-config gettext valgrind python3-gi gir1.2-gegl-0.4 python3-numpy \
+      >/dev/null
+  fi
+}
+
+plain () {
+  rm -rf build-test &&
+  meson setup build-test >/dev/null &&
+  meson test -C build-test --print-errorlogs
+}
+
+# Reuses build-test: when the plain stage could not build it, this fails too.
+under_valgrind () {
+  meson test -C build-test --suite lib --suite gegl --setup valgrind \
+    --print-errorlogs
+}
+
+sanitizers () {
+  rm -rf build-asan &&
+  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+    >/dev/null &&
+  meson test -C build-asan --print-errorlogs
+}
+
+all_start=$(date +%s)
+stage packages install_packages
+stage plain plain
+stage valgrind under_valgrind
+stage asan sanitizers
+
+echo
+echo "== summary ($(($(date +%s) - all_start)) s in all)"
+printf '%s' "$summary"
+if [ -n "$failed" ]; then
+  echo "run-all: failed stages:$failed" >&2
+  exit 1
 fi
-
-echo "== plain build"
-rm -rf build-test
-meson setup build-test >/dev/null
-meson test -C build-test --print-errorlogs
-
-echo "== kernels and GEGL graphs under valgrind"
-meson test -C build-test --suite lib --suite gegl --setup valgrind --print-errorlogs
-
-echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
-rm -rf build-asan
-meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-meson test -C build-asan --print-errorlogs
+echo "run-all: all stages passed"

@@ -756,6 +756,8 @@ main (void)
   if (corpus_dir == NULL)
     corpus_dir = "tests/npy-corpus";
   runner = srunner_create (npy_suite ());
+  /* In this process, as the other suites run (kernel-harness.c says why). */
+  srunner_set_fork_status (runner, CK_NOFORK);
   srunner_run_all (runner, CK_NORMAL);
   failed = srunner_ntests_failed (runner);
   srunner_free (runner);

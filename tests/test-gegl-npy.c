@@ -91,6 +91,23 @@ save (GeglBuffer *buffer, const gchar *path, gint depth)
   g_object_unref (graph);
 }
 
+/* seg:npy-load of in → seg:npy-save to out, the shape from the graph; the
+ * file written, which must parse. */
+static GBytes *
+load_and_save (const gchar *in, const gchar *out, SegNpyHeader *header)
+{
+  GeglNode *graph = gegl_node_new ();
+  GeglNode *sink = node (graph, "seg:npy-save", "path", out, NULL);
+  GBytes   *saved;
+
+  gegl_node_link (node (graph, "seg:npy-load", "path", in, NULL), sink);
+  gegl_node_process (sink);
+  g_object_unref (graph);
+  saved = file_bytes (out);
+  *header = file_header (saved);
+  return saved;
+}
+
 /* The buffer's pixels in its own format. */
 static guint8 *
 buffer_bytes (GeglBuffer *buffer, gsize *size)
@@ -289,16 +306,10 @@ START_TEST (test_graph_round_trip_takes_shape_from_file)
     {
       gchar        *in = g_build_filename (fixture_dir, cases[i].name, NULL);
       gchar        *out = tmp_path ("graph.npy");
-      GeglNode     *graph = gegl_node_new ();
-      GeglNode     *sink = node (graph, "seg:npy-save", "path", out, NULL);
-      GBytes       *saved, *original = file_bytes (in);
+      GBytes       *original = file_bytes (in);
       SegNpyHeader  h;
+      GBytes       *saved = load_and_save (in, out, &h);
 
-      gegl_node_link (node (graph, "seg:npy-load", "path", in, NULL), sink);
-      gegl_node_process (sink);
-      g_object_unref (graph);
-      saved = file_bytes (out);
-      h = file_header (saved);
       ck_assert_msg (h.n_dims == cases[i].n_dims, "%s: %d dimensions",
                      cases[i].name, h.n_dims);
       for (gint d = 0; d < h.n_dims; d++)
@@ -322,8 +333,6 @@ START_TEST (test_one_slice_volume_stays_3d)
 {
   gchar        *in = tmp_path ("one-slice.npy");
   gchar        *out = tmp_path ("one-slice-copy.npy");
-  GeglNode     *graph = gegl_node_new ();
-  GeglNode     *sink = node (graph, "seg:npy-save", "path", out, NULL);
   SegNpyHeader  h = { 0 }, got;
   GBytes       *saved;
 
@@ -336,10 +345,7 @@ START_TEST (test_one_slice_volume_stays_3d)
   h.shape[2] = _i == 1 ? 1 : 4;
   h.data_size = 12;
   file_write_npy (in, &h, "abcdefghijkl");
-  gegl_node_link (node (graph, "seg:npy-load", "path", in, NULL), sink);
-  gegl_node_process (sink);
-  saved = file_bytes (out);
-  got = file_header (saved);
+  saved = load_and_save (in, out, &got);
   ck_assert_int_eq (got.n_dims, 3);
   ck_assert_int_eq (got.shape[0], 1);
   ck_assert_int_eq (got.shape[1], 3);
@@ -347,7 +353,6 @@ START_TEST (test_one_slice_volume_stays_3d)
   ck_assert (memcmp (file_data (saved, &got), "abcdefghijkl", 12) == 0);
 
   g_bytes_unref (saved);
-  g_object_unref (graph);
   g_unlink (in);
   g_unlink (out);
   g_free (out);
@@ -1318,25 +1323,16 @@ START_TEST (test_thin_arrays_round_trip)
   gchar          *in = tmp_path ("thin.npy");
   gchar          *out = tmp_path ("thin-copy.npy");
   guint8         *data = write_pattern_file (in, c->n_dims, c->shape, c->item);
-  GeglNode       *graph = gegl_node_new ();
-  GeglNode       *loader = node (graph, "seg:npy-load", "path", in, NULL);
-  GeglNode       *sink = node (graph, "seg:npy-save", "path", out, NULL);
-  GBytes         *original, *saved;
-  gchar          *log;
+  GBytes         *original = file_bytes (in), *saved;
+  SegNpyHeader    h;
 
   log_capture_begin ();
-  gegl_node_link (loader, sink);
-  gegl_node_process (sink);
+  saved = load_and_save (in, out, &h);
   assert_no_messages (log_capture_end (), "thin array");
-  original = file_bytes (in);
-  saved = file_bytes (out);
   ck_assert_msg (g_bytes_equal (original, saved), "case %d differs", _i);
-  log = NULL;
 
   g_bytes_unref (saved);
   g_bytes_unref (original);
-  g_object_unref (graph);
-  g_free (log);
   g_free (data);
   g_unlink (in);
   g_unlink (out);

@@ -21,7 +21,8 @@
 G_BEGIN_DECLS
 
 /* Installs the message capture, then gegl_init ()s, loads every
- * operation in GEGL_PATH and notes GEGL's thread count. */
+ * operation in GEGL_PATH, checks that no library the tests must not load
+ * came with them (libhwy, libavcodec) and notes GEGL's thread count. */
 void      harness_init      (gint *argc, gchar ***argv);
 
 /* A test case of s with a timeout of 300 s; each of its tests starts and

@@ -128,11 +128,54 @@ thin_image_problem (const SegNpyHeader *h, guint64 w, guint64 rows)
   return problem;
 }
 
+/* Bytes of memory the system can still give, from /proc/meminfo's
+ * MemAvailable (free memory and what the page cache can drop); 0 when it
+ * cannot be told. */
+static guint64
+memory_available (void)
+{
+  gchar       *text = NULL;
+  const gchar *line;
+  guint64      kib = 0;
+
+  if (g_file_get_contents ("/proc/meminfo", &text, NULL, NULL) &&
+      (line = strstr (text, "MemAvailable:")) != NULL)
+    kib = g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10);
+  g_free (text);
+  return kib * 1024;
+}
+
+/* GEGL keeps at most tile-cache-size bytes of tiles in memory (512 MiB by
+ * default) and compresses the rest into its swap file on disk: a 512 MiB
+ * volume pooled once went through that file and took three times as
+ * long.  A volume's pixels are the data of the job, so the cache is grown
+ * to hold what it holds now and twice the volume's tiles (the volume and
+ * what ops downstream make of it), within three quarters of the memory
+ * the system has available.  It is never shrunk, and left as it is when
+ * the user chose its size (GEGL_CACHE_SIZE). */
+static void
+make_room_in_cache (guint64 volume_tile_bytes)
+{
+  guint64 size, used, want, available;
+
+  if (g_getenv ("GEGL_CACHE_SIZE") != NULL)
+    return;
+  g_object_get (gegl_config (), "tile-cache-size", &size, NULL);
+  g_object_get (gegl_stats (), "tile-cache-total", &used, NULL);
+  want = used + 2 * volume_tile_bytes;
+  available = memory_available () / 4 * 3;
+  if (want > available)
+    want = available;
+  if (want > size)
+    g_object_set (gegl_config (), "tile-cache-size", want, NULL);
+}
+
 /* The image that the header describes, or a problem (free it). */
 static gchar *
 image_of_header (const SegNpyHeader *h, GeglRectangle *extent)
 {
   guint64 w = 1, rows = 1;
+  gint    tile_w, tile_h;
   gchar  *shape, *problem;
 
   switch (h->n_dims)
@@ -178,6 +221,7 @@ image_of_header (const SegNpyHeader *h, GeglRectangle *extent)
     }
   if ((problem = thin_image_problem (h, w, rows)) != NULL)
     return problem;
+  make_room_in_cache (tile_bytes (w, rows, h->item_size, &tile_w, &tile_h));
   extent->x      = 0;
   extent->y      = 0;
   extent->width  = (gint) w;

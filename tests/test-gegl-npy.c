@@ -1390,6 +1390,67 @@ START_TEST (test_too_thin_arrays_are_refused)
 }
 END_TEST
 
+/* A volume larger than GEGL's tile cache grows the cache to hold it (and
+ * as much again for what ops make of it), so that its tiles stay in memory
+ * instead of going through GEGL's swap file; not when the user set the
+ * cache's size (GEGL_CACHE_SIZE), and never down. */
+START_TEST (test_volume_grows_tile_cache)
+{
+  const gboolean user_set = _i == 1;
+  const guint64  small = 4 << 20;
+  gchar         *path = tmp_path ("big.npy");
+  guint64        before, after, cached, data_size;
+  GeglNode      *graph = gegl_node_new ();
+  GeglNode      *loader;
+  GeglBuffer    *buffer;
+  guint8        *data;
+
+  g_object_get (gegl_config (), "tile-cache-size", &before, NULL);
+  g_object_set (gegl_config (), "tile-cache-size", small, NULL);
+  if (user_set)
+    g_setenv ("GEGL_CACHE_SIZE", "4", TRUE);
+  else
+    g_unsetenv ("GEGL_CACHE_SIZE");
+
+  {
+    const guint64 shape[2] = { 3000, 1024 };
+
+    data = write_pattern_file (path, 2, shape, 4);
+    data_size = shape[0] * shape[1] * 4;
+  }
+  loader = node (graph, "seg:npy-load", "path", path, NULL);
+  buffer = render (graph, loader);
+  g_object_get (gegl_config (), "tile-cache-size", &after, NULL);
+  g_object_get (gegl_stats (), "tile-cache-total", &cached, NULL);
+  if (user_set)
+    ck_assert_uint_eq (after, small);
+  else
+    {
+      ck_assert_msg (after >= 2 * data_size, "cache %" G_GUINT64_FORMAT
+                     " bytes for %" G_GUINT64_FORMAT " of data", after,
+                     data_size);
+      ck_assert_msg (cached >= data_size, "%" G_GUINT64_FORMAT " bytes "
+                     "cached of %" G_GUINT64_FORMAT, cached, data_size);
+    }
+  {
+    gsize   size;
+    guint8 *bytes = buffer_bytes (buffer, &size);
+
+    ck_assert_uint_eq (size, data_size);
+    ck_assert (memcmp (bytes, data, size) == 0);
+    g_free (bytes);
+  }
+
+  g_unsetenv ("GEGL_CACHE_SIZE");
+  g_object_unref (buffer);
+  g_object_unref (graph);
+  g_object_set (gegl_config (), "tile-cache-size", before, NULL);
+  g_free (data);
+  g_unlink (path);
+  g_free (path);
+}
+END_TEST
+
 static Suite *
 npy_gegl_suite (void)
 {
@@ -1428,6 +1489,7 @@ npy_gegl_suite (void)
                   test_input_replaced_after_header_gives_the_first_file);
   tcase_add_loop_test (changes, test_failed_load_upstream_is_not_saved, 0, 5);
   tcase_add_loop_test (graphs, test_thin_arrays_round_trip, 0, 5);
+  tcase_add_loop_test (graphs, test_volume_grows_tile_cache, 0, 2);
   tcase_add_loop_test (errors, test_too_thin_arrays_are_refused, 0, 4);
   return s;
 }

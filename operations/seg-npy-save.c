@@ -59,8 +59,9 @@ typedef struct
 typedef struct
 {
   gint depth;        /* slices of the stack that reaches the saver        */
-  gint file_dims;    /* the dimensions of the array the image is, straight
-                      * from seg:npy-load, to be written so again; else -1 */
+  gint file_dims;    /* 3 for a volume (a 3-D file straight from
+                      * seg:npy-load, a pooled stack), 0 or 1 for a 0-D or
+                      * 1-D file, to be written so again; else -1         */
 } Upstream;
 
 /* The node inside a graph or meta-op (gegl:load) that feeds its output;
@@ -83,12 +84,14 @@ is_op (GeglNode *node, const gchar *name)
   return g_strcmp0 (gegl_node_get_operation (node), name) == 0;
 }
 
-/* The stack depth of a seg: volume op's output, by the pooling ops' own
- * rule (seg_pooled_size); 0 when node is none. */
-static gint
-pooled_depth (GeglNode *node)
+/* The stack that a seg: volume op makes, by the pooling ops' own rule
+ * (seg_pooled_size): a volume stays one, even pooled down to one slice;
+ * depth 0 when node is none. */
+static Upstream
+pooled_shape (GeglNode *node)
 {
-  gint depth = 0, fz = 1;
+  Upstream up = { 0, -1 };
+  gint     depth = 0, fz = 1;
 
   if (is_op (node, "seg:countless-3d"))
     {
@@ -98,8 +101,10 @@ pooled_depth (GeglNode *node)
   else if (is_op (node, "seg:mode-pool") || is_op (node, "seg:sparse-average"))
     gegl_node_get (node, "depth", &depth, "factor-z", &fz, NULL);
   else
-    return 0;
-  return depth >= 1 && fz >= 1 ? seg_pooled_size (depth, fz) : 1;
+    return up;
+  up.depth = depth >= 1 && fz >= 1 ? seg_pooled_size (depth, fz) : 1;
+  up.file_dims = depth > 1 ? 3 : -1;
+  return up;
 }
 
 /* The shape of the array a seg:npy-load node read, as it read it. */
@@ -127,7 +132,7 @@ upstream_of (GeglOperation *operation)
       GeglNode           *inner = inner_source (node);
       const SegNpyHeader *h;
       const gchar        *problem;
-      gint                depth;
+      Upstream            pooled;
 
       if (inner != NULL)
         node = inner;
@@ -136,8 +141,8 @@ upstream_of (GeglOperation *operation)
         node = gegl_node_get_producer (node, "input", NULL);
       else if (seg_npy_load_state (node, &h, &problem))
         return loaded_shape (h);
-      else if ((depth = pooled_depth (node)) > 0)
-        return (Upstream) { depth, -1 };
+      else if ((pooled = pooled_shape (node)).depth > 0)
+        return pooled;
       else
         return plain;
     }

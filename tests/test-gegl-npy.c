@@ -360,6 +360,48 @@ START_TEST (test_one_slice_volume_stays_3d)
 }
 END_TEST
 
+/* A volume pooled down to one slice is still a volume: (2, 4, 6) through
+ * seg:countless-3d is saved as (1, 2, 3), as tinybrain gives it. */
+START_TEST (test_volume_pooled_to_one_slice_stays_3d)
+{
+  gchar        *in = tmp_path ("two-slices.npy");
+  gchar        *out = tmp_path ("one-slice-pooled.npy");
+  GeglNode     *graph = gegl_node_new ();
+  GeglNode     *sink = node (graph, "seg:npy-save", "path", out, NULL);
+  SegNpyHeader  h = { 0 }, got;
+  guint8        data[48];
+  GBytes       *saved;
+
+  for (gsize i = 0; i < sizeof data; i++)
+    data[i] = (guint8) (i / 2 % 5);
+  h.kind = SEG_NPY_UINT;
+  h.item_size = 1;
+  h.n_dims = 3;
+  h.shape[0] = 2;
+  h.shape[1] = 4;
+  h.shape[2] = 6;
+  h.data_size = sizeof data;
+  file_write_npy (in, &h, data);
+  gegl_node_link_many (node (graph, "seg:npy-load", "path", in, NULL),
+                       node (graph, "seg:countless-3d", "depth", 2, NULL),
+                       sink, NULL);
+  gegl_node_process (sink);
+  saved = file_bytes (out);
+  got = file_header (saved);
+  ck_assert_int_eq (got.n_dims, 3);
+  ck_assert_int_eq (got.shape[0], 1);
+  ck_assert_int_eq (got.shape[1], 2);
+  ck_assert_int_eq (got.shape[2], 3);
+
+  g_bytes_unref (saved);
+  g_object_unref (graph);
+  g_unlink (in);
+  g_unlink (out);
+  g_free (out);
+  g_free (in);
+}
+END_TEST
+
 /* gegl:load finds seg:npy-load through the .npy extension. */
 START_TEST (test_gegl_load_uses_npy_load)
 {
@@ -1467,6 +1509,7 @@ npy_gegl_suite (void)
                        G_N_ELEMENTS (fixtures));
   tcase_add_test (files, test_graph_round_trip_takes_shape_from_file);
   tcase_add_loop_test (files, test_one_slice_volume_stays_3d, 0, 2);
+  tcase_add_test (files, test_volume_pooled_to_one_slice_stays_3d);
   tcase_add_test (files, test_gegl_load_uses_npy_load);
   tcase_add_test (graphs, test_volume_of_many_bands_loads_whole_and_in_parts);
   tcase_add_loop_test (graphs, test_countless_3d_keeps_seg_formats, 0, 2);

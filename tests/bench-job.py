@@ -22,11 +22,9 @@ Which gegl and module: the `gegl` program on PATH, with
   - by default, BUILD's module (BUILD: the build folder, default `build`),
     GEGL_PATH=BUILD/operations:<GEGL's plug-in folder>, as the README tells
     a user who has not installed it;
-  - --lean: GEGL_PATH=BUILD/operations:<a folder of links to gegl-core.so
-    and gegl-common.so (with its x86-64-v2/-v3 copies)>: gegl:load and
-    gegl:save, all that a .npy → .npy graph needs.  gegl:load also makes a
-    gegl:text node, for the message it shows when a file does not load;
-    its warning that gegl:text is missing is expected and not reported;
+  - --lean: GEGL_PATH=BUILD/tools/lean-plug-ins, the folder that
+    gegl-seg-lean uses (tools/meson.build): this build's module and the
+    GEGL modules a volume pipeline needs, as `gegl-seg-lean gegl …` runs;
   - --installed: no GEGL_PATH, GEGL's own folders (the installed module).
 The start-up of the tiny copy is also shown for each of these three that
 can run, so the module sets compare.  GEGL runs with its defaults except
@@ -102,8 +100,6 @@ VOLUME = 'connectomics512_zyx_u32.npy.gz'
 TINY = 4                     # side of the start-up volume
 QUICK_SIDE = 128
 CHUNK = 16 << 20             # bytes per read when files are read or compared
-LEAN_MODULES = ('gegl-core', 'gegl-common')
-LEAN_EXPECTED = 'Failed to set operation type gegl:text'
 TIME = '/usr/bin/time'
 
 # The Python side of one job; argv: job, input, output.  Prints its own
@@ -437,23 +433,17 @@ class Bench:
         base = dict(os.environ, GEGL_SWAP=self.swap)
         base.pop('GEGL_PATH', None)
         ops = os.path.join(self.opts.build, 'operations')
-        lean = os.path.join(self.work, 'lean-plug-ins')
-        os.mkdir(lean)
-        for name in sorted(os.listdir(pluginsdir)):
-            stem = name.split('-x86_64-v')[0].removesuffix('.so')
-            if name.endswith('.so') and stem in LEAN_MODULES:
-                os.symlink(os.path.join(pluginsdir, name),
-                           os.path.join(lean, name))
+        lean = os.path.join(self.opts.build, 'tools', 'lean-plug-ins')
         # name → (what it is, environment); the chosen one is self.mode.
         self.setups = {}
         if os.path.isfile(os.path.join(ops, 'gegl-seg.so')):
             self.setups['default'] = (
                 'GEGL_PATH=BUILD/operations:' + pluginsdir,
                 dict(base, GEGL_PATH=ops + ':' + pluginsdir))
+        if os.path.isdir(lean):
             self.setups['lean'] = (
-                'GEGL_PATH=BUILD/operations:<links to %s>'
-                % ', '.join(sorted(os.listdir(lean))),
-                dict(base, GEGL_PATH=ops + ':' + lean))
+                'GEGL_PATH=BUILD/tools/lean-plug-ins (gegl-seg-lean)',
+                dict(base, GEGL_PATH=lean))
         installed = subprocess.run(['gegl', '--exists', 'seg:npy-load'],
                                    env=base, capture_output=True)
         if installed.returncode == 0:
@@ -516,8 +506,6 @@ class Bench:
         if tool != 'gegl':
             return
         for line in set(gegl_message_lines(result.stderr)):
-            if self.mode == 'lean' and LEAN_EXPECTED in line:
-                continue
             self.messages[line] = self.messages.get(line, 0) + 1
 
     def one(self, tool, argv, env, dst, shape, dtype, ref, must_equal=True,
@@ -831,8 +819,8 @@ def main():
                         help='the build folder (default: build)')
     which = parser.add_mutually_exclusive_group()
     which.add_argument('--lean', action='store_true',
-                       help='GEGL_PATH: the build\'s module, gegl-core and '
-                       'gegl-common only')
+                       help='GEGL_PATH: BUILD/tools/lean-plug-ins, as '
+                       'gegl-seg-lean sets it')
     which.add_argument('--installed', action='store_true',
                        help='no GEGL_PATH: the installed module')
     parser.add_argument('--reps', type=int, default=None,

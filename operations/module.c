@@ -9,6 +9,7 @@
 #include <gegl-plugin.h>
 
 #include "module-ops.h"
+#include "seg-mapped-buffer.h"
 #include "seg-npy-common.h"
 
 static const GeglModuleInfo modinfo = { GEGL_MODULE_ABI_VERSION };
@@ -28,6 +29,7 @@ gegl_module_register (GTypeModule *module)
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
+  seg_mapped_buffer_register_type (module);
   gegl_op_seg_mode_pool_register_type (module);
   gegl_op_seg_countless_3d_register_type (module);
   gegl_op_seg_sparse_average_register_type (module);

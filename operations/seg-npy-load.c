@@ -5,8 +5,11 @@
  * stack of D slices of W×H (DESIGN.md's volume layout), and a Fortran-order
  * array (X, Y[, Z]) the same, its first axis being x.  Every dtype keeps
  * every bit (seg-npy-common.h); big-endian files are converted to the
- * host's order.  The file is read in bands of rows straight into the
- * node's cache, so the volume is held once.
+ * host's order.  The volume is held once: where its bytes can be the
+ * pixels (native byte order), the op's output is the file itself, mapped
+ * (seg-mapped-buffer.c); else the file is read in bands of rows into one
+ * buffer.  Either way the op hands that buffer on, as gegl:buffer-source
+ * does, and keeps it until the path is set again.
  *
  * The header is read when the path is set (again: setting the same path
  * reads a rewritten file anew) and the file kept open, so the pixels come
@@ -33,8 +36,10 @@ property_file_path (path, _("File"), "")
 
 #include "gegl-op.h"
 
+#include <gio/gfiledescriptorbased.h>
 #include <string.h>
 
+#include "seg-mapped-buffer.h"
 #include "seg-npy-common.h"
 
 /* The file at the path property, from the reading of its header on. */
@@ -49,6 +54,8 @@ typedef struct
   const Babl    *format;
   gboolean       swap;      /* elements in the other byte order          */
   gchar         *problem;   /* why it could not be read or loaded whole  */
+  GeglBuffer    *pixels;    /* the image, from the first process () on   */
+  gboolean       mapped;    /* pixels are the file's bytes, mapped       */
 } NpyFile;
 
 /* What the stamp records: what writing to a file changes.  (Not the
@@ -62,6 +69,7 @@ npy_file_free (NpyFile *f)
 {
   if (f == NULL)
     return;
+  g_clear_object (&f->pixels);
   g_clear_object (&f->in);
   g_clear_object (&f->stamp);
   g_free (f->problem);
@@ -411,23 +419,80 @@ file_unchanged (const NpyFile *f, GError **error)
   return same;
 }
 
-/* Loads roi of the image into output.  On failure the pixels that could
- * not be read stay 0 and f->problem says why; the ops downstream that
- * write files (seg:npy-save) ask for it. */
-static gboolean
-npy_file_load (NpyFile *f, const gchar *path, GeglBuffer *output,
-               const GeglRectangle *roi)
+/* Records and reports that the pixels are not the file's whole data. */
+static void
+npy_file_fail (NpyFile *f, const gchar *path, GError *error)
 {
-  GError *error = NULL;
-
-  if (file_unchanged (f, &error) && load_rows (f, output, roi, &error))
-    return TRUE;
   g_free (f->problem);
   f->problem = g_strdup (error->message);
   npy_file_warn (f, path, _("seg:npy-load: %s: %s. The output is "
                             "incomplete."));
   g_error_free (error);
-  return FALSE;
+}
+
+/* Slice height of a volume's rows (the middle axis, in C and in Fortran
+ * order); 0 for an image. */
+static gint
+slice_height (const SegNpyHeader *h)
+{
+  return h->n_dims == 3 ? (gint) h->shape[1] : 0;
+}
+
+/* The file mapped as the image's tiles; NULL when it cannot be (other
+ * byte order, rows too long, unaligned, no descriptor, no mapping), and
+ * the file is read instead. */
+static GeglBuffer *
+map_pixels (const NpyFile *f)
+{
+  gint        rows, fd;
+  GeglBuffer *pixels;
+  gchar      *why = NULL;
+
+  if (f->swap || !G_IS_FILE_DESCRIPTOR_BASED (f->in))
+    return NULL;
+  rows = seg_mapped_buffer_tile_rows (f->extent.width, f->header.item_size,
+                                      slice_height (&f->header));
+  fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (f->in));
+  pixels = seg_mapped_buffer_new (fd, (goffset) f->header.data_offset,
+                                  &f->extent, f->format, rows, &why);
+  g_free (why);
+  return pixels;
+}
+
+/* The image: the file mapped, or read whole into a buffer of GEGL's
+ * tiles, made once.  On failure the pixels that could not be read stay 0
+ * and f->problem says why; the ops downstream that write files
+ * (seg:npy-save) ask for it. */
+static GeglBuffer *
+npy_file_pixels (NpyFile *f, const gchar *path)
+{
+  GError *error = NULL;
+
+  if (f->pixels != NULL)
+    return f->pixels;
+  if (f->in == NULL)
+    {
+      /* No file or a refused one: an empty image. */
+      f->pixels = gegl_buffer_new (&f->extent,
+                                   f->format ? f->format :
+                                               babl_format ("Y u8"));
+      return f->pixels;
+    }
+  if (!file_unchanged (f, &error))
+    {
+      npy_file_fail (f, path, error);
+      f->pixels = gegl_buffer_new (&f->extent, f->format);
+      return f->pixels;
+    }
+  if ((f->pixels = map_pixels (f)) != NULL)
+    {
+      f->mapped = TRUE;
+      return f->pixels;
+    }
+  f->pixels = gegl_buffer_new (&f->extent, f->format);
+  if (!load_rows (f, f->pixels, &f->extent, &error))
+    npy_file_fail (f, path, error);
+  return f->pixels;
 }
 
 /* Setting the path, even to the same value, reads the file again: it may
@@ -460,27 +525,22 @@ get_bounding_box (GeglOperation *operation)
   return npy_file (operation)->extent;
 }
 
-/* The whole image is read at once, in file order, whatever is asked. */
-static GeglRectangle
-get_cached_region (GeglOperation       *operation,
-                   const GeglRectangle *roi)
-{
-  return get_bounding_box (operation);
-}
-
+/* Hands the whole image on, whatever is asked: it is read (or mapped)
+ * once, and no op may write into it (it may be the file's pages). */
 static gboolean
-process (GeglOperation       *operation,
-         GeglBuffer          *output,
-         const GeglRectangle *result,
-         gint                 level)
+operation_process (GeglOperation        *operation,
+                   GeglOperationContext *context,
+                   const gchar          *output_pad,
+                   const GeglRectangle  *result,
+                   gint                  level)
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
-  NpyFile        *f = npy_file (operation);
-  GeglRectangle   roi;
+  GeglBuffer     *pixels = npy_file_pixels (npy_file (operation), o->path);
 
-  if (f->in == NULL || !gegl_rectangle_intersect (&roi, &f->extent, result))
-    return TRUE;
-  return npy_file_load (f, o->path, output, &roi);
+  gegl_operation_context_take_object (context, "output",
+                                      G_OBJECT (g_object_ref (pixels)));
+  gegl_object_set_has_forked (G_OBJECT (pixels));
+  return TRUE;
 }
 
 static void
@@ -507,6 +567,15 @@ seg_npy_load_state (GeglNode            *node,
   f = GEGL_PROPERTIES (operation)->user_data;
   if (f == NULL || (f->in == NULL && f->problem == NULL))
     return FALSE;
+  /* The pixels of a mapped file are read as the ops run: a file
+   * rewritten in place meanwhile gave some of them from its new data. */
+  if (f->mapped && f->problem == NULL)
+    {
+      GError *error = NULL;
+
+      if (!file_unchanged (f, &error))
+        npy_file_fail (f, GEGL_PROPERTIES (operation)->path, error);
+    }
   *header  = &f->header;
   *problem = f->problem;
   return TRUE;
@@ -515,19 +584,16 @@ seg_npy_load_state (GeglNode            *node,
 static void
 gegl_op_class_init (GeglOpClass *klass)
 {
-  GObjectClass             *object_class    = G_OBJECT_CLASS (klass);
-  GeglOperationClass       *operation_class = GEGL_OPERATION_CLASS (klass);
-  GeglOperationSourceClass *source_class    =
-    GEGL_OPERATION_SOURCE_CLASS (klass);
+  GObjectClass       *object_class    = G_OBJECT_CLASS (klass);
+  GeglOperationClass *operation_class = GEGL_OPERATION_CLASS (klass);
 
   object_class->set_property         = set_path;
   object_class->finalize             = finalize;
-  operation_class->prepare           = prepare;
-  operation_class->get_bounding_box  = get_bounding_box;
-  operation_class->get_cached_region = get_cached_region;
-  /* One reader, in file order. */
-  operation_class->threaded          = FALSE;
-  source_class->process              = process;
+  operation_class->prepare          = prepare;
+  operation_class->get_bounding_box = get_bounding_box;
+  /* The op holds its image: no node cache, no copy of it. */
+  operation_class->process          = operation_process;
+  operation_class->cache_policy     = GEGL_CACHE_POLICY_NEVER;
 
   gegl_operation_class_set_keys (operation_class,
     "name",        "seg:npy-load",

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * A GeglBuffer whose tiles are a mapped file's bytes.  A tile as wide as
+ * the image is a run of whole rows, and in a .npy file of native byte
+ * order whole rows lie one after the other: each tile is then a pointer
+ * into the mapping, and the file's pages, already in the page cache, are
+ * the pixels.  Reading a volume into GEGL's own 128 × 128 tiles instead
+ * touches every page of fresh memory once more, 4 KiB at a time, which
+ * costs more than the job's own work (README: "The whole job").
+ *
+ * The mapping is private and writable, so that a tile written by mistake
+ * changes this process's copy, never the file; seg:npy-load marks the
+ * buffer as forked so that no op writes into it in place.  Each tile
+ * holds a reference on the mapping (shared with its clones, which GEGL
+ * makes when it copies buffers), so that it stays mapped as long as any
+ * tile points into it.  The last tile of a 2-D image may reach past the
+ * file's rows: it is a copy, padded with zeros.
+ */
+/* mmap () and posix_madvise () */
+#define _POSIX_C_SOURCE 200809L
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <gegl.h>
+#include <gegl-buffer-backend.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "seg-mapped-buffer.h"
+
+/* Bytes of a tile, as a rule: 256 KiB is four of GEGL's default u32
+ * tiles.  Fewer, larger tiles cost GEGL less per byte; a band of rows
+ * this size still fits the caches of the ops that read it. */
+#define TILE_BYTES (256 * 1024)
+/* Tile starts are aligned so, as GEGL's own tiles are. */
+#define TILE_ALIGNMENT 64
+
+typedef struct
+{
+  guint8 *base;
+  gsize   length;
+} Mapping;
+
+typedef struct
+{
+  GeglTileBackend parent_instance;
+  Mapping        *mapping;
+  const guint8   *pixels;    /* the first row                          */
+  gsize           row_bytes;
+  gint            rows;      /* of the image                           */
+  gint            tile_rows;
+} SegMappedBackend;
+
+typedef struct
+{
+  GeglTileBackendClass parent_class;
+} SegMappedBackendClass;
+
+static GType seg_mapped_backend_get_type (void);
+
+G_DEFINE_DYNAMIC_TYPE (SegMappedBackend, seg_mapped_backend,
+                       GEGL_TYPE_TILE_BACKEND)
+
+static void
+mapping_clear (gpointer data)
+{
+  Mapping *m = data;
+
+  munmap (m->base, m->length);
+}
+
+static void
+mapping_unref (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, mapping_clear);
+}
+
+static gboolean
+tile_exists (const SegMappedBackend *b, gint x, gint y, gint z)
+{
+  return x == 0 && z == 0 && y >= 0 &&
+         (gint64) y * b->tile_rows < (gint64) b->rows;
+}
+
+/* Tile row y: a view into the mapping, or, where it reaches past the last
+ * row, a zero-padded copy. */
+static GeglTile *
+get_tile (SegMappedBackend *b, gint y)
+{
+  const gsize   tile_bytes = b->row_bytes * (gsize) b->tile_rows;
+  const gint64  first = (gint64) y * b->tile_rows;
+  const guint8 *src = b->pixels + (gsize) first * b->row_bytes;
+  GeglTile     *tile;
+
+  if (first + b->tile_rows <= b->rows)
+    {
+      tile = gegl_tile_new_bare ();
+      gegl_tile_set_data_full (tile, (gpointer) src, (gint) tile_bytes,
+                               mapping_unref,
+                               g_atomic_rc_box_acquire (b->mapping));
+    }
+  else
+    {
+      const gsize rows_bytes = (gsize) (b->rows - first) * b->row_bytes;
+
+      tile = gegl_tile_new ((gint) tile_bytes);
+      memcpy (gegl_tile_get_data (tile), src, rows_bytes);
+      memset (gegl_tile_get_data (tile) + rows_bytes, 0,
+              tile_bytes - rows_bytes);
+    }
+  /* What the file holds: nothing to write back when GEGL drops it. */
+  gegl_tile_mark_as_stored (tile);
+  return tile;
+}
+
+static gpointer
+command (GeglTileSource  *source,
+         GeglTileCommand  command,
+         gint             x,
+         gint             y,
+         gint             z,
+         gpointer         data)
+{
+  SegMappedBackend *b = (SegMappedBackend *) source;
+
+  switch (command)
+    {
+    case GEGL_TILE_GET:
+      return tile_exists (b, x, y, z) ? get_tile (b, y) : NULL;
+    case GEGL_TILE_SET:
+      /* A tile GEGL wants stored: its data already lies in the mapping
+       * (a private one), or it is one GEGL made, which nobody reads back
+       * from a read-only source. */
+      gegl_tile_mark_as_stored (data);
+      return data;
+    case GEGL_TILE_EXIST:
+      return GINT_TO_POINTER (tile_exists (b, x, y, z));
+    case GEGL_TILE_IS_CACHED:
+    case GEGL_TILE_VOID:
+    case GEGL_TILE_FLUSH:
+    case GEGL_TILE_REFETCH:
+    case GEGL_TILE_REINIT:
+    case GEGL_TILE_IDLE:
+    case GEGL_TILE_COPY:
+      return NULL;
+    default:
+      return gegl_tile_backend_command (GEGL_TILE_BACKEND (source), command,
+                                        x, y, z, data);
+    }
+}
+
+static void
+seg_mapped_backend_init (SegMappedBackend *b)
+{
+  GEGL_TILE_SOURCE (b)->command = command;
+}
+
+static void
+seg_mapped_backend_finalize (GObject *object)
+{
+  SegMappedBackend *b = (SegMappedBackend *) object;
+
+  if (b->mapping != NULL)
+    mapping_unref (b->mapping);
+  G_OBJECT_CLASS (seg_mapped_backend_parent_class)->finalize (object);
+}
+
+static void
+seg_mapped_backend_class_init (SegMappedBackendClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = seg_mapped_backend_finalize;
+}
+
+static void
+seg_mapped_backend_class_finalize (SegMappedBackendClass *klass)
+{
+}
+
+void
+seg_mapped_buffer_register_type (GTypeModule *module)
+{
+  seg_mapped_backend_register_type (module);
+}
+
+gint
+seg_mapped_buffer_tile_rows (gint width, gint bpp, gint slice_height)
+{
+  const gsize row_bytes = (gsize) width * (gsize) bpp;
+  gint        rows = 1, aligned;
+
+  if (row_bytes == 0 || row_bytes > G_MAXINT / 2)
+    return 0;
+  while ((gsize) rows * 2 * row_bytes <= TILE_BYTES)
+    rows *= 2;
+  /* Tiles that end where slices end let pooling read a block's slices in
+   * place; not at the price of tiles an eighth of the size. */
+  aligned = rows;
+  if (slice_height > 0)
+    while (aligned > 1 && slice_height % aligned != 0)
+      aligned /= 2;
+  if (aligned * 8 >= rows)
+    rows = aligned;
+  return rows;
+}
+
+/* The mapping of the file's first length bytes. */
+static Mapping *
+map_file (gint fd, gsize length, gchar **problem)
+{
+  Mapping *m;
+  void    *base;
+
+  base = mmap (NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  if (base == MAP_FAILED)
+    {
+      *problem = g_strdup (g_strerror (errno));
+      return NULL;
+    }
+  m = g_atomic_rc_box_new (Mapping);
+  m->base = base;
+  m->length = length;
+  return m;
+}
+
+GeglBuffer *
+seg_mapped_buffer_new (gint                 fd,
+                       goffset              data_offset,
+                       const GeglRectangle *extent,
+                       const Babl          *format,
+                       gint                 tile_rows,
+                       gchar              **problem)
+{
+  const gsize       row_bytes = (gsize) extent->width *
+                                babl_format_get_bytes_per_pixel (format);
+  const gsize       length = (gsize) data_offset +
+                             row_bytes * (gsize) extent->height;
+  SegMappedBackend *b;
+  GeglBuffer       *buffer;
+  Mapping          *m;
+
+  *problem = NULL;
+  if (tile_rows <= 0 || data_offset % TILE_ALIGNMENT != 0 ||
+      row_bytes * (gsize) tile_rows % TILE_ALIGNMENT != 0)
+    {
+      *problem = g_strdup (_("its rows do not fall on aligned tiles"));
+      return NULL;
+    }
+  if ((m = map_file (fd, length, problem)) == NULL)
+    return NULL;
+  /* Read ahead: the ops walk the rows in order. */
+  posix_madvise (m->base, m->length, POSIX_MADV_SEQUENTIAL);
+
+  b = g_object_new (seg_mapped_backend_get_type (),
+                    "tile-width", extent->width, "tile-height", tile_rows,
+                    "format", format, NULL);
+  b->mapping   = m;
+  b->pixels    = m->base + data_offset;
+  b->row_bytes = row_bytes;
+  b->rows      = extent->height;
+  b->tile_rows = tile_rows;
+  buffer = gegl_buffer_new_for_backend (extent, GEGL_TILE_BACKEND (b));
+  g_object_unref (b);
+  return buffer;
+}

@@ -1013,6 +1013,31 @@ truncate_in_place (const gchar *path, goffset size)
   g_object_unref (file);
 }
 
+/* Changes a byte of the file at path in place (the same file, the same
+ * size), with a modification time that surely differs from the first
+ * (file systems keep times coarsely). */
+static void
+rewrite_in_place (const gchar *path)
+{
+  FILE      *file = fopen (path, "r+b");
+  GFile     *gfile = g_file_new_for_path (path);
+  GFileInfo *info;
+
+  ck_assert_ptr_nonnull (file);
+  ck_assert_int_eq (fseek (file, 5000, SEEK_SET), 0);
+  ck_assert_int_eq (fputc (0x77, file), 0x77);
+  ck_assert_int_eq (fclose (file), 0);
+  info = g_file_query_info (gfile, G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                            G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  ck_assert_ptr_nonnull (info);
+  ck_assert (g_file_set_attribute_uint64 (
+    gfile, G_FILE_ATTRIBUTE_TIME_MODIFIED,
+    g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED) + 2,
+    G_FILE_QUERY_INFO_NONE, NULL, NULL));
+  g_object_unref (info);
+  g_object_unref (gfile);
+}
+
 static void
 assert_array_buffer (GeglBuffer *buffer, gint height, gint width, gint item,
                      guint8 first)
@@ -1201,28 +1226,7 @@ START_TEST (test_input_changed_after_header_is_not_saved)
   if (shorter)
     truncate_in_place (in, 100000);
   else
-    {
-      /* Same size, other bytes, and a modification time that surely
-       * differs from the first (file systems keep times coarsely). */
-      FILE      *file = fopen (in, "r+b");
-      GFile     *gfile = g_file_new_for_path (in);
-      GFileInfo *info;
-
-      ck_assert_ptr_nonnull (file);
-      ck_assert_int_eq (fseek (file, 5000, SEEK_SET), 0);
-      ck_assert_int_eq (fputc (0x77, file), 0x77);
-      ck_assert_int_eq (fclose (file), 0);
-      info = g_file_query_info (gfile, G_FILE_ATTRIBUTE_TIME_MODIFIED,
-                                G_FILE_QUERY_INFO_NONE, NULL, NULL);
-      ck_assert_ptr_nonnull (info);
-      ck_assert (g_file_set_attribute_uint64 (
-        gfile, G_FILE_ATTRIBUTE_TIME_MODIFIED,
-        g_file_info_get_attribute_uint64 (info,
-                                          G_FILE_ATTRIBUTE_TIME_MODIFIED) + 2,
-        G_FILE_QUERY_INFO_NONE, NULL, NULL));
-      g_object_unref (info);
-      g_object_unref (gfile);
-    }
+    rewrite_in_place (in);
 
   log_capture_begin ();
   gegl_node_process (sink);
@@ -1268,6 +1272,82 @@ START_TEST (test_input_replaced_after_header_gives_the_first_file)
   g_free (log);
   g_object_unref (graph);
   g_unlink (in);
+  g_free (in);
+}
+END_TEST
+
+/* The loader's image is the file's bytes, mapped.  gegl:write-buffer
+ * copies it into a buffer of the same tiles, which GEGL does by sharing
+ * the tiles' data: those stay readable after the loader, its graph and
+ * its own buffer are gone.  The shapes have heights that are no multiple
+ * of the tile's (a last tile padded), rows of 1 to 8 bytes, and one row. */
+START_TEST (test_mapped_pixels_outlive_their_loader)
+{
+  /* height, width, item, and the tile height seg-mapped-buffer.c picks
+   * (whole rows, at most 256 KiB, a power of two) */
+  static const gint shapes[][4] = {
+    { 300, 1000, 2, 128 }, { 1, 4096, 4, 16 }, { 513, 64, 1, 4096 },
+    { 7, 24, 8, 1024 },
+  };
+  const gint  *shape = shapes[_i];
+  gchar       *in = tmp_path ("mapped.npy");
+  GeglNode    *graph = gegl_node_new ();
+  GeglNode    *loader, *writer;
+  GeglBuffer  *loaded, *copy;
+
+  write_array_file (in, shape[0], shape[1], shape[2], (guint8) (_i * 30));
+  loaded = load ("seg:npy-load", in);   /* for its format */
+  copy = g_object_new (GEGL_TYPE_BUFFER,
+                       "x", 0, "y", 0, "width", shape[1], "height", shape[0],
+                       "tile-width", shape[1], "tile-height", shape[3],
+                       "format", gegl_buffer_get_format (loaded), NULL);
+  g_object_unref (loaded);
+  loader = node (graph, "seg:npy-load", "path", in, NULL);
+  writer = node (graph, "gegl:write-buffer", "buffer", copy, NULL);
+  gegl_node_link (loader, writer);
+  gegl_node_process (writer);
+  gegl_node_set (loader, "path", "", NULL);   /* the loader lets go */
+  g_object_unref (graph);
+  assert_array_buffer (copy, shape[0], shape[1], shape[2],
+                       (guint8) (_i * 30));
+
+  g_object_unref (copy);
+  g_unlink (in);
+  g_free (in);
+}
+END_TEST
+
+/* A file rewritten in place after the loader has made its image, while
+ * the graph runs: its pages may have given some pixels from the new
+ * bytes, so seg:npy-save writes nothing. */
+START_TEST (test_input_rewritten_while_running_is_not_saved)
+{
+  gchar      *in = tmp_path ("rewritten.npy");
+  gchar      *out = tmp_path ("rewritten-copy.npy");
+  GeglNode   *graph = gegl_node_new ();
+  GeglNode   *loader, *sink;
+  gchar      *log;
+
+  write_array_file (in, 300, 1000, 2, 0);
+  put_old_file (out);
+  loader = node (graph, "seg:npy-load", "path", in, NULL);
+  g_object_unref (render (graph, loader));   /* the image made */
+  rewrite_in_place (in);
+
+  sink = node (graph, "seg:npy-save", "path", out, NULL);
+  gegl_node_link (loader, sink);
+  log_capture_begin ();
+  gegl_node_process (sink);
+  log = log_capture_end ();
+  assert_has (log, "the file changed after its header was read");
+  assert_has (log, "Nothing was written");
+  assert_old_file (out, "rewritten while running");
+
+  g_free (log);
+  g_object_unref (graph);
+  g_unlink (in);
+  g_unlink (out);
+  g_free (out);
   g_free (in);
 }
 END_TEST
@@ -1531,6 +1611,8 @@ npy_gegl_suite (void)
   tcase_add_test (changes,
                   test_input_replaced_after_header_gives_the_first_file);
   tcase_add_loop_test (changes, test_failed_load_upstream_is_not_saved, 0, 5);
+  tcase_add_test (changes, test_input_rewritten_while_running_is_not_saved);
+  tcase_add_loop_test (graphs, test_mapped_pixels_outlive_their_loader, 0, 4);
   tcase_add_loop_test (graphs, test_thin_arrays_round_trip, 0, 5);
   tcase_add_loop_test (graphs, test_volume_grows_tile_cache, 0, 2);
   tcase_add_loop_test (errors, test_too_thin_arrays_are_refused, 0, 4);

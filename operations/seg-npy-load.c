@@ -58,6 +58,13 @@ typedef struct
   gboolean       mapped;    /* pixels are the file's bytes, mapped       */
 } NpyFile;
 
+/* Links from a node to the graph (meta-op) it is a proxy of, and the name
+ * of a graph's output proxy (gegl-node.c). */
+#define PROXY_GRAPH_KEY  "graph"
+#define OUTPUT_PROXY     "proxynop-output"
+/* Graphs of meta-ops followed outwards, at most. */
+#define MAX_NESTING 8
+
 /* What the stamp records: what writing to a file changes.  (Not the
  * change time, which renaming another file over its name changes too.) */
 #define STAMP_ATTRIBUTES                                                    \
@@ -510,6 +517,49 @@ set_path (GObject      *object,
   set_property (object, property_id, value, pspec);
 }
 
+/* TRUE when node's output goes straight into a sink that needs all of
+ * its input at once (seg:npy-save, gegl:save, gegl:buffer-sink), through
+ * gegl:nop nodes and the proxies of meta-ops.  GEGL's processor copies
+ * what feeds such a sink into the feeding node's cache before the sink
+ * runs, so the loader then reads the file into that cache itself: a
+ * mapped image would be copied there, and held twice. */
+static gboolean
+feeds_whole_image_sink (GeglNode *node, gint nesting)
+{
+  GeglNode    **consumers = NULL;
+  const gchar **pads = NULL;
+  gint          n = gegl_node_get_consumers (node, "output", &consumers,
+                                             &pads);
+  gboolean      found = FALSE;
+
+  for (gint i = 0; i < n && !found && nesting < MAX_NESTING; i++)
+    {
+      GeglNode      *c = consumers[i];
+      GeglNode      *graph = g_object_get_data (G_OBJECT (c),
+                                                PROXY_GRAPH_KEY);
+      GeglOperation *op = gegl_node_get_gegl_operation (graph ? graph : c);
+      gchar         *name = NULL;
+
+      if (op != NULL && GEGL_IS_OPERATION_SINK (op))
+        {
+          found = gegl_operation_sink_needs_full (op);
+          continue;
+        }
+      if (g_strcmp0 (gegl_node_get_operation (c), "gegl:nop") != 0)
+        continue;
+      /* A nop passes its input on: out of a meta-op through its output
+       * proxy, or plainly. */
+      g_object_get (c, "name", &name, NULL);
+      found = feeds_whole_image_sink (graph != NULL &&
+                                      g_strcmp0 (name, OUTPUT_PROXY) == 0 ?
+                                      graph : c, nesting + 1);
+      g_free (name);
+    }
+  g_free (consumers);
+  g_free (pads);
+  return found;
+}
+
 static void
 prepare (GeglOperation *operation)
 {
@@ -525,8 +575,37 @@ get_bounding_box (GeglOperation *operation)
   return npy_file (operation)->extent;
 }
 
+/* The whole image is read at once, in file order, whatever is asked. */
+static GeglRectangle
+get_cached_region (GeglOperation       *operation,
+                   const GeglRectangle *roi)
+{
+  return get_bounding_box (operation);
+}
+
+/* Reads roi of the file into the node's output (its cache, where a
+ * whole-image sink will read it). */
+static gboolean
+load_into_target (NpyFile *f, const gchar *path,
+                  GeglOperationContext *context, const GeglRectangle *result)
+{
+  GeglBuffer   *output = gegl_operation_context_get_target (context,
+                                                             "output");
+  GeglRectangle roi;
+  GError       *error = NULL;
+
+  if (f->in == NULL || !gegl_rectangle_intersect (&roi, &f->extent, result))
+    return TRUE;
+  if (file_unchanged (f, &error) && load_rows (f, output, &roi, &error))
+    return TRUE;
+  npy_file_fail (f, path, error);
+  return FALSE;
+}
+
 /* Hands the whole image on, whatever is asked: it is read (or mapped)
- * once, and no op may write into it (it may be the file's pages). */
+ * once, and no op may write into it (it may be the file's pages).  Only
+ * for a sink that needs the whole image is it read into the node's
+ * cache instead (feeds_whole_image_sink ()). */
 static gboolean
 operation_process (GeglOperation        *operation,
                    GeglOperationContext *context,
@@ -535,8 +614,12 @@ operation_process (GeglOperation        *operation,
                    gint                  level)
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
-  GeglBuffer     *pixels = npy_file_pixels (npy_file (operation), o->path);
+  NpyFile        *f = npy_file (operation);
+  GeglBuffer     *pixels;
 
+  if (feeds_whole_image_sink (operation->node, 0))
+    return load_into_target (f, o->path, context, result);
+  pixels = npy_file_pixels (f, o->path);
   gegl_operation_context_take_object (context, "output",
                                       G_OBJECT (g_object_ref (pixels)));
   gegl_object_set_has_forked (G_OBJECT (pixels));
@@ -589,11 +672,12 @@ gegl_op_class_init (GeglOpClass *klass)
 
   object_class->set_property         = set_path;
   object_class->finalize             = finalize;
-  operation_class->prepare          = prepare;
-  operation_class->get_bounding_box = get_bounding_box;
-  /* The op holds its image: no node cache, no copy of it. */
-  operation_class->process          = operation_process;
-  operation_class->cache_policy     = GEGL_CACHE_POLICY_NEVER;
+  operation_class->prepare           = prepare;
+  operation_class->get_bounding_box  = get_bounding_box;
+  operation_class->get_cached_region = get_cached_region;
+  /* The image is handed on, or read into the node's cache; GEGL marks
+   * the cache as computed only in the second case. */
+  operation_class->process           = operation_process;
 
   gegl_operation_class_set_keys (operation_class,
     "name",        "seg:npy-load",

@@ -1317,25 +1317,90 @@ START_TEST (test_mapped_pixels_outlive_their_loader)
 }
 END_TEST
 
-/* A file rewritten in place after the loader has made its image, while
- * the graph runs: its pages may have given some pixels from the new
+/* TRUE when path is mapped into this process (/proc/self/maps). */
+static gboolean
+file_is_mapped (const gchar *path)
+{
+  gchar    *maps = NULL;
+  gboolean  mapped;
+
+  ck_assert (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  mapped = strstr (maps, path) != NULL;
+  g_free (maps);
+  return mapped;
+}
+
+/* Which way the loader holds a file.  An op that reads the image gets the
+ * file's pages, mapped.  A sink that needs the whole image (a copy) gets
+ * the file read into the loader's cache, where GEGL would otherwise copy
+ * the mapped image: mapped, the file would be held twice.  A file in the
+ * other byte order is read, never mapped. */
+START_TEST (test_loader_maps_for_ops_and_reads_for_copies)
+{
+  gchar      *in = tmp_path ("how-held.npy");
+  gchar      *out = tmp_path ("how-held-out.npy");
+  gboolean    pooled = _i != 1;
+  gboolean    swapped = _i == 2;
+  GeglNode   *graph = gegl_node_new ();
+  GeglNode   *loader, *last, *sink;
+
+  if (swapped)
+    {
+      gchar *fixture = g_build_filename (fixture_dir, "u2-be.npy", NULL);
+      gchar *bytes;
+      gsize  size;
+
+      ck_assert (g_file_get_contents (fixture, &bytes, &size, NULL));
+      ck_assert (g_file_set_contents (in, bytes, (gssize) size, NULL));
+      g_free (bytes);
+      g_free (fixture);
+    }
+  else
+    write_array_file (in, 300, 1000, 2, 5);
+  loader = node (graph, "seg:npy-load", "path", in, NULL);
+  last = loader;
+  if (pooled)
+    {
+      last = node (graph, "seg:mode-pool", NULL);
+      gegl_node_link (loader, last);
+    }
+  sink = node (graph, "seg:npy-save", "path", out, NULL);
+  gegl_node_link (last, sink);
+  gegl_node_process (sink);
+  ck_assert (g_file_test (out, G_FILE_TEST_EXISTS));
+  ck_assert_int_eq (file_is_mapped (in), pooled && !swapped);
+
+  g_object_unref (graph);
+  ck_assert (!file_is_mapped (in));   /* let go with the graph */
+  g_unlink (in);
+  g_unlink (out);
+  g_free (out);
+  g_free (in);
+}
+END_TEST
+
+/* A file rewritten in place after the loader has mapped it, while the
+ * graph runs (here: between two renders of a pooling op that reads the
+ * mapped pixels): its pages may have given some pixels from the new
  * bytes, so seg:npy-save writes nothing. */
 START_TEST (test_input_rewritten_while_running_is_not_saved)
 {
   gchar      *in = tmp_path ("rewritten.npy");
   gchar      *out = tmp_path ("rewritten-copy.npy");
   GeglNode   *graph = gegl_node_new ();
-  GeglNode   *loader, *sink;
+  GeglNode   *loader, *pool, *sink;
   gchar      *log;
 
   write_array_file (in, 300, 1000, 2, 0);
   put_old_file (out);
   loader = node (graph, "seg:npy-load", "path", in, NULL);
-  g_object_unref (render (graph, loader));   /* the image made */
+  pool = node (graph, "seg:mode-pool", NULL);
+  gegl_node_link (loader, pool);
+  g_object_unref (render (graph, pool));   /* the file mapped and read */
   rewrite_in_place (in);
 
   sink = node (graph, "seg:npy-save", "path", out, NULL);
-  gegl_node_link (loader, sink);
+  gegl_node_link (pool, sink);
   log_capture_begin ();
   gegl_node_process (sink);
   log = log_capture_end ();
@@ -1612,6 +1677,7 @@ npy_gegl_suite (void)
                   test_input_replaced_after_header_gives_the_first_file);
   tcase_add_loop_test (changes, test_failed_load_upstream_is_not_saved, 0, 5);
   tcase_add_test (changes, test_input_rewritten_while_running_is_not_saved);
+  tcase_add_loop_test (graphs, test_loader_maps_for_ops_and_reads_for_copies, 0, 3);
   tcase_add_loop_test (graphs, test_mapped_pixels_outlive_their_loader, 0, 4);
   tcase_add_loop_test (graphs, test_thin_arrays_round_trip, 0, 5);
   tcase_add_loop_test (graphs, test_volume_grows_tile_cache, 0, 2);

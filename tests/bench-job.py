@@ -4,7 +4,8 @@
 tinybrain doing the same, run by hand (not a test):
 
   SEG_TINYBRAIN=/path/to/tinybrain /usr/bin/python3 tests/bench-job.py \\
-      [BUILD] [--lean | --installed] [--reps N] [--quick] [--cold-memory]
+      [BUILD] [--lean | --installed] [--reps N] [--quick] [--jobs K,...]
+      [--cold-memory]
 
 Run it with Debian's /usr/bin/python3 (which has NumPy); the Python side of
 the comparison runs in the same interpreter.
@@ -834,6 +835,9 @@ def main():
                         help='repetitions (default 5; --quick: 1)')
     parser.add_argument('--quick', action='store_true',
                         help='a 128³ crop and one repetition: a smoke run')
+    parser.add_argument('--jobs', default=None,
+                        help='only these jobs, by key, comma-separated: '
+                        + ','.join(j.key for j in JOBS))
     parser.add_argument('--cold-memory', action='store_true',
                         help='lend the runs no memory just freed (see '
                         'WarmMemory)')
@@ -841,6 +845,12 @@ def main():
     if opts.reps is not None and opts.reps < 1:
         parser.error('--reps must be at least 1')
     opts.build = os.path.abspath(opts.build)
+    if opts.jobs:
+        keys = opts.jobs.split(',')
+        unknown = set(keys) - {j.key for j in JOBS}
+        if unknown:
+            parser.error('unknown jobs: %s' % ', '.join(sorted(unknown)))
+        JOBS[:] = [j for j in JOBS if j.key in keys]
 
     source = os.environ.get('SEG_CONNECTOMICS') or os.path.join(
         ROOT, '..', 'shared', 'data', VOLUME)

@@ -42,6 +42,7 @@ property_int (depth, _("Depth"), 0)
 
 #include "seg-file-replace.h"
 #include "seg-npy-common.h"
+#include "seg-stack.h"
 #include "seg-volume.h"
 
 /* Nodes looked at upstream at most: graphs are far smaller. */
@@ -84,26 +85,20 @@ is_op (GeglNode *node, const gchar *name)
   return g_strcmp0 (gegl_node_get_operation (node), name) == 0;
 }
 
-/* The stack that a seg: volume op makes, by the pooling ops' own rule
- * (seg_pooled_size): a volume stays one, even pooled down to one slice;
- * depth 0 when node is none. */
+/* The stack that an op which makes stacks makes (seg-stack.h); depth 0
+ * when node's op is none. */
 static Upstream
-pooled_shape (GeglNode *node)
+stack_shape (GeglNode *node)
 {
-  Upstream up = { 0, -1 };
-  gint     depth = 0, fz = 1;
+  GeglOperation  *operation = gegl_node_get_gegl_operation (node);
+  SegStackOutput  output;
+  Upstream        up = { 0, -1 };
 
-  if (is_op (node, "seg:countless-3d"))
+  if (operation != NULL && seg_stack_output (operation, &output))
     {
-      gegl_node_get (node, "depth", &depth, NULL);
-      fz = 2;
+      up.depth     = MAX (output.depth, 1);
+      up.file_dims = output.volume ? 3 : -1;
     }
-  else if (is_op (node, "seg:mode-pool") || is_op (node, "seg:sparse-average"))
-    gegl_node_get (node, "depth", &depth, "factor-z", &fz, NULL);
-  else
-    return up;
-  up.depth = depth >= 1 && fz >= 1 ? seg_pooled_size (depth, fz) : 1;
-  up.file_dims = depth > 1 ? 3 : -1;
   return up;
 }
 
@@ -132,7 +127,7 @@ upstream_of (GeglOperation *operation)
       GeglNode           *inner = inner_source (node);
       const SegNpyHeader *h;
       const gchar        *problem;
-      Upstream            pooled;
+      Upstream            stacked;
 
       if (inner != NULL)
         node = inner;
@@ -141,8 +136,8 @@ upstream_of (GeglOperation *operation)
         node = gegl_node_get_producer (node, "input", NULL);
       else if (seg_npy_load_state (node, &h, &problem))
         return loaded_shape (h);
-      else if ((pooled = pooled_shape (node)).depth > 0)
-        return pooled;
+      else if ((stacked = stack_shape (node)).depth > 0)
+        return stacked;
       else
         return plain;
     }

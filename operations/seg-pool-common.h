@@ -16,6 +16,7 @@
 #include <gegl.h>
 #include <gegl-plugin.h>
 
+#include "seg-stack.h"
 #include "seg-volume.h"
 
 G_BEGIN_DECLS

@@ -30,8 +30,7 @@ property_boolean (sparse, _("Sparse"), FALSE)
 
 #include "gegl-op.h"
 
-#include "seg-mode-pool.h"
-#include "seg-pool-common.h"
+#include "seg-pool-op.h"
 
 static SegPoolRequest
 request_of (GeglOperation *operation)
@@ -44,15 +43,13 @@ request_of (GeglOperation *operation)
     .depth   = o->depth };
 }
 
-#include "seg-mode-pool-op.inc"
-#include "seg-pool-op.inc"
+static const SegPoolOp countless_3d = { request_of, seg_pool_source_format };
 
 static void
 gegl_op_class_init (GeglOpClass *klass)
 {
-  seg_pool_op_class_init (GEGL_OPERATION_CLASS (klass),
-                          GEGL_OPERATION_FILTER_CLASS (klass),
-                          mode_pool_process);
+  seg_pool_op_class_init (GEGL_OPERATION_CLASS (klass), &countless_3d,
+                          seg_pool_op_mode_process);
 
   gegl_operation_class_set_keys (GEGL_OPERATION_CLASS (klass),
     "name",        "seg:countless-3d",

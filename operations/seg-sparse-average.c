@@ -62,7 +62,7 @@ property_boolean (sparse, _("Sparse"), TRUE)
 
 #include "seg-average-pool.h"
 #include "seg-npy-common.h"
-#include "seg-pool-common.h"
+#include "seg-pool-op.h"
 
 static SegPoolRequest
 request_of (GeglOperation *operation)
@@ -176,7 +176,7 @@ format_of (GeglOperation *operation)
                                         : NULL);
 }
 
-#include "seg-pool-op.inc"
+static const SegPoolOp sparse_average = { request_of, format_of };
 
 static SegStatus
 average_kernel (const SegVolume  *in,
@@ -213,8 +213,8 @@ process (GeglOperation       *operation,
 static void
 gegl_op_class_init (GeglOpClass *klass)
 {
-  seg_pool_op_class_init (GEGL_OPERATION_CLASS (klass),
-                          GEGL_OPERATION_FILTER_CLASS (klass), process);
+  seg_pool_op_class_init (GEGL_OPERATION_CLASS (klass), &sparse_average,
+                          process);
 
   gegl_operation_class_set_keys (GEGL_OPERATION_CLASS (klass),
     "name",        "seg:sparse-average",

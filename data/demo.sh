@@ -15,7 +15,7 @@ out=$(cd "$out" && pwd)
 # Poppler's …) before each command, most of its time on images this small.
 # gegl-seg-lean, installed with the module, names a folder of links to only
 # the modules these commands use: the demo takes 0.7 s instead of 2.2 s
-# (README.md, "Start-up time"), and writes the same bytes.  It fails, and
+# (docs/performance.md, "Start-up time"), and writes the same bytes.  It fails, and
 # plain gegl runs, when it is not installed or its links lead nowhere.
 if plugins=$(gegl-seg-lean 2>/dev/null); then
   GEGL_PATH=$plugins

@@ -15,7 +15,7 @@
  *     }
  *   return seg_file_replace_commit (r, error);
  *
- * The rules (README.md, "Safe writes, clear errors"):
+ * The rules (docs/npy.md, "Safe writes, clear errors"):
  * - Symbolic links at path are followed, a chain of up to 40, a relative
  *   link against its own folder; the file they lead to is replaced and the
  *   links stay links.  A link that leads nowhere creates its target, as

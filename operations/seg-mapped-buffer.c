@@ -6,7 +6,7 @@
  * into the mapping, and the file's pages, already in the page cache, are
  * the pixels.  Reading a volume into GEGL's own 128 × 128 tiles instead
  * touches every page of fresh memory once more, 4 KiB at a time, which
- * costs more than the job's own work (README: "The whole job").
+ * costs more than the job's own work (docs/performance.md, "The whole job").
  *
  * The mapping is private and writable, so that a tile written by mistake
  * changes this process's copy, never the file; seg:npy-load marks the

@@ -66,7 +66,7 @@ Checked, every run: shape and dtype; the copy equals the input file byte
 for byte; countless-3d, mode-pool and the pyramid equal tinybrain's output
 (without tinybrain: shape and dtype only); sparse-average equals the
 exact mean computed here (integer sums, rounded down, zeros left out, as
-README's Semantics say).  tinybrain's NumPy averaging sums in float32,
+docs/semantics.md says).  tinybrain's NumPy averaging sums in float32,
 which does not hold these labels exactly: how much of its output equals
 the exact mean is reported beside its time.  A wrong output gets no
 time.
@@ -299,7 +299,7 @@ def check(path, shape, dtype, ref, must_equal=True):
 
 
 def exact_sparse_average(src, dst):
-    """The 2×2×2 sparse mean of README's Semantics for an unsigned volume
+    """The 2×2×2 sparse mean of docs/semantics.md for an unsigned volume
     of even sides: zeros left out of sum and count, sums exact (the two
     32-bit halves summed apart, so u64 sums do not overflow), the mean
     rounded down, a block of zeros 0."""

@@ -16,14 +16,13 @@
  *   - a kernel takes a whole run of output rows and prefetches, in
  *     software, the input it will read PREFETCH_AHEAD bytes later, across
  *     the end of a row into the next row pair.  A pair of short rows is two
- *     short streams that the hardware prefetchers pick up too late: on a
- *     Zen 4 core, reading the row pairs of a 2048-wide u8 image runs at
- *     11 GB/s, against 27 GB/s for the same bytes read in order;
+ *     short streams that the hardware prefetchers pick up too late, at
+ *     well under half the speed of the same bytes read in order;
  *   - a large output (STREAM_MIN_BYTES or more, much larger than the L2
  *     cache) is written with non-temporal stores, which skip reading the
  *     output's cache lines from memory before writing them.
  * With both, a kernel's reads and writes together come close to what the
- * core can read from memory at all (tests/bench-mode-pool.c measures it).
+ * core can read from memory at all (tests/bench-pool.c measures it).
  */
 #include "seg-mode-pool.h"
 #include "seg-mode-pool-private.h"

@@ -46,10 +46,8 @@
 /* Output bytes of one step of tiles in place at most, as a rule.  A step is
  * the input tile rows whose output is one row of output tiles, so that
  * write_output () fills whole output tiles (GEGL zero-fills a new tile
- * written in part first) while the band buffer stays in L2.  Steps of
- * more rows than that measured 3-6 % slower for 1-byte pixels (2×2 and
- * 2×2×2, one thread, 2048-wide images); half an output tile row per step,
- * 3-4 % slower for 2- and 4-byte ones.  Where one output tile row would
+ * written in part first) while the band buffer stays in L2: larger steps
+ * leave L2, smaller ones write tiles in part.  Where one output tile row would
  * take more than this, a step is as many input tile rows as fit (at least
  * one). */
 #define TILE_BAND_OUT_BYTES (2 * 1024 * 1024)
@@ -89,8 +87,7 @@ typedef struct
 /* n bytes from src to dst, by non-temporal stores where the CPU has them.
  * The output goes to tiles that nothing reads soon (fresh ones, as a
  * rule): streaming skips reading their old bytes from memory first and
- * leaves the caches to the input.  One thread, 2×2 mode on 2048² × 16
- * labels, runs 5 % (u32) to 10 % (u16) faster so.  Rows of output tiles
+ * leaves the caches to the input.  Rows of output tiles
  * are short (128 bytes for 1-byte pixels and the usual tiles), too short
  * for a call of memcpy () to pay: 16 bytes at a time, inline. */
 static inline void

@@ -21,10 +21,8 @@
 
 #include "config.h"
 
-#include <glib/gi18n-lib.h>
 #include <gegl.h>
 #include <gegl-buffer-backend.h>
-#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -206,19 +204,17 @@ seg_mapped_buffer_tile_rows (gint width, gint bpp, gint slice_height)
   return rows;
 }
 
-/* The mapping of the file's first length bytes. */
+/* The mapping of the file's first length bytes; NULL when there is
+ * none. */
 static Mapping *
-map_file (gint fd, gsize length, gchar **problem)
+map_file (gint fd, gsize length)
 {
   Mapping *m;
   void    *base;
 
   base = mmap (NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   if (base == MAP_FAILED)
-    {
-      *problem = g_strdup (g_strerror (errno));
-      return NULL;
-    }
+    return NULL;
   m = g_atomic_rc_box_new (Mapping);
   m->base = base;
   m->length = length;
@@ -230,8 +226,7 @@ seg_mapped_buffer_new (gint                 fd,
                        goffset              data_offset,
                        const GeglRectangle *extent,
                        const Babl          *format,
-                       gint                 tile_rows,
-                       gchar              **problem)
+                       gint                 tile_rows)
 {
   const gsize       row_bytes = (gsize) extent->width *
                                 babl_format_get_bytes_per_pixel (format);
@@ -241,14 +236,9 @@ seg_mapped_buffer_new (gint                 fd,
   GeglBuffer       *buffer;
   Mapping          *m;
 
-  *problem = NULL;
   if (tile_rows <= 0 || data_offset % TILE_ALIGNMENT != 0 ||
-      row_bytes * (gsize) tile_rows % TILE_ALIGNMENT != 0)
-    {
-      *problem = g_strdup (_("its rows do not fall on aligned tiles"));
-      return NULL;
-    }
-  if ((m = map_file (fd, length, problem)) == NULL)
+      row_bytes * (gsize) tile_rows % TILE_ALIGNMENT != 0 ||
+      (m = map_file (fd, length)) == NULL)
     return NULL;
   /* Read ahead: the ops walk the rows in order. */
   posix_madvise (m->base, m->length, POSIX_MADV_SEQUENTIAL);

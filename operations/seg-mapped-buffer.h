@@ -22,15 +22,14 @@ gint        seg_mapped_buffer_tile_rows     (gint width,
 
 /* A buffer of extent (at the origin) in format, whose pixels are the
  * file's bytes from data_offset on, row after row, each tile tile_rows
- * whole rows.  NULL, with a message in problem, when the file cannot be
- * mapped; the caller then reads it.  The mapping lives until the buffer
- * and every tile taken from it are gone. */
+ * whole rows.  NULL when the file cannot be mapped so (tile_rows 0,
+ * unaligned rows, no mapping): the caller then reads it.  The mapping
+ * lives until the buffer and every tile taken from it are gone. */
 GeglBuffer *seg_mapped_buffer_new           (gint                 fd,
                                              goffset              data_offset,
                                              const GeglRectangle *extent,
                                              const Babl          *format,
-                                             gint                 tile_rows,
-                                             gchar              **problem);
+                                             gint                 tile_rows);
 
 G_END_DECLS
 

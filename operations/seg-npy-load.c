@@ -451,19 +451,15 @@ slice_height (const SegNpyHeader *h)
 static GeglBuffer *
 map_pixels (const NpyFile *f)
 {
-  gint        rows, fd;
-  GeglBuffer *pixels;
-  gchar      *why = NULL;
+  gint rows, fd;
 
   if (f->swap || !G_IS_FILE_DESCRIPTOR_BASED (f->in))
     return NULL;
   rows = seg_mapped_buffer_tile_rows (f->extent.width, f->header.item_size,
                                       slice_height (&f->header));
   fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (f->in));
-  pixels = seg_mapped_buffer_new (fd, (goffset) f->header.data_offset,
-                                  &f->extent, f->format, rows, &why);
-  g_free (why);
-  return pixels;
+  return seg_mapped_buffer_new (fd, (goffset) f->header.data_offset,
+                                &f->extent, f->format, rows);
 }
 
 /* The image: the file mapped, or read whole into a buffer of GEGL's

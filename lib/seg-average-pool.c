@@ -16,8 +16,8 @@
  * Full 2×2×1 and 2×2×2 blocks of one-component u8, u16 and float, and
  * full 2×2×1 blocks of two- to four-component u8 without alpha (not
  * sparse), go through row kernels instead (average-pool-rows.inc), which
- * the compiler vectorises; one-component u8, the case that matters most,
- * also has AVX-512 kernels.  They give the general path's results to the
+ * the compiler vectorises; sparse means of one-component u8 also have
+ * AVX-512 kernels, the one case where those earn their keep.  They give the general path's results to the
  * bit.  Like the mode-pool
  * kernels they prefetch their input in address order and stream large
  * outputs past the caches (seg-prefetch.h), to keep up with memory.
@@ -1080,18 +1080,18 @@ mean_rows_u8 (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss, uint8_t *out,
     _mm_sfence ();
 }
 
-/* The four instances, each with its shape and sparseness constant. */
-#define MEAN_ROWS_U8(NAME, N_ROWS, SPARSE)                                  \
+/* The sparse instances, each with its shape constant.  Plain means run
+ * as fast through GEGL with the portable kernels compiled for AVX-512
+ * (SEG_CLONES; bench-pool), so they have no instance of their own. */
+#define MEAN_ROWS_U8(NAME, N_ROWS)                                          \
   SEG_AVX512 static void                                                    \
   NAME (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss, uint8_t *out,        \
         ptrdiff_t ors, size_t n, size_t rows, bool stream)                  \
   {                                                                         \
-    mean_rows_u8 (in, rs, ss, out, ors, n, rows, stream, N_ROWS, SPARSE);   \
+    mean_rows_u8 (in, rs, ss, out, ors, n, rows, stream, N_ROWS, true);     \
   }
-MEAN_ROWS_U8 (mean4_rows_avx512_u8, 2, false)
-MEAN_ROWS_U8 (mean4_sparse_rows_avx512_u8, 2, true)
-MEAN_ROWS_U8 (mean8_rows_avx512_u8, 4, false)
-MEAN_ROWS_U8 (mean8_sparse_rows_avx512_u8, 4, true)
+MEAN_ROWS_U8 (mean4_sparse_rows_avx512_u8, 2)
+MEAN_ROWS_U8 (mean8_sparse_rows_avx512_u8, 4)
 #undef MEAN_ROWS_U8
 #endif /* SEG_HAVE_AVX512 */
 
@@ -1109,10 +1109,9 @@ typedef struct
 } FastPath;
 
 #if SEG_HAVE_AVX512
-/* Indexed by f.z - 1, then sparse. */
-static const RowsFn rows_avx512_u8[2][2] = {
-  { mean4_rows_avx512_u8, mean4_sparse_rows_avx512_u8 },
-  { mean8_rows_avx512_u8, mean8_sparse_rows_avx512_u8 },
+/* Sparse means only, indexed by f.z - 1. */
+static const RowsFn sparse_rows_avx512_u8[2] = {
+  mean4_sparse_rows_avx512_u8, mean8_sparse_rows_avx512_u8,
 };
 #endif
 
@@ -1140,8 +1139,8 @@ fast_path_for (const SegFactors *f, const SegPixelLayout *layout, bool sparse)
   else
     fp.mean8 = k->mean8[sparse];
 #if SEG_HAVE_AVX512
-  if (k == &kernels_u8 && avx512_allowed && seg_cpu_has_avx512 ())
-    fp.avx512 = rows_avx512_u8[f->z - 1][sparse];
+  if (k == &kernels_u8 && sparse && avx512_allowed && seg_cpu_has_avx512 ())
+    fp.avx512 = sparse_rows_avx512_u8[f->z - 1];
 #endif
   return fp;
 }

@@ -3,9 +3,9 @@
  * Mode pooling: see seg-mode-pool.h for the contract.
  *
  * Full blocks of the two common shapes (2×2×1 and 2×2×2) on 1-, 2-, 4- and
- * 8-byte labels go through branch-free row kernels (mode-pool-rows.inc):
- * AVX-512 ones where the CPU has it, else portable ones that the compiler
- * vectorises.  Everything else (other factors, other voxel sizes, partial
+ * 8-byte labels go through branch-free row kernels (mode-pool-rows.inc)
+ * that the compiler vectorises, and for 2×2×2 AVX-512 ones where the CPU
+ * has it.  Everything else (other factors, other voxel sizes, partial
  * blocks at the far edges) goes through one general block function: the
  * block's voxels are gathered into a list in raster order and counted
  * pairwise when the block is small, or in a hash table when it is large,
@@ -93,20 +93,12 @@ typedef void (*RowsFn) (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss,
                         bool stream);
 
 #if SEG_HAVE_AVX512
-/* Indexed by f.z - 1, log2 (bpp), sparse. */
-static const RowsFn rows_avx512_fns[2][4][2] = {
-  {
-    { countless2_rows_avx512_u8,  countless2_sparse_rows_avx512_u8  },
-    { countless2_rows_avx512_u16, countless2_sparse_rows_avx512_u16 },
-    { countless2_rows_avx512_u32, countless2_sparse_rows_avx512_u32 },
-    { countless2_rows_avx512_u64, countless2_sparse_rows_avx512_u64 },
-  },
-  {
-    { mode8_rows_avx512_u8,  mode8_sparse_rows_avx512_u8  },
-    { mode8_rows_avx512_u16, mode8_sparse_rows_avx512_u16 },
-    { mode8_rows_avx512_u32, mode8_sparse_rows_avx512_u32 },
-    { mode8_rows_avx512_u64, mode8_sparse_rows_avx512_u64 },
-  },
+/* 2×2×2 only, indexed by log2 (bpp), sparse. */
+static const RowsFn mode8_rows_avx512_fns[4][2] = {
+  { mode8_rows_avx512_u8,  mode8_sparse_rows_avx512_u8  },
+  { mode8_rows_avx512_u16, mode8_sparse_rows_avx512_u16 },
+  { mode8_rows_avx512_u32, mode8_sparse_rows_avx512_u32 },
+  { mode8_rows_avx512_u64, mode8_sparse_rows_avx512_u64 },
 };
 #endif
 
@@ -387,12 +379,12 @@ pool_rows_fast (const SegVolume *in, const SegVolume *out,
   const int k = log2_of_word_size (in->bpp);
 
 #if SEG_HAVE_AVX512
-  if (avx512_allowed && seg_cpu_has_avx512 ())
+  if (f->z == 2 && avx512_allowed && seg_cpu_has_avx512 ())
     {
       size_t out_bytes = (size_t) out->width * (size_t) out->height *
                          (size_t) out->depth * (size_t) out->bpp;
 
-      rows_avx512_fns[f->z - 1][k][sparse] (
+      mode8_rows_avx512_fns[k][sparse] (
         first, in->row_stride, in->slice_stride, out_first, out->row_stride,
         n, rows, out_bytes >= STREAM_MIN_BYTES);
       return;

@@ -437,6 +437,22 @@ npy_file_fail (NpyFile *f, const gchar *path, GError *error)
   g_error_free (error);
 }
 
+/* Reads roi of the file into output, if the file is still what its
+ * header described.  On failure the pixels that could not be read stay 0
+ * and f->problem says why; the ops downstream that write files
+ * (seg:npy-save) ask for it. */
+static gboolean
+npy_file_load (NpyFile *f, const gchar *path, GeglBuffer *output,
+               const GeglRectangle *roi)
+{
+  GError *error = NULL;
+
+  if (file_unchanged (f, &error) && load_rows (f, output, roi, &error))
+    return TRUE;
+  npy_file_fail (f, path, error);
+  return FALSE;
+}
+
 /* Slice height of a volume's rows (the middle axis, in C and in Fortran
  * order); 0 for an image. */
 static gint
@@ -462,39 +478,24 @@ map_pixels (const NpyFile *f)
                                 &f->extent, f->format, rows);
 }
 
-/* The image: the file mapped, or read whole into a buffer of GEGL's
- * tiles, made once.  On failure the pixels that could not be read stay 0
- * and f->problem says why; the ops downstream that write files
- * (seg:npy-save) ask for it. */
+/* The image, made once: the file mapped, or read whole into a buffer of
+ * GEGL's tiles (npy_file_load () says what failed); empty without a
+ * file. */
 static GeglBuffer *
 npy_file_pixels (NpyFile *f, const gchar *path)
 {
-  GError *error = NULL;
-
   if (f->pixels != NULL)
     return f->pixels;
-  if (f->in == NULL)
-    {
-      /* No file or a refused one: an empty image. */
-      f->pixels = gegl_buffer_new (&f->extent,
-                                   f->format ? f->format :
-                                               babl_format ("Y u8"));
-      return f->pixels;
-    }
-  if (!file_unchanged (f, &error))
-    {
-      npy_file_fail (f, path, error);
-      f->pixels = gegl_buffer_new (&f->extent, f->format);
-      return f->pixels;
-    }
-  if ((f->pixels = map_pixels (f)) != NULL)
+  if (f->in != NULL && file_unchanged (f, NULL) &&
+      (f->pixels = map_pixels (f)) != NULL)
     {
       f->mapped = TRUE;
       return f->pixels;
     }
-  f->pixels = gegl_buffer_new (&f->extent, f->format);
-  if (!load_rows (f, f->pixels, &f->extent, &error))
-    npy_file_fail (f, path, error);
+  f->pixels = gegl_buffer_new (&f->extent,
+                               f->format ? f->format : babl_format ("Y u8"));
+  if (f->in != NULL)
+    npy_file_load (f, path, f->pixels, &f->extent);
   return f->pixels;
 }
 
@@ -588,14 +589,10 @@ load_into_target (NpyFile *f, const gchar *path,
   GeglBuffer   *output = gegl_operation_context_get_target (context,
                                                              "output");
   GeglRectangle roi;
-  GError       *error = NULL;
 
   if (f->in == NULL || !gegl_rectangle_intersect (&roi, &f->extent, result))
     return TRUE;
-  if (file_unchanged (f, &error) && load_rows (f, output, &roi, &error))
-    return TRUE;
-  npy_file_fail (f, path, error);
-  return FALSE;
+  return npy_file_load (f, path, output, &roi);
 }
 
 /* Hands the whole image on, whatever is asked: it is read (or mapped)

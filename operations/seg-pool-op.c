@@ -38,15 +38,24 @@ pool_prepare (GeglOperation *operation)
   seg_pool_report_problem (operation, &request);
 }
 
+/* The map of the operation's request on its input; FALSE when there is
+ * none to serve. */
+static gboolean
+pool_map_of (GeglOperation *operation, SegStackMap *map)
+{
+  SegPoolRequest request = seg_pool_op_request (operation);
+
+  return seg_pool_map (operation, &request, map);
+}
+
 static GeglRectangle
 pool_get_bounding_box (GeglOperation *operation)
 {
-  SegPoolRequest       request = seg_pool_op_request (operation);
-  const GeglRectangle *input =
-    gegl_operation_source_get_bounding_box (operation, "input");
-  GeglRectangle        empty = { 0, 0, 0, 0 };
+  SegStackMap   map;
+  GeglRectangle empty = { 0, 0, 0, 0 };
 
-  return input ? seg_pool_bounding_box (&request, input) : empty;
+  return pool_map_of (operation, &map) ? seg_stack_map_bounding_box (&map)
+                                       : empty;
 }
 
 static GeglRectangle
@@ -54,12 +63,11 @@ pool_get_required_for_output (GeglOperation       *operation,
                               const gchar         *input_pad,
                               const GeglRectangle *roi)
 {
-  SegPoolRequest       request = seg_pool_op_request (operation);
-  const GeglRectangle *input =
-    gegl_operation_source_get_bounding_box (operation, "input");
-  GeglRectangle        empty = { 0, 0, 0, 0 };
+  SegStackMap   map;
+  GeglRectangle empty = { 0, 0, 0, 0 };
 
-  return input ? seg_pool_required_region (&request, input, roi) : empty;
+  return pool_map_of (operation, &map) ? seg_stack_map_required (&map, roi)
+                                       : empty;
 }
 
 static GeglRectangle
@@ -67,14 +75,12 @@ pool_get_invalidated_by_change (GeglOperation       *operation,
                                 const gchar         *input_pad,
                                 const GeglRectangle *changed)
 {
-  SegPoolRequest       request = seg_pool_op_request (operation);
-  const GeglRectangle *input =
-    gegl_operation_source_get_bounding_box (operation, "input");
-  GeglRectangle        output = pool_get_bounding_box (operation);
-  GeglRectangle        empty = { 0, 0, 0, 0 };
+  SegStackMap   map;
+  GeglRectangle empty = { 0, 0, 0, 0 };
 
-  return input ? seg_pool_invalidated (&request, input, changed, &output)
-               : empty;
+  return pool_map_of (operation, &map)
+           ? seg_stack_map_invalidated (&map, changed)
+           : empty;
 }
 
 /* The stack the op makes, by the pooling rule (seg_pooled_size): a
@@ -123,16 +129,15 @@ seg_pool_op_mode_process (GeglOperation       *operation,
                           const GeglRectangle *roi,
                           gint                 level)
 {
-  SegPoolRequest       request = seg_pool_op_request (operation);
-  const GeglRectangle *extent = seg_pool_valid_input (operation, &request);
-  const Babl          *format = gegl_operation_get_format (operation,
-                                                           "output");
-  gboolean             sparse = FALSE;
+  SegPoolRequest request = seg_pool_op_request (operation);
+  const Babl    *format = gegl_operation_get_format (operation, "output");
+  SegStackMap    map;
+  gboolean       sparse = FALSE;
 
-  if (extent == NULL)
+  if (!seg_pool_map (operation, &request, &map))
     return TRUE;
   g_object_get (operation, "sparse", &sparse, NULL);
-  return seg_pool_process (&request, mode_pool_kernel, sparse, NULL,
+  return seg_pool_process (&request, &map, mode_pool_kernel, sparse, NULL,
                            seg_mode_pool_scratch_size (&request.factors),
-                           format, input, extent, output, roi);
+                           format, input, output, roi);
 }

@@ -198,16 +198,16 @@ process (GeglOperation       *operation,
 {
   GeglProperties      *o = GEGL_PROPERTIES (operation);
   SegPoolRequest       request = request_of (operation);
-  const GeglRectangle *extent = seg_pool_valid_input (operation, &request);
   const Babl          *format = gegl_operation_get_format (operation, "output");
+  SegStackMap          map;
   SegPixelLayout       layout;
 
-  if (extent == NULL || !layout_of (format, &layout))
+  if (!seg_pool_map (operation, &request, &map) || !layout_of (format, &layout))
     return TRUE;
-  return seg_pool_process (&request, average_kernel, o->sparse, &layout,
+  return seg_pool_process (&request, &map, average_kernel, o->sparse, &layout,
                            seg_average_pool_scratch_size (&request.factors,
                                                           &layout),
-                           format, input, extent, output, roi);
+                           format, input, output, roi);
 }
 
 static void

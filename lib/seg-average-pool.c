@@ -20,17 +20,15 @@
  * AVX-512 kernels, the one case where those earn their keep.  They give the general path's results to the
  * bit.  Like the mode-pool
  * kernels they prefetch their input in address order and stream large
- * outputs past the caches (seg-prefetch.h), to keep up with memory.
+ * outputs past the caches (seg-rows.h), to keep up with memory.
  */
 #include "seg-average-pool.h"
-#include "seg-average-pool-private.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "seg-prefetch.h"
-#include "seg-simd.h"
+#include "seg-rows.h"
 
 #if SEG_HAVE_AVX512
 #include <immintrin.h>
@@ -912,8 +910,8 @@ mean4_u8x4 (const uint8_t *restrict r0, const uint8_t *restrict r1,
  * none. */
 typedef struct
 {
-  SegRow4Fn mean4[2];
-  SegRow8Fn mean8[2];
+  SegRows2x2Fn mean4[2];
+  SegRows2x2x2Fn mean8[2];
 } RowKernels;
 
 static const RowKernels kernels_u8 = {
@@ -1103,8 +1101,8 @@ typedef void (*RowsFn) (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss,
 /* A row kernel run over many rows: which one, and for which block. */
 typedef struct
 {
-  SegRow4Fn mean4;   /* f = 2, 2, 1                                  */
-  SegRow8Fn mean8;   /* f = 2, 2, 2                                  */
+  SegRows2x2Fn mean4;   /* f = 2, 2, 1                                  */
+  SegRows2x2x2Fn mean8;   /* f = 2, 2, 2                                  */
   RowsFn  avx512;  /* the same with AVX-512, where there is one    */
 } FastPath;
 
@@ -1114,15 +1112,6 @@ static const RowsFn sparse_rows_avx512_u8[2] = {
   mean4_sparse_rows_avx512_u8, mean8_sparse_rows_avx512_u8,
 };
 #endif
-
-/* See seg-average-pool-private.h. */
-static bool avx512_allowed = true;
-
-void
-seg__average_pool_allow_avx512 (bool allow)
-{
-  avx512_allowed = allow;
-}
 
 /* The fast path for these factors and this layout; all kernels NULL when
  * there is none. */
@@ -1139,7 +1128,7 @@ fast_path_for (const SegFactors *f, const SegPixelLayout *layout, bool sparse)
   else
     fp.mean8 = k->mean8[sparse];
 #if SEG_HAVE_AVX512
-  if (k == &kernels_u8 && sparse && avx512_allowed && seg_cpu_has_avx512 ())
+  if (k == &kernels_u8 && sparse && seg_kernels_avx512 ())
     fp.avx512 = sparse_rows_avx512_u8[f->z - 1];
 #endif
   return fp;

@@ -25,14 +25,12 @@
  * core can read from memory at all (tests/bench-pool.c measures it).
  */
 #include "seg-mode-pool.h"
-#include "seg-mode-pool-private.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "seg-prefetch.h"
-#include "seg-simd.h"
+#include "seg-rows.h"
 
 #if SEG_HAVE_AVX512
 #include <immintrin.h>
@@ -73,14 +71,14 @@ prefetch_step (Prefetch *pf)
 #include "mode-pool-rows.inc"
 
 /* Indexed by log2 (bpp) for bpp 1, 2, 4, 8, then by sparse. */
-static const SegRow4Fn countless2_fns[4][2] = {
+static const SegRows2x2Fn countless2_fns[4][2] = {
   { countless2_u8,  countless2_sparse_u8  },
   { countless2_u16, countless2_sparse_u16 },
   { countless2_u32, countless2_sparse_u32 },
   { countless2_u64, countless2_sparse_u64 },
 };
 
-static const SegRow8Fn mode8_fns[4][2] = {
+static const SegRows2x2x2Fn mode8_fns[4][2] = {
   { mode8_u8,  mode8_sparse_u8  },
   { mode8_u16, mode8_sparse_u16 },
   { mode8_u32, mode8_sparse_u32 },
@@ -360,15 +358,6 @@ fast_blocks (const SegVolume *in, const SegFactors *f, int bh, int bd)
   return in->width / 2;
 }
 
-/* See seg-mode-pool-private.h. */
-static bool avx512_allowed = true;
-
-void
-seg__mode_pool_allow_avx512 (bool allow)
-{
-  avx512_allowed = allow;
-}
-
 /* Output rows 0 … rows-1 of one output slice, n full blocks each, by the
  * best kernel the CPU runs.  first is the slice's first input row. */
 static void
@@ -379,7 +368,7 @@ pool_rows_fast (const SegVolume *in, const SegVolume *out,
   const int k = log2_of_word_size (in->bpp);
 
 #if SEG_HAVE_AVX512
-  if (f->z == 2 && avx512_allowed && seg_cpu_has_avx512 ())
+  if (f->z == 2 && seg_kernels_avx512 ())
     {
       size_t out_bytes = (size_t) out->width * (size_t) out->height *
                          (size_t) out->depth * (size_t) out->bpp;

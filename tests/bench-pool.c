@@ -64,7 +64,7 @@
 #include "seg-average-pool.h"
 #include "seg-mode-pool.h"
 #include "seg-npy.h"
-#include "seg-simd.h"
+#include "seg-rows.h"
 
 #ifndef SEG_SOURCE_ROOT
 #define SEG_SOURCE_ROOT "."

@@ -4,9 +4,10 @@
  *
  *   - seeded random volumes of every component type, voxel layout, factor
  *     and stride, with and without alpha and background, compared with
- *     ref_average_pool() (tests/ref-average-pool.c); the 2×2 and 2×2×2
- *     shapes with row kernels once with the AVX-512 kernels allowed and
- *     once with the portable ones only;
+ *     ref_average_pool() (tests/ref-average-pool.c), with the kernels the
+ *     process chooses; meson runs the program again with
+ *     SEG_KERNELS=portable, so the portable kernels are checked on AVX-512
+ *     machines too;
  *   - a table row per rule of DESIGN.md's "Averaging" and of the header,
  *     with the expected output worked out by hand (and the reference held
  *     to it as well);
@@ -34,7 +35,7 @@
 
 #include "kernel-harness.h"
 #include "ref-average-pool.h"
-#include "seg-average-pool-private.h"
+#include "seg-rows.h"
 #include "seg-average-pool.h"
 
 static const char *const type_names[] = {
@@ -110,28 +111,28 @@ voxels_equal (const uint8_t *a, const uint8_t *b, const SegPixelLayout *l)
 
 /* ---- The kernel under test ---------------------------------------------- */
 
-/* What the shared checks hand to the kernel: the pixel layout, and whether
- * it may use its AVX-512 kernels (where the CPU has them) or only its
- * portable ones. */
+/* What the shared checks hand to the kernel: the pixel layout.  The
+ * kernels are the process's: AVX-512 ones where the CPU has them, unless
+ * SEG_KERNELS=portable (seg-rows.h); meson runs this program both ways. */
 typedef struct
 {
   const SegPixelLayout *layout;
-  bool                  avx512;
 } Averaging;
 
-/* Allows the AVX-512 kernels again after the call, as every test
- * expects. */
 static SegStatus
 average_pool (const SegVolume *in, const SegVolume *out, const SegFactors *f,
               bool sparse, void *scratch, const void *data)
 {
   const Averaging *a = data;
-  SegStatus        status;
 
-  seg__average_pool_allow_avx512 (a->avx512);
-  status = seg_average_pool (in, out, f, a->layout, sparse, scratch);
-  seg__average_pool_allow_avx512 (true);
-  return status;
+  return seg_average_pool (in, out, f, a->layout, sparse, scratch);
+}
+
+/* Which kernels run, for messages. */
+static const char *
+kernels_name (void)
+{
+  return seg_kernels_avx512 () ? "AVX-512 kernels" : "portable kernels";
 }
 
 static void
@@ -454,7 +455,6 @@ typedef struct
   int            background;  /* percent of voxels that are background */
   ValueStyle     style;
   Strides        in_strides, out_strides;
-  bool           avx512;      /* AVX-512 kernels allowed               */
 } Case;
 
 /* The layouts with row kernels for full 2×2 and 2×2×2 blocks. */
@@ -487,7 +487,6 @@ random_case_of (Rng *r, int seed, bool fast_shape, SegPixelLayout l)
   c.style       = (ValueStyle) rng_below (r, N_VALUE_STYLES);
   c.in_strides  = random_strides (r, bpp_of (&c.layout));
   c.out_strides = random_strides (r, bpp_of (&c.layout));
-  c.avx512      = seed % 2 == 0;
   return c;
 }
 
@@ -519,19 +518,19 @@ describe_case (char *buf, size_t n, const Case *c)
   describe_strides (out_l, sizeof out_l, &c->out_strides);
   snprintf (buf, n,
             "seed %d: input %d×%d×%d, factors %d,%d,%d, %s × %d, alpha %d, "
-            "sparse %s, %d%% background, %s values, AVX-512 %s, "
+            "sparse %s, %d%% background, %s values, %s, "
             "input strides %s, output strides %s",
             c->seed, c->w, c->h, c->d, c->f.x, c->f.y, c->f.z,
             type_names[c->layout.type], c->layout.n_components,
             c->layout.alpha, c->sparse ? "on" : "off", c->background,
-            style_names[c->style], c->avx512 ? "allowed" : "off", in_l,
+            style_names[c->style], kernels_name (), in_l,
             out_l);
 }
 
 static void
 run_case (Rng *r, const Case *c)
 {
-  const Averaging a = { &c->layout, c->avx512 };
+  const Averaging a = { &c->layout };
   const Kernel    k = averaging_kernel (&a);
   char            context[512];
   Buf             in = buf_new (c->w, c->h, c->d, bpp_of (&c->layout),
@@ -610,7 +609,7 @@ static const SegPixelLayout y_u64        = { SEG_TYPE_U64, 1, -1 };
 static const SegPixelLayout i16x2        = { SEG_TYPE_I16, 2, -1 };
 
 /* Pools packed voxels and asserts the output is want (packed, raster
- * order), with and without the AVX-512 kernels, and, when the blocks tile
+ * order), and, when the blocks tile
  * the width of a small image, also with the image repeated 67 times side
  * by side, so that the row kernels run their vectorised bodies and not
  * only their tails. */
@@ -624,32 +623,31 @@ assert_pools_to (const void *voxels, int w, int h, int d,
   const int oh = seg_pooled_size (h, f.y);
   const int od = seg_pooled_size (d, f.z);
 
-  for (int avx512 = 0; avx512 < 2; avx512++)
-    for (int tiles = 1; tiles <= 67; tiles += 66)
-      {
-        const Averaging a = { l, avx512 };
-        const Kernel    k = averaging_kernel (&a);
-        char            context[200];
-        uint8_t        *got;
+  for (int tiles = 1; tiles <= 67; tiles += 66)
+    {
+      const Averaging a = { l };
+      const Kernel    k = averaging_kernel (&a);
+      char            context[200];
+      uint8_t        *got;
 
-        /* Repeated only when that stays small: the reference is slow. */
-        if (tiles > 1 && (w % f.x != 0 || w * h * d > 2048))
-          continue;
-        snprintf (context, sizeof context, "%s (%s × %d, factors %d,%d,%d, "
-                  "sparse %s, %d tile(s), AVX-512 %s)", what,
-                  type_names[l->type], l->n_components, f.x, f.y, f.z,
-                  sparse ? "on" : "off", tiles, avx512 ? "allowed" : "off");
-        got = pool_packed (&k, voxels, w, h, d, bpp, f, sparse, tiles,
-                           context);
-        for (int i = 0; i < ow * oh * od; i++)
-          if (!voxels_equal (got + i * bpp, (const uint8_t *) want + i * bpp,
-                             l))
-            ck_abort_msg ("%s: output voxel %d (x %d, y %d, z %d) is %s, "
-                          "want %s", context, i, i % ow, i / ow % oh,
-                          i / (ow * oh), hex_of (got + i * bpp, bpp).s,
-                          hex_of ((const uint8_t *) want + i * bpp, bpp).s);
-        free (got);
-      }
+      /* Repeated only when that stays small: the reference is slow. */
+      if (tiles > 1 && (w % f.x != 0 || w * h * d > 2048))
+        continue;
+      snprintf (context, sizeof context, "%s (%s × %d, factors %d,%d,%d, "
+                "sparse %s, %d tile(s), %s)", what,
+                type_names[l->type], l->n_components, f.x, f.y, f.z,
+                sparse ? "on" : "off", tiles, kernels_name ());
+      got = pool_packed (&k, voxels, w, h, d, bpp, f, sparse, tiles,
+                         context);
+      for (int i = 0; i < ow * oh * od; i++)
+        if (!voxels_equal (got + i * bpp, (const uint8_t *) want + i * bpp,
+                           l))
+          ck_abort_msg ("%s: output voxel %d (x %d, y %d, z %d) is %s, "
+                        "want %s", context, i, i % ow, i / ow % oh,
+                        i / (ow * oh), hex_of (got + i * bpp, bpp).s,
+                        hex_of ((const uint8_t *) want + i * bpp, bpp).s);
+      free (got);
+    }
 }
 
 /* A rule worked out by hand: w × h × d packed voxels of layout l pool
@@ -1233,7 +1231,6 @@ START_TEST (test_large_random_blocks_match_reference)
   c.background = 20;
   c.style      = large_blocks[_i].style;
   c.in_strides = c.out_strides = packed;
-  c.avx512     = true;
   run_case (&r, &c);
 }
 END_TEST
@@ -1245,8 +1242,7 @@ END_TEST
  * (k ≤ 8) block can have, and every sum s they can add up to (k … k·max),
  * one block: k voxels that add up to s (spread as evenly as possible, at
  * positions that rotate with s) and background elsewhere; its mean must be
- * floor (s / k).  One long row of blocks per k; run with the AVX-512
- * kernels and with the portable ones. */
+ * floor (s / k).  One long row of blocks per k. */
 START_TEST (test_sparse_row_kernels_divide_exactly_for_every_sum_and_count)
 {
   static const struct
@@ -1262,6 +1258,7 @@ START_TEST (test_sparse_row_kernels_divide_exactly_for_every_sum_and_count)
   const int            n_voxels = 4 * cfg[_i].fz;
   const uint64_t       max = max_of (l.type);
   const int            size = seg_component_size (l.type);
+  const Averaging      a = { &l };
   void                *scratch = scratch_new (&f, &l);
 
   for (int k = 1; k <= n_voxels; k++)
@@ -1284,26 +1281,21 @@ START_TEST (test_sparse_row_kernels_divide_exactly_for_every_sum_and_count)
                      l.type, base + ((uint64_t) j < extra));
             }
         }
-      for (int avx512 = 0; avx512 < 2; avx512++)
+      assert_status (average_pool (&in.v, &out.v, &f, true, scratch, &a),
+                     SEG_OK, "division");
+      for (int b = 0; b < blocks; b++)
         {
-          const Averaging a = { &l, avx512 };
+          uint64_t s = (uint64_t) (k + b), got = 0;
 
-          assert_status (average_pool (&in.v, &out.v, &f, true, scratch, &a),
-                         SEG_OK, "division");
-          for (int b = 0; b < blocks; b++)
-            {
-              uint64_t s = (uint64_t) (k + b), got = 0;
-
-              memcpy (&got, at (&out.v, b, 0, 0), (size_t) size);
-              if (got != s / (uint64_t) k)
-                ck_abort_msg ("%s 2×2×%d, AVX-512 %s: sum %llu over %d "
-                              "voxels gives %llu, want %llu",
-                              type_names[l.type], cfg[_i].fz,
-                              avx512 ? "allowed" : "off",
-                              (unsigned long long) s, k,
-                              (unsigned long long) got,
-                              (unsigned long long) (s / (uint64_t) k));
-            }
+          memcpy (&got, at (&out.v, b, 0, 0), (size_t) size);
+          if (got != s / (uint64_t) k)
+            ck_abort_msg ("%s 2×2×%d, %s: sum %llu over %d "
+                          "voxels gives %llu, want %llu",
+                          type_names[l.type], cfg[_i].fz,
+                          kernels_name (),
+                          (unsigned long long) s, k,
+                          (unsigned long long) got,
+                          (unsigned long long) (s / (uint64_t) k));
         }
       buf_free (&in);
       buf_free (&out);
@@ -1342,9 +1334,6 @@ START_TEST (test_output_padding_and_input_are_untouched)
           c.style       = VALUES_UNIFORM;
           c.in_strides  = odd[i];
           c.out_strides = odd[(i + 1) % N_ELEMENTS (odd)];
-          c.avx512      = true;
-          run_case (&r, &c);
-          c.avx512      = false;
           run_case (&r, &c);
           c.layout      = y_float;
           run_case (&r, &c);
@@ -1368,20 +1357,16 @@ START_TEST (test_negative_strides_read_flipped_views)
   Buf        out = buf_new (2, 1, 1, 1, (Strides) { 0, 0, true, true });
   void      *scratch = scratch_new (&f222, &y_u8);
   const uint8_t *p = in;
+  const Averaging a = { &y_u8 };
 
   for (int z = 0; z < 2; z++)
     for (int y = 0; y < 2; y++)
       for (int x = 0; x < 4; x++)
         *at (&b.v, x, y, z) = *p++;
-  for (int avx512 = 0; avx512 < 2; avx512++)
-    {
-      const Averaging a = { &y_u8, avx512 };
-
-      assert_status (average_pool (&b.v, &out.v, &f222, false, scratch, &a),
-                     SEG_OK, "flipped");
-      ck_assert_uint_eq (*at (&out.v, 0, 0, 0), want[0]);
-      ck_assert_uint_eq (*at (&out.v, 1, 0, 0), want[1]);
-    }
+  assert_status (average_pool (&b.v, &out.v, &f222, false, scratch, &a),
+                 SEG_OK, "flipped");
+  ck_assert_uint_eq (*at (&out.v, 0, 0, 0), want[0]);
+  ck_assert_uint_eq (*at (&out.v, 1, 0, 0), want[1]);
   free (scratch);
   buf_free (&b);
   buf_free (&out);
@@ -1406,7 +1391,7 @@ START_TEST (test_scratch_can_be_reused_for_smaller_factors)
     { 6, 7, 1 }
   };
   static const SegPixelLayout l = { SEG_TYPE_U32, 4, 3 };
-  const Averaging             a = { &l, true };
+  const Averaging             a = { &l };
   const Kernel                k = averaging_kernel (&a);
 
   assert_scratch_serves_smaller_factors (&k, bpp_of (&l), sequence,
@@ -1418,8 +1403,9 @@ END_TEST
 /* Outputs of several MiB with the 2×2 and 2×2×2 shapes, into a padded view
  * with odd row padding: the AVX-512 kernels write outputs this large with
  * non-temporal stores, in aligned steps after a masked head.  The result
- * is compared with pooling the same input in slabs, and with the portable
- * kernels' on the whole. */
+ * is compared with pooling the same input in slabs, and its first and last
+ * rows with the reference's on those rows of the input (blocks do not
+ * reach across them). */
 START_TEST (test_large_outputs_match_pooling_in_slabs)
 {
   static const struct
@@ -1440,30 +1426,44 @@ START_TEST (test_large_outputs_match_pooling_in_slabs)
   const bool       sparse = cfg[_i].sparse;
   const SegFactors f = { 2, 2, cfg[_i].fz };
   const Strides    odd = { 5, 3, false, false };
-  const Averaging  allowed = { l, true }, portable = { l, false };
-  const Kernel     k = averaging_kernel (&allowed);
+  const Averaging  a = { l };
+  const Kernel     k = averaging_kernel (&a);
   Rng              r = rng_new ((uint64_t) _i, 8);
   Buf              in  = buf_new (w, h, d, bpp, packed);
   Buf              out = buf_new (seg_pooled_size (w, 2),
                                   seg_pooled_size (h, 2),
                                   seg_pooled_size (d, f.z), bpp, odd);
-  Buf              portable_out = buf_new (out.v.width, out.v.height,
-                                           out.v.depth, bpp, packed);
-  void            *scratch = scratch_new (&f, l);
+  const int        edge_rows = 16;  /* output rows checked at each end */
+  Buf              want = buf_new (out.v.width, edge_rows, out.v.depth, bpp,
+                                   packed);
   char             context[96];
 
   fill_random (&r, &in.v, l, VALUES_UNIFORM, sparse ? 30 : 0);
   snprintf (context, sizeof context, "%d×%d×%d %s, factors 2,2,%d, "
             "sparse %d", w, h, d, type_names[l->type], f.z, sparse);
   assert_slabs_match_whole (&k, &in, &out, &f, sparse, context);
-  assert_status (average_pool (&in.v, &portable_out.v, &f, sparse, scratch,
-                               &portable), SEG_OK, context);
-  assert_volumes_equal (&k, &out.v, &portable_out.v, context);
+  for (int end = 0; end < 2; end++)
+    {
+      /* Output rows [first, first + edge_rows) against the reference on
+       * their input rows; h is odd or even, the last block partial or
+       * not. */
+      const int first = end ? out.v.height - edge_rows : 0;
+      SegVolume in_rows = in.v, out_rows = out.v;
 
-  free (scratch);
+      in_rows.data    = (uint8_t *) in.v.data + (ptrdiff_t) (2 * first) *
+                                                 in.v.row_stride;
+      in_rows.height  = h - 2 * first < 2 * edge_rows ? h - 2 * first
+                                                      : 2 * edge_rows;
+      out_rows.data   = (uint8_t *) out.v.data + (ptrdiff_t) first *
+                                                  out.v.row_stride;
+      out_rows.height = edge_rows;
+      ref_average_pool (&in_rows, &want.v, &f, l, sparse);
+      assert_volumes_equal (&k, &out_rows, &want.v, context);
+    }
+
+  buf_free (&want);
   buf_free (&in);
   buf_free (&out);
-  buf_free (&portable_out);
 }
 END_TEST
 
@@ -1539,7 +1539,7 @@ START_TEST (test_scratch_size_is_zero_for_invalid_arguments)
     { SEG_TYPE_I16, 1, 0 }, { SEG_TYPE_U64, 9, -1 },
     { SEG_TYPE_U8, 2, 2 }, { SEG_TYPE_U8, 2, -3 }, { SEG_TYPE_U16, 33, -1 },
   };
-  const Averaging a = { &y_u8, true };
+  const Averaging a = { &y_u8 };
   const Kernel    k = averaging_kernel (&a);
 
   assert_scratch_size_zero (&k, bad_f, N_ELEMENTS (bad_f));
@@ -1564,7 +1564,7 @@ START_TEST (test_scratch_size_does_not_shrink_with_larger_factors)
 
   for (int j = 0; j < N_ELEMENTS (layouts); j++)
     {
-      const Averaging a = { &layouts[j], true };
+      const Averaging a = { &layouts[j] };
       const Kernel    k = averaging_kernel (&a);
 
       assert_scratch_size_grows (&k, grow, N_ELEMENTS (grow));
@@ -1594,7 +1594,6 @@ START_TEST (test_widest_voxel_is_accepted)
       c.style       = VALUES_MIXED;
       c.in_strides  = (Strides) { 1, 2, false, true };
       c.out_strides = (Strides) { 3, 0, true, false };
-      c.avx512      = true;
       run_case (&r, &c);
     }
 }
@@ -1605,7 +1604,7 @@ END_TEST
 
 /* The error tests' fixture (see ErrorFixture) holds u16 Y'A voxels. */
 static const SegPixelLayout ya_u16 = { SEG_TYPE_U16, 2, 1 };
-static const Averaging      ya_u16_averaging = { &ya_u16, true };
+static const Averaging      ya_u16_averaging = { &ya_u16 };
 
 static ErrorFixture
 args_new (const Kernel *k)
@@ -1622,7 +1621,7 @@ args_new (const Kernel *k)
 static void
 assert_null_arguments_rejected (const Kernel *k, const ErrorFixture *a)
 {
-  const Averaging no_layout = { NULL, true };
+  const Averaging no_layout = { NULL };
   const Kernel    k_no_layout = averaging_kernel (&no_layout);
 
   assert_null_pointers_rejected (k, a);
@@ -1671,7 +1670,7 @@ assert_unfitting_layouts_rejected (const Kernel *k, const ErrorFixture *a)
   (void) k;
   for (int i = 0; i < N_ELEMENTS (bad); i++)
     {
-      const Averaging bad_layout = { &bad[i], true };
+      const Averaging bad_layout = { &bad[i] };
       const Kernel    k_bad = averaging_kernel (&bad_layout);
       char            what[32];
 

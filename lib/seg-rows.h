@@ -1,18 +1,61 @@
 /* SPDX-License-Identifier: LGPL-3.0-or-later
  *
- * Software prefetching, streaming-store thresholds and the portable
- * row-pair driver shared by the row kernels of the pooling families
- * (seg-mode-pool.c, seg-average-pool.c).  Private to lib/: static inline
- * code, included by the kernel files only.
+ * The row machinery of the pooling kernels (seg-mode-pool.c,
+ * seg-average-pool.c): how their hot loops are compiled, which kernels
+ * run, prefetching, when to stream, and the portable row-pair driver.
+ * Private to lib/ (and the tests): static inline code.
+ *
+ * One story for SIMD:
+ *
+ *  - portable C everywhere; GCC compiles the hot loops marked SEG_CLONES
+ *    for AVX-512, AVX2 and baseline x86-64 and picks one at load time
+ *    (ifunc).  Elsewhere, or with -DSEG_NO_CLONES, they are plain code
+ *    for the build's target;
+ *  - hand-written AVX-512 kernels (SEG_AVX512) only where they beat the
+ *    portable ones through GEGL (docs/performance.md): 2×2×2 mode pooling
+ *    and sparse u8 means.  They run when seg_kernels_avx512 () says so,
+ *    decided once per process: the CPU and the OS have the subsets, and
+ *    the environment variable SEG_KERNELS is not "portable".  The tests
+ *    run the kernel suites once more with SEG_KERNELS=portable, so that
+ *    the portable code is checked on AVX-512 machines too.
+ *    -DSEG_NO_AVX512 leaves them out of the build.
  */
-#ifndef SEG_PREFETCH_H
-#define SEG_PREFETCH_H
+#ifndef SEG_ROWS_H
+#define SEG_ROWS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "seg-simd.h"
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__linux__) && !defined(SEG_NO_CLONES)
+#define SEG_CLONES \
+  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define SEG_CLONES
+#endif
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(SEG_NO_AVX512)
+#define SEG_HAVE_AVX512 1
+#define SEG_AVX512 \
+  __attribute__ ((target ("avx512f,avx512bw,avx512dq,avx512vl")))
+#else
+#define SEG_HAVE_AVX512 0
+#define SEG_AVX512
+#endif
+
+/* TRUE when the hand-written AVX-512 kernels may run (see above). */
+bool seg_kernels_avx512 (void);
+
+/* seg_prefetch (p, locality) asks for the cache line at p ahead of a read,
+ * into the cache levels that locality names as __builtin_prefetch's does
+ * (3: all, prefetcht0 on x86; 2: L2 and beyond, prefetcht1); a no-op
+ * where the compiler has no such builtin. */
+#if defined(__GNUC__)
+#define seg_prefetch(p, locality) __builtin_prefetch ((p), 0, (locality))
+#else
+#define seg_prefetch(p, locality) ((void) (p))
+#endif
 
 /* Input bytes, summed over the streams a kernel prefetches (see
  * Prefetch), that it prefetches ahead of its loads: enough to cover the
@@ -128,11 +171,11 @@ prefetch_bytes (Prefetch *pf, size_t bytes)
 }
 
 /* A portable row kernel: n 2×2×1 blocks whose rows are r0 and r1 … */
-typedef void (*SegRow4Fn) (const uint8_t *restrict r0,
+typedef void (*SegRows2x2Fn) (const uint8_t *restrict r0,
                            const uint8_t *restrict r1,
                            uint8_t *restrict out, size_t n);
 /* … or n 2×2×2 blocks: rows p0, p1 of a slice, p2, p3 of the next. */
-typedef void (*SegRow8Fn) (const uint8_t *restrict p0,
+typedef void (*SegRows2x2x2Fn) (const uint8_t *restrict p0,
                            const uint8_t *restrict p1,
                            const uint8_t *restrict p2,
                            const uint8_t *restrict p3,
@@ -149,7 +192,7 @@ typedef void (*SegRow8Fn) (const uint8_t *restrict p0,
  * slice's first input row; rs and ss the input's strides, ors the
  * output's row stride. */
 static inline void
-seg_pool_rows_portable (SegRow4Fn row4, SegRow8Fn row8,
+seg_pool_rows_portable (SegRows2x2Fn row4, SegRows2x2x2Fn row8,
                         const uint8_t *first, ptrdiff_t rs, ptrdiff_t ss,
                         size_t bpp, uint8_t *out, ptrdiff_t ors, size_t n,
                         size_t rows)

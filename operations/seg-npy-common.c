@@ -89,34 +89,26 @@ seg_npy_format_of_dtype (const SegNpyHeader *h)
   return NULL;
 }
 
-/* kind and item_size of a babl component type; FALSE for types that no
- * dtype holds bit for bit. */
-static gboolean
-dtype_of_type (const Babl *type, SegNpyKind *kind, gint *size)
+/* Every type of number a pixel component can be: babl's own types by
+ * name, then those only the seg formats hold. */
+static const struct
 {
-  static const struct
-  {
-    const gchar *name;
-    SegNpyKind   kind;
-    gint         size;
-  } types[] = {
-    { "u8",    SEG_NPY_UINT,  1 },
-    { "u16",   SEG_NPY_UINT,  2 },
-    { "u32",   SEG_NPY_UINT,  4 },
-    { "half",  SEG_NPY_FLOAT, 2 },
-    { "float", SEG_NPY_FLOAT, 4 },
-    { "double", SEG_NPY_FLOAT, 8 },
-  };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
-    if (type == babl_type (types[i].name))
-      {
-        *kind = types[i].kind;
-        *size = types[i].size;
-        return TRUE;
-      }
-  return FALSE;
-}
+  const gchar *babl_type;
+  SegNumbers   numbers;
+} number_types[] = {
+  { "u8",     { SEG_NPY_UINT,  1, SEG_TYPE_U8,     1 } },
+  { "u16",    { SEG_NPY_UINT,  2, SEG_TYPE_U16,    1 } },
+  { "u32",    { SEG_NPY_UINT,  4, SEG_TYPE_U32,    1 } },
+  { "half",   { SEG_NPY_FLOAT, 2, SEG_TYPE_HALF,   1 } },
+  { "float",  { SEG_NPY_FLOAT, 4, SEG_TYPE_FLOAT,  1 } },
+  { "double", { SEG_NPY_FLOAT, 8, SEG_TYPE_DOUBLE, 1 } },
+  { NULL,     { SEG_NPY_BOOL,  1, SEG_TYPE_U8,     1 } },  /* 0 or 1 */
+  { NULL,     { SEG_NPY_INT,   1, SEG_TYPE_I8,     1 } },
+  { NULL,     { SEG_NPY_INT,   2, SEG_TYPE_I16,    1 } },
+  { NULL,     { SEG_NPY_INT,   4, SEG_TYPE_I32,    1 } },
+  { NULL,     { SEG_NPY_INT,   8, SEG_TYPE_I64,    1 } },
+  { NULL,     { SEG_NPY_UINT,  8, SEG_TYPE_U64,    1 } },
+};
 
 /* format as float of its own model (and space), or RGBA float. */
 static const Babl *
@@ -176,23 +168,52 @@ seg_npy_seg_format_dtype (const Babl *format, SegNpyKind *kind,
   return FALSE;
 }
 
+gboolean
+seg_format_numbers (const Babl *format, SegNumbers *numbers)
+{
+  SegNpyKind  kind;
+  gint        size;
+  const Babl *type;
+
+  if (seg_npy_seg_format_dtype (format, &kind, &size))
+    {
+      for (gsize i = 0; i < G_N_ELEMENTS (number_types); i++)
+        if (number_types[i].numbers.kind == kind &&
+            number_types[i].numbers.size == size)
+          {
+            *numbers = number_types[i].numbers;
+            return TRUE;
+          }
+      return FALSE;
+    }
+
+  if (babl_format_is_palette (format) || !one_component_type (format))
+    return FALSE;
+  type = babl_format_get_type (format, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (number_types); i++)
+    if (number_types[i].babl_type != NULL &&
+        type == babl_type (number_types[i].babl_type))
+      {
+        *numbers   = number_types[i].numbers;
+        numbers->n = babl_format_get_n_components (format);
+        return TRUE;
+      }
+  return FALSE;
+}
+
 const Babl *
 seg_npy_dtype_of_format (const Babl *format, SegNpyHeader *h)
 {
-  SegNpyKind kind = SEG_NPY_UINT;
-  gint       size = 0;
-  gboolean   seg = seg_npy_seg_format_dtype (format, &kind, &size);
+  SegNumbers numbers;
 
-  if (!seg && babl_format_is_palette (format))
+  if (babl_format_is_palette (format))
     return seg_npy_dtype_of_format (babl_format ("R'G'B'A u8"), h);
-  if (!seg && (!one_component_type (format) ||
-               !dtype_of_type (babl_format_get_type (format, 0),
-                               &kind, &size)))
+  if (!seg_format_numbers (format, &numbers))
     return seg_npy_dtype_of_format (float_format_like (format), h);
 
-  h->kind       = kind;
-  h->item_size  = size;
-  h->big_endian = size > 1 && G_BYTE_ORDER == G_BIG_ENDIAN;
+  h->kind       = numbers.kind;
+  h->item_size  = numbers.size;
+  h->big_endian = numbers.size > 1 && G_BYTE_ORDER == G_BIG_ENDIAN;
   return format;
 }
 

@@ -28,6 +28,7 @@
 #include <gegl-plugin.h>
 #include <gio/gio.h>
 
+#include "seg-average-pool.h"
 #include "seg-npy.h"
 
 G_BEGIN_DECLS
@@ -42,6 +43,24 @@ const Babl *seg_npy_format_of_dtype (const SegNpyHeader *header);
 gboolean    seg_npy_seg_format_dtype (const Babl *format,
                                       SegNpyKind *kind,
                                       gint       *item_size);
+
+/* What a pixel of some format holds as numbers (DESIGN.md, "Pixels as
+ * numbers"): n numbers of one type, which the dtype kind and size hold bit
+ * for bit and the kernels know as type.  The signed .npy formats are
+ * signed numbers, and seg int64 / seg uint64 one 8-byte number (babl sees
+ * two u32). */
+typedef struct
+{
+  SegNpyKind       kind;
+  gint             size;
+  SegComponentType type;
+  gint             n;
+} SegNumbers;
+
+/* The numbers a pixel of format holds; FALSE for palettes, mixed
+ * component types and types no dtype holds bit for bit (u15, CIE u8 …). */
+gboolean    seg_format_numbers       (const Babl *format,
+                                      SegNumbers *numbers);
 
 /* The dtype that holds format's components bit for bit: fills kind,
  * item_size and big_endian (host order) of header, and returns the format

@@ -58,8 +58,6 @@ property_boolean (sparse, _("Sparse"), TRUE)
 
 #include "gegl-op.h"
 
-#include <string.h>
-
 #include "seg-average-pool.h"
 #include "seg-npy-common.h"
 #include "seg-pool-op.h"
@@ -75,87 +73,26 @@ request_of (GeglOperation *operation)
     .depth   = o->depth };
 }
 
-/* The kernel's name for a babl component type; FALSE for types it has no
- * arithmetic for. */
-static gboolean
-component_type_of (const Babl *type, SegComponentType *out)
-{
-  static const struct
-  {
-    const gchar      *name;
-    SegComponentType  type;
-  } known[] = {
-    { "u8", SEG_TYPE_U8 },       { "u16", SEG_TYPE_U16 },
-    { "u32", SEG_TYPE_U32 },     { "half", SEG_TYPE_HALF },
-    { "float", SEG_TYPE_FLOAT }, { "double", SEG_TYPE_DOUBLE },
-  };
-  const gchar *name = babl_get_name (type);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
-    if (strcmp (name, known[i].name) == 0)
-      {
-        *out = known[i].type;
-        return TRUE;
-      }
-  return FALSE;
-}
-
-/* The layout of a seg format (seg-npy-common.h): one number of its .npy
- * dtype, which babl's types do not say (DESIGN.md, "Pixels as numbers"):
- * seg int16 holds -1, not 65535, and seg int64 one 8-byte number, not two
- * u32.  FALSE for other formats. */
-static gboolean
-npy_layout_of (const Babl *format, SegPixelLayout *layout)
-{
-  static const struct
-  {
-    SegNpyKind       kind;
-    gint             size;
-    SegComponentType type;
-  } types[] = {
-    { SEG_NPY_BOOL, 1, SEG_TYPE_U8 },   /* 0 or 1: means round down */
-    { SEG_NPY_INT,  1, SEG_TYPE_I8 },
-    { SEG_NPY_INT,  2, SEG_TYPE_I16 },
-    { SEG_NPY_INT,  4, SEG_TYPE_I32 },
-    { SEG_NPY_INT,  8, SEG_TYPE_I64 },
-    { SEG_NPY_UINT, 8, SEG_TYPE_U64 },
-  };
-  SegNpyKind kind;
-  gint       size;
-
-  if (!seg_npy_seg_format_dtype (format, &kind, &size))
-    return FALSE;
-  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
-    if (types[i].kind == kind && types[i].size == size)
-      {
-        *layout = (SegPixelLayout) { types[i].type, 1, -1 };
-        return TRUE;
-      }
-  return FALSE;
-}
-
-/* How the kernel is to read pixels of format; FALSE when it cannot. */
+/* How the kernel is to read pixels of format: their numbers (the .npy
+ * formats' as their dtype's, DESIGN.md "Pixels as numbers"); FALSE when it
+ * has no arithmetic for them. */
 static gboolean
 layout_of (const Babl *format, SegPixelLayout *layout)
 {
-  const gint    n = babl_format_get_n_components (format);
+  SegNumbers    numbers;
   BablModelFlag flags;
 
-  if (npy_layout_of (format, layout))
-    return TRUE;
-  if (babl_format_is_palette (format) ||
-      !component_type_of (babl_format_get_type (format, 0), &layout->type))
+  if (!seg_format_numbers (format, &numbers))
     return FALSE;
-  for (gint c = 1; c < n; c++)
-    if (babl_format_get_type (format, c) != babl_format_get_type (format, 0))
-      return FALSE;
 
   /* GEGL's models keep alpha last.  Premultiplied (associated) alpha needs
    * no weighting: the plain mean of premultiplied colours is right. */
   flags = babl_get_model_flags (babl_format_get_model (format));
-  layout->n_components = n;
+  layout->type         = numbers.type;
+  layout->n_components = numbers.n;
   layout->alpha        = (flags & BABL_MODEL_FLAG_ALPHA) &&
-                         !(flags & BABL_MODEL_FLAG_ASSOCIATED) ? n - 1 : -1;
+                         !(flags & BABL_MODEL_FLAG_ASSOCIATED)
+                           ? numbers.n - 1 : -1;
   return TRUE;
 }
 

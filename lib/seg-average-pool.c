@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "seg-label.h"
 #include "seg-rows.h"
 
 #if SEG_HAVE_AVX512
@@ -344,15 +345,6 @@ general_new (const SegVolume *in, const SegVolume *out, const SegFactors *f,
   return g;
 }
 
-static inline bool
-is_background (const uint8_t *p, int bpp)
-{
-  for (int i = 0; i < bpp; i++)
-    if (p[i] != 0)
-      return false;
-  return true;
-}
-
 static inline uint64_t
 load_uint (const uint8_t *p, SegComponentType type)
 {
@@ -563,7 +555,7 @@ add_row_as (const General *g, const uint8_t *row, int x0, size_t m,
       for (const uint8_t *p = row + (ptrdiff_t) x * bpp; x < end;
            x++, p += bpp)
         {
-          if (g->sparse && is_background (p, bpp))
+          if (g->sparse && seg_label_is_background (p, bpp))
             continue;
           g->counts[j]++;
           add_voxel (g, p, j, type, weighted);

@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "seg-label.h"
 #include "seg-rows.h"
 
 #if SEG_HAVE_AVX512
@@ -116,29 +117,16 @@ log2_of_word_size (int bpp)
 /* Scratch for the general path; carved out of the caller's memory. */
 typedef struct
 {
-  const uint8_t **voxels;  /* the block's voxels, raster order            */
-  uint32_t       *slot;    /* hash slot → 1 + index into voxels; 0 = free */
-  uint32_t       *count;   /* hash slot → occurrences so far              */
-  uint32_t       *used;    /* slots taken, in order of first occurrence   */
-  size_t          mask;    /* number of slots - 1 (a power of two - 1)    */
+  const uint8_t **voxels;  /* the block's voxels, raster order           */
+  SegLabelTable   labels;  /* large blocks: the block's distinct labels, */
+  uint32_t       *count;   /* how often each occurs                      */
+  uint32_t       *first;   /* and where (an index into voxels)           */
 } Scratch;
 
 static size_t
 max_block_voxels (const SegFactors *f)
 {
   return (size_t) f->x * (size_t) f->y * (size_t) f->z;
-}
-
-/* Slots for a block of n voxels: a power of two of at least 2 n, so the
- * table is at most half full and probes stay short. */
-static size_t
-slots_for (size_t n)
-{
-  size_t slots = 1;
-
-  while (slots < 2 * n)
-    slots *= 2;
-  return slots;
 }
 
 size_t
@@ -151,13 +139,12 @@ seg_mode_pool_scratch_size (const SegFactors *f)
   n = max_block_voxels (f);
   if (n <= PAIRWISE_MAX)
     return n * sizeof (const uint8_t *);
-  return n * sizeof (const uint8_t *) +
-         slots_for (n) * 2 * sizeof (uint32_t) +
-         n * sizeof (uint32_t);
+  return n * sizeof (const uint8_t *) + 2 * n * sizeof (uint32_t) +
+         seg_label_table_fixed_size (n, SEG_MAX_BPP);
 }
 
 static Scratch
-scratch_carve (void *memory, const SegFactors *f)
+scratch_carve (void *memory, const SegFactors *f, int bpp)
 {
   size_t  n = max_block_voxels (f);
   uint8_t *p = memory;
@@ -167,44 +154,11 @@ scratch_carve (void *memory, const SegFactors *f)
   if (n <= PAIRWISE_MAX)
     return s;
   p += n * sizeof (const uint8_t *);
-  s.mask  = slots_for (n) - 1;
-  s.slot  = (uint32_t *) (void *) p;
-  s.count = s.slot + s.mask + 1;
-  s.used  = s.count + s.mask + 1;
-  memset (s.slot, 0, (s.mask + 1) * sizeof (uint32_t));
+  s.count = (uint32_t *) (void *) p;
+  s.first = s.count + n;
+  p += 2 * n * sizeof (uint32_t);
+  seg_label_table_init_fixed (&s.labels, p, n, bpp);
   return s;
-}
-
-static inline bool
-same_label (const uint8_t *a, const uint8_t *b, int bpp)
-{
-  return memcmp (a, b, (size_t) bpp) == 0;
-}
-
-static inline bool
-is_background (const uint8_t *p, int bpp)
-{
-  for (int i = 0; i < bpp; i++)
-    if (p[i] != 0)
-      return false;
-  return true;
-}
-
-static uint64_t
-hash_label (const uint8_t *p, int bpp)
-{
-  uint64_t h = (uint64_t) bpp;
-
-  for (int i = 0; i < bpp; i += 8)
-    {
-      uint64_t word = 0;
-      int      len  = bpp - i < 8 ? bpp - i : 8;
-
-      memcpy (&word, p + i, (size_t) len);
-      h = (h ^ word) * 0x9E3779B97F4A7C15ull;
-      h ^= h >> 29;
-    }
-  return h;
 }
 
 /* Mode of voxels[0 … n-1] by counting each distinct label once: O(n²).
@@ -220,14 +174,14 @@ mode_pairwise (const uint8_t *const *voxels, size_t n, int bpp, bool sparse)
       size_t count = 1;
       bool   seen  = false;
 
-      if (sparse && is_background (voxels[i], bpp))
+      if (sparse && seg_label_is_background (voxels[i], bpp))
         continue;
       for (size_t j = 0; j < i && !seen; j++)
-        seen = same_label (voxels[j], voxels[i], bpp);
+        seen = seg_label_equal (voxels[j], voxels[i], bpp);
       if (seen)
         continue;
       for (size_t j = i + 1; j < n; j++)
-        count += same_label (voxels[j], voxels[i], bpp);
+        count += seg_label_equal (voxels[j], voxels[i], bpp);
       if (count > best_count)
         {
           best = voxels[i];
@@ -237,46 +191,40 @@ mode_pairwise (const uint8_t *const *voxels, size_t n, int bpp, bool sparse)
   return best;
 }
 
-/* Mode of s->voxels[0 … n-1] by hashing: O(n).  The slots in use are
- * listed in order of first occurrence, so the first label to reach the top
- * count on that list is the one that occurs first in raster order. */
+/* Mode of s->voxels[0 … n-1] by hashing: O(n).  The table numbers labels
+ * in order of first occurrence, so the first to reach the top count in
+ * that order is the one that occurs first in raster order. */
 static const uint8_t *
-mode_hashed (const Scratch *s, size_t n, int bpp, bool sparse)
+mode_hashed (Scratch *s, size_t n, int bpp, bool sparse)
 {
+  SegLabelTable *t = &s->labels;
   const uint8_t *best = NULL;
   uint32_t       best_count = 0;
-  size_t         n_used = 0;
 
   for (size_t i = 0; i < n; i++)
     {
       const uint8_t *v = s->voxels[i];
-      size_t         h;
+      const size_t   known = t->n;
+      size_t         k;
 
-      if (sparse && is_background (v, bpp))
+      if (sparse && seg_label_is_background (v, bpp))
         continue;
-      h = (size_t) hash_label (v, bpp) & s->mask;
-      while (s->slot[h] != 0 && !same_label (s->voxels[s->slot[h] - 1], v, bpp))
-        h = (h + 1) & s->mask;
-      if (s->slot[h] == 0)
+      k = seg_label_table_add (t, v);   /* never full: n labels at most */
+      if (k == known)
         {
-          s->slot[h] = (uint32_t) i + 1;
-          s->count[h] = 0;
-          s->used[n_used++] = (uint32_t) h;
+          s->count[k] = 0;
+          s->first[k] = (uint32_t) i;
         }
-      s->count[h]++;
+      s->count[k]++;
     }
 
-  for (size_t k = 0; k < n_used; k++)
-    {
-      size_t h = s->used[k];
-
-      if (s->count[h] > best_count)
-        {
-          best = s->voxels[s->slot[h] - 1];
-          best_count = s->count[h];
-        }
-      s->slot[h] = 0;   /* leave the table empty for the next block */
-    }
+  for (size_t k = 0; k < t->n; k++)
+    if (s->count[k] > best_count)
+      {
+        best = s->voxels[s->first[k]];
+        best_count = s->count[k];
+      }
+  seg_label_table_clear (t);   /* empty for the next block */
   return best;
 }
 
@@ -288,36 +236,36 @@ countless2 (const uint8_t *a, const uint8_t *b, const uint8_t *c,
 {
   if (!sparse)
     {
-      if (same_label (a, b, bpp) || same_label (a, c, bpp))
+      if (seg_label_equal (a, b, bpp) || seg_label_equal (a, c, bpp))
         return a;
-      return same_label (b, c, bpp) ? b : d;
+      return seg_label_equal (b, c, bpp) ? b : d;
     }
-  if (!is_background (a, bpp) &&
-      (same_label (a, b, bpp) || same_label (a, c, bpp)))
+  if (!seg_label_is_background (a, bpp) &&
+      (seg_label_equal (a, b, bpp) || seg_label_equal (a, c, bpp)))
     return a;
-  if (!is_background (b, bpp) && same_label (b, c, bpp))
+  if (!seg_label_is_background (b, bpp) && seg_label_equal (b, c, bpp))
     return b;
-  if (!is_background (d, bpp))
+  if (!seg_label_is_background (d, bpp))
     return d;
-  if (!is_background (a, bpp))
+  if (!seg_label_is_background (a, bpp))
     return a;
-  if (!is_background (c, bpp))
+  if (!seg_label_is_background (c, bpp))
     return c;
-  return is_background (b, bpp) ? NULL : b;
+  return seg_label_is_background (b, bpp) ? NULL : b;
 }
 
 static bool
 is_uniform (const uint8_t *const *voxels, size_t n, int bpp)
 {
   for (size_t i = 1; i < n; i++)
-    if (!same_label (voxels[0], voxels[i], bpp))
+    if (!seg_label_equal (voxels[0], voxels[i], bpp))
       return false;
   return true;
 }
 
 /* One block of bw × bh × bd voxels at first → one voxel at out. */
 static void
-pool_block (const Scratch *s, const SegVolume *in, const uint8_t *first,
+pool_block (Scratch *s, const SegVolume *in, const uint8_t *first,
             int bw, int bh, int bd, bool countless, bool sparse, uint8_t *out)
 {
   const int      bpp = in->bpp;
@@ -408,7 +356,7 @@ seg_mode_pool (const SegVolume  *in,
   if (status != SEG_OK)
     return status;
   bpp = in->bpp;   /* only now: in may be NULL */
-  s = scratch_carve (scratch, f);
+  s = scratch_carve (scratch, f, in->bpp);
 
   for (int oz = 0; oz < out->depth; oz++)
     {

@@ -374,12 +374,12 @@ seg_file_replace_stream (SegFileReplace *r)
   return r->stream;
 }
 
-/* Gives the temporary file its attributes, syncs and closes it, and
- * renames it over the target.  The target is examined again: it may have
- * changed since seg_file_replace_begin (), and its permissions and owner
- * are wanted as they are now. */
+/* The written file made whole on the disk, under its temporary name: the
+ * target examined again (it may have changed since
+ * seg_file_replace_begin (), and its permissions and owner are wanted as
+ * they are now), the file given them, fsync ()ed and closed. */
 static gboolean
-put_in_place (SegFileReplace *r, GError **error)
+finish (SegFileReplace *r, GError **error)
 {
   struct stat st;
   gboolean    exists = g_lstat (r->target, &st) == 0;
@@ -400,8 +400,13 @@ put_in_place (SegFileReplace *r, GError **error)
     }
   /* Close errors count: a network file system may report a failed write
    * only now. */
-  if (!g_output_stream_close (r->stream, NULL, error))
-    return FALSE;
+  return g_output_stream_close (r->stream, NULL, error);
+}
+
+/* The finished file renamed over the target. */
+static gboolean
+put_in_place (SegFileReplace *r, GError **error)
+{
   if (g_rename (r->temporary, r->target) != 0)
     {
       set_errno_error (error, errno,
@@ -416,9 +421,20 @@ put_in_place (SegFileReplace *r, GError **error)
 gboolean
 seg_file_replace_commit (SegFileReplace *r, GError **error)
 {
-  gboolean ok = put_in_place (r, error);
+  return seg_file_replace_commit_all (&r, 1, error);
+}
 
-  discard (r);
+gboolean
+seg_file_replace_commit_all (SegFileReplace **r, guint n, GError **error)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < n && ok; i++)
+    ok = finish (r[i], error);
+  for (guint i = 0; i < n && ok; i++)
+    ok = put_in_place (r[i], error);
+  for (guint i = 0; i < n; i++)
+    discard (r[i]);
   return ok;
 }
 

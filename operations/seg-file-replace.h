@@ -85,6 +85,17 @@ GOutputStream  *seg_file_replace_stream (SegFileReplace  *r);
 gboolean        seg_file_replace_commit (SegFileReplace  *r,
                                          GError         **error);
 
+/* Commits n files together (a sink that writes two): every file is
+ * examined, given its attributes, fsync ()ed and closed first, and only
+ * when all of that worked are they renamed into place, in order; frees
+ * every r[i].  FALSE with error set when a step fails: before the renames,
+ * every target is as it was.  Only a rename failing after an earlier one
+ * worked (which the checks leave to a race with another process) can put
+ * some files in place and not the others. */
+gboolean        seg_file_replace_commit_all (SegFileReplace **r,
+                                             guint            n,
+                                             GError         **error);
+
 /* Removes the temporary file and frees r; the target is as it was. */
 void            seg_file_replace_abort  (SegFileReplace  *r);
 

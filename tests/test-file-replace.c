@@ -211,6 +211,53 @@ START_TEST (test_target_that_became_a_fifo_is_refused_at_commit)
 }
 END_TEST
 
+/* Starts replacing path with text. */
+static SegFileReplace *
+begin_with (const gchar *path, const gchar *text)
+{
+  SegFileReplace *r = seg_file_replace_begin (path, NULL);
+
+  ck_assert_ptr_nonnull (r);
+  ck_assert (g_output_stream_write_all (seg_file_replace_stream (r), text,
+                                        strlen (text), NULL, NULL, NULL));
+  return r;
+}
+
+/* Two files committed together, as a sink that writes two does: both
+ * replaced; or, when the second cannot be (it became a named pipe), the
+ * first neither, and no temporary file stays (the teardown checks). */
+START_TEST (test_two_files_are_committed_together)
+{
+  gchar          *a = in_test_folder ("stats.csv");
+  gchar          *b = in_test_folder ("voxels.npy");
+  GError         *error = NULL;
+  SegFileReplace *r[2];
+
+  write_text (a, "old a", 0644);
+  write_text (b, "old b", 0644);
+  r[0] = begin_with (a, "new a");
+  r[1] = begin_with (b, "new b");
+  ck_assert (seg_file_replace_commit_all (r, 2, &error));
+  assert_text (a, "new a");
+  assert_text (b, "new b");
+
+  r[0] = begin_with (a, "newer a");
+  r[1] = begin_with (b, "newer b");
+  ck_assert_int_eq (g_unlink (b), 0);
+  make_fifo (b);
+  guard_begin (20, "committing over a named pipe");
+  ck_assert (!seg_file_replace_commit_all (r, 2, &error));
+  guard_end ();
+  ck_assert_str_eq (error->message,
+                    "it is a named pipe (FIFO), not a regular file");
+  assert_text (a, "new a");
+  ck_assert (S_ISFIFO (mode_of (b)));
+  g_clear_error (&error);
+  g_free (a);
+  g_free (b);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * The temporary file
  * --------------------------------------------------------------------- */
@@ -294,6 +341,7 @@ file_replace_suite (void)
   tcase_add_test (failures, test_target_that_cannot_be_examined_is_reported);
   tcase_add_test (failures,
                   test_target_that_became_a_fifo_is_refused_at_commit);
+  tcase_add_test (failures, test_two_files_are_committed_together);
   tcase_add_test (temporary,
                   test_temporary_file_is_private_and_beside_the_target);
   tcase_add_test (temporary, test_long_name_is_replaced);

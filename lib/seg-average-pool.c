@@ -49,7 +49,7 @@
 static double
 half_to_double (uint16_t h)
 {
-  const uint64_t sign = (uint64_t) (h >> 15) << 63;
+  const uint64_t sign     = (uint64_t) (h >> 15) << 63;
   const unsigned exponent = h >> 10 & 0x1f;
   const uint64_t mantissa = h & 0x3ff;
   uint64_t       bits;
@@ -62,7 +62,7 @@ half_to_double (uint16_t h)
       return sign ? -v : v;
     }
   if (exponent == 0x1f)
-    bits = sign | (uint64_t) 0x7ff << 52 | mantissa << 42;  /* inf, NaN */
+    bits = sign | (uint64_t) 0x7ff << 52 | mantissa << 42; /* inf, NaN */
   else
     bits = sign | (uint64_t) (exponent - 15 + 1023) << 52 | mantissa << 42;
   memcpy (&v, &bits, sizeof v);
@@ -85,14 +85,14 @@ half_from_double (double x)
   if (exponent == 0x7ff)
     return sign | ((bits << 12) != 0 ? 0x7e00 : 0x7c00);
   if (exponent == 0)
-    return sign;  /* zero, or a double subnormal: far below 2^-25 */
+    return sign; /* zero, or a double subnormal: far below 2^-25 */
 
   /* |x| = significand × 2^(exponent - 52), significand < 2^53. */
   exponent -= 1023;
   if (exponent >= 16)
     return sign | 0x7c00;
   if (exponent < -25)
-    return sign;  /* below half of the smallest subnormal, 2^-25 */
+    return sign; /* below half of the smallest subnormal, 2^-25 */
   significand = (bits & (((uint64_t) 1 << 52) - 1)) | (uint64_t) 1 << 52;
 
   /* Bits below the half's last place: its quantum is 2^(exponent - 10)
@@ -141,7 +141,7 @@ static uint64_t
 wide_div (const uint64_t *w, uint64_t d)
 {
   if (w[1] == 0)
-    return w[0] / d;  /* far cheaper, and common */
+    return w[0] / d; /* far cheaper, and common */
 #if defined(__SIZEOF_INT128__) && !defined(SEG_NO_INT128)
   __extension__ typedef unsigned __int128 u128;
 
@@ -187,17 +187,17 @@ seg_component_size (SegComponentType type)
 {
   switch (type)
     {
-    case SEG_TYPE_U8:     return 1;
-    case SEG_TYPE_U16:    return 2;
-    case SEG_TYPE_U32:    return 4;
-    case SEG_TYPE_HALF:   return 2;
-    case SEG_TYPE_FLOAT:  return 4;
+    case SEG_TYPE_U8: return 1;
+    case SEG_TYPE_U16: return 2;
+    case SEG_TYPE_U32: return 4;
+    case SEG_TYPE_HALF: return 2;
+    case SEG_TYPE_FLOAT: return 4;
     case SEG_TYPE_DOUBLE: return 8;
-    case SEG_TYPE_I8:     return 1;
-    case SEG_TYPE_I16:    return 2;
-    case SEG_TYPE_I32:    return 4;
-    case SEG_TYPE_I64:    return 8;
-    case SEG_TYPE_U64:    return 8;
+    case SEG_TYPE_I8: return 1;
+    case SEG_TYPE_I16: return 2;
+    case SEG_TYPE_I32: return 4;
+    case SEG_TYPE_I64: return 8;
+    case SEG_TYPE_U64: return 8;
     }
   return 0;
 }
@@ -207,9 +207,8 @@ seg_component_size (SegComponentType type)
 static bool
 is_numpy_int (SegComponentType type)
 {
-  return type == SEG_TYPE_I8 || type == SEG_TYPE_I16 ||
-         type == SEG_TYPE_I32 || type == SEG_TYPE_I64 ||
-         type == SEG_TYPE_U64;
+  return type == SEG_TYPE_I8 || type == SEG_TYPE_I16 || type == SEG_TYPE_I32 ||
+         type == SEG_TYPE_I64 || type == SEG_TYPE_U64;
 }
 
 SegStatus
@@ -222,8 +221,8 @@ seg_pixel_layout_check (const SegPixelLayout *layout, int bpp)
   size = seg_component_size (layout->type);
   if (size == 0 || layout->n_components < 1 ||
       layout->n_components > SEG_MAX_BPP ||
-      layout->n_components * size != bpp ||
-      layout->alpha < -1 || layout->alpha >= layout->n_components ||
+      layout->n_components * size != bpp || layout->alpha < -1 ||
+      layout->alpha >= layout->n_components ||
       (is_numpy_int (layout->type) && layout->alpha != -1))
     return SEG_EBADTYPE;
   return SEG_OK;
@@ -251,7 +250,9 @@ static int
 words_for (SegComponentType type, bool weighted)
 {
   return (type == SEG_TYPE_U32 && weighted) || type == SEG_TYPE_I64 ||
-         type == SEG_TYPE_U64 ? 2 : 1;
+             type == SEG_TYPE_U64
+           ? 2
+           : 1;
 }
 
 static int
@@ -265,7 +266,7 @@ static size_t
 chunk_voxels (const SegPixelLayout *layout)
 {
   size_t per_voxel = (size_t) layout->n_components *
-                     (size_t) sum_words (layout) * sizeof (uint64_t) +
+                       (size_t) sum_words (layout) * sizeof (uint64_t) +
                      sizeof (uint32_t);
   size_t n = CHUNK_SUM_BYTES / per_voxel;
 
@@ -283,8 +284,7 @@ layout_is_valid (const SegPixelLayout *layout)
   size = seg_component_size (layout->type);
   return size > 0 && layout->n_components >= 1 &&
          layout->n_components <= SEG_MAX_BPP / size &&
-         seg_pixel_layout_check (layout, layout->n_components * size) ==
-         SEG_OK;
+         seg_pixel_layout_check (layout, layout->n_components * size) == SEG_OK;
 }
 
 size_t
@@ -297,7 +297,8 @@ seg_average_pool_scratch_size (const SegFactors     *f,
     return 0;
   n = chunk_voxels (layout);
   return n * (size_t) layout->n_components * (size_t) sum_words (layout) *
-         sizeof (uint64_t) + n * sizeof (uint32_t);
+           sizeof (uint64_t) +
+         n * sizeof (uint32_t);
 }
 
 
@@ -305,24 +306,28 @@ seg_average_pool_scratch_size (const SegFactors     *f,
 
 typedef struct
 {
-  const SegVolume  *in, *out;
-  SegFactors        f;
-  SegComponentType  type;
-  int               n;        /* components per voxel                     */
-  int               alpha;    /* weighting alpha component, or -1         */
-  int               size;     /* bytes per component                      */
-  int               bpp;
-  bool              sparse;
-  int               words;    /* sum words per component (sum_words)      */
-  size_t            chunk;    /* output voxels per pass (chunk_voxels)    */
-  uint64_t         *sums;     /* chunk × n × words: integer sums …        */
-  double           *reals;    /* … or the same memory as double sums      */
-  uint32_t         *counts;   /* chunk: voxels added per output voxel     */
+  const SegVolume *in, *out;
+  SegFactors       f;
+  SegComponentType type;
+  int              n;     /* components per voxel                     */
+  int              alpha; /* weighting alpha component, or -1         */
+  int              size;  /* bytes per component                      */
+  int              bpp;
+  bool             sparse;
+  int              words;  /* sum words per component (sum_words)      */
+  size_t           chunk;  /* output voxels per pass (chunk_voxels)    */
+  uint64_t        *sums;   /* chunk × n × words: integer sums …        */
+  double          *reals;  /* … or the same memory as double sums      */
+  uint32_t        *counts; /* chunk: voxels added per output voxel     */
 } General;
 
 static General
-general_new (const SegVolume *in, const SegVolume *out, const SegFactors *f,
-             const SegPixelLayout *layout, bool sparse, void *scratch)
+general_new (const SegVolume      *in,
+             const SegVolume      *out,
+             const SegFactors     *f,
+             const SegPixelLayout *layout,
+             bool                  sparse,
+             void                 *scratch)
 {
   General g;
 
@@ -340,8 +345,8 @@ general_new (const SegVolume *in, const SegVolume *out, const SegFactors *f,
   g.sums   = scratch;
   g.reals  = scratch;
   g.counts = (uint32_t *) (void *) ((uint8_t *) scratch +
-                                    g.chunk * (size_t) g.n *
-                                    (size_t) g.words * sizeof (uint64_t));
+                                    g.chunk * (size_t) g.n * (size_t) g.words *
+                                      sizeof (uint64_t));
   return g;
 }
 
@@ -353,14 +358,9 @@ load_uint (const uint8_t *p, SegComponentType type)
 
   switch (type)
     {
-    case SEG_TYPE_U8:
-      return *p;
-    case SEG_TYPE_U16:
-      memcpy (&u16, p, sizeof u16);
-      return u16;
-    default:
-      memcpy (&u32, p, sizeof u32);
-      return u32;
+    case SEG_TYPE_U8: return *p;
+    case SEG_TYPE_U16: memcpy (&u16, p, sizeof u16); return u16;
+    default: memcpy (&u32, p, sizeof u32); return u32;
     }
 }
 
@@ -373,15 +373,9 @@ load_real (const uint8_t *p, SegComponentType type)
 
   switch (type)
     {
-    case SEG_TYPE_HALF:
-      memcpy (&h, p, sizeof h);
-      return half_to_double (h);
-    case SEG_TYPE_FLOAT:
-      memcpy (&f, p, sizeof f);
-      return f;
-    default:
-      memcpy (&d, p, sizeof d);
-      return d;
+    case SEG_TYPE_HALF: memcpy (&h, p, sizeof h); return half_to_double (h);
+    case SEG_TYPE_FLOAT: memcpy (&f, p, sizeof f); return f;
+    default: memcpy (&d, p, sizeof d); return d;
     }
 }
 
@@ -396,10 +390,10 @@ store_int (uint8_t *p, uint64_t v, int size)
 
   switch (size)
     {
-    case 1:  memcpy (p, &u8, sizeof u8);   break;
-    case 2:  memcpy (p, &u16, sizeof u16); break;
-    case 4:  memcpy (p, &u32, sizeof u32); break;
-    default: memcpy (p, &v, sizeof v);     break;
+    case 1: memcpy (p, &u8, sizeof u8); break;
+    case 2: memcpy (p, &u16, sizeof u16); break;
+    case 4: memcpy (p, &u32, sizeof u32); break;
+    default: memcpy (p, &v, sizeof v); break;
     }
 }
 
@@ -424,9 +418,7 @@ load_word (const uint8_t *p, SegComponentType type)
     case SEG_TYPE_I32:
       memcpy (&i32, p, sizeof i32);
       return (uint64_t) (int64_t) i32;
-    default:
-      memcpy (&u64, p, sizeof u64);
-      return u64;
+    default: memcpy (&u64, p, sizeof u64); return u64;
     }
 }
 
@@ -447,9 +439,7 @@ store_real (uint8_t *p, double v, SegComponentType type)
       f = (float) v;
       memcpy (p, &f, sizeof f);
       break;
-    default:
-      memcpy (p, &v, sizeof v);
-      break;
+    default: memcpy (p, &v, sizeof v); break;
     }
 }
 
@@ -474,8 +464,11 @@ clear_sums (const General *g, size_t m)
  * both.  type and weighted are constants wherever this is inlined (see
  * add_row), so that each instance is a tight loop. */
 static inline void
-add_voxel (const General *g, const uint8_t *p, size_t j,
-           SegComponentType type, bool weighted)
+add_voxel (const General   *g,
+           const uint8_t   *p,
+           size_t           j,
+           SegComponentType type,
+           bool             weighted)
 {
   const int n = g->n, size = seg_component_size (type);
 
@@ -501,7 +494,7 @@ add_voxel (const General *g, const uint8_t *p, size_t j,
     {
       /* Never weighted (no alpha); 64-bit components in two words. */
       const int words = words_for (type, false);
-      uint64_t *s = g->sums + j * (size_t) n * (size_t) words;
+      uint64_t *s     = g->sums + j * (size_t) n * (size_t) words;
 
       for (int c = 0; c < n; c++)
         {
@@ -516,13 +509,12 @@ add_voxel (const General *g, const uint8_t *p, size_t j,
   else if (weighted)
     {
       const int words = words_for (type, true);
-      uint64_t *s = g->sums + j * (size_t) n * (size_t) words;
-      uint64_t  a = load_uint (p + g->alpha * size, type);
+      uint64_t *s     = g->sums + j * (size_t) n * (size_t) words;
+      uint64_t  a     = load_uint (p + g->alpha * size, type);
 
       for (int c = 0; c < n; c++)
         {
-          uint64_t v = (c == g->alpha ? 1 : load_uint (p + c * size, type)) *
-                       a;
+          uint64_t v = (c == g->alpha ? 1 : load_uint (p + c * size, type)) * a;
 
           if (words == 2)
             wide_add (s + 2 * c, v);
@@ -542,8 +534,12 @@ add_voxel (const General *g, const uint8_t *p, size_t j,
 /* Adds one input row's share to output voxels x0 … x0+m-1 of a chunk:
  * their blocks' voxels in this row, left to right. */
 static inline void
-add_row_as (const General *g, const uint8_t *row, int x0, size_t m,
-            SegComponentType type, bool weighted)
+add_row_as (const General   *g,
+            const uint8_t   *row,
+            int              x0,
+            size_t           m,
+            SegComponentType type,
+            bool             weighted)
 {
   const int width = g->in->width, fx = g->f.x, bpp = g->bpp;
 
@@ -552,8 +548,7 @@ add_row_as (const General *g, const uint8_t *row, int x0, size_t m,
       int x   = (x0 + (int) j) * fx;
       int end = x + fx < width ? x + fx : width;
 
-      for (const uint8_t *p = row + (ptrdiff_t) x * bpp; x < end;
-           x++, p += bpp)
+      for (const uint8_t *p = row + (ptrdiff_t) x * bpp; x < end; x++, p += bpp)
         {
           if (g->sparse && seg_label_is_background (p, bpp))
             continue;
@@ -564,19 +559,17 @@ add_row_as (const General *g, const uint8_t *row, int x0, size_t m,
 }
 
 /* add_row_as with the type and weighting as constants. */
-#define ADD_ROW_CASE(TYPE)                                                  \
-  case TYPE:                                                                \
-    if (g->alpha >= 0)                                                      \
-      add_row_as (g, row, x0, m, TYPE, true);                               \
-    else                                                                    \
-      add_row_as (g, row, x0, m, TYPE, false);                              \
+#define ADD_ROW_CASE(TYPE)                     \
+  case TYPE:                                   \
+    if (g->alpha >= 0)                         \
+      add_row_as (g, row, x0, m, TYPE, true);  \
+    else                                       \
+      add_row_as (g, row, x0, m, TYPE, false); \
     break;
 
 /* The types without alpha. */
-#define PLAIN_ROW_CASE(TYPE)                                                \
-  case TYPE:                                                                \
-    add_row_as (g, row, x0, m, TYPE, false);                                \
-    break;
+#define PLAIN_ROW_CASE(TYPE) \
+  case TYPE: add_row_as (g, row, x0, m, TYPE, false); break;
 
 static void
 add_row (const General *g, const uint8_t *row, int x0, size_t m)
@@ -606,17 +599,17 @@ add_row (const General *g, const uint8_t *row, int x0, size_t m)
 static void
 finish_numpy_ints (const General *g, size_t j, uint32_t count, uint8_t *out)
 {
-  const int       words = g->words;
-  const uint64_t *s = g->sums + j * (size_t) g->n * (size_t) words;
+  const int       words     = g->words;
+  const uint64_t *s         = g->sums + j * (size_t) g->n * (size_t) words;
   const bool      is_signed = g->type != SEG_TYPE_U64;
 
   for (int c = 0; c < g->n; c++)
     {
-      const uint64_t *sc = s + words * c;
+      const uint64_t *sc   = s + words * c;
       const uint64_t  w[2] = { sc[0], words == 2 ? sc[1] : 0 - (sc[0] >> 63) };
 
-      store_int (out + c * g->size, is_signed ? wide_div_signed (w, count)
-                                              : wide_div (w, count),
+      store_int (out + c * g->size,
+                 is_signed ? wide_div_signed (w, count) : wide_div (w, count),
                  g->size);
     }
 }
@@ -630,12 +623,12 @@ finish_voxel (const General *g, size_t j, uint8_t *out)
 
   if (count == 0)
     {
-      memset (out, 0, (size_t) g->bpp);  /* all background: background */
+      memset (out, 0, (size_t) g->bpp); /* all background: background */
       return;
     }
   if (is_real (g->type))
     {
-      const double *s = g->reals + j * (size_t) n;
+      const double *s  = g->reals + j * (size_t) n;
       const double  sa = g->alpha >= 0 ? s[g->alpha] : 0.0;
 
       for (int c = 0; c < n; c++)
@@ -649,8 +642,8 @@ finish_voxel (const General *g, size_t j, uint8_t *out)
   else if (g->alpha >= 0)
     {
       const int       words = g->words;
-      const uint64_t *s = g->sums + j * (size_t) n * (size_t) words;
-      const uint64_t  sa = s[words * g->alpha];  /* < 2^50: one word */
+      const uint64_t *s     = g->sums + j * (size_t) n * (size_t) words;
+      const uint64_t  sa    = s[words * g->alpha]; /* < 2^50: one word */
 
       for (int c = 0; c < n; c++)
         if (c == g->alpha)
@@ -658,8 +651,8 @@ finish_voxel (const General *g, size_t j, uint8_t *out)
         else if (sa == 0)
           store_int (out + c * size, 0, size);
         else
-          store_int (out + c * size, words == 2 ? wide_div (s + 2 * c, sa)
-                                                : s[c] / sa, size);
+          store_int (out + c * size,
+                     words == 2 ? wide_div (s + 2 * c, sa) : s[c] / sa, size);
     }
   else
     {
@@ -683,20 +676,22 @@ pool_general (const General *g, int z, int y0, int y1, int x0, int x1)
     {
       const int iy = y * g->f.y;
       const int bh = in->height - iy < g->f.y ? in->height - iy : g->f.y;
-      uint8_t  *out_row = (uint8_t *) out->data + z * out->slice_stride +
-                          y * out->row_stride;
+      uint8_t  *out_row =
+        (uint8_t *) out->data + z * out->slice_stride + y * out->row_stride;
 
       for (int x = x0; x < x1; x += (int) g->chunk)
         {
-          size_t m = (size_t) (x1 - x) < g->chunk ? (size_t) (x1 - x)
-                                                  : g->chunk;
+          size_t m =
+            (size_t) (x1 - x) < g->chunk ? (size_t) (x1 - x) : g->chunk;
 
           clear_sums (g, m);
           for (int dz = 0; dz < bd; dz++)
             for (int dy = 0; dy < bh; dy++)
-              add_row (g, (const uint8_t *) in->data +
-                          (iz + dz) * in->slice_stride +
-                          (iy + dy) * in->row_stride, x, m);
+              add_row (g,
+                       (const uint8_t *) in->data +
+                         (iz + dz) * in->slice_stride +
+                         (iy + dy) * in->row_stride,
+                       x, m);
           for (size_t j = 0; j < m; j++)
             finish_voxel (g, j, out_row + (ptrdiff_t) (x + (int) j) * g->bpp);
         }
@@ -730,7 +725,7 @@ value_u8 (const uint8_t *p, size_t i)
 static inline uint32_t
 counted_value_u8 (const uint8_t *p, size_t i)
 {
-  return p[i];  /* background is 0, which adds nothing */
+  return p[i]; /* background is 0, which adds nothing */
 }
 
 static inline uint32_t
@@ -806,7 +801,7 @@ value_float (const uint8_t *p, size_t i)
 static inline uint32_t
 counted_float (const uint8_t *p, size_t i)
 {
-  return bits_float (p, i) != 0;  /* -0.0 is not background */
+  return bits_float (p, i) != 0; /* -0.0 is not background */
 }
 
 /* The float kernels select with integer operations on bits, not with ?:
@@ -863,36 +858,45 @@ sparse_mean_float (double s, uint32_t k)
  * input voxels 2i and 2i+1 of both rows.  nc is a constant in each
  * caller, so that each loop vectorises on its own. */
 static inline void
-mean4_u8_multi (const uint8_t *restrict r0, const uint8_t *restrict r1,
-                uint8_t *restrict out, size_t n, size_t nc)
+mean4_u8_multi (const uint8_t *restrict r0,
+                const uint8_t *restrict r1,
+                uint8_t *restrict out,
+                size_t n,
+                size_t nc)
 {
   for (size_t i = 0; i < n; i++)
     for (size_t q = 0; q < nc; q++)
       {
         size_t   at = 2 * i * nc + q;
-        uint32_t s = (uint32_t) r0[at] + r0[at + nc] + r1[at] + r1[at + nc];
+        uint32_t s  = (uint32_t) r0[at] + r0[at + nc] + r1[at] + r1[at + nc];
 
         out[i * nc + q] = (uint8_t) (s / 4);
       }
 }
 
 SEG_CLONES static void
-mean4_u8x2 (const uint8_t *restrict r0, const uint8_t *restrict r1,
-            uint8_t *restrict out, size_t n)
+mean4_u8x2 (const uint8_t *restrict r0,
+            const uint8_t *restrict r1,
+            uint8_t *restrict out,
+            size_t n)
 {
   mean4_u8_multi (r0, r1, out, n, 2);
 }
 
 SEG_CLONES static void
-mean4_u8x3 (const uint8_t *restrict r0, const uint8_t *restrict r1,
-            uint8_t *restrict out, size_t n)
+mean4_u8x3 (const uint8_t *restrict r0,
+            const uint8_t *restrict r1,
+            uint8_t *restrict out,
+            size_t n)
 {
   mean4_u8_multi (r0, r1, out, n, 3);
 }
 
 SEG_CLONES static void
-mean4_u8x4 (const uint8_t *restrict r0, const uint8_t *restrict r1,
-            uint8_t *restrict out, size_t n)
+mean4_u8x4 (const uint8_t *restrict r0,
+            const uint8_t *restrict r1,
+            uint8_t *restrict out,
+            size_t n)
 {
   mean4_u8_multi (r0, r1, out, n, 4);
 }
@@ -902,28 +906,19 @@ mean4_u8x4 (const uint8_t *restrict r0, const uint8_t *restrict r1,
  * none. */
 typedef struct
 {
-  SegRows2x2Fn mean4[2];
+  SegRows2x2Fn   mean4[2];
   SegRows2x2x2Fn mean8[2];
 } RowKernels;
 
-static const RowKernels kernels_u8 = {
-  { mean4_u8, mean4_sparse_u8 }, { mean8_u8, mean8_sparse_u8 }
-};
-static const RowKernels kernels_u16 = {
-  { mean4_u16, mean4_sparse_u16 }, { mean8_u16, mean8_sparse_u16 }
-};
-static const RowKernels kernels_float = {
-  { mean4_float, mean4_sparse_float }, { mean8_float, mean8_sparse_float }
-};
-static const RowKernels kernels_u8x2 = {
-  { mean4_u8x2, NULL }, { NULL, NULL }
-};
-static const RowKernels kernels_u8x3 = {
-  { mean4_u8x3, NULL }, { NULL, NULL }
-};
-static const RowKernels kernels_u8x4 = {
-  { mean4_u8x4, NULL }, { NULL, NULL }
-};
+static const RowKernels kernels_u8    = { { mean4_u8, mean4_sparse_u8 },
+                                          { mean8_u8, mean8_sparse_u8 } };
+static const RowKernels kernels_u16   = { { mean4_u16, mean4_sparse_u16 },
+                                          { mean8_u16, mean8_sparse_u16 } };
+static const RowKernels kernels_float = { { mean4_float, mean4_sparse_float },
+                                          { mean8_float, mean8_sparse_float } };
+static const RowKernels kernels_u8x2 = { { mean4_u8x2, NULL }, { NULL, NULL } };
+static const RowKernels kernels_u8x3 = { { mean4_u8x3, NULL }, { NULL, NULL } };
+static const RowKernels kernels_u8x4 = { { mean4_u8x4, NULL }, { NULL, NULL } };
 
 static const RowKernels *
 row_kernels_for (const SegPixelLayout *layout)
@@ -931,18 +926,18 @@ row_kernels_for (const SegPixelLayout *layout)
   if (layout->n_components == 1)
     switch (layout->type)
       {
-      case SEG_TYPE_U8:    return &kernels_u8;
-      case SEG_TYPE_U16:   return &kernels_u16;
+      case SEG_TYPE_U8: return &kernels_u8;
+      case SEG_TYPE_U16: return &kernels_u16;
       case SEG_TYPE_FLOAT: return &kernels_float;
-      default:             return NULL;
+      default: return NULL;
       }
   if (layout->type != SEG_TYPE_U8 || layout->alpha >= 0)
     return NULL;
   switch (layout->n_components)
     {
-    case 2:  return &kernels_u8x2;
-    case 3:  return &kernels_u8x3;
-    case 4:  return &kernels_u8x4;
+    case 2: return &kernels_u8x2;
+    case 3: return &kernels_u8x3;
+    case 4: return &kernels_u8x4;
     default: return NULL;
     }
 }
@@ -965,9 +960,8 @@ row_kernels_for (const SegPixelLayout *layout)
 #define PACK_ORDER _mm512_set_epi64 (7, 5, 3, 1, 6, 4, 2, 0)
 
 /* ceil (2^15 / k) for k = 1 … 8; 0 for k = 0 (s is 0 too). */
-static const uint16_t half_reciprocals[32] = {
-  0, 32768, 16384, 10923, 8192, 6554, 5462, 4682, 4096
-};
+static const uint16_t half_reciprocals[32] = { 0,    32768, 16384, 10923, 8192,
+                                               6554, 5462,  4682,  4096 };
 
 static inline __mmask64
 first_bytes (size_t k)
@@ -977,8 +971,8 @@ first_bytes (size_t k)
 
 /* Means of the k ≤ 64 blocks whose rows start at rows[q] + at. */
 SEG_AVX512 static inline __m512i
-mean_step_u8 (const uint8_t *const *rows, int n_rows, bool sparse,
-              size_t at, size_t k)
+mean_step_u8 (
+  const uint8_t *const *rows, int n_rows, bool sparse, size_t at, size_t k)
 {
   const __m512i ones = _mm512_set1_epi8 (1);
   __m512i       sum[2], counted[2], mean[2];
@@ -988,11 +982,10 @@ mean_step_u8 (const uint8_t *const *rows, int n_rows, bool sparse,
     for (int h = 0; h < 2; h++)
       {
         const uint8_t *p = rows[q] + at + 64 * (size_t) h;
-        size_t         bytes = h == 0 ? (2 * k < 64 ? 2 * k : 64)
-                                      : (2 * k > 64 ? 2 * k - 64 : 0);
-        __m512i        v = k == 64 ? _mm512_loadu_si512 ((const void *) p)
-                                   : _mm512_maskz_loadu_epi8 (
-                                       first_bytes (bytes), p);
+        size_t         bytes =
+          h == 0 ? (2 * k < 64 ? 2 * k : 64) : (2 * k > 64 ? 2 * k - 64 : 0);
+        __m512i v = k == 64 ? _mm512_loadu_si512 ((const void *) p)
+                            : _mm512_maskz_loadu_epi8 (first_bytes (bytes), p);
 
         sum[h] = _mm512_add_epi16 (sum[h], _mm512_maddubs_epi16 (v, ones));
         if (sparse)
@@ -1001,7 +994,7 @@ mean_step_u8 (const uint8_t *const *rows, int n_rows, bool sparse,
   for (int h = 0; h < 2; h++)
     if (sparse)
       {
-        __m512i k16 = _mm512_maddubs_epi16 (counted[h], ones);
+        __m512i k16    = _mm512_maddubs_epi16 (counted[h], ones);
         __m512i factor = _mm512_permutexvar_epi16 (
           k16, _mm512_loadu_si512 ((const void *) half_reciprocals));
 
@@ -1016,8 +1009,14 @@ mean_step_u8 (const uint8_t *const *rows, int n_rows, bool sparse,
 /* One step: blocks i … i+k-1 of the row into o; nt: a full step whose
  * destination is 64-byte aligned, stored past the caches. */
 SEG_AVX512 static inline void
-mean_store_u8 (Prefetch *pf, const uint8_t *const *rows, int n_rows,
-               bool sparse, uint8_t *o, size_t i, size_t k, bool nt)
+mean_store_u8 (Prefetch             *pf,
+               const uint8_t *const *rows,
+               int                   n_rows,
+               bool                  sparse,
+               uint8_t              *o,
+               size_t                i,
+               size_t                k,
+               bool                  nt)
 {
   __m512i v;
 
@@ -1034,9 +1033,16 @@ mean_store_u8 (Prefetch *pf, const uint8_t *const *rows, int n_rows,
 /* `rows` output rows, n blocks each: output row r from input rows 2r,
  * 2r+1 at in + 2 r rs (and, for 2×2×2, the same rows at in + ss). */
 SEG_AVX512 static inline void
-mean_rows_u8 (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss, uint8_t *out,
-              ptrdiff_t ors, size_t n, size_t rows, bool stream, int n_rows,
-              bool sparse)
+mean_rows_u8 (const uint8_t *in,
+              ptrdiff_t      rs,
+              ptrdiff_t      ss,
+              uint8_t       *out,
+              ptrdiff_t      ors,
+              size_t         n,
+              size_t         rows,
+              bool           stream,
+              int            n_rows,
+              bool           sparse)
 {
   const uint8_t *s[4] = { in, in + rs, in + ss, in + ss + rs };
   Prefetch       pf;
@@ -1073,12 +1079,12 @@ mean_rows_u8 (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss, uint8_t *out,
 /* The sparse instances, each with its shape constant.  Plain means run
  * as fast through GEGL with the portable kernels compiled for AVX-512
  * (SEG_CLONES; bench-pool), so they have no instance of their own. */
-#define MEAN_ROWS_U8(NAME, N_ROWS)                                          \
-  SEG_AVX512 static void                                                    \
-  NAME (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss, uint8_t *out,        \
-        ptrdiff_t ors, size_t n, size_t rows, bool stream)                  \
-  {                                                                         \
-    mean_rows_u8 (in, rs, ss, out, ors, n, rows, stream, N_ROWS, true);     \
+#define MEAN_ROWS_U8(NAME, N_ROWS)                                            \
+  SEG_AVX512 static void NAME (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss, \
+                               uint8_t *out, ptrdiff_t ors, size_t n,         \
+                               size_t rows, bool stream)                      \
+  {                                                                           \
+    mean_rows_u8 (in, rs, ss, out, ors, n, rows, stream, N_ROWS, true);       \
   }
 MEAN_ROWS_U8 (mean4_sparse_rows_avx512_u8, 2)
 MEAN_ROWS_U8 (mean8_sparse_rows_avx512_u8, 4)
@@ -1086,22 +1092,28 @@ MEAN_ROWS_U8 (mean8_sparse_rows_avx512_u8, 4)
 #endif /* SEG_HAVE_AVX512 */
 
 /* A kernel over a run of output rows (as mean_rows_u8). */
-typedef void (*RowsFn) (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss,
-                        uint8_t *out, ptrdiff_t ors, size_t n, size_t rows,
-                        bool stream);
+typedef void (*RowsFn) (const uint8_t *in,
+                        ptrdiff_t      rs,
+                        ptrdiff_t      ss,
+                        uint8_t       *out,
+                        ptrdiff_t      ors,
+                        size_t         n,
+                        size_t         rows,
+                        bool           stream);
 
 /* A row kernel run over many rows: which one, and for which block. */
 typedef struct
 {
-  SegRows2x2Fn mean4;   /* f = 2, 2, 1                                  */
-  SegRows2x2x2Fn mean8;   /* f = 2, 2, 2                                  */
-  RowsFn  avx512;  /* the same with AVX-512, where there is one    */
+  SegRows2x2Fn   mean4;  /* f = 2, 2, 1                                  */
+  SegRows2x2x2Fn mean8;  /* f = 2, 2, 2                                  */
+  RowsFn         avx512; /* the same with AVX-512, where there is one    */
 } FastPath;
 
 #if SEG_HAVE_AVX512
 /* Sparse means only, indexed by f.z - 1. */
 static const RowsFn sparse_rows_avx512_u8[2] = {
-  mean4_sparse_rows_avx512_u8, mean8_sparse_rows_avx512_u8,
+  mean4_sparse_rows_avx512_u8,
+  mean8_sparse_rows_avx512_u8,
 };
 #endif
 
@@ -1110,7 +1122,7 @@ static const RowsFn sparse_rows_avx512_u8[2] = {
 static FastPath
 fast_path_for (const SegFactors *f, const SegPixelLayout *layout, bool sparse)
 {
-  const RowKernels *k = row_kernels_for (layout);
+  const RowKernels *k  = row_kernels_for (layout);
   FastPath          fp = { NULL, NULL, NULL };
 
   if (k == NULL || f->x != 2 || f->y != 2 || f->z > 2)
@@ -1135,9 +1147,13 @@ fast_path_exists (const FastPath *fp)
 /* Output rows 0 … rows-1 of one output slice, n full blocks each, by the
  * best kernel the CPU runs. */
 static void
-pool_rows_fast (const FastPath *fp, const SegVolume *in,
-                const SegVolume *out, const uint8_t *first,
-                uint8_t *out_first, size_t n, size_t rows)
+pool_rows_fast (const FastPath  *fp,
+                const SegVolume *in,
+                const SegVolume *out,
+                const uint8_t   *first,
+                uint8_t         *out_first,
+                size_t           n,
+                size_t           rows)
 {
   size_t out_bytes = (size_t) out->width * (size_t) out->height *
                      (size_t) out->depth * (size_t) out->bpp;
@@ -1155,14 +1171,17 @@ pool_rows_fast (const FastPath *fp, const SegVolume *in,
 /* ---- Entry point -------------------------------------------------------- */
 
 static SegStatus
-check_args (const SegVolume *in, const SegVolume *out, const SegFactors *f,
-            const SegPixelLayout *layout, const void *scratch)
+check_args (const SegVolume      *in,
+            const SegVolume      *out,
+            const SegFactors     *f,
+            const SegPixelLayout *layout,
+            const void           *scratch)
 {
   if (seg_pool_args_check (in, out, f) != SEG_OK || layout == NULL)
     return SEG_EBADARG;
   if (seg_pixel_layout_check (layout, in->bpp) != SEG_OK)
     return SEG_EBADTYPE;
-  if (scratch == NULL)  /* every valid layout needs some */
+  if (scratch == NULL) /* every valid layout needs some */
     return SEG_EBADARG;
   return seg_pooled_shape_check (in, out, f);
 }
@@ -1186,13 +1205,14 @@ seg_average_pool (const SegVolume      *in,
 
   for (int z = 0; z < out->depth; z++)
     {
-      const int iz = z * f->z;
+      const int  iz         = z * f->z;
       const bool full_depth = in->depth - iz >= f->z;
       /* Full blocks of full rows go to the row kernels; the rest (a
        * partial block at the end of each row, the last partial row, a
        * partial last slice) to the general path. */
-      const int fast_rows = fast_path_exists (&fp) && full_depth &&
-                            in->width >= 2 ? in->height / 2 : 0;
+      const int fast_rows =
+        fast_path_exists (&fp) && full_depth && in->width >= 2 ? in->height / 2
+                                                               : 0;
       const int fast_cols = fast_rows > 0 ? in->width / 2 : 0;
 
       if (fast_rows > 0)

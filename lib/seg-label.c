@@ -42,8 +42,10 @@ seg_label_table_fixed_size (size_t capacity, int bpp)
 }
 
 void
-seg_label_table_init_fixed (SegLabelTable *t, void *memory, size_t capacity,
-                            int bpp)
+seg_label_table_init_fixed (SegLabelTable *t,
+                            void          *memory,
+                            size_t         capacity,
+                            int            bpp)
 {
   size_t slots = slots_for (capacity);
 
@@ -62,8 +64,9 @@ seg_label_table_init (SegLabelTable *t, int bpp)
 {
   const size_t slots = slots_for (FIRST_CAPACITY);
 
-  *t = (SegLabelTable) { .bpp = bpp, .capacity = FIRST_CAPACITY,
-                         .mask = slots - 1, .grows = true };
+  *t = (SegLabelTable){
+    .bpp = bpp, .capacity = FIRST_CAPACITY, .mask = slots - 1, .grows = true
+  };
   t->slots  = calloc (slots, sizeof (uint32_t));
   t->labels = malloc (FIRST_CAPACITY * (size_t) bpp);
   if (t->slots == NULL || t->labels == NULL)
@@ -92,7 +95,7 @@ static bool
 grow (SegLabelTable *t)
 {
   const size_t capacity = t->capacity * 2;
-  const size_t slots = slots_for (capacity);
+  const size_t slots    = slots_for (capacity);
   uint32_t    *new_slots;
   uint8_t     *new_labels;
 
@@ -100,8 +103,8 @@ grow (SegLabelTable *t)
       capacity > SIZE_MAX / (size_t) t->bpp)
     return false;
   new_slots = calloc (slots, sizeof (uint32_t));
-  new_labels = new_slots ? realloc (t->labels, capacity * (size_t) t->bpp)
-                         : NULL;
+  new_labels =
+    new_slots ? realloc (t->labels, capacity * (size_t) t->bpp) : NULL;
   if (new_labels == NULL)
     {
       free (new_slots);
@@ -142,8 +145,9 @@ seg_label_table_clear (SegLabelTable *t)
     {
       /* Each label is in its probe chain; slots cleared before it on the
        * way are passed over, not taken for its end. */
-      size_t h = (size_t) seg_label_hash (seg_label_table_label (t, i),
-                                          t->bpp) & t->mask;
+      size_t h =
+        (size_t) seg_label_hash (seg_label_table_label (t, i), t->bpp) &
+        t->mask;
 
       while (t->slots[h] != (uint32_t) i + 1)
         h = (h + 1) & t->mask;

@@ -73,28 +73,33 @@ prefetch_step (Prefetch *pf)
 
 /* Indexed by log2 (bpp) for bpp 1, 2, 4, 8, then by sparse. */
 static const SegRows2x2Fn countless2_fns[4][2] = {
-  { countless2_u8,  countless2_sparse_u8  },
+  { countless2_u8, countless2_sparse_u8 },
   { countless2_u16, countless2_sparse_u16 },
   { countless2_u32, countless2_sparse_u32 },
   { countless2_u64, countless2_sparse_u64 },
 };
 
 static const SegRows2x2x2Fn mode8_fns[4][2] = {
-  { mode8_u8,  mode8_sparse_u8  },
+  { mode8_u8, mode8_sparse_u8 },
   { mode8_u16, mode8_sparse_u16 },
   { mode8_u32, mode8_sparse_u32 },
   { mode8_u64, mode8_sparse_u64 },
 };
 
 /* A kernel over a run of output rows (see mode-pool-rows.inc). */
-typedef void (*RowsFn) (const uint8_t *in, ptrdiff_t rs, ptrdiff_t ss,
-                        uint8_t *out, ptrdiff_t ors, size_t n, size_t rows,
-                        bool stream);
+typedef void (*RowsFn) (const uint8_t *in,
+                        ptrdiff_t      rs,
+                        ptrdiff_t      ss,
+                        uint8_t       *out,
+                        ptrdiff_t      ors,
+                        size_t         n,
+                        size_t         rows,
+                        bool           stream);
 
 #if SEG_HAVE_AVX512
 /* 2×2×2 only, indexed by log2 (bpp), sparse. */
 static const RowsFn mode8_rows_avx512_fns[4][2] = {
-  { mode8_rows_avx512_u8,  mode8_sparse_rows_avx512_u8  },
+  { mode8_rows_avx512_u8, mode8_sparse_rows_avx512_u8 },
   { mode8_rows_avx512_u16, mode8_sparse_rows_avx512_u16 },
   { mode8_rows_avx512_u32, mode8_sparse_rows_avx512_u32 },
   { mode8_rows_avx512_u64, mode8_sparse_rows_avx512_u64 },
@@ -117,10 +122,10 @@ log2_of_word_size (int bpp)
 /* Scratch for the general path; carved out of the caller's memory. */
 typedef struct
 {
-  const uint8_t **voxels;  /* the block's voxels, raster order           */
-  SegLabelTable   labels;  /* large blocks: the block's distinct labels, */
-  uint32_t       *count;   /* how often each occurs                      */
-  uint32_t       *first;   /* and where (an index into voxels)           */
+  const uint8_t **voxels; /* the block's voxels, raster order           */
+  SegLabelTable   labels; /* large blocks: the block's distinct labels, */
+  uint32_t       *count;  /* how often each occurs                      */
+  uint32_t       *first;  /* and where (an index into voxels)           */
 } Scratch;
 
 static size_t
@@ -146,9 +151,9 @@ seg_mode_pool_scratch_size (const SegFactors *f)
 static Scratch
 scratch_carve (void *memory, const SegFactors *f, int bpp)
 {
-  size_t  n = max_block_voxels (f);
+  size_t   n = max_block_voxels (f);
   uint8_t *p = memory;
-  Scratch s = { 0 };
+  Scratch  s = { 0 };
 
   s.voxels = (const uint8_t **) (void *) p;
   if (n <= PAIRWISE_MAX)
@@ -166,7 +171,7 @@ scratch_carve (void *memory, const SegFactors *f, int bpp)
 static const uint8_t *
 mode_pairwise (const uint8_t *const *voxels, size_t n, int bpp, bool sparse)
 {
-  const uint8_t *best = NULL;
+  const uint8_t *best       = NULL;
   size_t         best_count = 0;
 
   for (size_t i = 0; i < n; i++)
@@ -184,7 +189,7 @@ mode_pairwise (const uint8_t *const *voxels, size_t n, int bpp, bool sparse)
         count += seg_label_equal (voxels[j], voxels[i], bpp);
       if (count > best_count)
         {
-          best = voxels[i];
+          best       = voxels[i];
           best_count = count;
         }
     }
@@ -197,19 +202,19 @@ mode_pairwise (const uint8_t *const *voxels, size_t n, int bpp, bool sparse)
 static const uint8_t *
 mode_hashed (Scratch *s, size_t n, int bpp, bool sparse)
 {
-  SegLabelTable *t = &s->labels;
-  const uint8_t *best = NULL;
+  SegLabelTable *t          = &s->labels;
+  const uint8_t *best       = NULL;
   uint32_t       best_count = 0;
 
   for (size_t i = 0; i < n; i++)
     {
-      const uint8_t *v = s->voxels[i];
+      const uint8_t *v     = s->voxels[i];
       const size_t   known = t->n;
       size_t         k;
 
       if (sparse && seg_label_is_background (v, bpp))
         continue;
-      k = seg_label_table_add (t, v);   /* never full: n labels at most */
+      k = seg_label_table_add (t, v); /* never full: n labels at most */
       if (k == known)
         {
           s->count[k] = 0;
@@ -221,18 +226,22 @@ mode_hashed (Scratch *s, size_t n, int bpp, bool sparse)
   for (size_t k = 0; k < t->n; k++)
     if (s->count[k] > best_count)
       {
-        best = s->voxels[s->first[k]];
+        best       = s->voxels[s->first[k]];
         best_count = s->count[k];
       }
-  seg_label_table_clear (t);   /* empty for the next block */
+  seg_label_table_clear (t); /* empty for the next block */
   return best;
 }
 
 /* COUNTLESS and stippled COUNTLESS on one full 2×2 block; the general-size
  * twin of the row kernels, for voxel sizes they do not cover. */
 static const uint8_t *
-countless2 (const uint8_t *a, const uint8_t *b, const uint8_t *c,
-            const uint8_t *d, int bpp, bool sparse)
+countless2 (const uint8_t *a,
+            const uint8_t *b,
+            const uint8_t *c,
+            const uint8_t *d,
+            int            bpp,
+            bool           sparse)
 {
   if (!sparse)
     {
@@ -265,11 +274,18 @@ is_uniform (const uint8_t *const *voxels, size_t n, int bpp)
 
 /* One block of bw × bh × bd voxels at first → one voxel at out. */
 static void
-pool_block (Scratch *s, const SegVolume *in, const uint8_t *first,
-            int bw, int bh, int bd, bool countless, bool sparse, uint8_t *out)
+pool_block (Scratch         *s,
+            const SegVolume *in,
+            const uint8_t   *first,
+            int              bw,
+            int              bh,
+            int              bd,
+            bool             countless,
+            bool             sparse,
+            uint8_t         *out)
 {
   const int      bpp = in->bpp;
-  size_t         n = 0;
+  size_t         n   = 0;
   const uint8_t *best;
 
   for (int z = 0; z < bd; z++)
@@ -279,10 +295,10 @@ pool_block (Scratch *s, const SegVolume *in, const uint8_t *first,
                          (ptrdiff_t) x * bpp;
 
   if (is_uniform (s->voxels, n, bpp))
-    best = s->voxels[0];  /* background stays background when sparse */
+    best = s->voxels[0]; /* background stays background when sparse */
   else if (countless)
-    best = countless2 (s->voxels[0], s->voxels[1], s->voxels[2],
-                       s->voxels[3], bpp, sparse);
+    best = countless2 (s->voxels[0], s->voxels[1], s->voxels[2], s->voxels[3],
+                       bpp, sparse);
   else if (n <= PAIRWISE_MAX)
     best = mode_pairwise (s->voxels, n, bpp, sparse);
   else
@@ -309,9 +325,14 @@ fast_blocks (const SegVolume *in, const SegFactors *f, int bh, int bd)
 /* Output rows 0 … rows-1 of one output slice, n full blocks each, by the
  * best kernel the CPU runs.  first is the slice's first input row. */
 static void
-pool_rows_fast (const SegVolume *in, const SegVolume *out,
-                const SegFactors *f, const uint8_t *first, bool sparse,
-                uint8_t *out_first, size_t n, size_t rows)
+pool_rows_fast (const SegVolume  *in,
+                const SegVolume  *out,
+                const SegFactors *f,
+                const uint8_t    *first,
+                bool              sparse,
+                uint8_t          *out_first,
+                size_t            n,
+                size_t            rows)
 {
   const int k = log2_of_word_size (in->bpp);
 
@@ -321,9 +342,9 @@ pool_rows_fast (const SegVolume *in, const SegVolume *out,
       size_t out_bytes = (size_t) out->width * (size_t) out->height *
                          (size_t) out->depth * (size_t) out->bpp;
 
-      mode8_rows_avx512_fns[k][sparse] (
-        first, in->row_stride, in->slice_stride, out_first, out->row_stride,
-        n, rows, out_bytes >= STREAM_MIN_BYTES);
+      mode8_rows_avx512_fns[k][sparse](first, in->row_stride, in->slice_stride,
+                                       out_first, out->row_stride, n, rows,
+                                       out_bytes >= STREAM_MIN_BYTES);
       return;
     }
 #endif
@@ -334,8 +355,10 @@ pool_rows_fast (const SegVolume *in, const SegVolume *out,
 }
 
 static SegStatus
-check_args (const SegVolume *in, const SegVolume *out, const SegFactors *f,
-            const void *scratch)
+check_args (const SegVolume  *in,
+            const SegVolume  *out,
+            const SegFactors *f,
+            const void       *scratch)
 {
   if (seg_pool_args_check (in, out, f) != SEG_OK || scratch == NULL)
     return SEG_EBADARG;
@@ -355,34 +378,34 @@ seg_mode_pool (const SegVolume  *in,
 
   if (status != SEG_OK)
     return status;
-  bpp = in->bpp;   /* only now: in may be NULL */
-  s = scratch_carve (scratch, f, in->bpp);
+  bpp = in->bpp; /* only now: in may be NULL */
+  s   = scratch_carve (scratch, f, in->bpp);
 
   for (int oz = 0; oz < out->depth; oz++)
     {
-      int z  = oz * f->z;
-      int bd = in->depth - z < f->z ? in->depth - z : f->z;
+      int            z     = oz * f->z;
+      int            bd    = in->depth - z < f->z ? in->depth - z : f->z;
       const uint8_t *slice = (const uint8_t *) in->data + z * in->slice_stride;
-      uint8_t *out_slice = (uint8_t *) out->data + oz * out->slice_stride;
-      int full_rows = in->height / f->y;
-      int n_full = fast_blocks (in, f, f->y, bd);
+      uint8_t       *out_slice = (uint8_t *) out->data + oz * out->slice_stride;
+      int            full_rows = in->height / f->y;
+      int            n_full    = fast_blocks (in, f, f->y, bd);
 
       /* The full blocks of the slice's full rows in one go; the rest of
        * each row (and the last, partial row) block by block below. */
       if (n_full > 0 && full_rows > 0)
-        pool_rows_fast (in, out, f, slice, sparse, out_slice,
-                        (size_t) n_full, (size_t) full_rows);
+        pool_rows_fast (in, out, f, slice, sparse, out_slice, (size_t) n_full,
+                        (size_t) full_rows);
 
       /* Rows the row kernels did whole need no more work. */
       for (int oy = n_full == out->width ? full_rows : 0; oy < out->height;
            oy++)
         {
-          int y  = oy * f->y;
-          int bh = in->height - y < f->y ? in->height - y : f->y;
+          int            y   = oy * f->y;
+          int            bh  = in->height - y < f->y ? in->height - y : f->y;
           const uint8_t *row = slice + y * in->row_stride;
-          uint8_t *out_row = out_slice + oy * out->row_stride;
+          uint8_t       *out_row = out_slice + oy * out->row_stride;
           bool countless = f->x == 2 && f->y == 2 && f->z == 1 && bh == 2;
-          int  n_fast = fast_blocks (in, f, bh, bd);
+          int  n_fast    = fast_blocks (in, f, bh, bd);
 
           for (int ox = n_fast; ox < out->width; ox++)
             {

@@ -27,8 +27,8 @@ static const unsigned char npy_magic[6] = { 0x93, 'N', 'U', 'M', 'P', 'Y' };
 /* The dictionary being parsed. */
 typedef struct
 {
-  const char   *p;     /* next byte                      */
-  const char   *end;   /* one past the dictionary's end  */
+  const char   *p;   /* next byte                      */
+  const char   *end; /* one past the dictionary's end  */
   SegNpyHeader *h;
 } Cursor;
 
@@ -48,7 +48,7 @@ static void
 set_detail (SegNpyHeader *h, const char *text, size_t len)
 {
   const size_t room = SEG_NPY_DETAIL_SIZE - 1;
-  size_t       n = len <= room ? len : room - 3;
+  size_t       n    = len <= room ? len : room - 3;
 
   for (size_t i = 0; i < n; i++)
     {
@@ -62,8 +62,11 @@ set_detail (SegNpyHeader *h, const char *text, size_t len)
 }
 
 static SegNpyStatus
-fail (SegNpyHeader *h, SegNpyStatus status, const char *reason,
-      const char *text, size_t len)
+fail (SegNpyHeader *h,
+      SegNpyStatus  status,
+      const char   *reason,
+      const char   *text,
+      size_t        len)
 {
   h->reason = reason;
   set_detail (h, text, len);
@@ -83,8 +86,10 @@ fail_here (Cursor *c, SegNpyStatus status, const char *reason)
 }
 
 static SegNpyStatus
-fail_number (SegNpyHeader *h, SegNpyStatus status, const char *reason,
-             uint64_t number)
+fail_number (SegNpyHeader *h,
+             SegNpyStatus  status,
+             const char   *reason,
+             uint64_t      number)
 {
   h->reason = reason;
   snprintf (h->detail, sizeof h->detail, "%" PRIu64, number);
@@ -94,8 +99,8 @@ fail_number (SegNpyHeader *h, SegNpyStatus status, const char *reason,
 static bool
 is_space (char ch)
 {
-  return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
-         ch == '\f' || ch == '\v';
+  return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' ||
+         ch == '\v';
 }
 
 static bool
@@ -141,7 +146,7 @@ parse_string (Cursor *c, const char **text, size_t *len)
   skip_space (c);
   if (c->p >= c->end || (*c->p != '\'' && *c->p != '"'))
     return fail_here (c, SEG_NPY_EHEADER,
-                      N_("the header is not a Python dictionary of strings"));
+                      N_ ("the header is not a Python dictionary of strings"));
   quote = *c->p++;
   start = c->p;
   while (c->p < c->end && *c->p != quote && *c->p != '\n')
@@ -150,8 +155,8 @@ parse_string (Cursor *c, const char **text, size_t *len)
         {
           c->p = start - 1;
           return fail_here (c, SEG_NPY_EHEADER,
-                            N_("the header has a string that NumPy does not "
-                               "write"));
+                            N_ ("the header has a string that NumPy does not "
+                                "write"));
         }
       c->p++;
     }
@@ -159,8 +164,8 @@ parse_string (Cursor *c, const char **text, size_t *len)
     {
       c->p = start - 1;
       return fail_here (c, SEG_NPY_EHEADER,
-                        N_("the header has a string without its closing "
-                           "quote"));
+                        N_ ("the header has a string without its closing "
+                            "quote"));
     }
   *text = start;
   *len  = (size_t) (c->p - start);
@@ -174,24 +179,23 @@ parse_descr (SegNpyHeader *h, const char *text, size_t len)
 {
   const char *q = text, *end = text + len;
   char        order = '=', kind;
-  int         size = 0;
+  int         size  = 0;
 
   if (q < end && (*q == '<' || *q == '>' || *q == '|' || *q == '='))
     order = *q++;
   if (q >= end)
-    return fail (h, SEG_NPY_EDTYPE, N_("the dtype is not supported"),
-                 text, len);
+    return fail (h, SEG_NPY_EDTYPE, N_ ("the dtype is not supported"), text,
+                 len);
   kind = *q++;
   while (q < end && is_digit (*q) && size < 1000)
     size = size * 10 + (*q++ - '0');
 
   if (kind == 'O')
     return fail (h, SEG_NPY_EDTYPE,
-                 N_("the array holds Python objects, not numbers"),
-                 text, len);
-  if (q != end)   /* '<M8[ns]', '<u4x', a size of 4 digits … */
-    return fail (h, SEG_NPY_EDTYPE, N_("the dtype is not supported"),
-                 text, len);
+                 N_ ("the array holds Python objects, not numbers"), text, len);
+  if (q != end) /* '<M8[ns]', '<u4x', a size of 4 digits … */
+    return fail (h, SEG_NPY_EDTYPE, N_ ("the dtype is not supported"), text,
+                 len);
 
   switch (kind)
     {
@@ -211,33 +215,31 @@ parse_descr (SegNpyHeader *h, const char *text, size_t len)
       if (size != 2 && size != 4 && size != 8)
         size = 0;
       break;
-    default:
-      size = 0;
-      break;
+    default: size = 0; break;
     }
   if (size == 0)
-    return fail (h, SEG_NPY_EDTYPE, N_("the dtype is not supported"),
-                 text, len);
+    return fail (h, SEG_NPY_EDTYPE, N_ ("the dtype is not supported"), text,
+                 len);
 
-  h->item_size  = size;
-  h->big_endian = size > 1 && (order == '>' ||
-                               (order == '=' && host_is_big_endian ()));
+  h->item_size = size;
+  h->big_endian =
+    size > 1 && (order == '>' || (order == '=' && host_is_big_endian ()));
   return SEG_NPY_OK;
 }
 
 static SegNpyStatus
 parse_descr_value (Cursor *c)
 {
-  const char   *text;
-  size_t        len;
-  SegNpyStatus  status;
+  const char  *text;
+  size_t       len;
+  SegNpyStatus status;
 
   skip_space (c);
   if (c->p < c->end && *c->p == '[')
     return fail_here (c, SEG_NPY_EDTYPE,
-                      N_("structured dtypes (records) are not supported"));
+                      N_ ("structured dtypes (records) are not supported"));
   if (c->p < c->end && *c->p != '\'' && *c->p != '"')
-    return fail_here (c, SEG_NPY_EDTYPE, N_("the dtype is not a string"));
+    return fail_here (c, SEG_NPY_EDTYPE, N_ ("the dtype is not a string"));
   status = parse_string (c, &text, &len);
   return status != SEG_NPY_OK ? status : parse_descr (c->h, text, len);
 }
@@ -262,7 +264,7 @@ parse_fortran_order (Cursor *c)
         }
     }
   return fail_here (c, SEG_NPY_EHEADER,
-                    N_("fortran_order is not True or False"));
+                    N_ ("fortran_order is not True or False"));
 }
 
 /* A whole number of the shape, at most INT64_MAX (NumPy's intp), with the
@@ -277,13 +279,13 @@ parse_dimension (Cursor *c, const char *shape_start, uint64_t *value)
     {
       c->p = shape_start;
       return fail_here (c, SEG_NPY_ESHAPE,
-                        N_("the shape has a negative dimension"));
+                        N_ ("the shape has a negative dimension"));
     }
   if (c->p >= c->end || !is_digit (*c->p))
     {
       c->p = shape_start;
       return fail_here (c, SEG_NPY_ESHAPE,
-                        N_("the shape is not a tuple of whole numbers"));
+                        N_ ("the shape is not a tuple of whole numbers"));
     }
   while (c->p < c->end && is_digit (*c->p))
     {
@@ -293,8 +295,8 @@ parse_dimension (Cursor *c, const char *shape_start, uint64_t *value)
         {
           c->p = shape_start;
           return fail_here (c, SEG_NPY_ESHAPE,
-                            N_("the shape has a dimension too large for a "
-                               "64-bit size"));
+                            N_ ("the shape has a dimension too large for a "
+                                "64-bit size"));
         }
       v = v * 10 + digit;
     }
@@ -316,7 +318,7 @@ parse_shape (Cursor *c)
   start = c->p;
   if (!accept (c, '('))
     return fail_here (c, SEG_NPY_ESHAPE,
-                      N_("the shape is not a tuple of whole numbers"));
+                      N_ ("the shape is not a tuple of whole numbers"));
   c->h->n_dims = 0;
   while (!accept (c, ')'))
     {
@@ -326,33 +328,41 @@ parse_shape (Cursor *c)
         {
           c->p = start;
           return fail_here (c, SEG_NPY_ESHAPE,
-                            N_("the shape is not a tuple of whole numbers"));
+                            N_ ("the shape is not a tuple of whole numbers"));
         }
       if (c->h->n_dims == SEG_NPY_MAX_DIMS)
         {
           c->p = start;
           return fail_here (c, SEG_NPY_ESHAPE,
-                            N_("the shape has more than four dimensions"));
+                            N_ ("the shape has more than four dimensions"));
         }
       if ((status = parse_dimension (c, start, &v)) != SEG_NPY_OK)
         return status;
       c->h->shape[c->h->n_dims++] = v;
-      comma = accept (c, ',');
+      comma                       = accept (c, ',');
     }
   /* (3) is the number 3 in Python, not a tuple. */
   if (c->h->n_dims == 1 && !comma)
     {
       c->p = start;
       return fail_here (c, SEG_NPY_ESHAPE,
-                        N_("the shape is not a tuple of whole numbers"));
+                        N_ ("the shape is not a tuple of whole numbers"));
     }
   return SEG_NPY_OK;
 }
 
-enum { KEY_DESCR, KEY_FORTRAN_ORDER, KEY_SHAPE, N_KEYS };
+enum
+{
+  KEY_DESCR,
+  KEY_FORTRAN_ORDER,
+  KEY_SHAPE,
+  N_KEYS
+};
 
 static const char *const key_names[N_KEYS] = {
-  "descr", "fortran_order", "shape",
+  "descr",
+  "fortran_order",
+  "shape",
 };
 
 static SegNpyStatus
@@ -363,7 +373,7 @@ parse_dictionary (Cursor *c)
 
   if (!accept (c, '{'))
     return fail_here (c, SEG_NPY_EHEADER,
-                      N_("the header is not a Python dictionary"));
+                      N_ ("the header is not a Python dictionary"));
   while (!accept (c, '}'))
     {
       const char *key;
@@ -378,14 +388,14 @@ parse_dictionary (Cursor *c)
           break;
       if (k == N_KEYS)
         return fail (c->h, SEG_NPY_EHEADER,
-                     N_("the header has an unknown key"), key, len);
+                     N_ ("the header has an unknown key"), key, len);
       if (seen[k])
-        return fail (c->h, SEG_NPY_EHEADER,
-                     N_("the header has a key twice"), key, len);
+        return fail (c->h, SEG_NPY_EHEADER, N_ ("the header has a key twice"),
+                     key, len);
       seen[k] = true;
       if (!accept (c, ':'))
         return fail_here (c, SEG_NPY_EHEADER,
-                          N_("the header is not a Python dictionary"));
+                          N_ ("the header is not a Python dictionary"));
 
       if (k == KEY_DESCR)
         status = parse_descr_value (c);
@@ -401,19 +411,19 @@ parse_dictionary (Cursor *c)
           if (accept (c, '}'))
             break;
           return fail_here (c, SEG_NPY_EHEADER,
-                            N_("the header is not a Python dictionary"));
+                            N_ ("the header is not a Python dictionary"));
         }
     }
 
   skip_space (c);
   if (c->p != c->end)
     return fail_here (c, SEG_NPY_EHEADER,
-                      N_("the header has text after its dictionary"));
+                      N_ ("the header has text after its dictionary"));
   for (int k = 0; k < N_KEYS; k++)
     if (!seen[k])
       return fail (c->h, SEG_NPY_EHEADER,
-                   N_("the header lacks a required key"),
-                   key_names[k], strlen (key_names[k]));
+                   N_ ("the header lacks a required key"), key_names[k],
+                   strlen (key_names[k]));
   return SEG_NPY_OK;
 }
 
@@ -422,18 +432,18 @@ static SegNpyStatus
 compute_sizes (SegNpyHeader *h)
 {
   const uint64_t max = (uint64_t) INT64_MAX;
-  uint64_t       n = 1;
+  uint64_t       n   = 1;
 
   for (int i = 0; i < h->n_dims; i++)
     {
       if (h->shape[i] != 0 && n > max / h->shape[i])
         return fail (h, SEG_NPY_ESHAPE,
-                     N_("the array is too large for a 64-bit size"), "", 0);
+                     N_ ("the array is too large for a 64-bit size"), "", 0);
       n *= h->shape[i];
     }
   if (n > max / (uint64_t) h->item_size)
     return fail (h, SEG_NPY_ESHAPE,
-                 N_("the array is too large for a 64-bit size"), "", 0);
+                 N_ ("the array is too large for a 64-bit size"), "", 0);
   h->n_items   = n;
   h->data_size = n * (uint64_t) h->item_size;
   return SEG_NPY_OK;
@@ -449,37 +459,37 @@ seg_npy_header_parse (const void *data, size_t size, SegNpyHeader *h)
 
   memset (h, 0, sizeof *h);
   if (size == 0)
-    return fail (h, SEG_NPY_ETRUNCATED, N_("the file is empty"), "", 0);
+    return fail (h, SEG_NPY_ETRUNCATED, N_ ("the file is empty"), "", 0);
   if (memcmp (b, npy_magic, size < 6 ? size : 6) != 0)
     return fail (h, SEG_NPY_EMAGIC,
-                 N_("the file does not start with NumPy's magic string"),
+                 N_ ("the file does not start with NumPy's magic string"),
                  (const char *) b, size < 8 ? size : 8);
   if (size < 8)
     return fail_number (h, SEG_NPY_ETRUNCATED,
-                        N_("the file is too short for a .npy header"), size);
+                        N_ ("the file is too short for a .npy header"), size);
 
   h->version = b[6];
   if (b[6] < 1 || b[6] > 3 || b[7] != 0)
     {
-      h->reason = N_("the .npy format version is not 1.0, 2.0 or 3.0");
+      h->reason = N_ ("the .npy format version is not 1.0, 2.0 or 3.0");
       snprintf (h->detail, sizeof h->detail, "%d.%d", b[6], b[7]);
       return SEG_NPY_EVERSION;
     }
   prelude = b[6] == 1 ? 10 : 12;
   if (size < prelude)
     return fail_number (h, SEG_NPY_ETRUNCATED,
-                        N_("the file is too short for a .npy header"), size);
+                        N_ ("the file is too short for a .npy header"), size);
   header_len = (size_t) b[8] | (size_t) b[9] << 8;
   if (prelude == 12)
     header_len |= (size_t) b[10] << 16 | (size_t) b[11] << 24;
   if (header_len > SEG_NPY_MAX_HEADER_SIZE)
     return fail_number (h, SEG_NPY_EHEADER,
-                        N_("the header is longer than 1 MiB"), header_len);
+                        N_ ("the header is longer than 1 MiB"), header_len);
 
   h->data_offset = prelude + header_len;
   if (size < h->data_offset)
     return fail_number (h, SEG_NPY_ETRUNCATED,
-                        N_("the header is longer than the file"),
+                        N_ ("the header is longer than the file"),
                         h->data_offset);
 
   c.p   = (const char *) b + prelude;
@@ -502,20 +512,19 @@ seg_npy_dtype_string (const SegNpyHeader *h, char *out, size_t out_size)
     {
     case SEG_NPY_BOOL:
       kind = 'b';
-      ok = h->item_size == 1;
+      ok   = h->item_size == 1;
       break;
     case SEG_NPY_UINT:
     case SEG_NPY_INT:
       kind = h->kind == SEG_NPY_UINT ? 'u' : 'i';
-      ok = h->item_size == 1 || h->item_size == 2 || h->item_size == 4 ||
+      ok   = h->item_size == 1 || h->item_size == 2 || h->item_size == 4 ||
            h->item_size == 8;
       break;
     case SEG_NPY_FLOAT:
       kind = 'f';
-      ok = h->item_size == 2 || h->item_size == 4 || h->item_size == 8;
+      ok   = h->item_size == 2 || h->item_size == 4 || h->item_size == 8;
       break;
-    default:
-      return false;
+    default: return false;
     }
   if (!ok || out_size < 4)
     return false;
@@ -539,12 +548,12 @@ decimal_digits (uint64_t v)
 size_t
 seg_npy_header_write (const SegNpyHeader *h, void *out, size_t out_size)
 {
-  char          dict[SEG_NPY_WRITE_MAX_SIZE];
-  char          descr[8];
-  SegNpyHeader  sizes = *h;
-  unsigned char *o = out;
-  size_t        n, dict_len, prelude, total, header_len;
-  int           written;
+  char           dict[SEG_NPY_WRITE_MAX_SIZE];
+  char           descr[8];
+  SegNpyHeader   sizes = *h;
+  unsigned char *o     = out;
+  size_t         n, dict_len, prelude, total, header_len;
+  int            written;
 
   if (h->n_dims < 0 || h->n_dims > SEG_NPY_MAX_DIMS ||
       !seg_npy_dtype_string (h, descr, sizeof descr) ||
@@ -553,17 +562,17 @@ seg_npy_header_write (const SegNpyHeader *h, void *out, size_t out_size)
 
   /* NumPy writes repr () of the dictionary, keys sorted. */
   written = snprintf (dict, sizeof dict,
-                      "{'descr': '%s', 'fortran_order': %s, 'shape': (",
-                      descr, h->fortran_order ? "True" : "False");
-  n = (size_t) written;
+                      "{'descr': '%s', 'fortran_order': %s, 'shape': (", descr,
+                      h->fortran_order ? "True" : "False");
+  n       = (size_t) written;
   for (int i = 0; i < h->n_dims; i++)
     {
       written = snprintf (dict + n, sizeof dict - n, "%s%" PRIu64,
                           i > 0 ? ", " : "", h->shape[i]);
       n += (size_t) written;
     }
-  written = snprintf (dict + n, sizeof dict - n, "%s), }",
-                      h->n_dims == 1 ? "," : "");
+  written =
+    snprintf (dict + n, sizeof dict - n, "%s), }", h->n_dims == 1 ? "," : "");
   dict_len = n + (size_t) written;
 
   /* Room for the growing axis (the first; the last in Fortran order) to
@@ -575,11 +584,11 @@ seg_npy_header_write (const SegNpyHeader *h, void *out, size_t out_size)
     n += NPY_GROWTH_DIGITS -
          decimal_digits (h->shape[h->fortran_order ? h->n_dims - 1 : 0]);
   prelude = 10;
-  total = prelude + n + NPY_ALIGN - (prelude + n) % NPY_ALIGN;
+  total   = prelude + n + NPY_ALIGN - (prelude + n) % NPY_ALIGN;
   if (total - prelude > 65535)
     {
       prelude = 12;
-      total = prelude + n + NPY_ALIGN - (prelude + n) % NPY_ALIGN;
+      total   = prelude + n + NPY_ALIGN - (prelude + n) % NPY_ALIGN;
     }
   header_len = total - prelude;
   if (total > out_size)
@@ -601,13 +610,13 @@ seg_npy_status_name (SegNpyStatus status)
 {
   switch (status)
     {
-    case SEG_NPY_OK:         return "SEG_NPY_OK";
+    case SEG_NPY_OK: return "SEG_NPY_OK";
     case SEG_NPY_ETRUNCATED: return "SEG_NPY_ETRUNCATED";
-    case SEG_NPY_EMAGIC:     return "SEG_NPY_EMAGIC";
-    case SEG_NPY_EVERSION:   return "SEG_NPY_EVERSION";
-    case SEG_NPY_EHEADER:    return "SEG_NPY_EHEADER";
-    case SEG_NPY_EDTYPE:     return "SEG_NPY_EDTYPE";
-    case SEG_NPY_ESHAPE:     return "SEG_NPY_ESHAPE";
+    case SEG_NPY_EMAGIC: return "SEG_NPY_EMAGIC";
+    case SEG_NPY_EVERSION: return "SEG_NPY_EVERSION";
+    case SEG_NPY_EHEADER: return "SEG_NPY_EHEADER";
+    case SEG_NPY_EDTYPE: return "SEG_NPY_EDTYPE";
+    case SEG_NPY_ESHAPE: return "SEG_NPY_ESHAPE";
     }
   return "unknown SegNpyStatus";
 }

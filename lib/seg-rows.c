@@ -28,7 +28,7 @@ seg_kernels_avx512 (void)
 {
   /* -1: not decided yet.  Threads that race here decide the same. */
   static int choice = -1;
-  int        c = __atomic_load_n (&choice, __ATOMIC_RELAXED);
+  int        c      = __atomic_load_n (&choice, __ATOMIC_RELAXED);
 
   if (c < 0)
     {

@@ -28,9 +28,10 @@
 #include <stdint.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__linux__) && !defined(SEG_NO_CLONES)
+  defined(__linux__) && !defined(SEG_NO_CLONES)
 #define SEG_CLONES \
-  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+  __attribute__ (( \
+    target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define SEG_CLONES
 #endif
@@ -99,15 +100,15 @@ bool seg_kernels_avx512 (void);
  * prefetch never faults. */
 typedef struct
 {
-  const uint8_t *s[4];         /* the streams: slices, or rows           */
-  int            n;            /* how many                               */
+  const uint8_t *s[4]; /* the streams: slices, or rows           */
+  int            n;    /* how many                               */
   bool           linear;
-  bool           to_l1;        /* linear: the view's own lines into L1   */
-  size_t         pos;          /* linear: offset of the next prefetch    */
-  size_t         end;          /* linear: bytes of a slice's row pairs   */
-  ptrdiff_t      pair_stride;  /* rows: from one row pair to the next    */
+  bool           to_l1;       /* linear: the view's own lines into L1   */
+  size_t         pos;         /* linear: offset of the next prefetch    */
+  size_t         end;         /* linear: bytes of a slice's row pairs   */
+  ptrdiff_t      pair_stride; /* rows: from one row pair to the next    */
   size_t         row_bytes;
-  size_t         row;          /* rows: pair and offset of the next one  */
+  size_t         row; /* rows: pair and offset of the next one  */
   size_t         off;
 } Prefetch;
 
@@ -115,10 +116,15 @@ typedef struct
  * stride; rows: the number of row pairs; streaming: whether the kernel
  * writes with non-temporal stores. */
 static inline void
-prefetch_init (Prefetch *pf, const uint8_t *const *s, int n_rows,
-               ptrdiff_t rs, size_t row_bytes, size_t rows, bool streaming)
+prefetch_init (Prefetch             *pf,
+               const uint8_t *const *s,
+               int                   n_rows,
+               ptrdiff_t             rs,
+               size_t                row_bytes,
+               size_t                rows,
+               bool                  streaming)
 {
-  *pf = (Prefetch) { .linear = rs > 0 && (size_t) rs == row_bytes };
+  *pf = (Prefetch){ .linear = rs > 0 && (size_t) rs == row_bytes };
   if (pf->linear)
     {
       pf->n     = n_rows / 2;
@@ -156,8 +162,8 @@ prefetch_bytes (Prefetch *pf, size_t bytes)
     }
   for (size_t done = 0; done < bytes; done += 64)
     {
-      ptrdiff_t at = (ptrdiff_t) pf->row * pf->pair_stride +
-                     (ptrdiff_t) pf->off;
+      ptrdiff_t at =
+        (ptrdiff_t) pf->row * pf->pair_stride + (ptrdiff_t) pf->off;
 
       for (int q = 0; q < pf->n; q++)
         seg_prefetch (pf->s[q] + at, PREFETCH_L2);
@@ -172,14 +178,16 @@ prefetch_bytes (Prefetch *pf, size_t bytes)
 
 /* A portable row kernel: n 2×2×1 blocks whose rows are r0 and r1 … */
 typedef void (*SegRows2x2Fn) (const uint8_t *restrict r0,
-                           const uint8_t *restrict r1,
-                           uint8_t *restrict out, size_t n);
+                              const uint8_t *restrict r1,
+                              uint8_t *restrict out,
+                              size_t n);
 /* … or n 2×2×2 blocks: rows p0, p1 of a slice, p2, p3 of the next. */
 typedef void (*SegRows2x2x2Fn) (const uint8_t *restrict p0,
-                           const uint8_t *restrict p1,
-                           const uint8_t *restrict p2,
-                           const uint8_t *restrict p3,
-                           uint8_t *restrict out, size_t n);
+                                const uint8_t *restrict p1,
+                                const uint8_t *restrict p2,
+                                const uint8_t *restrict p3,
+                                uint8_t *restrict out,
+                                size_t n);
 
 /* Output bytes per call of a portable row kernel: small enough to
  * interleave the prefetches with the work, large enough that the calls
@@ -192,14 +200,20 @@ typedef void (*SegRows2x2x2Fn) (const uint8_t *restrict p0,
  * slice's first input row; rs and ss the input's strides, ors the
  * output's row stride. */
 static inline void
-seg_pool_rows_portable (SegRows2x2Fn row4, SegRows2x2x2Fn row8,
-                        const uint8_t *first, ptrdiff_t rs, ptrdiff_t ss,
-                        size_t bpp, uint8_t *out, ptrdiff_t ors, size_t n,
-                        size_t rows)
+seg_pool_rows_portable (SegRows2x2Fn   row4,
+                        SegRows2x2x2Fn row8,
+                        const uint8_t *first,
+                        ptrdiff_t      rs,
+                        ptrdiff_t      ss,
+                        size_t         bpp,
+                        uint8_t       *out,
+                        ptrdiff_t      ors,
+                        size_t         n,
+                        size_t         rows)
 {
-  const size_t   chunk = PORTABLE_CHUNK_BYTES / bpp;
+  const size_t   chunk     = PORTABLE_CHUNK_BYTES / bpp;
   const int      n_streams = row4 != NULL ? 2 : 4;
-  const uint8_t *s[4] = { first, first + rs, first + ss, first + ss + rs };
+  const uint8_t *s[4]      = { first, first + rs, first + ss, first + ss + rs };
   Prefetch       pf;
 
   prefetch_init (&pf, s, n_streams, rs, 2 * n * bpp, rows, false);
@@ -210,7 +224,7 @@ seg_pool_rows_portable (SegRows2x2Fn row4, SegRows2x2x2Fn row8,
 
       for (size_t i = 0; i < n; i += chunk)
         {
-          size_t m = n - i < chunk ? n - i : chunk;
+          size_t m  = n - i < chunk ? n - i : chunk;
           size_t at = 2 * i * bpp;
 
           prefetch_bytes (&pf, 2 * m * bpp);

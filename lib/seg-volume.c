@@ -32,10 +32,9 @@ seg_volume_check (const SegVolume *v)
   if (v->height > 1 &&
       llabs ((long long) v->row_stride) < (long long) v->width * v->bpp)
     return SEG_EBADARG;
-  if (v->depth > 1 &&
-      llabs ((long long) v->slice_stride) <
-      llabs ((long long) v->row_stride) * (v->height - 1) +
-      (long long) v->width * v->bpp)
+  if (v->depth > 1 && llabs ((long long) v->slice_stride) <
+                        llabs ((long long) v->row_stride) * (v->height - 1) +
+                          (long long) v->width * v->bpp)
     return SEG_EBADARG;
   return SEG_OK;
 }
@@ -43,10 +42,8 @@ seg_volume_check (const SegVolume *v)
 SegStatus
 seg_factors_check (const SegFactors *f)
 {
-  if (f == NULL ||
-      f->x < 1 || f->x > SEG_MAX_FACTOR ||
-      f->y < 1 || f->y > SEG_MAX_FACTOR ||
-      f->z < 1 || f->z > SEG_MAX_FACTOR)
+  if (f == NULL || f->x < 1 || f->x > SEG_MAX_FACTOR || f->y < 1 ||
+      f->y > SEG_MAX_FACTOR || f->z < 1 || f->z > SEG_MAX_FACTOR)
     return SEG_EBADARG;
   return SEG_OK;
 }
@@ -67,9 +64,9 @@ seg_pooled_shape_check (const SegVolume  *in,
                         const SegVolume  *out,
                         const SegFactors *f)
 {
-  if (out->width  != seg_pooled_size (in->width,  f->x) ||
+  if (out->width != seg_pooled_size (in->width, f->x) ||
       out->height != seg_pooled_size (in->height, f->y) ||
-      out->depth  != seg_pooled_size (in->depth,  f->z))
+      out->depth != seg_pooled_size (in->depth, f->z))
     return SEG_EBADSIZE;
   return SEG_OK;
 }
@@ -79,8 +76,8 @@ seg_status_name (SegStatus status)
 {
   switch (status)
     {
-    case SEG_OK:       return "ok";
-    case SEG_EBADARG:  return "bad argument";
+    case SEG_OK: return "ok";
+    case SEG_EBADARG: return "bad argument";
     case SEG_EBADSIZE: return "output size does not match the input";
     case SEG_EBADTYPE: return "unsupported voxel type";
     }

@@ -8,7 +8,7 @@
 
 #include <gegl-plugin.h>
 
-void gegl_op_seg_mode_pool_register_type    (GTypeModule *module);
+void gegl_op_seg_mode_pool_register_type (GTypeModule *module);
 void gegl_op_seg_countless_3d_register_type (GTypeModule *module);
 void gegl_op_seg_sparse_average_register_type (GTypeModule *module);
 void gegl_op_seg_npy_load_register_type (GTypeModule *module);

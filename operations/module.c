@@ -14,8 +14,8 @@
 
 static const GeglModuleInfo modinfo = { GEGL_MODULE_ABI_VERSION };
 
-G_MODULE_EXPORT const GeglModuleInfo *gegl_module_query    (GTypeModule *module);
-G_MODULE_EXPORT gboolean              gegl_module_register (GTypeModule *module);
+G_MODULE_EXPORT const GeglModuleInfo *gegl_module_query (GTypeModule *module);
+G_MODULE_EXPORT gboolean gegl_module_register (GTypeModule *module);
 
 G_MODULE_EXPORT const GeglModuleInfo *
 gegl_module_query (GTypeModule *module)

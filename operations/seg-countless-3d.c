@@ -9,6 +9,8 @@
 
 #include <glib/gi18n-lib.h>
 
+/* GEGL's property and op declarations, laid out as GEGL's own ops do. */
+/* clang-format off */
 #ifdef GEGL_PROPERTIES
 
 property_int (depth, _("Depth"), 2)
@@ -29,6 +31,7 @@ property_boolean (sparse, _("Sparse"), FALSE)
 #define GEGL_OP_C_SOURCE seg-countless-3d.c
 
 #include "gegl-op.h"
+/* clang-format on */
 
 #include "seg-pool-op.h"
 
@@ -37,10 +40,9 @@ request_of (GeglOperation *operation)
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
 
-  return (SegPoolRequest) {
-    .op_name = "seg:countless-3d",
-    .factors = { 2, 2, 2 },
-    .depth   = o->depth };
+  return (SegPoolRequest){ .op_name = "seg:countless-3d",
+                           .factors = { 2, 2, 2 },
+                           .depth   = o->depth };
 }
 
 static const SegPoolOp countless_3d = { request_of, seg_pool_source_format };
@@ -51,15 +53,15 @@ gegl_op_class_init (GeglOpClass *klass)
   seg_pool_op_class_init (GEGL_OPERATION_CLASS (klass), &countless_3d,
                           seg_pool_op_mode_process);
 
-  gegl_operation_class_set_keys (GEGL_OPERATION_CLASS (klass),
-    "name",        "seg:countless-3d",
-    "title",       _("Countless 3D (Label Volumes)"),
-    "categories",  "segmentation:scale",
-    "description", _("Halves a label volume, held as a stack of depth slices, "
-                     "on every axis: each output voxel is the most frequent "
-                     "label of its 2×2×2 block, ties going to the first tied "
-                     "label in raster order. Labels are kept byte for byte in "
-                     "the input's own format."),
+  gegl_operation_class_set_keys (
+    GEGL_OPERATION_CLASS (klass), "name", "seg:countless-3d", "title",
+    _ ("Countless 3D (Label Volumes)"), "categories", "segmentation:scale",
+    "description",
+    _ ("Halves a label volume, held as a stack of depth slices, "
+       "on every axis: each output voxel is the most frequent "
+       "label of its 2×2×2 block, ties going to the first tied "
+       "label in raster order. Labels are kept byte for byte in "
+       "the input's own format."),
     NULL);
 }
 

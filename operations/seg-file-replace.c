@@ -35,11 +35,11 @@
 
 struct _SegFileReplace
 {
-  gchar         *target;     /* path, its links followed                   */
-  gboolean       via_link;   /* target was reached through a link          */
-  gchar         *temporary;  /* the file being written, beside target      */
-  gint           fd;         /* temporary, open for writing                */
-  GOutputStream *stream;     /* writes to fd and closes it                 */
+  gchar         *target;    /* path, its links followed                   */
+  gboolean       via_link;  /* target was reached through a link          */
+  gchar         *temporary; /* the file being written, beside target      */
+  gint           fd;        /* temporary, open for writing                */
+  GOutputStream *stream;    /* writes to fd and closes it                 */
 };
 
 /* ------------------------------------------------------------------------
@@ -47,8 +47,10 @@ struct _SegFileReplace
  * --------------------------------------------------------------------- */
 
 /* Sets error to format's message followed by ": " and errno's text. */
-static G_GNUC_PRINTF (3, 4) void
-set_errno_error (GError **error, gint saved_errno, const gchar *format, ...)
+static G_GNUC_PRINTF (3, 4) void set_errno_error (GError     **error,
+                                                  gint         saved_errno,
+                                                  const gchar *format,
+                                                  ...)
 {
   va_list args;
   gchar  *what;
@@ -56,8 +58,8 @@ set_errno_error (GError **error, gint saved_errno, const gchar *format, ...)
   va_start (args, format);
   what = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-               "%s: %s", what, g_strerror (saved_errno));
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "%s: %s",
+               what, g_strerror (saved_errno));
   g_free (what);
 }
 
@@ -66,38 +68,39 @@ static const gchar *
 kind_name (mode_t mode)
 {
   if (S_ISDIR (mode))
-    return _("a folder");
+    return _ ("a folder");
   if (S_ISFIFO (mode))
-    return _("a named pipe (FIFO)");
+    return _ ("a named pipe (FIFO)");
   if (S_ISSOCK (mode))
-    return _("a socket");
+    return _ ("a socket");
   if (S_ISCHR (mode))
-    return _("a character device");
+    return _ ("a character device");
   if (S_ISBLK (mode))
-    return _("a block device");
+    return _ ("a block device");
   if (S_ISLNK (mode))
-    return _("a symbolic link");
-  return _("a special file");
+    return _ ("a symbolic link");
+  return _ ("a special file");
 }
 
 /* Refuses a target of mode that is not a regular file. */
 static void
 refuse_kind (const SegFileReplace *r, mode_t mode, GError **error)
 {
-  gint   code = S_ISDIR (mode) ? G_IO_ERROR_IS_DIRECTORY
-                               : G_IO_ERROR_NOT_REGULAR_FILE;
+  gint code =
+    S_ISDIR (mode) ? G_IO_ERROR_IS_DIRECTORY : G_IO_ERROR_NOT_REGULAR_FILE;
   gchar *name = g_filename_display_name (r->target);
 
   if (r->via_link)
     /* TRANSLATORS: the first %s is a file, the second one of "a folder",
      * "a named pipe (FIFO)", "a socket", "a character device" … */
     g_set_error (error, G_IO_ERROR, code,
-                 _("it is a symbolic link to %s, which is %s, not a regular "
-                   "file"), name, kind_name (mode));
+                 _ ("it is a symbolic link to %s, which is %s, not a regular "
+                    "file"),
+                 name, kind_name (mode));
   else
     /* TRANSLATORS: %s is one of "a folder", "a named pipe (FIFO)" … */
-    g_set_error (error, G_IO_ERROR, code,
-                 _("it is %s, not a regular file"), kind_name (mode));
+    g_set_error (error, G_IO_ERROR, code, _ ("it is %s, not a regular file"),
+                 kind_name (mode));
   g_free (name);
 }
 
@@ -108,27 +111,27 @@ refuse_write_protected (const SegFileReplace *r, GError **error)
 
   if (r->via_link)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                 _("it is a symbolic link to %s, which is write-protected"),
+                 _ ("it is a symbolic link to %s, which is write-protected"),
                  name);
   else
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                         _("it is write-protected"));
+                         _ ("it is write-protected"));
   g_free (name);
 }
 
 /* The target cannot be lstat ()ed, for saved_errno. */
 static void
-refuse_unexaminable (const SegFileReplace *r, gint saved_errno,
-                     GError **error)
+refuse_unexaminable (const SegFileReplace *r, gint saved_errno, GError **error)
 {
   gchar *name = g_filename_display_name (r->target);
 
   if (r->via_link)
     set_errno_error (error, saved_errno,
-                     _("it is a symbolic link to %s, which cannot be "
-                       "examined"), name);
+                     _ ("it is a symbolic link to %s, which cannot be "
+                        "examined"),
+                     name);
   else
-    set_errno_error (error, saved_errno, _("it cannot be examined"));
+    set_errno_error (error, saved_errno, _ ("it cannot be examined"));
   g_free (name);
 }
 
@@ -147,7 +150,7 @@ link_destination (const gchar *link, GError **error)
   if (to == NULL || g_path_is_absolute (to))
     return to;
   folder = g_path_get_dirname (link);
-  path = g_build_filename (folder, to, NULL);
+  path   = g_build_filename (folder, to, NULL);
   g_free (folder);
   g_free (to);
   return path;
@@ -159,8 +162,10 @@ link_destination (const gchar *link, GError **error)
  * link's folder as text, never resolved here, so that a ".." in it means
  * what the kernel makes of it (the parent of the real folder). */
 static gboolean
-follow_links (SegFileReplace *r, struct stat *st, gboolean *exists,
-              GError **error)
+follow_links (SegFileReplace *r,
+              struct stat    *st,
+              gboolean       *exists,
+              GError        **error)
 {
   for (gint links = 0; links <= MAX_LINKS; links++)
     {
@@ -180,19 +185,21 @@ follow_links (SegFileReplace *r, struct stat *st, gboolean *exists,
       if ((next = link_destination (r->target, error)) == NULL)
         return FALSE;
       g_free (r->target);
-      r->target = next;
+      r->target   = next;
       r->via_link = TRUE;
     }
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_LINKS,
-               _("it leads through more than %d symbolic links"), MAX_LINKS);
+               _ ("it leads through more than %d symbolic links"), MAX_LINKS);
   return FALSE;
 }
 
 /* FALSE with error set unless the target, of lstat () st, is a regular
  * file the process may write, or nothing (exists FALSE). */
 static gboolean
-target_is_replaceable (const SegFileReplace *r, const struct stat *st,
-                       gboolean exists, GError **error)
+target_is_replaceable (const SegFileReplace *r,
+                       const struct stat    *st,
+                       gboolean              exists,
+                       GError              **error)
 {
   if (!exists)
     return TRUE;
@@ -222,22 +229,22 @@ target_is_replaceable (const SegFileReplace *r, const struct stat *st,
 static gboolean
 create_temporary (SegFileReplace *r, GError **error)
 {
-  gchar *folder = g_path_get_dirname (r->target);
-  gchar *base = g_path_get_basename (r->target);
+  gchar *folder      = g_path_get_dirname (r->target);
+  gchar *base        = g_path_get_basename (r->target);
   gint   saved_errno = EEXIST;
 
   if (strlen (base) > MAX_NAME_IN_TEMPORARY)
     base[MAX_NAME_IN_TEMPORARY] = '\0';
-  for (gint attempt = 0; attempt < MAX_ATTEMPTS && r->fd < 0 &&
-                         saved_errno == EEXIST; attempt++)
+  for (gint attempt = 0;
+       attempt < MAX_ATTEMPTS && r->fd < 0 && saved_errno == EEXIST; attempt++)
     {
       gchar *name = g_strdup_printf (".%s.%08x.tmp", base, g_random_int ());
 
       g_free (r->temporary);
       r->temporary = g_build_filename (folder, name, NULL);
-      r->fd = open (r->temporary,
-                    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
-                    S_IRUSR | S_IWUSR);
+      r->fd =
+        open (r->temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
+              S_IRUSR | S_IWUSR);
       saved_errno = errno;
       g_free (name);
     }
@@ -247,7 +254,7 @@ create_temporary (SegFileReplace *r, GError **error)
 
       g_clear_pointer (&r->temporary, g_free);
       set_errno_error (error, saved_errno,
-                       _("cannot create a temporary file in %s"), name);
+                       _ ("cannot create a temporary file in %s"), name);
       g_free (name);
     }
   g_free (base);
@@ -261,9 +268,9 @@ create_temporary (SegFileReplace *r, GError **error)
 static mode_t
 process_umask (void)
 {
-  FILE  *status = fopen ("/proc/self/status", "re");
-  gchar  line[256];
-  guint  mask = 077;
+  FILE *status = fopen ("/proc/self/status", "re");
+  gchar line[256];
+  guint mask = 077;
 
   while (status != NULL && fgets (line, sizeof line, status) != NULL)
     if (sscanf (line, "Umask: %o", &mask) == 1)
@@ -284,7 +291,7 @@ give_owner (gint fd, const struct stat *old, GError **error)
       (errno == EPERM &&
        (fchown (fd, (uid_t) -1, old->st_gid) == 0 || errno == EPERM)))
     return TRUE;
-  set_errno_error (error, errno, _("cannot give the new file its owner"));
+  set_errno_error (error, errno, _ ("cannot give the new file its owner"));
   return FALSE;
 }
 
@@ -301,7 +308,7 @@ give_attributes (gint fd, const struct stat *old, GError **error)
   if (fchmod (fd, mode) != 0)
     {
       set_errno_error (error, errno,
-                       _("cannot give the new file its permissions"));
+                       _ ("cannot give the new file its permissions"));
       return FALSE;
     }
   return TRUE;
@@ -313,7 +320,7 @@ static void
 sync_folder (const gchar *target)
 {
   gchar *folder = g_path_get_dirname (target);
-  gint   fd = open (folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  gint   fd     = open (folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
   if (fd >= 0)
     {
@@ -354,9 +361,9 @@ seg_file_replace_begin (const gchar *path, GError **error)
 
   g_return_val_if_fail (path != NULL && *path != '\0', NULL);
 
-  r = g_new0 (SegFileReplace, 1);
+  r         = g_new0 (SegFileReplace, 1);
   r->target = g_strdup (path);
-  r->fd = -1;
+  r->fd     = -1;
   if (!follow_links (r, &st, &exists, error) ||
       !target_is_replaceable (r, &st, exists, error) ||
       !create_temporary (r, error))
@@ -395,7 +402,7 @@ finish (SegFileReplace *r, GError **error)
   if (fsync (r->fd) != 0)
     {
       set_errno_error (error, errno,
-                       _("cannot write the new file to the disk"));
+                       _ ("cannot write the new file to the disk"));
       return FALSE;
     }
   /* Close errors count: a network file system may report a failed write
@@ -410,7 +417,7 @@ put_in_place (SegFileReplace *r, GError **error)
   if (g_rename (r->temporary, r->target) != 0)
     {
       set_errno_error (error, errno,
-                       _("cannot rename the new file into place"));
+                       _ ("cannot rename the new file into place"));
       return FALSE;
     }
   g_clear_pointer (&r->temporary, g_free);

@@ -69,21 +69,19 @@ typedef struct _SegFileReplace SegFileReplace;
  * with error set when the file cannot be replaced; then nothing was
  * created.  Every SegFileReplace ends in one seg_file_replace_commit () or
  * seg_file_replace_abort (), which free it. */
-SegFileReplace *seg_file_replace_begin  (const gchar     *path,
-                                         GError         **error);
+SegFileReplace *seg_file_replace_begin (const gchar *path, GError **error);
 
 /* Where to write the new contents.  Writes go straight to the file, so
  * wrap the stream in a GBufferedOutputStream (close-base-stream FALSE, and
  * flushed before the commit) when writing many small pieces.  Owned by r:
  * do not close it. */
-GOutputStream  *seg_file_replace_stream (SegFileReplace  *r);
+GOutputStream *seg_file_replace_stream (SegFileReplace *r);
 
 /* Gives the written file its permissions and owner, fsync ()s and closes
  * it, renames it over the target and fsync ()s the folder; frees r.  FALSE
  * with error set when any step fails: the target is then as it was, and
  * the temporary file is removed. */
-gboolean        seg_file_replace_commit (SegFileReplace  *r,
-                                         GError         **error);
+gboolean seg_file_replace_commit (SegFileReplace *r, GError **error);
 
 /* Commits n files together (a sink that writes two): every file is
  * examined, given its attributes, fsync ()ed and closed first, and only
@@ -92,12 +90,11 @@ gboolean        seg_file_replace_commit (SegFileReplace  *r,
  * every target is as it was.  Only a rename failing after an earlier one
  * worked (which the checks leave to a race with another process) can put
  * some files in place and not the others. */
-gboolean        seg_file_replace_commit_all (SegFileReplace **r,
-                                             guint            n,
-                                             GError         **error);
+gboolean
+seg_file_replace_commit_all (SegFileReplace **r, guint n, GError **error);
 
 /* Removes the temporary file and frees r; the target is as it was. */
-void            seg_file_replace_abort  (SegFileReplace  *r);
+void seg_file_replace_abort (SegFileReplace *r);
 
 G_END_DECLS
 

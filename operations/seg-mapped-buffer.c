@@ -46,9 +46,9 @@ typedef struct
 {
   GeglTileBackend parent_instance;
   Mapping        *mapping;
-  const guint8   *pixels;    /* the first row                          */
+  const guint8   *pixels; /* the first row                          */
   gsize           row_bytes;
-  gint            rows;      /* of the image                           */
+  gint            rows; /* of the image                           */
   gint            tile_rows;
 } SegMappedBackend;
 
@@ -59,7 +59,8 @@ typedef struct
 
 static GType seg_mapped_backend_get_type (void);
 
-G_DEFINE_DYNAMIC_TYPE (SegMappedBackend, seg_mapped_backend,
+G_DEFINE_DYNAMIC_TYPE (SegMappedBackend,
+                       seg_mapped_backend,
                        GEGL_TYPE_TILE_BACKEND)
 
 static void
@@ -89,8 +90,8 @@ static GeglTile *
 get_tile (SegMappedBackend *b, gint y)
 {
   const gsize   tile_bytes = b->row_bytes * (gsize) b->tile_rows;
-  const gint64  first = (gint64) y * b->tile_rows;
-  const guint8 *src = b->pixels + (gsize) first * b->row_bytes;
+  const gint64  first      = (gint64) y * b->tile_rows;
+  const guint8 *src        = b->pixels + (gsize) first * b->row_bytes;
   GeglTile     *tile;
 
   if (first + b->tile_rows <= b->rows)
@@ -115,12 +116,12 @@ get_tile (SegMappedBackend *b, gint y)
 }
 
 static gpointer
-command (GeglTileSource  *source,
-         GeglTileCommand  command,
-         gint             x,
-         gint             y,
-         gint             z,
-         gpointer         data)
+command (GeglTileSource *source,
+         GeglTileCommand command,
+         gint            x,
+         gint            y,
+         gint            z,
+         gpointer        data)
 {
   SegMappedBackend *b = (SegMappedBackend *) source;
 
@@ -134,19 +135,17 @@ command (GeglTileSource  *source,
        * from a read-only source. */
       gegl_tile_mark_as_stored (data);
       return data;
-    case GEGL_TILE_EXIST:
-      return GINT_TO_POINTER (tile_exists (b, x, y, z));
+    case GEGL_TILE_EXIST: return GINT_TO_POINTER (tile_exists (b, x, y, z));
     case GEGL_TILE_IS_CACHED:
     case GEGL_TILE_VOID:
     case GEGL_TILE_FLUSH:
     case GEGL_TILE_REFETCH:
     case GEGL_TILE_REINIT:
     case GEGL_TILE_IDLE:
-    case GEGL_TILE_COPY:
-      return NULL;
+    case GEGL_TILE_COPY: return NULL;
     default:
-      return gegl_tile_backend_command (GEGL_TILE_BACKEND (source), command,
-                                        x, y, z, data);
+      return gegl_tile_backend_command (GEGL_TILE_BACKEND (source), command, x,
+                                        y, z, data);
     }
 }
 
@@ -187,7 +186,7 @@ gint
 seg_mapped_buffer_tile_rows (gint width, gint bpp, gint slice_height)
 {
   const gsize row_bytes = (gsize) width * (gsize) bpp;
-  gint        rows = 1, aligned;
+  gint        rows      = 1, aligned;
 
   if (row_bytes == 0 || row_bytes > G_MAXINT / 2)
     return 0;
@@ -215,8 +214,8 @@ map_file (gint fd, gsize length)
   base = mmap (NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   if (base == MAP_FAILED)
     return NULL;
-  m = g_atomic_rc_box_new (Mapping);
-  m->base = base;
+  m         = g_atomic_rc_box_new (Mapping);
+  m->base   = base;
   m->length = length;
   return m;
 }
@@ -228,10 +227,9 @@ seg_mapped_buffer_new (gint                 fd,
                        const Babl          *format,
                        gint                 tile_rows)
 {
-  const gsize       row_bytes = (gsize) extent->width *
-                                babl_format_get_bytes_per_pixel (format);
-  const gsize       length = (gsize) data_offset +
-                             row_bytes * (gsize) extent->height;
+  const gsize row_bytes =
+    (gsize) extent->width * babl_format_get_bytes_per_pixel (format);
+  const gsize length = (gsize) data_offset + row_bytes * (gsize) extent->height;
   SegMappedBackend *b;
   GeglBuffer       *buffer;
   Mapping          *m;
@@ -243,15 +241,14 @@ seg_mapped_buffer_new (gint                 fd,
   /* Read ahead: the ops walk the rows in order. */
   posix_madvise (m->base, m->length, POSIX_MADV_SEQUENTIAL);
 
-  b = g_object_new (seg_mapped_backend_get_type (),
-                    "tile-width", extent->width, "tile-height", tile_rows,
-                    "format", format, NULL);
+  b = g_object_new (seg_mapped_backend_get_type (), "tile-width", extent->width,
+                    "tile-height", tile_rows, "format", format, NULL);
   b->mapping   = m;
   b->pixels    = m->base + data_offset;
   b->row_bytes = row_bytes;
   b->rows      = extent->height;
   b->tile_rows = tile_rows;
-  buffer = gegl_buffer_new_for_backend (extent, GEGL_TILE_BACKEND (b));
+  buffer       = gegl_buffer_new_for_backend (extent, GEGL_TILE_BACKEND (b));
   g_object_unref (b);
   return buffer;
 }

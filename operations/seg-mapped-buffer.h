@@ -11,25 +11,23 @@
 G_BEGIN_DECLS
 
 /* Registers the buffer's tile backend type with the module. */
-void        seg_mapped_buffer_register_type (GTypeModule *module);
+void seg_mapped_buffer_register_type (GTypeModule *module);
 
 /* Rows per tile for an image of width pixels of bpp bytes, whose slices
  * are slice_height rows high (0: unknown); 0 when the file cannot be used
  * as tiles (rows too long for one GEGL tile). */
-gint        seg_mapped_buffer_tile_rows     (gint width,
-                                             gint bpp,
-                                             gint slice_height);
+gint seg_mapped_buffer_tile_rows (gint width, gint bpp, gint slice_height);
 
 /* A buffer of extent (at the origin) in format, whose pixels are the
  * file's bytes from data_offset on, row after row, each tile tile_rows
  * whole rows.  NULL when the file cannot be mapped so (tile_rows 0,
  * unaligned rows, no mapping): the caller then reads it.  The mapping
  * lives until the buffer and every tile taken from it are gone. */
-GeglBuffer *seg_mapped_buffer_new           (gint                 fd,
-                                             goffset              data_offset,
-                                             const GeglRectangle *extent,
-                                             const Babl          *format,
-                                             gint                 tile_rows);
+GeglBuffer *seg_mapped_buffer_new (gint                 fd,
+                                   goffset              data_offset,
+                                   const GeglRectangle *extent,
+                                   const Babl          *format,
+                                   gint                 tile_rows);
 
 G_END_DECLS
 

@@ -13,6 +13,8 @@
 
 #include <glib/gi18n-lib.h>
 
+/* GEGL's property and op declarations, laid out as GEGL's own ops do. */
+/* clang-format off */
 #ifdef GEGL_PROPERTIES
 
 property_int (factor_x, _("Horizontal factor"), 2)
@@ -53,6 +55,7 @@ property_boolean (sparse, _("Sparse"), FALSE)
 #define GEGL_OP_C_SOURCE seg-mode-pool.c
 
 #include "gegl-op.h"
+/* clang-format on */
 
 #include "seg-pool-op.h"
 
@@ -61,10 +64,9 @@ request_of (GeglOperation *operation)
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
 
-  return (SegPoolRequest) {
-    .op_name = "seg:mode-pool",
-    .factors = { o->factor_x, o->factor_y, o->factor_z },
-    .depth   = o->depth };
+  return (SegPoolRequest){ .op_name = "seg:mode-pool",
+                           .factors = { o->factor_x, o->factor_y, o->factor_z },
+                           .depth   = o->depth };
 }
 
 static const SegPoolOp mode_pool = { request_of, seg_pool_source_format };
@@ -75,16 +77,15 @@ gegl_op_class_init (GeglOpClass *klass)
   seg_pool_op_class_init (GEGL_OPERATION_CLASS (klass), &mode_pool,
                           seg_pool_op_mode_process);
 
-  gegl_operation_class_set_keys (GEGL_OPERATION_CLASS (klass),
-    "name",        "seg:mode-pool",
-    "title",       _("Mode Pool (Labels)"),
-    "categories",  "segmentation:scale",
-    "description", _("Downsamples a label image or a stack of slices by "
-                     "blocks of factor-x × factor-y × factor-z pixels; each "
-                     "output pixel is the most frequent label of its block "
-                     "(COUNTLESS ties for 2×2, otherwise the first tied label "
-                     "in raster order). Labels are kept byte for byte in the "
-                     "input's own format."),
+  gegl_operation_class_set_keys (
+    GEGL_OPERATION_CLASS (klass), "name", "seg:mode-pool", "title",
+    _ ("Mode Pool (Labels)"), "categories", "segmentation:scale", "description",
+    _ ("Downsamples a label image or a stack of slices by "
+       "blocks of factor-x × factor-y × factor-z pixels; each "
+       "output pixel is the most frequent label of its block "
+       "(COUNTLESS ties for 2×2, otherwise the first tied label "
+       "in raster order). Labels are kept byte for byte in the "
+       "input's own format."),
     NULL);
 }
 

@@ -57,8 +57,7 @@ seg_npy_format_of_dtype (const SegNpyHeader *h)
 
   switch (h->kind)
     {
-    case SEG_NPY_BOOL:
-      return f->bool8;
+    case SEG_NPY_BOOL: return f->bool8;
     case SEG_NPY_UINT:
       switch (h->item_size)
         {
@@ -96,18 +95,18 @@ static const struct
   const gchar *babl_type;
   SegNumbers   numbers;
 } number_types[] = {
-  { "u8",     { SEG_NPY_UINT,  1, SEG_TYPE_U8,     1 } },
-  { "u16",    { SEG_NPY_UINT,  2, SEG_TYPE_U16,    1 } },
-  { "u32",    { SEG_NPY_UINT,  4, SEG_TYPE_U32,    1 } },
-  { "half",   { SEG_NPY_FLOAT, 2, SEG_TYPE_HALF,   1 } },
-  { "float",  { SEG_NPY_FLOAT, 4, SEG_TYPE_FLOAT,  1 } },
+  { "u8", { SEG_NPY_UINT, 1, SEG_TYPE_U8, 1 } },
+  { "u16", { SEG_NPY_UINT, 2, SEG_TYPE_U16, 1 } },
+  { "u32", { SEG_NPY_UINT, 4, SEG_TYPE_U32, 1 } },
+  { "half", { SEG_NPY_FLOAT, 2, SEG_TYPE_HALF, 1 } },
+  { "float", { SEG_NPY_FLOAT, 4, SEG_TYPE_FLOAT, 1 } },
   { "double", { SEG_NPY_FLOAT, 8, SEG_TYPE_DOUBLE, 1 } },
-  { NULL,     { SEG_NPY_BOOL,  1, SEG_TYPE_U8,     1 } },  /* 0 or 1 */
-  { NULL,     { SEG_NPY_INT,   1, SEG_TYPE_I8,     1 } },
-  { NULL,     { SEG_NPY_INT,   2, SEG_TYPE_I16,    1 } },
-  { NULL,     { SEG_NPY_INT,   4, SEG_TYPE_I32,    1 } },
-  { NULL,     { SEG_NPY_INT,   8, SEG_TYPE_I64,    1 } },
-  { NULL,     { SEG_NPY_UINT,  8, SEG_TYPE_U64,    1 } },
+  { NULL, { SEG_NPY_BOOL, 1, SEG_TYPE_U8, 1 } }, /* 0 or 1 */
+  { NULL, { SEG_NPY_INT, 1, SEG_TYPE_I8, 1 } },
+  { NULL, { SEG_NPY_INT, 2, SEG_TYPE_I16, 1 } },
+  { NULL, { SEG_NPY_INT, 4, SEG_TYPE_I32, 1 } },
+  { NULL, { SEG_NPY_INT, 8, SEG_TYPE_I64, 1 } },
+  { NULL, { SEG_NPY_UINT, 8, SEG_TYPE_U64, 1 } },
 };
 
 /* format as float of its own model (and space), or RGBA float. */
@@ -118,11 +117,11 @@ float_format_like (const Babl *format)
   gchar      *name;
   const Babl *result;
 
-  name = g_strdup_printf ("%s float",
-                          babl_get_name (babl_format_get_model (format)));
-  result = babl_format_exists (name) ? babl_format_with_space (name, space)
-                                     : babl_format_with_space ("RGBA float",
-                                                               space);
+  name   = g_strdup_printf ("%s float",
+                            babl_get_name (babl_format_get_model (format)));
+  result = babl_format_exists (name)
+             ? babl_format_with_space (name, space)
+             : babl_format_with_space ("RGBA float", space);
   g_free (name);
   return result;
 }
@@ -140,8 +139,7 @@ one_component_type (const Babl *format)
 }
 
 gboolean
-seg_npy_seg_format_dtype (const Babl *format, SegNpyKind *kind,
-                          gint *item_size)
+seg_npy_seg_format_dtype (const Babl *format, SegNpyKind *kind, gint *item_size)
 {
   const Formats *f = formats ();
   const struct
@@ -150,12 +148,9 @@ seg_npy_seg_format_dtype (const Babl *format, SegNpyKind *kind,
     SegNpyKind  kind;
     gint        size;
   } named[] = {
-    { f->bool8,  SEG_NPY_BOOL, 1 },
-    { f->int8,   SEG_NPY_INT,  1 },
-    { f->int16,  SEG_NPY_INT,  2 },
-    { f->int32,  SEG_NPY_INT,  4 },
-    { f->int64,  SEG_NPY_INT,  8 },
-    { f->uint64, SEG_NPY_UINT, 8 },
+    { f->bool8, SEG_NPY_BOOL, 1 }, { f->int8, SEG_NPY_INT, 1 },
+    { f->int16, SEG_NPY_INT, 2 },  { f->int32, SEG_NPY_INT, 4 },
+    { f->int64, SEG_NPY_INT, 8 },  { f->uint64, SEG_NPY_UINT, 8 },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (named); i++)
@@ -218,26 +213,30 @@ seg_npy_dtype_of_format (const Babl *format, SegNpyHeader *h)
 }
 
 guint8 *
-seg_npy_pieces_init (SegNpyPieces *p, const GeglRectangle *extent,
-                     gint file_width, gsize bytes_per_pixel, GError **error)
+seg_npy_pieces_init (SegNpyPieces        *p,
+                     const GeglRectangle *extent,
+                     gint                 file_width,
+                     gsize                bytes_per_pixel,
+                     GError             **error)
 {
   const gsize width = (gsize) MAX (extent->width, 1);
   gsize       band_bytes;
   guint8     *band;
 
-  p->extent  = *extent;
-  p->columns = (gint) MIN (width, MAX (SEG_NPY_BAND_BYTES / bytes_per_pixel,
-                                       1));
-  p->rows    = (gsize) p->columns < width || extent->width != file_width ? 1 :
-               (gint) CLAMP (SEG_NPY_BAND_BYTES / (bytes_per_pixel * width),
-                             1, (gsize) MAX (extent->height, 1));
+  p->extent = *extent;
+  p->columns =
+    (gint) MIN (width, MAX (SEG_NPY_BAND_BYTES / bytes_per_pixel, 1));
+  p->rows        = (gsize) p->columns < width || extent->width != file_width
+                     ? 1
+                     : (gint) CLAMP (SEG_NPY_BAND_BYTES / (bytes_per_pixel * width), 1,
+                                     (gsize) MAX (extent->height, 1));
   p->piece.width = 0;
 
   band_bytes = bytes_per_pixel * (gsize) p->columns * (gsize) p->rows;
-  band = g_try_malloc (band_bytes);
+  band       = g_try_malloc (band_bytes);
   if (band == NULL)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                 _("not enough memory for a band of %zu bytes"), band_bytes);
+                 _ ("not enough memory for a band of %zu bytes"), band_bytes);
   return band;
 }
 
@@ -271,26 +270,26 @@ static const gchar *
 io_error_text (const GError *error)
 {
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    return _("there is no such file");
+    return _ ("there is no such file");
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
-    return _("permission denied");
+    return _ ("permission denied");
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
-    return _("it is a folder");
+    return _ ("it is a folder");
   return error->message;
 }
 
 GInputStream *
 seg_npy_open (const gchar *path, goffset *size, gchar **problem)
 {
-  GFile            *file = g_file_new_for_path (path);
+  GFile            *file  = g_file_new_for_path (path);
   GError           *error = NULL;
-  GFileInputStream *in = NULL;
+  GFileInputStream *in    = NULL;
   GFileInfo        *info;
 
   /* Only regular files: opening a FIFO would wait for a writer forever. */
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_TYPE ","
-                                  G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                            G_FILE_QUERY_INFO_NONE, NULL, &error);
+  info = g_file_query_info (
+    file, G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
+    G_FILE_QUERY_INFO_NONE, NULL, &error);
   if (info != NULL && g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR)
     in = g_file_read (file, NULL, &error);
   g_object_unref (file);
@@ -302,10 +301,10 @@ seg_npy_open (const gchar *path, goffset *size, gchar **problem)
       if (info == NULL || error != NULL)
         why = io_error_text (error);
       else if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
-        why = _("it is a folder");
+        why = _ ("it is a folder");
       else
-        why = _("it is not a regular file");
-      *problem = g_strdup_printf (_("the file cannot be read: %s"), why);
+        why = _ ("it is not a regular file");
+      *problem = g_strdup_printf (_ ("the file cannot be read: %s"), why);
       g_clear_error (&error);
       g_clear_object (&info);
       return NULL;
@@ -316,8 +315,8 @@ seg_npy_open (const gchar *path, goffset *size, gchar **problem)
 }
 
 gssize
-seg_npy_read_at (GInputStream *in, goffset offset, gpointer buf, gsize size,
-                 GError **error)
+seg_npy_read_at (
+  GInputStream *in, goffset offset, gpointer buf, gsize size, GError **error)
 {
   gsize got = 0;
 
@@ -344,7 +343,7 @@ seg_npy_read_header (GInputStream *in, SegNpyHeader *h)
   /* The prelude tells the header's size (at most 1 MiB); read it all. */
   if (status == SEG_NPY_ETRUNCATED && h->data_offset > (gsize) got)
     {
-      gsize   size = h->data_offset;
+      gsize   size  = h->data_offset;
       guint8 *whole = g_malloc (size);
 
       got = seg_npy_read_at (in, 0, whole, size, &error);
@@ -357,16 +356,16 @@ seg_npy_read_header (GInputStream *in, SegNpyHeader *h)
   if (status == SEG_NPY_OK)
     return NULL;
   if (status == SEG_NPY_ETRUNCATED && h->data_offset > (gsize) got)
-    return g_strdup_printf (_("the file ends inside the header: the header "
-                              "takes %zu bytes, the file holds %zd"),
+    return g_strdup_printf (_ ("the file ends inside the header: the header "
+                               "takes %zu bytes, the file holds %zd"),
                             h->data_offset, (size_t) got);
   if (h->detail[0] != '\0')
-    return g_strdup_printf ("%s (%s)", _(h->reason), h->detail);
-  return g_strdup (_(h->reason));
+    return g_strdup_printf ("%s (%s)", _ (h->reason), h->detail);
+  return g_strdup (_ (h->reason));
 
 read_failed:
-  problem = g_strdup_printf (_("reading the header failed: %s"),
-                             error->message);
+  problem =
+    g_strdup_printf (_ ("reading the header failed: %s"), error->message);
   g_error_free (error);
   return problem;
 }
@@ -402,8 +401,10 @@ typedef GeglOperationClass SegNpySaverHandlerClass;
 
 GType seg_npy_saver_handler_get_type (void);
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (SegNpySaverHandler, seg_npy_saver_handler,
-                                GEGL_TYPE_OPERATION, G_TYPE_FLAG_ABSTRACT,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (SegNpySaverHandler,
+                                seg_npy_saver_handler,
+                                GEGL_TYPE_OPERATION,
+                                G_TYPE_FLAG_ABSTRACT,
                                 {})
 
 static void

@@ -40,9 +40,9 @@ const Babl *seg_npy_format_of_dtype (const SegNpyHeader *header);
 /* For a seg format (seg bool, seg int8 … seg int64, seg uint64), the
  * dtype whose numbers its pixels are: babl sees them as unsigned grey.
  * FALSE for any other format. */
-gboolean    seg_npy_seg_format_dtype (const Babl *format,
-                                      SegNpyKind *kind,
-                                      gint       *item_size);
+gboolean seg_npy_seg_format_dtype (const Babl *format,
+                                   SegNpyKind *kind,
+                                   gint       *item_size);
 
 /* What a pixel of some format holds as numbers (DESIGN.md, "Pixels as
  * numbers"): n numbers of one type, which the dtype kind and size hold bit
@@ -59,16 +59,14 @@ typedef struct
 
 /* The numbers a pixel of format holds; FALSE for palettes, mixed
  * component types and types no dtype holds bit for bit (u15, CIE u8 …). */
-gboolean    seg_format_numbers       (const Babl *format,
-                                      SegNumbers *numbers);
+gboolean seg_format_numbers (const Babl *format, SegNumbers *numbers);
 
 /* The dtype that holds format's components bit for bit: fills kind,
  * item_size and big_endian (host order) of header, and returns the format
  * in which to read the pixels: format itself, or for a format whose
  * component type has no dtype (u15, palettes, CIE u8 …) the same model in
  * float, written as '<f4'. */
-const Babl *seg_npy_dtype_of_format (const Babl   *format,
-                                     SegNpyHeader *header);
+const Babl *seg_npy_dtype_of_format (const Babl *format, SegNpyHeader *header);
 
 /* The pieces in which the .npy ops copy part of an image between a file
  * and a buffer, in file order, each contiguous in the file: bands of
@@ -80,55 +78,49 @@ const Babl *seg_npy_dtype_of_format (const Babl   *format,
 typedef struct
 {
   GeglRectangle extent;
-  gint          columns, rows;  /* the largest piece                      */
-  GeglRectangle piece;          /* the current piece, after _next ()      */
+  gint          columns, rows; /* the largest piece                      */
+  GeglRectangle piece;         /* the current piece, after _next ()      */
 } SegNpyPieces;
 
 /* Starts the pieces of extent, whose rows are file_width pixels long in
  * the file, and returns memory for the largest one (free it), or NULL
  * with error set. */
-guint8       *seg_npy_pieces_init (SegNpyPieces        *pieces,
-                                   const GeglRectangle *extent,
-                                   gint                 file_width,
-                                   gsize                bytes_per_pixel,
-                                   GError             **error);
+guint8 *seg_npy_pieces_init (SegNpyPieces        *pieces,
+                             const GeglRectangle *extent,
+                             gint                 file_width,
+                             gsize                bytes_per_pixel,
+                             GError             **error);
 /* Moves to the next piece; FALSE after the last. */
-gboolean      seg_npy_pieces_next (SegNpyPieces        *pieces);
+gboolean seg_npy_pieces_next (SegNpyPieces *pieces);
 
 /* Opens path for reading and tells its size; NULL with *problem set to a
  * message for the user (free it) when it cannot be read. */
-GInputStream *seg_npy_open        (const gchar   *path,
-                                   goffset       *size,
-                                   gchar        **problem);
+GInputStream *seg_npy_open (const gchar *path, goffset *size, gchar **problem);
 
 /* Reads up to size bytes at offset: the count read (less only at the end
  * of the file), or -1 with error set. */
-gssize        seg_npy_read_at     (GInputStream  *in,
-                                   goffset        offset,
-                                   gpointer       buf,
-                                   gsize          size,
-                                   GError       **error);
+gssize seg_npy_read_at (
+  GInputStream *in, goffset offset, gpointer buf, gsize size, GError **error);
 
 /* Parses the header at the start of in into header; NULL, or a message for
  * the user saying what is wrong (free it). */
-gchar        *seg_npy_read_header (GInputStream  *in,
-                                   SegNpyHeader  *header);
+gchar *seg_npy_read_header (GInputStream *in, SegNpyHeader *header);
 
 /* The header's shape as NumPy prints it, such as (3, 4) or (5,). */
-gchar        *seg_npy_shape_text  (const SegNpyHeader *header);
+gchar *seg_npy_shape_text (const SegNpyHeader *header);
 
 /* What a seg:npy-load node read (seg-npy-load.c), for the ops downstream:
  * FALSE when node is not seg:npy-load or has no file yet; else the header
  * of the file its pixels come from, and the reason it could not read or
  * load that file whole, or NULL.  Both belong to the node. */
-gboolean      seg_npy_load_state  (GeglNode            *node,
-                                   const SegNpyHeader **header,
-                                   const gchar        **problem);
+gboolean seg_npy_load_state (GeglNode            *node,
+                             const SegNpyHeader **header,
+                             const gchar        **problem);
 
 /* Makes seg:npy-save the saver of .npy files, ahead of GEGL's own
  * gegl:npy-save whatever order the modules load in.  Call it from
  * gegl_module_register (), after every op is registered. */
-void          seg_npy_register_saver (GTypeModule *module);
+void seg_npy_register_saver (GTypeModule *module);
 
 G_END_DECLS
 

@@ -23,6 +23,8 @@
 
 #include <glib/gi18n-lib.h>
 
+/* GEGL's property and op declarations, laid out as GEGL's own ops do. */
+/* clang-format off */
 #ifdef GEGL_PROPERTIES
 
 property_file_path (path, _("File"), "")
@@ -35,6 +37,7 @@ property_file_path (path, _("File"), "")
 #define GEGL_OP_C_SOURCE seg-npy-load.c
 
 #include "gegl-op.h"
+/* clang-format on */
 
 #include <gio/gfiledescriptorbased.h>
 #include <string.h>
@@ -45,31 +48,31 @@ property_file_path (path, _("File"), "")
 /* The file at the path property, from the reading of its header on. */
 typedef struct
 {
-  GInputStream  *in;        /* open from the header on: the pixels come
+  GInputStream *in;    /* open from the header on: the pixels come
                              * from the file that the header describes,
                              * even if another takes its name            */
-  GFileInfo     *stamp;     /* its size and time when the header was read */
-  SegNpyHeader   header;
-  GeglRectangle  extent;    /* empty when the file cannot be loaded      */
-  const Babl    *format;
-  gboolean       swap;      /* elements in the other byte order          */
-  gchar         *problem;   /* why it could not be read or loaded whole  */
-  GeglBuffer    *pixels;    /* the image, from the first process () on   */
-  gboolean       mapped;    /* pixels are the file's bytes, mapped       */
+  GFileInfo    *stamp; /* its size and time when the header was read */
+  SegNpyHeader  header;
+  GeglRectangle extent; /* empty when the file cannot be loaded      */
+  const Babl   *format;
+  gboolean      swap;    /* elements in the other byte order          */
+  gchar        *problem; /* why it could not be read or loaded whole  */
+  GeglBuffer   *pixels;  /* the image, from the first process () on   */
+  gboolean      mapped;  /* pixels are the file's bytes, mapped       */
 } NpyFile;
 
 /* Links from a node to the graph (meta-op) it is a proxy of, and the name
  * of a graph's output proxy (gegl-node.c). */
-#define PROXY_GRAPH_KEY  "graph"
-#define OUTPUT_PROXY     "proxynop-output"
+#define PROXY_GRAPH_KEY "graph"
+#define OUTPUT_PROXY    "proxynop-output"
 /* Graphs of meta-ops followed outwards, at most. */
-#define MAX_NESTING 8
+#define MAX_NESTING     8
 
 /* What the stamp records: what writing to a file changes.  (Not the
  * change time, which renaming another file over its name changes too.) */
-#define STAMP_ATTRIBUTES                                                    \
-  G_FILE_ATTRIBUTE_STANDARD_SIZE ","                                        \
-  G_FILE_ATTRIBUTE_TIME_MODIFIED "," G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC
+#define STAMP_ATTRIBUTES                                            \
+  G_FILE_ATTRIBUTE_STANDARD_SIZE "," G_FILE_ATTRIBUTE_TIME_MODIFIED \
+                                 "," G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC
 
 static void
 npy_file_free (NpyFile *f)
@@ -94,7 +97,7 @@ display_name (const gchar *path)
  * which GEGL's cache (512 MiB by default) sends to its swap file, so that
  * copying it takes minutes.  Such an image is refused when its tiles
  * would take both more than this many times its data … */
-#define MAX_TILE_WASTE 16
+#define MAX_TILE_WASTE        16
 /* … and more than this many bytes. */
 #define MAX_WASTED_TILE_BYTES ((guint64) 256 * 1024 * 1024)
 
@@ -105,8 +108,8 @@ tile_bytes (guint64 w, guint64 h, gint bpp, gint *tile_w, gint *tile_h)
   g_object_get (gegl_config (), "tile-width", tile_w, "tile-height", tile_h,
                 NULL);
   return (w + (guint64) *tile_w - 1) / (guint64) *tile_w * (guint64) *tile_w *
-         ((h + (guint64) *tile_h - 1) / (guint64) *tile_h) *
-         (guint64) *tile_h * (guint64) bpp;
+         ((h + (guint64) *tile_h - 1) / (guint64) *tile_h) * (guint64) *tile_h *
+         (guint64) bpp;
 }
 
 /* NULL when GEGL can hold a w × h image of h's elements without wasting
@@ -114,28 +117,26 @@ tile_bytes (guint64 w, guint64 h, gint bpp, gint *tile_w, gint *tile_h)
 static gchar *
 thin_image_problem (const SegNpyHeader *h, guint64 w, guint64 rows)
 {
-  gint     tile_w, tile_h;
-  guint64  tiles = tile_bytes (w, rows, h->item_size, &tile_w, &tile_h);
-  gchar   *shape, *tiles_text, *data_text, *limit_text, *problem;
+  gint    tile_w, tile_h;
+  guint64 tiles = tile_bytes (w, rows, h->item_size, &tile_w, &tile_h);
+  gchar  *shape, *tiles_text, *data_text, *limit_text, *problem;
 
-  if (tiles <= MAX_TILE_WASTE * h->data_size ||
-      tiles <= MAX_WASTED_TILE_BYTES)
+  if (tiles <= MAX_TILE_WASTE * h->data_size || tiles <= MAX_WASTED_TILE_BYTES)
     return NULL;
   shape      = seg_npy_shape_text (h);
   tiles_text = g_format_size (tiles);
   data_text  = g_format_size (h->data_size);
   limit_text = g_format_size (MAX_WASTED_TILE_BYTES);
-  problem = g_strdup_printf (_("the array %s is a %llu × %llu image, which "
-                               "GEGL would hold in %s of %d × %d tiles for "
-                               "%s of data (images this thin are refused "
-                               "above %s of tiles and %d times their data). "
-                               "Save it with at least %d rows and %d "
-                               "columns, for example a.reshape(-1, k) in "
-                               "NumPy for a k that divides its length"),
-                             shape, (unsigned long long) w,
-                             (unsigned long long) rows, tiles_text, tile_w,
-                             tile_h, data_text, limit_text, MAX_TILE_WASTE,
-                             tile_h, tile_w);
+  problem    = g_strdup_printf (
+       _ ("the array %s is a %llu × %llu image, which "
+             "GEGL would hold in %s of %d × %d tiles for "
+             "%s of data (images this thin are refused "
+             "above %s of tiles and %d times their data). "
+             "Save it with at least %d rows and %d "
+             "columns, for example a.reshape(-1, k) in "
+             "NumPy for a k that divides its length"),
+       shape, (unsigned long long) w, (unsigned long long) rows, tiles_text,
+       tile_w, tile_h, data_text, limit_text, MAX_TILE_WASTE, tile_h, tile_w);
   g_free (limit_text);
   g_free (data_text);
   g_free (tiles_text);
@@ -177,7 +178,7 @@ make_room_in_cache (guint64 volume_tile_bytes)
     return;
   g_object_get (gegl_config (), "tile-cache-size", &size, NULL);
   g_object_get (gegl_stats (), "tile-cache-total", &used, NULL);
-  want = used + 2 * volume_tile_bytes;
+  want      = used + 2 * volume_tile_bytes;
   available = memory_available () / 4 * 3;
   if (want > available)
     want = available;
@@ -195,11 +196,8 @@ image_of_header (const SegNpyHeader *h, GeglRectangle *extent)
 
   switch (h->n_dims)
     {
-    case 0:
-      break;
-    case 1:
-      w = h->shape[0];
-      break;
+    case 0: break;
+    case 1: w = h->shape[0]; break;
     case 2:
     case 3:
       /* C order (…, H, W): the last axis is x; Fortran order (X, Y, …):
@@ -208,27 +206,28 @@ image_of_header (const SegNpyHeader *h, GeglRectangle *extent)
       rows = h->n_items / MAX (w, 1);
       break;
     default:
-      shape = seg_npy_shape_text (h);
-      problem = g_strdup_printf (_("the array has %d dimensions %s; "
-                                   "seg:npy-load reads images (2) and "
-                                   "volumes (3)"), h->n_dims, shape);
+      shape   = seg_npy_shape_text (h);
+      problem = g_strdup_printf (_ ("the array has %d dimensions %s; "
+                                    "seg:npy-load reads images (2) and "
+                                    "volumes (3)"),
+                                 h->n_dims, shape);
       g_free (shape);
       return problem;
     }
 
   if (h->n_items == 0)
     {
-      shape = seg_npy_shape_text (h);
-      problem = g_strdup_printf (_("the array is empty %s"), shape);
+      shape   = seg_npy_shape_text (h);
+      problem = g_strdup_printf (_ ("the array is empty %s"), shape);
       g_free (shape);
       return problem;
     }
   if (w > G_MAXINT || rows > G_MAXINT)
     {
-      shape = seg_npy_shape_text (h);
-      problem = g_strdup_printf (_("the array %s is too large for a GEGL "
-                                   "image (%llu × %llu pixels; at most %d "
-                                   "on each side)"),
+      shape   = seg_npy_shape_text (h);
+      problem = g_strdup_printf (_ ("the array %s is too large for a GEGL "
+                                    "image (%llu × %llu pixels; at most %d "
+                                    "on each side)"),
                                  shape, (unsigned long long) w,
                                  (unsigned long long) rows, G_MAXINT);
       g_free (shape);
@@ -258,11 +257,12 @@ stamps_equal (GFileInfo *a, GFileInfo *b)
   return a != NULL && b != NULL &&
          g_file_info_get_size (a) == g_file_info_get_size (b) &&
          g_file_info_get_attribute_uint64 (a, G_FILE_ATTRIBUTE_TIME_MODIFIED) ==
-         g_file_info_get_attribute_uint64 (b, G_FILE_ATTRIBUTE_TIME_MODIFIED) &&
-         g_file_info_get_attribute_uint32 (a,
-                                           G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC)
-         == g_file_info_get_attribute_uint32 (b,
-                                          G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC);
+           g_file_info_get_attribute_uint64 (b,
+                                             G_FILE_ATTRIBUTE_TIME_MODIFIED) &&
+         g_file_info_get_attribute_uint32 (
+           a, G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC) ==
+           g_file_info_get_attribute_uint32 (
+             b, G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC);
 }
 
 /* Reads the header of path into f and keeps the file open; NULL, or the
@@ -270,14 +270,14 @@ stamps_equal (GFileInfo *a, GFileInfo *b)
 static gchar *
 npy_file_read (NpyFile *f, const gchar *path)
 {
-  goffset  size = 0;
-  gchar   *problem = NULL;
-  guint64  end;
+  goffset size    = 0;
+  gchar  *problem = NULL;
+  guint64 end;
 
   if ((f->in = seg_npy_open (path, &size, &problem)) == NULL)
     return problem;
   f->stamp = stamp_of (f->in);
-  problem = seg_npy_read_header (f->in, &f->header);
+  problem  = seg_npy_read_header (f->in, &f->header);
   if (problem == NULL)
     problem = image_of_header (&f->header, &f->extent);
   if (problem != NULL)
@@ -288,20 +288,19 @@ npy_file_read (NpyFile *f, const gchar *path)
     {
       gchar *shape = seg_npy_shape_text (&f->header);
 
-      problem = g_strdup_printf (_("the data is cut short: the header "
-                                   "announces %llu bytes (shape %s), the "
-                                   "file holds %llu"),
-                                 (unsigned long long) f->header.data_size,
-                                 shape, (unsigned long long)
-                                   MAX (0, size -
-                                        (goffset) f->header.data_offset));
+      problem = g_strdup_printf (
+        _ ("the data is cut short: the header "
+           "announces %llu bytes (shape %s), the "
+           "file holds %llu"),
+        (unsigned long long) f->header.data_size, shape,
+        (unsigned long long) MAX (0, size - (goffset) f->header.data_offset));
       g_free (shape);
       return problem;
     }
 
   f->format = seg_npy_format_of_dtype (&f->header);
   f->swap   = f->header.item_size > 1 &&
-              f->header.big_endian != (G_BYTE_ORDER == G_BIG_ENDIAN);
+            f->header.big_endian != (G_BYTE_ORDER == G_BIG_ENDIAN);
   return NULL;
 }
 
@@ -321,8 +320,8 @@ npy_file_warn (const NpyFile *f, const gchar *path, const gchar *message)
 static NpyFile *
 npy_file (GeglOperation *operation)
 {
-  GeglProperties *o = GEGL_PROPERTIES (operation);
-  NpyFile        *f = o->user_data;
+  GeglProperties *o    = GEGL_PROPERTIES (operation);
+  NpyFile        *f    = o->user_data;
   const gchar    *path = o->path ? o->path : "";
 
   if (f != NULL)
@@ -333,8 +332,7 @@ npy_file (GeglOperation *operation)
     f->problem = npy_file_read (f, path);
   if (f->problem != NULL)
     {
-      npy_file_warn (f, path,
-                     _("seg:npy-load: %s: %s. The output is empty."));
+      npy_file_warn (f, path, _ ("seg:npy-load: %s: %s. The output is empty."));
       f->extent.width = f->extent.height = 0;
       g_clear_object (&f->in);
     }
@@ -374,30 +372,32 @@ swap_elements (guint8 *data, gsize n, gint size)
 
 /* Copies roi from the file into output, piece by piece in file order. */
 static gboolean
-load_rows (const NpyFile *f, GeglBuffer *output, const GeglRectangle *roi,
-           GError **error)
+load_rows (const NpyFile       *f,
+           GeglBuffer          *output,
+           const GeglRectangle *roi,
+           GError             **error)
 {
   const gsize  bpp = (gsize) f->header.item_size;
   SegNpyPieces p;
   guint8      *band;
   gboolean     ok = TRUE;
 
-  if ((band = seg_npy_pieces_init (&p, roi, f->extent.width, bpp,
-                                   error)) == NULL)
+  if ((band = seg_npy_pieces_init (&p, roi, f->extent.width, bpp, error)) ==
+      NULL)
     return FALSE;
   while (ok && seg_npy_pieces_next (&p))
     {
-      const gsize   n = (gsize) p.piece.width * (gsize) p.piece.height;
+      const gsize   n  = (gsize) p.piece.width * (gsize) p.piece.height;
       const goffset at = (goffset) f->header.data_offset +
                          (goffset) (((gsize) (p.piece.y - f->extent.y) *
-                                     (gsize) f->extent.width +
+                                       (gsize) f->extent.width +
                                      (gsize) (p.piece.x - f->extent.x)) *
                                     bpp);
-      gssize        got = seg_npy_read_at (f->in, at, band, n * bpp, error);
+      gssize got = seg_npy_read_at (f->in, at, band, n * bpp, error);
 
       if (got >= 0 && (gsize) got < n * bpp)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                     _("the file ended early, at byte %lld"),
+                     _ ("the file ended early, at byte %lld"),
                      (long long) (at + got));
       ok = got >= 0 && (gsize) got == n * bpp;
       if (!ok)
@@ -416,13 +416,13 @@ load_rows (const NpyFile *f, GeglBuffer *output, const GeglRectangle *roi,
 static gboolean
 file_unchanged (const NpyFile *f, GError **error)
 {
-  GFileInfo *now = stamp_of (f->in);
+  GFileInfo *now  = stamp_of (f->in);
   gboolean   same = stamps_equal (f->stamp, now);
 
   g_clear_object (&now);
   if (!same)
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                         _("the file changed after its header was read"));
+                         _ ("the file changed after its header was read"));
   return same;
 }
 
@@ -432,8 +432,9 @@ npy_file_fail (NpyFile *f, const gchar *path, GError *error)
 {
   g_free (f->problem);
   f->problem = g_strdup (error->message);
-  npy_file_warn (f, path, _("seg:npy-load: %s: %s. The output is "
-                            "incomplete."));
+  npy_file_warn (f, path,
+                 _ ("seg:npy-load: %s: %s. The output is "
+                    "incomplete."));
   g_error_free (error);
 }
 
@@ -442,7 +443,9 @@ npy_file_fail (NpyFile *f, const gchar *path, GError *error)
  * and f->problem says why; the ops downstream that write files
  * (seg:npy-save) ask for it. */
 static gboolean
-npy_file_load (NpyFile *f, const gchar *path, GeglBuffer *output,
+npy_file_load (NpyFile             *f,
+               const gchar         *path,
+               GeglBuffer          *output,
                const GeglRectangle *roi)
 {
   GError *error = NULL;
@@ -473,9 +476,9 @@ map_pixels (const NpyFile *f)
     return NULL;
   rows = seg_mapped_buffer_tile_rows (f->extent.width, f->header.item_size,
                                       slice_height (&f->header));
-  fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (f->in));
-  return seg_mapped_buffer_new (fd, (goffset) f->header.data_offset,
-                                &f->extent, f->format, rows);
+  fd   = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (f->in));
+  return seg_mapped_buffer_new (fd, (goffset) f->header.data_offset, &f->extent,
+                                f->format, rows);
 }
 
 /* The image, made once: the file mapped, or read whole into a buffer of
@@ -492,8 +495,8 @@ npy_file_pixels (NpyFile *f, const gchar *path)
       f->mapped = TRUE;
       return f->pixels;
     }
-  f->pixels = gegl_buffer_new (&f->extent,
-                               f->format ? f->format : babl_format ("Y u8"));
+  f->pixels =
+    gegl_buffer_new (&f->extent, f->format ? f->format : babl_format ("Y u8"));
   if (f->in != NULL)
     npy_file_load (f, path, f->pixels, &f->extent);
   return f->pixels;
@@ -524,18 +527,16 @@ static gboolean
 feeds_whole_image_sink (GeglNode *node, gint nesting)
 {
   GeglNode    **consumers = NULL;
-  const gchar **pads = NULL;
-  gint          n = gegl_node_get_consumers (node, "output", &consumers,
-                                             &pads);
+  const gchar **pads      = NULL;
+  gint          n = gegl_node_get_consumers (node, "output", &consumers, &pads);
   gboolean      found = FALSE;
 
   for (gint i = 0; i < n && !found && nesting < MAX_NESTING; i++)
     {
-      GeglNode      *c = consumers[i];
-      GeglNode      *graph = g_object_get_data (G_OBJECT (c),
-                                                PROXY_GRAPH_KEY);
-      GeglOperation *op = gegl_node_get_gegl_operation (graph ? graph : c);
-      gchar         *name = NULL;
+      GeglNode      *c     = consumers[i];
+      GeglNode      *graph = g_object_get_data (G_OBJECT (c), PROXY_GRAPH_KEY);
+      GeglOperation *op    = gegl_node_get_gegl_operation (graph ? graph : c);
+      gchar         *name  = NULL;
 
       if (op != NULL && GEGL_IS_OPERATION_SINK (op))
         {
@@ -547,9 +548,9 @@ feeds_whole_image_sink (GeglNode *node, gint nesting)
       /* A nop passes its input on: out of a meta-op through its output
        * proxy, or plainly. */
       g_object_get (c, "name", &name, NULL);
-      found = feeds_whole_image_sink (graph != NULL &&
-                                      g_strcmp0 (name, OUTPUT_PROXY) == 0 ?
-                                      graph : c, nesting + 1);
+      found = feeds_whole_image_sink (
+        graph != NULL && g_strcmp0 (name, OUTPUT_PROXY) == 0 ? graph : c,
+        nesting + 1);
       g_free (name);
     }
   g_free (consumers);
@@ -574,8 +575,7 @@ get_bounding_box (GeglOperation *operation)
 
 /* The whole image is read at once, in file order, whatever is asked. */
 static GeglRectangle
-get_cached_region (GeglOperation       *operation,
-                   const GeglRectangle *roi)
+get_cached_region (GeglOperation *operation, const GeglRectangle *roi)
 {
   return get_bounding_box (operation);
 }
@@ -583,11 +583,12 @@ get_cached_region (GeglOperation       *operation,
 /* Reads roi of the file into the node's output (its cache, where a
  * whole-image sink will read it). */
 static gboolean
-load_into_target (NpyFile *f, const gchar *path,
-                  GeglOperationContext *context, const GeglRectangle *result)
+load_into_target (NpyFile              *f,
+                  const gchar          *path,
+                  GeglOperationContext *context,
+                  const GeglRectangle  *result)
 {
-  GeglBuffer   *output = gegl_operation_context_get_target (context,
-                                                             "output");
+  GeglBuffer   *output = gegl_operation_context_get_target (context, "output");
   GeglRectangle roi;
 
   if (f->in == NULL || !gegl_rectangle_intersect (&roi, &f->extent, result))
@@ -670,17 +671,16 @@ gegl_op_class_init (GeglOpClass *klass)
   operation_class->get_cached_region = get_cached_region;
   /* The image is handed on, or read into the node's cache; GEGL marks
    * the cache as computed only in the second case. */
-  operation_class->process           = operation_process;
+  operation_class->process = operation_process;
 
-  gegl_operation_class_set_keys (operation_class,
-    "name",        "seg:npy-load",
-    "title",       _("NumPy Volume Loader"),
-    "categories",  "hidden",
-    "description", _("Loads a NumPy .npy file: a 2D array (H, W) as a W×H "
-                     "image, a 3D array (D, H, W) as a stack of D slices of "
-                     "W×H (Fortran order: (X, Y, Z)). Every dtype keeps "
-                     "every bit: unsigned, signed and 64-bit integers, "
-                     "booleans and floats."),
+  gegl_operation_class_set_keys (
+    operation_class, "name", "seg:npy-load", "title", _ ("NumPy Volume Loader"),
+    "categories", "hidden", "description",
+    _ ("Loads a NumPy .npy file: a 2D array (H, W) as a W×H "
+       "image, a 3D array (D, H, W) as a stack of D slices of "
+       "W×H (Fortran order: (X, Y, Z)). Every dtype keeps "
+       "every bit: unsigned, signed and 64-bit integers, "
+       "booleans and floats."),
     NULL);
 
   gegl_operation_handlers_register_loader (".npy", "seg:npy-load");

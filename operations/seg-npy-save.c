@@ -15,6 +15,8 @@
 
 #include <glib/gi18n-lib.h>
 
+/* GEGL's property and op declarations, laid out as GEGL's own ops do. */
+/* clang-format off */
 #ifdef GEGL_PROPERTIES
 
 property_file_path (path, _("File"), "")
@@ -37,6 +39,7 @@ property_int (depth, _("Depth"), 0)
 #define GEGL_OP_C_SOURCE seg-npy-save.c
 
 #include "gegl-op.h"
+/* clang-format on */
 
 #include <string.h>
 
@@ -51,16 +54,16 @@ property_int (depth, _("Depth"), 0)
 /* What to write: the array's header and the pixels' format. */
 typedef struct
 {
-  SegNpyHeader   header;
-  const Babl    *format;     /* the format read from the input            */
-  GeglRectangle  extent;
+  SegNpyHeader  header;
+  const Babl   *format; /* the format read from the input            */
+  GeglRectangle extent;
 } Array;
 
 /* What the graph tells about the input, for depth = 0. */
 typedef struct
 {
-  gint depth;        /* slices of the stack that reaches the saver        */
-  gint file_dims;    /* 3 for a volume (a 3-D file straight from
+  gint depth;     /* slices of the stack that reaches the saver        */
+  gint file_dims; /* 3 for a volume (a 3-D file straight from
                       * seg:npy-load, a pooled stack), 0 or 1 for a 0-D or
                       * 1-D file, to be written so again; else -1         */
 } Upstream;
@@ -90,9 +93,9 @@ is_op (GeglNode *node, const gchar *name)
 static Upstream
 stack_shape (GeglNode *node)
 {
-  GeglOperation  *operation = gegl_node_get_gegl_operation (node);
-  SegStackOutput  output;
-  Upstream        up = { 0, -1 };
+  GeglOperation *operation = gegl_node_get_gegl_operation (node);
+  SegStackOutput output;
+  Upstream       up = { 0, -1 };
 
   if (operation != NULL && seg_stack_output (operation, &output))
     {
@@ -109,8 +112,7 @@ loaded_shape (const SegNpyHeader *h)
   Upstream up = { 1, h->n_dims };
 
   if (h->n_dims == 3)
-    up.depth = (gint) CLAMP (h->shape[h->fortran_order ? 2 : 0], 1,
-                             G_MAXINT);
+    up.depth = (gint) CLAMP (h->shape[h->fortran_order ? 2 : 0], 1, G_MAXINT);
   return up;
 }
 
@@ -119,7 +121,7 @@ loaded_shape (const SegNpyHeader *h)
 static Upstream
 upstream_of (GeglOperation *operation)
 {
-  GeglNode *node = gegl_node_get_producer (operation->node, "input", NULL);
+  GeglNode *node  = gegl_node_get_producer (operation->node, "input", NULL);
   Upstream  plain = { 1, -1 };
 
   for (gint step = 0; node != NULL && step < MAX_UPSTREAM_NODES; step++)
@@ -159,15 +161,17 @@ failed_source (GeglNode *node)
     {
       gegl_node_get (node, "path", &path, NULL);
       name = g_filename_display_name (path ? path : "");
-      text = g_strdup_printf (_("the input comes from gegl:load, which "
-                                "could not load %s"), name);
+      text = g_strdup_printf (_ ("the input comes from gegl:load, which "
+                                 "could not load %s"),
+                              name);
     }
   else if (seg_npy_load_state (node, &h, &problem) && problem != NULL)
     {
       gegl_node_get (node, "path", &path, NULL);
       name = g_filename_display_name (path ? path : "");
-      text = g_strdup_printf (_("the input comes from seg:npy-load, which "
-                                "could not load %s: %s"), name, problem);
+      text = g_strdup_printf (_ ("the input comes from seg:npy-load, which "
+                                 "could not load %s: %s"),
+                              name, problem);
     }
   else
     return NULL;
@@ -181,8 +185,8 @@ failed_source (GeglNode *node)
 static gchar *
 upstream_failure (GeglOperation *operation)
 {
-  GHashTable *seen = g_hash_table_new (NULL, NULL);
-  GQueue      todo = G_QUEUE_INIT;
+  GHashTable *seen    = g_hash_table_new (NULL, NULL);
+  GQueue      todo    = G_QUEUE_INIT;
   gchar      *failure = NULL;
 
   g_queue_push_tail (&todo, operation->node);
@@ -201,8 +205,7 @@ upstream_failure (GeglOperation *operation)
         g_queue_push_tail (&todo, inner);
       pads = gegl_node_list_input_pads (node);
       for (gint i = 0; pads != NULL && pads[i] != NULL; i++)
-        g_queue_push_tail (&todo, gegl_node_get_producer (node, pads[i],
-                                                          NULL));
+        g_queue_push_tail (&todo, gegl_node_get_producer (node, pads[i], NULL));
       g_strfreev (pads);
     }
   g_queue_clear (&todo);
@@ -213,13 +216,15 @@ upstream_failure (GeglOperation *operation)
 /* The array for extent of input, in the buffer's own format (gegl:save runs
  * its saver without preparing it); NULL, or a problem (free it). */
 static gchar *
-array_of_input (GeglOperation *operation, GeglBuffer *input,
-                const GeglRectangle *extent, Array *a)
+array_of_input (GeglOperation       *operation,
+                GeglBuffer          *input,
+                const GeglRectangle *extent,
+                Array               *a)
 {
-  GeglProperties *o = GEGL_PROPERTIES (operation);
-  const Babl     *source = gegl_buffer_get_format (input);
-  Upstream        up = { o->depth, -1 };
-  Upstream        plain = { 1, -1 };
+  GeglProperties *o       = GEGL_PROPERTIES (operation);
+  const Babl     *source  = gegl_buffer_get_format (input);
+  Upstream        up      = { o->depth, -1 };
+  Upstream        plain   = { 1, -1 };
   gchar          *failure = upstream_failure (operation);
   gint            components, n = 0;
 
@@ -228,20 +233,21 @@ array_of_input (GeglOperation *operation, GeglBuffer *input,
   if (o->depth == 0)
     up = upstream_of (operation);
   if (o->depth == 0 && extent->height > 0 && extent->height % up.depth != 0)
-    up = plain;   /* the graph changed the height after the volume op */
+    up = plain; /* the graph changed the height after the volume op */
   if (extent->width <= 0 || extent->height <= 0)
-    return g_strdup_printf (_("the input is empty (width %d, height %d)"),
+    return g_strdup_printf (_ ("the input is empty (width %d, height %d)"),
                             MAX (extent->width, 0), MAX (extent->height, 0));
   if (up.depth < 1 || extent->height % up.depth != 0)
-    return g_strdup_printf (_("depth is %d; it must be 0 (from the graph) "
-                              "or a whole number that divides the input "
-                              "height %d"), up.depth, extent->height);
+    return g_strdup_printf (_ ("depth is %d; it must be 0 (from the graph) "
+                               "or a whole number that divides the input "
+                               "height %d"),
+                            up.depth, extent->height);
 
   memset (a, 0, sizeof *a);
   a->format = seg_npy_dtype_of_format (source, &a->header);
   a->extent = *extent;
-  components = babl_format_get_bytes_per_pixel (a->format) /
-               a->header.item_size;
+  components =
+    babl_format_get_bytes_per_pixel (a->format) / a->header.item_size;
 
   /* An array straight from seg:npy-load keeps its number of dimensions:
    * a volume of one slice stays 3-D, a 1-D or 0-D array 1-D or 0-D. */
@@ -250,7 +256,7 @@ array_of_input (GeglOperation *operation, GeglBuffer *input,
   else if (up.file_dims == 1 && extent->height == 1 && components == 1)
     {
       a->header.shape[0] = (guint64) extent->width;
-      a->header.n_dims = 1;
+      a->header.n_dims   = 1;
     }
   else
     {
@@ -268,20 +274,20 @@ array_of_input (GeglOperation *operation, GeglBuffer *input,
 /* Writes the header, then the input's pixels, piece by piece in file
  * order. */
 static gboolean
-write_array (GOutputStream *out, const Array *a, GeglBuffer *input,
-             GError **error)
+write_array (GOutputStream *out,
+             const Array   *a,
+             GeglBuffer    *input,
+             GError       **error)
 {
-  const gsize  bpp = (gsize) babl_format_get_bytes_per_pixel (a->format);
-  guint8       header[SEG_NPY_WRITE_MAX_SIZE];
-  gsize        header_size = seg_npy_header_write (&a->header, header,
-                                                   sizeof header);
+  const gsize bpp = (gsize) babl_format_get_bytes_per_pixel (a->format);
+  guint8      header[SEG_NPY_WRITE_MAX_SIZE];
+  gsize header_size = seg_npy_header_write (&a->header, header, sizeof header);
   SegNpyPieces p;
   guint8      *band;
   gboolean     ok = TRUE;
 
   g_assert (header_size > 0);
-  if (!g_output_stream_write_all (out, header, header_size, NULL, NULL,
-                                  error))
+  if (!g_output_stream_write_all (out, header, header_size, NULL, NULL, error))
     return FALSE;
 
   if ((band = seg_npy_pieces_init (&p, &a->extent, a->extent.width, bpp,
@@ -291,11 +297,10 @@ write_array (GOutputStream *out, const Array *a, GeglBuffer *input,
     {
       const gsize row_bytes = (gsize) p.piece.width * bpp;
 
-      gegl_buffer_get (input, &p.piece, 1.0, a->format, band,
-                       (gint) row_bytes, GEGL_ABYSS_NONE);
-      ok = g_output_stream_write_all (out, band,
-                                      row_bytes * (gsize) p.piece.height,
-                                      NULL, NULL, error);
+      gegl_buffer_get (input, &p.piece, 1.0, a->format, band, (gint) row_bytes,
+                       GEGL_ABYSS_NONE);
+      ok = g_output_stream_write_all (
+        out, band, row_bytes * (gsize) p.piece.height, NULL, NULL, error);
     }
   g_free (band);
   return ok;
@@ -325,10 +330,9 @@ prepare (GeglOperation *operation)
   SegNpyHeader h;
 
   /* The input's own format: labels must reach the file byte for byte. */
-  gegl_operation_set_format (operation, "input",
-                             seg_npy_dtype_of_format (source ? source :
-                                                      babl_format ("Y u8"),
-                                                      &h));
+  gegl_operation_set_format (
+    operation, "input",
+    seg_npy_dtype_of_format (source ? source : babl_format ("Y u8"), &h));
 }
 
 static gboolean
@@ -337,7 +341,7 @@ process (GeglOperation       *operation,
          const GeglRectangle *result,
          gint                 level)
 {
-  GeglProperties *o = GEGL_PROPERTIES (operation);
+  GeglProperties *o    = GEGL_PROPERTIES (operation);
   const gchar    *path = o->path ? o->path : "";
   gchar          *name, *problem;
   GError         *error = NULL;
@@ -345,20 +349,19 @@ process (GeglOperation       *operation,
 
   if (*path == '\0')
     {
-      g_warning (_("seg:npy-save: no path is set; nothing was written."));
+      g_warning (_ ("seg:npy-save: no path is set; nothing was written."));
       return FALSE;
     }
-  name = g_filename_display_name (path);
+  name    = g_filename_display_name (path);
   problem = array_of_input (operation, input, result, &a);
   if (problem == NULL && !save (path, &a, input, &error))
     {
-      problem = g_strdup_printf (_("cannot write the file: %s"),
-                                 error->message);
+      problem =
+        g_strdup_printf (_ ("cannot write the file: %s"), error->message);
       g_error_free (error);
     }
   if (problem != NULL)
-    g_warning (_("seg:npy-save: %s: %s. Nothing was written."),
-               name, problem);
+    g_warning (_ ("seg:npy-save: %s: %s. Nothing was written."), name, problem);
   g_free (problem);
   g_free (name);
   return problem == NULL;
@@ -368,22 +371,21 @@ static void
 gegl_op_class_init (GeglOpClass *klass)
 {
   GeglOperationClass     *operation_class = GEGL_OPERATION_CLASS (klass);
-  GeglOperationSinkClass *sink_class = GEGL_OPERATION_SINK_CLASS (klass);
+  GeglOperationSinkClass *sink_class      = GEGL_OPERATION_SINK_CLASS (klass);
 
   operation_class->prepare  = prepare;
   operation_class->threaded = FALSE;
   sink_class->process       = process;
   sink_class->needs_full    = TRUE;
 
-  gegl_operation_class_set_keys (operation_class,
-    "name",        "seg:npy-save",
-    "title",       _("NumPy Volume Saver"),
-    "categories",  "output",
-    "description", _("Saves the input as a NumPy .npy file in its own "
-                     "format, with the dtype that keeps every bit (uint64 "
-                     "labels included): (H, W) for an image, (D, H, W) for "
-                     "a stack of depth slices, with a last axis for several "
-                     "components. The file is written whole or not at all."),
+  gegl_operation_class_set_keys (
+    operation_class, "name", "seg:npy-save", "title", _ ("NumPy Volume Saver"),
+    "categories", "output", "description",
+    _ ("Saves the input as a NumPy .npy file in its own "
+       "format, with the dtype that keeps every bit (uint64 "
+       "labels included): (H, W) for an image, (D, H, W) for "
+       "a stack of depth slices, with a last axis for several "
+       "components. The file is written whole or not at all."),
     NULL);
 
   /* The .npy saver is registered by seg_npy_register_saver (). */

@@ -13,8 +13,8 @@ factor_problem (const gchar *op_name, const gchar *property, gint value)
 {
   if (value >= 1 && value <= SEG_MAX_FACTOR)
     return NULL;
-  return g_strdup_printf (_("%s: %s is %d; it must be a whole number from "
-                            "1 to %d. The output is empty."),
+  return g_strdup_printf (_ ("%s: %s is %d; it must be a whole number from "
+                             "1 to %d. The output is empty."),
                           op_name, property, value, SEG_MAX_FACTOR);
 }
 
@@ -23,10 +23,10 @@ seg_pool_request_problem (const SegPoolRequest *request,
                           const GeglRectangle  *input,
                           SegStackMap          *map)
 {
-  const SegFactors   *f = &request->factors;
+  const SegFactors   *f     = &request->factors;
   const SegStackCheck check = { request->op_name,
-                                _("there is nothing to pool"),
-                                _("The output is empty.") };
+                                _ ("there is nothing to pool"),
+                                _ ("The output is empty.") };
   SegStack            stack;
   gchar              *problem;
 
@@ -55,7 +55,7 @@ seg_pool_map (GeglOperation        *operation,
 {
   const GeglRectangle *extent =
     gegl_operation_source_get_bounding_box (operation, "input");
-  gchar               *problem;
+  gchar *problem;
 
   if (extent == NULL)
     return FALSE;

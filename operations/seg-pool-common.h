@@ -24,9 +24,9 @@ G_BEGIN_DECLS
 /* The user's request: factors and slice count, as set on the op. */
 typedef struct
 {
-  const gchar *op_name;   /* "seg:mode-pool", for messages */
+  const gchar *op_name; /* "seg:mode-pool", for messages */
   SegFactors   factors;
-  gint         depth;     /* slices in the input stack; 1 = a plain image */
+  gint         depth; /* slices in the input stack; 1 = a plain image */
 } SegPoolRequest;
 
 /* A kernel that pools in into out (out = ceil (in / factors)); data is
@@ -48,38 +48,38 @@ typedef gboolean (*SegPoolFilterProcess) (GeglOperation       *operation,
 /* NULL, with *map set (map may be NULL), when the request can be served
  * on an input of this extent; otherwise a message for the user that names
  * the op, the offending value and what is allowed (free it with g_free). */
-gchar        *seg_pool_request_problem  (const SegPoolRequest *request,
-                                         const GeglRectangle  *input,
-                                         SegStackMap          *map);
+gchar *seg_pool_request_problem (const SegPoolRequest *request,
+                                 const GeglRectangle  *input,
+                                 SegStackMap          *map);
 
 /* TRUE, with *map set, when the request can be served on the operation's
  * input; FALSE otherwise (prepare has said why). */
-gboolean      seg_pool_map              (GeglOperation        *operation,
-                                         const SegPoolRequest *request,
-                                         SegStackMap          *map);
+gboolean seg_pool_map (GeglOperation        *operation,
+                       const SegPoolRequest *request,
+                       SegStackMap          *map);
 
 /* For prepare: warns about a request that cannot be served on the
  * connected input, once per node (seg_stack_report ()). */
-void          seg_pool_report_problem   (GeglOperation        *operation,
-                                         const SegPoolRequest *request);
+void seg_pool_report_problem (GeglOperation        *operation,
+                              const SegPoolRequest *request);
 
 /* Renders roi of output from input, in format (no conversion), one band of
  * output rows at a time so that memory stays bounded whatever the roi.
  * Every kernel call gets sparse, data and scratch_size bytes of scratch.
  * (seg-pool-process.c) */
-gboolean      seg_pool_process          (const SegPoolRequest *request,
-                                         const SegStackMap    *map,
-                                         SegPoolKernel         kernel,
-                                         gboolean              sparse,
-                                         gconstpointer         data,
-                                         gsize                 scratch_size,
-                                         const Babl           *format,
-                                         GeglBuffer           *input,
-                                         GeglBuffer           *output,
-                                         const GeglRectangle  *roi);
+gboolean seg_pool_process (const SegPoolRequest *request,
+                           const SegStackMap    *map,
+                           SegPoolKernel         kernel,
+                           gboolean              sparse,
+                           gconstpointer         data,
+                           gsize                 scratch_size,
+                           const Babl           *format,
+                           GeglBuffer           *input,
+                           GeglBuffer           *output,
+                           const GeglRectangle  *roi);
 
 /* The source's own format: labels must reach the kernel byte for byte. */
-const Babl   *seg_pool_source_format    (GeglOperation *operation);
+const Babl *seg_pool_source_format (GeglOperation *operation);
 
 G_END_DECLS
 

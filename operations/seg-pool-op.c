@@ -89,7 +89,7 @@ static SegStackOutput
 pool_stack_output (GeglOperation *operation)
 {
   SegPoolRequest request = seg_pool_op_request (operation);
-  SegStackOutput output = { 1, request.depth > 1 };
+  SegStackOutput output  = { 1, request.depth > 1 };
 
   if (request.depth >= 1 && request.factors.z >= 1)
     output.depth = seg_pooled_size (request.depth, request.factors.z);
@@ -97,16 +97,15 @@ pool_stack_output (GeglOperation *operation)
 }
 
 void
-seg_pool_op_class_init (GeglOperationClass   *klass,
-                        const SegPoolOp      *op,
-                        SegPoolFilterProcess  process)
+seg_pool_op_class_init (GeglOperationClass  *klass,
+                        const SegPoolOp     *op,
+                        SegPoolFilterProcess process)
 {
-  g_type_set_qdata (G_TYPE_FROM_CLASS (klass), pool_op_quark (),
-                    (gpointer) op);
-  klass->prepare                   = pool_prepare;
-  klass->get_bounding_box          = pool_get_bounding_box;
-  klass->get_required_for_output   = pool_get_required_for_output;
-  klass->get_invalidated_by_change = pool_get_invalidated_by_change;
+  g_type_set_qdata (G_TYPE_FROM_CLASS (klass), pool_op_quark (), (gpointer) op);
+  klass->prepare                               = pool_prepare;
+  klass->get_bounding_box                      = pool_get_bounding_box;
+  klass->get_required_for_output               = pool_get_required_for_output;
+  klass->get_invalidated_by_change             = pool_get_invalidated_by_change;
   GEGL_OPERATION_FILTER_CLASS (klass)->process = process;
   seg_stack_class_set_output (klass, pool_stack_output);
 }
@@ -130,7 +129,7 @@ seg_pool_op_mode_process (GeglOperation       *operation,
                           gint                 level)
 {
   SegPoolRequest request = seg_pool_op_request (operation);
-  const Babl    *format = gegl_operation_get_format (operation, "output");
+  const Babl    *format  = gegl_operation_get_format (operation, "output");
   SegStackMap    map;
   gboolean       sparse = FALSE;
 

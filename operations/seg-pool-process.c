@@ -57,18 +57,18 @@ typedef struct
   const SegFactors  *factors;
   SegPoolKernel      kernel;
   gboolean           sparse;
-  gconstpointer      data;            /* for the kernel                 */
+  gconstpointer      data; /* for the kernel                 */
   gpointer           scratch;
   const Babl        *format;
   gint               bpp;
   GeglBuffer        *input;
   GeglRectangle      out_extent;
-  SegStackRun       *run;             /* the band driver, for copies    */
-  gboolean           tiles_ok;        /* tiles in place may work        */
+  SegStackRun       *run;      /* the band driver, for copies    */
+  gboolean           tiles_ok; /* tiles in place may work        */
   gint               tile_w, tile_h, shift_x, shift_y;
   gint               out_tile_h, out_shift_y;
-  gint               step_rows;       /* input rows of a tile step      */
-  guint8            *tile_out_buf;    /* output rows of a tile step     */
+  gint               step_rows;    /* input rows of a tile step      */
+  guint8            *tile_out_buf; /* output rows of a tile step     */
 } Pool;
 
 static SegStatus
@@ -93,8 +93,8 @@ pool_band_copy (const Pool *p, const Band *b)
 {
   const gint first = b->oz * p->map->y.out_size;
 
-  return seg_stack_run_rect (p->run, b->oz, b->r0 - first, b->r1 - first,
-                             b->c0, b->c1);
+  return seg_stack_run_rect (p->run, b->oz, b->r0 - first, b->r1 - first, b->c0,
+                             b->c1);
 }
 
 /* ------------------------------------------------------------------------
@@ -112,7 +112,7 @@ round_up (gint n, gint m)
 static gint
 output_row_of (const Pool *p, gint y)
 {
-  const SegStackMap *m = p->map;
+  const SegStackMap *m   = p->map;
   const gint         rel = y - m->in.y;
 
   return p->out_extent.y +
@@ -126,15 +126,15 @@ output_row_of (const Pool *p, gint y)
  * iterator hands the tiles out in memory order, one tile row after the
  * other, at about 100 ns a tile (GEGL 0.4.42, one thread). */
 static SegStatus
-pool_tile_rows (const Pool *p, gint y, gint height, gint x0, gint x1,
-                gint n_slices)
+pool_tile_rows (
+  const Pool *p, gint y, gint height, gint x0, gint x1, gint n_slices)
 {
-  const SegFactors   *f = p->factors;
-  const gint          bpp = p->bpp;
+  const SegFactors   *f       = p->factors;
+  const gint          bpp     = p->bpp;
   const gint          piece_w = p->tile_w / f->x, piece_h = p->tile_h / f->y;
-  const gint          n_columns = (x1 - x0) / p->tile_w;
+  const gint          n_columns  = (x1 - x0) / p->tile_w;
   const gsize         out_stride = (gsize) n_columns * piece_w * bpp;
-  GeglRectangle       rect = { x0, y, x1 - x0, height };
+  GeglRectangle       rect       = { x0, y, x1 - x0, height };
   GeglRectangle       out_rect;
   GeglBufferIterator *it;
   SegStatus           status = SEG_OK;
@@ -166,11 +166,10 @@ pool_tile_rows (const Pool *p, gint y, gint height, gint x0, gint x1,
          * steps from one to the other. */
         in_view.slice_stride = (ptrdiff_t) ((guintptr) it->items[1].data -
                                             (guintptr) it->items[0].data);
-      out_view = seg_volume_packed (p->tile_out_buf +
-                                    (gsize) ((roi->y - y) / f->y) *
-                                    out_stride +
-                                    (gsize) ((roi->x - x0) / f->x) * bpp,
-                                    piece_w, piece_h, 1, bpp);
+      out_view = seg_volume_packed (
+        p->tile_out_buf + (gsize) ((roi->y - y) / f->y) * out_stride +
+          (gsize) ((roi->x - x0) / f->x) * bpp,
+        piece_w, piece_h, 1, bpp);
       out_view.row_stride   = (ptrdiff_t) out_stride;
       out_view.slice_stride = (ptrdiff_t) out_stride * piece_h;
 
@@ -190,8 +189,8 @@ pool_tile_rows (const Pool *p, gint y, gint height, gint x0, gint x1,
 
 /* Input rows and columns of a band (absolute). */
 static void
-band_input (const Pool *p, const Band *b, gint *x0, gint *x1, gint *y0,
-            gint *y1)
+band_input (
+  const Pool *p, const Band *b, gint *x0, gint *x1, gint *y0, gint *y1)
 {
   const SegStackMap *m  = p->map;
   const SegFactors  *f  = p->factors;
@@ -200,8 +199,7 @@ band_input (const Pool *p, const Band *b, gint *x0, gint *x1, gint *y0,
   *x0 = m->in.x + b->c0 * f->x;
   *x1 = m->in.x + MIN (b->c1 * f->x, m->in.width);
   *y0 = ys + (b->r0 - b->oz * m->y.out_size) * f->y;
-  *y1 = ys + MIN ((b->r1 - b->oz * m->y.out_size) * f->y,
-                  m->in.slice_height);
+  *y1 = ys + MIN ((b->r1 - b->oz * m->y.out_size) * f->y, m->in.slice_height);
 }
 
 /* A band whose input is whole tiles: p->step_rows input rows at a time,
@@ -209,7 +207,7 @@ band_input (const Pool *p, const Band *b, gint *x0, gint *x1, gint *y0,
 static SegStatus
 pool_tiles (const Pool *p, const Band *b, gint n_slices)
 {
-  const SegFactors *f = p->factors;
+  const SegFactors *f  = p->factors;
   const gint        th = p->tile_h;
   gint              x0, x1, y0, y1, to_edge, step;
   SegStatus         status = SEG_OK;
@@ -219,12 +217,11 @@ pool_tiles (const Pool *p, const Band *b, gint n_slices)
   band_input (p, b, &x0, &x1, &y0, &y1);
 
   /* Output rows to the next output tile edge, then whole input tiles. */
-  to_edge = seg_mod_floor (-(output_row_of (p, y0) + p->out_shift_y),
-                           p->out_tile_h);
+  to_edge =
+    seg_mod_floor (-(output_row_of (p, y0) + p->out_shift_y), p->out_tile_h);
   step = to_edge > 0 ? MIN (p->step_rows, round_up (to_edge * f->y, th))
                      : p->step_rows;
-  for (gint y = y0; y < y1 && status == SEG_OK; y += step,
-       step = p->step_rows)
+  for (gint y = y0; y < y1 && status == SEG_OK; y += step, step = p->step_rows)
     status = pool_tile_rows (p, y, MIN (step, y1 - y), x0, x1, n_slices);
   return status;
 }
@@ -236,7 +233,7 @@ static gboolean
 tiles_readable (const Pool *p, const GeglRectangle *rect, gint n_slices)
 {
   const GeglRectangle *abyss = gegl_buffer_get_abyss (p->input);
-  GeglRectangle        all = *rect;
+  GeglRectangle        all   = *rect;
 
   all.height += (n_slices - 1) * p->map->in.slice_height;
   if (n_slices > 1 && p->map->in.slice_height % p->tile_h != 0)
@@ -248,16 +245,16 @@ tiles_readable (const Pool *p, const GeglRectangle *rect, gint n_slices)
 static SegStatus
 pool_band (const Pool *p, const Band *b)
 {
-  const SegStackMap   *m  = p->map;
-  const SegFactors    *f  = p->factors;
-  const gint           tw = p->tile_w, th = p->tile_h;
-  const gint           z0 = b->oz * f->z;
-  const gint           n_slices = MIN (f->z, m->in.depth - z0);
-  const gint           ys = m->in.y + z0 * m->in.slice_height;
-  gint                 x0, x1, y0, y1, tx0, tx1, ty0, ty1;
-  GeglRectangle        tiles;
-  Band                 inner, rim;
-  SegStatus            status = SEG_OK;
+  const SegStackMap *m  = p->map;
+  const SegFactors  *f  = p->factors;
+  const gint         tw = p->tile_w, th = p->tile_h;
+  const gint         z0       = b->oz * f->z;
+  const gint         n_slices = MIN (f->z, m->in.depth - z0);
+  const gint         ys       = m->in.y + z0 * m->in.slice_height;
+  gint               x0, x1, y0, y1, tx0, tx1, ty0, ty1;
+  GeglRectangle      tiles;
+  Band               inner, rim;
+  SegStatus          status = SEG_OK;
 
   if (!p->tiles_ok || n_slices > 2 ||
       seg_mod_floor (ys + p->shift_y, f->y) != 0)
@@ -266,34 +263,34 @@ pool_band (const Pool *p, const Band *b)
   /* The band's input (absolute), then the whole tiles inside it; their
    * edges are block edges. */
   band_input (p, b, &x0, &x1, &y0, &y1);
-  tx0 = x0 + seg_mod_floor (-(x0 + p->shift_x), tw);
-  tx1 = x1 - seg_mod_floor (x1 + p->shift_x, tw);
-  ty0 = y0 + seg_mod_floor (-(y0 + p->shift_y), th);
-  ty1 = y1 - seg_mod_floor (y1 + p->shift_y, th);
-  tiles = (GeglRectangle) { tx0, ty0, tx1 - tx0, ty1 - ty0 };
+  tx0   = x0 + seg_mod_floor (-(x0 + p->shift_x), tw);
+  tx1   = x1 - seg_mod_floor (x1 + p->shift_x, tw);
+  ty0   = y0 + seg_mod_floor (-(y0 + p->shift_y), th);
+  ty1   = y1 - seg_mod_floor (y1 + p->shift_y, th);
+  tiles = (GeglRectangle){ tx0, ty0, tx1 - tx0, ty1 - ty0 };
   if (tx1 <= tx0 || ty1 <= ty0 || !tiles_readable (p, &tiles, n_slices))
     return pool_band_copy (p, b);
 
-  inner = *b;
+  inner    = *b;
   inner.c0 = (tx0 - m->in.x) / f->x;
   inner.c1 = (tx1 - m->in.x) / f->x;
   inner.r0 = b->oz * m->y.out_size + (ty0 - ys) / f->y;
   inner.r1 = b->oz * m->y.out_size + (ty1 - ys) / f->y;
 
   /* The rim: rows above and below the inner part, then its sides. */
-  rim = *b;
+  rim    = *b;
   rim.r1 = inner.r0;
   status = pool_band_copy (p, &rim);
-  rim = *b;
+  rim    = *b;
   rim.r0 = inner.r1;
   if (status == SEG_OK)
     status = pool_band_copy (p, &rim);
-  rim = inner;
+  rim    = inner;
   rim.c0 = b->c0;
   rim.c1 = inner.c0;
   if (status == SEG_OK)
     status = pool_band_copy (p, &rim);
-  rim = inner;
+  rim    = inner;
   rim.c0 = inner.c1;
   rim.c1 = b->c1;
   if (status == SEG_OK)
@@ -318,10 +315,9 @@ seg_pool_process (const SegPoolRequest *request,
 {
   const SegFactors *f = &request->factors;
   Pool              p = { 0 };
-  SegStackJob       job = { map, format, format, input, output, band_kernel,
-                            &p };
-  GeglRectangle     todo;
-  SegStatus         status = SEG_OK;
+  SegStackJob   job   = { map, format, format, input, output, band_kernel, &p };
+  GeglRectangle todo;
+  SegStatus     status = SEG_OK;
 
   p.run = seg_stack_run_new (&job, roi);
   if (p.run == NULL)
@@ -340,8 +336,8 @@ seg_pool_process (const SegPoolRequest *request,
   /* Tiles in place: tile edges must be block edges. */
   g_object_get (input, "tile-width", &p.tile_w, "tile-height", &p.tile_h,
                 "shift-x", &p.shift_x, "shift-y", &p.shift_y, NULL);
-  p.tiles_ok = p.tile_w > 0 && p.tile_h > 0 &&
-               p.tile_w % f->x == 0 && p.tile_h % f->y == 0 &&
+  p.tiles_ok = p.tile_w > 0 && p.tile_h > 0 && p.tile_w % f->x == 0 &&
+               p.tile_h % f->y == 0 &&
                seg_mod_floor (map->in.x + p.shift_x, f->x) == 0;
   if (p.tiles_ok)
     {
@@ -350,21 +346,21 @@ seg_pool_process (const SegPoolRequest *request,
        * as fit, at least one, whatever the width. */
       const gsize out_row_bytes = (gsize) todo.width * p.bpp;
 
-      g_object_get (output, "tile-height", &p.out_tile_h,
-                    "shift-y", &p.out_shift_y, NULL);
+      g_object_get (output, "tile-height", &p.out_tile_h, "shift-y",
+                    &p.out_shift_y, NULL);
       p.out_tile_h = MAX (p.out_tile_h, 1);
       p.step_rows  = round_up (p.out_tile_h * f->y, p.tile_h);
       if (out_row_bytes * (p.step_rows / f->y) > TILE_BAND_OUT_BYTES)
-        p.step_rows = p.tile_h *
-                      (gint) MAX (1, TILE_BAND_OUT_BYTES /
-                                     (out_row_bytes * (p.tile_h / f->y)));
-      p.tile_out_buf = gegl_scratch_alloc (out_row_bytes *
-                                           (p.step_rows / f->y));
+        p.step_rows =
+          p.tile_h * (gint) MAX (1, TILE_BAND_OUT_BYTES /
+                                      (out_row_bytes * (p.tile_h / f->y)));
+      p.tile_out_buf =
+        gegl_scratch_alloc (out_row_bytes * (p.step_rows / f->y));
     }
   p.scratch = gegl_scratch_alloc (MAX (scratch_size, 1));
 
   for (gint r = todo.y - p.out_extent.y;
-       r < todo.y + todo.height - p.out_extent.y && status == SEG_OK; )
+       r < todo.y + todo.height - p.out_extent.y && status == SEG_OK;)
     {
       Band b;
 
@@ -377,7 +373,7 @@ seg_pool_process (const SegPoolRequest *request,
       b.c1 = b.c0 + todo.width;
 
       status = pool_band (&p, &b);
-      r = b.r1;
+      r      = b.r1;
     }
 
   gegl_scratch_free (p.scratch);
@@ -387,7 +383,7 @@ seg_pool_process (const SegPoolRequest *request,
 
   if (status != SEG_OK)
     {
-      g_warning (_("%s: the kernel failed (%s)."), request->op_name,
+      g_warning (_ ("%s: the kernel failed (%s)."), request->op_name,
                  seg_status_name (status));
       return FALSE;
     }

@@ -17,6 +17,8 @@
 
 #include <glib/gi18n-lib.h>
 
+/* GEGL's property and op declarations, laid out as GEGL's own ops do. */
+/* clang-format off */
 #ifdef GEGL_PROPERTIES
 
 property_int (factor_x, _("Horizontal factor"), 2)
@@ -57,6 +59,7 @@ property_boolean (sparse, _("Sparse"), TRUE)
 #define GEGL_OP_C_SOURCE seg-sparse-average.c
 
 #include "gegl-op.h"
+/* clang-format on */
 
 #include "seg-average-pool.h"
 #include "seg-npy-common.h"
@@ -67,10 +70,9 @@ request_of (GeglOperation *operation)
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
 
-  return (SegPoolRequest) {
-    .op_name = "seg:sparse-average",
-    .factors = { o->factor_x, o->factor_y, o->factor_z },
-    .depth   = o->depth };
+  return (SegPoolRequest){ .op_name = "seg:sparse-average",
+                           .factors = { o->factor_x, o->factor_y, o->factor_z },
+                           .depth   = o->depth };
 }
 
 /* How the kernel is to read pixels of format: their numbers (the .npy
@@ -87,12 +89,13 @@ layout_of (const Babl *format, SegPixelLayout *layout)
 
   /* GEGL's models keep alpha last.  Premultiplied (associated) alpha needs
    * no weighting: the plain mean of premultiplied colours is right. */
-  flags = babl_get_model_flags (babl_format_get_model (format));
+  flags                = babl_get_model_flags (babl_format_get_model (format));
   layout->type         = numbers.type;
   layout->n_components = numbers.n;
-  layout->alpha        = (flags & BABL_MODEL_FLAG_ALPHA) &&
-                         !(flags & BABL_MODEL_FLAG_ASSOCIATED)
-                           ? numbers.n - 1 : -1;
+  layout->alpha =
+    (flags & BABL_MODEL_FLAG_ALPHA) && !(flags & BABL_MODEL_FLAG_ASSOCIATED)
+      ? numbers.n - 1
+      : -1;
   return TRUE;
 }
 
@@ -102,15 +105,13 @@ layout_of (const Babl *format, SegPixelLayout *layout)
 static const Babl *
 format_of (GeglOperation *operation)
 {
-  const Babl    *source = gegl_operation_get_source_format (operation,
-                                                            "input");
+  const Babl    *source = gegl_operation_get_source_format (operation, "input");
   SegPixelLayout layout;
 
   if (source != NULL && layout_of (source, &layout))
     return source;
-  return babl_format_with_space ("RGBA float",
-                                 source ? babl_format_get_space (source)
-                                        : NULL);
+  return babl_format_with_space (
+    "RGBA float", source ? babl_format_get_space (source) : NULL);
 }
 
 static const SegPoolOp sparse_average = { request_of, format_of };
@@ -133,18 +134,18 @@ process (GeglOperation       *operation,
          const GeglRectangle *roi,
          gint                 level)
 {
-  GeglProperties      *o = GEGL_PROPERTIES (operation);
-  SegPoolRequest       request = request_of (operation);
-  const Babl          *format = gegl_operation_get_format (operation, "output");
-  SegStackMap          map;
-  SegPixelLayout       layout;
+  GeglProperties *o       = GEGL_PROPERTIES (operation);
+  SegPoolRequest  request = request_of (operation);
+  const Babl     *format  = gegl_operation_get_format (operation, "output");
+  SegStackMap     map;
+  SegPixelLayout  layout;
 
   if (!seg_pool_map (operation, &request, &map) || !layout_of (format, &layout))
     return TRUE;
-  return seg_pool_process (&request, &map, average_kernel, o->sparse, &layout,
-                           seg_average_pool_scratch_size (&request.factors,
-                                                          &layout),
-                           format, input, output, roi);
+  return seg_pool_process (
+    &request, &map, average_kernel, o->sparse, &layout,
+    seg_average_pool_scratch_size (&request.factors, &layout), format, input,
+    output, roi);
 }
 
 static void
@@ -153,21 +154,20 @@ gegl_op_class_init (GeglOpClass *klass)
   seg_pool_op_class_init (GEGL_OPERATION_CLASS (klass), &sparse_average,
                           process);
 
-  gegl_operation_class_set_keys (GEGL_OPERATION_CLASS (klass),
-    "name",        "seg:sparse-average",
-    "title",       _("Sparse Average"),
-    "categories",  "segmentation:scale",
-    "description", _("Downsamples an image or a stack of slices by the "
-                     "mean of each block of factor-x × factor-y × factor-z "
-                     "pixels. The mean is exact, with 64-bit integers "
-                     "summed in 128 bits, and for integer formats "
-                     "truncated toward zero (rounded down for unsigned "
-                     "ones); the .npy formats are averaged as the numbers "
-                     "of their NumPy dtype, signed ones as signed numbers. "
-                     "With sparse on, background (pixels whose bytes are "
-                     "all zero) is left out of the mean, so empty regions "
-                     "do not bleed into full ones. Colour is weighted by "
-                     "alpha, so transparent pixels never tint the result."),
+  gegl_operation_class_set_keys (
+    GEGL_OPERATION_CLASS (klass), "name", "seg:sparse-average", "title",
+    _ ("Sparse Average"), "categories", "segmentation:scale", "description",
+    _ ("Downsamples an image or a stack of slices by the "
+       "mean of each block of factor-x × factor-y × factor-z "
+       "pixels. The mean is exact, with 64-bit integers "
+       "summed in 128 bits, and for integer formats "
+       "truncated toward zero (rounded down for unsigned "
+       "ones); the .npy formats are averaged as the numbers "
+       "of their NumPy dtype, signed ones as signed numbers. "
+       "With sparse on, background (pixels whose bytes are "
+       "all zero) is left out of the mean, so empty regions "
+       "do not bleed into full ones. Colour is weighted by "
+       "alpha, so transparent pixels never tint the result."),
     NULL);
 }
 

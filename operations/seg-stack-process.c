@@ -31,14 +31,14 @@
 
 struct _SegStackRun
 {
-  SegStackJob    job;
-  SegStackMap    map;
-  SegStack       out;
-  gint           in_bpp, out_bpp;
-  GeglRectangle  todo;            /* absolute, within the output         */
-  gint           rows_per_band;   /* output rows of a band               */
-  guint8        *in_buf, *out_buf;
-  gsize          in_size, out_size;
+  SegStackJob   job;
+  SegStackMap   map;
+  SegStack      out;
+  gint          in_bpp, out_bpp;
+  GeglRectangle todo;          /* absolute, within the output         */
+  gint          rows_per_band; /* output rows of a band               */
+  guint8       *in_buf, *out_buf;
+  gsize         in_size, out_size;
 };
 
 /* n bytes from src to dst, by non-temporal stores where the CPU has them:
@@ -53,14 +53,14 @@ copy_bytes (guint8 *dst, const guint8 *src, gsize n)
 
   if ((guintptr) dst % 16 == 0)
     for (; i + 16 <= n; i += 16)
-      _mm_stream_si128 ((__m128i *) (void *) (dst + i),
-                        _mm_loadu_si128 ((const __m128i *) (const void *)
-                                         (src + i)));
+      _mm_stream_si128 (
+        (__m128i *) (void *) (dst + i),
+        _mm_loadu_si128 ((const __m128i *) (const void *) (src + i)));
   else
     for (; i + 16 <= n; i += 16)
-      _mm_storeu_si128 ((__m128i *) (void *) (dst + i),
-                        _mm_loadu_si128 ((const __m128i *) (const void *)
-                                         (src + i)));
+      _mm_storeu_si128 (
+        (__m128i *) (void *) (dst + i),
+        _mm_loadu_si128 ((const __m128i *) (const void *) (src + i)));
   memcpy (dst + i, src + i, n - i);
 #else
   memcpy (dst, src, n);
@@ -75,17 +75,15 @@ seg_stack_run_write (const SegStackRun   *run,
 {
   GeglBufferIterator *it;
 
-  it = gegl_buffer_iterator_new (run->job.output, rect, 0,
-                                 run->job.out_format,
+  it = gegl_buffer_iterator_new (run->job.output, rect, 0, run->job.out_format,
                                  GEGL_ACCESS_WRITE, GEGL_ABYSS_NONE, 1);
   while (gegl_buffer_iterator_next (it))
     {
-      const GeglRectangle *roi = &it->items[0].roi;
-      guint8              *dst = it->items[0].data;
+      const GeglRectangle *roi       = &it->items[0].roi;
+      guint8              *dst       = it->items[0].data;
       const gsize          row_bytes = (gsize) roi->width * run->out_bpp;
-      const guint8        *from = src +
-                                  (gsize) (roi->y - rect->y) * src_stride +
-                                  (gsize) (roi->x - rect->x) * run->out_bpp;
+      const guint8 *from = src + (gsize) (roi->y - rect->y) * src_stride +
+                           (gsize) (roi->x - rect->x) * run->out_bpp;
 
       for (gint r = 0; r < roi->height; r++)
         copy_bytes (dst + r * row_bytes, from + r * src_stride, row_bytes);
@@ -116,19 +114,17 @@ widest_span (const SegAxis *a)
 {
   switch (a->kind)
     {
-    case SEG_AXIS_POOL:    return MIN (a->factor, a->in_size);
-    case SEG_AXIS_SAME:    return MIN (2 * a->radius + 1, a->in_size);
+    case SEG_AXIS_POOL: return MIN (a->factor, a->in_size);
+    case SEG_AXIS_SAME: return MIN (2 * a->radius + 1, a->in_size);
     case SEG_AXIS_NEAREST: return 1;
-    case SEG_AXIS_LINEAR:  return MIN (4, a->in_size);
+    case SEG_AXIS_LINEAR: return MIN (4, a->in_size);
     case SEG_AXIS_AREA:
-    default:
-      return MIN (a->in_size / a->out_size + 2, a->in_size);
+    default: return MIN (a->in_size / a->out_size + 2, a->in_size);
     }
 }
 
 SegStackRun *
-seg_stack_run_new (const SegStackJob   *job,
-                   const GeglRectangle *roi)
+seg_stack_run_new (const SegStackJob *job, const GeglRectangle *roi)
 {
   const SegStackMap *map = job->map;
   GeglRectangle      box = seg_stack_map_bounding_box (map);
@@ -140,7 +136,7 @@ seg_stack_run_new (const SegStackJob   *job,
   if (!gegl_rectangle_intersect (&todo, &box, roi))
     return NULL;
 
-  run = g_new0 (SegStackRun, 1);
+  run          = g_new0 (SegStackRun, 1);
   run->job     = *job;
   run->map     = *map;
   run->job.map = &run->map;
@@ -152,10 +148,10 @@ seg_stack_run_new (const SegStackJob   *job,
   /* Input bytes per output row, about, then output rows per band. */
   seg_axis_input_span (&map->x, todo.x - box.x, todo.x + todo.width - box.x,
                        &x0, &x1);
-  rows_per_row = MAX (1, (map->y.in_size + map->y.out_size - 1) /
-                         map->y.out_size);
-  in_row_bytes = (gsize) (x1 - x0) * run->in_bpp * rows_per_row *
-                 widest_span (&map->z);
+  rows_per_row =
+    MAX (1, (map->y.in_size + map->y.out_size - 1) / map->y.out_size);
+  in_row_bytes =
+    (gsize) (x1 - x0) * run->in_bpp * rows_per_row * widest_span (&map->z);
   run->rows_per_band = (gint) MIN ((gsize) map->y.out_size,
                                    MAX (1, BAND_INPUT_BYTES / in_row_bytes));
   return run;
@@ -194,27 +190,26 @@ run_band (SegStackRun *run, gint out_z, gint r0, gint r1, gint c0, gint c1)
   seg_axis_input_span (&map->y, r0, r1, &y0, &y1);
   seg_axis_input_span (&map->z, out_z, out_z + 1, &z0, &z1);
 
-  in_view = seg_volume_packed (NULL, x1 - x0, y1 - y0, z1 - z0,
-                               run->in_bpp);
+  in_view = seg_volume_packed (NULL, x1 - x0, y1 - y0, z1 - z0, run->in_bpp);
   in_view.data = band_buffer (&run->in_buf, &run->in_size,
                               (gsize) in_view.slice_stride * (z1 - z0));
-  out_view = seg_volume_packed (NULL, c1 - c0, r1 - r0, 1, run->out_bpp);
-  out_view.data = band_buffer (&run->out_buf, &run->out_size,
-                               (gsize) out_view.slice_stride);
+  out_view     = seg_volume_packed (NULL, c1 - c0, r1 - r0, 1, run->out_bpp);
+  out_view.data =
+    band_buffer (&run->out_buf, &run->out_size, (gsize) out_view.slice_stride);
 
   for (gint z = z0; z < z1; z++)
     {
       GeglRectangle rows = { map->in.x + x0,
-                             map->in.y + z * map->in.slice_height + y0,
-                             x1 - x0, y1 - y0 };
+                             map->in.y + z * map->in.slice_height + y0, x1 - x0,
+                             y1 - y0 };
 
       gegl_buffer_get (run->job.input, &rows, 1.0, run->job.in_format,
                        (guint8 *) in_view.data +
-                       (gsize) (z - z0) * in_view.slice_stride,
+                         (gsize) (z - z0) * in_view.slice_stride,
                        in_view.row_stride, GEGL_ABYSS_NONE);
     }
 
-  band = (SegStackBand) { c0, r0, out_z, x0, y0, z0 };
+  band   = (SegStackBand){ c0, r0, out_z, x0, y0, z0 };
   status = run->job.kernel (&in_view, &out_view, &band, run->job.data);
   if (status != SEG_OK)
     return status;
@@ -229,20 +224,15 @@ run_band (SegStackRun *run, gint out_z, gint r0, gint r1, gint c0, gint c1)
 }
 
 SegStatus
-seg_stack_run_rect (SegStackRun *run,
-                    gint         out_z,
-                    gint         r0,
-                    gint         r1,
-                    gint         c0,
-                    gint         c1)
+seg_stack_run_rect (
+  SegStackRun *run, gint out_z, gint r0, gint r1, gint c0, gint c1)
 {
   SegStatus status = SEG_OK;
 
   if (r0 >= r1 || c0 >= c1)
     return SEG_OK;
   for (gint r = r0; r < r1 && status == SEG_OK; r += run->rows_per_band)
-    status = run_band (run, out_z, r, MIN (r + run->rows_per_band, r1), c0,
-                       c1);
+    status = run_band (run, out_z, r, MIN (r + run->rows_per_band, r1), c0, c1);
   return status;
 }
 
@@ -261,7 +251,7 @@ seg_stack_process (const SegStackJob   *job,
   todo = run->todo;
   oh   = run->out.slice_height;
   end  = todo.y + todo.height - run->out.y;
-  for (r = todo.y - run->out.y; r < end && status == SEG_OK; )
+  for (r = todo.y - run->out.y; r < end && status == SEG_OK;)
     {
       /* What the region holds of one output slice. */
       const gint z    = r / oh;
@@ -270,13 +260,13 @@ seg_stack_process (const SegStackJob   *job,
       status = seg_stack_run_rect (run, z, r - z * oh, next - z * oh,
                                    todo.x - run->out.x,
                                    todo.x + todo.width - run->out.x);
-      r = next;
+      r      = next;
     }
   seg_stack_run_free (run);
 
   if (status != SEG_OK)
     {
-      g_warning (_("%s: the kernel failed (%s)."), op_name,
+      g_warning (_ ("%s: the kernel failed (%s)."), op_name,
                  seg_status_name (status));
       return FALSE;
     }

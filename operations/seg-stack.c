@@ -23,24 +23,23 @@ seg_stack_check (const SegStackCheck *check,
   const gchar *op = check->op_name;
 
   if (depth < 1)
-    return g_strdup_printf (_("%s: depth is %d; it must be a whole number "
-                              "of at least 1 that divides the input "
-                              "height. %s"),
+    return g_strdup_printf (_ ("%s: depth is %d; it must be a whole number "
+                               "of at least 1 that divides the input "
+                               "height. %s"),
                             op, depth, check->outcome);
 
   if (extent == NULL || extent->width <= 0 || extent->height <= 0)
-    return g_strdup_printf (_("%s: the input is empty (width %d, height "
-                              "%d); %s. %s"),
+    return g_strdup_printf (_ ("%s: the input is empty (width %d, height "
+                               "%d); %s. %s"),
                             op, extent ? MAX (extent->width, 0) : 0,
                             extent ? MAX (extent->height, 0) : 0,
                             check->nothing_to_do, check->outcome);
 
   if (extent->height % depth != 0)
-    return g_strdup_printf (_("%s: depth %d does not divide the input "
-                              "height %d, so the input is not a stack of "
-                              "%d equal slices. %s"),
-                            op, depth, extent->height, depth,
-                            check->outcome);
+    return g_strdup_printf (_ ("%s: depth %d does not divide the input "
+                               "height %d, so the input is not a stack of "
+                               "%d equal slices. %s"),
+                            op, depth, extent->height, depth, check->outcome);
 
   if (stack != NULL)
     {
@@ -73,8 +72,7 @@ seg_stack_input_complete (GeglOperation *operation)
 }
 
 void
-seg_stack_report (GeglOperation *operation,
-                  gchar         *problem)
+seg_stack_report (GeglOperation *operation, gchar *problem)
 {
   static GQuark reported_quark = 0;
   const gchar  *reported;
@@ -160,8 +158,7 @@ span_of (const SegAxis *a, gint o, gint64 *i0, gint64 *i1)
 }
 
 void
-seg_axis_input_span (const SegAxis *axis, gint o0, gint o1, gint *i0,
-                     gint *i1)
+seg_axis_input_span (const SegAxis *axis, gint o0, gint o1, gint *i0, gint *i1)
 {
   gint64 a0, a1, b0, b1;
 
@@ -173,8 +170,7 @@ seg_axis_input_span (const SegAxis *axis, gint o0, gint o1, gint *i0,
 }
 
 void
-seg_axis_output_span (const SegAxis *axis, gint i0, gint i1, gint *o0,
-                      gint *o1)
+seg_axis_output_span (const SegAxis *axis, gint i0, gint i1, gint *o0, gint *o1)
 {
   gint   lo, hi;
   gint64 s0, s1;
@@ -182,7 +178,7 @@ seg_axis_output_span (const SegAxis *axis, gint i0, gint i1, gint *o0,
   /* *o0: the first output whose span ends after i0; *o1: the first whose
    * span starts at or after i1.  Both ends grow with the output index, so
    * each is a binary search. */
-  for (lo = 0, hi = axis->out_size; lo < hi; )
+  for (lo = 0, hi = axis->out_size; lo < hi;)
     {
       gint mid = lo + (hi - lo) / 2;
 
@@ -193,7 +189,7 @@ seg_axis_output_span (const SegAxis *axis, gint i0, gint i1, gint *o0,
         lo = mid + 1;
     }
   *o0 = lo;
-  for (lo = *o0, hi = axis->out_size; lo < hi; )
+  for (lo = *o0, hi = axis->out_size; lo < hi;)
     {
       gint mid = lo + (hi - lo) / 2;
 
@@ -213,8 +209,8 @@ seg_axis_output_span (const SegAxis *axis, gint i0, gint i1, gint *o0,
 SegStack
 seg_stack_map_output (const SegStackMap *map)
 {
-  SegStack out = { map->out_x, map->out_y, map->x.out_size,
-                   map->y.out_size, map->z.out_size };
+  SegStack out = { map->out_x, map->out_y, map->x.out_size, map->y.out_size,
+                   map->z.out_size };
 
   return out;
 }
@@ -244,13 +240,13 @@ rows_split (gint first, gint end, gint slice_height, Rows parts[3])
 
   if (za == zb)
     {
-      parts[n++] = (Rows) { za, za + 1, ya, yb };
+      parts[n++] = (Rows){ za, za + 1, ya, yb };
       return n;
     }
-  parts[n++] = (Rows) { za, za + 1, ya, slice_height };
+  parts[n++] = (Rows){ za, za + 1, ya, slice_height };
   if (zb > za + 1)
-    parts[n++] = (Rows) { za + 1, zb, 0, slice_height };
-  parts[n++] = (Rows) { zb, zb + 1, 0, yb };
+    parts[n++] = (Rows){ za + 1, zb, 0, slice_height };
+  parts[n++] = (Rows){ zb, zb + 1, 0, yb };
   return n;
 }
 
@@ -274,15 +270,21 @@ rows_cover (const Rows *rows, gint slice_height, gint *first, gint *end)
 }
 
 /* seg_axis_input_span () or seg_axis_output_span (). */
-typedef void (*SpanFunc) (const SegAxis *axis, gint a0, gint a1, gint *b0,
-                          gint *b1);
+typedef void (*SpanFunc) (
+  const SegAxis *axis, gint a0, gint a1, gint *b0, gint *b1);
 
 /* The stack rows [first, end) (relative) of one side of map that stack
  * rows [from, to) of the other side map to by span; slice heights
  * from_height and to_height.  FALSE when they map to nothing. */
 static gboolean
-map_rows (const SegStackMap *map, SpanFunc span, gint from, gint to,
-          gint from_height, gint to_height, gint *first, gint *end)
+map_rows (const SegStackMap *map,
+          SpanFunc           span,
+          gint               from,
+          gint               to,
+          gint               from_height,
+          gint               to_height,
+          gint              *first,
+          gint              *end)
 {
   Rows parts[3];
   gint n = rows_split (from, to, from_height, parts);
@@ -301,8 +303,7 @@ map_rows (const SegStackMap *map, SpanFunc span, gint from, gint to,
 }
 
 GeglRectangle
-seg_stack_map_required (const SegStackMap   *map,
-                        const GeglRectangle *roi)
+seg_stack_map_required (const SegStackMap *map, const GeglRectangle *roi)
 {
   GeglRectangle box = seg_stack_map_bounding_box (map);
   GeglRectangle clipped, need = { 0, 0, 0, 0 };
@@ -324,8 +325,7 @@ seg_stack_map_required (const SegStackMap   *map,
 }
 
 GeglRectangle
-seg_stack_map_invalidated (const SegStackMap   *map,
-                           const GeglRectangle *changed)
+seg_stack_map_invalidated (const SegStackMap *map, const GeglRectangle *changed)
 {
   GeglRectangle extent = seg_stack_extent (&map->in);
   GeglRectangle clipped, dirty = { 0, 0, 0, 0 };
@@ -360,19 +360,17 @@ output_quark (void)
 }
 
 void
-seg_stack_class_set_output (GeglOperationClass *klass,
-                            SegStackOutputFunc  func)
+seg_stack_class_set_output (GeglOperationClass *klass, SegStackOutputFunc func)
 {
   g_type_set_qdata (G_TYPE_FROM_CLASS (klass), output_quark (),
                     (gpointer) func);
 }
 
 gboolean
-seg_stack_output (GeglOperation  *operation,
-                  SegStackOutput *output)
+seg_stack_output (GeglOperation *operation, SegStackOutput *output)
 {
-  SegStackOutputFunc func = (SegStackOutputFunc)
-    g_type_get_qdata (G_OBJECT_TYPE (operation), output_quark ());
+  SegStackOutputFunc func = (SegStackOutputFunc) g_type_get_qdata (
+    G_OBJECT_TYPE (operation), output_quark ());
 
   if (func == NULL)
     return FALSE;

@@ -57,34 +57,33 @@ typedef struct
 /* What the messages of seg_stack_check () say, all translated. */
 typedef struct
 {
-  const gchar *op_name;        /* "seg:mode-pool"                        */
-  const gchar *nothing_to_do;  /* "there is nothing to pool"             */
-  const gchar *outcome;        /* "The output is empty."                 */
+  const gchar *op_name;       /* "seg:mode-pool"                        */
+  const gchar *nothing_to_do; /* "there is nothing to pool"             */
+  const gchar *outcome;       /* "The output is empty."                 */
 } SegStackCheck;
 
 /* NULL, with *stack set, when extent is a stack of depth equal slices;
  * otherwise a message for the user that names the op, the offending value
  * and what is allowed (free it with g_free): a depth below 1, an empty
  * extent (also NULL), a depth that does not divide the height. */
-gchar        *seg_stack_check          (const SegStackCheck *check,
-                                        const GeglRectangle *extent,
-                                        gint                 depth,
-                                        SegStack            *stack);
+gchar *seg_stack_check (const SegStackCheck *check,
+                        const GeglRectangle *extent,
+                        gint                 depth,
+                        SegStack            *stack);
 
 /* The extent of a stack. */
-GeglRectangle seg_stack_extent         (const SegStack      *stack);
+GeglRectangle seg_stack_extent (const SegStack *stack);
 
 /* TRUE when every node upstream of the operation's input pad, along input
  * pads, is connected all the way to a source.  GEGL prepares nodes while
  * it builds, rewires and tears down graphs; an input that is empty for
  * that reason is not the user's problem. */
-gboolean      seg_stack_input_complete (GeglOperation       *operation);
+gboolean seg_stack_input_complete (GeglOperation *operation);
 
 /* For prepare: says problem (a message, or NULL for none; the call takes
  * it) as a warning, once per node until the problem changes or goes away.
  * GEGL prepares a node more than once per render. */
-void          seg_stack_report         (GeglOperation       *operation,
-                                        gchar               *problem);
+void seg_stack_report (GeglOperation *operation, gchar *problem);
 
 /* ------------------------------------------------------------------------
  * Axes: which input indices an output index reads
@@ -92,36 +91,36 @@ void          seg_stack_report         (GeglOperation       *operation,
 
 typedef enum
 {
-  SEG_AXIS_POOL,       /* blocks of factor: out = ceil (in / factor)      */
-  SEG_AXIS_SAME,       /* same size; i reads i - radius … i + radius      */
-  SEG_AXIS_NEAREST,    /* resize, PyTorch nearest-exact                   */
-  SEG_AXIS_LINEAR,     /* resize, PyTorch linear, align_corners=False     */
-  SEG_AXIS_AREA        /* resize, PyTorch adaptive average pooling        */
+  SEG_AXIS_POOL,    /* blocks of factor: out = ceil (in / factor)      */
+  SEG_AXIS_SAME,    /* same size; i reads i - radius … i + radius      */
+  SEG_AXIS_NEAREST, /* resize, PyTorch nearest-exact                   */
+  SEG_AXIS_LINEAR,  /* resize, PyTorch linear, align_corners=False     */
+  SEG_AXIS_AREA     /* resize, PyTorch adaptive average pooling        */
 } SegAxisKind;
 
 typedef struct
 {
   SegAxisKind kind;
-  gint        in_size, out_size;   /* both ≥ 1 */
-  gint        factor;              /* SEG_AXIS_POOL */
-  gint        radius;              /* SEG_AXIS_SAME */
+  gint        in_size, out_size; /* both ≥ 1 */
+  gint        factor;            /* SEG_AXIS_POOL */
+  gint        radius;            /* SEG_AXIS_SAME */
 } SegAxis;
 
-SegAxis seg_axis_pool        (gint in_size, gint factor);
-SegAxis seg_axis_same        (gint size, gint radius);
-SegAxis seg_axis_resize      (SegAxisKind kind, gint in_size, gint out_size);
+SegAxis seg_axis_pool (gint in_size, gint factor);
+SegAxis seg_axis_same (gint size, gint radius);
+SegAxis seg_axis_resize (SegAxisKind kind, gint in_size, gint out_size);
 
 /* Input indices [*i0, *i1) that output indices [o0, o1) read (0 ≤ o0 <
  * o1 ≤ out_size), clipped to the input: what exists, never padding.  For
  * SEG_AXIS_LINEAR one index more on each side than the taps, so that the
  * kernel's rounding in double can never step outside. */
-void    seg_axis_input_span  (const SegAxis *axis, gint o0, gint o1,
-                              gint *i0, gint *i1);
+void
+seg_axis_input_span (const SegAxis *axis, gint o0, gint o1, gint *i0, gint *i1);
 
 /* Output indices [*o0, *o1) that read any of input indices [i0, i1)
  * (0 ≤ i0 < i1 ≤ in_size); empty (*o0 == *o1) when none does. */
-void    seg_axis_output_span (const SegAxis *axis, gint i0, gint i1,
-                              gint *o0, gint *o1);
+void seg_axis_output_span (
+  const SegAxis *axis, gint i0, gint i1, gint *o0, gint *o1);
 
 /* ------------------------------------------------------------------------
  * Region arithmetic
@@ -138,17 +137,17 @@ typedef struct
 } SegStackMap;
 
 /* The output stack. */
-SegStack      seg_stack_map_output      (const SegStackMap   *map);
+SegStack seg_stack_map_output (const SegStackMap *map);
 
 /* The output's extent. */
-GeglRectangle seg_stack_map_bounding_box (const SegStackMap  *map);
+GeglRectangle seg_stack_map_bounding_box (const SegStackMap *map);
 
 /* The input pixels that the output pixels in roi read, as one rectangle:
  * for a region within one output slice and an op that reads z-neighbours,
  * that spans the slices in between too, which the band driver does not
  * read. */
-GeglRectangle seg_stack_map_required    (const SegStackMap   *map,
-                                         const GeglRectangle *roi);
+GeglRectangle seg_stack_map_required (const SegStackMap   *map,
+                                      const GeglRectangle *roi);
 
 /* The output pixels that depend on the input pixels in changed. */
 GeglRectangle seg_stack_map_invalidated (const SegStackMap   *map,
@@ -178,10 +177,10 @@ typedef SegStatus (*SegStackKernel) (const SegVolume    *in,
 typedef struct
 {
   const SegStackMap *map;
-  const Babl        *in_format, *out_format;   /* no conversion between */
+  const Babl        *in_format, *out_format; /* no conversion between */
   GeglBuffer        *input, *output;
   SegStackKernel     kernel;
-  gpointer           data;                     /* for the kernel        */
+  gpointer           data; /* for the kernel        */
 } SegStackJob;
 
 typedef struct _SegStackRun SegStackRun;
@@ -189,37 +188,33 @@ typedef struct _SegStackRun SegStackRun;
 /* A run renders roi (clipped to the output) of the job's output, band by
  * band, each band one output slice's rows; NULL when nothing of roi is
  * output.  Band buffers are kept for the whole run. */
-SegStackRun  *seg_stack_run_new     (const SegStackJob   *job,
-                                     const GeglRectangle *roi);
-void          seg_stack_run_free    (SegStackRun         *run);
+SegStackRun *seg_stack_run_new (const SegStackJob   *job,
+                                const GeglRectangle *roi);
+void         seg_stack_run_free (SegStackRun *run);
 
 /* The part of roi the run renders (absolute). */
-GeglRectangle seg_stack_run_todo    (const SegStackRun   *run);
+GeglRectangle seg_stack_run_todo (const SegStackRun *run);
 
 /* Renders output rows [r0, r1) of slice out_z and columns [c0, c1)
  * (relative to the output stack; r0 … r1 within the slice) through copies
  * of the input: each input slice's rows fetched once, in bands whose input
  * stays in the L2 cache. */
-SegStatus     seg_stack_run_rect    (SegStackRun         *run,
-                                     gint                 out_z,
-                                     gint                 r0,
-                                     gint                 r1,
-                                     gint                 c0,
-                                     gint                 c1);
+SegStatus seg_stack_run_rect (
+  SegStackRun *run, gint out_z, gint r0, gint r1, gint c0, gint c1);
 
 /* Writes rect (absolute) of the output from src, rows src_stride bytes
  * apart, in the output format, straight into the output's tiles with
  * streaming stores: nothing reads them soon. */
-void          seg_stack_run_write   (const SegStackRun   *run,
-                                     const GeglRectangle *rect,
-                                     const guint8        *src,
-                                     gsize                src_stride);
+void seg_stack_run_write (const SegStackRun   *run,
+                          const GeglRectangle *rect,
+                          const guint8        *src,
+                          gsize                src_stride);
 
 /* A filter's whole process (): every band of roi through copies; FALSE,
  * with a warning naming op_name, when the kernel fails. */
-gboolean      seg_stack_process     (const SegStackJob   *job,
-                                     const gchar         *op_name,
-                                     const GeglRectangle *roi);
+gboolean seg_stack_process (const SegStackJob   *job,
+                            const gchar         *op_name,
+                            const GeglRectangle *roi);
 
 /* ------------------------------------------------------------------------
  * How a stack's depth passes downstream
@@ -228,8 +223,8 @@ gboolean      seg_stack_process     (const SegStackJob   *job,
 /* The stack an op makes. */
 typedef struct
 {
-  gint     depth;    /* slices of its output, at least 1                */
-  gboolean volume;   /* a volume (made from one of more than one slice),
+  gint     depth;  /* slices of its output, at least 1                */
+  gboolean volume; /* a volume (made from one of more than one slice),
                       * which stays a volume even pooled to one slice    */
 } SegStackOutput;
 
@@ -237,12 +232,11 @@ typedef SegStackOutput (*SegStackOutputFunc) (GeglOperation *operation);
 
 /* Declares, in an op's class_init, how its output stack follows from its
  * properties. */
-void     seg_stack_class_set_output (GeglOperationClass *klass,
-                                     SegStackOutputFunc  func);
+void seg_stack_class_set_output (GeglOperationClass *klass,
+                                 SegStackOutputFunc  func);
 
 /* The stack operation makes; FALSE when its class declares none. */
-gboolean seg_stack_output           (GeglOperation      *operation,
-                                     SegStackOutput     *output);
+gboolean seg_stack_output (GeglOperation *operation, SegStackOutput *output);
 
 G_END_DECLS
 

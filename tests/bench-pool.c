@@ -40,8 +40,8 @@
  * when the GEGL graph's output differs from the kernel's (checked once
  * per case), which is a bug, not a figure.
  */
-#define _POSIX_C_SOURCE 200809L  /* posix_memalign, clock_gettime */
-#define _DEFAULT_SOURCE          /* madvise (MADV_HUGEPAGE)            */
+#define _POSIX_C_SOURCE 200809L /* posix_memalign, clock_gettime */
+#define _DEFAULT_SOURCE         /* madvise (MADV_HUGEPAGE)            */
 
 #include <math.h>
 #include <stdint.h>
@@ -80,12 +80,12 @@
   SEG_SOURCE_ROOT "/../shared/data/connectomics512_zyx_u32.npy.gz"
 
 /* Targets (one core). */
-#define TARGET_2X2_BW_RATIO    0.60   /* 2×2: input read at ≥ 60 % of bw   */
+#define TARGET_2X2_BW_RATIO    0.60 /* 2×2: input read at ≥ 60 % of bw   */
 #define TARGET_222_RANDOM_MVX  1000.0
 #define TARGET_222_CONNECT_MVX 2000.0
-#define TARGET_GEGL_RATIO      0.60   /* GEGL path vs bare kernel          */
-#define TARGET_AVG_BW_RATIO    0.60   /* plain u8 averaging: ≥ 60 % of bw  */
-#define TARGET_SPARSE_BW_RATIO 0.40   /* sparse 2×2×2 u8: ≥ 40 % of bw     */
+#define TARGET_GEGL_RATIO      0.60 /* GEGL path vs bare kernel          */
+#define TARGET_AVG_BW_RATIO    0.60 /* plain u8 averaging: ≥ 60 % of bw  */
+#define TARGET_SPARSE_BW_RATIO 0.40 /* sparse 2×2×2 u8: ≥ 40 % of bw     */
 
 static double
 now_s (void)
@@ -145,8 +145,7 @@ alloc_data (size_t bytes)
 {
   gboolean huge;
 
-  return data_huge ? alloc_touched_huge (bytes, &huge)
-                   : alloc_touched (bytes);
+  return data_huge ? alloc_touched_huge (bytes, &huge) : alloc_touched (bytes);
 }
 
 static void *
@@ -202,7 +201,7 @@ measure_bandwidth (const uint64_t *buf, size_t words)
  * data first evicts them. */
 #define FLUSH_BYTES ((size_t) 128 << 20)
 
-static const uint64_t *flush_buf;   /* NULL: not allocated yet         */
+static const uint64_t *flush_buf; /* NULL: not allocated yet         */
 static size_t          flush_words;
 
 static void
@@ -243,8 +242,7 @@ fill_random_labels (uint8_t *dst, size_t n, int bpp, uint64_t seed)
       uint64_t r = splitmix64 (&state);
 
       for (size_t k = 0; k < 8 && i + k < n; k++, r >>= 8)
-        memcpy (dst + (i + k) * (size_t) bpp, &table[r & 0xff],
-                (size_t) bpp);
+        memcpy (dst + (i + k) * (size_t) bpp, &table[r & 0xff], (size_t) bpp);
     }
 }
 
@@ -258,13 +256,13 @@ read_all (GInputStream *in, void *buf, gsize len, gsize *got, GError **error)
 /* Loads the first max_slices slices (all if ≤ 0) of a C-order (z, y, x)
  * '<u4' .npy, optionally gzipped.  Returns NULL with a message in *why. */
 static uint32_t *
-load_npy_u32 (const char *path, int max_slices, int *w, int *h, int *d,
-              char **why)
+load_npy_u32 (
+  const char *path, int max_slices, int *w, int *h, int *d, char **why)
 {
-  GFile        *file = g_file_new_for_path (path);
+  GFile        *file  = g_file_new_for_path (path);
   GError       *error = NULL;
   GInputStream *raw, *in;
-  gsize         got = 0, header_len, voxels;
+  gsize         got    = 0, header_len, voxels;
   gchar        *header = NULL;
   SegNpyHeader  npy;
   long          shape[3];
@@ -300,7 +298,7 @@ load_npy_u32 (const char *path, int max_slices, int *w, int *h, int *d,
       npy.data_offset > got)
     {
       header_len = npy.data_offset;
-      header = g_realloc (header, header_len);
+      header     = g_realloc (header, header_len);
       if (!read_all (in, header + got, header_len - got, &got, &error) ||
           got != header_len - SEG_NPY_PRELUDE_SIZE)
         goto bad;
@@ -321,7 +319,7 @@ load_npy_u32 (const char *path, int max_slices, int *w, int *h, int *d,
   if (max_slices > 0 && shape[0] > max_slices)
     shape[0] = max_slices;
   voxels = (gsize) shape[0] * (gsize) shape[1] * (gsize) shape[2];
-  data = alloc_data (voxels * 4);
+  data   = alloc_data (voxels * 4);
   if (!read_all (in, data, voxels * 4, &got, &error) || got != voxels * 4)
     {
       free (data);
@@ -348,71 +346,80 @@ out:
 
 typedef enum
 {
-  MODE,      /* seg_mode_pool, seg:mode-pool          */
-  AVERAGE    /* seg_average_pool, seg:sparse-average  */
+  MODE,   /* seg_mode_pool, seg:mode-pool          */
+  AVERAGE /* seg_average_pool, seg:sparse-average  */
 } Family;
 
 typedef struct
 {
-  const char  *name;
-  Family       family;
-  gboolean     sparse;
-  SegPixelLayout layout;         /* AVERAGE: how pixels are numbers       */
-  int          bpp;
-  SegFactors   f;
-  int          w, h, d;          /* input volume                          */
-  uint8_t     *in;               /* packed input (shared, not owned)      */
-  uint8_t     *out;              /* packed kernel output                  */
-  size_t       in_bytes, out_bytes;
-  SegVolume    in_view, out_view;
-  void        *scratch;
-  GeglBuffer  *gbuf;             /* the input as a GeglBuffer (shared)    */
-  const Babl  *format;
-  double       target_mvx;       /* > 0: kernel MVx/s target              */
-  double       target_bw;        /* > 0: kernel bandwidth-ratio target    */
-  double      *t_kernel, *t_gegl;
-  double      *t_floor;          /* GEGL's floor: see run_gegl_floor ()  */
-  double      *t_noop;           /* the graph with a no-op: run_graph () */
-  gboolean     gegl_checked;
-  gboolean     gegl_ok;
+  const char    *name;
+  Family         family;
+  gboolean       sparse;
+  SegPixelLayout layout; /* AVERAGE: how pixels are numbers       */
+  int            bpp;
+  SegFactors     f;
+  int            w, h, d; /* input volume                          */
+  uint8_t       *in;      /* packed input (shared, not owned)      */
+  uint8_t       *out;     /* packed kernel output                  */
+  size_t         in_bytes, out_bytes;
+  SegVolume      in_view, out_view;
+  void          *scratch;
+  GeglBuffer    *gbuf; /* the input as a GeglBuffer (shared)    */
+  const Babl    *format;
+  double         target_mvx; /* > 0: kernel MVx/s target              */
+  double         target_bw;  /* > 0: kernel bandwidth-ratio target    */
+  double        *t_kernel, *t_gegl;
+  double        *t_floor; /* GEGL's floor: see run_gegl_floor ()  */
+  double        *t_noop;  /* the graph with a no-op: run_graph () */
+  gboolean       gegl_checked;
+  gboolean       gegl_ok;
 } Case;
 
 static void
-case_setup (Case *c, const char *name, Family family, gboolean sparse,
-            int bpp, int fz, uint8_t *in, int w, int h, int d,
-            GeglBuffer *gbuf, const Babl *format, int reps)
+case_setup (Case       *c,
+            const char *name,
+            Family      family,
+            gboolean    sparse,
+            int         bpp,
+            int         fz,
+            uint8_t    *in,
+            int         w,
+            int         h,
+            int         d,
+            GeglBuffer *gbuf,
+            const Babl *format,
+            int         reps)
 {
-  SegFactors f = { 2, 2, fz };
+  SegFactors f  = { 2, 2, fz };
   int        ow = seg_pooled_size (w, 2), oh = seg_pooled_size (h, 2);
   int        od = seg_pooled_size (d, fz);
 
   memset (c, 0, sizeof *c);
-  c->name = name;
+  c->name   = name;
   c->family = family;
   c->sparse = sparse;
-  c->layout = (SegPixelLayout) { bpp == 4 ? SEG_TYPE_FLOAT : SEG_TYPE_U8,
-                                 1, -1 };
-  c->bpp = bpp;
-  c->f = f;
-  c->w = w;
-  c->h = h;
-  c->d = d;
-  c->in = in;
-  c->in_bytes = (size_t) w * h * d * bpp;
+  c->layout =
+    (SegPixelLayout){ bpp == 4 ? SEG_TYPE_FLOAT : SEG_TYPE_U8, 1, -1 };
+  c->bpp       = bpp;
+  c->f         = f;
+  c->w         = w;
+  c->h         = h;
+  c->d         = d;
+  c->in        = in;
+  c->in_bytes  = (size_t) w * h * d * bpp;
   c->out_bytes = (size_t) ow * oh * od * bpp;
-  c->out = alloc_data (c->out_bytes);
-  c->in_view = seg_volume_packed (in, w, h, d, bpp);
-  c->out_view = seg_volume_packed (c->out, ow, oh, od, bpp);
-  c->scratch = alloc_touched (family == MODE
-                              ? seg_mode_pool_scratch_size (&f)
-                              : seg_average_pool_scratch_size (&f,
-                                                               &c->layout));
-  c->gbuf = gbuf;
-  c->format = format;
+  c->out       = alloc_data (c->out_bytes);
+  c->in_view   = seg_volume_packed (in, w, h, d, bpp);
+  c->out_view  = seg_volume_packed (c->out, ow, oh, od, bpp);
+  c->scratch   = alloc_touched (
+      family == MODE ? seg_mode_pool_scratch_size (&f)
+                     : seg_average_pool_scratch_size (&f, &c->layout));
+  c->gbuf     = gbuf;
+  c->format   = format;
   c->t_kernel = g_new0 (double, reps);
-  c->t_gegl = g_new0 (double, reps);
-  c->t_floor = g_new0 (double, reps);
-  c->t_noop = g_new0 (double, reps);
+  c->t_gegl   = g_new0 (double, reps);
+  c->t_floor  = g_new0 (double, reps);
+  c->t_noop   = g_new0 (double, reps);
 }
 
 static void
@@ -434,17 +441,16 @@ run_kernel (Case *c)
 
   flush_caches ();
   t = now_s ();
-  s = c->family == MODE
-      ? seg_mode_pool (&c->in_view, &c->out_view, &c->f, c->sparse,
-                       c->scratch)
-      : seg_average_pool (&c->in_view, &c->out_view, &c->f, &c->layout,
-                          c->sparse, c->scratch);
+  s = c->family == MODE ? seg_mode_pool (&c->in_view, &c->out_view, &c->f,
+                                         c->sparse, c->scratch)
+                        : seg_average_pool (&c->in_view, &c->out_view, &c->f,
+                                            &c->layout, c->sparse, c->scratch);
 
   t = now_s () - t;
   if (s != SEG_OK)
     {
-      fprintf (stderr, "bench-pool: %s: the kernel failed (%s)\n",
-               c->name, seg_status_name (s));
+      fprintf (stderr, "bench-pool: %s: the kernel failed (%s)\n", c->name,
+               seg_status_name (s));
       exit (1);
     }
   return t;
@@ -469,30 +475,32 @@ stream_zeros (uint8_t *dst, size_t n)
  * iterator, then every byte of out_rect written through another, as the
  * ops write (non-temporal stores), with no pooling in between. */
 static void
-read_input_write_output (GeglBuffer *input, const GeglRectangle *in_rect,
-                         GeglBuffer *output, const GeglRectangle *out_rect,
-                         const Babl *format)
+read_input_write_output (GeglBuffer          *input,
+                         const GeglRectangle *in_rect,
+                         GeglBuffer          *output,
+                         const GeglRectangle *out_rect,
+                         const Babl          *format)
 {
   const int           bpp = babl_format_get_bytes_per_pixel (format);
   GeglBufferIterator *it;
   uint64_t            sum = 0;
 
-  it = gegl_buffer_iterator_new (input, in_rect, 0, format,
-                                 GEGL_ACCESS_READ, GEGL_ABYSS_NONE, 1);
+  it = gegl_buffer_iterator_new (input, in_rect, 0, format, GEGL_ACCESS_READ,
+                                 GEGL_ABYSS_NONE, 1);
   while (gegl_buffer_iterator_next (it))
     {
-      const size_t n = (size_t) it->items[0].roi.width *
-                       it->items[0].roi.height * bpp;
+      const size_t n =
+        (size_t) it->items[0].roi.width * it->items[0].roi.height * bpp;
 
       /* Tile data is 16-byte aligned; n is a multiple of 8 but for odd
        * rims, whose few bytes do not matter here. */
       sum += sum_words (it->items[0].data, n / 8);
     }
-  it = gegl_buffer_iterator_new (output, out_rect, 0, format,
-                                 GEGL_ACCESS_WRITE, GEGL_ABYSS_NONE, 1);
+  it = gegl_buffer_iterator_new (output, out_rect, 0, format, GEGL_ACCESS_WRITE,
+                                 GEGL_ABYSS_NONE, 1);
   while (gegl_buffer_iterator_next (it))
     stream_zeros (it->items[0].data, (size_t) it->items[0].roi.width *
-                                     it->items[0].roi.height * bpp);
+                                       it->items[0].roi.height * bpp);
 #ifdef __SSE2__
   _mm_sfence ();
 #endif
@@ -504,10 +512,10 @@ read_input_write_output (GeglBuffer *input, const GeglRectangle *in_rect,
 static double
 run_gegl_floor (Case *c)
 {
-  GeglRectangle in_rect = { 0, 0, c->w, c->h * c->d };
+  GeglRectangle in_rect  = { 0, 0, c->w, c->h * c->d };
   GeglRectangle out_rect = { 0, 0, c->out_view.width,
                              c->out_view.height * c->out_view.depth };
-  GeglBuffer   *target = gegl_buffer_new (&out_rect, c->format);
+  GeglBuffer   *target   = gegl_buffer_new (&out_rect, c->format);
   double        t;
 
   flush_caches ();
@@ -560,7 +568,7 @@ noop_bounding_box (GeglOperation *operation)
 {
   GeglRectangle out = { 0, 0, noop_case->out_view.width,
                         noop_case->out_view.height *
-                        noop_case->out_view.depth };
+                          noop_case->out_view.depth };
 
   (void) operation;
   return out;
@@ -572,11 +580,11 @@ noop_bounding_box (GeglOperation *operation)
 static GeglRectangle
 noop_input_of (const GeglRectangle *roi)
 {
-  const Case   *c = noop_case;
+  const Case   *c    = noop_case;
   const int     rows = c->f.y * c->f.z;
-  GeglRectangle all = { 0, 0, c->w, c->h * c->d };
-  GeglRectangle in = { roi->x * c->f.x, roi->y * rows, roi->width * c->f.x,
-                       roi->height * rows };
+  GeglRectangle all  = { 0, 0, c->w, c->h * c->d };
+  GeglRectangle in   = { roi->x * c->f.x, roi->y * rows, roi->width * c->f.x,
+                         roi->height * rows };
 
   gegl_rectangle_intersect (&in, &in, &all);
   return in;
@@ -615,14 +623,13 @@ bench_noop_class_init (BenchNoopClass *klass)
   GeglOperationClass       *operation_class = GEGL_OPERATION_CLASS (klass);
   GeglOperationFilterClass *filter_class = GEGL_OPERATION_FILTER_CLASS (klass);
 
-  operation_class->prepare = noop_prepare;
-  operation_class->get_bounding_box = noop_bounding_box;
+  operation_class->prepare                 = noop_prepare;
+  operation_class->get_bounding_box        = noop_bounding_box;
   operation_class->get_required_for_output = noop_required_for_output;
-  filter_class->process = noop_process;
-  gegl_operation_class_set_keys (operation_class,
-                                 "name", "bench-pool:noop",
-                                 "categories", "hidden",
-                                 "description", "bench-pool's no-op: reads "
+  filter_class->process                    = noop_process;
+  gegl_operation_class_set_keys (operation_class, "name", "bench-pool:noop",
+                                 "categories", "hidden", "description",
+                                 "bench-pool's no-op: reads "
                                  "what pooling reads, writes zeros",
                                  NULL);
 }
@@ -637,13 +644,13 @@ run_graph (Case *c, gboolean noop)
 {
   GeglRectangle out_rect = { 0, 0, c->out_view.width,
                              c->out_view.height * c->out_view.depth };
-  GeglBuffer   *target = gegl_buffer_new (&out_rect, c->format);
-  GeglNode     *graph = gegl_node_new ();
+  GeglBuffer   *target   = gegl_buffer_new (&out_rect, c->format);
+  GeglNode     *graph    = gegl_node_new ();
   GeglNode     *src, *op, *sink;
   double        t;
 
-  src = gegl_node_new_child (graph, "operation", "gegl:buffer-source",
-                             "buffer", c->gbuf, NULL);
+  src = gegl_node_new_child (graph, "operation", "gegl:buffer-source", "buffer",
+                             c->gbuf, NULL);
   if (noop)
     {
       noop_case = c;
@@ -653,11 +660,10 @@ run_graph (Case *c, gboolean noop)
     op = gegl_node_new_child (graph, "operation",
                               c->family == MODE ? "seg:mode-pool"
                                                 : "seg:sparse-average",
-                              "factor-x", 2, "factor-y", 2,
-                              "factor-z", c->f.z, "depth", c->d,
-                              "sparse", c->sparse, NULL);
-  sink = gegl_node_new_child (graph, "operation", "gegl:write-buffer",
-                              "buffer", target, NULL);
+                              "factor-x", 2, "factor-y", 2, "factor-z", c->f.z,
+                              "depth", c->d, "sparse", c->sparse, NULL);
+  sink = gegl_node_new_child (graph, "operation", "gegl:write-buffer", "buffer",
+                              target, NULL);
   gegl_node_link_many (src, op, sink, NULL);
 
   flush_caches ();
@@ -672,7 +678,7 @@ run_graph (Case *c, gboolean noop)
 
       gegl_buffer_get (target, &out_rect, 1.0, c->format, got,
                        GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-      c->gegl_ok = memcmp (got, c->out, c->out_bytes) == 0;
+      c->gegl_ok      = memcmp (got, c->out, c->out_bytes) == 0;
       c->gegl_checked = TRUE;
       free (got);
     }
@@ -686,7 +692,7 @@ static GeglBuffer *
 gegl_input (const uint8_t *data, int w, int h, int d, const Babl *format)
 {
   GeglRectangle rect = { 0, 0, w, h * d };
-  GeglBuffer   *b = gegl_buffer_new (&rect, format);
+  GeglBuffer   *b    = gegl_buffer_new (&rect, format);
 
   gegl_buffer_set (b, &rect, 0, format, data, GEGL_AUTO_ROWSTRIDE);
   return b;
@@ -702,7 +708,7 @@ static void
 usage (void)
 {
   fprintf (stderr, "usage: bench-pool [--quick] [--reps N] "
-           "[--only TEXT] [--huge-pages]\n");
+                   "[--only TEXT] [--huge-pages]\n");
   exit (1);
 }
 
@@ -710,19 +716,19 @@ int
 main (int argc, char **argv)
 {
   gboolean    quick = FALSE, have_gegl;
-  const char *only = NULL;
-  int         reps = 9;
+  const char *only  = NULL;
+  int         reps  = 9;
   int         side, depth;
   size_t      bw_words;
   uint64_t   *bw_buf, *bw_huge_buf;
   double     *bw, *bw_huge;
   gboolean    huge;
   uint8_t    *rnd[4];
-  GeglBuffer *rnd_gbuf[4] = { NULL };
+  GeglBuffer *rnd_gbuf[4]  = { NULL };
   const char *fmt_names[4] = { "Y u8", "Y u16", "Y u32", "RGBA u16" };
   const char *conn_path;
-  char       *conn_why = NULL;
-  uint32_t   *conn = NULL;
+  char       *conn_why  = NULL;
+  uint32_t   *conn      = NULL;
   GeglBuffer *conn_gbuf = NULL;
   int         cw = 0, ch = 0, cd = 0;
   uint8_t    *grey, *grey_sparse;
@@ -762,14 +768,11 @@ main (int argc, char **argv)
   g_setenv ("GEGL_SWAP", "RAM", FALSE);
   g_setenv ("GEGL_USE_OPENCL", "no", FALSE);
   if (SEG_MODULE_DIR[0] != '\0')
-    g_setenv ("GEGL_PATH", SEG_MODULE_DIR G_SEARCHPATH_SEPARATOR_S
-                           SEG_PLUGINS_VIEW, FALSE);
+    g_setenv ("GEGL_PATH",
+              SEG_MODULE_DIR G_SEARCHPATH_SEPARATOR_S SEG_PLUGINS_VIEW, FALSE);
   gegl_init (&argc, &argv);
-  g_object_set (gegl_config (),
-                "threads", 1,
-                "use-opencl", FALSE,
-                "tile-cache-size", (guint64) 8 << 30,
-                NULL);
+  g_object_set (gegl_config (), "threads", 1, "use-opencl", FALSE,
+                "tile-cache-size", (guint64) 8 << 30, NULL);
   /* The no-op (run_graph ()): its class registers its name. */
   g_type_class_unref (g_type_class_ref (bench_noop_get_type ()));
   have_gegl = gegl_has_operation ("seg:mode-pool") &&
@@ -785,30 +788,30 @@ main (int argc, char **argv)
    * with transparent huge pages, where the system has them, is shown for
    * comparison: with 4 KiB pages a plain sequential read loses some speed
    * to TLB misses and to prefetchers that stop at page edges. */
-  bw_words = (quick ? (size_t) 128 << 20 : (size_t) 1 << 30) / 8;
-  bw_buf = alloc_touched (bw_words * 8);
+  bw_words    = (quick ? (size_t) 128 << 20 : (size_t) 1 << 30) / 8;
+  bw_buf      = alloc_touched (bw_words * 8);
   bw_huge_buf = alloc_touched_huge (bw_words * 8, &huge);
   for (size_t i = 0; i < bw_words; i++)
     bw_buf[i] = bw_huge_buf[i] = i;
-  flush_buf = bw_buf;
+  flush_buf   = bw_buf;
   flush_words = MIN (bw_words, FLUSH_BYTES / 8);
-  bw = g_new0 (double, reps);
-  bw_huge = g_new0 (double, reps);
+  bw          = g_new0 (double, reps);
+  bw_huge     = g_new0 (double, reps);
 
   for (int k = 0; k < 4; k++)
     {
       int    bpp = 1 << k;
-      size_t n = (size_t) side * side * depth;
+      size_t n   = (size_t) side * side * depth;
 
       rnd[k] = alloc_data (n * bpp);
       fill_random_labels (rnd[k], n, bpp, 0x5EED0000u + k);
       if (have_gegl)
-        rnd_gbuf[k] = gegl_input (rnd[k], side, side, depth,
-                                  babl_format (fmt_names[k]));
+        rnd_gbuf[k] =
+          gegl_input (rnd[k], side, side, depth, babl_format (fmt_names[k]));
     }
 
   {
-    size_t   n = (size_t) side * side * depth;
+    size_t   n   = (size_t) side * side * depth;
     uint64_t rng = 0xA7E2A6E0u;
 
     grey        = alloc_data (n);
@@ -824,12 +827,11 @@ main (int argc, char **argv)
       }
     if (have_gegl)
       {
-        grey_gbuf = gegl_input (grey, side, side, depth,
-                                babl_format ("Y u8"));
-        grey_sparse_gbuf = gegl_input (grey_sparse, side, side, depth,
-                                       babl_format ("Y u8"));
-        grey_float_gbuf = gegl_input ((uint8_t *) grey_float, side, side,
-                                      depth, babl_format ("Y float"));
+        grey_gbuf = gegl_input (grey, side, side, depth, babl_format ("Y u8"));
+        grey_sparse_gbuf =
+          gegl_input (grey_sparse, side, side, depth, babl_format ("Y u8"));
+        grey_float_gbuf = gegl_input ((uint8_t *) grey_float, side, side, depth,
+                                      babl_format ("Y float"));
       }
   }
 
@@ -839,11 +841,11 @@ main (int argc, char **argv)
   if (g_file_test (conn_path, G_FILE_TEST_EXISTS))
     conn = load_npy_u32 (conn_path, quick ? 16 : 0, &cw, &ch, &cd, &conn_why);
   else
-    conn_why = g_strdup_printf ("%s does not exist (set SEG_CONNECTOMICS)",
-                                conn_path);
+    conn_why =
+      g_strdup_printf ("%s does not exist (set SEG_CONNECTOMICS)", conn_path);
   if (conn != NULL && have_gegl)
-    conn_gbuf = gegl_input ((uint8_t *) conn, cw, ch, cd,
-                            babl_format ("Y u32"));
+    conn_gbuf =
+      gegl_input ((uint8_t *) conn, cw, ch, cd, babl_format ("Y u32"));
 
   {
     static const char *names[4] = { "2x2 u8 random", "2x2 u16 random",
@@ -851,32 +853,31 @@ main (int argc, char **argv)
 
     for (int k = 0; k < 4; k++)
       {
-        case_setup (&cases[n_cases], names[k], MODE, FALSE, 1 << k, 1,
-                    rnd[k], side, side, depth, rnd_gbuf[k],
-                    babl_format (fmt_names[k]), reps);
+        case_setup (&cases[n_cases], names[k], MODE, FALSE, 1 << k, 1, rnd[k],
+                    side, side, depth, rnd_gbuf[k], babl_format (fmt_names[k]),
+                    reps);
         cases[n_cases++].target_bw = TARGET_2X2_BW_RATIO;
       }
-    case_setup (&cases[n_cases], "2x2x2 u32 random", MODE, FALSE, 4, 2,
-                rnd[2], side, side, depth, rnd_gbuf[2],
-                babl_format ("Y u32"), reps);
+    case_setup (&cases[n_cases], "2x2x2 u32 random", MODE, FALSE, 4, 2, rnd[2],
+                side, side, depth, rnd_gbuf[2], babl_format ("Y u32"), reps);
     cases[n_cases++].target_mvx = TARGET_222_RANDOM_MVX;
     if (conn != NULL)
       {
-        case_setup (&cases[n_cases], "2x2x2 u32 connectomics", MODE, FALSE,
-                    4, 2, (uint8_t *) conn, cw, ch, cd, conn_gbuf,
+        case_setup (&cases[n_cases], "2x2x2 u32 connectomics", MODE, FALSE, 4,
+                    2, (uint8_t *) conn, cw, ch, cd, conn_gbuf,
                     babl_format ("Y u32"), reps);
         cases[n_cases++].target_mvx = TARGET_222_CONNECT_MVX;
       }
 
     /* Averaging: grey levels, some with 30 % background, and floats. */
-    case_setup (&cases[n_cases], "avg 2x2 u8", AVERAGE, FALSE, 1, 1, grey,
-                side, side, depth, grey_gbuf, babl_format ("Y u8"), reps);
+    case_setup (&cases[n_cases], "avg 2x2 u8", AVERAGE, FALSE, 1, 1, grey, side,
+                side, depth, grey_gbuf, babl_format ("Y u8"), reps);
     cases[n_cases++].target_bw = TARGET_AVG_BW_RATIO;
     case_setup (&cases[n_cases], "avg 2x2x2 u8", AVERAGE, FALSE, 1, 2, grey,
                 side, side, depth, grey_gbuf, babl_format ("Y u8"), reps);
     cases[n_cases++].target_bw = TARGET_AVG_BW_RATIO;
-    case_setup (&cases[n_cases], "avg sparse 2x2x2 u8 30%", AVERAGE, TRUE, 1,
-                2, grey_sparse, side, side, depth, grey_sparse_gbuf,
+    case_setup (&cases[n_cases], "avg sparse 2x2x2 u8 30%", AVERAGE, TRUE, 1, 2,
+                grey_sparse, side, side, depth, grey_sparse_gbuf,
                 babl_format ("Y u8"), reps);
     cases[n_cases++].target_bw = TARGET_SPARSE_BW_RATIO;
     case_setup (&cases[n_cases], "avg 2x2 float", AVERAGE, FALSE, 4, 1,
@@ -913,15 +914,15 @@ main (int argc, char **argv)
       }
   for (int r = 0; r < reps; r++)
     {
-      bw[r] = measure_bandwidth (bw_buf, bw_words);
+      bw[r]      = measure_bandwidth (bw_buf, bw_words);
       bw_huge[r] = measure_bandwidth (bw_huge_buf, bw_words);
       for (int i = 0; i < n_cases; i++)
         cases[i].t_kernel[r] = run_kernel (&cases[i]);
       if (have_gegl)
         for (int i = 0; i < n_cases; i++)
           {
-            cases[i].t_gegl[r] = run_graph (&cases[i], FALSE);
-            cases[i].t_noop[r] = run_graph (&cases[i], TRUE);
+            cases[i].t_gegl[r]  = run_graph (&cases[i], FALSE);
+            cases[i].t_noop[r]  = run_graph (&cases[i], TRUE);
             cases[i].t_floor[r] = run_gegl_floor (&cases[i]);
           }
     }
@@ -930,8 +931,10 @@ main (int argc, char **argv)
   /* The reference: memory of the kind the inputs are in. */
   bw_med = median (data_huge && huge ? bw_huge : bw, reps);
   printf ("\npooling, one core; medians of %d repetition%s%s\n", reps,
-          reps == 1 ? "" : "s", quick ? " (--quick: small sizes, figures "
-          "not meaningful)" : "");
+          reps == 1 ? "" : "s",
+          quick ? " (--quick: small sizes, figures "
+                  "not meaningful)"
+                : "");
   printf ("single-core memory read bandwidth (%zu MiB, one pass):\n",
           bw_words * 8 >> 20);
   printf ("  %-34s %5.1f GB/s%s\n", "4 KiB pages (as malloc, GEGL tiles)",
@@ -946,16 +949,16 @@ main (int argc, char **argv)
             huge ? "" : ", which the system refused");
   if (conn == NULL)
     printf ("connectomics volume skipped: %s\n", conn_why);
-  printf ("\n%-24s %-13s | %9s %7s %6s | %9s %6s %8s | %8s %8s\n",
-          "case", "volume", "kernel", "GB/s", "xbw", "GEGL", "xbw",
-          "xkernel", "no-op", "floor");
+  printf ("\n%-24s %-13s | %9s %7s %6s | %9s %6s %8s | %8s %8s\n", "case",
+          "volume", "kernel", "GB/s", "xbw", "GEGL", "xbw", "xkernel", "no-op",
+          "floor");
   printf ("%-24s %-13s | %9s %7s %6s | %9s %6s %8s | %8s %8s\n", "",
           "(w x h x d)", "MVx/s", "in", "", "MVx/s", "", "", "xkernel",
           "xkernel");
   for (int i = 0; i < n_cases; i++)
     {
-      Case  *c = &cases[i];
-      double tk = median (c->t_kernel, reps);
+      Case  *c      = &cases[i];
+      double tk     = median (c->t_kernel, reps);
       double voxels = (double) c->w * c->h * c->d;
       char   vol[32];
 
@@ -969,21 +972,20 @@ main (int argc, char **argv)
 
           printf (" %9.0f %6.2f %8.2f | %8.2f %8.2f%s\n", voxels / tg / 1e6,
                   c->in_bytes / tg / bw_med, tk / tg,
-                  tk / median (c->t_noop, reps),
-                  tk / median (c->t_floor, reps),
+                  tk / median (c->t_noop, reps), tk / median (c->t_floor, reps),
                   c->gegl_ok ? "" : "  (GEGL OUTPUT DIFFERS!)");
         }
       else
         printf (" %9s %6s %8s | %8s %8s\n", "-", "-", "-", "-", "-");
     }
 
-  printf ("\ntargets (one core)%s:\n", quick ? " (--quick: not meaningful)"
-                                             : "");
+  printf ("\ntargets (one core)%s:\n",
+          quick ? " (--quick: not meaningful)" : "");
   for (int i = 0; i < n_cases; i++)
     {
-      Case  *c = &cases[i];
-      double tk = median (c->t_kernel, reps);
-      double voxels = (double) c->w * c->h * c->d;
+      Case    *c      = &cases[i];
+      double   tk     = median (c->t_kernel, reps);
+      double   voxels = (double) c->w * c->h * c->d;
       gboolean ok;
 
       if (c->target_bw > 0)
@@ -992,8 +994,8 @@ main (int argc, char **argv)
 
           ok = ratio >= c->target_bw;
           printf ("  %s  %-24s kernel reads input at %3.0f %% of bandwidth "
-                  "(target >= %.0f %%)", verdict (ok), c->name,
-                  100 * ratio, 100 * c->target_bw);
+                  "(target >= %.0f %%)",
+                  verdict (ok), c->name, 100 * ratio, 100 * c->target_bw);
           if (huge && !data_huge)
             printf ("; %.0f %% of the huge-page figure",
                     100 * c->in_bytes / tk / median (bw_huge, reps));
@@ -1014,16 +1016,14 @@ main (int argc, char **argv)
   if (have_gegl)
     for (int i = 0; i < n_cases; i++)
       {
-        Case    *c = &cases[i];
-        double   ratio = median (c->t_kernel, reps) /
-                         median (c->t_gegl, reps);
-        gboolean ok = ratio >= TARGET_GEGL_RATIO && c->gegl_ok;
+        Case    *c     = &cases[i];
+        double   ratio = median (c->t_kernel, reps) / median (c->t_gegl, reps);
+        gboolean ok    = ratio >= TARGET_GEGL_RATIO && c->gegl_ok;
 
         printf ("  %s  %-24s GEGL path at %3.0f %% of the bare kernel "
                 "(target >= %.0f %%; a no-op in its place: %3.0f %%)%s\n",
                 verdict (ok), c->name, 100 * ratio, 100 * TARGET_GEGL_RATIO,
-                100 * median (c->t_kernel, reps) /
-                median (c->t_noop, reps),
+                100 * median (c->t_kernel, reps) / median (c->t_noop, reps),
                 c->gegl_ok ? "" : ", output differs");
         misses += !ok;
         wrong += !c->gegl_ok;
@@ -1056,7 +1056,9 @@ main (int argc, char **argv)
   gegl_exit ();
   /* A miss is no failure; a wrong result is. */
   if (wrong > 0)
-    fprintf (stderr, "bench-pool: the GEGL graph's output differs from "
-             "the kernel's in %d case%s\n", wrong, wrong == 1 ? "" : "s");
+    fprintf (stderr,
+             "bench-pool: the GEGL graph's output differs from "
+             "the kernel's in %d case%s\n",
+             wrong, wrong == 1 ? "" : "s");
   return wrong > 0;
 }

@@ -8,11 +8,11 @@
 Run
 run_gegl (const gchar *const *args)
 {
-  GPtrArray   *argv = g_ptr_array_new ();
-  gchar      **envp = g_get_environ ();
+  GPtrArray   *argv    = g_ptr_array_new ();
+  gchar      **envp    = g_get_environ ();
   const gchar *preload = g_getenv ("SEG_GEGL_PRELOAD");
-  GError      *error = NULL;
-  Run          run = { NULL, -1 };
+  GError      *error   = NULL;
+  Run          run     = { NULL, -1 };
 
   g_ptr_array_add (argv, (gpointer) "gegl");
   for (gint i = 0; args[i] != NULL; i++)
@@ -45,13 +45,14 @@ assert_gegl_succeeds (const gchar *const *args)
   ck_assert_msg (g_spawn_check_wait_status (run.wait_status, NULL),
                  "gegl failed: %s", run.stderr_text);
   ck_assert_msg (strstr (run.stderr_text, "seg:") == NULL &&
-                 strstr (run.stderr_text, "WARNING") == NULL,
+                   strstr (run.stderr_text, "WARNING") == NULL,
                  "a valid graph gave a message: %s", run.stderr_text);
   run_free (&run);
 }
 
 void
-assert_gegl_refuses (const gchar *const *args, const gchar *out,
+assert_gegl_refuses (const gchar *const *args,
+                     const gchar        *out,
                      const gchar *const *parts)
 {
   Run run = run_gegl (args);
@@ -61,10 +62,9 @@ assert_gegl_refuses (const gchar *const *args, const gchar *out,
   for (gint i = 0; parts[i] != NULL; i++)
     ck_assert_msg (strstr (run.stderr_text, parts[i]) != NULL,
                    "\"%s\" missing from: %s", parts[i], run.stderr_text);
-  ck_assert_msg (strstr (strstr (run.stderr_text, parts[0]) + 1,
-                         parts[0]) == NULL,
+  ck_assert_msg (strstr (strstr (run.stderr_text, parts[0]) + 1, parts[0]) ==
+                   NULL,
                  "the message came more than once: %s", run.stderr_text);
-  ck_assert_msg (!g_file_test (out, G_FILE_TEST_EXISTS), "%s was written",
-                 out);
+  ck_assert_msg (!g_file_test (out, G_FILE_TEST_EXISTS), "%s was written", out);
   run_free (&run);
 }

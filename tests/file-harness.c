@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-3.0-or-later */
-#define _GNU_SOURCE   /* setgroups (), nftw () flags */
+#define _GNU_SOURCE /* setgroups (), nftw () flags */
 #include "file-harness.h"
 
 #include <check.h>
@@ -50,8 +50,10 @@ in_test_folder (const gchar *name)
 
 /* Folders that a test made read-only must be writable to be emptied. */
 static int
-make_writable (const char *path, G_GNUC_UNUSED const struct stat *st,
-               int flag, G_GNUC_UNUSED struct FTW *ftw)
+make_writable (const char                      *path,
+               G_GNUC_UNUSED const struct stat *st,
+               int                              flag,
+               G_GNUC_UNUSED struct FTW        *ftw)
 {
   if (flag == FTW_D || flag == FTW_DNR)
     g_chmod (path, 0700);
@@ -59,8 +61,10 @@ make_writable (const char *path, G_GNUC_UNUSED const struct stat *st,
 }
 
 static int
-remove_one (const char *path, G_GNUC_UNUSED const struct stat *st,
-            G_GNUC_UNUSED int flag, G_GNUC_UNUSED struct FTW *ftw)
+remove_one (const char                      *path,
+            G_GNUC_UNUSED const struct stat *st,
+            G_GNUC_UNUSED int                flag,
+            G_GNUC_UNUSED struct FTW        *ftw)
 {
   remove (path);
   return 0;
@@ -112,8 +116,8 @@ assert_text (const gchar *path, const gchar *want)
 {
   gchar *got = file_text (path);
 
-  ck_assert_msg (strcmp (got, want) == 0, "%s holds \"%s\", want \"%s\"",
-                 path, got, want);
+  ck_assert_msg (strcmp (got, want) == 0, "%s holds \"%s\", want \"%s\"", path,
+                 got, want);
   g_free (got);
 }
 
@@ -167,7 +171,7 @@ void
 make_socket (const gchar *path)
 {
   struct sockaddr_un address = { .sun_family = AF_UNIX };
-  gint               fd = socket (AF_UNIX, SOCK_STREAM, 0);
+  gint               fd      = socket (AF_UNIX, SOCK_STREAM, 0);
 
   ck_assert_int_lt (strlen (path), sizeof address.sun_path);
   strcpy (address.sun_path, path);
@@ -238,7 +242,7 @@ file_size_limit_begin (gsize bytes)
   struct rlimit small;
 
   ck_assert_int_eq (getrlimit (RLIMIT_FSIZE, &size_limit_before), 0);
-  small = size_limit_before;
+  small          = size_limit_before;
   small.rlim_cur = bytes;
   signal (SIGXFSZ, SIG_IGN);
   ck_assert_int_eq (setrlimit (RLIMIT_FSIZE, &small), 0);
@@ -274,11 +278,11 @@ ordinary_user_begin (const gchar *test)
   if (!is_root ())
     return TRUE;
   n_root_groups = getgroups (0, NULL);
-  root_groups = g_new (gid_t, MAX (n_root_groups, 1));
+  root_groups   = g_new (gid_t, MAX (n_root_groups, 1));
   n_root_groups = getgroups (n_root_groups, root_groups);
   /* glibc applies each to every thread of the process. */
-  if (setgroups (G_N_ELEMENTS (groups), groups) == 0 && setegid (ORDINARY_ID) == 0 &&
-      seteuid (ORDINARY_ID) == 0)
+  if (setgroups (G_N_ELEMENTS (groups), groups) == 0 &&
+      setegid (ORDINARY_ID) == 0 && seteuid (ORDINARY_ID) == 0)
     return TRUE;
   skip_note (test, g_strerror (errno));
   ordinary_user_end ();
@@ -303,8 +307,8 @@ ordinary_user_end (void)
 
 typedef enum
 {
-  ENTRY_FILE,          /* a regular file holding "old"                    */
-  ENTRY_HARD_LINK,     /* another name of the file `to`                   */
+  ENTRY_FILE,      /* a regular file holding "old"                    */
+  ENTRY_HARD_LINK, /* another name of the file `to`                   */
   ENTRY_FOLDER,
   ENTRY_FIFO,
   ENTRY_SOCKET,
@@ -317,19 +321,19 @@ typedef enum
 typedef struct
 {
   EntryKind    kind;
-  const gchar *name;     /* in the case's folder ("." is the folder)     */
-  mode_t       mode;     /* files, folders, ENTRY_MODE                   */
-  const gchar *to;       /* links                                        */
-  uid_t        uid;      /* files: owner and group given as root         */
-  gid_t        gid;      /* (both 0: as created)                         */
+  const gchar *name; /* in the case's folder ("." is the folder)     */
+  mode_t       mode; /* files, folders, ENTRY_MODE                   */
+  const gchar *to;   /* links                                        */
+  uid_t        uid;  /* files: owner and group given as root         */
+  gid_t        gid;  /* (both 0: as created)                         */
 } Entry;
 
 typedef enum
 {
-  AS_ANYONE,           /* arranged and written by the test's user         */
-  AS_ROOT,             /* needs root                                      */
-  AS_ORDINARY,         /* written by an ordinary user (as root: nobody)   */
-  ROOT_THEN_ORDINARY,  /* arranged by root, written by an ordinary user   */
+  AS_ANYONE,          /* arranged and written by the test's user         */
+  AS_ROOT,            /* needs root                                      */
+  AS_ORDINARY,        /* written by an ordinary user (as root: nobody)   */
+  ROOT_THEN_ORDINARY, /* arranged by root, written by an ordinary user   */
 } Who;
 
 typedef struct
@@ -337,25 +341,55 @@ typedef struct
   const gchar *what;
   Who          who;
   Entry        entries[4];
-  const gchar *path;       /* written to                                 */
-  const gchar *written;    /* where the contents land; NULL: refused     */
-  const gchar *problem;    /* refused: how the message starts; %s, if
+  const gchar *path;     /* written to                                 */
+  const gchar *written;  /* where the contents land; NULL: refused     */
+  const gchar *problem;  /* refused: how the message starts; %s, if
                             * any, is the case's folder                  */
-  mode_t       mode;       /* written: its permission bits               */
-  gint         uid, gid;   /* written: its owner and group; -1: any      */
+  mode_t       mode;     /* written: its permission bits               */
+  gint         uid, gid; /* written: its owner and group; -1: any      */
 } TargetCase;
 
 /* Entries, all fields given. */
-#define FILE_(name, mode)             { ENTRY_FILE, name, mode, NULL, 0, 0 }
-#define FILE_OF(name, mode, uid, gid) { ENTRY_FILE, name, mode, NULL, uid, gid }
-#define HARD_LINK(name, to)           { ENTRY_HARD_LINK, name, 0, to, 0, 0 }
-#define FOLDER(name, mode)            { ENTRY_FOLDER, name, mode, NULL, 0, 0 }
-#define FIFO(name)                    { ENTRY_FIFO, name, 0, NULL, 0, 0 }
-#define SOCKET(name)                  { ENTRY_SOCKET, name, 0, NULL, 0, 0 }
-#define DEVICE(name)                  { ENTRY_DEVICE, name, 0, NULL, 0, 0 }
-#define LINK(name, to)                { ENTRY_LINK, name, 0, to, 0, 0 }
-#define ABSOLUTE_LINK(name, to)       { ENTRY_ABSOLUTE_LINK, name, 0, to, 0, 0 }
-#define MODE(name, mode)              { ENTRY_MODE, name, mode, NULL, 0, 0 }
+#define FILE_(name, mode)              \
+  {                                    \
+    ENTRY_FILE, name, mode, NULL, 0, 0 \
+  }
+#define FILE_OF(name, mode, uid, gid)      \
+  {                                        \
+    ENTRY_FILE, name, mode, NULL, uid, gid \
+  }
+#define HARD_LINK(name, to)            \
+  {                                    \
+    ENTRY_HARD_LINK, name, 0, to, 0, 0 \
+  }
+#define FOLDER(name, mode)               \
+  {                                      \
+    ENTRY_FOLDER, name, mode, NULL, 0, 0 \
+  }
+#define FIFO(name)                  \
+  {                                 \
+    ENTRY_FIFO, name, 0, NULL, 0, 0 \
+  }
+#define SOCKET(name)                  \
+  {                                   \
+    ENTRY_SOCKET, name, 0, NULL, 0, 0 \
+  }
+#define DEVICE(name)                  \
+  {                                   \
+    ENTRY_DEVICE, name, 0, NULL, 0, 0 \
+  }
+#define LINK(name, to)            \
+  {                               \
+    ENTRY_LINK, name, 0, to, 0, 0 \
+  }
+#define ABSOLUTE_LINK(name, to)            \
+  {                                        \
+    ENTRY_ABSOLUTE_LINK, name, 0, to, 0, 0 \
+  }
+#define MODE(name, mode)               \
+  {                                    \
+    ENTRY_MODE, name, mode, NULL, 0, 0 \
+  }
 
 /* How a case ends: the contents written to `written`, which has mode (and
  * uid, gid unless ANY); or refused with a message that starts with
@@ -364,81 +398,142 @@ typedef struct
 #define WRITES(to, bits, owner, group) \
   .written = to, .mode = bits, .uid = owner, .gid = group
 #define REFUSED(text) .problem = text
-#define NOT_REGULAR ", not a regular file"
+#define NOT_REGULAR   ", not a regular file"
 
 static const TargetCase target_cases[] = {
-  { "a file keeps 0600", AS_ANYONE, { FILE_ ("f.npy", 0600) },
-    "f.npy", WRITES ("f.npy", 0600, ANY, ANY) },
-  { "a file keeps 0751", AS_ANYONE, { FILE_ ("f.npy", 0751) },
-    "f.npy", WRITES ("f.npy", 0751, ANY, ANY) },
-  { "a file keeps 0604", AS_ANYONE, { FILE_ ("f.npy", 0604) },
-    "f.npy", WRITES ("f.npy", 0604, ANY, ANY) },
-  { "set-ID bits are not carried over", AS_ANYONE, { FILE_ ("f.npy", 06755) },
-    "f.npy", WRITES ("f.npy", 0755, ANY, ANY) },
-  { "the sticky bit is not carried over", AS_ANYONE,
-    { FILE_ ("f.npy", 01644) }, "f.npy", WRITES ("f.npy", 0644, ANY, ANY) },
-  { "a new file gets 0666 less the umask", AS_ANYONE, { { 0 } },
-    "f.npy", WRITES ("f.npy", 0644, ANY, ANY) },
-  { "root keeps owner and group", AS_ROOT,
+  { "a file keeps 0600",
+    AS_ANYONE,
+    { FILE_ ("f.npy", 0600) },
+    "f.npy",
+    WRITES ("f.npy", 0600, ANY, ANY) },
+  { "a file keeps 0751",
+    AS_ANYONE,
+    { FILE_ ("f.npy", 0751) },
+    "f.npy",
+    WRITES ("f.npy", 0751, ANY, ANY) },
+  { "a file keeps 0604",
+    AS_ANYONE,
+    { FILE_ ("f.npy", 0604) },
+    "f.npy",
+    WRITES ("f.npy", 0604, ANY, ANY) },
+  { "set-ID bits are not carried over",
+    AS_ANYONE,
+    { FILE_ ("f.npy", 06755) },
+    "f.npy",
+    WRITES ("f.npy", 0755, ANY, ANY) },
+  { "the sticky bit is not carried over",
+    AS_ANYONE,
+    { FILE_ ("f.npy", 01644) },
+    "f.npy",
+    WRITES ("f.npy", 0644, ANY, ANY) },
+  { "a new file gets 0666 less the umask",
+    AS_ANYONE,
+    { { 0 } },
+    "f.npy",
+    WRITES ("f.npy", 0644, ANY, ANY) },
+  { "root keeps owner and group",
+    AS_ROOT,
     { FILE_OF ("f.npy", 0640, OTHER_ID, OTHER_ID + 1) },
-    "f.npy", WRITES ("f.npy", 0640, OTHER_ID, OTHER_ID + 1) },
+    "f.npy",
+    WRITES ("f.npy", 0640, OTHER_ID, OTHER_ID + 1) },
   /* Only root may give a file away: that is no failure. */
-  { "an ordinary user keeps the group they are in", ROOT_THEN_ORDINARY,
+  { "an ordinary user keeps the group they are in",
+    ROOT_THEN_ORDINARY,
     { MODE (".", 0777), FILE_OF ("f.npy", 0666, 0, OTHER_ID) },
-    "f.npy", WRITES ("f.npy", 0666, ORDINARY_ID, OTHER_ID) },
-  { "an ordinary user cannot keep another group", ROOT_THEN_ORDINARY,
+    "f.npy",
+    WRITES ("f.npy", 0666, ORDINARY_ID, OTHER_ID) },
+  { "an ordinary user cannot keep another group",
+    ROOT_THEN_ORDINARY,
     { MODE (".", 0777), FILE_ ("f.npy", 0666) },
-    "f.npy", WRITES ("f.npy", 0666, ORDINARY_ID, ORDINARY_ID) },
-  { "other hard links keep the old contents", AS_ANYONE,
+    "f.npy",
+    WRITES ("f.npy", 0666, ORDINARY_ID, ORDINARY_ID) },
+  { "other hard links keep the old contents",
+    AS_ANYONE,
     { FILE_ ("one.npy", 0644), HARD_LINK ("two.npy", "one.npy") },
-    "one.npy", WRITES ("one.npy", 0644, ANY, ANY) },
-  { "a named pipe is refused", AS_ANYONE, { FIFO ("p.npy") },
-    "p.npy", REFUSED ("it is a named pipe (FIFO)" NOT_REGULAR) },
-  { "a socket is refused", AS_ANYONE, { SOCKET ("s.npy") },
-    "s.npy", REFUSED ("it is a socket" NOT_REGULAR) },
-  { "a character device is refused", AS_ANYONE, { DEVICE ("null.npy") },
-    "null.npy", REFUSED ("it is a character device" NOT_REGULAR) },
-  { "a folder is refused", AS_ANYONE,
+    "one.npy",
+    WRITES ("one.npy", 0644, ANY, ANY) },
+  { "a named pipe is refused",
+    AS_ANYONE,
+    { FIFO ("p.npy") },
+    "p.npy",
+    REFUSED ("it is a named pipe (FIFO)" NOT_REGULAR) },
+  { "a socket is refused",
+    AS_ANYONE,
+    { SOCKET ("s.npy") },
+    "s.npy",
+    REFUSED ("it is a socket" NOT_REGULAR) },
+  { "a character device is refused",
+    AS_ANYONE,
+    { DEVICE ("null.npy") },
+    "null.npy",
+    REFUSED ("it is a character device" NOT_REGULAR) },
+  { "a folder is refused",
+    AS_ANYONE,
     { FOLDER ("d.npy", 0755), FILE_ ("d.npy/kept", 0644) },
-    "d.npy", REFUSED ("it is a folder" NOT_REGULAR) },
-  { "an absolute link is written through", AS_ANYONE,
+    "d.npy",
+    REFUSED ("it is a folder" NOT_REGULAR) },
+  { "an absolute link is written through",
+    AS_ANYONE,
     { FILE_ ("real.npy", 0600), ABSOLUTE_LINK ("link.npy", "real.npy") },
-    "link.npy", WRITES ("real.npy", 0600, ANY, ANY) },
-  { "a relative link leads from its own folder", AS_ANYONE,
+    "link.npy",
+    WRITES ("real.npy", 0600, ANY, ANY) },
+  { "a relative link leads from its own folder",
+    AS_ANYONE,
     { FOLDER ("sub", 0755), FILE_ ("real.npy", 0644),
       LINK ("sub/link.npy", "../real.npy") },
-    "sub/link.npy", WRITES ("real.npy", 0644, ANY, ANY) },
-  { "a chain of two links is followed", AS_ANYONE,
+    "sub/link.npy",
+    WRITES ("real.npy", 0644, ANY, ANY) },
+  { "a chain of two links is followed",
+    AS_ANYONE,
     { FILE_ ("real.npy", 0640), LINK ("second.npy", "real.npy"),
       LINK ("first.npy", "second.npy") },
-    "first.npy", WRITES ("real.npy", 0640, ANY, ANY) },
+    "first.npy",
+    WRITES ("real.npy", 0640, ANY, ANY) },
   /* As np.save (open () with O_CREAT) does. */
-  { "a dangling link creates its target", AS_ANYONE,
+  { "a dangling link creates its target",
+    AS_ANYONE,
     { LINK ("link.npy", "later.npy") },
-    "link.npy", WRITES ("later.npy", 0644, ANY, ANY) },
-  { "a link to a named pipe is refused", AS_ANYONE,
+    "link.npy",
+    WRITES ("later.npy", 0644, ANY, ANY) },
+  { "a link to a named pipe is refused",
+    AS_ANYONE,
     { FIFO ("pipe"), LINK ("link.npy", "pipe") },
-    "link.npy", REFUSED ("it is a symbolic link to %s/pipe, which is a "
-                         "named pipe (FIFO)" NOT_REGULAR) },
-  { "a link to a folder is refused", AS_ANYONE,
+    "link.npy",
+    REFUSED ("it is a symbolic link to %s/pipe, which is a "
+             "named pipe (FIFO)" NOT_REGULAR) },
+  { "a link to a folder is refused",
+    AS_ANYONE,
     { FOLDER ("sub", 0755), LINK ("link.npy", "sub") },
-    "link.npy", REFUSED ("it is a symbolic link to %s/sub, which is a "
-                         "folder" NOT_REGULAR) },
-  { "a loop of links is refused", AS_ANYONE,
+    "link.npy",
+    REFUSED ("it is a symbolic link to %s/sub, which is a "
+             "folder" NOT_REGULAR) },
+  { "a loop of links is refused",
+    AS_ANYONE,
     { LINK ("a.npy", "b.npy"), LINK ("b.npy", "a.npy") },
-    "a.npy", REFUSED ("it leads through more than 40 symbolic links") },
-  { "a read-only folder is refused", AS_ORDINARY,
+    "a.npy",
+    REFUSED ("it leads through more than 40 symbolic links") },
+  { "a read-only folder is refused",
+    AS_ORDINARY,
     { FOLDER ("ro", 0755), FILE_ ("ro/f.npy", 0666), MODE ("ro", 0555) },
-    "ro/f.npy", REFUSED ("cannot create a temporary file in %s/ro: ") },
+    "ro/f.npy",
+    REFUSED ("cannot create a temporary file in %s/ro: ") },
   /* A rename in a writable folder would get round the protection, which
    * open () (np.save, cp, GEGL's savers) respects. */
-  { "a write-protected file is refused", AS_ORDINARY,
+  { "a write-protected file is refused",
+    AS_ORDINARY,
     { MODE (".", 0777), FILE_OF ("f.npy", 0444, ORDINARY_ID, ORDINARY_ID) },
-    "f.npy", REFUSED ("it is write-protected") },
-  { "root replaces a write-protected file", AS_ROOT, { FILE_ ("f.npy", 0444) },
-    "f.npy", WRITES ("f.npy", 0444, 0, 0) },
-  { "a missing folder is reported", AS_ANYONE, { { 0 } },
-    "none/f.npy", REFUSED ("cannot create a temporary file in %s/none: ") },
+    "f.npy",
+    REFUSED ("it is write-protected") },
+  { "root replaces a write-protected file",
+    AS_ROOT,
+    { FILE_ ("f.npy", 0444) },
+    "f.npy",
+    WRITES ("f.npy", 0444, 0, 0) },
+  { "a missing folder is reported",
+    AS_ANYONE,
+    { { 0 } },
+    "none/f.npy",
+    REFUSED ("cannot create a temporary file in %s/none: ") },
 };
 
 /* The folder of the case running, for file_harness_teardown (). */
@@ -465,7 +560,7 @@ static gboolean
 entry_make (const Entry *e, const gchar *folder)
 {
   gchar   *path = g_build_filename (folder, e->name, NULL);
-  gchar   *to = e->to ? g_build_filename (folder, e->to, NULL) : NULL;
+  gchar   *to   = e->to ? g_build_filename (folder, e->to, NULL) : NULL;
   gboolean made = TRUE;
 
   switch (e->kind)
@@ -475,27 +570,15 @@ entry_make (const Entry *e, const gchar *folder)
       if (is_root () && (e->uid != 0 || e->gid != 0))
         ck_assert_int_eq (chown (path, e->uid, e->gid), 0);
       break;
-    case ENTRY_HARD_LINK:
-      ck_assert_int_eq (link (to, path), 0);
-      break;
+    case ENTRY_HARD_LINK: ck_assert_int_eq (link (to, path), 0); break;
     case ENTRY_FOLDER:
       ck_assert_int_eq (g_mkdir (path, (gint) e->mode), 0);
       break;
-    case ENTRY_FIFO:
-      make_fifo (path);
-      break;
-    case ENTRY_SOCKET:
-      make_socket (path);
-      break;
-    case ENTRY_DEVICE:
-      made = make_device (path);
-      break;
-    case ENTRY_LINK:
-      make_link (e->to, path);
-      break;
-    case ENTRY_ABSOLUTE_LINK:
-      make_link (to, path);
-      break;
+    case ENTRY_FIFO: make_fifo (path); break;
+    case ENTRY_SOCKET: make_socket (path); break;
+    case ENTRY_DEVICE: made = make_device (path); break;
+    case ENTRY_LINK: make_link (e->to, path); break;
+    case ENTRY_ABSOLUTE_LINK: make_link (to, path); break;
     case ENTRY_MODE:
       ck_assert_int_eq (g_chmod (path, (gint) e->mode), 0);
       break;
@@ -512,21 +595,14 @@ entry_type (EntryKind kind)
   switch (kind)
     {
     case ENTRY_FILE:
-    case ENTRY_HARD_LINK:
-      return S_IFREG;
-    case ENTRY_FOLDER:
-      return S_IFDIR;
-    case ENTRY_FIFO:
-      return S_IFIFO;
-    case ENTRY_SOCKET:
-      return S_IFSOCK;
-    case ENTRY_DEVICE:
-      return S_IFCHR;
+    case ENTRY_HARD_LINK: return S_IFREG;
+    case ENTRY_FOLDER: return S_IFDIR;
+    case ENTRY_FIFO: return S_IFIFO;
+    case ENTRY_SOCKET: return S_IFSOCK;
+    case ENTRY_DEVICE: return S_IFCHR;
     case ENTRY_LINK:
-    case ENTRY_ABSOLUTE_LINK:
-      return S_IFLNK;
-    case ENTRY_MODE:
-      break;
+    case ENTRY_ABSOLUTE_LINK: return S_IFLNK;
+    case ENTRY_MODE: break;
     }
   return 0;
 }
@@ -548,11 +624,12 @@ assert_entry_kept (const TargetCase *c, const Entry *e, const gchar *folder)
   if (e->kind == ENTRY_LINK || e->kind == ENTRY_ABSOLUTE_LINK)
     {
       gchar *want = e->kind == ENTRY_LINK
-                    ? g_strdup (e->to) : g_build_filename (folder, e->to, NULL);
-      gchar *got = g_file_read_link (path, NULL);
+                      ? g_strdup (e->to)
+                      : g_build_filename (folder, e->to, NULL);
+      gchar *got  = g_file_read_link (path, NULL);
 
-      ck_assert_msg (g_strcmp0 (got, want) == 0, "%s: %s leads to %s",
-                     c->what, e->name, got);
+      ck_assert_msg (g_strcmp0 (got, want) == 0, "%s: %s leads to %s", c->what,
+                     e->name, got);
       g_free (got);
       g_free (want);
     }
@@ -561,8 +638,9 @@ assert_entry_kept (const TargetCase *c, const Entry *e, const gchar *folder)
 
 /* The new contents are in c->written, with its mode, owner and group. */
 static void
-assert_written_as_wanted (const TargetCase *c, const Writer *writer,
-                          const gchar *folder)
+assert_written_as_wanted (const TargetCase *c,
+                          const Writer     *writer,
+                          const gchar      *folder)
 {
   gchar *path = g_build_filename (folder, c->written, NULL);
 
@@ -596,13 +674,14 @@ reason_to_skip (const TargetCase *c)
 
 /* Arranges c in case_folder and writes to its path; the writer's answer. */
 static gboolean
-arrange_and_write (const TargetCase *c, const Writer *writer,
-                   gboolean *skipped, gchar **problem)
+arrange_and_write (const TargetCase *c,
+                   const Writer     *writer,
+                   gboolean         *skipped,
+                   gchar           **problem)
 {
-  gchar   *path = g_build_filename (case_folder, c->path, NULL);
-  gboolean as_ordinary = c->who == AS_ORDINARY ||
-                         c->who == ROOT_THEN_ORDINARY;
-  gboolean ok = FALSE;
+  gchar   *path        = g_build_filename (case_folder, c->path, NULL);
+  gboolean as_ordinary = c->who == AS_ORDINARY || c->who == ROOT_THEN_ORDINARY;
+  gboolean ok          = FALSE;
 
   *skipped = FALSE;
   for (gsize i = 0; i < n_entries (c) && !*skipped; i++)
@@ -623,8 +702,8 @@ arrange_and_write (const TargetCase *c, const Writer *writer,
 void
 target_case_run (gint i, const Writer *writer)
 {
-  const TargetCase *c = &target_cases[i];
-  const gchar      *skip = reason_to_skip (c);
+  const TargetCase *c       = &target_cases[i];
+  const gchar      *skip    = reason_to_skip (c);
   gchar            *problem = NULL;
   gboolean          skipped, ok;
 
@@ -651,7 +730,7 @@ target_case_run (gint i, const Writer *writer)
                      "%s: the problem is \"%s\", want \"%s…\"", c->what,
                      problem, want);
       ck_assert_msg (n_entries (c) > 0 ||
-                     !g_file_test (path, G_FILE_TEST_EXISTS),
+                       !g_file_test (path, G_FILE_TEST_EXISTS),
                      "%s: %s was created", c->what, c->path);
       g_free (path);
       g_free (want);

@@ -7,10 +7,10 @@
 #include <string.h>
 
 #if defined __has_include
-#  if __has_include (<valgrind/valgrind.h>)
-#    include <valgrind/valgrind.h>
-#    define HAVE_VALGRIND_H 1
-#  endif
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define HAVE_VALGRIND_H 1
+#endif
 #endif
 
 /* GEGL's thread count at harness_init (), which each test starts with. */
@@ -41,7 +41,7 @@ rand_range (guint64 *state, gint lo, gint hi)
  * --------------------------------------------------------------------- */
 
 static GMutex   log_mutex;
-static GString *log_text;   /* captured messages; NULL when not capturing */
+static GString *log_text; /* captured messages; NULL when not capturing */
 
 static gboolean
 log_capture (const gchar *domain, GLogLevelFlags level, const gchar *message)
@@ -49,9 +49,8 @@ log_capture (const gchar *domain, GLogLevelFlags level, const gchar *message)
   gboolean captured = FALSE;
 
   g_mutex_lock (&log_mutex);
-  if (log_text != NULL &&
-      (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL |
-                G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE)))
+  if (log_text != NULL && (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL |
+                                    G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE)))
     {
       g_string_append_printf (log_text, "[%s] %s\n",
                               domain ? domain : "no domain",
@@ -63,10 +62,10 @@ log_capture (const gchar *domain, GLogLevelFlags level, const gchar *message)
 }
 
 static void
-log_handler (const gchar    *domain,
-             GLogLevelFlags  level,
-             const gchar    *message,
-             gpointer        data)
+log_handler (const gchar   *domain,
+             GLogLevelFlags level,
+             const gchar   *message,
+             gpointer       data)
 {
   if (!log_capture (domain, level, message))
     g_log_default_handler (domain, level, message, data);
@@ -96,8 +95,8 @@ log_writer (GLogLevelFlags   level,
 static void
 log_handlers_install (void)
 {
-  const GLogLevelFlags all = G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
-                             G_LOG_FLAG_RECURSION;
+  const GLogLevelFlags all =
+    G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION;
 
   g_log_set_writer_func (log_writer, NULL, NULL);
   g_log_set_default_handler (log_handler, NULL);
@@ -122,7 +121,7 @@ log_capture_end (void)
   gchar *text;
 
   g_mutex_lock (&log_mutex);
-  text = log_text ? g_string_free (log_text, FALSE) : g_strdup ("");
+  text     = log_text ? g_string_free (log_text, FALSE) : g_strdup ("");
   log_text = NULL;
   g_mutex_unlock (&log_mutex);
   return text;
@@ -150,16 +149,17 @@ text_has_number (const gchar *text, gint n)
 }
 
 gboolean
-message_names (const gchar *text, const gchar *op, const gchar *word,
-               const gint *numbers)
+message_names (const gchar *text,
+               const gchar *op,
+               const gchar *word,
+               const gint  *numbers)
 {
   gchar  **lines = g_strsplit (text, "\n", -1);
   gboolean found = FALSE;
 
   for (gint l = 0; lines[l] != NULL && !found; l++)
     {
-      found = strstr (lines[l], op) != NULL &&
-              strstr (lines[l], word) != NULL;
+      found = strstr (lines[l], op) != NULL && strstr (lines[l], word) != NULL;
       for (gint i = 0; found && numbers[i] != G_MININT; i++)
         found = text_has_number (lines[l], numbers[i]);
     }
@@ -180,16 +180,16 @@ count_occurrences (const gchar *text, const gchar *word)
 void
 assert_no_messages (gchar *text, const gchar *context)
 {
-  ck_assert_msg (text[0] == '\0', "%s: unexpected messages:\n%s",
-                 context, text);
+  ck_assert_msg (text[0] == '\0', "%s: unexpected messages:\n%s", context,
+                 text);
   g_free (text);
 }
 
 void
 assert_has (const gchar *text, const gchar *part)
 {
-  ck_assert_msg (strstr (text, part) != NULL, "\"%s\" missing from: %s",
-                 part, text);
+  ck_assert_msg (strstr (text, part) != NULL, "\"%s\" missing from: %s", part,
+                 text);
 }
 
 /* ------------------------------------------------------------------------
@@ -253,7 +253,7 @@ void
 file_write_npy (const gchar *path, const SegNpyHeader *h, const void *data)
 {
   guint8 header[SEG_NPY_WRITE_MAX_SIZE];
-  gsize  n = seg_npy_header_write (h, header, sizeof header);
+  gsize  n    = seg_npy_header_write (h, header, sizeof header);
   FILE  *file = g_fopen (path, "wb");
 
   ck_assert_int_gt (n, 0);
@@ -304,11 +304,11 @@ expected_extent (const GeglRectangle *in, const Params *p)
 {
   GeglRectangle out;
 
-  out.x      = floor_div (in->x, p->fx);
-  out.y      = floor_div (in->y, p->fy);
-  out.width  = ceil_div (in->width, p->fx);
-  out.height = ceil_div (in->height / p->depth, p->fy) *
-               ceil_div (p->depth, p->fz);
+  out.x     = floor_div (in->x, p->fx);
+  out.y     = floor_div (in->y, p->fy);
+  out.width = ceil_div (in->width, p->fx);
+  out.height =
+    ceil_div (in->height / p->depth, p->fy) * ceil_div (p->depth, p->fz);
   return out;
 }
 
@@ -327,33 +327,25 @@ buffer_new_with_pixels (const GeglRectangle *extent,
     {
       GeglRectangle parent_rect = { extent->x + shift_x, extent->y + shift_y,
                                     extent->width, extent->height };
-      GeglBuffer   *parent = g_object_new (GEGL_TYPE_BUFFER,
-                                           "x", parent_rect.x,
-                                           "y", parent_rect.y,
-                                           "width", parent_rect.width,
-                                           "height", parent_rect.height,
-                                           "tile-width", tile_w,
-                                           "tile-height", tile_h,
-                                           "format", format, NULL);
+      GeglBuffer   *parent      = g_object_new (
+               GEGL_TYPE_BUFFER, "x", parent_rect.x, "y", parent_rect.y, "width",
+               parent_rect.width, "height", parent_rect.height, "tile-width", tile_w,
+               "tile-height", tile_h, "format", format, NULL);
 
       gegl_buffer_set (parent, &parent_rect, 0, format, px,
                        GEGL_AUTO_ROWSTRIDE);
-      buffer = g_object_new (GEGL_TYPE_BUFFER, "source", parent,
-                             "x", extent->x, "y", extent->y,
-                             "width", extent->width,
-                             "height", extent->height,
-                             "shift-x", shift_x, "shift-y", shift_y,
-                             "format", format, NULL);
+      buffer = g_object_new (GEGL_TYPE_BUFFER, "source", parent, "x", extent->x,
+                             "y", extent->y, "width", extent->width, "height",
+                             extent->height, "shift-x", shift_x, "shift-y",
+                             shift_y, "format", format, NULL);
       g_object_unref (parent);
       return buffer;
     }
   if (tile_w > 0)
-    buffer = g_object_new (GEGL_TYPE_BUFFER,
-                           "x", extent->x, "y", extent->y,
-                           "width", extent->width,
-                           "height", extent->height,
-                           "tile-width", tile_w, "tile-height", tile_h,
-                           "format", format, NULL);
+    buffer =
+      g_object_new (GEGL_TYPE_BUFFER, "x", extent->x, "y", extent->y, "width",
+                    extent->width, "height", extent->height, "tile-width",
+                    tile_w, "tile-height", tile_h, "format", format, NULL);
   else
     buffer = gegl_buffer_new (extent, format);
   gegl_buffer_set (buffer, extent, 0, format, px, GEGL_AUTO_ROWSTRIDE);
@@ -361,11 +353,8 @@ buffer_new_with_pixels (const GeglRectangle *extent,
 }
 
 Graph
-graph_new_translated (GeglBuffer   *input,
-                      const gchar  *op,
-                      const Params *p,
-                      gint          dx,
-                      gint          dy)
+graph_new_translated (
+  GeglBuffer *input, const gchar *op, const Params *p, gint dx, gint dy)
 {
   Graph     g;
   GeglNode *last;
@@ -374,26 +363,24 @@ graph_new_translated (GeglBuffer   *input,
   g.root   = gegl_node_new ();
   g.source = gegl_node_new_child (g.root, "operation", "gegl:buffer-source",
                                   "buffer", input, NULL);
-  last = g.source;
+  last     = g.source;
   if (dx != 0 || dy != 0)
     {
       GeglNode *translate =
-        gegl_node_new_child (g.root, "operation", "gegl:translate",
-                             "x", (gdouble) dx, "y", (gdouble) dy, NULL);
+        gegl_node_new_child (g.root, "operation", "gegl:translate", "x",
+                             (gdouble) dx, "y", (gdouble) dy, NULL);
 
       gegl_node_link (last, translate);
       last = translate;
     }
 
   if (gegl_operation_find_property (op, "factor-x") == NULL)
-    g.pool = gegl_node_new_child (g.root, "operation", op,
-                                  "depth", p->depth, "sparse", p->sparse,
-                                  NULL);
-  else
-    g.pool = gegl_node_new_child (g.root, "operation", op,
-                                  "factor-x", p->fx, "factor-y", p->fy,
-                                  "factor-z", p->fz, "depth", p->depth,
+    g.pool = gegl_node_new_child (g.root, "operation", op, "depth", p->depth,
                                   "sparse", p->sparse, NULL);
+  else
+    g.pool = gegl_node_new_child (g.root, "operation", op, "factor-x", p->fx,
+                                  "factor-y", p->fy, "factor-z", p->fz, "depth",
+                                  p->depth, "sparse", p->sparse, NULL);
   gegl_node_link (last, g.pool);
   return g;
 }
@@ -413,8 +400,8 @@ graph_free (Graph *g)
 guint8 *
 graph_blit (const Graph *g, const GeglRectangle *roi, const Babl *format)
 {
-  gsize   size = (gsize) roi->width * roi->height *
-                 babl_format_get_bytes_per_pixel (format);
+  gsize size =
+    (gsize) roi->width * roi->height * babl_format_get_bytes_per_pixel (format);
   guint8 *px = g_malloc (MAX (size, 1));
 
   memset (px, 0xA5, size);
@@ -424,11 +411,17 @@ graph_blit (const Graph *g, const GeglRectangle *roi, const Babl *format)
 }
 
 void
-assert_renders (GeglBuffer *input, const gchar *op, const Params *p,
-                gint dx, gint dy, const GeglRectangle *want_rect,
-                const guint8 *want, const gchar *what, const gchar *context)
+assert_renders (GeglBuffer          *input,
+                const gchar         *op,
+                const Params        *p,
+                gint                 dx,
+                gint                 dy,
+                const GeglRectangle *want_rect,
+                const guint8        *want,
+                const gchar         *what,
+                const gchar         *context)
 {
-  const Babl   *format = gegl_buffer_get_format (input);
+  const Babl   *format    = gegl_buffer_get_format (input);
   gchar        *bbox_what = g_strdup_printf ("bounding box (%s)", what);
   Graph         g;
   GeglRectangle bbox;
@@ -442,8 +435,7 @@ assert_renders (GeglBuffer *input, const gchar *op, const Params *p,
 
   assert_rect_equal (&bbox, want_rect, bbox_what, context);
   assert_pixels_equal (got, want, want_rect,
-                       babl_format_get_bytes_per_pixel (format), what,
-                       context);
+                       babl_format_get_bytes_per_pixel (format), what, context);
 
   g_free (got);
   g_free (bbox_what);
@@ -451,9 +443,12 @@ assert_renders (GeglBuffer *input, const gchar *op, const Params *p,
 }
 
 guint8 *
-render_with_threads (GeglBuffer *input, const gchar *op, const Params *p,
-                     const GeglRectangle *rect, const Babl *format,
-                     gint n_threads)
+render_with_threads (GeglBuffer          *input,
+                     const gchar         *op,
+                     const Params        *p,
+                     const GeglRectangle *rect,
+                     const Babl          *format,
+                     gint                 n_threads)
 {
   Graph   g;
   guint8 *px;
@@ -467,18 +462,22 @@ render_with_threads (GeglBuffer *input, const gchar *op, const Params *p,
 }
 
 guint8 *
-render_in_parts (GeglBuffer *input, const gchar *op, const Params *p,
-                 const Babl *format, const GeglRectangle *rect,
-                 const GeglRectangle *parts, gint n_parts)
+render_in_parts (GeglBuffer          *input,
+                 const gchar         *op,
+                 const Params        *p,
+                 const Babl          *format,
+                 const GeglRectangle *rect,
+                 const GeglRectangle *parts,
+                 gint                 n_parts)
 {
-  gint    bpp = babl_format_get_bytes_per_pixel (format);
-  gsize   size = (gsize) rect->width * rect->height * bpp;
+  gint    bpp       = babl_format_get_bytes_per_pixel (format);
+  gsize   size      = (gsize) rect->width * rect->height * bpp;
   guint8 *assembled = g_malloc (MAX (size, 1));
 
   memset (assembled, 0xA5, size);
   for (gint i = 0; i < n_parts; i++)
     {
-      Graph   g = graph_new (input, op, p);
+      Graph   g    = graph_new (input, op, p);
       guint8 *part = graph_blit (&g, &parts[i], format);
 
       paste (assembled, rect, part, &parts[i], bpp);
@@ -489,17 +488,18 @@ render_in_parts (GeglBuffer *input, const gchar *op, const Params *p,
 }
 
 guint8 *
-cut_out_checking_frame (const guint8 *px, const GeglRectangle *grown,
-                        const GeglRectangle *rect, gint bpp,
-                        const gchar *context)
+cut_out_checking_frame (const guint8        *px,
+                        const GeglRectangle *grown,
+                        const GeglRectangle *rect,
+                        gint                 bpp,
+                        const gchar         *context)
 {
-  guint8 *inner = g_malloc (MAX ((gsize) rect->width * rect->height * bpp,
-                                 1));
+  guint8 *inner = g_malloc (MAX ((gsize) rect->width * rect->height * bpp, 1));
 
   for (gint y = 0; y < grown->height; y++)
     for (gint x = 0; x < grown->width; x++)
       {
-        const guint8 *p = px + ((gsize) y * grown->width + x) * bpp;
+        const guint8 *p  = px + ((gsize) y * grown->width + x) * bpp;
         gint          ix = grown->x + x - rect->x;
         gint          iy = grown->y + y - rect->y;
 
@@ -507,7 +507,8 @@ cut_out_checking_frame (const guint8 *px, const GeglRectangle *grown,
           memcpy (inner + ((gsize) iy * rect->width + ix) * bpp, p, bpp);
         else
           for (gint b = 0; b < bpp; b++)
-            ck_assert_msg (p[b] == 0, "%s: pixel (%d,%d) outside the "
+            ck_assert_msg (p[b] == 0,
+                           "%s: pixel (%d,%d) outside the "
                            "bounding box has byte %d = 0x%02x, want 0",
                            context, grown->x + x, grown->y + y, b, p[b]);
       }
@@ -517,10 +518,9 @@ cut_out_checking_frame (const guint8 *px, const GeglRectangle *grown,
 GeglBuffer *
 graph_sink (const Graph *g)
 {
-  GeglBuffer *out = NULL;
-  GeglNode   *sink = gegl_node_new_child (g->root,
-                                          "operation", "gegl:buffer-sink",
-                                          "buffer", &out, NULL);
+  GeglBuffer *out  = NULL;
+  GeglNode   *sink = gegl_node_new_child (
+      g->root, "operation", "gegl:buffer-sink", "buffer", &out, NULL);
 
   gegl_node_link (g->pool, sink);
   gegl_node_process (sink);
@@ -539,9 +539,12 @@ hex (gchar *dst, const guint8 *px, gint bpp)
 }
 
 void
-assert_pixels_equal (const guint8 *got, const guint8 *want,
-                     const GeglRectangle *rect, gint bpp,
-                     const gchar *what, const gchar *context)
+assert_pixels_equal (const guint8        *got,
+                     const guint8        *want,
+                     const GeglRectangle *rect,
+                     gint                 bpp,
+                     const gchar         *what,
+                     const gchar         *context)
 {
   for (gint y = 0; y < rect->height; y++)
     for (gint x = 0; x < rect->width; x++)
@@ -556,30 +559,36 @@ assert_pixels_equal (const guint8 *got, const guint8 *want,
             hex (w, want + o, bpp);
             ck_abort_msg ("%s: %s: first difference at output x=%d, y=%d "
                           "(of %d×%d at %d,%d): got %s, want %s",
-                          context, what, rect->x + x, rect->y + y,
-                          rect->width, rect->height, rect->x, rect->y, g, w);
+                          context, what, rect->x + x, rect->y + y, rect->width,
+                          rect->height, rect->x, rect->y, g, w);
           }
       }
 }
 
 void
-assert_rect_equal (const GeglRectangle *got, const GeglRectangle *want,
-                   const gchar *what, const gchar *context)
+assert_rect_equal (const GeglRectangle *got,
+                   const GeglRectangle *want,
+                   const gchar         *what,
+                   const gchar         *context)
 {
   ck_assert_msg (gegl_rectangle_equal (got, want),
-                 "%s: %s is %d×%d at (%d,%d), want %d×%d at (%d,%d)",
-                 context, what, got->width, got->height, got->x, got->y,
-                 want->width, want->height, want->x, want->y);
+                 "%s: %s is %d×%d at (%d,%d), want %d×%d at (%d,%d)", context,
+                 what, got->width, got->height, got->x, got->y, want->width,
+                 want->height, want->x, want->y);
 }
 
 void
-paste (guint8 *whole, const GeglRectangle *whole_rect, const guint8 *part,
-       const GeglRectangle *part_rect, gint bpp)
+paste (guint8              *whole,
+       const GeglRectangle *whole_rect,
+       const guint8        *part,
+       const GeglRectangle *part_rect,
+       gint                 bpp)
 {
   for (gint y = 0; y < part_rect->height; y++)
     memcpy (whole + (((gsize) (part_rect->y - whole_rect->y + y) *
                       whole_rect->width) +
-                     (part_rect->x - whole_rect->x)) * bpp,
+                     (part_rect->x - whole_rect->x)) *
+                      bpp,
             part + (gsize) y * part_rect->width * bpp,
             (gsize) part_rect->width * bpp);
 }
@@ -600,40 +609,45 @@ params_set (Params *p, const gchar *property, gint value)
 }
 
 gint
-cut_rect (const GeglRectangle *rect, gint nx, gint ny, guint64 seed,
-          GeglRectangle *parts)
+cut_rect (const GeglRectangle *rect,
+          gint                 nx,
+          gint                 ny,
+          guint64              seed,
+          GeglRectangle       *parts)
 {
   guint64 rng = seed ^ 0xA0761D6478BD642Full;
   gint    xs[8], ys[8];
   gint    n = 0;
 
-  nx = MIN (nx, rect->width);
-  ny = MIN (ny, rect->height);
+  nx    = MIN (nx, rect->width);
+  ny    = MIN (ny, rect->height);
   xs[0] = rect->x;
   ys[0] = rect->y;
   for (gint i = 1; i < nx; i++)
-    xs[i] = rand_range (&rng, xs[i - 1] + 1,
-                        rect->x + rect->width - (nx - i));
+    xs[i] = rand_range (&rng, xs[i - 1] + 1, rect->x + rect->width - (nx - i));
   for (gint i = 1; i < ny; i++)
-    ys[i] = rand_range (&rng, ys[i - 1] + 1,
-                        rect->y + rect->height - (ny - i));
+    ys[i] = rand_range (&rng, ys[i - 1] + 1, rect->y + rect->height - (ny - i));
   xs[nx] = rect->x + rect->width;
   ys[ny] = rect->y + rect->height;
 
   for (gint j = 0; j < ny; j++)
     for (gint i = 0; i < nx; i++)
-      parts[n++] = (GeglRectangle) { xs[i], ys[j], xs[i + 1] - xs[i],
-                                     ys[j + 1] - ys[j] };
+      parts[n++] =
+        (GeglRectangle){ xs[i], ys[j], xs[i + 1] - xs[i], ys[j + 1] - ys[j] };
   return n;
 }
 
 void
-check_refused (GeglBuffer *input, const gchar *op, const Params *p,
-               const gchar *word, const gint *numbers, const gchar *context)
+check_refused (GeglBuffer   *input,
+               const gchar  *op,
+               const Params *p,
+               const gchar  *word,
+               const gint   *numbers,
+               const gchar  *context)
 {
   const Babl   *format = gegl_buffer_get_format (input);
-  gint          bpp = babl_format_get_bytes_per_pixel (format);
-  GeglRectangle probe = { -2, -2, 8, 8 };
+  gint          bpp    = babl_format_get_bytes_per_pixel (format);
+  GeglRectangle probe  = { -2, -2, 8, 8 };
   Graph         g;
   GeglRectangle bbox;
   GeglBuffer   *sunk;
@@ -648,14 +662,14 @@ check_refused (GeglBuffer *input, const gchar *op, const Params *p,
   text = log_capture_end ();
 
   ck_assert_msg (gegl_rectangle_is_empty (&bbox),
-                 "%s: bounding box is %d×%d, want empty", context,
-                 bbox.width, bbox.height);
+                 "%s: bounding box is %d×%d, want empty", context, bbox.width,
+                 bbox.height);
   for (gint i = 0; i < probe.width * probe.height * bpp; i++)
     ck_assert_msg (px[i] == 0,
-                   "%s: byte %d of the probe render is 0x%02x, want 0",
-                   context, i, px[i]);
+                   "%s: byte %d of the probe render is 0x%02x, want 0", context,
+                   i, px[i]);
   ck_assert_msg (sunk == NULL ||
-                 gegl_rectangle_is_empty (gegl_buffer_get_extent (sunk)),
+                   gegl_rectangle_is_empty (gegl_buffer_get_extent (sunk)),
                  "%s: buffer-sink got a non-empty buffer", context);
 
   if (word != NULL)
@@ -667,8 +681,8 @@ check_refused (GeglBuffer *input, const gchar *op, const Params *p,
                      "%s: want the message once, got:\n%s", context, text);
     }
   else
-    ck_assert_msg (strstr (text, op) == NULL,
-                   "%s: unexpected message:\n%s", context, text);
+    ck_assert_msg (strstr (text, op) == NULL, "%s: unexpected message:\n%s",
+                   context, text);
 
   g_free (text);
   g_clear_object (&sunk);
@@ -679,12 +693,12 @@ check_refused (GeglBuffer *input, const gchar *op, const Params *p,
 void
 check_refusal (const Refusal *r)
 {
-  GeglRectangle in = { 0, 0, r->width, r->height };
+  GeglRectangle in     = { 0, 0, r->width, r->height };
   GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format (r->format));
   gchar        *context =
-    g_strdup_printf ("%s on \"%s\" %d×%d, factors %d,%d,%d, depth %d%s",
-                     r->op, r->format, r->width, r->height, r->p.fx, r->p.fy,
-                     r->p.fz, r->p.depth, r->p.sparse ? ", sparse" : "");
+    g_strdup_printf ("%s on \"%s\" %d×%d, factors %d,%d,%d, depth %d%s", r->op,
+                     r->format, r->width, r->height, r->p.fx, r->p.fy, r->p.fz,
+                     r->p.depth, r->p.sparse ? ", sparse" : "");
 
   check_refused (buffer, r->op, &r->p, r->word, r->numbers, context);
   g_free (context);
@@ -692,19 +706,26 @@ check_refusal (const Refusal *r)
 }
 
 void
-check_bad_property (const gchar *op, const gchar *format, gboolean sparse,
-                    gint i)
+check_bad_property (const gchar *op,
+                    const gchar *format,
+                    gboolean     sparse,
+                    gint         i)
 {
   static const struct
   {
     const gchar *property;
     gint         value;
   } bad[N_BAD_PROPERTIES] = {
-    { "factor-x", 0 }, { "factor-x", 65 }, { "factor-y", 65 },
-    { "factor-y", -1 }, { "factor-z", 0 }, { "factor-z", 65 },
+    { "factor-x", 0 },  { "factor-x", 65 }, { "factor-y", 65 },
+    { "factor-y", -1 }, { "factor-z", 0 },  { "factor-z", 65 },
     { "depth", 0 },
   };
-  Refusal r = { op, format, 8, 8, { 2, 2, 1, 1, sparse }, bad[i].property,
+  Refusal r = { op,
+                format,
+                8,
+                8,
+                { 2, 2, 1, 1, sparse },
+                bad[i].property,
                 { bad[i].value, G_MININT } };
 
   params_set (&r.p, bad[i].property, bad[i].value);
@@ -735,9 +756,9 @@ assert_op_is_registered_and_described (const gchar *op)
     }
   categories = gegl_operation_get_key (op, "categories");
   ck_assert_msg (strstr (categories, "hidden") == NULL &&
-                 strstr (categories, "transform") == NULL,
-                 "%s: categories \"%s\" hide the op or make it a transform",
-                 op, categories);
+                   strstr (categories, "transform") == NULL,
+                 "%s: categories \"%s\" hide the op or make it a transform", op,
+                 categories);
 }
 
 /* ------------------------------------------------------------------------
@@ -750,7 +771,8 @@ case_describe (const Case *c)
   const Mix *m = &c->mix;
   GString   *s = g_string_new (NULL);
 
-  g_string_printf (s, "seed %" G_GUINT64_FORMAT ", %s on \"%s\" %d×(%d·%d) "
+  g_string_printf (s,
+                   "seed %" G_GUINT64_FORMAT ", %s on \"%s\" %d×(%d·%d) "
                    "at (%d,%d), factors %d,%d,%d, depth %d%s, "
                    "%d%% background",
                    c->seed, c->op, c->format, c->width, c->slice_height,
@@ -761,9 +783,10 @@ case_describe (const Case *c)
     g_string_append_printf (s, ", %d labels%s", m->n_labels,
                             m->near ? " (one byte apart)" : "");
   if (m->near_max > 0 || m->small > 0 || m->transparent > 0)
-    g_string_append_printf (s, ", %d%% near max, %d%% small, "
-                            "%d%% transparent", m->near_max, m->small,
-                            m->transparent);
+    g_string_append_printf (s,
+                            ", %d%% near max, %d%% small, "
+                            "%d%% transparent",
+                            m->near_max, m->small, m->transparent);
   if (c->tile_w > 0)
     g_string_append_printf (s, ", tiles %d×%d shifted %d,%d", c->tile_w,
                             c->tile_h, c->shift_x, c->shift_y);
@@ -773,8 +796,7 @@ case_describe (const Case *c)
 GeglRectangle
 case_input (const Case *c)
 {
-  return (GeglRectangle) { c->x, c->y, c->width,
-                           c->slice_height * c->p.depth };
+  return (GeglRectangle){ c->x, c->y, c->width, c->slice_height * c->p.depth };
 }
 
 Volume
@@ -788,9 +810,8 @@ volume_of (const Case *c, guint8 *px)
   v.slice_height = c->slice_height;
   v.slices       = c->p.depth;
   v.px           = px;
-  v.buffer       = buffer_new_with_pixels (&v.extent, v.format, px,
-                                           c->tile_w, c->tile_h,
-                                           c->shift_x, c->shift_y);
+  v.buffer       = buffer_new_with_pixels (&v.extent, v.format, px, c->tile_w,
+                                           c->tile_h, c->shift_x, c->shift_y);
   return v;
 }
 
@@ -798,10 +819,9 @@ Volume
 volume_new (const Case *c)
 {
   const GeglRectangle in = case_input (c);
-  gsize               n = (gsize) in.width * in.height;
-  gint                bpp = babl_format_get_bytes_per_pixel (
-                              babl_format (c->format));
-  guint8             *px = g_malloc (MAX (n * bpp, 1));
+  gsize               n  = (gsize) in.width * in.height;
+  gint    bpp = babl_format_get_bytes_per_pixel (babl_format (c->format));
+  guint8 *px  = g_malloc (MAX (n * bpp, 1));
 
   c->family->fill (px, n, c->format, &c->mix, c->seed);
   return volume_of (c, px);
@@ -828,21 +848,21 @@ reference_views (const Volume *v, const Params *p)
   gint           od = ceil_div (v->slices, p->fz);
   ReferenceViews r;
 
-  r.in      = seg_volume_packed (v->px, v->extent.width, v->slice_height,
-                                 v->slices, v->bpp);
-  r.out     = seg_volume_packed (g_malloc ((gsize) ow * oh * od * v->bpp),
-                                 ow, oh, od, v->bpp);
-  r.factors = (SegFactors) { p->fx, p->fy, p->fz };
+  r.in  = seg_volume_packed (v->px, v->extent.width, v->slice_height, v->slices,
+                             v->bpp);
+  r.out = seg_volume_packed (g_malloc ((gsize) ow * oh * od * v->bpp), ow, oh,
+                             od, v->bpp);
+  r.factors = (SegFactors){ p->fx, p->fy, p->fz };
   return r;
 }
 
 void
 check_case (const Case *c)
 {
-  gchar        *context = case_describe (c);
-  Volume        v = volume_new (c);
+  gchar        *context   = case_describe (c);
+  Volume        v         = volume_new (c);
   GeglRectangle want_rect = expected_extent (&v.extent, &c->p);
-  guint8       *want = case_reference (c, &v);
+  guint8       *want      = case_reference (c, &v);
 
   assert_renders (v.buffer, c->op, &c->p, 0, 0, &want_rect, want,
                   "whole render", context);
@@ -856,9 +876,9 @@ check_output_keeps_the_source_format (const Case          *c,
                                       const GeglRectangle *want_rect)
 {
   gchar      *context = case_describe (c);
-  Volume      v = volume_new (c);
-  guint8     *want = case_reference (c, &v);
-  Graph       g = graph_new (v.buffer, c->op, &c->p);
+  Volume      v       = volume_new (c);
+  guint8     *want    = case_reference (c, &v);
+  Graph       g       = graph_new (v.buffer, c->op, &c->p);
   GeglBuffer *out;
   const Babl *op_format;
   guint8     *got;
@@ -873,8 +893,8 @@ check_output_keeps_the_source_format (const Case          *c,
                  "%s: the op's output format is \"%s\", not the source's",
                  context, op_format ? babl_get_name (op_format) : "none");
   ck_assert_msg (gegl_buffer_get_format (out) == v.format,
-                 "%s: the output buffer is \"%s\", not the source's",
-                 context, babl_get_name (gegl_buffer_get_format (out)));
+                 "%s: the output buffer is \"%s\", not the source's", context,
+                 babl_get_name (gegl_buffer_get_format (out)));
   assert_rect_equal (gegl_buffer_get_extent (out), want_rect,
                      "output buffer extent", context);
 
@@ -896,16 +916,16 @@ void
 check_threads_agree (const Case *c)
 {
   static const gint threads[2] = { 1, 4 };
-  gchar            *context = case_describe (c);
-  Volume            v = volume_new (c);
-  GeglRectangle     rect = expected_extent (&v.extent, &c->p);
-  guint8           *want = case_reference (c, &v);
+  gchar            *context    = case_describe (c);
+  Volume            v          = volume_new (c);
+  GeglRectangle     rect       = expected_extent (&v.extent, &c->p);
+  guint8           *want       = case_reference (c, &v);
   guint8           *got[2];
 
   log_capture_begin ();
   for (gint t = 0; t < 2; t++)
-    got[t] = render_with_threads (v.buffer, c->op, &c->p, &rect, v.format,
-                                  threads[t]);
+    got[t] =
+      render_with_threads (v.buffer, c->op, &c->p, &rect, v.format, threads[t]);
   assert_no_messages (log_capture_end (), context);
 
   assert_pixels_equal (got[1], got[0], &rect, v.bpp,
@@ -923,18 +943,18 @@ void
 check_parts (const Case *c, const GeglRectangle *parts, gint n_parts)
 {
   gchar        *context = case_describe (c);
-  Volume        v = volume_new (c);
-  GeglRectangle rect = expected_extent (&v.extent, &c->p);
-  guint8       *want = case_reference (c, &v);
+  Volume        v       = volume_new (c);
+  GeglRectangle rect    = expected_extent (&v.extent, &c->p);
+  guint8       *want    = case_reference (c, &v);
   guint8       *whole, *assembled;
   Graph         g;
 
   log_capture_begin ();
-  g = graph_new (v.buffer, c->op, &c->p);
+  g     = graph_new (v.buffer, c->op, &c->p);
   whole = graph_blit (&g, &rect, v.format);
   graph_free (&g);
-  assembled = render_in_parts (v.buffer, c->op, &c->p, v.format, &rect,
-                               parts, n_parts);
+  assembled =
+    render_in_parts (v.buffer, c->op, &c->p, v.format, &rect, parts, n_parts);
   assert_no_messages (log_capture_end (), context);
 
   assert_pixels_equal (whole, want, &rect, v.bpp, "whole render", context);
@@ -951,7 +971,7 @@ check_parts (const Case *c, const GeglRectangle *parts, gint n_parts)
 void
 check_in_uneven_parts (const Case *c, gint nx, gint ny)
 {
-  GeglRectangle in = case_input (c);
+  GeglRectangle in   = case_input (c);
   GeglRectangle rect = expected_extent (&in, &c->p);
   GeglRectangle parts[7 * 7];
 
@@ -961,12 +981,12 @@ check_in_uneven_parts (const Case *c, gint nx, gint ny)
 void
 check_row_by_row (const Case *c)
 {
-  GeglRectangle  in = case_input (c);
+  GeglRectangle  in   = case_input (c);
   GeglRectangle  rect = expected_extent (&in, &c->p);
   GeglRectangle *rows = g_new (GeglRectangle, MAX (rect.height, 1));
 
   for (gint r = 0; r < rect.height; r++)
-    rows[r] = (GeglRectangle) { rect.x, rect.y + r, rect.width, 1 };
+    rows[r] = (GeglRectangle){ rect.x, rect.y + r, rect.width, 1 };
   check_parts (c, rows, rect.height);
   g_free (rows);
 }
@@ -974,10 +994,10 @@ check_row_by_row (const Case *c)
 void
 check_in_four_uneven_parts (Case c, gint i)
 {
-  c.width        += 9;    /* room for cuts on every axis */
+  c.width += 9; /* room for cuts on every axis */
   c.slice_height += 5;
-  c.x = (gint[]) { 0, -3, 7, -10 }[i % 4];
-  c.y = (gint[]) { 0, 5, -1, -6 }[i % 4];
+  c.x = (gint[]){ 0, -3, 7, -10 }[i % 4];
+  c.y = (gint[]){ 0, 5, -1, -6 }[i % 4];
   check_in_uneven_parts (&c, 2, 2);
 }
 
@@ -990,14 +1010,14 @@ check_frame_renders_nothing (Case c, gint i)
   guint8       *want, *got, *inner;
   Graph         g;
 
-  c.x     = (gint[]) { 0, -3, 5, -8 }[i % 4];
-  c.y     = (gint[]) { 0, 5, -7, 1 }[i % 4];
+  c.x     = (gint[]){ 0, -3, 5, -8 }[i % 4];
+  c.y     = (gint[]){ 0, 5, -7, 1 }[i % 4];
   context = case_describe (&c);
   v       = volume_new (&c);
   rect    = expected_extent (&v.extent, &c.p);
   want    = case_reference (&c, &v);
-  grown   = (GeglRectangle) { rect.x - 3, rect.y - 3, rect.width + 6,
-                              rect.height + 6 };
+  grown =
+    (GeglRectangle){ rect.x - 3, rect.y - 3, rect.width + 6, rect.height + 6 };
 
   log_capture_begin ();
   g   = graph_new (v.buffer, c.op, &c.p);
@@ -1032,13 +1052,13 @@ void
 check_translated (const Case *c)
 {
   gchar        *context = case_describe (c);
-  Volume        v = volume_new (c);
-  GeglRectangle moved = v.extent;
+  Volume        v       = volume_new (c);
+  GeglRectangle moved   = v.extent;
   GeglRectangle want_rect;
   guint8       *want;
 
-  moved.x  -= 3;
-  moved.y  += 5;
+  moved.x -= 3;
+  moved.y += 5;
   want_rect = expected_extent (&moved, &c->p);
   want      = case_reference (c, &v);
 
@@ -1052,19 +1072,18 @@ check_translated (const Case *c)
 void
 check_with_small_tiles (Case c, gint i, guint64 salt)
 {
-  static const gint tiles[][2] = { { 8, 4 }, { 16, 8 }, { 4, 4 }, { 12, 6 },
-                                   { 32, 16 }, { 6, 3 }, { 10, 5 },
-                                   { 2, 2 } };
-  guint64 rng = (guint64) i * 0x9E3779B97F4A7C15ull + salt;
+  static const gint tiles[][2] = { { 8, 4 },   { 16, 8 }, { 4, 4 },  { 12, 6 },
+                                   { 32, 16 }, { 6, 3 },  { 10, 5 }, { 2, 2 } };
+  guint64           rng        = (guint64) i * 0x9E3779B97F4A7C15ull + salt;
 
   c.tile_w       = tiles[i % G_N_ELEMENTS (tiles)][0];
   c.tile_h       = tiles[i % G_N_ELEMENTS (tiles)][1];
   c.width        = rand_range (&rng, 1, 90);
   c.slice_height = rand_range (&rng, 1, 40);
-  if (rand_range (&rng, 0, 1) == 0)  /* slices of whole tile rows */
+  if (rand_range (&rng, 0, 1) == 0) /* slices of whole tile rows */
     c.slice_height = c.tile_h * rand_range (&rng, 1, 5);
-  c.x            = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
-  c.y            = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
+  c.x = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
+  c.y = rand_range (&rng, 0, 2) ? 0 : rand_range (&rng, -20, 20);
   if (i % 5 == 4)
     {
       c.shift_x = rand_range (&rng, -9, 9);
@@ -1072,7 +1091,7 @@ check_with_small_tiles (Case c, gint i, guint64 salt)
     }
   /* Tile pairs: two slices' tiles read at once. */
   if (rand_range (&rng, 0, 2) == 0 && c.p.depth > 1)
-    c.p = (Params) { 2, 2, 2, c.p.depth, c.p.sparse };
+    c.p = (Params){ 2, 2, 2, c.p.depth, c.p.sparse };
   check_case (&c);
 }
 
@@ -1086,24 +1105,24 @@ check_cached_render_follows_changes (const Case *c, const Mix *fresh)
    * up to 15 pixels, so the stack is tall): a stale band means the
    * invalidated region was too small.  Two output slices of 50 rows. */
   static const GeglRectangle changes[] = {
-    { 20, 40, 8, 111 },  /* slice 0 rows 40 … 99, slice 1 rows 0 … 50 */
-    { 30, 5, 1, 290 },   /* a column through all three slices         */
-    { 3, 190, 30, 20 },  /* slices 1 and 2: two output slices         */
+    { 20, 40, 8, 111 }, /* slice 0 rows 40 … 99, slice 1 rows 0 … 50 */
+    { 30, 5, 1, 290 },  /* a column through all three slices         */
+    { 3, 190, 30, 20 }, /* slices 1 and 2: two output slices         */
   };
   gchar        *context = case_describe (c);
-  Volume        v = volume_new (c);
-  GeglRectangle rect = expected_extent (&v.extent, &c->p);
-  Graph         g = graph_new (v.buffer, c->op, &c->p);
-  GeglNode     *nop = gegl_node_new_child (g.root, "operation", "gegl:nop",
-                                           NULL);
-  gsize         row_bytes = (gsize) rect.width * v.bpp;
-  guint8       *got = g_malloc (row_bytes * rect.height);
+  Volume        v       = volume_new (c);
+  GeglRectangle rect    = expected_extent (&v.extent, &c->p);
+  Graph         g       = graph_new (v.buffer, c->op, &c->p);
+  GeglNode *nop = gegl_node_new_child (g.root, "operation", "gegl:nop", NULL);
+  gsize     row_bytes = (gsize) rect.width * v.bpp;
+  guint8   *got       = g_malloc (row_bytes * rect.height);
 
   ck_assert_msg (c->x == 0 && c->y == 0 && c->width == 40 &&
-                 c->slice_height == 100 && c->p.depth == 3 &&
-                 c->p.fx == 2 && c->p.fy == 2 && c->p.fz == 2,
+                   c->slice_height == 100 && c->p.depth == 3 && c->p.fx == 2 &&
+                   c->p.fy == 2 && c->p.fz == 2,
                  "%s: the changes are made for 40 × (100·3) at (0,0), "
-                 "factors 2,2,2", context);
+                 "factors 2,2,2",
+                 context);
   gegl_node_set (g.pool, "cache-policy", GEGL_CACHE_POLICY_ALWAYS, NULL);
   gegl_node_link (g.pool, nop);
 
@@ -1113,7 +1132,7 @@ check_cached_render_follows_changes (const Case *c, const Mix *fresh)
   for (gsize k = 0; k < G_N_ELEMENTS (changes); k++)
     {
       const GeglRectangle *ch = &changes[k];
-      gsize                n = (gsize) ch->width * ch->height;
+      gsize                n  = (gsize) ch->width * ch->height;
       guint8              *px = g_malloc (n * v.bpp);
       guint8              *want;
       gchar               *what;
@@ -1122,8 +1141,7 @@ check_cached_render_follows_changes (const Case *c, const Mix *fresh)
       gegl_buffer_set (v.buffer, ch, 0, v.format, px, GEGL_AUTO_ROWSTRIDE);
       for (gint y = 0; y < ch->height; y++)
         memcpy (v.px + ((gsize) (ch->y + y) * v.extent.width + ch->x) * v.bpp,
-                px + (gsize) y * ch->width * v.bpp,
-                (gsize) ch->width * v.bpp);
+                px + (gsize) y * ch->width * v.bpp, (gsize) ch->width * v.bpp);
       g_free (px);
 
       for (gint r = 0; r < rect.height; r += 8)
@@ -1137,8 +1155,8 @@ check_cached_render_follows_changes (const Case *c, const Mix *fresh)
 
       want = case_reference (c, &v);
       what = g_strdup_printf ("bands rendered from the cache after a "
-                              "change of %d×%d at (%d,%d)", ch->width,
-                              ch->height, ch->x, ch->y);
+                              "change of %d×%d at (%d,%d)",
+                              ch->width, ch->height, ch->x, ch->y);
       assert_pixels_equal (got, want, &rect, v.bpp, what, context);
       g_free (what);
       g_free (want);
@@ -1162,8 +1180,8 @@ static const struct
   const gchar *op;
   gboolean     sparse;
 } region_ops[] = {
-  { "seg:mode-pool",      FALSE },
-  { "seg:countless-3d",   FALSE },
+  { "seg:mode-pool", FALSE },
+  { "seg:countless-3d", FALSE },
   { "seg:sparse-average", TRUE },
 };
 
@@ -1183,8 +1201,7 @@ region_of (const Graph *g, RegionQuery query, const GeglRectangle *rect)
 
   switch (query)
     {
-    case BOUNDING_BOX:
-      return gegl_node_get_bounding_box (g->pool);
+    case BOUNDING_BOX: return gegl_node_get_bounding_box (g->pool);
     case REQUIRED_FOR_OUTPUT:
       return gegl_operation_get_required_for_output (op, "input", rect);
     default:
@@ -1195,14 +1212,16 @@ region_of (const Graph *g, RegionQuery query, const GeglRectangle *rect)
 /* An empty Y u8 input of extent in, pooled by op with p, prepared.
  * *buffer holds the input (unref it). */
 static Graph
-stack_graph (const gchar *op, const GeglRectangle *in, const Params *p,
-             GeglBuffer **buffer)
+stack_graph (const gchar         *op,
+             const GeglRectangle *in,
+             const Params        *p,
+             GeglBuffer         **buffer)
 {
   Graph g;
 
   *buffer = gegl_buffer_new (in, babl_format ("Y u8"));
-  g = graph_new (*buffer, op, p);
-  gegl_node_get_bounding_box (g.pool);   /* prepares the graph */
+  g       = graph_new (*buffer, op, p);
+  gegl_node_get_bounding_box (g.pool); /* prepares the graph */
   return g;
 }
 
@@ -1220,28 +1239,52 @@ static const struct
   { BOUNDING_BOX, -3, 5, { 0 }, { -2, 2, 4, 6 }, "bounding box" },
   /* Output row 1 (relative) is row 1 of output slice 0: input rows 2, 3
    * of slices 0 and 1, i.e. rows 2 … 8 of the stack. */
-  { REQUIRED_FOR_OUTPUT, 0, 0, { 0, 1, 4, 1 }, { 0, 2, 7, 7 },
+  { REQUIRED_FOR_OUTPUT,
+    0,
+    0,
+    { 0, 1, 4, 1 },
+    { 0, 2, 7, 7 },
     "required for output row 1" },
   /* Output row 4 is row 1 of output slice 1, which holds only input
    * slice 2 (slice 3 does not exist): rows 12, 13.  Columns 1 … 2 read
    * input columns 2 … 5. */
-  { REQUIRED_FOR_OUTPUT, 0, 0, { 1, 4, 2, 1 }, { 2, 12, 4, 2 },
+  { REQUIRED_FOR_OUTPUT,
+    0,
+    0,
+    { 1, 4, 2, 1 },
+    { 2, 12, 4, 2 },
     "required for output row 4, cols 1-2" },
   /* Input at (-3,5): output at (-2,2).  Output (-1..0, 3) is relative
    * column 1 … 2, row 1: input x -1 … 2, rows 5+2 … 5+8. */
-  { REQUIRED_FOR_OUTPUT, -3, 5, { -1, 3, 2, 1 }, { -1, 7, 4, 7 },
+  { REQUIRED_FOR_OUTPUT,
+    -3,
+    5,
+    { -1, 3, 2, 1 },
+    { -1, 7, 4, 7 },
     "required for output (-1,3) 2×1" },
   /* Input pixel (4, 11) relative: column block 2; row 11 is row 1 of
    * slice 2, which pools into output slice 1, row 0: output row 3. */
-  { INVALIDATED_BY_CHANGE, 0, 0, { 4, 11, 1, 1 }, { 2, 3, 1, 1 },
+  { INVALIDATED_BY_CHANGE,
+    0,
+    0,
+    { 4, 11, 1, 1 },
+    { 2, 3, 1, 1 },
     "invalidated by pixel (4,11)" },
   /* The same pixel, with the input at (-3,5): (1,16) → output (0,5). */
-  { INVALIDATED_BY_CHANGE, -3, 5, { 1, 16, 1, 1 }, { 0, 5, 1, 1 },
+  { INVALIDATED_BY_CHANGE,
+    -3,
+    5,
+    { 1, 16, 1, 1 },
+    { 0, 5, 1, 1 },
     "invalidated by pixel (1,16)" },
   /* Rows 4 … 5 relative: the last row of slice 0 (output row 2) and the
    * first row of slice 1 (also output slice 0, row 0) → output rows
    * 0 … 2; columns 0 … 6 → all 4 output columns. */
-  { INVALIDATED_BY_CHANGE, 0, 0, { 0, 4, 7, 2 }, { 0, 0, 4, 3 },
+  { INVALIDATED_BY_CHANGE,
+    0,
+    0,
+    { 0, 4, 7, 2 },
+    { 0, 0, 4, 3 },
     "invalidated by rows 4-5" },
 };
 #define N_STACK_REGIONS ((gint) G_N_ELEMENTS (stack_regions))
@@ -1249,17 +1292,17 @@ static const struct
 /* _i = op × N_STACK_REGIONS + the region asked for. */
 START_TEST (test_regions_of_a_three_slice_stack)
 {
-  const gchar  *op = region_ops[_i / N_STACK_REGIONS].op;
-  const gboolean sparse = region_ops[_i / N_STACK_REGIONS].sparse;
-  const gint    k = _i % N_STACK_REGIONS;
-  GeglRectangle in = { stack_regions[k].x, stack_regions[k].y, 7, 15 };
-  gchar        *context = g_strdup_printf ("%s, 7×(5·3) at (%d,%d), "
-                                           "factors 2,2,2", op, in.x, in.y);
-  GeglBuffer   *buffer;
-  Graph         g = stack_graph (op, &in, &(Params) { 2, 2, 2, 3, sparse },
-                                 &buffer);
-  GeglRectangle got = region_of (&g, stack_regions[k].query,
-                                 &stack_regions[k].rect);
+  const gchar   *op      = region_ops[_i / N_STACK_REGIONS].op;
+  const gboolean sparse  = region_ops[_i / N_STACK_REGIONS].sparse;
+  const gint     k       = _i % N_STACK_REGIONS;
+  GeglRectangle  in      = { stack_regions[k].x, stack_regions[k].y, 7, 15 };
+  gchar         *context = g_strdup_printf ("%s, 7×(5·3) at (%d,%d), "
+                                                    "factors 2,2,2",
+                                            op, in.x, in.y);
+  GeglBuffer    *buffer;
+  Graph g = stack_graph (op, &in, &(Params){ 2, 2, 2, 3, sparse }, &buffer);
+  GeglRectangle got =
+    region_of (&g, stack_regions[k].query, &stack_regions[k].rect);
 
   assert_rect_equal (&got, &stack_regions[k].want, stack_regions[k].what,
                      context);
@@ -1272,10 +1315,10 @@ END_TEST
 /* A random stack of Y u8 slices. */
 typedef struct
 {
-  GeglRectangle in;        /* the input, W × (H·D) */
+  GeglRectangle in; /* the input, W × (H·D) */
   gint          slice_height;
   Params        p;
-  GeglRectangle out;       /* DESIGN.md's output extent */
+  GeglRectangle out; /* DESIGN.md's output extent */
 } Stack;
 
 static Stack
@@ -1290,9 +1333,9 @@ stack_random (guint64 seed, gint op)
   s.p.fy         = rand_range (&rng, 1, 4);
   s.p.fz         = rand_range (&rng, 1, 3);
   s.p.sparse     = region_ops[op].sparse;
-  s.in = (GeglRectangle) { rand_range (&rng, -9, 9), rand_range (&rng, -9, 9),
-                           rand_range (&rng, 1, 15),
-                           s.slice_height * s.p.depth };
+  s.in =
+    (GeglRectangle){ rand_range (&rng, -9, 9), rand_range (&rng, -9, 9),
+                     rand_range (&rng, 1, 15), s.slice_height * s.p.depth };
   if (gegl_operation_find_property (region_ops[op].op, "factor-x") == NULL)
     s.p.fx = s.p.fy = s.p.fz = 2;
   s.out = expected_extent (&s.in, &s.p);
@@ -1320,7 +1363,7 @@ rect_random (guint64 *rng, const GeglRectangle *within)
   gint x1 = rand_range (rng, x0, within->x + within->width + 1);
   gint y1 = rand_range (rng, y0, within->y + within->height + 1);
 
-  return (GeglRectangle) { x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
+  return (GeglRectangle){ x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
 }
 
 /* The bounding box of the input blocks that the output pixels of roi
@@ -1344,10 +1387,10 @@ blocks_read (const Stack *s, const GeglRectangle *roi)
             for (gint y = oy * s->p.fy; y < MIN (oy * s->p.fy + s->p.fy, H);
                  y++)
               {
-                rect_add (&want, s->in.x + col * s->p.fx,
-                          s->in.y + z * H + y);
-                rect_add (&want, s->in.x + MIN (col * s->p.fx + s->p.fx,
-                                                s->in.width) - 1,
+                rect_add (&want, s->in.x + col * s->p.fx, s->in.y + z * H + y);
+                rect_add (&want,
+                          s->in.x + MIN (col * s->p.fx + s->p.fx, s->in.width) -
+                            1,
                           s->in.y + z * H + y);
               }
         }
@@ -1376,36 +1419,36 @@ blocks_touched (const Stack *s, const GeglRectangle *changed)
  * a random stack drawn from seed, and checks each answer against the
  * blocks pixel by pixel. */
 static void
-check_random_regions (gint op, RegionQuery query, guint64 seed,
-                      guint64 rng_seed)
+check_random_regions (gint        op,
+                      RegionQuery query,
+                      guint64     seed,
+                      guint64     rng_seed)
 {
-  Stack       s = stack_random (seed, op);
-  gchar      *context = g_strdup_printf (
-                "%s, seed %" G_GUINT64_FORMAT ": %d×(%d·%d) at (%d,%d), "
-                "factors %d,%d,%d", region_ops[op].op, seed, s.in.width,
-                s.slice_height, s.p.depth, s.in.x, s.in.y, s.p.fx, s.p.fy,
-                s.p.fz);
-  guint64     rng = rng_seed;
-  GeglBuffer *buffer;
-  Graph       g = stack_graph (region_ops[op].op, &s.in, &s.p, &buffer);
+  Stack  s = stack_random (seed, op);
+  gchar *context =
+    g_strdup_printf ("%s, seed %" G_GUINT64_FORMAT ": %d×(%d·%d) at (%d,%d), "
+                     "factors %d,%d,%d",
+                     region_ops[op].op, seed, s.in.width, s.slice_height,
+                     s.p.depth, s.in.x, s.in.y, s.p.fx, s.p.fy, s.p.fz);
+  guint64        rng = rng_seed;
+  GeglBuffer    *buffer;
+  Graph          g = stack_graph (region_ops[op].op, &s.in, &s.p, &buffer);
   const gboolean required = query == REQUIRED_FOR_OUTPUT;
 
   for (gint k = 0; k < 8; k++)
     {
       GeglRectangle rect = rect_random (&rng, required ? &s.out : &s.in);
-      GeglRectangle want = required ? blocks_read (&s, &rect)
-                                    : blocks_touched (&s, &rect);
-      GeglRectangle got = region_of (&g, query, &rect);
-      gchar        *what = g_strdup_printf ("%s %d×%d at (%d,%d)",
-                                            required ? "required for"
-                                                     : "invalidated by",
-                                            rect.width, rect.height,
-                                            rect.x, rect.y);
+      GeglRectangle want =
+        required ? blocks_read (&s, &rect) : blocks_touched (&s, &rect);
+      GeglRectangle got  = region_of (&g, query, &rect);
+      gchar        *what = g_strdup_printf (
+               "%s %d×%d at (%d,%d)", required ? "required for" : "invalidated by",
+               rect.width, rect.height, rect.x, rect.y);
 
       if (gegl_rectangle_is_empty (&want))
         ck_assert_msg (gegl_rectangle_is_empty (&got),
-                       "%s: %s is %d×%d at (%d,%d), want empty", context,
-                       what, got.width, got.height, got.x, got.y);
+                       "%s: %s is %d×%d at (%d,%d), want empty", context, what,
+                       got.width, got.height, got.x, got.y);
       else
         assert_rect_equal (&got, &want, what, context);
       g_free (what);
@@ -1432,8 +1475,8 @@ START_TEST (test_invalidated_region_is_the_bounding_box_of_the_blocks_touched)
 {
   gint i = _i % N_RANDOM_STACKS;
 
-  check_random_regions (_i / N_RANDOM_STACKS, INVALIDATED_BY_CHANGE,
-                        1000 + i, i + 77);
+  check_random_regions (_i / N_RANDOM_STACKS, INVALIDATED_BY_CHANGE, 1000 + i,
+                        i + 77);
 }
 END_TEST
 
@@ -1450,12 +1493,12 @@ region_tests_add (TCase *tc, const gchar *op)
 
   tcase_add_loop_test (tc, test_regions_of_a_three_slice_stack,
                        k * N_STACK_REGIONS, (k + 1) * N_STACK_REGIONS);
-  tcase_add_loop_test (tc,
-                       test_required_region_is_the_bounding_box_of_the_blocks_read,
-                       k * N_RANDOM_STACKS, (k + 1) * N_RANDOM_STACKS);
-  tcase_add_loop_test (tc,
-                       test_invalidated_region_is_the_bounding_box_of_the_blocks_touched,
-                       k * N_RANDOM_STACKS, (k + 1) * N_RANDOM_STACKS);
+  tcase_add_loop_test (
+    tc, test_required_region_is_the_bounding_box_of_the_blocks_read,
+    k * N_RANDOM_STACKS, (k + 1) * N_RANDOM_STACKS);
+  tcase_add_loop_test (
+    tc, test_invalidated_region_is_the_bounding_box_of_the_blocks_touched,
+    k * N_RANDOM_STACKS, (k + 1) * N_RANDOM_STACKS);
 }
 
 /* GEGL's video plug-ins (ff-load, ff-save) pull in libraries whose
@@ -1466,14 +1509,15 @@ static void
 assert_no_unwanted_libraries (void)
 {
   static const gchar *const unwanted[] = { "libhwy", "libavcodec" };
-  gchar *maps = NULL;
+  gchar                    *maps       = NULL;
 
   if (!g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL))
-    return;   /* not Linux: nothing to check */
+    return; /* not Linux: nothing to check */
   for (gsize i = 0; i < G_N_ELEMENTS (unwanted); i++)
     if (strstr (maps, unwanted[i]) != NULL)
       g_error ("%s is loaded: GEGL_PATH (%s) holds plug-ins that the tests "
-               "do not use", unwanted[i], g_getenv ("GEGL_PATH"));
+               "do not use",
+               unwanted[i], g_getenv ("GEGL_PATH"));
   g_free (maps);
 }
 

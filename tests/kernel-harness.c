@@ -97,9 +97,8 @@ random_strides (Rng *r, int bpp)
 void
 describe_strides (char *buf, size_t n, const Strides *l)
 {
-  snprintf (buf, n, "{row pad %d, slice pad %d%s%s}", l->row_pad,
-            l->slice_pad, l->flip_y ? ", flipped y" : "",
-            l->flip_z ? ", flipped z" : "");
+  snprintf (buf, n, "{row pad %d, slice pad %d%s%s}", l->row_pad, l->slice_pad,
+            l->flip_y ? ", flipped y" : "", l->flip_z ? ", flipped z" : "");
 }
 
 /* ---- The kernel under test -------------------------------------------- */
@@ -118,13 +117,19 @@ kernel_scratch (const Kernel *k, const SegFactors *f)
 }
 
 void
-random_shape (Rng *r, bool fast, int wide_percent, int widest, int *w,
-              int *h, int *d, SegFactors *f)
+random_shape (Rng        *r,
+              bool        fast,
+              int         wide_percent,
+              int         widest,
+              int        *w,
+              int        *h,
+              int        *d,
+              SegFactors *f)
 {
   if (fast)
     {
       f->x = f->y = 2;
-      f->z = rng_range (r, 1, 2);
+      f->z        = rng_range (r, 1, 2);
       if (rng_chance (r, wide_percent))
         {
           *w = rng_range (r, 2, widest);
@@ -156,7 +161,7 @@ Hex
 hex_of (const uint8_t *p, int n)
 {
   static const char digits[] = "0123456789abcdef";
-  Hex h;
+  Hex               h;
 
   for (int i = 0; i < n; i++)
     {
@@ -173,7 +178,7 @@ void
 assert_padding_intact (const Buf *b, const char *context)
 {
   uint8_t *inside = calloc (b->size, 1);
-  size_t   bad = b->size;
+  size_t   bad    = b->size;
 
   ck_assert_ptr_nonnull (inside);
   for (int z = 0; z < b->v.depth; z++)
@@ -190,8 +195,9 @@ assert_padding_intact (const Buf *b, const char *context)
 }
 
 void
-assert_input_unchanged (const Buf *in, const uint8_t *before,
-                        const char *context)
+assert_input_unchanged (const Buf     *in,
+                        const uint8_t *before,
+                        const char    *context)
 {
   if (memcmp (in->mem, before, in->size) != 0)
     ck_abort_msg ("%s: the input was modified", context);
@@ -203,7 +209,8 @@ assert_output_untouched (const Buf *out, const char *context)
   for (size_t i = 0; i < out->size; i++)
     if (out->mem[i] != SENTINEL)
       ck_abort_msg ("%s: output byte %zu written although the call "
-                    "failed", context, i);
+                    "failed",
+                    context, i);
 }
 
 void
@@ -215,8 +222,10 @@ assert_status (SegStatus got, SegStatus want, const char *context)
 }
 
 void
-assert_volumes_equal (const Kernel *k, const SegVolume *got,
-                      const SegVolume *want, const char *context)
+assert_volumes_equal (const Kernel    *k,
+                      const SegVolume *got,
+                      const SegVolume *want,
+                      const char      *context)
 {
   for (int z = 0; z < want->depth; z++)
     for (int y = 0; y < want->height; y++)
@@ -226,8 +235,9 @@ assert_volumes_equal (const Kernel *k, const SegVolume *got,
 
           if (!k->voxels_equal (g, w, want->bpp, k->data))
             ck_abort_msg ("%s: first difference at x %d, y %d, z %d: "
-                          "got %s, want %s", context, x, y, z,
-                          hex_of (g, want->bpp).s, hex_of (w, want->bpp).s);
+                          "got %s, want %s",
+                          context, x, y, z, hex_of (g, want->bpp).s,
+                          hex_of (w, want->bpp).s);
         }
 }
 
@@ -235,22 +245,26 @@ assert_volumes_equal (const Kernel *k, const SegVolume *got,
 /* ---- Checks that both kernels pass ------------------------------------- */
 
 void
-assert_matches_reference (const Kernel *k, const Buf *in, Strides out_strides,
-                          const SegFactors *f, bool sparse, void *scratch,
-                          const char *context)
+assert_matches_reference (const Kernel     *k,
+                          const Buf        *in,
+                          Strides           out_strides,
+                          const SegFactors *f,
+                          bool              sparse,
+                          void             *scratch,
+                          const char       *context)
 {
-  const int bpp = in->v.bpp;
-  const int ow = seg_pooled_size (in->v.width, f->x);
-  const int oh = seg_pooled_size (in->v.height, f->y);
-  const int od = seg_pooled_size (in->v.depth, f->z);
-  Buf       out  = buf_new (ow, oh, od, bpp, out_strides);
-  Buf       want = buf_new (ow, oh, od, bpp, packed);
+  const int bpp         = in->v.bpp;
+  const int ow          = seg_pooled_size (in->v.width, f->x);
+  const int oh          = seg_pooled_size (in->v.height, f->y);
+  const int od          = seg_pooled_size (in->v.depth, f->z);
+  Buf       out         = buf_new (ow, oh, od, bpp, out_strides);
+  Buf       want        = buf_new (ow, oh, od, bpp, packed);
   void     *own_scratch = scratch ? NULL : kernel_scratch (k, f);
-  uint8_t  *in_before = copy_of (in->mem, in->size);
+  uint8_t  *in_before   = copy_of (in->mem, in->size);
   SegStatus status;
 
-  status = k->pool (&in->v, &out.v, f, sparse,
-                    scratch ? scratch : own_scratch, k->data);
+  status = k->pool (&in->v, &out.v, f, sparse, scratch ? scratch : own_scratch,
+                    k->data);
   k->reference (&in->v, &want.v, f, sparse, k->data);
 
   assert_status (status, SEG_OK, context);
@@ -265,22 +279,29 @@ assert_matches_reference (const Kernel *k, const Buf *in, Strides out_strides,
 }
 
 uint8_t *
-pool_packed (const Kernel *k, const void *voxels, int w, int h, int d,
-             int bpp, SegFactors f, bool sparse, int tiles,
-             const char *context)
+pool_packed (const Kernel *k,
+             const void   *voxels,
+             int           w,
+             int           h,
+             int           d,
+             int           bpp,
+             SegFactors    f,
+             bool          sparse,
+             int           tiles,
+             const char   *context)
 {
-  const Strides padded = { 3, 5, false, false };
-  const int     tw = w * tiles;
-  const int     ow = seg_pooled_size (tw, f.x);
-  const int     oh = seg_pooled_size (h, f.y);
-  const int     od = seg_pooled_size (d, f.z);
+  const Strides padded  = { 3, 5, false, false };
+  const int     tw      = w * tiles;
+  const int     ow      = seg_pooled_size (tw, f.x);
+  const int     oh      = seg_pooled_size (h, f.y);
+  const int     od      = seg_pooled_size (d, f.z);
   const int     tile_ow = ow / tiles;
-  Buf           in   = buf_new (tw, h, d, bpp, packed);
-  Buf           out  = buf_new (ow, oh, od, bpp, padded);
-  Buf           ref  = buf_new (ow, oh, od, bpp, packed);
+  Buf           in      = buf_new (tw, h, d, bpp, packed);
+  Buf           out     = buf_new (ow, oh, od, bpp, padded);
+  Buf           ref     = buf_new (ow, oh, od, bpp, packed);
   void         *scratch = kernel_scratch (k, &f);
-  uint8_t      *result = malloc ((size_t) (tile_ow * oh * od * bpp));
-  uint8_t      *p = result;
+  uint8_t      *result  = malloc ((size_t) (tile_ow * oh * od * bpp));
+  uint8_t      *p       = result;
 
   ck_assert_ptr_nonnull (result);
   for (int z = 0; z < d; z++)
@@ -288,10 +309,11 @@ pool_packed (const Kernel *k, const void *voxels, int w, int h, int d,
       for (int x = 0; x < tw; x++)
         memcpy (at (&in.v, x, y, z),
                 (const uint8_t *) voxels +
-                (size_t) (((z * h + y) * w + x % w) * bpp), (size_t) bpp);
+                  (size_t) (((z * h + y) * w + x % w) * bpp),
+                (size_t) bpp);
 
-  assert_status (k->pool (&in.v, &out.v, &f, sparse, scratch, k->data),
-                 SEG_OK, context);
+  assert_status (k->pool (&in.v, &out.v, &f, sparse, scratch, k->data), SEG_OK,
+                 context);
   assert_padding_intact (&out, context);
   k->reference (&in.v, &ref.v, &f, sparse, k->data);
 
@@ -303,14 +325,15 @@ pool_packed (const Kernel *k, const void *voxels, int w, int h, int d,
 
           if (!k->voxels_equal (got, at (&ref.v, x, y, z), bpp, k->data))
             ck_abort_msg ("%s: kernel and reference differ at x %d, y %d, "
-                          "z %d: kernel %s, reference %s", context, x, y, z,
-                          hex_of (got, bpp).s,
+                          "z %d: kernel %s, reference %s",
+                          context, x, y, z, hex_of (got, bpp).s,
                           hex_of (at (&ref.v, x, y, z), bpp).s);
           if (x >= tile_ow &&
               !k->voxels_equal (got, at (&out.v, x % tile_ow, y, z), bpp,
                                 k->data))
             ck_abort_msg ("%s: tile %d differs from tile 0 at x %d, y %d, "
-                          "z %d", context, x / tile_ow, x % tile_ow, y, z);
+                          "z %d",
+                          context, x / tile_ow, x % tile_ow, y, z);
         }
   for (int z = 0; z < od; z++)
     for (int y = 0; y < oh; y++)
@@ -325,17 +348,19 @@ pool_packed (const Kernel *k, const void *voxels, int w, int h, int d,
 }
 
 void
-assert_slabs_match_whole (const Kernel *k, const Buf *in, const Buf *out,
-                          const SegFactors *f, bool sparse,
-                          const char *context)
+assert_slabs_match_whole (const Kernel     *k,
+                          const Buf        *in,
+                          const Buf        *out,
+                          const SegFactors *f,
+                          bool              sparse,
+                          const char       *context)
 {
-  const int slab = 8;  /* output rows per slab */
-  Buf       part = buf_new (out->v.width, slab, out->v.depth, out->v.bpp,
-                            packed);
-  void     *scratch = kernel_scratch (k, f);
+  const int slab = 8; /* output rows per slab */
+  Buf   part = buf_new (out->v.width, slab, out->v.depth, out->v.bpp, packed);
+  void *scratch = kernel_scratch (k, f);
 
-  assert_status (k->pool (&in->v, &out->v, f, sparse, scratch, k->data),
-                 SEG_OK, context);
+  assert_status (k->pool (&in->v, &out->v, f, sparse, scratch, k->data), SEG_OK,
+                 context);
   assert_padding_intact (out, context);
 
   for (int oy = 0; oy < out->v.height; oy += slab)
@@ -350,8 +375,8 @@ assert_slabs_match_whole (const Kernel *k, const Buf *in, const Buf *out,
       big.data       = at (&out->v, 0, oy, 0);
       big.height     = sub_out.height;
       snprintf (where, sizeof where, "%s, output rows from %d", context, oy);
-      assert_status (k->pool (&sub_in, &sub_out, f, sparse, scratch,
-                              k->data), SEG_OK, where);
+      assert_status (k->pool (&sub_in, &sub_out, f, sparse, scratch, k->data),
+                     SEG_OK, where);
       assert_volumes_equal (k, &big, &sub_out, where);
     }
 
@@ -360,16 +385,15 @@ assert_slabs_match_whole (const Kernel *k, const Buf *in, const Buf *out,
 }
 
 void
-assert_scratch_serves_smaller_factors (const Kernel *k, int bpp,
-                                       const SegFactors *sequence, int n,
-                                       FillInput fill)
+assert_scratch_serves_smaller_factors (
+  const Kernel *k, int bpp, const SegFactors *sequence, int n, FillInput fill)
 {
   void *scratch = kernel_scratch (k, &sequence[0]);
 
   for (int call = 0; call < n; call++)
     {
-      const SegFactors *f = &sequence[call];
-      Rng               r = rng_new ((uint64_t) call, 5);
+      const SegFactors *f  = &sequence[call];
+      Rng               r  = rng_new ((uint64_t) call, 5);
       Buf               in = buf_new (37, 21, 6, bpp, packed);
       char              context[64];
 
@@ -378,8 +402,7 @@ assert_scratch_serves_smaller_factors (const Kernel *k, int bpp,
       fill (&r, &in.v, call, k->data);
       snprintf (context, sizeof context, "call %d, factors %d,%d,%d", call,
                 f->x, f->y, f->z);
-      assert_matches_reference (k, &in, packed, f, call & 1, scratch,
-                                context);
+      assert_matches_reference (k, &in, packed, f, call & 1, scratch, context);
       buf_free (&in);
     }
   free (scratch);
@@ -393,13 +416,13 @@ error_fixture_new (const Kernel *k, int bpp)
 {
   ErrorFixture a;
 
-  a.f   = (SegFactors) { 2, 2, 2 };
-  a.in  = buf_new (5, 4, 3, bpp, packed);
-  a.out = buf_new (8, 8, 4, bpp, packed);
+  a.f            = (SegFactors){ 2, 2, 2 };
+  a.in           = buf_new (5, 4, 3, bpp, packed);
+  a.out          = buf_new (8, 8, 4, bpp, packed);
   a.out.v.width  = 3;
   a.out.v.height = 2;
   a.out.v.depth  = 2;
-  a.scratch = kernel_scratch (k, &a.f);
+  a.scratch      = kernel_scratch (k, &a.f);
   return a;
 }
 
@@ -412,9 +435,14 @@ error_fixture_free (ErrorFixture *a)
 }
 
 void
-assert_rejected (const Kernel *k, const ErrorFixture *a, const SegVolume *in,
-                 const SegVolume *out, const SegFactors *f, void *scratch,
-                 SegStatus want, const char *what)
+assert_rejected (const Kernel       *k,
+                 const ErrorFixture *a,
+                 const SegVolume    *in,
+                 const SegVolume    *out,
+                 const SegFactors   *f,
+                 void               *scratch,
+                 SegStatus           want,
+                 const char         *what)
 {
   for (int sparse = 0; sparse < 2; sparse++)
     {
@@ -427,8 +455,9 @@ assert_rejected (const Kernel *k, const ErrorFixture *a, const SegVolume *in,
 void
 assert_fixture_accepted (const Kernel *k, const ErrorFixture *a)
 {
-  assert_status (k->pool (&a->in.v, &a->out.v, &a->f, false, a->scratch,
-                          k->data), SEG_OK, "fixture");
+  assert_status (
+    k->pool (&a->in.v, &a->out.v, &a->f, false, a->scratch, k->data), SEG_OK,
+    "fixture");
 }
 
 void
@@ -463,8 +492,10 @@ axis_size (SegVolume *v, int axis)
 }
 
 void
-assert_sizes_rejected (const Kernel *k, const ErrorFixture *a,
-                       const int *bad, int n)
+assert_sizes_rejected (const Kernel       *k,
+                       const ErrorFixture *a,
+                       const int          *bad,
+                       int                 n)
 {
   for (int i = 0; i < n; i++)
     for (int axis = 0; axis < 3; axis++)
@@ -482,8 +513,10 @@ assert_sizes_rejected (const Kernel *k, const ErrorFixture *a,
 }
 
 void
-assert_factors_rejected (const Kernel *k, const ErrorFixture *a,
-                         const int *bad, int n)
+assert_factors_rejected (const Kernel       *k,
+                         const ErrorFixture *a,
+                         const int          *bad,
+                         int                 n)
 {
   for (int i = 0; i < n; i++)
     for (int axis = 0; axis < 3; axis++)
@@ -493,8 +526,8 @@ assert_factors_rejected (const Kernel *k, const ErrorFixture *a,
 
         *(axis == 0 ? &f.x : axis == 1 ? &f.y : &f.z) = bad[i];
         snprintf (what, sizeof what, "factor %c %d", "xyz"[axis], bad[i]);
-        assert_rejected (k, a, &a->in.v, &a->out.v, &f, a->scratch,
-                         SEG_EBADARG, what);
+        assert_rejected (k, a, &a->in.v, &a->out.v, &f, a->scratch, SEG_EBADARG,
+                         what);
       }
 }
 
@@ -509,7 +542,7 @@ assert_overlapping_views_rejected (const Kernel *k, const ErrorFixture *a)
   in.row_stride = -in.row_stride;
   assert_rejected (k, a, &in, &a->out.v, &a->f, a->scratch, SEG_EBADARG,
                    "input rows overlap, negative stride");
-  in = a->in.v;
+  in              = a->in.v;
   in.slice_stride = in.row_stride * in.height - 1;
   assert_rejected (k, a, &in, &a->out.v, &a->f, a->scratch, SEG_EBADARG,
                    "input slices overlap");
@@ -524,7 +557,7 @@ assert_wrong_output_sizes_rejected (const Kernel *k, const ErrorFixture *a)
   for (int axis = 0; axis < 3; axis++)
     for (int delta = -1; delta <= 1; delta += 2)
       {
-        SegVolume out = a->out.v;
+        SegVolume out  = a->out.v;
         int      *size = axis_size (&out, axis);
         char      what[48];
 
@@ -534,8 +567,8 @@ assert_wrong_output_sizes_rejected (const Kernel *k, const ErrorFixture *a)
           continue;
         snprintf (what, sizeof what, "output %s %+d", axis_size_name (axis),
                   delta);
-        assert_rejected (k, a, &a->in.v, &out, &a->f, a->scratch,
-                         SEG_EBADSIZE, what);
+        assert_rejected (k, a, &a->in.v, &out, &a->f, a->scratch, SEG_EBADSIZE,
+                         what);
       }
 }
 
@@ -544,8 +577,8 @@ assert_scratch_size_zero (const Kernel *k, const SegFactors *bad, int n)
 {
   ck_assert_uint_eq (k->scratch_size (NULL, k->data), 0);
   for (int i = 0; i < n; i++)
-    ck_assert_msg (k->scratch_size (&bad[i], k->data) == 0,
-                   "factors %d,%d,%d", bad[i].x, bad[i].y, bad[i].z);
+    ck_assert_msg (k->scratch_size (&bad[i], k->data) == 0, "factors %d,%d,%d",
+                   bad[i].x, bad[i].y, bad[i].z);
 }
 
 void
@@ -564,8 +597,8 @@ assert_scratch_size_grows (const Kernel *k, const SegFactors *grow, int n)
 /* ---- Suites ------------------------------------------------------------ */
 
 void
-add_tcase (Suite *s, const char *name, int timeout,
-           const TTest *const *tests, int n)
+add_tcase (
+  Suite *s, const char *name, int timeout, const TTest *const *tests, int n)
 {
   TCase *tc = tcase_create (name);
 
@@ -576,8 +609,8 @@ add_tcase (Suite *s, const char *name, int timeout,
 }
 
 TCase *
-add_loop_tcase (Suite *s, const char *name, int timeout, const TTest *test,
-                int n)
+add_loop_tcase (
+  Suite *s, const char *name, int timeout, const TTest *test, int n)
 {
   TCase *tc = tcase_create (name);
 

@@ -24,7 +24,7 @@ ref_half_to_double (uint16_t h)
 {
   const int    exponent = h >> 10 & 0x1f;
   const int    mantissa = h & 0x3ff;
-  const double sign = h & 0x8000 ? -1.0 : 1.0;
+  const double sign     = h & 0x8000 ? -1.0 : 1.0;
   double       inf, nan;
   uint64_t     bits;
 
@@ -52,7 +52,7 @@ ref_half_from_double (double x)
   if (signbit (x))
     {
       sign = 0x8000;
-      x = -x;
+      x    = -x;
     }
   /* The next half above the largest finite one, 65504, would be 65536
    * (an even pattern); from their midpoint on, x rounds to infinity. */
@@ -70,10 +70,10 @@ ref_half_from_double (double x)
       else
         hi = (uint16_t) (mid - 1);
     }
-  a = x;
+  a     = x;
   below = ref_half_to_double (lo);
   if (below == a || lo == 0x7bff)
-    return sign | lo;   /* exact, or between 65504 and 65520: 65504 */
+    return sign | lo; /* exact, or between 65504 and 65520: 65504 */
   above = ref_half_to_double ((uint16_t) (lo + 1));
   if (a - below < above - a)
     return sign | lo;
@@ -85,8 +85,8 @@ ref_half_from_double (double x)
 static const uint8_t *
 voxel (const SegVolume *v, int x, int y, int z)
 {
-  return (const uint8_t *) v->data + z * v->slice_stride +
-         y * v->row_stride + (ptrdiff_t) x * v->bpp;
+  return (const uint8_t *) v->data + z * v->slice_stride + y * v->row_stride +
+         (ptrdiff_t) x * v->bpp;
 }
 
 static bool
@@ -119,30 +119,14 @@ get_int (const uint8_t *v, const SegPixelLayout *l, int c)
 
   switch (l->type)
     {
-    case SEG_TYPE_U8:
-      memcpy (&u8, v + c, 1);
-      return u8;
-    case SEG_TYPE_U16:
-      memcpy (&u16, v + 2 * c, 2);
-      return u16;
-    case SEG_TYPE_U32:
-      memcpy (&u32, v + 4 * c, 4);
-      return u32;
-    case SEG_TYPE_U64:
-      memcpy (&u64, v + 8 * c, 8);
-      return u64;
-    case SEG_TYPE_I8:
-      memcpy (&i8, v + c, 1);
-      return i8;
-    case SEG_TYPE_I16:
-      memcpy (&i16, v + 2 * c, 2);
-      return i16;
-    case SEG_TYPE_I32:
-      memcpy (&i32, v + 4 * c, 4);
-      return i32;
-    default:
-      memcpy (&i64, v + 8 * c, 8);
-      return i64;
+    case SEG_TYPE_U8: memcpy (&u8, v + c, 1); return u8;
+    case SEG_TYPE_U16: memcpy (&u16, v + 2 * c, 2); return u16;
+    case SEG_TYPE_U32: memcpy (&u32, v + 4 * c, 4); return u32;
+    case SEG_TYPE_U64: memcpy (&u64, v + 8 * c, 8); return u64;
+    case SEG_TYPE_I8: memcpy (&i8, v + c, 1); return i8;
+    case SEG_TYPE_I16: memcpy (&i16, v + 2 * c, 2); return i16;
+    case SEG_TYPE_I32: memcpy (&i32, v + 4 * c, 4); return i32;
+    default: memcpy (&i64, v + 8 * c, 8); return i64;
     }
 }
 
@@ -153,16 +137,12 @@ int_size (SegComponentType t)
   switch (t)
     {
     case SEG_TYPE_U8:
-    case SEG_TYPE_I8:
-      return 1;
+    case SEG_TYPE_I8: return 1;
     case SEG_TYPE_U16:
-    case SEG_TYPE_I16:
-      return 2;
+    case SEG_TYPE_I16: return 2;
     case SEG_TYPE_U32:
-    case SEG_TYPE_I32:
-      return 4;
-    default:
-      return 8;
+    case SEG_TYPE_I32: return 4;
+    default: return 8;
     }
 }
 
@@ -179,12 +159,8 @@ get_real (const uint8_t *v, const SegPixelLayout *l, int c)
     case SEG_TYPE_HALF:
       memcpy (&h, v + 2 * c, 2);
       return ref_half_to_double (h);
-    case SEG_TYPE_FLOAT:
-      memcpy (&f, v + 4 * c, 4);
-      return f;
-    default:
-      memcpy (&d, v + 8 * c, 8);
-      return d;
+    case SEG_TYPE_FLOAT: memcpy (&f, v + 4 * c, 4); return f;
+    default: memcpy (&d, v + 8 * c, 8); return d;
     }
 }
 
@@ -193,16 +169,16 @@ get_real (const uint8_t *v, const SegPixelLayout *l, int c)
 static void
 put_int (uint8_t *v, const SegPixelLayout *l, int c, Sum x)
 {
-  uint8_t  u8 = (uint8_t) x;
+  uint8_t  u8  = (uint8_t) x;
   uint16_t u16 = (uint16_t) x;
   uint32_t u32 = (uint32_t) x;
   uint64_t u64 = (uint64_t) x;
 
   switch (int_size (l->type))
     {
-    case 1:  memcpy (v + c, &u8, 1);      break;
-    case 2:  memcpy (v + 2 * c, &u16, 2); break;
-    case 4:  memcpy (v + 4 * c, &u32, 4); break;
+    case 1: memcpy (v + c, &u8, 1); break;
+    case 2: memcpy (v + 2 * c, &u16, 2); break;
+    case 4: memcpy (v + 4 * c, &u32, 4); break;
     default: memcpy (v + 8 * c, &u64, 8); break;
     }
 }
@@ -223,9 +199,7 @@ put_real (uint8_t *v, const SegPixelLayout *l, int c, double x)
       f = (float) x;
       memcpy (v + 4 * c, &f, 4);
       break;
-    default:
-      memcpy (v + 8 * c, &x, 8);
-      break;
+    default: memcpy (v + 8 * c, &x, 8); break;
     }
 }
 
@@ -245,8 +219,12 @@ counts (const SegVolume *in, bool sparse, int x, int y, int z)
  * the exact sum, which truncates toward zero (for the unsigned types,
  * whose sums are never negative, that is rounding down). */
 static Sum
-int_mean (const SegVolume *in, const SegPixelLayout *l, bool sparse,
-          const Block *b, int c, Sum n)
+int_mean (const SegVolume      *in,
+          const SegPixelLayout *l,
+          bool                  sparse,
+          const Block          *b,
+          int                   c,
+          Sum                   n)
 {
   bool weighted = l->alpha >= 0 && c != l->alpha;
   Sum  sum = 0, alpha_sum = 0;
@@ -276,11 +254,15 @@ int_mean (const SegVolume *in, const SegPixelLayout *l, bool sparse,
 /* The same for floating-point types: each sum starts at the block's first
  * counted term and adds the others in raster order. */
 static double
-real_mean (const SegVolume *in, const SegPixelLayout *l, bool sparse,
-           const Block *b, int c, double n)
+real_mean (const SegVolume      *in,
+           const SegPixelLayout *l,
+           bool                  sparse,
+           const Block          *b,
+           int                   c,
+           double                n)
 {
   bool   weighted = l->alpha >= 0 && c != l->alpha;
-  bool   first = true;
+  bool   first    = true;
   double sum = 0, alpha_sum = 0;
 
   for (int z = b->z0; z < b->z1; z++)
@@ -290,17 +272,17 @@ real_mean (const SegVolume *in, const SegPixelLayout *l, bool sparse,
           {
             const uint8_t *v = voxel (in, x, y, z);
             double         a = weighted ? get_real (v, l, l->alpha) : 0;
-            double         term = weighted ? get_real (v, l, c) * a
-                                           : get_real (v, l, c);
+            double         term =
+              weighted ? get_real (v, l, c) * a : get_real (v, l, c);
 
             if (weighted && a == 0)
-              continue;   /* transparent: no colour, whatever c is */
+              continue; /* transparent: no colour, whatever c is */
 
             if (first)
               {
-                sum = term;
+                sum       = term;
                 alpha_sum = a;
-                first = false;
+                first     = false;
               }
             else
               {
@@ -326,14 +308,16 @@ ref_average_pool (const SegVolume      *in,
         {
           uint8_t *o = (uint8_t *) out->data + oz * out->slice_stride +
                        oy * out->row_stride + (ptrdiff_t) ox * out->bpp;
-          Block    b = { ox * f->x, oy * f->y, oz * f->z,
-                         ox * f->x + f->x, oy * f->y + f->y,
-                         oz * f->z + f->z };
-          int      n = 0;
+          Block b = { ox * f->x,        oy * f->y,        oz * f->z,
+                      ox * f->x + f->x, oy * f->y + f->y, oz * f->z + f->z };
+          int   n = 0;
 
-          if (b.x1 > in->width)  b.x1 = in->width;
-          if (b.y1 > in->height) b.y1 = in->height;
-          if (b.z1 > in->depth)  b.z1 = in->depth;
+          if (b.x1 > in->width)
+            b.x1 = in->width;
+          if (b.y1 > in->height)
+            b.y1 = in->height;
+          if (b.z1 > in->depth)
+            b.z1 = in->depth;
 
           for (int z = b.z0; z < b.z1; z++)
             for (int y = b.y0; y < b.y1; y++)
@@ -349,7 +333,6 @@ ref_average_pool (const SegVolume      *in,
             if (is_integer_type (layout->type))
               put_int (o, layout, c, int_mean (in, layout, sparse, &b, c, n));
             else
-              put_real (o, layout, c,
-                        real_mean (in, layout, sparse, &b, c, n));
+              put_real (o, layout, c, real_mean (in, layout, sparse, &b, c, n));
         }
 }

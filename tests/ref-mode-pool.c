@@ -7,8 +7,8 @@
 static const uint8_t *
 voxel (const SegVolume *v, int x, int y, int z)
 {
-  return (const uint8_t *) v->data + z * v->slice_stride +
-         y * v->row_stride + (ptrdiff_t) x * v->bpp;
+  return (const uint8_t *) v->data + z * v->slice_stride + y * v->row_stride +
+         (ptrdiff_t) x * v->bpp;
 }
 
 static bool
@@ -28,24 +28,37 @@ zero (const uint8_t *a, int bpp)
 
 /* DESIGN.md's COUNTLESS and stippled COUNTLESS rules, as written there. */
 static const uint8_t *
-countless (const uint8_t *a, const uint8_t *b, const uint8_t *c,
-           const uint8_t *d, int bpp, bool sparse)
+countless (const uint8_t *a,
+           const uint8_t *b,
+           const uint8_t *c,
+           const uint8_t *d,
+           int            bpp,
+           bool           sparse)
 {
   static const uint8_t background[SEG_MAX_BPP];
 
   if (!sparse)
     {
-      if (equal (a, b, bpp)) return a;
-      if (equal (a, c, bpp)) return a;
-      if (equal (b, c, bpp)) return b;
+      if (equal (a, b, bpp))
+        return a;
+      if (equal (a, c, bpp))
+        return a;
+      if (equal (b, c, bpp))
+        return b;
       return d;
     }
-  if (!zero (a, bpp) && (equal (a, b, bpp) || equal (a, c, bpp))) return a;
-  if (!zero (b, bpp) && equal (b, c, bpp)) return b;
-  if (!zero (d, bpp)) return d;
-  if (!zero (a, bpp)) return a;
-  if (!zero (c, bpp)) return c;
-  if (!zero (b, bpp)) return b;
+  if (!zero (a, bpp) && (equal (a, b, bpp) || equal (a, c, bpp)))
+    return a;
+  if (!zero (b, bpp) && equal (b, c, bpp))
+    return b;
+  if (!zero (d, bpp))
+    return d;
+  if (!zero (a, bpp))
+    return a;
+  if (!zero (c, bpp))
+    return c;
+  if (!zero (b, bpp))
+    return b;
   return background;
 }
 
@@ -56,34 +69,37 @@ ref_mode_pool (const SegVolume  *in,
                bool              sparse)
 {
   static const uint8_t background[SEG_MAX_BPP];
-  const int bpp = in->bpp;
+  const int            bpp = in->bpp;
 
   for (int oz = 0; oz < out->depth; oz++)
     for (int oy = 0; oy < out->height; oy++)
       for (int ox = 0; ox < out->width; ox++)
         {
-          int x0 = ox * f->x, y0 = oy * f->y, z0 = oz * f->z;
-          int x1 = x0 + f->x, y1 = y0 + f->y, z1 = z0 + f->z;
-          const uint8_t *best = background;
+          int            x0 = ox * f->x, y0 = oy * f->y, z0 = oz * f->z;
+          int            x1 = x0 + f->x, y1 = y0 + f->y, z1 = z0 + f->z;
+          const uint8_t *best       = background;
           long long      best_count = 0;
 
-          if (x1 > in->width)  x1 = in->width;
-          if (y1 > in->height) y1 = in->height;
-          if (z1 > in->depth)  z1 = in->depth;
+          if (x1 > in->width)
+            x1 = in->width;
+          if (y1 > in->height)
+            y1 = in->height;
+          if (z1 > in->depth)
+            z1 = in->depth;
 
-          if (f->x == 2 && f->y == 2 && f->z == 1 &&
-              x1 - x0 == 2 && y1 - y0 == 2)
-            best = countless (voxel (in, x0, y0, z0),
-                              voxel (in, x0 + 1, y0, z0),
-                              voxel (in, x0, y0 + 1, z0),
-                              voxel (in, x0 + 1, y0 + 1, z0), bpp, sparse);
+          if (f->x == 2 && f->y == 2 && f->z == 1 && x1 - x0 == 2 &&
+              y1 - y0 == 2)
+            best =
+              countless (voxel (in, x0, y0, z0), voxel (in, x0 + 1, y0, z0),
+                         voxel (in, x0, y0 + 1, z0),
+                         voxel (in, x0 + 1, y0 + 1, z0), bpp, sparse);
           else
             /* Raster order, strictly greater: the first of tied labels. */
             for (int z = z0; z < z1; z++)
               for (int y = y0; y < y1; y++)
                 for (int x = x0; x < x1; x++)
                   {
-                    const uint8_t *v = voxel (in, x, y, z);
+                    const uint8_t *v     = voxel (in, x, y, z);
                     long long      count = 0;
 
                     if (sparse && zero (v, bpp))
@@ -94,13 +110,13 @@ ref_mode_pool (const SegVolume  *in,
                           count += equal (v, voxel (in, xx, yy, zz), bpp);
                     if (count > best_count)
                       {
-                        best = v;
+                        best       = v;
                         best_count = count;
                       }
                   }
 
           memcpy ((uint8_t *) out->data + oz * out->slice_stride +
-                  oy * out->row_stride + (ptrdiff_t) ox * bpp, best,
-                  (size_t) bpp);
+                    oy * out->row_stride + (ptrdiff_t) ox * bpp,
+                  best, (size_t) bpp);
         }
 }

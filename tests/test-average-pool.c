@@ -38,15 +38,14 @@
 #include "seg-rows.h"
 #include "seg-average-pool.h"
 
-static const char *const type_names[] = {
-  "u8", "u16", "u32", "half", "float", "double", "i8", "i16", "i32", "i64",
-  "u64"
-};
+static const char *const type_names[] = { "u8",    "u16",    "u32", "half",
+                                          "float", "double", "i8",  "i16",
+                                          "i32",   "i64",    "u64" };
 
 /* The types with alpha, which the first random tests draw from, and all
  * of them: the signed and 64-bit ones (NumPy's) follow. */
 #define N_ALPHA_TYPES 6
-#define N_TYPES 11
+#define N_TYPES       11
 
 
 /* Scratch of exactly the size the library asks for. */
@@ -77,14 +76,9 @@ is_nan_component (const uint8_t *p, SegComponentType t)
     case SEG_TYPE_HALF:
       memcpy (&h, p, 2);
       return (h & 0x7c00) == 0x7c00 && (h & 0x3ff) != 0;
-    case SEG_TYPE_FLOAT:
-      memcpy (&f, p, 4);
-      return isnan (f);
-    case SEG_TYPE_DOUBLE:
-      memcpy (&d, p, 8);
-      return isnan (d);
-    default:
-      return false;
+    case SEG_TYPE_FLOAT: memcpy (&f, p, 4); return isnan (f);
+    case SEG_TYPE_DOUBLE: memcpy (&d, p, 8); return isnan (d);
+    default: return false;
     }
 }
 
@@ -120,8 +114,12 @@ typedef struct
 } Averaging;
 
 static SegStatus
-average_pool (const SegVolume *in, const SegVolume *out, const SegFactors *f,
-              bool sparse, void *scratch, const void *data)
+average_pool (const SegVolume  *in,
+              const SegVolume  *out,
+              const SegFactors *f,
+              bool              sparse,
+              void             *scratch,
+              const void       *data)
 {
   const Averaging *a = data;
 
@@ -136,8 +134,11 @@ kernels_name (void)
 }
 
 static void
-average_reference (const SegVolume *in, const SegVolume *out,
-                   const SegFactors *f, bool sparse, const void *data)
+average_reference (const SegVolume  *in,
+                   const SegVolume  *out,
+                   const SegFactors *f,
+                   bool              sparse,
+                   const void       *data)
 {
   const Averaging *a = data;
 
@@ -153,8 +154,10 @@ average_scratch_size (const SegFactors *f, const void *data)
 }
 
 static bool
-average_voxels_equal (const uint8_t *p, const uint8_t *q, int bpp,
-                      const void *data)
+average_voxels_equal (const uint8_t *p,
+                      const uint8_t *q,
+                      int            bpp,
+                      const void    *data)
 {
   const Averaging *a = data;
 
@@ -165,10 +168,8 @@ average_voxels_equal (const uint8_t *p, const uint8_t *q, int bpp,
 static Kernel
 averaging_kernel (const Averaging *a)
 {
-  const Kernel k = {
-    average_pool, average_reference, average_scratch_size,
-    average_voxels_equal, a
-  };
+  const Kernel k = { average_pool, average_reference, average_scratch_size,
+                     average_voxels_equal, a };
 
   return k;
 }
@@ -178,16 +179,15 @@ averaging_kernel (const Averaging *a)
 
 typedef enum
 {
-  VALUES_UNIFORM,  /* anywhere in the type's range                        */
-  VALUES_SMALL,    /* 0 … 3 and the like: many zero components            */
-  VALUES_EXTREME,  /* 0, 1, the maximum and its neighbours, subnormals, … */
-  VALUES_MIXED,    /* each voxel picks one of the above                   */
+  VALUES_UNIFORM, /* anywhere in the type's range                        */
+  VALUES_SMALL,   /* 0 … 3 and the like: many zero components            */
+  VALUES_EXTREME, /* 0, 1, the maximum and its neighbours, subnormals, … */
+  VALUES_MIXED,   /* each voxel picks one of the above                   */
   N_VALUE_STYLES
 } ValueStyle;
 
-static const char *const style_names[] = {
-  "uniform", "small", "extreme", "mixed"
-};
+static const char *const style_names[] = { "uniform", "small", "extreme",
+                                           "mixed" };
 
 static bool
 is_integer (SegComponentType t)
@@ -213,10 +213,10 @@ put_u (uint8_t *dst, SegComponentType t, uint64_t v)
 
   switch (seg_component_size (t))
     {
-    case 1:  memcpy (dst, &u8, 1);  break;
-    case 2:  memcpy (dst, &u16, 2); break;
-    case 4:  memcpy (dst, &u32, 4); break;
-    default: memcpy (dst, &v, 8);   break;
+    case 1: memcpy (dst, &u8, 1); break;
+    case 2: memcpy (dst, &u16, 2); break;
+    case 4: memcpy (dst, &u32, 4); break;
+    default: memcpy (dst, &v, 8); break;
     }
 }
 
@@ -232,12 +232,8 @@ put_f (uint8_t *dst, SegComponentType t, double v)
       h = ref_half_from_double (v);
       memcpy (dst, &h, 2);
       break;
-    case SEG_TYPE_FLOAT:
-      memcpy (dst, &f, 4);
-      break;
-    default:
-      memcpy (dst, &v, 8);
-      break;
+    case SEG_TYPE_FLOAT: memcpy (dst, &f, 4); break;
+    default: memcpy (dst, &v, 8); break;
     }
 }
 
@@ -253,9 +249,9 @@ get_u (const uint8_t *src, SegComponentType t)
 
   switch (seg_component_size (t))
     {
-    case 1:  memcpy (&u8, src, 1);  return u8;
-    case 2:  memcpy (&u16, src, 2); return u16;
-    case 4:  memcpy (&u32, src, 4); return u32;
+    case 1: memcpy (&u8, src, 1); return u8;
+    case 2: memcpy (&u16, src, 2); return u16;
+    case 4: memcpy (&u32, src, 4); return u32;
     default: memcpy (&u64, src, 8); return u64;
     }
 }
@@ -276,14 +272,12 @@ max_of (SegComponentType t)
 static uint64_t
 random_numpy_extreme (Rng *r, SegComponentType t)
 {
-  const uint64_t max = is_signed (t) ? max_of (t) >> 1 : max_of (t);
-  const uint64_t min = is_signed (t) ? ~max : 0;
-  const uint64_t wide = (uint64_t) 1 << 32;
-  const uint64_t picks[] = {
-    min, min + 1, max, max - 1, 0, 1, (uint64_t) -1, wide + 1, wide - 1
-  };
-  const int      n = N_ELEMENTS (picks) - (seg_component_size (t) == 8 ? 0
-                                                                       : 2);
+  const uint64_t max     = is_signed (t) ? max_of (t) >> 1 : max_of (t);
+  const uint64_t min     = is_signed (t) ? ~max : 0;
+  const uint64_t wide    = (uint64_t) 1 << 32;
+  const uint64_t picks[] = { min, min + 1,       max,      max - 1, 0,
+                             1,   (uint64_t) -1, wide + 1, wide - 1 };
+  const int      n = N_ELEMENTS (picks) - (seg_component_size (t) == 8 ? 0 : 2);
 
   return picks[rng_below (r, n)];
 }
@@ -300,20 +294,18 @@ random_real (Rng *r, int lo, int hi)
 static void
 random_extreme (Rng *r, uint8_t *dst, SegComponentType t)
 {
-  static const uint16_t halves[] = {
-    0x0000, 0x8000, 0x0001, 0x8001, 0x03ff, 0x0400, 0x3c00, 0x7bff, 0xfbff,
-    0x7bfe, 0x7c00, 0xfc00, 0x7e00, 0x3555
-  };
-  const double floats[] = {
-    0.0, -0.0, 1.0, FLT_MAX, -FLT_MAX, FLT_MIN, FLT_TRUE_MIN, -FLT_TRUE_MIN,
-    (double) 0x1p24f, INFINITY, -INFINITY, NAN
-  };
-  const double doubles[] = {
-    0.0, -0.0, 1.0, DBL_MAX, -DBL_MAX, DBL_MIN, DBL_TRUE_MIN, 0x1p53,
-    INFINITY, -INFINITY, NAN, 0x1p-1060
-  };
-  uint64_t max = max_of (t);
-  int      k;
+  static const uint16_t halves[] = { 0x0000, 0x8000, 0x0001, 0x8001, 0x03ff,
+                                     0x0400, 0x3c00, 0x7bff, 0xfbff, 0x7bfe,
+                                     0x7c00, 0xfc00, 0x7e00, 0x3555 };
+  const double          floats[] = { 0.0,          -0.0,          1.0,
+                                     FLT_MAX,      -FLT_MAX,      FLT_MIN,
+                                     FLT_TRUE_MIN, -FLT_TRUE_MIN, (double) 0x1p24f,
+                                     INFINITY,     -INFINITY,     NAN };
+  const double doubles[]         = { 0.0,      -0.0,      1.0,          DBL_MAX,
+                                     -DBL_MAX, DBL_MIN,   DBL_TRUE_MIN, 0x1p53,
+                                     INFINITY, -INFINITY, NAN,          0x1p-1060 };
+  uint64_t     max               = max_of (t);
+  int          k;
 
   switch (t)
     {
@@ -346,9 +338,7 @@ random_extreme (Rng *r, uint8_t *dst, SegComponentType t)
         put_u (dst, t, ints[rng_below (r, N_ELEMENTS (ints))]);
       }
       break;
-    default:
-      put_u (dst, t, random_numpy_extreme (r, t));
-      break;
+    default: put_u (dst, t, random_numpy_extreme (r, t)); break;
     }
 }
 
@@ -369,11 +359,8 @@ random_component (Rng *r, uint8_t *dst, SegComponentType t, ValueStyle style)
       else
         put_f (dst, t, rng_chance (r, 10) ? -0.0 : rng_range (r, -3, 3));
       return;
-    case VALUES_EXTREME:
-      random_extreme (r, dst, t);
-      return;
-    default:
-      break;
+    case VALUES_EXTREME: random_extreme (r, dst, t); return;
+    default: break;
     }
   switch (t)
     {
@@ -389,12 +376,8 @@ random_component (Rng *r, uint8_t *dst, SegComponentType t, ValueStyle style)
        * in the rounding of the sums. */
       put_f (dst, t, random_real (r, -30, 40));
       break;
-    case SEG_TYPE_DOUBLE:
-      put_f (dst, t, random_real (r, -60, 80));
-      break;
-    default:
-      put_u (dst, t, rng_next (r) & max_of (t));
-      break;
+    case SEG_TYPE_DOUBLE: put_f (dst, t, random_real (r, -60, 80)); break;
+    default: put_u (dst, t, rng_next (r) & max_of (t)); break;
     }
 }
 
@@ -405,18 +388,25 @@ random_alpha (Rng *r, uint8_t *dst, SegComponentType t)
   int pick = rng_below (r, 10);
 
   if (t == SEG_TYPE_U8 || t == SEG_TYPE_U16 || t == SEG_TYPE_U32)
-    put_u (dst, t, pick < 3 ? 0 : pick < 6 ? max_of (t)
-                             : rng_next (r) & max_of (t));
+    put_u (dst, t,
+           pick < 3   ? 0
+           : pick < 6 ? max_of (t)
+                      : rng_next (r) & max_of (t));
   else
-    put_f (dst, t, pick < 3 ? 0.0 : pick < 6 ? 1.0
-                              : (double) (rng_next (r) >> 11) * 0x1p-53);
+    put_f (dst, t,
+           pick < 3   ? 0.0
+           : pick < 6 ? 1.0
+                      : (double) (rng_next (r) >> 11) * 0x1p-53);
 }
 
 /* Fills a view: background% of the voxels are background (all bytes
  * zero), the others random, alpha as an alpha. */
 static void
-fill_random (Rng *r, const SegVolume *v, const SegPixelLayout *l,
-             ValueStyle style, int background)
+fill_random (Rng                  *r,
+             const SegVolume      *v,
+             const SegPixelLayout *l,
+             ValueStyle            style,
+             int                   background)
 {
   const int size = seg_component_size (l->type);
 
@@ -452,7 +442,7 @@ typedef struct
   SegFactors     f;
   SegPixelLayout layout;
   bool           sparse;
-  int            background;  /* percent of voxels that are background */
+  int            background; /* percent of voxels that are background */
   ValueStyle     style;
   Strides        in_strides, out_strides;
 } Case;
@@ -462,9 +452,10 @@ static SegPixelLayout
 random_fast_layout (Rng *r)
 {
   static const SegPixelLayout fast[] = {
-    { SEG_TYPE_U8, 1, -1 }, { SEG_TYPE_U8, 1, -1 }, { SEG_TYPE_U8, 1, 0 },
-    { SEG_TYPE_U16, 1, -1 }, { SEG_TYPE_FLOAT, 1, -1 },
-    { SEG_TYPE_FLOAT, 1, 0 }, { SEG_TYPE_U8, 2, -1 }, { SEG_TYPE_U8, 3, -1 },
+    { SEG_TYPE_U8, 1, -1 },    { SEG_TYPE_U8, 1, -1 },
+    { SEG_TYPE_U8, 1, 0 },     { SEG_TYPE_U16, 1, -1 },
+    { SEG_TYPE_FLOAT, 1, -1 }, { SEG_TYPE_FLOAT, 1, 0 },
+    { SEG_TYPE_U8, 2, -1 },    { SEG_TYPE_U8, 3, -1 },
     { SEG_TYPE_U8, 4, -1 },
   };
 
@@ -476,7 +467,7 @@ static Case
 random_case_of (Rng *r, int seed, bool fast_shape, SegPixelLayout l)
 {
   static const int backgrounds[] = { 0, 0, 10, 30, 50, 90, 100 };
-  Case c;
+  Case             c;
 
   c.seed   = seed;
   c.layout = l;
@@ -503,8 +494,7 @@ random_case (Rng *r, int seed, bool fast_shape)
     {
       l.type         = (SegComponentType) rng_below (r, N_ALPHA_TYPES);
       l.n_components = rng_range (r, 1, 4);
-      l.alpha        = rng_chance (r, 50) ? rng_below (r, l.n_components)
-                                          : -1;
+      l.alpha        = rng_chance (r, 50) ? rng_below (r, l.n_components) : -1;
     }
   return random_case_of (r, seed, fast_shape, l);
 }
@@ -521,10 +511,9 @@ describe_case (char *buf, size_t n, const Case *c)
             "sparse %s, %d%% background, %s values, %s, "
             "input strides %s, output strides %s",
             c->seed, c->w, c->h, c->d, c->f.x, c->f.y, c->f.z,
-            type_names[c->layout.type], c->layout.n_components,
-            c->layout.alpha, c->sparse ? "on" : "off", c->background,
-            style_names[c->style], kernels_name (), in_l,
-            out_l);
+            type_names[c->layout.type], c->layout.n_components, c->layout.alpha,
+            c->sparse ? "on" : "off", c->background, style_names[c->style],
+            kernels_name (), in_l, out_l);
 }
 
 static void
@@ -533,8 +522,7 @@ run_case (Rng *r, const Case *c)
   const Averaging a = { &c->layout };
   const Kernel    k = averaging_kernel (&a);
   char            context[512];
-  Buf             in = buf_new (c->w, c->h, c->d, bpp_of (&c->layout),
-                                c->in_strides);
+  Buf in = buf_new (c->w, c->h, c->d, bpp_of (&c->layout), c->in_strides);
 
   fill_random (r, &in.v, &c->layout, c->style, c->background);
   describe_case (context, sizeof context, c);
@@ -600,7 +588,7 @@ static const SegPixelLayout rgba_float   = { SEG_TYPE_FLOAT, 4, 3 };
 static const SegPixelLayout argb_u8      = { SEG_TYPE_U8, 4, 0 };
 static const SegPixelLayout premul_u8    = { SEG_TYPE_U8, 4, -1 };
 static const SegPixelLayout premul_float = { SEG_TYPE_FLOAT, 4, -1 };
-static const SegPixelLayout a_u8         = { SEG_TYPE_U8, 1, 0 };  /* A */
+static const SegPixelLayout a_u8         = { SEG_TYPE_U8, 1, 0 }; /* A */
 static const SegPixelLayout y_i8         = { SEG_TYPE_I8, 1, -1 };
 static const SegPixelLayout y_i16        = { SEG_TYPE_I16, 1, -1 };
 static const SegPixelLayout y_i32        = { SEG_TYPE_I32, 1, -1 };
@@ -614,14 +602,20 @@ static const SegPixelLayout i16x2        = { SEG_TYPE_I16, 2, -1 };
  * by side, so that the row kernels run their vectorised bodies and not
  * only their tails. */
 static void
-assert_pools_to (const void *voxels, int w, int h, int d,
-                 const SegPixelLayout *l, SegFactors f, bool sparse,
-                 const void *want, const char *what)
+assert_pools_to (const void           *voxels,
+                 int                   w,
+                 int                   h,
+                 int                   d,
+                 const SegPixelLayout *l,
+                 SegFactors            f,
+                 bool                  sparse,
+                 const void           *want,
+                 const char           *what)
 {
   const int bpp = bpp_of (l);
-  const int ow = seg_pooled_size (w, f.x);
-  const int oh = seg_pooled_size (h, f.y);
-  const int od = seg_pooled_size (d, f.z);
+  const int ow  = seg_pooled_size (w, f.x);
+  const int oh  = seg_pooled_size (h, f.y);
+  const int od  = seg_pooled_size (d, f.z);
 
   for (int tiles = 1; tiles <= 67; tiles += 66)
     {
@@ -633,18 +627,18 @@ assert_pools_to (const void *voxels, int w, int h, int d,
       /* Repeated only when that stays small: the reference is slow. */
       if (tiles > 1 && (w % f.x != 0 || w * h * d > 2048))
         continue;
-      snprintf (context, sizeof context, "%s (%s × %d, factors %d,%d,%d, "
-                "sparse %s, %d tile(s), %s)", what,
-                type_names[l->type], l->n_components, f.x, f.y, f.z,
+      snprintf (context, sizeof context,
+                "%s (%s × %d, factors %d,%d,%d, "
+                "sparse %s, %d tile(s), %s)",
+                what, type_names[l->type], l->n_components, f.x, f.y, f.z,
                 sparse ? "on" : "off", tiles, kernels_name ());
-      got = pool_packed (&k, voxels, w, h, d, bpp, f, sparse, tiles,
-                         context);
+      got = pool_packed (&k, voxels, w, h, d, bpp, f, sparse, tiles, context);
       for (int i = 0; i < ow * oh * od; i++)
-        if (!voxels_equal (got + i * bpp, (const uint8_t *) want + i * bpp,
-                           l))
+        if (!voxels_equal (got + i * bpp, (const uint8_t *) want + i * bpp, l))
           ck_abort_msg ("%s: output voxel %d (x %d, y %d, z %d) is %s, "
-                        "want %s", context, i, i % ow, i / ow % oh,
-                        i / (ow * oh), hex_of (got + i * bpp, bpp).s,
+                        "want %s",
+                        context, i, i % ow, i / ow % oh, i / (ow * oh),
+                        hex_of (got + i * bpp, bpp).s,
                         hex_of ((const uint8_t *) want + i * bpp, bpp).s);
       free (got);
     }
@@ -667,169 +661,392 @@ static void
 assert_worked (const Worked *c)
 {
   if (c->want_dense)
-    assert_pools_to (c->in, c->w, c->h, c->d, c->l, c->f, false,
-                     c->want_dense, c->rule);
+    assert_pools_to (c->in, c->w, c->h, c->d, c->l, c->f, false, c->want_dense,
+                     c->rule);
   if (c->want_sparse)
-    assert_pools_to (c->in, c->w, c->h, c->d, c->l, c->f, true,
-                     c->want_sparse, c->rule);
+    assert_pools_to (c->in, c->w, c->h, c->d, c->l, c->f, true, c->want_sparse,
+                     c->rule);
 }
 
 /* Packed voxels in a table row. */
-#define U8(...)  ((const uint8_t[]) { __VA_ARGS__ })
-#define U16(...) ((const uint16_t[]) { __VA_ARGS__ })
-#define U32(...) ((const uint32_t[]) { __VA_ARGS__ })
-#define F32(...) ((const float[]) { __VA_ARGS__ })
-#define F64(...) ((const double[]) { __VA_ARGS__ })
-#define I8(...)  ((const int8_t[]) { __VA_ARGS__ })
-#define I16(...) ((const int16_t[]) { __VA_ARGS__ })
-#define I32(...) ((const int32_t[]) { __VA_ARGS__ })
-#define I64(...) ((const int64_t[]) { __VA_ARGS__ })
-#define U64(...) ((const uint64_t[]) { __VA_ARGS__ })
+#define U8(...)  ((const uint8_t[]){ __VA_ARGS__ })
+#define U16(...) ((const uint16_t[]){ __VA_ARGS__ })
+#define U32(...) ((const uint32_t[]){ __VA_ARGS__ })
+#define F32(...) ((const float[]){ __VA_ARGS__ })
+#define F64(...) ((const double[]){ __VA_ARGS__ })
+#define I8(...)  ((const int8_t[]){ __VA_ARGS__ })
+#define I16(...) ((const int16_t[]){ __VA_ARGS__ })
+#define I32(...) ((const int32_t[]){ __VA_ARGS__ })
+#define I64(...) ((const int64_t[]){ __VA_ARGS__ })
+#define U64(...) ((const uint64_t[]){ __VA_ARGS__ })
 
 static const Worked averaging_rules[] = {
   /* 1 + 2 + 2 + 2 = 7, 7 / 4 = 1.75 → 1; likewise at each width. */
-  { "integer mean rounds down: u8", U8 (1, 2, 2, 2), 2, 2, 1, &y_u8,
-    { 2, 2, 1 }, U8 (1), U8 (1) },
-  { "integer mean rounds down: u16", U16 (65535, 65535, 65535, 65534),
-    2, 2, 1, &y_u16, { 2, 2, 1 }, U16 (65534), NULL },
+  { "integer mean rounds down: u8",
+    U8 (1, 2, 2, 2),
+    2,
+    2,
+    1,
+    &y_u8,
+    { 2, 2, 1 },
+    U8 (1),
+    U8 (1) },
+  { "integer mean rounds down: u16",
+    U16 (65535, 65535, 65535, 65534),
+    2,
+    2,
+    1,
+    &y_u16,
+    { 2, 2, 1 },
+    U16 (65534),
+    NULL },
   { "integer mean rounds down: u32",
-    U32 (0xffffffff, 0xffffffff, 0xffffffff, 1), 2, 2, 1, &y_u32,
-    { 2, 2, 1 }, U32 (0xbfffffff) /* (3·2^32 - 2) / 4 */, NULL },
-  { "integer mean rounds down: u8 by 3", U8 (0, 0, 2), 3, 1, 1, &y_u8,
-    { 3, 1, 1 }, U8 (0) /* 2 / 3 → 0 */, NULL },
+    U32 (0xffffffff, 0xffffffff, 0xffffffff, 1),
+    2,
+    2,
+    1,
+    &y_u32,
+    { 2, 2, 1 },
+    U32 (0xbfffffff) /* (3·2^32 - 2) / 4 */,
+    NULL },
+  { "integer mean rounds down: u8 by 3",
+    U8 (0, 0, 2),
+    3,
+    1,
+    1,
+    &y_u8,
+    { 3, 1, 1 },
+    U8 (0) /* 2 / 3 → 0 */,
+    NULL },
 
   /* Quadrant sums 3, 3, 3, 7: means of 2×2 quadrants 0, 0, 0, 1, whose
    * mean is 0; the 4×4 mean is 16 / 16 = 1. */
   { "factor 4 is the exact mean, not a mean of means: by 2",
-    U8 (3, 0, 1, 1,
-        0, 0, 1, 0,
-        0, 1, 4, 0,
-        2, 0, 1, 2), 4, 4, 1, &y_u8, { 2, 2, 1 },
-    U8 (0, 0,
-        0, 1), NULL },
+    U8 (3, 0, 1, 1, 0, 0, 1, 0, 0, 1, 4, 0, 2, 0, 1, 2),
+    4,
+    4,
+    1,
+    &y_u8,
+    { 2, 2, 1 },
+    U8 (0, 0, 0, 1),
+    NULL },
   { "factor 4 is the exact mean, not a mean of means: by 4",
-    U8 (3, 0, 1, 1,
-        0, 0, 1, 0,
-        0, 1, 4, 0,
-        2, 0, 1, 2), 4, 4, 1, &y_u8, { 4, 4, 1 }, U8 (1), U8 (1) },
+    U8 (3, 0, 1, 1, 0, 0, 1, 0, 0, 1, 4, 0, 2, 0, 1, 2),
+    4,
+    4,
+    1,
+    &y_u8,
+    { 4, 4, 1 },
+    U8 (1),
+    U8 (1) },
 
   /* 2×2 blocks {0, 4 / 0, 8} and {0, 0 / 0, 9}: sparse, 12 / 2 and
    * 9 / 1; not sparse, 12 / 4 and 9 / 4. */
   { "sparse leaves background out of sum and count: u8",
-    U8 (0, 4, 0, 0,
-        0, 8, 0, 9), 4, 2, 1, &y_u8, { 2, 2, 1 }, U8 (3, 2), U8 (6, 9) },
+    U8 (0, 4, 0, 0, 0, 8, 0, 9),
+    4,
+    2,
+    1,
+    &y_u8,
+    { 2, 2, 1 },
+    U8 (3, 2),
+    U8 (6, 9) },
   { "sparse leaves background out of sum and count: float",
-    F32 (0.0f, 4.0f,
-         0.0f, 8.0f), 2, 2, 1, &y_float, { 2, 2, 1 }, F32 (3.0f),
+    F32 (0.0f, 4.0f, 0.0f, 8.0f),
+    2,
+    2,
+    1,
+    &y_float,
+    { 2, 2, 1 },
+    F32 (3.0f),
     F32 (6.0f) },
 
   { "sparse: an all-background block gives background, u8",
-    U8 (0, 0, 7, 7,
-        0, 0, 7, 7), 4, 2, 1, &y_u8, { 2, 2, 1 }, NULL, U8 (0, 7) },
+    U8 (0, 0, 7, 7, 0, 0, 7, 7),
+    4,
+    2,
+    1,
+    &y_u8,
+    { 2, 2, 1 },
+    NULL,
+    U8 (0, 7) },
   { "sparse: an all-background block gives background, u8 2×2×2",
-    U8 (0, 0, 7, 7,
-        0, 0, 7, 7), 4, 2, 1, &y_u8, { 2, 2, 2 }, NULL, U8 (0, 7) },
+    U8 (0, 0, 7, 7, 0, 0, 7, 7),
+    4,
+    2,
+    1,
+    &y_u8,
+    { 2, 2, 2 },
+    NULL,
+    U8 (0, 7) },
   { "sparse: an all-background block gives background, rgba",
-    U8 (0, 0, 0, 0,  0, 0, 0, 0), 2, 1, 1, &rgba_u8, { 2, 1, 1 }, NULL,
+    U8 (0, 0, 0, 0, 0, 0, 0, 0),
+    2,
+    1,
+    1,
+    &rgba_u8,
+    { 2, 1, 1 },
+    NULL,
     U8 (0, 0, 0, 0) },
   { "sparse: an all-background block gives background, double",
-    F64 (0.0, 0.0), 2, 1, 1, &y_double, { 2, 1, 1 }, NULL, F64 (0.0) },
+    F64 (0.0, 0.0),
+    2,
+    1,
+    1,
+    &y_double,
+    { 2, 1, 1 },
+    NULL,
+    F64 (0.0) },
 
   /* Sparse: -0.0 counts (its sign bit is set), +0.0 does not. */
-  { "-0 is not background: -0 and 4", F32 (-0.0f, 4.0f, 0.0f, 0.0f),
-    2, 2, 1, &y_float, { 2, 2, 1 }, NULL, F32 (2.0f) },
+  { "-0 is not background: -0 and 4",
+    F32 (-0.0f, 4.0f, 0.0f, 0.0f),
+    2,
+    2,
+    1,
+    &y_float,
+    { 2, 2, 1 },
+    NULL,
+    F32 (2.0f) },
   /* Sparse, the mean of one -0.0 is -0.0: not background, and not +0.0.
    * Not sparse: -0 + 0 + 0 + 0 = +0. */
-  { "-0 is not background: -0 alone", F32 (-0.0f, 0.0f, 0.0f, 0.0f),
-    2, 2, 1, &y_float, { 2, 2, 1 }, U32 (0), F32 (-0.0f) },
+  { "-0 is not background: -0 alone",
+    F32 (-0.0f, 0.0f, 0.0f, 0.0f),
+    2,
+    2,
+    1,
+    &y_float,
+    { 2, 2, 1 },
+    U32 (0),
+    F32 (-0.0f) },
   { "-0 is not background: all -0, not sparse",
-    F32 (-0.0f, -0.0f, -0.0f, -0.0f), 2, 2, 1, &y_float, { 2, 2, 1 },
-    F32 (-0.0f), NULL },
-  { "-0 is not background: half -0", U16 (0x8000, 0, 0, 0), 2, 2, 1,
-    &y_half, { 2, 2, 1 }, NULL, U16 (0x8000) },
+    F32 (-0.0f, -0.0f, -0.0f, -0.0f),
+    2,
+    2,
+    1,
+    &y_float,
+    { 2, 2, 1 },
+    F32 (-0.0f),
+    NULL },
+  { "-0 is not background: half -0",
+    U16 (0x8000, 0, 0, 0),
+    2,
+    2,
+    1,
+    &y_half,
+    { 2, 2, 1 },
+    NULL,
+    U16 (0x8000) },
 
   /* 5×3 by 2: the right column's blocks are 1 wide, the bottom row's
    * 1 high: (1+3+5+7)/4, (10+20+30+40)/4, (7+9)/2; (100+50)/2, (0+1)/2,
    * 255, where sparse leaves the 0 out: 1 / 1. */
   { "partial edge blocks average what exists: u8",
-    U8 (  1,  3, 10, 20,   7,
-          5,  7, 30, 40,   9,
-        100, 50,  0,  1, 255), 5, 3, 1, &y_u8, { 2, 2, 1 },
-    U8 ( 4, 25,   8,
-        75,  0, 255),
-    U8 ( 4, 25,   8,
-        75,  1, 255) },
+    U8 (1, 3, 10, 20, 7, 5, 7, 30, 40, 9, 100, 50, 0, 1, 255),
+    5,
+    3,
+    1,
+    &y_u8,
+    { 2, 2, 1 },
+    U8 (4, 25, 8, 75, 0, 255),
+    U8 (4, 25, 8, 75, 1, 255) },
   { "partial edge blocks average what exists: float",
-    F32 (1, 2, 3,
-         4, 5, 6,
-         7, 8, 9), 3, 3, 1, &y_float, { 2, 2, 1 },
-    F32 (3.0f, 4.5f,
-         7.5f, 9.0f), NULL },
+    F32 (1, 2, 3, 4, 5, 6, 7, 8, 9),
+    3,
+    3,
+    1,
+    &y_float,
+    { 2, 2, 1 },
+    F32 (3.0f, 4.5f, 7.5f, 9.0f),
+    NULL },
   { "partial edge blocks average what exists: depth",
-    U8 (10, 20, 30), 1, 1, 3, &y_u8, { 2, 2, 2 }, U8 (15, 30), NULL },
+    U8 (10, 20, 30),
+    1,
+    1,
+    3,
+    &y_u8,
+    { 2, 2, 2 },
+    U8 (15, 30),
+    NULL },
 
   { "a factor larger than the volume gives one block",
-    U16 (1, 2, 3,
-         4, 5, 6), 3, 2, 1, &y_u16,
+    U16 (1, 2, 3, 4, 5, 6),
+    3,
+    2,
+    1,
+    &y_u16,
     { SEG_MAX_FACTOR, SEG_MAX_FACTOR, SEG_MAX_FACTOR },
-    U16 (3) /* 21 / 6 = 3.5 → 3 */, NULL },
+    U16 (3) /* 21 / 6 = 3.5 → 3 */,
+    NULL },
 };
 
 /* The numbers of NumPy's integer dtypes (DESIGN.md, "Pixels as numbers"):
  * signed means truncated toward zero, as C divides; uint64 rounded down;
  * 64-bit sums carried past 64 bits.  The first rows are issue 11's. */
 static const Worked numpy_int_rules[] = {
-  { "int8 -1, 1, -1, 1 is 0", I8 (-1, 1, -1, 1), 2, 2, 1, &y_i8,
-    { 2, 2, 1 }, I8 (0), I8 (0) },
-  { "int16 -3, 1, 5, -1 is 0", I16 (-3, 1, 5, -1), 2, 2, 1, &y_i16,
-    { 2, 2, 1 }, I16 (0), I16 (0) },
-  { "int32 -7, 7, 1, 1 is 0", I32 (-7, 7, 1, 1), 2, 2, 1, &y_i32,
-    { 2, 2, 1 }, I32 (0), I32 (0) },
+  { "int8 -1, 1, -1, 1 is 0",
+    I8 (-1, 1, -1, 1),
+    2,
+    2,
+    1,
+    &y_i8,
+    { 2, 2, 1 },
+    I8 (0),
+    I8 (0) },
+  { "int16 -3, 1, 5, -1 is 0",
+    I16 (-3, 1, 5, -1),
+    2,
+    2,
+    1,
+    &y_i16,
+    { 2, 2, 1 },
+    I16 (0),
+    I16 (0) },
+  { "int32 -7, 7, 1, 1 is 0",
+    I32 (-7, 7, 1, 1),
+    2,
+    2,
+    1,
+    &y_i32,
+    { 2, 2, 1 },
+    I32 (0),
+    I32 (0) },
   /* Sparse, the zeros are background: 2^33 / 2. */
   { "uint64 2^32, 0, 2^32, 0 is 2^31",
-    U64 ((uint64_t) 1 << 32, 0, (uint64_t) 1 << 32, 0), 2, 2, 1, &y_u64,
-    { 2, 2, 1 }, U64 ((uint64_t) 1 << 31), U64 ((uint64_t) 1 << 32) },
+    U64 ((uint64_t) 1 << 32, 0, (uint64_t) 1 << 32, 0),
+    2,
+    2,
+    1,
+    &y_u64,
+    { 2, 2, 1 },
+    U64 ((uint64_t) 1 << 31),
+    U64 ((uint64_t) 1 << 32) },
   { "int64 -2^40, 2, 2^40, 2 is 1",
-    I64 (-((int64_t) 1 << 40), 2, (int64_t) 1 << 40, 2), 2, 2, 1, &y_i64,
-    { 2, 2, 1 }, I64 (1), I64 (1) },
+    I64 (-((int64_t) 1 << 40), 2, (int64_t) 1 << 40, 2),
+    2,
+    2,
+    1,
+    &y_i64,
+    { 2, 2, 1 },
+    I64 (1),
+    I64 (1) },
 
   /* -10 / 4 = -2.5; -21 / 4 = -5.25; -1 / 4 = -0.25, but -1 / 1 when the
    * zeros are background.  Rounding down would give -3, -6 and -1. */
   { "truncation toward zero: int8 -1, -2, -3, -4 is -2",
-    I8 (-1, -2, -3, -4), 2, 2, 1, &y_i8, { 2, 2, 1 }, I8 (-2), I8 (-2) },
+    I8 (-1, -2, -3, -4),
+    2,
+    2,
+    1,
+    &y_i8,
+    { 2, 2, 1 },
+    I8 (-2),
+    I8 (-2) },
   { "truncation toward zero: int8 -5, -5, -5, -6 is -5",
-    I8 (-5, -5, -5, -6), 2, 2, 1, &y_i8, { 2, 2, 1 }, I8 (-5), I8 (-5) },
+    I8 (-5, -5, -5, -6),
+    2,
+    2,
+    1,
+    &y_i8,
+    { 2, 2, 1 },
+    I8 (-5),
+    I8 (-5) },
   { "truncation toward zero: int8 -1, 0, 0, 0 is 0",
-    I8 (-1, 0, 0, 0), 2, 2, 1, &y_i8, { 2, 2, 1 }, I8 (0), I8 (-1) },
+    I8 (-1, 0, 0, 0),
+    2,
+    2,
+    1,
+    &y_i8,
+    { 2, 2, 1 },
+    I8 (0),
+    I8 (-1) },
   /* -7 / 4 = -1.75, sparse -7 / 2 = -3.5. */
   { "truncation toward zero: int16 with background",
-    I16 (0, -3, 0, -4), 2, 2, 1, &y_i16, { 2, 2, 1 }, I16 (-1), I16 (-3) },
+    I16 (0, -3, 0, -4),
+    2,
+    2,
+    1,
+    &y_i16,
+    { 2, 2, 1 },
+    I16 (-1),
+    I16 (-3) },
   /* 2×2×2, slice 1 ending in a zero: -7 / 8, sparse -7 / 7. */
   { "truncation toward zero: int64 2×2×2",
-    I64 (-1, -1, -1, -1,   -1, -1, -1, 0), 2, 2, 2, &y_i64, { 2, 2, 2 },
-    I64 (0), I64 (-1) },
+    I64 (-1, -1, -1, -1, -1, -1, -1, 0),
+    2,
+    2,
+    2,
+    &y_i64,
+    { 2, 2, 2 },
+    I64 (0),
+    I64 (-1) },
   /* -5 / 3 = -1.67; -2 / 3 = -0.67, sparse -2 / 2. */
   { "truncation toward zero: int32 by 3",
-    I32 (-2, -2, -1,   -1, -1, 0), 6, 1, 1, &y_i32, { 3, 1, 1 },
-    I32 (-1, 0), I32 (-1, -1) },
+    I32 (-2, -2, -1, -1, -1, 0),
+    6,
+    1,
+    1,
+    &y_i32,
+    { 3, 1, 1 },
+    I32 (-1, 0),
+    I32 (-1, -1) },
   /* Positive means still round down: 507 / 4 = 126.75. */
-  { "positive signed means round down: int8", I8 (127, 127, 127, 126),
-    2, 2, 1, &y_i8, { 2, 2, 1 }, I8 (126), I8 (126) },
+  { "positive signed means round down: int8",
+    I8 (127, 127, 127, 126),
+    2,
+    2,
+    1,
+    &y_i8,
+    { 2, 2, 1 },
+    I8 (126),
+    I8 (126) },
 
   /* Sums beyond the type: -511 / 4 = -127.75; (-2^33 + 1) / 4 and
    * (-2^65 + 1) / 4 are a quarter above the minimum, so the minimum + 1. */
-  { "extremes: int8 near the minimum", I8 (-128, -128, -128, -127),
-    2, 2, 1, &y_i8, { 2, 2, 1 }, I8 (-127), I8 (-127) },
+  { "extremes: int8 near the minimum",
+    I8 (-128, -128, -128, -127),
+    2,
+    2,
+    1,
+    &y_i8,
+    { 2, 2, 1 },
+    I8 (-127),
+    I8 (-127) },
   { "extremes: int32 near the minimum",
-    I32 (INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN + 1), 2, 2, 1, &y_i32,
-    { 2, 2, 1 }, I32 (INT32_MIN + 1), I32 (INT32_MIN + 1) },
+    I32 (INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN + 1),
+    2,
+    2,
+    1,
+    &y_i32,
+    { 2, 2, 1 },
+    I32 (INT32_MIN + 1),
+    I32 (INT32_MIN + 1) },
   { "extremes: int64 near the minimum",
-    I64 (INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN + 1), 2, 2, 1, &y_i64,
-    { 2, 2, 1 }, I64 (INT64_MIN + 1), I64 (INT64_MIN + 1) },
+    I64 (INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN + 1),
+    2,
+    2,
+    1,
+    &y_i64,
+    { 2, 2, 1 },
+    I64 (INT64_MIN + 1),
+    I64 (INT64_MIN + 1) },
   { "extremes: int64 minima and maxima",
-    I64 (INT64_MIN, INT64_MAX,   INT64_MIN, INT64_MIN,
-         INT64_MAX, INT64_MIN,   INT64_MIN, INT64_MIN,
-         INT64_MIN, INT64_MIN,   INT64_MAX, INT64_MAX), 4, 3, 1, &y_i64,
+    I64 (INT64_MIN,
+         INT64_MAX,
+         INT64_MIN,
+         INT64_MIN,
+         INT64_MAX,
+         INT64_MIN,
+         INT64_MIN,
+         INT64_MIN,
+         INT64_MIN,
+         INT64_MIN,
+         INT64_MAX,
+         INT64_MAX),
+    4,
+    3,
+    1,
+    &y_i64,
     { 2, 2, 1 },
     /* -2 / 4 = -0.5; -2^65 / 4; the bottom row alone: -2^64 / 2,
      * (2^64 - 2) / 2. */
@@ -837,20 +1054,52 @@ static const Worked numpy_int_rules[] = {
     I64 (0, INT64_MIN, INT64_MIN, INT64_MAX) },
   /* (4 · (2^64 - 1) - 1) / 4 = 2^64 - 1.25. */
   { "extremes: uint64 near the maximum",
-    U64 (UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX - 1,
-         UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX), 8, 1, 1, &y_u64,
-    { 4, 1, 1 }, U64 (UINT64_MAX - 1, UINT64_MAX),
+    U64 (UINT64_MAX,
+         UINT64_MAX,
+         UINT64_MAX,
+         UINT64_MAX - 1,
+         UINT64_MAX,
+         UINT64_MAX,
+         UINT64_MAX,
+         UINT64_MAX),
+    8,
+    1,
+    1,
+    &y_u64,
+    { 4, 1, 1 },
+    U64 (UINT64_MAX - 1, UINT64_MAX),
     U64 (UINT64_MAX - 1, UINT64_MAX) },
   /* 2^64 / 4, sparse 2^64 / 2. */
-  { "extremes: uint64 sum of 2^64", U64 (UINT64_MAX, 1, 0, 0), 2, 2, 1,
-    &y_u64, { 2, 2, 1 }, U64 ((uint64_t) 1 << 62), U64 ((uint64_t) 1 << 63) },
+  { "extremes: uint64 sum of 2^64",
+    U64 (UINT64_MAX, 1, 0, 0),
+    2,
+    2,
+    1,
+    &y_u64,
+    { 2, 2, 1 },
+    U64 ((uint64_t) 1 << 62),
+    U64 ((uint64_t) 1 << 63) },
 
   /* 3 wide by 2: (-3 - 4) / 2 = -3.5, then -5 alone. */
-  { "partial edge blocks: int16", I16 (-3, -4, -5), 3, 1, 1, &y_i16,
-    { 2, 1, 1 }, I16 (-3, -5), I16 (-3, -5) },
+  { "partial edge blocks: int16",
+    I16 (-3, -4, -5),
+    3,
+    1,
+    1,
+    &y_i16,
+    { 2, 1, 1 },
+    I16 (-3, -5),
+    I16 (-3, -5) },
   /* Components are independent: (-3 - 4) / 2, (5 + 6) / 2. */
-  { "two components: int16", I16 (-3, 5,   -4, 6), 2, 1, 1, &i16x2,
-    { 2, 1, 1 }, I16 (-3, 5), I16 (-3, 5) },
+  { "two components: int16",
+    I16 (-3, 5, -4, 6),
+    2,
+    1,
+    1,
+    &i16x2,
+    { 2, 1, 1 },
+    I16 (-3, 5),
+    I16 (-3, 5) },
 };
 
 START_TEST (test_numpy_int_rule)
@@ -862,17 +1111,15 @@ END_TEST
 START_TEST (test_factor_1_is_identity)
 {
   /* Every half pattern (NaNs stay NaN), and other types' extremes. */
-  uint16_t      *halves = malloc (65536 * sizeof *halves);
-  static const float floats[] = {
-    -0.0f, 0.0f, 1.0f, FLT_MAX, -FLT_TRUE_MIN, 0x1p-140f, INFINITY, 3.5f
-  };
-  static const double doubles[] = {
-    -0.0, DBL_MAX, DBL_TRUE_MIN, -1.0 / 3.0, -INFINITY, 0x1p-1070
-  };
-  static const uint32_t ints[] = { 0, 1, 0xffffffff, 0x80000000 };
-  static const int64_t  i64s[] = { INT64_MIN, -1, 0, 1, INT64_MAX, 7 };
-  static const uint64_t u64s[] = { UINT64_MAX, 0, (uint64_t) 1 << 63, 5 };
-  static const int8_t   i8s[] = { -128, -1, 0, 127 };
+  uint16_t           *halves    = malloc (65536 * sizeof *halves);
+  static const float  floats[]  = { -0.0f,         0.0f,      1.0f,     FLT_MAX,
+                                    -FLT_TRUE_MIN, 0x1p-140f, INFINITY, 3.5f };
+  static const double doubles[] = { -0.0,       DBL_MAX,   DBL_TRUE_MIN,
+                                    -1.0 / 3.0, -INFINITY, 0x1p-1070 };
+  static const uint32_t ints[]  = { 0, 1, 0xffffffff, 0x80000000 };
+  static const int64_t  i64s[]  = { INT64_MIN, -1, 0, 1, INT64_MAX, 7 };
+  static const uint64_t u64s[]  = { UINT64_MAX, 0, (uint64_t) 1 << 63, 5 };
+  static const int8_t   i8s[]   = { -128, -1, 0, 127 };
 
   ck_assert_ptr_nonnull (halves);
   for (int i = 0; i < 65536; i++)
@@ -902,18 +1149,18 @@ START_TEST (test_float_mean_is_rounded_once)
   /* 1 + 2^-24 + 2^-24 + 2^-24 is 1 + 3·2^-24 in double, and its quarter,
    * 0.25 + 1.5 ulp, rounds (a tie, to even) to 0.25 + 2^-24.  Summed in
    * float instead, each 1 + 2^-24 would round back to 1, giving 0.25. */
-  static const float in[] = { 1.0f, 0x1p-24f, 0x1p-24f, 0x1p-24f };
-  static const float want[] = { 0x1p-2f + 0x1p-24f };
-  static const double din[] = { 1.0, 0x1p-53, 0x1p-53, 0x1p-53 };
-  static const double dwant[] = { 0.25 };  /* the double sum is 1 */
+  static const float  in[]    = { 1.0f, 0x1p-24f, 0x1p-24f, 0x1p-24f };
+  static const float  want[]  = { 0x1p-2f + 0x1p-24f };
+  static const double din[]   = { 1.0, 0x1p-53, 0x1p-53, 0x1p-53 };
+  static const double dwant[] = { 0.25 }; /* the double sum is 1 */
   float via_float = ((1.0f + 0x1p-24f) + 0x1p-24f + 0x1p-24f) / 4.0f;
 
   ck_assert_msg (via_float != want[0], "the case does not tell the ways "
-                 "apart");
+                                       "apart");
   assert_pools_to (in, 2, 2, 1, &y_float, f221, false, want, "2×2");
   assert_pools_to (in, 2, 2, 1, &y_float, f221, true, want, "2×2 sparse");
-  assert_pools_to (in, 4, 1, 1, &y_float, (SegFactors) { 4, 1, 1 }, false,
-                   want, "4×1");
+  assert_pools_to (in, 4, 1, 1, &y_float, (SegFactors){ 4, 1, 1 }, false, want,
+                   "4×1");
   assert_pools_to (din, 2, 2, 1, &y_double, f221, false, dwant, "double");
 }
 END_TEST
@@ -923,48 +1170,97 @@ static const Worked floating_point_rules[] = {
    * sums to 1 in raster order (((a + b) + c) + d) but to 2 column by
    * column ((a + c) + b + d); mean 0.25, not 0.5. */
   { "sums run in raster order: 2×2",
-    F32 (0x1p60f, 1.0f,
-         -0x1p60f, 1.0f), 2, 2, 1, &y_float, { 2, 2, 1 }, F32 (0.25f),
+    F32 (0x1p60f, 1.0f, -0x1p60f, 1.0f),
+    2,
+    2,
+    1,
+    &y_float,
+    { 2, 2, 1 },
+    F32 (0.25f),
     F32 (0.25f) },
   /* 2×2×2: slice 0 is 2^60, 1 / 1, 1; slice 1 is -2^60, 0 / 0, 0.
    * Raster order: 2^60 (+1 +1 +1 lost) - 2^60 = 0; z before y would give
    * 2^60 - 2^60 + 1 + 1 + 1 = 3. */
   { "sums run in raster order: 2×2×2",
-    F32 (0x1p60f, 1.0f,
-         1.0f, 1.0f,
+    F32 (0x1p60f,
+         1.0f,
+         1.0f,
+         1.0f,
 
-         -0x1p60f, 0.0f,
-         0.0f, 0.0f), 2, 2, 2, &y_float, { 2, 2, 2 }, F32 (0.0f),
+         -0x1p60f,
+         0.0f,
+         0.0f,
+         0.0f),
+    2,
+    2,
+    2,
+    &y_float,
+    { 2, 2, 2 },
+    F32 (0.0f),
     F32 (0.0f) },
   { "sums run in raster order: double",
-    F64 (0x1p60, 1.0,
-         -0x1p60, 1.0), 2, 2, 1, &y_double, { 2, 2, 1 }, F64 (0.25), NULL },
+    F64 (0x1p60, 1.0, -0x1p60, 1.0),
+    2,
+    2,
+    1,
+    &y_double,
+    { 2, 2, 1 },
+    F64 (0.25),
+    NULL },
   /* 3×3: row 0 is 2^60, 1, 1; row 1 is -2^60, 1, 1; row 2 is 1, 1, 1:
    * raster order gives 0 + 2 + 3 = 5, so 5/9. */
   { "sums run in raster order: 3×3",
-    F32 (0x1p60f, 1, 1,
-         -0x1p60f, 1, 1,
-         1, 1, 1), 3, 3, 1, &y_float, { 3, 3, 1 },
-    F32 ((float) (5.0 / 9.0)), NULL },
+    F32 (0x1p60f, 1, 1, -0x1p60f, 1, 1, 1, 1, 1),
+    3,
+    3,
+    1,
+    &y_float,
+    { 3, 3, 1 },
+    F32 ((float) (5.0 / 9.0)),
+    NULL },
 
   /* Means of pairs (factor 2 along x), each exactly halfway between two
    * neighbouring halves, so that only the tie rule decides. */
   { "half mean rounds to nearest even: ties",
-    U16 (0x3c00, 0x3c01,   /* 1 and 1 + 2^-10: 1 + 2^-11 → 1 (even)      */
-         0x3c01, 0x3c02,   /* → 1 + 2^-9 (0x3c02, even)                   */
-         0x0000, 0x0001,   /* 0 and 2^-24: 2^-25 → 0 (even)               */
-         0x0001, 0x0002,   /* 1.5·2^-24 → 2^-23 (0x0002, even)            */
-         0x03ff, 0x0400,   /* largest subnormal, smallest normal → 0x0400 */
-         0x8001, 0x8000,   /* -2^-24 and -0: -2^-25 → -0                  */
-         0x7bfe, 0x7bff),  /* 65472 and 65504: 65488 → 0x7bfe (even)      */
-    14, 1, 1, &y_half, { 2, 1, 1 },
-    U16 (0x3c00, 0x3c02, 0x0000, 0x0002, 0x0400, 0x8000, 0x7bfe), NULL },
+    U16 (0x3c00,
+         0x3c01, /* 1 and 1 + 2^-10: 1 + 2^-11 → 1 (even)      */
+         0x3c01,
+         0x3c02, /* → 1 + 2^-9 (0x3c02, even)                   */
+         0x0000,
+         0x0001, /* 0 and 2^-24: 2^-25 → 0 (even)               */
+         0x0001,
+         0x0002, /* 1.5·2^-24 → 2^-23 (0x0002, even)            */
+         0x03ff,
+         0x0400, /* largest subnormal, smallest normal → 0x0400 */
+         0x8001,
+         0x8000, /* -2^-24 and -0: -2^-25 → -0                  */
+         0x7bfe,
+         0x7bff), /* 65472 and 65504: 65488 → 0x7bfe (even)      */
+    14,
+    1,
+    1,
+    &y_half,
+    { 2, 1, 1 },
+    U16 (0x3c00, 0x3c02, 0x0000, 0x0002, 0x0400, 0x8000, 0x7bfe),
+    NULL },
   /* Not ties: thirds. */
   { "half mean rounds to nearest even: thirds",
-    U16 (0x3c00, 0x0000, 0x0000,   /* 1/3 → 0x3555 (0.333251953125)  */
-         0x0001, 0x0000, 0x0000,   /* 2^-24 / 3 → 0 (below 2^-25)    */
-         0x0002, 0x0000, 0x0000),  /* 2^-23 / 3 = 0.67·2^-24 → 2^-24 */
-    9, 1, 1, &y_half, { 3, 1, 1 }, U16 (0x3555, 0x0000, 0x0001), NULL },
+    U16 (0x3c00,
+         0x0000,
+         0x0000, /* 1/3 → 0x3555 (0.333251953125)  */
+         0x0001,
+         0x0000,
+         0x0000, /* 2^-24 / 3 → 0 (below 2^-25)    */
+         0x0002,
+         0x0000,
+         0x0000), /* 2^-23 / 3 = 0.67·2^-24 → 2^-24 */
+    9,
+    1,
+    1,
+    &y_half,
+    { 3, 1, 1 },
+    U16 (0x3555, 0x0000, 0x0001),
+    NULL },
 };
 
 START_TEST (test_half_every_tie_between_neighbours_goes_to_even)
@@ -973,10 +1269,10 @@ START_TEST (test_half_every_tie_between_neighbours_goes_to_even)
    * each mean is a tie, and together they cover every binade, the
    * subnormals and the step into the normals. */
   const int      pairs = 0x7bff * 2;
-  uint16_t      *in = malloc ((size_t) pairs * 2 * sizeof *in);
-  uint16_t      *want = malloc ((size_t) pairs * sizeof *want);
-  SegPixelLayout l = y_half;
-  int            k = 0;
+  uint16_t      *in    = malloc ((size_t) pairs * 2 * sizeof *in);
+  uint16_t      *want  = malloc ((size_t) pairs * sizeof *want);
+  SegPixelLayout l     = y_half;
+  int            k     = 0;
 
   ck_assert_ptr_nonnull (in);
   ck_assert_ptr_nonnull (want);
@@ -986,13 +1282,13 @@ START_TEST (test_half_every_tie_between_neighbours_goes_to_even)
         uint16_t a = (uint16_t) (h | sign << 15), b = (uint16_t) (a + 1);
         uint16_t even = (h & 1) == 0 ? a : b;
 
-        in[2 * k] = a;
+        in[2 * k]     = a;
         in[2 * k + 1] = b;
-        want[k] = even;  /* the tie goes to the even pattern */
-        if (ref_half_from_double ((ref_half_to_double (a) +
-                                   ref_half_to_double (b)) / 2) != even)
-          ck_abort_msg ("reference: mean of 0x%04x and 0x%04x is not 0x%04x",
-                        a, b, even);
+        want[k]       = even; /* the tie goes to the even pattern */
+        if (ref_half_from_double (
+              (ref_half_to_double (a) + ref_half_to_double (b)) / 2) != even)
+          ck_abort_msg ("reference: mean of 0x%04x and 0x%04x is not 0x%04x", a,
+                        b, even);
       }
   assert_pools_to (in, pairs * 2, 1, 1, &l, f211, false, want,
                    "neighbour pairs");
@@ -1007,61 +1303,146 @@ END_TEST
 static const Worked alpha_rules[] = {
   /* Transparent red next to opaque blue: blue, half opaque. */
   { "a transparent pixel does not tint: u8",
-    U8 (255, 0, 0, 0,   0, 0, 255, 255), 2, 1, 1, &rgba_u8, { 2, 1, 1 },
-    U8 (0, 0, 255, 127), U8 (0, 0, 255, 127) },
+    U8 (255, 0, 0, 0, 0, 0, 255, 255),
+    2,
+    1,
+    1,
+    &rgba_u8,
+    { 2, 1, 1 },
+    U8 (0, 0, 255, 127),
+    U8 (0, 0, 255, 127) },
   { "a transparent pixel does not tint: float",
-    F32 (1, 0, 0, 0,   0, 0, 1, 1), 2, 1, 1, &rgba_float, { 2, 1, 1 },
-    F32 (0, 0, 1, 0.5f), F32 (0, 0, 1, 0.5f) },
+    F32 (1, 0, 0, 0, 0, 0, 1, 1),
+    2,
+    1,
+    1,
+    &rgba_float,
+    { 2, 1, 1 },
+    F32 (0, 0, 1, 0.5f),
+    F32 (0, 0, 1, 0.5f) },
   /* The same with the alpha first (A R G B). */
   { "a transparent pixel does not tint: argb u8",
-    U8 (0, 255, 0, 0,   255, 0, 0, 255), 2, 1, 1, &argb_u8, { 2, 1, 1 },
-    U8 (127, 0, 0, 255), U8 (127, 0, 0, 255) },
+    U8 (0, 255, 0, 0, 255, 0, 0, 255),
+    2,
+    1,
+    1,
+    &argb_u8,
+    { 2, 1, 1 },
+    U8 (127, 0, 0, 255),
+    U8 (127, 0, 0, 255) },
 
   /* Whatever a fully transparent voxel's colour holds — infinities, NaN,
    * a negative number that would make a zero sum -0 — it adds nothing. */
   { "a transparent infinite or NaN colour does not tint",
-    F32 (INFINITY, NAN, -5, 0,    0, 0.5f, 0, 1,
-         -INFINITY, -0.0f, 2, 0,  0, 0.25f, 1, 1), 2, 2, 1, &rgba_float,
-    { 2, 2, 1 }, F32 (0, 0.375f, 0.5f, 0.5f), F32 (0, 0.375f, 0.5f, 0.5f) },
+    F32 (INFINITY,
+         NAN,
+         -5,
+         0,
+         0,
+         0.5f,
+         0,
+         1,
+         -INFINITY,
+         -0.0f,
+         2,
+         0,
+         0,
+         0.25f,
+         1,
+         1),
+    2,
+    2,
+    1,
+    &rgba_float,
+    { 2, 2, 1 },
+    F32 (0, 0.375f, 0.5f, 0.5f),
+    F32 (0, 0.375f, 0.5f, 0.5f) },
 
   /* (200·64 + 0·192) / 256 = 50; (0·64 + 200·192) / 256 = 150;
    * alpha 256 / 2 = 128.  u16: the same scaled, with rounding down:
    * R (1000·1 + 0·2) / 3 = 333, B (0·1 + 1000·2) / 3 = 666, A 3 / 2 = 1. */
   { "colour is weighted by alpha: u8",
-    U8 (200, 0, 0, 64,   0, 0, 200, 192), 2, 1, 1, &rgba_u8, { 2, 1, 1 },
-    U8 (50, 0, 150, 128), NULL },
+    U8 (200, 0, 0, 64, 0, 0, 200, 192),
+    2,
+    1,
+    1,
+    &rgba_u8,
+    { 2, 1, 1 },
+    U8 (50, 0, 150, 128),
+    NULL },
   { "colour is weighted by alpha: u16",
-    U16 (1000, 0, 0, 1,   0, 0, 1000, 2), 2, 1, 1, &rgba_u16, { 2, 1, 1 },
-    U16 (333, 0, 666, 1), NULL },
+    U16 (1000, 0, 0, 1, 0, 0, 1000, 2),
+    2,
+    1,
+    1,
+    &rgba_u16,
+    { 2, 1, 1 },
+    U16 (333, 0, 666, 1),
+    NULL },
 
   { "zero total alpha gives colour zero: u8",
-    U8 (200, 100, 50, 0,   10, 20, 30, 0), 2, 1, 1, &rgba_u8, { 2, 1, 1 },
-    U8 (0, 0, 0, 0), U8 (0, 0, 0, 0) },
+    U8 (200, 100, 50, 0, 10, 20, 30, 0),
+    2,
+    1,
+    1,
+    &rgba_u8,
+    { 2, 1, 1 },
+    U8 (0, 0, 0, 0),
+    U8 (0, 0, 0, 0) },
   { "zero total alpha gives colour zero: float",
-    F32 (0.5f, 1, 2, 0,   3, 4, 5, 0), 2, 1, 1, &rgba_float, { 2, 1, 1 },
-    F32 (0, 0, 0, 0), F32 (0, 0, 0, 0) },
+    F32 (0.5f, 1, 2, 0, 3, 4, 5, 0),
+    2,
+    1,
+    1,
+    &rgba_float,
+    { 2, 1, 1 },
+    F32 (0, 0, 0, 0),
+    F32 (0, 0, 0, 0) },
 
   /* Background (all zero) is left out; a transparent voxel with colour is
    * not background: it counts in |P| (halving alpha) but adds no
    * colour. */
   { "sparse: a transparent voxel counts in alpha",
-    U8 (0, 0, 0, 0,          10, 20, 30, 0,
-        100, 100, 100, 255,  0, 0, 0, 0), 2, 2, 1, &rgba_u8, { 2, 2, 1 },
-    U8 (100, 100, 100, 63), U8 (100, 100, 100, 127) },
+    U8 (0, 0, 0, 0, 10, 20, 30, 0, 100, 100, 100, 255, 0, 0, 0, 0),
+    2,
+    2,
+    1,
+    &rgba_u8,
+    { 2, 2, 1 },
+    U8 (100, 100, 100, 63),
+    U8 (100, 100, 100, 127) },
 
   /* alpha = -1: every component is a plain mean; the transparent red
    * tints, as it should for premultiplied data (where it cannot occur). */
   { "premultiplied alpha is a plain mean: u8",
-    U8 (255, 0, 0, 0,   0, 0, 255, 255), 2, 1, 1, &premul_u8, { 2, 1, 1 },
-    U8 (127, 0, 127, 127), NULL },
+    U8 (255, 0, 0, 0, 0, 0, 255, 255),
+    2,
+    1,
+    1,
+    &premul_u8,
+    { 2, 1, 1 },
+    U8 (127, 0, 127, 127),
+    NULL },
   { "premultiplied alpha is a plain mean: float",
-    F32 (1, 0, 0, 0,   0, 0, 1, 1), 2, 1, 1, &premul_float, { 2, 1, 1 },
-    F32 (0.5f, 0, 0.5f, 0.5f), NULL },
+    F32 (1, 0, 0, 0, 0, 0, 1, 1),
+    2,
+    1,
+    1,
+    &premul_float,
+    { 2, 1, 1 },
+    F32 (0.5f, 0, 0.5f, 0.5f),
+    NULL },
 
   /* One component that is alpha: alpha = Σa / |P|, nothing to weight. */
   { "an alpha-only voxel is a plain mean",
-    U8 (0, 255,
-        255, 255), 2, 2, 1, &a_u8, { 2, 2, 1 }, U8 (191), U8 (255) },
+    U8 (0, 255, 255, 255),
+    2,
+    2,
+    1,
+    &a_u8,
+    { 2, 2, 1 },
+    U8 (191),
+    U8 (255) },
 };
 
 START_TEST (test_averaging_rule)
@@ -1088,10 +1469,13 @@ END_TEST
 /* Pools in, 64³ voxels of layout l, with factors 64,64,64 into out, one
  * voxel in padding, which it checks. */
 static void
-pool_64_cubed (const Buf *in, const Buf *out, const SegPixelLayout *l,
-               bool sparse, const char *context)
+pool_64_cubed (const Buf            *in,
+               const Buf            *out,
+               const SegPixelLayout *l,
+               bool                  sparse,
+               const char           *context)
 {
-  const SegFactors f = { 64, 64, 64 };
+  const SegFactors f       = { 64, 64, 64 };
   void            *scratch = scratch_new (&f, l);
 
   assert_status (seg_average_pool (&in->v, &out->v, &f, l, sparse, scratch),
@@ -1106,18 +1490,20 @@ pool_64_cubed (const Buf *in, const Buf *out, const SegPixelLayout *l,
 START_TEST (test_64_cubed_u32_maxima_give_the_maximum)
 {
   static const SegPixelLayout layouts[] = {
-    { SEG_TYPE_U32, 1, -1 }, { SEG_TYPE_U32, 2, 1 }, { SEG_TYPE_U32, 4, 3 },
+    { SEG_TYPE_U32, 1, -1 },
+    { SEG_TYPE_U32, 2, 1 },
+    { SEG_TYPE_U32, 4, 3 },
     { SEG_TYPE_U32, 4, 0 },
   };
 
   for (int i = 0; i < N_ELEMENTS (layouts); i++)
     for (int sparse = 0; sparse < 2; sparse++)
       {
-        const SegPixelLayout *l = &layouts[i];
-        const int bpp = bpp_of (l);
-        Buf       in  = buf_new (64, 64, 64, bpp, packed);
-        Buf       out = buf_new (1, 1, 1, bpp, (Strides) { 4, 0, 0, 0 });
-        char      context[96];
+        const SegPixelLayout *l   = &layouts[i];
+        const int             bpp = bpp_of (l);
+        Buf                   in  = buf_new (64, 64, 64, bpp, packed);
+        Buf  out = buf_new (1, 1, 1, bpp, (Strides){ 4, 0, 0, 0 });
+        char context[96];
 
         memset (in.mem, 0xff, in.size);
         snprintf (context, sizeof context, "u32 × %d, alpha %d, sparse %d",
@@ -1168,20 +1554,19 @@ START_TEST (test_64_cubed_extremes_of_signed_and_64_bit_types)
   for (int i = 0; i < N_ELEMENTS (cfg); i++)
     for (int sparse = 0; sparse < 2; sparse++)
       {
-        const SegPixelLayout l = { cfg[i].type, 1, -1 };
-        const int      size = seg_component_size (l.type);
-        const uint64_t mask = max_of (l.type);
-        const uint64_t want = (uint64_t) (sparse ? cfg[i].want_sparse
-                                                 : cfg[i].want_dense) & mask;
-        Buf            in  = buf_new (64, 64, 64, size, packed);
-        Buf            out = buf_new (1, 1, 1, size, (Strides) { 4, 0, 0, 0 });
-        uint64_t       got;
-        char           context[96];
+        const SegPixelLayout l    = { cfg[i].type, 1, -1 };
+        const int            size = seg_component_size (l.type);
+        const uint64_t       mask = max_of (l.type);
+        const uint64_t       want =
+          (uint64_t) (sparse ? cfg[i].want_sparse : cfg[i].want_dense) & mask;
+        Buf      in  = buf_new (64, 64, 64, size, packed);
+        Buf      out = buf_new (1, 1, 1, size, (Strides){ 4, 0, 0, 0 });
+        uint64_t got;
+        char     context[96];
 
         for (int k = 0; k < 64 * 64 * 64; k++)
           put_u (in.mem + k * size, l.type,
-                 (uint64_t) (k < 64 * 64 * 64 - 1 ? cfg[i].fill
-                                                  : cfg[i].last));
+                 (uint64_t) (k < 64 * 64 * 64 - 1 ? cfg[i].fill : cfg[i].last));
         snprintf (context, sizeof context, "row %d, %s, sparse %d", i,
                   type_names[l.type], sparse);
         pool_64_cubed (&in, &out, &l, sparse, context);
@@ -1223,13 +1608,13 @@ START_TEST (test_large_random_blocks_match_reference)
   Case c = { 0 };
   Rng  r = rng_new ((uint64_t) _i, 3);
 
-  c.seed       = _i;
-  c.layout     = large_blocks[_i].l;
+  c.seed   = _i;
+  c.layout = large_blocks[_i].l;
   c.w = c.h = c.d = large_blocks[_i].size;
   c.f.x = c.f.y = c.f.z = large_blocks[_i].factor;
-  c.sparse     = _i % 2 == 1;
-  c.background = 20;
-  c.style      = large_blocks[_i].style;
+  c.sparse              = _i % 2 == 1;
+  c.background          = 20;
+  c.style               = large_blocks[_i].style;
   c.in_strides = c.out_strides = packed;
   run_case (&r, &c);
 }
@@ -1250,35 +1635,37 @@ START_TEST (test_sparse_row_kernels_divide_exactly_for_every_sum_and_count)
     SegComponentType type;
     int              fz;
   } cfg[] = {
-    { SEG_TYPE_U8, 1 }, { SEG_TYPE_U8, 2 }, { SEG_TYPE_U16, 1 },
+    { SEG_TYPE_U8, 1 },
+    { SEG_TYPE_U8, 2 },
+    { SEG_TYPE_U16, 1 },
     { SEG_TYPE_U16, 2 },
   };
-  const SegPixelLayout l = { cfg[_i].type, 1, -1 };
-  const SegFactors     f = { 2, 2, cfg[_i].fz };
+  const SegPixelLayout l        = { cfg[_i].type, 1, -1 };
+  const SegFactors     f        = { 2, 2, cfg[_i].fz };
   const int            n_voxels = 4 * cfg[_i].fz;
-  const uint64_t       max = max_of (l.type);
-  const int            size = seg_component_size (l.type);
-  const Averaging      a = { &l };
-  void                *scratch = scratch_new (&f, &l);
+  const uint64_t       max      = max_of (l.type);
+  const int            size     = seg_component_size (l.type);
+  const Averaging      a        = { &l };
+  void                *scratch  = scratch_new (&f, &l);
 
   for (int k = 1; k <= n_voxels; k++)
     {
       const int blocks = (int) (max * (uint64_t) k) - k + 1;
-      Buf       in  = buf_new (2 * blocks, 2, cfg[_i].fz, size, packed);
-      Buf       out = buf_new (blocks, 1, 1, size, packed);
+      Buf       in     = buf_new (2 * blocks, 2, cfg[_i].fz, size, packed);
+      Buf       out    = buf_new (blocks, 1, 1, size, packed);
 
       memset (in.mem, 0, in.size);
       for (int b = 0; b < blocks; b++)
         {
-          const uint64_t s = (uint64_t) (k + b);
+          const uint64_t s    = (uint64_t) (k + b);
           const uint64_t base = s / (uint64_t) k, extra = s % (uint64_t) k;
 
           for (int j = 0; j < k; j++)
             {
               int pos = (int) ((s + (uint64_t) j) % (uint64_t) n_voxels);
 
-              put_u (at (&in.v, 2 * b + pos % 2, pos / 2 % 2, pos / 4),
-                     l.type, base + ((uint64_t) j < extra));
+              put_u (at (&in.v, 2 * b + pos % 2, pos / 2 % 2, pos / 4), l.type,
+                     base + ((uint64_t) j < extra));
             }
         }
       assert_status (average_pool (&in.v, &out.v, &f, true, scratch, &a),
@@ -1291,10 +1678,8 @@ START_TEST (test_sparse_row_kernels_divide_exactly_for_every_sum_and_count)
           if (got != s / (uint64_t) k)
             ck_abort_msg ("%s 2×2×%d, %s: sum %llu over %d "
                           "voxels gives %llu, want %llu",
-                          type_names[l.type], cfg[_i].fz,
-                          kernels_name (),
-                          (unsigned long long) s, k,
-                          (unsigned long long) got,
+                          type_names[l.type], cfg[_i].fz, kernels_name (),
+                          (unsigned long long) s, k, (unsigned long long) got,
                           (unsigned long long) (s / (uint64_t) k));
         }
       buf_free (&in);
@@ -1312,7 +1697,9 @@ START_TEST (test_output_padding_and_input_are_untouched)
   /* Random cases check this too; here every fast layout and shape once,
    * with padding on both sides and flipped axes. */
   static const Strides odd[] = {
-    { 7, 13, false, false }, { 1, 0, true, false }, { 0, 3, false, true },
+    { 7, 13, false, false },
+    { 1, 0, true, false },
+    { 0, 3, false, true },
     { 5, 5, true, true },
   };
 
@@ -1327,7 +1714,7 @@ START_TEST (test_output_padding_and_input_are_untouched)
           c.w           = 131;
           c.h           = 9;
           c.d           = 3;
-          c.f           = (SegFactors) { 2, 2, fz };
+          c.f           = (SegFactors){ 2, 2, fz };
           c.layout      = y_u8;
           c.sparse      = sparse;
           c.background  = 30;
@@ -1335,7 +1722,7 @@ START_TEST (test_output_padding_and_input_are_untouched)
           c.in_strides  = odd[i];
           c.out_strides = odd[(i + 1) % N_ELEMENTS (odd)];
           run_case (&r, &c);
-          c.layout      = y_float;
+          c.layout = y_float;
           run_case (&r, &c);
         }
 }
@@ -1346,25 +1733,23 @@ START_TEST (test_negative_strides_read_flipped_views)
   /* The same voxels, stored bottom-up and last slice first, give the
    * same means (and the reference agrees). */
   static const uint8_t in[] = {
-    1, 2, 3, 4,
-    5, 6, 7, 8,
+    1, 2,  3,  4,  5,  6,  7,  8,
 
-    9, 10, 11, 12,
-    13, 14, 15, 16,
+    9, 10, 11, 12, 13, 14, 15, 16,
   };
-  static const uint8_t want[] = { 7, 9 };  /* (1+2+5+6+9+10+13+14)/8 … */
-  Buf        b = buf_new (4, 2, 2, 1, (Strides) { 2, 3, true, true });
-  Buf        out = buf_new (2, 1, 1, 1, (Strides) { 0, 0, true, true });
-  void      *scratch = scratch_new (&f222, &y_u8);
-  const uint8_t *p = in;
-  const Averaging a = { &y_u8 };
+  static const uint8_t want[] = { 7, 9 }; /* (1+2+5+6+9+10+13+14)/8 … */
+  Buf                  b  = buf_new (4, 2, 2, 1, (Strides){ 2, 3, true, true });
+  Buf             out     = buf_new (2, 1, 1, 1, (Strides){ 0, 0, true, true });
+  void           *scratch = scratch_new (&f222, &y_u8);
+  const uint8_t  *p       = in;
+  const Averaging a       = { &y_u8 };
 
   for (int z = 0; z < 2; z++)
     for (int y = 0; y < 2; y++)
       for (int x = 0; x < 4; x++)
         *at (&b.v, x, y, z) = *p++;
-  assert_status (average_pool (&b.v, &out.v, &f222, false, scratch, &a),
-                 SEG_OK, "flipped");
+  assert_status (average_pool (&b.v, &out.v, &f222, false, scratch, &a), SEG_OK,
+                 "flipped");
   ck_assert_uint_eq (*at (&out.v, 0, 0, 0), want[0]);
   ck_assert_uint_eq (*at (&out.v, 1, 0, 0), want[1]);
   free (scratch);
@@ -1375,8 +1760,7 @@ END_TEST
 
 /* The input of one call of the scratch test. */
 static void
-fill_scratch_test_input (Rng *r, const SegVolume *v, int call,
-                         const void *data)
+fill_scratch_test_input (Rng *r, const SegVolume *v, int call, const void *data)
 {
   const Averaging *a = data;
 
@@ -1387,16 +1771,14 @@ fill_scratch_test_input (Rng *r, const SegVolume *v, int call,
 START_TEST (test_scratch_can_be_reused_for_smaller_factors)
 {
   static const SegFactors sequence[] = {
-    { 8, 8, 2 }, { 5, 3, 1 }, { 2, 2, 2 }, { 4, 4, 4 }, { 2, 2, 1 },
-    { 6, 7, 1 }
+    { 8, 8, 2 }, { 5, 3, 1 }, { 2, 2, 2 }, { 4, 4, 4 }, { 2, 2, 1 }, { 6, 7, 1 }
   };
   static const SegPixelLayout l = { SEG_TYPE_U32, 4, 3 };
   const Averaging             a = { &l };
   const Kernel                k = averaging_kernel (&a);
 
-  assert_scratch_serves_smaller_factors (&k, bpp_of (&l), sequence,
-                                         N_ELEMENTS (sequence),
-                                         fill_scratch_test_input);
+  assert_scratch_serves_smaller_factors (
+    &k, bpp_of (&l), sequence, N_ELEMENTS (sequence), fill_scratch_test_input);
 }
 END_TEST
 
@@ -1410,52 +1792,52 @@ START_TEST (test_large_outputs_match_pooling_in_slabs)
 {
   static const struct
   {
-    int  w, h, d, fz;
-    bool sparse;
+    int            w, h, d, fz;
+    bool           sparse;
     SegPixelLayout l;
   } cfg[] = {
     { 4099, 4098, 1, 1, false, { SEG_TYPE_U8, 1, -1 } },
-    { 4100, 4097, 1, 1, true,  { SEG_TYPE_U8, 1, -1 } },
+    { 4100, 4097, 1, 1, true, { SEG_TYPE_U8, 1, -1 } },
     { 2901, 2900, 4, 2, false, { SEG_TYPE_U8, 1, -1 } },
-    { 2900, 2901, 4, 2, true,  { SEG_TYPE_U8, 1, -1 } },
-    { 2050, 2049, 1, 1, true,  { SEG_TYPE_FLOAT, 1, -1 } },
+    { 2900, 2901, 4, 2, true, { SEG_TYPE_U8, 1, -1 } },
+    { 2050, 2049, 1, 1, true, { SEG_TYPE_FLOAT, 1, -1 } },
   };
-  const int        w = cfg[_i].w, h = cfg[_i].h, d = cfg[_i].d;
-  const SegPixelLayout *l = &cfg[_i].l;
-  const int        bpp = bpp_of (l);
-  const bool       sparse = cfg[_i].sparse;
-  const SegFactors f = { 2, 2, cfg[_i].fz };
-  const Strides    odd = { 5, 3, false, false };
-  const Averaging  a = { l };
-  const Kernel     k = averaging_kernel (&a);
-  Rng              r = rng_new ((uint64_t) _i, 8);
-  Buf              in  = buf_new (w, h, d, bpp, packed);
-  Buf              out = buf_new (seg_pooled_size (w, 2),
-                                  seg_pooled_size (h, 2),
-                                  seg_pooled_size (d, f.z), bpp, odd);
-  const int        edge_rows = 16;  /* output rows checked at each end */
-  Buf              want = buf_new (out.v.width, edge_rows, out.v.depth, bpp,
-                                   packed);
-  char             context[96];
+  const int             w = cfg[_i].w, h = cfg[_i].h, d = cfg[_i].d;
+  const SegPixelLayout *l      = &cfg[_i].l;
+  const int             bpp    = bpp_of (l);
+  const bool            sparse = cfg[_i].sparse;
+  const SegFactors      f      = { 2, 2, cfg[_i].fz };
+  const Strides         odd    = { 5, 3, false, false };
+  const Averaging       a      = { l };
+  const Kernel          k      = averaging_kernel (&a);
+  Rng                   r      = rng_new ((uint64_t) _i, 8);
+  Buf                   in     = buf_new (w, h, d, bpp, packed);
+  Buf       out       = buf_new (seg_pooled_size (w, 2), seg_pooled_size (h, 2),
+                                 seg_pooled_size (d, f.z), bpp, odd);
+  const int edge_rows = 16; /* output rows checked at each end */
+  Buf       want = buf_new (out.v.width, edge_rows, out.v.depth, bpp, packed);
+  char      context[96];
 
   fill_random (&r, &in.v, l, VALUES_UNIFORM, sparse ? 30 : 0);
-  snprintf (context, sizeof context, "%d×%d×%d %s, factors 2,2,%d, "
-            "sparse %d", w, h, d, type_names[l->type], f.z, sparse);
+  snprintf (context, sizeof context,
+            "%d×%d×%d %s, factors 2,2,%d, "
+            "sparse %d",
+            w, h, d, type_names[l->type], f.z, sparse);
   assert_slabs_match_whole (&k, &in, &out, &f, sparse, context);
   for (int end = 0; end < 2; end++)
     {
       /* Output rows [first, first + edge_rows) against the reference on
        * their input rows; h is odd or even, the last block partial or
        * not. */
-      const int first = end ? out.v.height - edge_rows : 0;
+      const int first   = end ? out.v.height - edge_rows : 0;
       SegVolume in_rows = in.v, out_rows = out.v;
 
-      in_rows.data    = (uint8_t *) in.v.data + (ptrdiff_t) (2 * first) *
-                                                 in.v.row_stride;
-      in_rows.height  = h - 2 * first < 2 * edge_rows ? h - 2 * first
-                                                      : 2 * edge_rows;
-      out_rows.data   = (uint8_t *) out.v.data + (ptrdiff_t) first *
-                                                  out.v.row_stride;
+      in_rows.data =
+        (uint8_t *) in.v.data + (ptrdiff_t) (2 * first) * in.v.row_stride;
+      in_rows.height =
+        h - 2 * first < 2 * edge_rows ? h - 2 * first : 2 * edge_rows;
+      out_rows.data =
+        (uint8_t *) out.v.data + (ptrdiff_t) first * out.v.row_stride;
       out_rows.height = edge_rows;
       ref_average_pool (&in_rows, &want.v, &f, l, sparse);
       assert_volumes_equal (&k, &out_rows, &want.v, context);
@@ -1506,38 +1888,45 @@ START_TEST (test_pixel_layout_check)
     { { SEG_TYPE_I64, 1, -1 }, 8, SEG_OK },
     { { SEG_TYPE_U64, 2, -1 }, 16, SEG_OK },
     { { SEG_TYPE_I16, 32, -1 }, 64, SEG_OK },
-    { { SEG_TYPE_I8, 1, 0 }, 1, SEG_EBADTYPE },       /* signed: no alpha */
+    { { SEG_TYPE_I8, 1, 0 }, 1, SEG_EBADTYPE }, /* signed: no alpha */
     { { SEG_TYPE_I32, 2, 1 }, 8, SEG_EBADTYPE },
-    { { SEG_TYPE_U64, 2, 0 }, 16, SEG_EBADTYPE },     /* u64: no alpha    */
+    { { SEG_TYPE_U64, 2, 0 }, 16, SEG_EBADTYPE }, /* u64: no alpha    */
     { { SEG_TYPE_I64, 1, -1 }, 4, SEG_EBADTYPE },
-    { { SEG_TYPE_U8, 4, 3 }, 3, SEG_EBADTYPE },       /* size mismatch  */
+    { { SEG_TYPE_U8, 4, 3 }, 3, SEG_EBADTYPE }, /* size mismatch  */
     { { SEG_TYPE_FLOAT, 1, -1 }, 2, SEG_EBADTYPE },
-    { { SEG_TYPE_U8, 0, -1 }, 0, SEG_EBADTYPE },      /* no components  */
+    { { SEG_TYPE_U8, 0, -1 }, 0, SEG_EBADTYPE }, /* no components  */
     { { SEG_TYPE_U8, -4, -1 }, -4, SEG_EBADTYPE },
-    { { SEG_TYPE_U8, 4, 4 }, 4, SEG_EBADTYPE },       /* alpha past end */
+    { { SEG_TYPE_U8, 4, 4 }, 4, SEG_EBADTYPE }, /* alpha past end */
     { { SEG_TYPE_U8, 4, -2 }, 4, SEG_EBADTYPE },
     { { (SegComponentType) N_TYPES, 1, -1 }, 1, SEG_EBADTYPE },
-    { { SEG_TYPE_U8, 65, -1 }, 65, SEG_EBADTYPE },    /* too wide       */
-    { { SEG_TYPE_U32, 0x40000001, -1 }, 4, SEG_EBADTYPE },  /* overflow */
+    { { SEG_TYPE_U8, 65, -1 }, 65, SEG_EBADTYPE },         /* too wide       */
+    { { SEG_TYPE_U32, 0x40000001, -1 }, 4, SEG_EBADTYPE }, /* overflow */
   };
 
   ck_assert_int_eq (seg_pixel_layout_check (NULL, 1), SEG_EBADARG);
   for (int i = 0; i < N_ELEMENTS (cases); i++)
     ck_assert_msg (seg_pixel_layout_check (&cases[i].l, cases[i].bpp) ==
-                   cases[i].want, "case %d", i);
+                     cases[i].want,
+                   "case %d", i);
 }
 END_TEST
 
 START_TEST (test_scratch_size_is_zero_for_invalid_arguments)
 {
-  static const SegFactors bad_f[] = {
-    { 0, 2, 2 }, { 2, 0, 2 }, { 2, 2, 0 }, { -1, 1, 1 },
-    { SEG_MAX_FACTOR + 1, 1, 1 }, { 1, 1, SEG_MAX_FACTOR + 1 }
-  };
+  static const SegFactors     bad_f[] = { { 0, 2, 2 },
+                                          { 2, 0, 2 },
+                                          { 2, 2, 0 },
+                                          { -1, 1, 1 },
+                                          { SEG_MAX_FACTOR + 1, 1, 1 },
+                                          { 1, 1, SEG_MAX_FACTOR + 1 } };
   static const SegPixelLayout bad_l[] = {
-    { (SegComponentType) N_TYPES, 1, -1 }, { SEG_TYPE_U8, 0, -1 },
-    { SEG_TYPE_I16, 1, 0 }, { SEG_TYPE_U64, 9, -1 },
-    { SEG_TYPE_U8, 2, 2 }, { SEG_TYPE_U8, 2, -3 }, { SEG_TYPE_U16, 33, -1 },
+    { (SegComponentType) N_TYPES, 1, -1 },
+    { SEG_TYPE_U8, 0, -1 },
+    { SEG_TYPE_I16, 1, 0 },
+    { SEG_TYPE_U64, 9, -1 },
+    { SEG_TYPE_U8, 2, 2 },
+    { SEG_TYPE_U8, 2, -3 },
+    { SEG_TYPE_U16, 33, -1 },
   };
   const Averaging a = { &y_u8 };
   const Kernel    k = averaging_kernel (&a);
@@ -1552,14 +1941,14 @@ END_TEST
 
 START_TEST (test_scratch_size_does_not_shrink_with_larger_factors)
 {
-  static const SegFactors grow[] = {
-    { 1, 1, 1 }, { 2, 1, 1 }, { 2, 2, 1 }, { 2, 2, 2 }, { 4, 4, 4 },
-    { 16, 16, 16 }, { 64, 64, 64 }
-  };
+  static const SegFactors grow[] = { { 1, 1, 1 },   { 2, 1, 1 }, { 2, 2, 1 },
+                                     { 2, 2, 2 },   { 4, 4, 4 }, { 16, 16, 16 },
+                                     { 64, 64, 64 } };
   static const SegPixelLayout layouts[] = {
-    { SEG_TYPE_U8, 1, -1 }, { SEG_TYPE_U32, 4, 3 }, { SEG_TYPE_U8, 64, 63 },
-    { SEG_TYPE_DOUBLE, 8, -1 }, { SEG_TYPE_I64, 1, -1 },
-    { SEG_TYPE_U64, 8, -1 }, { SEG_TYPE_I8, 3, -1 },
+    { SEG_TYPE_U8, 1, -1 },  { SEG_TYPE_U32, 4, 3 },
+    { SEG_TYPE_U8, 64, 63 }, { SEG_TYPE_DOUBLE, 8, -1 },
+    { SEG_TYPE_I64, 1, -1 }, { SEG_TYPE_U64, 8, -1 },
+    { SEG_TYPE_I8, 3, -1 },
   };
 
   for (int j = 0; j < N_ELEMENTS (layouts); j++)
@@ -1577,7 +1966,7 @@ START_TEST (test_widest_voxel_is_accepted)
   /* 64 u8 components with alpha, and 8 doubles: SEG_MAX_BPP. */
   const SegPixelLayout wide_u8 = { SEG_TYPE_U8, 64, 63 };
   const SegPixelLayout wide_d  = { SEG_TYPE_DOUBLE, 8, 2 };
-  Case c = { 0 };
+  Case                 c       = { 0 };
 
   for (int k = 0; k < 4; k++)
     {
@@ -1587,13 +1976,13 @@ START_TEST (test_widest_voxel_is_accepted)
       c.w           = 9;
       c.h           = 7;
       c.d           = 2;
-      c.f           = (SegFactors) { 2 + k % 2, 2, 1 + k / 2 };
+      c.f           = (SegFactors){ 2 + k % 2, 2, 1 + k / 2 };
       c.layout      = k % 2 ? wide_d : wide_u8;
       c.sparse      = k >= 2;
       c.background  = 30;
       c.style       = VALUES_MIXED;
-      c.in_strides  = (Strides) { 1, 2, false, true };
-      c.out_strides = (Strides) { 3, 0, true, false };
+      c.in_strides  = (Strides){ 1, 2, false, true };
+      c.out_strides = (Strides){ 3, 0, true, false };
       run_case (&r, &c);
     }
 }
@@ -1603,7 +1992,7 @@ END_TEST
 /* ---- Errors ------------------------------------------------------------- */
 
 /* The error tests' fixture (see ErrorFixture) holds u16 Y'A voxels. */
-static const SegPixelLayout ya_u16 = { SEG_TYPE_U16, 2, 1 };
+static const SegPixelLayout ya_u16           = { SEG_TYPE_U16, 2, 1 };
 static const Averaging      ya_u16_averaging = { &ya_u16 };
 
 static ErrorFixture
@@ -1621,7 +2010,7 @@ args_new (const Kernel *k)
 static void
 assert_null_arguments_rejected (const Kernel *k, const ErrorFixture *a)
 {
-  const Averaging no_layout = { NULL };
+  const Averaging no_layout   = { NULL };
   const Kernel    k_no_layout = averaging_kernel (&no_layout);
 
   assert_null_pointers_rejected (k, a);
@@ -1632,10 +2021,9 @@ assert_null_arguments_rejected (const Kernel *k, const ErrorFixture *a)
 }
 
 static void
-assert_bad_views_and_factors_rejected (const Kernel *k,
-                                       const ErrorFixture *a)
+assert_bad_views_and_factors_rejected (const Kernel *k, const ErrorFixture *a)
 {
-  static const int bad_sizes[] = { 0, -1 };
+  static const int bad_sizes[]   = { 0, -1 };
   static const int bad_factors[] = { 0, -1, SEG_MAX_FACTOR + 1 };
   SegVolume        in = a->in.v, out = a->out.v;
 
@@ -1645,10 +2033,9 @@ assert_bad_views_and_factors_rejected (const Kernel *k,
   out.bpp = 2;
   assert_rejected (k, a, &a->in.v, &out, &a->f, a->scratch, SEG_EBADARG,
                    "output bpp 2, input bpp 4");
-  in.bpp = SEG_MAX_BPP + 1;
+  in.bpp  = SEG_MAX_BPP + 1;
   out.bpp = SEG_MAX_BPP + 1;
-  assert_rejected (k, a, &in, &out, &a->f, a->scratch, SEG_EBADARG,
-                   "bpp 65");
+  assert_rejected (k, a, &in, &out, &a->f, a->scratch, SEG_EBADARG, "bpp 65");
 }
 
 /* Layouts that do not fit the fixture's four-byte voxels: SEG_EBADTYPE. */
@@ -1656,13 +2043,13 @@ static void
 assert_unfitting_layouts_rejected (const Kernel *k, const ErrorFixture *a)
 {
   static const SegPixelLayout bad[] = {
-    { SEG_TYPE_U8, 2, 1 },        /* 2 bytes, the views have 4 */
+    { SEG_TYPE_U8, 2, 1 }, /* 2 bytes, the views have 4 */
     { SEG_TYPE_U16, 1, -1 },
-    { SEG_TYPE_FLOAT, 2, 1 },     /* 8 bytes                   */
-    { SEG_TYPE_U16, 2, 2 },       /* alpha past the end        */
+    { SEG_TYPE_FLOAT, 2, 1 }, /* 8 bytes                   */
+    { SEG_TYPE_U16, 2, 2 },   /* alpha past the end        */
     { SEG_TYPE_U16, 2, -2 },
     { SEG_TYPE_U16, 0, -1 },
-    { SEG_TYPE_I16, 2, 1 },       /* signed: no alpha          */
+    { SEG_TYPE_I16, 2, 1 }, /* signed: no alpha          */
     { SEG_TYPE_I32, 1, 0 },
     { (SegComponentType) 42, 2, -1 },
   };
@@ -1671,7 +2058,7 @@ assert_unfitting_layouts_rejected (const Kernel *k, const ErrorFixture *a)
   for (int i = 0; i < N_ELEMENTS (bad); i++)
     {
       const Averaging bad_layout = { &bad[i] };
-      const Kernel    k_bad = averaging_kernel (&bad_layout);
+      const Kernel    k_bad      = averaging_kernel (&bad_layout);
       char            what[32];
 
       snprintf (what, sizeof what, "layout %d", i);
@@ -1697,7 +2084,7 @@ START_TEST (test_fixture_check)
   const Kernel k = averaging_kernel (&ya_u16_averaging);
   ErrorFixture a = args_new (&k);
 
-  fixture_checks[_i] (&k, &a);
+  fixture_checks[_i](&k, &a);
   error_fixture_free (&a);
 }
 END_TEST
@@ -1738,16 +2125,16 @@ average_pool_suite (void)
   add_loop_tcase (s, "errors", 30, test_fixture_check,
                   N_ELEMENTS (fixture_checks));
 
-  tc = add_loop_tcase (s, "reference", 60,
-                       test_random_volumes_match_reference, 3000);
-  tcase_add_loop_test (tc, test_random_2x2_and_2x2x2_volumes_match_reference,
-                       0, 2000);
-  tcase_add_loop_test (tc, test_random_numpy_int_volumes_match_reference,
-                       0, 2000);
+  tc = add_loop_tcase (s, "reference", 60, test_random_volumes_match_reference,
+                       3000);
+  tcase_add_loop_test (tc, test_random_2x2_and_2x2x2_volumes_match_reference, 0,
+                       2000);
+  tcase_add_loop_test (tc, test_random_numpy_int_volumes_match_reference, 0,
+                       2000);
 
-  tc = add_loop_tcase (s, "large", 300,
-                       test_large_random_blocks_match_reference,
-                       N_ELEMENTS (large_blocks));
+  tc =
+    add_loop_tcase (s, "large", 300, test_large_random_blocks_match_reference,
+                    N_ELEMENTS (large_blocks));
   tcase_add_test (tc, test_64_cubed_u32_maxima_give_the_maximum);
   tcase_add_test (tc, test_64_cubed_extremes_of_signed_and_64_bit_types);
   tcase_add_loop_test (

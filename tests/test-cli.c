@@ -34,16 +34,18 @@ data_path (const gchar *name)
 static Image
 image_load (const gchar *path)
 {
-  GeglNode      *graph = gegl_node_new ();
-  GeglBuffer    *buffer = NULL;
-  GeglNode      *load, *sink;
-  GeglRectangle  extent;
-  Image          image;
+  GeglNode     *graph  = gegl_node_new ();
+  GeglBuffer   *buffer = NULL;
+  GeglNode     *load, *sink;
+  GeglRectangle extent;
+  Image         image;
 
-  ck_assert_msg (g_file_test (path, G_FILE_TEST_IS_REGULAR), "no file %s", path);
-  load = gegl_node_new_child (graph, "operation", "gegl:load", "path", path, NULL);
-  sink = gegl_node_new_child (graph, "operation", "gegl:buffer-sink",
-                              "buffer", &buffer, NULL);
+  ck_assert_msg (g_file_test (path, G_FILE_TEST_IS_REGULAR), "no file %s",
+                 path);
+  load =
+    gegl_node_new_child (graph, "operation", "gegl:load", "path", path, NULL);
+  sink = gegl_node_new_child (graph, "operation", "gegl:buffer-sink", "buffer",
+                              &buffer, NULL);
   gegl_node_link (load, sink);
   gegl_node_process (sink);
   g_object_unref (graph);
@@ -64,19 +66,19 @@ image_load (const gchar *path)
 static SegVolume
 image_as_volume (const Image *image, gint depth)
 {
-  return seg_volume_packed (image->bytes, image->width,
-                            image->height / depth, depth, image->bpp);
+  return seg_volume_packed (image->bytes, image->width, image->height / depth,
+                            depth, image->bpp);
 }
 
 /* The reference result of pooling image (a stack of depth slices). */
 static Image
-image_mode_pool (const Image *image, gint fx, gint fy, gint fz, gint depth,
-                 gboolean sparse)
+image_mode_pool (
+  const Image *image, gint fx, gint fy, gint fz, gint depth, gboolean sparse)
 {
-  SegFactors f = { fx, fy, fz };
-  SegVolume  in = image_as_volume (image, depth);
+  SegFactors f         = { fx, fy, fz };
+  SegVolume  in        = image_as_volume (image, depth);
   gint       out_depth = seg_pooled_size (depth, fz);
-  Image      out = *image;
+  Image      out       = *image;
   SegVolume  out_view;
 
   out.width  = seg_pooled_size (in.width, fx);
@@ -91,14 +93,14 @@ image_mode_pool (const Image *image, gint fx, gint fy, gint fz, gint depth,
 /* The reference sparse (or plain) average of an image of 8-bit grey
  * levels (a stack of depth slices). */
 static Image
-image_average_u8 (const Image *image, gint fx, gint fy, gint fz, gint depth,
-                  gboolean sparse)
+image_average_u8 (
+  const Image *image, gint fx, gint fy, gint fz, gint depth, gboolean sparse)
 {
-  const SegPixelLayout grey = { SEG_TYPE_U8, 1, -1 };
-  SegFactors           f = { fx, fy, fz };
-  SegVolume            in = image_as_volume (image, depth);
+  const SegPixelLayout grey      = { SEG_TYPE_U8, 1, -1 };
+  SegFactors           f         = { fx, fy, fz };
+  SegVolume            in        = image_as_volume (image, depth);
   gint                 out_depth = seg_pooled_size (depth, fz);
-  Image                out = *image;
+  Image                out       = *image;
   SegVolume            out_view;
 
   ck_assert_int_eq (image->bpp, 1);
@@ -120,10 +122,10 @@ assert_file_holds (const gchar *path, const Image *want)
   Image got = image_load (path);
   gint  n_samples, want_size, scale;
 
-  n_samples = want->width * want->height *
-              babl_format_get_n_components (want->format);
+  n_samples =
+    want->width * want->height * babl_format_get_n_components (want->format);
   want_size = want->bpp / babl_format_get_n_components (want->format);
-  scale = (got.bpp / babl_format_get_n_components (got.format)) / want_size;
+  scale     = (got.bpp / babl_format_get_n_components (got.format)) / want_size;
 
   ck_assert_int_eq (got.width, want->width);
   ck_assert_int_eq (got.height, want->height);
@@ -148,7 +150,7 @@ assert_file_holds (const gchar *path, const Image *want)
           guint16 g, w;
           memcpy (&g, got.bytes + 2 * i, 2);
           memcpy (&w, want->bytes + 2 * i, 2);
-          got_v = g;
+          got_v  = g;
           want_v = w;
         }
       else
@@ -157,26 +159,26 @@ assert_file_holds (const gchar *path, const Image *want)
           want_v = want->bytes[i];
         }
       if (got_v != want_v)
-        ck_abort_msg ("%s: sample %d (pixel x=%d y=%d): got %u, want %u",
-                      path, i,
-                      (i / babl_format_get_n_components (want->format)) %
-                        want->width,
-                      (i / babl_format_get_n_components (want->format)) /
-                        want->width, got_v, want_v);
+        ck_abort_msg (
+          "%s: sample %d (pixel x=%d y=%d): got %u, want %u", path, i,
+          (i / babl_format_get_n_components (want->format)) % want->width,
+          (i / babl_format_get_n_components (want->format)) / want->width,
+          got_v, want_v);
     }
   g_free (got.bytes);
 }
 
 START_TEST (test_chain_mode_pool_2x2_on_colour_labels)
 {
-  g_autofree gchar *in  = data_path ("labels-colour.png");
-  g_autofree gchar *out = tmp_path ("colour-2x2.png");
-  const gchar *args[] = { in, "-o", out, "--", "seg:mode-pool",
-                          "factor-x=2", "factor-y=2", NULL };
+  g_autofree gchar *in     = data_path ("labels-colour.png");
+  g_autofree gchar *out    = tmp_path ("colour-2x2.png");
+  const gchar      *args[] = {
+         in, "-o", out, "--", "seg:mode-pool", "factor-x=2", "factor-y=2", NULL
+  };
   Image input = image_load (in);
   Image want  = image_mode_pool (&input, 2, 2, 1, 1, FALSE);
 
-  ck_assert_int_eq (input.bpp, 3);   /* R'G'B' u8: 3-byte labels */
+  ck_assert_int_eq (input.bpp, 3); /* R'G'B' u8: 3-byte labels */
   assert_gegl_succeeds (args);
   assert_file_holds (out, &want);
   g_free (want.bytes);
@@ -186,14 +188,16 @@ END_TEST
 
 START_TEST (test_chain_sparse_5x3_leaves_partial_edge_blocks)
 {
-  g_autofree gchar *in  = data_path ("labels-colour.png");
-  g_autofree gchar *out = tmp_path ("colour-5x3-sparse.png");
-  const gchar *args[] = { in, "-o", out, "--", "seg:mode-pool",
-                          "factor-x=5", "factor-y=3", "sparse=true", NULL };
+  g_autofree gchar *in     = data_path ("labels-colour.png");
+  g_autofree gchar *out    = tmp_path ("colour-5x3-sparse.png");
+  const gchar      *args[] = {
+         in,           "-o",         out,           "--", "seg:mode-pool",
+         "factor-x=5", "factor-y=3", "sparse=true", NULL
+  };
   Image input = image_load (in);
   Image want  = image_mode_pool (&input, 5, 3, 1, 1, TRUE);
 
-  ck_assert_int_eq (want.width, 52);   /* 256 = 5·51 + 1: a partial column */
+  ck_assert_int_eq (want.width, 52); /* 256 = 5·51 + 1: a partial column */
   assert_gegl_succeeds (args);
   assert_file_holds (out, &want);
   g_free (want.bytes);
@@ -203,14 +207,14 @@ END_TEST
 
 START_TEST (test_xml_graph_countless_3d_on_volume)
 {
-  g_autofree gchar *xml = data_path ("volume-countless-3d.xml");
-  g_autofree gchar *in  = data_path ("volume-128x128x64.png");
-  g_autofree gchar *out = tmp_path ("volume-half.png");
-  const gchar *args[] = { "-i", xml, "-o", out, NULL };
-  Image input = image_load (in);
-  Image want  = image_mode_pool (&input, 2, 2, 2, 64, FALSE);
+  g_autofree gchar *xml    = data_path ("volume-countless-3d.xml");
+  g_autofree gchar *in     = data_path ("volume-128x128x64.png");
+  g_autofree gchar *out    = tmp_path ("volume-half.png");
+  const gchar      *args[] = { "-i", xml, "-o", out, NULL };
+  Image             input  = image_load (in);
+  Image             want   = image_mode_pool (&input, 2, 2, 2, 64, FALSE);
 
-  ck_assert_int_eq (input.bpp, 2);   /* Y' u16 labels */
+  ck_assert_int_eq (input.bpp, 2); /* Y' u16 labels */
   assert_gegl_succeeds (args);
   assert_file_holds (out, &want);
   g_free (want.bytes);
@@ -220,12 +224,12 @@ END_TEST
 
 START_TEST (test_xml_graph_sparse_3x3_on_colour_labels)
 {
-  g_autofree gchar *xml = data_path ("colour-labels-mode-3x3.xml");
-  g_autofree gchar *in  = data_path ("labels-colour.png");
-  g_autofree gchar *out = tmp_path ("colour-3x3.png");
-  const gchar *args[] = { "-i", xml, "-o", out, NULL };
-  Image input = image_load (in);
-  Image want  = image_mode_pool (&input, 3, 3, 1, 1, TRUE);
+  g_autofree gchar *xml    = data_path ("colour-labels-mode-3x3.xml");
+  g_autofree gchar *in     = data_path ("labels-colour.png");
+  g_autofree gchar *out    = tmp_path ("colour-3x3.png");
+  const gchar      *args[] = { "-i", xml, "-o", out, NULL };
+  Image             input  = image_load (in);
+  Image             want   = image_mode_pool (&input, 3, 3, 1, 1, TRUE);
 
   assert_gegl_succeeds (args);
   assert_file_holds (out, &want);
@@ -236,14 +240,20 @@ END_TEST
 
 START_TEST (test_chain_of_two_levels_is_two_poolings)
 {
-  g_autofree gchar *in  = data_path ("volume-128x128x64.png");
-  g_autofree gchar *out = tmp_path ("volume-quarter.png");
-  const gchar *args[] = { in, "-o", out, "--",
-                          "seg:countless-3d", "depth=64",
-                          "seg:countless-3d", "depth=32", NULL };
-  Image input = image_load (in);
-  Image half  = image_mode_pool (&input, 2, 2, 2, 64, FALSE);
-  Image want  = image_mode_pool (&half, 2, 2, 2, 32, FALSE);
+  g_autofree gchar *in     = data_path ("volume-128x128x64.png");
+  g_autofree gchar *out    = tmp_path ("volume-quarter.png");
+  const gchar      *args[] = { in,
+                               "-o",
+                               out,
+                               "--",
+                               "seg:countless-3d",
+                               "depth=64",
+                               "seg:countless-3d",
+                               "depth=32",
+                               NULL };
+  Image             input  = image_load (in);
+  Image             half   = image_mode_pool (&input, 2, 2, 2, 64, FALSE);
+  Image             want   = image_mode_pool (&half, 2, 2, 2, 32, FALSE);
 
   assert_gegl_succeeds (args);
   assert_file_holds (out, &want);
@@ -255,15 +265,17 @@ END_TEST
 
 START_TEST (test_chain_anisotropic_volume_factors)
 {
-  g_autofree gchar *in  = data_path ("volume-128x128x64.png");
-  g_autofree gchar *out = tmp_path ("volume-4x2x3.png");
-  const gchar *args[] = { in, "-o", out, "--", "seg:mode-pool",
-                          "factor-x=4", "factor-y=2", "factor-z=3",
-                          "depth=64", "sparse=true", NULL };
+  g_autofree gchar *in     = data_path ("volume-128x128x64.png");
+  g_autofree gchar *out    = tmp_path ("volume-4x2x3.png");
+  const gchar      *args[] = {
+         in,           "-o",         out,          "--",       "seg:mode-pool",
+         "factor-x=4", "factor-y=2", "factor-z=3", "depth=64", "sparse=true",
+         NULL
+  };
   Image input = image_load (in);
   Image want  = image_mode_pool (&input, 4, 2, 3, 64, TRUE);
 
-  ck_assert_int_eq (want.height, 64 * 22);  /* ceil (64 / 3) = 22 slices */
+  ck_assert_int_eq (want.height, 64 * 22); /* ceil (64 / 3) = 22 slices */
   assert_gegl_succeeds (args);
   assert_file_holds (out, &want);
   g_free (want.bytes);
@@ -275,15 +287,16 @@ START_TEST (test_chain_sparse_average_3x2x2_on_a_grey_volume)
 {
   /* A partly acquired grey-level volume, 16 slices of 128 × 128 with
    * background 0; 128 = 3·42 + 2: a partial column of blocks. */
-  g_autofree gchar *in  = data_path ("em-sparse-128x128x16.png");
-  g_autofree gchar *out = tmp_path ("em-3x2x2.png");
-  const gchar *args[] = { in, "-o", out, "--", "seg:sparse-average",
-                          "factor-x=3", "factor-y=2", "factor-z=2",
-                          "depth=16", NULL };
+  g_autofree gchar *in     = data_path ("em-sparse-128x128x16.png");
+  g_autofree gchar *out    = tmp_path ("em-3x2x2.png");
+  const gchar      *args[] = {
+         in,           "-o",         out,          "--",       "seg:sparse-average",
+         "factor-x=3", "factor-y=2", "factor-z=2", "depth=16", NULL
+  };
   Image input = image_load (in);
   Image want  = image_average_u8 (&input, 3, 2, 2, 16, TRUE);
 
-  ck_assert_int_eq (input.bpp, 1);   /* Y' u8 grey levels */
+  ck_assert_int_eq (input.bpp, 1); /* Y' u8 grey levels */
   ck_assert_int_eq (want.width, 43);
   assert_gegl_succeeds (args);
   assert_file_holds (out, &want);
@@ -294,11 +307,11 @@ END_TEST
 
 START_TEST (test_depth_that_does_not_divide_height_is_refused)
 {
-  g_autofree gchar *in  = data_path ("volume-128x128x64.png");
-  g_autofree gchar *out = tmp_path ("bad-depth.png");
-  const gchar *args[] = { in, "-o", out, "--", "seg:countless-3d", "depth=3",
-                          NULL };
-  const gchar *parts[] = { "seg:countless-3d", "depth 3", "8192", NULL };
+  g_autofree gchar *in      = data_path ("volume-128x128x64.png");
+  g_autofree gchar *out     = tmp_path ("bad-depth.png");
+  const gchar      *args[]  = { in,        "-o", out, "--", "seg:countless-3d",
+                                "depth=3", NULL };
+  const gchar      *parts[] = { "seg:countless-3d", "depth 3", "8192", NULL };
 
   assert_gegl_refuses (args, out, parts);
 }
@@ -308,10 +321,9 @@ START_TEST (test_factor_out_of_range_is_refused)
 {
   g_autofree gchar *in  = data_path ("labels-colour.png");
   g_autofree gchar *out = tmp_path ("bad-factor.png");
-  const gchar *args[] = { in, "-o", out, "--", "seg:mode-pool",
-                          "factor-y=65", NULL };
-  const gchar *parts[] = { "seg:mode-pool", "factor-y", "65", "1 to 64",
+  const gchar *args[]  = { in,  "-o", out, "--", "seg:mode-pool", "factor-y=65",
                            NULL };
+  const gchar *parts[] = { "seg:mode-pool", "factor-y", "65", "1 to 64", NULL };
 
   assert_gegl_refuses (args, out, parts);
 }
@@ -319,11 +331,12 @@ END_TEST
 
 START_TEST (test_empty_input_is_refused)
 {
-  g_autofree gchar *in  = data_path ("labels-colour.png");
-  g_autofree gchar *out = tmp_path ("empty.png");
-  const gchar *args[] = { in, "-o", out, "--", "gegl:crop", "width=5",
-                          "height=0", "seg:mode-pool", NULL };
-  const gchar *parts[] = { "seg:mode-pool", "input is empty", NULL };
+  g_autofree gchar *in      = data_path ("labels-colour.png");
+  g_autofree gchar *out     = tmp_path ("empty.png");
+  const gchar      *args[]  = { in,          "-o",      out,        "--",
+                                "gegl:crop", "width=5", "height=0", "seg:mode-pool",
+                                NULL };
+  const gchar      *parts[] = { "seg:mode-pool", "input is empty", NULL };
 
   assert_gegl_refuses (args, out, parts);
 }
@@ -331,11 +344,11 @@ END_TEST
 
 START_TEST (test_sparse_average_depth_that_does_not_divide_height_is_refused)
 {
-  g_autofree gchar *in  = data_path ("em-sparse-128x128x16.png");
-  g_autofree gchar *out = tmp_path ("em-bad-depth.png");
-  const gchar *args[] = { in, "-o", out, "--", "seg:sparse-average",
-                          "depth=3", NULL };
-  const gchar *parts[] = { "seg:sparse-average", "depth 3", "2048", NULL };
+  g_autofree gchar *in     = data_path ("em-sparse-128x128x16.png");
+  g_autofree gchar *out    = tmp_path ("em-bad-depth.png");
+  const gchar      *args[] = { in,        "-o", out, "--", "seg:sparse-average",
+                               "depth=3", NULL };
+  const gchar      *parts[] = { "seg:sparse-average", "depth 3", "2048", NULL };
 
   assert_gegl_refuses (args, out, parts);
 }
@@ -344,7 +357,7 @@ END_TEST
 static Suite *
 cli_suite (void)
 {
-  Suite *s = suite_create ("cli");
+  Suite *s      = suite_create ("cli");
   TCase *graphs = harness_tcase (s, "graphs");
   TCase *errors = harness_tcase (s, "errors");
 
@@ -358,8 +371,8 @@ cli_suite (void)
   tcase_add_test (errors, test_depth_that_does_not_divide_height_is_refused);
   tcase_add_test (errors, test_factor_out_of_range_is_refused);
   tcase_add_test (errors, test_empty_input_is_refused);
-  tcase_add_test (errors,
-                  test_sparse_average_depth_that_does_not_divide_height_is_refused);
+  tcase_add_test (
+    errors, test_sparse_average_depth_that_does_not_divide_height_is_refused);
   return s;
 }
 

@@ -10,7 +10,7 @@
  * that need root are skipped with a note otherwise; as root, an ordinary
  * user's part is played by nobody.
  */
-#define _POSIX_C_SOURCE 200809L   /* link (), S_ISSOCK () … */
+#define _POSIX_C_SOURCE 200809L /* link (), S_ISSOCK () … */
 #include <check.h>
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -28,8 +28,8 @@ static gboolean
 replace (const gchar *path, const gchar *text, gchar **message)
 {
   GError         *error = NULL;
-  SegFileReplace *r = seg_file_replace_begin (path, &error);
-  gboolean        ok = r != NULL;
+  SegFileReplace *r     = seg_file_replace_begin (path, &error);
+  gboolean        ok    = r != NULL;
 
   if (ok && !g_output_stream_write_all (seg_file_replace_stream (r), text,
                                         strlen (text), NULL, NULL, &error))
@@ -81,7 +81,7 @@ END_TEST
 START_TEST (test_new_file_gets_0666_less_the_umask)
 {
   static const mode_t masks[] = { 027, 077, 002, 0 };
-  gchar *path = in_test_folder ("new.npy");
+  gchar              *path    = in_test_folder ("new.npy");
 
   umask (masks[_i]);
   assert_replaces (path, "new");
@@ -97,7 +97,7 @@ END_TEST
 START_TEST (test_own_file_keeps_a_supplementary_group)
 {
   gid_t  groups[64];
-  gint   n = getgroups (G_N_ELEMENTS (groups), groups);
+  gint   n    = getgroups (G_N_ELEMENTS (groups), groups);
   gchar *path = in_test_folder ("group.npy");
   gint   i;
 
@@ -105,9 +105,9 @@ START_TEST (test_own_file_keeps_a_supplementary_group)
     ;
   if (is_root () || i >= n)
     {
-      skip_note ("supplementary group kept", is_root ()
-                 ? "root: the case of a file in a group of nobody's"
-                 : "the user is in no second group");
+      skip_note ("supplementary group kept",
+                 is_root () ? "root: the case of a file in a group of nobody's"
+                            : "the user is in no second group");
       g_free (path);
       return;
     }
@@ -156,8 +156,8 @@ START_TEST (test_abort_leaves_the_old_file)
 
   write_text (path, "old", 0600);
   r = seg_file_replace_begin (path, NULL);
-  ck_assert (g_output_stream_write_all (seg_file_replace_stream (r), "new",
-                                        3, NULL, NULL, NULL));
+  ck_assert (g_output_stream_write_all (seg_file_replace_stream (r), "new", 3,
+                                        NULL, NULL, NULL));
   seg_file_replace_abort (r);
   assert_text (path, "old");
   ck_assert_int_eq (mode_of (path) & 07777, 0600);
@@ -168,8 +168,8 @@ END_TEST
 /* What a folder without permissions holds cannot be looked at. */
 START_TEST (test_target_that_cannot_be_examined_is_reported)
 {
-  gchar   *locked = in_test_folder ("locked");
-  gchar   *path = g_build_filename (locked, "f.npy", NULL);
+  gchar   *locked  = in_test_folder ("locked");
+  gchar   *path    = g_build_filename (locked, "f.npy", NULL);
   gchar   *message = NULL;
   gboolean ok;
 
@@ -191,7 +191,7 @@ END_TEST
 /* The target is examined again at the commit. */
 START_TEST (test_target_that_became_a_fifo_is_refused_at_commit)
 {
-  gchar          *path = in_test_folder ("old.npy");
+  gchar          *path  = in_test_folder ("old.npy");
   GError         *error = NULL;
   SegFileReplace *r;
 
@@ -228,8 +228,8 @@ begin_with (const gchar *path, const gchar *text)
  * first neither, and no temporary file stays (the teardown checks). */
 START_TEST (test_two_files_are_committed_together)
 {
-  gchar          *a = in_test_folder ("stats.csv");
-  gchar          *b = in_test_folder ("voxels.npy");
+  gchar          *a     = in_test_folder ("stats.csv");
+  gchar          *b     = in_test_folder ("voxels.npy");
   GError         *error = NULL;
   SegFileReplace *r[2];
 
@@ -277,15 +277,15 @@ START_TEST (test_temporary_file_is_private_and_beside_the_target)
   r = seg_file_replace_begin (path, NULL);
   ck_assert_ptr_nonnull (r);
   folder = in_test_folder (".");
-  dir = g_dir_open (folder, 0, NULL);
+  dir    = g_dir_open (folder, 0, NULL);
   while ((name = g_dir_read_name (dir)) != NULL)
     if (strcmp (name, "data.npy") != 0)
       {
         gchar *temporary = in_test_folder (name);
 
         ck_assert_msg (g_str_has_prefix (name, ".data.npy.") &&
-                       g_str_has_suffix (name, ".tmp") &&
-                       strlen (name) == strlen (".data.npy.12345678.tmp"),
+                         g_str_has_suffix (name, ".tmp") &&
+                         strlen (name) == strlen (".data.npy.12345678.tmp"),
                        "%s", name);
         ck_assert_int_eq (mode_of (temporary) & 07777, 0600);
         g_free (temporary);
@@ -327,14 +327,13 @@ tcase (Suite *s, const gchar *name)
 static Suite *
 file_replace_suite (void)
 {
-  Suite *s = suite_create ("file-replace");
-  TCase *targets = tcase (s, "what a path leads to");
-  TCase *failures = tcase (s, "failures");
+  Suite *s         = suite_create ("file-replace");
+  TCase *targets   = tcase (s, "what a path leads to");
+  TCase *failures  = tcase (s, "failures");
   TCase *temporary = tcase (s, "temporary file");
 
   tcase_add_loop_test (targets, test_target_case, 0, target_case_count ());
-  tcase_add_loop_test (targets, test_new_file_gets_0666_less_the_umask,
-                       0, 4);
+  tcase_add_loop_test (targets, test_new_file_gets_0666_less_the_umask, 0, 4);
   tcase_add_test (targets, test_own_file_keeps_a_supplementary_group);
   tcase_add_test (failures, test_failed_write_leaves_the_old_file);
   tcase_add_test (failures, test_abort_leaves_the_old_file);

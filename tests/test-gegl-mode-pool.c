@@ -39,11 +39,11 @@ static const gchar *const COUNTLESS_3D = "seg:countless-3d";
  * with mix->background percent chance, else one of mix->n_labels
  * non-zero labels, which with mix->near differ in one byte only. */
 static void
-fill_labels (guint8 *px, gsize n, const gchar *format, const Mix *mix,
-             guint64 seed)
+fill_labels (
+  guint8 *px, gsize n, const gchar *format, const Mix *mix, guint64 seed)
 {
-  gint    bpp = babl_format_get_bytes_per_pixel (babl_format (format));
-  guint64 rng = seed ^ 0xD1B54A32D192ED03ull;
+  gint    bpp     = babl_format_get_bytes_per_pixel (babl_format (format));
+  guint64 rng     = seed ^ 0xD1B54A32D192ED03ull;
   guint8 *palette = g_malloc ((gsize) mix->n_labels * bpp);
 
   for (gint l = 0; l < mix->n_labels; l++)
@@ -56,8 +56,7 @@ fill_labels (guint8 *px, gsize n, const gchar *format, const Mix *mix,
           if (mix->near && l > 0)
             {
               memcpy (label, palette, bpp);
-              label[rand_range (&rng, 0, bpp - 1)] =
-                (guint8) splitmix64 (&rng);
+              label[rand_range (&rng, 0, bpp - 1)] = (guint8) splitmix64 (&rng);
             }
           else
             for (gint b = 0; b < bpp; b++)
@@ -77,8 +76,9 @@ fill_labels (guint8 *px, gsize n, const gchar *format, const Mix *mix,
       if (rand_range (&rng, 0, 99) < mix->background)
         memset (p, 0, bpp);
       else
-        memcpy (p, palette + (gsize) rand_range (&rng, 0, mix->n_labels - 1) *
-                             bpp, bpp);
+        memcpy (p,
+                palette + (gsize) rand_range (&rng, 0, mix->n_labels - 1) * bpp,
+                bpp);
     }
   g_free (palette);
 }
@@ -98,12 +98,22 @@ static const Family mode_ops = { fill_labels, mode_reference };
 
 /* A case at the origin. */
 static Case
-case_new (guint64 seed, const gchar *op, const gchar *format, gint width,
-          gint slice_height, Params p, Mix mix)
+case_new (guint64      seed,
+          const gchar *op,
+          const gchar *format,
+          gint         width,
+          gint         slice_height,
+          Params       p,
+          Mix          mix)
 {
-  return (Case) { .family = &mode_ops, .seed = seed, .op = op,
-                  .format = format, .width = width,
-                  .slice_height = slice_height, .p = p, .mix = mix };
+  return (Case){ .family       = &mode_ops,
+                 .seed         = seed,
+                 .op           = op,
+                 .format       = format,
+                 .width        = width,
+                 .slice_height = slice_height,
+                 .p            = p,
+                 .mix          = mix };
 }
 
 /* A random case: format cycles with the seed, so a loop test over
@@ -112,7 +122,7 @@ static Case
 case_random (guint64 seed, gint max_slices, gint max_factor)
 {
   guint64 rng = seed * 0x5851F42D4C957F2Dull + 1;
-  Case    c = { 0 };
+  Case    c   = { 0 };
 
   c.family       = &mode_ops;
   c.seed         = seed;
@@ -124,7 +134,7 @@ case_random (guint64 seed, gint max_slices, gint max_factor)
   c.p.fx         = rand_range (&rng, 1, max_factor);
   c.p.fy         = rand_range (&rng, 1, max_factor);
   c.p.fz         = c.p.depth > 1 ? rand_range (&rng, 1, 3) : 1;
-  if (rand_range (&rng, 0, 3) == 0)   /* the COUNTLESS 2×2 path */
+  if (rand_range (&rng, 0, 3) == 0) /* the COUNTLESS 2×2 path */
     {
       c.p.fx = 2;
       c.p.fy = 2;
@@ -134,8 +144,8 @@ case_random (guint64 seed, gint max_slices, gint max_factor)
   c.mix.n_labels = rand_range (&rng, 0, 1) ? rand_range (&rng, 1, 3)
                                            : rand_range (&rng, 20, 250);
   c.mix.near     = rand_range (&rng, 0, 2) == 0;
-  c.mix.background = c.p.sparse ? rand_range (&rng, 10, 70)
-                                : rand_range (&rng, 0, 30);
+  c.mix.background =
+    c.p.sparse ? rand_range (&rng, 10, 70) : rand_range (&rng, 0, 30);
   return c;
 }
 
@@ -146,7 +156,7 @@ case_random (guint64 seed, gint max_slices, gint max_factor)
 static gboolean
 has_property (const gchar *op, const gchar *name)
 {
-  guint        n = 0;
+  guint        n     = 0;
   GParamSpec **specs = gegl_operation_list_properties (op, &n);
   gboolean     found = FALSE;
 
@@ -158,8 +168,8 @@ has_property (const gchar *op, const gchar *name)
 
 START_TEST (test_ops_are_registered_and_described)
 {
-  assert_op_is_registered_and_described ((const gchar *[]) {
-    MODE_POOL, COUNTLESS_3D }[_i]);
+  assert_op_is_registered_and_described (
+    (const gchar *[]){ MODE_POOL, COUNTLESS_3D }[_i]);
 }
 END_TEST
 
@@ -173,7 +183,7 @@ START_TEST (test_mode_pool_lists_its_five_properties)
     ck_assert_msg (has_property (MODE_POOL, names[i]),
                    "seg:mode-pool has no property %s", names[i]);
   ck_assert_msg (has_property (COUNTLESS_3D, "depth") &&
-                 has_property (COUNTLESS_3D, "sparse"),
+                   has_property (COUNTLESS_3D, "sparse"),
                  "seg:countless-3d lacks depth or sparse");
 }
 END_TEST
@@ -187,24 +197,24 @@ START_TEST (test_output_keeps_the_source_format_and_design_extent)
   /* _i = format; odd sizes, a stack of 3 slices, factors 2,3,2:
    * 13 × (7·3) → ceil (13/2) × ceil (7/3) · ceil (3/2) = 7 × 6 at (0,0). */
   Case c = case_new (1000 + _i, MODE_POOL, formats[_i], 13, 7,
-                     (Params) { 2, 3, 2, 3, FALSE },
-                     (Mix) { .background = 20, .n_labels = 5 });
+                     (Params){ 2, 3, 2, 3, FALSE },
+                     (Mix){ .background = 20, .n_labels = 5 });
 
-  check_output_keeps_the_source_format (&c, &(GeglRectangle) { 0, 0, 7, 6 });
+  check_output_keeps_the_source_format (&c, &(GeglRectangle){ 0, 0, 7, 6 });
 }
 END_TEST
 
 START_TEST (test_plain_images_match_the_reference)
 {
   /* Depth 1; factors 1 … 5 on odd and even sizes, every format. */
-  check_case ((Case[]) { case_random (_i, 1, 5) });
+  check_case ((Case[]){ case_random (_i, 1, 5) });
 }
 END_TEST
 
 START_TEST (test_volumes_match_the_reference)
 {
   /* Depth 1 … 5, factor-z 1 … 3, odd sizes, every format. */
-  check_case ((Case[]) { case_random (100 + _i, 5, 4) });
+  check_case ((Case[]){ case_random (100 + _i, 5, 4) });
 }
 END_TEST
 
@@ -213,9 +223,9 @@ START_TEST (test_large_factors_are_exact_modes)
   /* Factors beyond the image (up to 64), mixed with small ones. */
   Case c = case_random (300 + _i, 4, 4);
 
-  c.p.fx = (gint[]) { 64, 7, 40, 1 }[_i % 4];
-  c.p.fy = (gint[]) { 5, 64, 33, 19 }[_i % 4];
-  c.p.fz = (gint[]) { 1, 2, 3, 64 }[_i % 4];
+  c.p.fx = (gint[]){ 64, 7, 40, 1 }[_i % 4];
+  c.p.fy = (gint[]){ 5, 64, 33, 19 }[_i % 4];
+  c.p.fz = (gint[]){ 1, 2, 3, 64 }[_i % 4];
   check_case (&c);
 }
 END_TEST
@@ -234,21 +244,17 @@ START_TEST (test_one_and_four_threads_give_identical_bytes)
     gint   width, height;
     Params p;
   } cases[] = {
-    { 500, 300, { 2, 2, 1, 1, FALSE } },
-    { 500, 300, { 3, 3, 1, 1, TRUE } },
-    { 240, 600, { 2, 2, 2, 5, FALSE } },
-    { 200, 600, { 2, 3, 2, 5, TRUE } },
-    { 301, 801, { 3, 2, 1, 3, FALSE } },
-    { 500, 300, { 2, 2, 2, 2, TRUE } },
+    { 500, 300, { 2, 2, 1, 1, FALSE } }, { 500, 300, { 3, 3, 1, 1, TRUE } },
+    { 240, 600, { 2, 2, 2, 5, FALSE } }, { 200, 600, { 2, 3, 2, 5, TRUE } },
+    { 301, 801, { 3, 2, 1, 3, FALSE } }, { 500, 300, { 2, 2, 2, 2, TRUE } },
   };
   static const gchar *const fmts[] = { "Y u8", "Y u32", "RGBA u16" };
-  const Params p = cases[_i].p;
+  const Params              p      = cases[_i].p;
 
-  check_threads_agree ((Case[]) {
-    case_new (2000 + _i, MODE_POOL, fmts[_i % G_N_ELEMENTS (fmts)],
-              cases[_i].width, cases[_i].height / p.depth, p,
-              (Mix) { .background = p.sparse ? 40 : 5,
-                      .n_labels = _i % 2 ? 3 : 200 }) });
+  check_threads_agree ((Case[]){ case_new (
+    2000 + _i, MODE_POOL, fmts[_i % G_N_ELEMENTS (fmts)], cases[_i].width,
+    cases[_i].height / p.depth, p,
+    (Mix){ .background = p.sparse ? 40 : 5, .n_labels = _i % 2 ? 3 : 200 }) });
 }
 END_TEST
 
@@ -304,12 +310,12 @@ START_TEST (test_blocks_start_at_a_negative_odd_origin)
 {
   /* One row at x = -3: 1 1 2 2 3 3 4 4 5, factor-x 2.  Blocks from -3
    * give 1 2 3 4 5 at x = -2 … 2; blocks from -4 would give 1 1 2 3 4 5. */
-  static const guint8 row[9] = { 1, 1, 2, 2, 3, 3, 4, 4, 5 };
-  const Babl         *y8 = babl_format ("Y u8");
-  GeglRectangle       in = { -3, 5, 9, 1 };
+  static const guint8 row[9]    = { 1, 1, 2, 2, 3, 3, 4, 4, 5 };
+  const Babl         *y8        = babl_format ("Y u8");
+  GeglRectangle       in        = { -3, 5, 9, 1 };
   GeglRectangle       want_rect = { -2, 5, 5, 1 };
-  GeglBuffer         *buffer = gegl_buffer_new (&in, y8);
-  Params              p = { 2, 1, 1, 1, FALSE };
+  GeglBuffer         *buffer    = gegl_buffer_new (&in, y8);
+  Params              p         = { 2, 1, 1, 1, FALSE };
   Graph               g;
   GeglRectangle       bbox;
   guint8             *got;
@@ -364,11 +370,11 @@ START_TEST (test_a_cached_render_follows_changes_that_cross_slices)
 {
   /* _i = format; 40 × (100·3), factors 2,2,2. */
   Case c = case_new (1500 + _i, MODE_POOL, formats[_i % N_FORMATS], 40, 100,
-                     (Params) { 2, 2, 2, 3, _i % 2 },
-                     (Mix) { .background = 20, .n_labels = 6 });
+                     (Params){ 2, 2, 2, 3, _i % 2 },
+                     (Mix){ .background = 20, .n_labels = 6 });
 
-  check_cached_render_follows_changes (&c, &(Mix) { .background = 10,
-                                                    .n_labels = 9 });
+  check_cached_render_follows_changes (
+    &c, &(Mix){ .background = 10, .n_labels = 9 });
 }
 END_TEST
 
@@ -378,12 +384,27 @@ END_TEST
 
 static const Refusal refusals[] = {
   /* A depth that does not divide the height. */
-  { "seg:mode-pool", "Y u16", 6, 10, { 2, 2, 1, 3, FALSE }, "depth",
+  { "seg:mode-pool",
+    "Y u16",
+    6,
+    10,
+    { 2, 2, 1, 3, FALSE },
+    "depth",
     { 3, 10, G_MININT } },
   /* seg:countless-3d names itself, not seg:mode-pool. */
-  { "seg:countless-3d", "Y u8", 6, 10, { 2, 2, 2, 4, FALSE }, "depth",
+  { "seg:countless-3d",
+    "Y u8",
+    6,
+    10,
+    { 2, 2, 2, 4, FALSE },
+    "depth",
     { 4, 10, G_MININT } },
-  { "seg:mode-pool", "Y u32", 0, 0, { 2, 2, 1, 1, FALSE }, "input is empty",
+  { "seg:mode-pool",
+    "Y u32",
+    0,
+    0,
+    { 2, 2, 1, 1, FALSE },
+    "input is empty",
     { 0, G_MININT } },
 };
 
@@ -403,9 +424,9 @@ END_TEST
  * it builds and tears down graphs: none of that is a problem to report. */
 START_TEST (test_building_and_tearing_down_a_graph_is_silent)
 {
-  GeglRectangle in = { 0, 0, 8, 12 };
+  GeglRectangle in     = { 0, 0, 8, 12 };
   GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("Y u8"));
-  GeglRectangle probe = { 0, 0, 4, 3 };
+  GeglRectangle probe  = { 0, 0, 4, 3 };
   GeglNode     *root, *source, *pool, *pool_3d, *sink;
   GeglBuffer   *out = NULL;
   GeglRectangle bbox[3];
@@ -420,10 +441,10 @@ START_TEST (test_building_and_tearing_down_a_graph_is_silent)
   bbox[0] = gegl_node_get_bounding_box (pool_3d);
   gegl_node_blit (pool_3d, 1.0, &probe, babl_format ("Y u8"), px,
                   GEGL_AUTO_ROWSTRIDE, GEGL_BLIT_DEFAULT);
-  source  = gegl_node_new_child (root, "operation", "gegl:buffer-source",
-                                 "buffer", buffer, NULL);
-  sink    = gegl_node_new_child (root, "operation", "gegl:buffer-sink",
-                                 "buffer", &out, NULL);
+  source = gegl_node_new_child (root, "operation", "gegl:buffer-source",
+                                "buffer", buffer, NULL);
+  sink   = gegl_node_new_child (root, "operation", "gegl:buffer-sink", "buffer",
+                                &out, NULL);
   gegl_node_link_many (source, pool, NULL);
   gegl_node_link (pool_3d, sink);
   gegl_node_process (sink);
@@ -433,20 +454,20 @@ START_TEST (test_building_and_tearing_down_a_graph_is_silent)
   gegl_node_disconnect (pool, "input");
   bbox[2] = gegl_node_get_bounding_box (pool_3d);
   gegl_node_link (source, pool);
-  gegl_node_remove_child (root, source);   /* drops root's reference */
+  gegl_node_remove_child (root, source); /* drops root's reference */
   bbox[2] = gegl_node_get_bounding_box (pool_3d);
   g_object_unref (root);
   text = log_capture_end ();
 
   ck_assert (gegl_rectangle_is_empty (&bbox[0]));
   ck_assert_int_eq (bbox[1].width, 2);
-  ck_assert_int_eq (bbox[1].height, 2);   /* 4×6 as 2 slices of 3 rows */
+  ck_assert_int_eq (bbox[1].height, 2); /* 4×6 as 2 slices of 3 rows */
   ck_assert (gegl_rectangle_is_empty (&bbox[2]));
   ck_assert_ptr_nonnull (out);
   ck_assert_int_eq (gegl_buffer_get_extent (out)->width, 2);
   ck_assert_int_eq (gegl_buffer_get_extent (out)->height, 2);
-  ck_assert_msg (strstr (text, "seg:") == NULL,
-                 "unexpected message:\n%s", text);
+  ck_assert_msg (strstr (text, "seg:") == NULL, "unexpected message:\n%s",
+                 text);
   g_free (text);
   g_object_unref (out);
   g_object_unref (buffer);
@@ -457,9 +478,9 @@ END_TEST
  * the user fixed it. */
 START_TEST (test_a_problem_is_said_once_until_it_changes)
 {
-  GeglRectangle in = { 0, 0, 6, 10 };
+  GeglRectangle in     = { 0, 0, 6, 10 };
   GeglBuffer   *buffer = gegl_buffer_new (&in, babl_format ("Y u16"));
-  Params        p = { 2, 2, 1, 3, FALSE };
+  Params        p      = { 2, 2, 1, 3, FALSE };
   Graph         g;
   GeglRectangle bbox;
   gchar        *text;
@@ -467,7 +488,7 @@ START_TEST (test_a_problem_is_said_once_until_it_changes)
   log_capture_begin ();
   g = graph_new (buffer, MODE_POOL, &p);
   for (gint i = 0; i < 3; i++)
-    g_clear_object (&(GeglBuffer *) { graph_sink (&g) });
+    g_clear_object (&(GeglBuffer *){ graph_sink (&g) });
   text = log_capture_end ();
   ck_assert_msg (count_occurrences (text, "depth 3 does not divide") == 1,
                  "want one message after three renders, got:\n%s", text);
@@ -481,14 +502,14 @@ START_TEST (test_a_problem_is_said_once_until_it_changes)
   gegl_node_set (g.pool, "depth", 2, NULL);
   bbox = gegl_node_get_bounding_box (g.pool);
   gegl_node_set (g.pool, "depth", 3, NULL);
-  g_clear_object (&(GeglBuffer *) { graph_sink (&g) });
+  g_clear_object (&(GeglBuffer *){ graph_sink (&g) });
   text = log_capture_end ();
 
-  ck_assert_int_eq (bbox.height, 2 * 3);  /* depth 2: 2 slices of 5 → 3 rows */
+  ck_assert_int_eq (bbox.height, 2 * 3); /* depth 2: 2 slices of 5 → 3 rows */
   ck_assert_msg (count_occurrences (text, "depth 4 does not divide") == 1 &&
-                 count_occurrences (text, "depth 3 does not divide") == 1 &&
-                 count_occurrences (text, "depth 5") == 0 &&
-                 count_occurrences (text, "depth 2") == 0,
+                   count_occurrences (text, "depth 3 does not divide") == 1 &&
+                   count_occurrences (text, "depth 5") == 0 &&
+                   count_occurrences (text, "depth 2") == 0,
                  "want one message for depth 4 and one for depth 3, got:\n%s",
                  text);
   g_free (text);
@@ -509,7 +530,7 @@ START_TEST (test_countless_3d_equals_mode_pool_2x2x2)
   guint8       *got[2], *want;
   GeglRectangle rect;
 
-  c.p     = (Params) { 2, 2, 2, 1 + _i % 5, _i % 2 };
+  c.p     = (Params){ 2, 2, 2, 1 + _i % 5, _i % 2 };
   context = case_describe (&c);
   v       = volume_new (&c);
   rect    = expected_extent (&v.extent, &c.p);
@@ -521,17 +542,16 @@ START_TEST (test_countless_3d_equals_mode_pool_2x2x2)
       Graph g = graph_new (v.buffer, k ? COUNTLESS_3D : MODE_POOL, &c.p);
       GeglRectangle bbox = gegl_node_get_bounding_box (g.pool);
 
-      assert_rect_equal (&bbox, &rect, k ? "countless-3d bounding box"
-                                         : "mode-pool bounding box",
-                         context);
+      assert_rect_equal (
+        &bbox, &rect,
+        k ? "countless-3d bounding box" : "mode-pool bounding box", context);
       got[k] = graph_blit (&g, &rect, v.format);
       graph_free (&g);
     }
   assert_no_messages (log_capture_end (), context);
 
   assert_pixels_equal (got[1], got[0], &rect, v.bpp,
-                       "countless-3d (got) vs mode-pool 2,2,2 (want)",
-                       context);
+                       "countless-3d (got) vs mode-pool 2,2,2 (want)", context);
   assert_pixels_equal (got[1], want, &rect, v.bpp, "countless-3d", context);
 
   g_free (got[0]);
@@ -547,23 +567,21 @@ START_TEST (test_countless_3d_depth_property_sets_the_slice_count)
   /* The same 9 × 24 buffer read as 1, 2, 3, 4 and 6 slices gives
    * different shapes, each matching the reference. */
   static const gint depths[] = { 1, 2, 3, 4, 6 };
-  const gint        d = depths[_i % G_N_ELEMENTS (depths)];
-  const gboolean    sparse = _i % 3 == 0;
+  const gint        d        = depths[_i % G_N_ELEMENTS (depths)];
+  const gboolean    sparse   = _i % 3 == 0;
 
-  check_case ((Case[]) {
-    case_new (950 + _i, COUNTLESS_3D, formats[_i % N_FORMATS], 9, 24 / d,
-              (Params) { 2, 2, 2, d, sparse },
-              (Mix) { .background = sparse ? 40 : 10, .n_labels = 4,
-                      .near = TRUE }) });
+  check_case ((Case[]){ case_new (
+    950 + _i, COUNTLESS_3D, formats[_i % N_FORMATS], 9, 24 / d,
+    (Params){ 2, 2, 2, d, sparse },
+    (Mix){ .background = sparse ? 40 : 10, .n_labels = 4, .near = TRUE }) });
 }
 END_TEST
 
 START_TEST (test_countless_3d_defaults_to_two_slices)
 {
-  Params      p;
-  GeglNode   *root = gegl_node_new ();
-  GeglNode   *node = gegl_node_new_child (root, "operation", COUNTLESS_3D,
-                                          NULL);
+  Params    p;
+  GeglNode *root = gegl_node_new ();
+  GeglNode *node = gegl_node_new_child (root, "operation", COUNTLESS_3D, NULL);
 
   gegl_node_get (node, "depth", &p.depth, "sparse", &p.sparse, NULL);
   ck_assert_int_eq (p.depth, 2);
@@ -585,47 +603,45 @@ gegl_suite (void)
   tcase_add_test (tc, test_mode_pool_lists_its_five_properties);
 
   tc = harness_tcase (s, "reference");
-  tcase_add_loop_test (tc, test_output_keeps_the_source_format_and_design_extent,
-                       0, N_FORMATS);
+  tcase_add_loop_test (
+    tc, test_output_keeps_the_source_format_and_design_extent, 0, N_FORMATS);
   tcase_add_loop_test (tc, test_plain_images_match_the_reference, 0, 48);
   tcase_add_loop_test (tc, test_volumes_match_the_reference, 0, 60);
   tcase_add_loop_test (tc, test_large_factors_are_exact_modes, 0, 12);
 
   tc = harness_tcase (s, "threads");
-  tcase_add_loop_test (tc, test_one_and_four_threads_give_identical_bytes,
-                       0, 6);   /* the cases in the test's table */
+  tcase_add_loop_test (tc, test_one_and_four_threads_give_identical_bytes, 0,
+                       6); /* the cases in the test's table */
 
   tc = harness_tcase (s, "sub-rectangles");
   tcase_add_loop_test (tc, test_four_uneven_subrectangles_render_like_the_whole,
                        0, 24);
-  tcase_add_loop_test (tc,
-                       test_parts_that_cross_slice_boundaries_render_like_the_whole,
-                       0, 12);
+  tcase_add_loop_test (
+    tc, test_parts_that_cross_slice_boundaries_render_like_the_whole, 0, 12);
   tcase_add_loop_test (tc, test_row_by_row_rendering_matches_the_whole, 0, 6);
-  tcase_add_loop_test (tc, test_pixels_around_the_bounding_box_render_as_nothing,
-                       0, 8);
+  tcase_add_loop_test (
+    tc, test_pixels_around_the_bounding_box_render_as_nothing, 0, 8);
 
   tc = harness_tcase (s, "origin");
   tcase_add_test (tc, test_blocks_start_at_a_negative_odd_origin);
-  tcase_add_loop_test (tc,
-                       test_buffers_with_odd_and_negative_origins_match_the_reference,
-                       0, 24);
-  tcase_add_loop_test (tc, test_translate_node_input_aligns_blocks_to_its_origin,
-                       0, N_FORMATS);
+  tcase_add_loop_test (
+    tc, test_buffers_with_odd_and_negative_origins_match_the_reference, 0, 24);
+  tcase_add_loop_test (
+    tc, test_translate_node_input_aligns_blocks_to_its_origin, 0, N_FORMATS);
 
   tc = harness_tcase (s, "tiles");
-  tcase_add_loop_test (tc, test_buffers_with_small_tiles_match_the_reference,
-                       0, 240);
+  tcase_add_loop_test (tc, test_buffers_with_small_tiles_match_the_reference, 0,
+                       240);
 
   tc = harness_tcase (s, "regions");
   region_tests_add (tc, MODE_POOL);
   region_tests_add (tc, COUNTLESS_3D);
-  tcase_add_loop_test (tc, test_a_cached_render_follows_changes_that_cross_slices,
-                       0, N_FORMATS);
+  tcase_add_loop_test (
+    tc, test_a_cached_render_follows_changes_that_cross_slices, 0, N_FORMATS);
 
   tc = harness_tcase (s, "bad input");
-  tcase_add_loop_test (tc, test_bad_input_warns_and_renders_nothing,
-                       0, G_N_ELEMENTS (refusals));
+  tcase_add_loop_test (tc, test_bad_input_warns_and_renders_nothing, 0,
+                       G_N_ELEMENTS (refusals));
   tcase_add_loop_test (tc, test_out_of_range_property_warns_and_renders_nothing,
                        0, N_BAD_PROPERTIES);
   tcase_add_test (tc, test_building_and_tearing_down_a_graph_is_silent);
@@ -633,8 +649,8 @@ gegl_suite (void)
 
   tc = harness_tcase (s, "countless-3d");
   tcase_add_loop_test (tc, test_countless_3d_equals_mode_pool_2x2x2, 0, 12);
-  tcase_add_loop_test (tc, test_countless_3d_depth_property_sets_the_slice_count,
-                       0, 10);
+  tcase_add_loop_test (
+    tc, test_countless_3d_depth_property_sets_the_slice_count, 0, 10);
   tcase_add_test (tc, test_countless_3d_defaults_to_two_slices);
   return s;
 }

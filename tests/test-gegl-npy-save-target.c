@@ -12,7 +12,7 @@
  * named pipe.  Cases that need root are skipped with a note otherwise; as
  * root, an ordinary user's part is played by nobody (file-harness.h).
  */
-#define _POSIX_C_SOURCE 200809L   /* S_ISFIFO () … */
+#define _POSIX_C_SOURCE 200809L /* S_ISFIFO () … */
 #include <check.h>
 #include <gegl.h>
 #include <string.h>
@@ -31,16 +31,16 @@ static gchar *
 save_to (const gchar *path)
 {
   const Babl   *format = babl_format ("Y u8");
-  GeglRectangle rect = { 0, 0, 3, 2 };
+  GeglRectangle rect   = { 0, 0, 3, 2 };
   GeglBuffer   *buffer = gegl_buffer_new (&rect, format);
-  GeglNode     *graph = gegl_node_new ();
+  GeglNode     *graph  = gegl_node_new ();
   GeglNode     *source, *sink;
 
   gegl_buffer_set (buffer, &rect, 0, format, pixels, GEGL_AUTO_ROWSTRIDE);
   source = gegl_node_new_child (graph, "operation", "gegl:buffer-source",
                                 "buffer", buffer, NULL);
-  sink = gegl_node_new_child (graph, "operation", "seg:npy-save",
-                              "path", path, "depth", 1, NULL);
+  sink = gegl_node_new_child (graph, "operation", "seg:npy-save", "path", path,
+                              "depth", 1, NULL);
   gegl_node_link (source, sink);
   log_capture_begin ();
   gegl_node_process (sink);
@@ -54,7 +54,7 @@ static void
 assert_holds_image (const gchar *path)
 {
   GBytes      *saved = file_bytes (path);
-  SegNpyHeader h = file_header (saved);
+  SegNpyHeader h     = file_header (saved);
 
   ck_assert_int_eq (h.n_dims, 2);
   ck_assert_int_eq (h.shape[0], 2);
@@ -72,11 +72,12 @@ assert_holds_image (const gchar *path)
 static gboolean
 write_image (const gchar *path, gchar **problem)
 {
-  gchar       *log = save_to (path);
+  gchar       *log   = save_to (path);
   gchar       *frame = g_strdup_printf ("seg:npy-save: %s: cannot write the "
-                                        "file: ", path);
+                                              "file: ",
+                                        path);
   const gchar *start = strstr (log, frame);
-  const gchar *end = start ? strstr (start, ". Nothing was written.") : NULL;
+  const gchar *end   = start ? strstr (start, ". Nothing was written.") : NULL;
   gboolean     quiet = log[0] == '\0';
 
   if (!quiet)
@@ -104,7 +105,7 @@ END_TEST
  * temporary file. */
 START_TEST (test_failed_write_leaves_the_old_file)
 {
-  gchar *path = in_test_folder ("old.npy");
+  gchar *path    = in_test_folder ("old.npy");
   gchar *problem = NULL;
 
   write_text (path, "old", 0640);
@@ -128,7 +129,7 @@ static gchar *
 fixture (void)
 {
   gchar *data_dir = env_or ("SEG_DATA_DIR", "data");
-  gchar *path = g_build_filename (data_dir, "npy", "u1-c.npy", NULL);
+  gchar *path     = g_build_filename (data_dir, "npy", "u1-c.npy", NULL);
 
   g_free (data_dir);
   return path;
@@ -138,11 +139,11 @@ fixture (void)
  * gegl:npy-save do. */
 START_TEST (test_command_line_writes_through_a_link)
 {
-  gchar       *in = fixture ();
+  gchar       *in     = fixture ();
   gchar       *target = in_test_folder ("real.npy");
-  gchar       *link = in_test_folder ("link.npy");
+  gchar       *link   = in_test_folder ("link.npy");
   const gchar *args[] = { in, "-o", link, NULL };
-  GBytes      *want = file_bytes (in), *got;
+  GBytes      *want   = file_bytes (in), *got;
 
   write_text (target, "old", 0640);
   make_link ("real.npy", link);
@@ -161,8 +162,8 @@ END_TEST
 
 START_TEST (test_command_line_refuses_a_fifo)
 {
-  gchar       *in = fixture ();
-  gchar       *path = in_test_folder ("pipe.npy");
+  gchar       *in     = fixture ();
+  gchar       *path   = in_test_folder ("pipe.npy");
   const gchar *args[] = { in, "-o", path, NULL };
   Run          run;
 
@@ -182,10 +183,10 @@ END_TEST
 static Suite *
 save_target_suite (void)
 {
-  Suite *s = suite_create ("gegl-npy-save-target");
-  TCase *targets = harness_tcase (s, "what a path leads to");
+  Suite *s        = suite_create ("gegl-npy-save-target");
+  TCase *targets  = harness_tcase (s, "what a path leads to");
   TCase *failures = harness_tcase (s, "failures");
-  TCase *cli = harness_tcase (s, "command line");
+  TCase *cli      = harness_tcase (s, "command line");
 
   tcase_add_checked_fixture (targets, NULL, file_harness_teardown);
   tcase_add_checked_fixture (failures, test_folder_setup,

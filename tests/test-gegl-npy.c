@@ -21,8 +21,8 @@
 #include "ref-mode-pool.h"
 #include "seg-npy.h"
 
-static gchar       *fixture_dir;   /* data/npy          */
-static gchar       *corpus_dir;    /* tests/npy-corpus  */
+static gchar       *fixture_dir; /* data/npy          */
+static gchar       *corpus_dir;  /* tests/npy-corpus  */
 static const gchar *tmp_dir;
 
 /* ------------------------------------------------------------------------
@@ -57,8 +57,7 @@ static GeglBuffer *
 render (GeglNode *graph, GeglNode *source)
 {
   GeglBuffer *buffer = NULL;
-  GeglNode   *sink = node (graph, "gegl:buffer-sink", "buffer", &buffer,
-                           NULL);
+  GeglNode   *sink = node (graph, "gegl:buffer-sink", "buffer", &buffer, NULL);
 
   gegl_node_link (source, sink);
   gegl_node_process (sink);
@@ -69,7 +68,7 @@ render (GeglNode *graph, GeglNode *source)
 static GeglBuffer *
 load (const gchar *op, const gchar *path)
 {
-  GeglNode   *graph = gegl_node_new ();
+  GeglNode   *graph  = gegl_node_new ();
   GeglBuffer *buffer = render (graph, node (graph, op, "path", path, NULL));
 
   g_object_unref (graph);
@@ -80,11 +79,10 @@ load (const gchar *op, const gchar *path)
 static void
 save (GeglBuffer *buffer, const gchar *path, gint depth)
 {
-  GeglNode *graph = gegl_node_new ();
-  GeglNode *source = node (graph, "gegl:buffer-source", "buffer", buffer,
-                           NULL);
-  GeglNode *sink = node (graph, "seg:npy-save", "path", path, "depth", depth,
-                         NULL);
+  GeglNode *graph  = gegl_node_new ();
+  GeglNode *source = node (graph, "gegl:buffer-source", "buffer", buffer, NULL);
+  GeglNode *sink =
+    node (graph, "seg:npy-save", "path", path, "depth", depth, NULL);
 
   gegl_node_link (source, sink);
   gegl_node_process (sink);
@@ -97,13 +95,13 @@ static GBytes *
 load_and_save (const gchar *in, const gchar *out, SegNpyHeader *header)
 {
   GeglNode *graph = gegl_node_new ();
-  GeglNode *sink = node (graph, "seg:npy-save", "path", out, NULL);
+  GeglNode *sink  = node (graph, "seg:npy-save", "path", out, NULL);
   GBytes   *saved;
 
   gegl_node_link (node (graph, "seg:npy-load", "path", in, NULL), sink);
   gegl_node_process (sink);
   g_object_unref (graph);
-  saved = file_bytes (out);
+  saved   = file_bytes (out);
   *header = file_header (saved);
   return saved;
 }
@@ -125,12 +123,14 @@ buffer_bytes (GeglBuffer *buffer, gsize *size)
 }
 
 static GeglBuffer *
-buffer_from (const gchar *format_name, gint width, gint height,
-             const void *pixels)
+buffer_from (const gchar *format_name,
+             gint         width,
+             gint         height,
+             const void  *pixels)
 {
-  const Babl    *format = babl_format (format_name);
-  GeglRectangle  rect = { 0, 0, width, height };
-  GeglBuffer    *buffer = gegl_buffer_new (&rect, format);
+  const Babl   *format = babl_format (format_name);
+  GeglRectangle rect   = { 0, 0, width, height };
+  GeglBuffer   *buffer = gegl_buffer_new (&rect, format);
 
   gegl_buffer_set (buffer, &rect, 0, format, pixels, GEGL_AUTO_ROWSTRIDE);
   return buffer;
@@ -142,11 +142,11 @@ buffer_from (const gchar *format_name, gint width, gint height,
 
 typedef struct
 {
-  const gchar *name;      /* in data/npy/                          */
-  const gchar *format;    /* the babl format it loads in           */
+  const gchar *name;   /* in data/npy/                          */
+  const gchar *format; /* the babl format it loads in           */
   gint         width, height;
-  gint         depth;     /* slices of a 3D array, else 1          */
-  gboolean     numpy_bytes;  /* C order, little-endian, version 1.0: a
+  gint         depth;       /* slices of a 3D array, else 1          */
+  gboolean     numpy_bytes; /* C order, little-endian, version 1.0: a
                               * saved copy is the same file */
 } Fixture;
 
@@ -199,8 +199,10 @@ fixture_path (const Fixture *f)
 }
 
 static void
-assert_pattern (const guint8 *bytes, gsize size, gboolean is_bool,
-                const gchar *what)
+assert_pattern (const guint8 *bytes,
+                gsize         size,
+                gboolean      is_bool,
+                const gchar  *what)
 {
   for (gsize j = 0; j < size; j++)
     if (bytes[j] != pattern_byte (j, is_bool))
@@ -216,17 +218,16 @@ is_bool (const Fixture *f)
 
 START_TEST (test_fixture_loads_bit_for_bit)
 {
-  const Fixture *f = &fixtures[_i];
-  gchar         *path = fixture_path (f);
-  GeglBuffer    *buffer = load ("seg:npy-load", path);
+  const Fixture       *f      = &fixtures[_i];
+  gchar               *path   = fixture_path (f);
+  GeglBuffer          *buffer = load ("seg:npy-load", path);
   const GeglRectangle *extent;
-  guint8        *bytes;
-  gsize          size;
+  guint8              *bytes;
+  gsize                size;
 
   ck_assert_ptr_nonnull (buffer);
   extent = gegl_buffer_get_extent (buffer);
-  ck_assert_str_eq (babl_get_name (gegl_buffer_get_format (buffer)),
-                    f->format);
+  ck_assert_str_eq (babl_get_name (gegl_buffer_get_format (buffer)), f->format);
   ck_assert_int_eq (extent->x, 0);
   ck_assert_int_eq (extent->y, 0);
   ck_assert_int_eq (extent->width, f->width);
@@ -245,22 +246,22 @@ END_TEST
  * wrote in C order and host order, the very same file. */
 START_TEST (test_fixture_saves_back_what_numpy_wrote)
 {
-  const Fixture *f = &fixtures[_i];
-  gchar         *in = fixture_path (f);
-  gchar         *out = tmp_path (f->name);
+  const Fixture *f        = &fixtures[_i];
+  gchar         *in       = fixture_path (f);
+  gchar         *out      = tmp_path (f->name);
   GBytes        *original = file_bytes (in), *saved;
-  GeglBuffer    *buffer = load ("seg:npy-load", in);
-  SegNpyHeader   want = file_header (original), got;
-  gint           n_dims = want.n_dims;
+  GeglBuffer    *buffer   = load ("seg:npy-load", in);
+  SegNpyHeader   want     = file_header (original), got;
+  gint           n_dims   = want.n_dims;
 
   save (buffer, out, f->depth);
   saved = file_bytes (out);
-  got = file_header (saved);
+  got   = file_header (saved);
 
   ck_assert_int_eq (got.kind, want.kind);
   ck_assert_int_eq (got.item_size, want.item_size);
-  ck_assert_int_eq (got.big_endian, G_BYTE_ORDER == G_BIG_ENDIAN &&
-                                    got.item_size > 1);
+  ck_assert_int_eq (got.big_endian,
+                    G_BYTE_ORDER == G_BIG_ENDIAN && got.item_size > 1);
   ck_assert (!got.fortran_order);
   /* 0 and 1 dimensions come back as one image row. */
   ck_assert_int_eq (got.n_dims, MAX (n_dims, 2));
@@ -295,20 +296,18 @@ START_TEST (test_graph_round_trip_takes_shape_from_file)
     guint64      shape[3];
     gboolean     numpy_bytes;
   } cases[] = {
-    { "u8-c.npy", 3, { 3, 5, 7 }, TRUE },
-    { "i2-f.npy", 3, { 3, 5, 7 }, FALSE },
-    { "u2-2d-c.npy", 2, { 5, 7 }, TRUE },
-    { "u4-1d.npy", 1, { 11 }, TRUE },
+    { "u8-c.npy", 3, { 3, 5, 7 }, TRUE }, { "i2-f.npy", 3, { 3, 5, 7 }, FALSE },
+    { "u2-2d-c.npy", 2, { 5, 7 }, TRUE }, { "u4-1d.npy", 1, { 11 }, TRUE },
     { "f8-0d.npy", 0, { 0 }, TRUE },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      gchar        *in = g_build_filename (fixture_dir, cases[i].name, NULL);
-      gchar        *out = tmp_path ("graph.npy");
-      GBytes       *original = file_bytes (in);
-      SegNpyHeader  h;
-      GBytes       *saved = load_and_save (in, out, &h);
+      gchar       *in  = g_build_filename (fixture_dir, cases[i].name, NULL);
+      gchar       *out = tmp_path ("graph.npy");
+      GBytes      *original = file_bytes (in);
+      SegNpyHeader h;
+      GBytes      *saved = load_and_save (in, out, &h);
 
       ck_assert_msg (h.n_dims == cases[i].n_dims, "%s: %d dimensions",
                      cases[i].name, h.n_dims);
@@ -331,19 +330,19 @@ END_TEST
  * not as the (H, W) image that its depth of 1 would otherwise give. */
 START_TEST (test_one_slice_volume_stays_3d)
 {
-  gchar        *in = tmp_path ("one-slice.npy");
-  gchar        *out = tmp_path ("one-slice-copy.npy");
-  SegNpyHeader  h = { 0 }, got;
-  GBytes       *saved;
+  gchar       *in  = tmp_path ("one-slice.npy");
+  gchar       *out = tmp_path ("one-slice-copy.npy");
+  SegNpyHeader h   = { 0 }, got;
+  GBytes      *saved;
 
-  h.kind = SEG_NPY_UINT;
-  h.item_size = 1;
+  h.kind          = SEG_NPY_UINT;
+  h.item_size     = 1;
   h.fortran_order = _i == 1;
-  h.n_dims = 3;
-  h.shape[0] = _i == 1 ? 4 : 1;
-  h.shape[1] = 3;
-  h.shape[2] = _i == 1 ? 1 : 4;
-  h.data_size = 12;
+  h.n_dims        = 3;
+  h.shape[0]      = _i == 1 ? 4 : 1;
+  h.shape[1]      = 3;
+  h.shape[2]      = _i == 1 ? 1 : 4;
+  h.data_size     = 12;
   file_write_npy (in, &h, "abcdefghijkl");
   saved = load_and_save (in, out, &got);
   ck_assert_int_eq (got.n_dims, 3);
@@ -364,30 +363,30 @@ END_TEST
  * seg:countless-3d is saved as (1, 2, 3), as tinybrain gives it. */
 START_TEST (test_volume_pooled_to_one_slice_stays_3d)
 {
-  gchar        *in = tmp_path ("two-slices.npy");
-  gchar        *out = tmp_path ("one-slice-pooled.npy");
-  GeglNode     *graph = gegl_node_new ();
-  GeglNode     *sink = node (graph, "seg:npy-save", "path", out, NULL);
-  SegNpyHeader  h = { 0 }, got;
-  guint8        data[48];
-  GBytes       *saved;
+  gchar       *in    = tmp_path ("two-slices.npy");
+  gchar       *out   = tmp_path ("one-slice-pooled.npy");
+  GeglNode    *graph = gegl_node_new ();
+  GeglNode    *sink  = node (graph, "seg:npy-save", "path", out, NULL);
+  SegNpyHeader h     = { 0 }, got;
+  guint8       data[48];
+  GBytes      *saved;
 
   for (gsize i = 0; i < sizeof data; i++)
     data[i] = (guint8) (i / 2 % 5);
-  h.kind = SEG_NPY_UINT;
+  h.kind      = SEG_NPY_UINT;
   h.item_size = 1;
-  h.n_dims = 3;
-  h.shape[0] = 2;
-  h.shape[1] = 4;
-  h.shape[2] = 6;
+  h.n_dims    = 3;
+  h.shape[0]  = 2;
+  h.shape[1]  = 4;
+  h.shape[2]  = 6;
   h.data_size = sizeof data;
   file_write_npy (in, &h, data);
   gegl_node_link_many (node (graph, "seg:npy-load", "path", in, NULL),
-                       node (graph, "seg:countless-3d", "depth", 2, NULL),
-                       sink, NULL);
+                       node (graph, "seg:countless-3d", "depth", 2, NULL), sink,
+                       NULL);
   gegl_node_process (sink);
   saved = file_bytes (out);
-  got = file_header (saved);
+  got   = file_header (saved);
   ck_assert_int_eq (got.n_dims, 3);
   ck_assert_int_eq (got.shape[0], 1);
   ck_assert_int_eq (got.shape[1], 2);
@@ -405,7 +404,7 @@ END_TEST
 /* gegl:load finds seg:npy-load through the .npy extension. */
 START_TEST (test_gegl_load_uses_npy_load)
 {
-  gchar      *path = g_build_filename (fixture_dir, "i8-be.npy", NULL);
+  gchar      *path   = g_build_filename (fixture_dir, "i8-be.npy", NULL);
   GeglBuffer *buffer = load ("gegl:load", path);
   guint8     *bytes;
   gsize       size;
@@ -434,27 +433,27 @@ START_TEST (test_volume_of_many_bands_loads_whole_and_in_parts)
   const gint    w = 800, h = 300, d = 10;
   SegNpyHeader  header = { 0 };
   guint32      *values = g_new (guint32, (gsize) w * h * d);
-  guint32      *file = g_new (guint32, (gsize) w * h * d);
-  gchar        *path = tmp_path ("bands.npy");
-  guint64       state = 7;
-  GeglNode     *graph = gegl_node_new ();
+  guint32      *file   = g_new (guint32, (gsize) w * h * d);
+  gchar        *path   = tmp_path ("bands.npy");
+  guint64       state  = 7;
+  GeglNode     *graph  = gegl_node_new ();
   GeglNode     *loader;
   GeglRectangle part = { 123, 1234, 321, 1111 };
-  guint32      *got = g_new (guint32, (gsize) w * h * d);
+  guint32      *got  = g_new (guint32, (gsize) w * h * d);
 
   for (gsize i = 0; i < (gsize) w * h * d; i++)
     {
       values[i] = (guint32) splitmix64 (&state);
-      file[i] = GUINT32_TO_BE (values[i]);
+      file[i]   = GUINT32_TO_BE (values[i]);
     }
-  header.kind = SEG_NPY_INT;
-  header.item_size = 4;
+  header.kind       = SEG_NPY_INT;
+  header.item_size  = 4;
   header.big_endian = TRUE;
-  header.n_dims = 3;
-  header.shape[0] = d;
-  header.shape[1] = h;
-  header.shape[2] = w;
-  header.data_size = (guint64) w * h * d * 4;
+  header.n_dims     = 3;
+  header.shape[0]   = d;
+  header.shape[1]   = h;
+  header.shape[2]   = w;
+  header.data_size  = (guint64) w * h * d * 4;
   file_write_npy (path, &header, file);
 
   loader = node (graph, "seg:npy-load", "path", path, NULL);
@@ -488,15 +487,15 @@ END_TEST
 START_TEST (test_countless_3d_keeps_seg_formats)
 {
   const gint   w = 13, h = 11, d = 6;
-  const gint   sizes[] = { 8, 2 };
-  const gint   item = sizes[_i];
-  SegNpyHeader header = { 0 };
-  gsize        n = (gsize) w * h * d;
-  guint8      *in = g_malloc (n * item);
-  gchar       *in_path = tmp_path ("labels-in.npy");
+  const gint   sizes[]  = { 8, 2 };
+  const gint   item     = sizes[_i];
+  SegNpyHeader header   = { 0 };
+  gsize        n        = (gsize) w * h * d;
+  guint8      *in       = g_malloc (n * item);
+  gchar       *in_path  = tmp_path ("labels-in.npy");
   gchar       *out_path = tmp_path ("labels-out.npy");
-  guint64      state = 99;
-  GeglNode    *graph = gegl_node_new ();
+  guint64      state    = 99;
+  GeglNode    *graph    = gegl_node_new ();
   GeglNode    *pool, *sink;
   GBytes      *saved;
   SegNpyHeader got;
@@ -513,12 +512,12 @@ START_TEST (test_countless_3d_keeps_seg_formats)
       label |= (guint64) 0x5a;
       memcpy (in + i * item, &label, (gsize) item);
     }
-  header.kind = SEG_NPY_INT;
+  header.kind      = SEG_NPY_INT;
   header.item_size = item;
-  header.n_dims = 3;
-  header.shape[0] = d;
-  header.shape[1] = h;
-  header.shape[2] = w;
+  header.n_dims    = 3;
+  header.shape[0]  = d;
+  header.shape[1]  = h;
+  header.shape[2]  = w;
   header.data_size = n * item;
   file_write_npy (in_path, &header, in);
 
@@ -530,7 +529,7 @@ START_TEST (test_countless_3d_keeps_seg_formats)
   g_object_unref (graph);
 
   saved = file_bytes (out_path);
-  got = file_header (saved);
+  got   = file_header (saved);
   ck_assert_int_eq (got.kind, SEG_NPY_INT);
   ck_assert_int_eq (got.item_size, item);
   ck_assert_int_eq (got.n_dims, 3);
@@ -538,8 +537,8 @@ START_TEST (test_countless_3d_keeps_seg_formats)
   ck_assert_int_eq (got.shape[1], 6);
   ck_assert_int_eq (got.shape[2], 7);
 
-  want = g_malloc (want_size);
-  in_view = seg_volume_packed (in, w, h, d, item);
+  want      = g_malloc (want_size);
+  in_view   = seg_volume_packed (in, w, h, d, item);
   want_view = seg_volume_packed (want, 7, 6, 3, item);
   ref_mode_pool (&in_view, &want_view, &f, FALSE);
   ck_assert_int_eq (got.data_size, want_size);
@@ -565,36 +564,38 @@ START_TEST (test_seg_formats_convert_for_display)
     guint8       pixel[8];
     guint8       grey;
   } cases[] = {
-    { "seg bool",   { 1 }, 1 },
-    { "seg int8",   { 0xff }, 255 },
-    { "seg int16",  { 0xff, 0xff }, 255 },
-    { "seg int32",  { 0xff, 0xff, 0xff, 0xff }, 255 },
-    { "seg int32",  { 0 }, 0 },
-    { "seg int64",  { 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0x80 }, 255 },
+    { "seg bool", { 1 }, 1 },
+    { "seg int8", { 0xff }, 255 },
+    { "seg int16", { 0xff, 0xff }, 255 },
+    { "seg int32", { 0xff, 0xff, 0xff, 0xff }, 255 },
+    { "seg int32", { 0 }, 0 },
+    { "seg int64", { 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0x80 }, 255 },
     { "seg uint64", { 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff }, 0 },
   };
   GeglBuffer *loaded;
   gchar      *path;
 
   /* The formats exist once the module has loaded a file. */
-  path = g_build_filename (fixture_dir, "b1-c.npy", NULL);
+  path   = g_build_filename (fixture_dir, "b1-c.npy", NULL);
   loaded = load ("seg:npy-load", path);
   g_object_unref (loaded);
   g_free (path);
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      GeglBuffer *b = buffer_from (cases[i].format, 1, 1, cases[i].pixel);
+      GeglBuffer   *b   = buffer_from (cases[i].format, 1, 1, cases[i].pixel);
       GeglRectangle one = { 0, 0, 1, 1 };
-      guint8      rgba[4];
-      guint8      back[8] = { 0 };
+      guint8        rgba[4];
+      guint8        back[8] = { 0 };
 
-      ck_assert_int_eq (babl_format_get_bytes_per_pixel
-                          (babl_format (cases[i].format)),
-                        strcmp (cases[i].format, "seg int64") == 0 ||
-                        strcmp (cases[i].format, "seg uint64") == 0 ? 8 :
-                        strstr (cases[i].format, "32") ? 4 :
-                        strstr (cases[i].format, "16") ? 2 : 1);
+      ck_assert_int_eq (
+        babl_format_get_bytes_per_pixel (babl_format (cases[i].format)),
+        strcmp (cases[i].format, "seg int64") == 0 ||
+            strcmp (cases[i].format, "seg uint64") == 0
+          ? 8
+        : strstr (cases[i].format, "32") ? 4
+        : strstr (cases[i].format, "16") ? 2
+                                         : 1);
       gegl_buffer_get (b, &one, 1.0, babl_format ("R'G'B'A u8"), rgba,
                        GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
       if (strcmp (cases[i].format, "seg bool") != 0)
@@ -604,8 +605,8 @@ START_TEST (test_seg_formats_convert_for_display)
       gegl_buffer_get (b, &one, 1.0, babl_format (cases[i].format), back,
                        GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
       ck_assert (memcmp (back, cases[i].pixel,
-                         babl_format_get_bytes_per_pixel
-                           (babl_format (cases[i].format))) == 0);
+                         babl_format_get_bytes_per_pixel (
+                           babl_format (cases[i].format))) == 0);
       g_object_unref (b);
     }
 }
@@ -639,11 +640,11 @@ static const SaveCase save_cases[] = {
 
 START_TEST (test_save_writes_components_in_their_own_type)
 {
-  const SaveCase *c = &save_cases[_i];
+  const SaveCase *c      = &save_cases[_i];
   const Babl     *format = babl_format (c->format);
-  const gint      bpp = babl_format_get_bytes_per_pixel (format);
+  const gint      bpp    = babl_format_get_bytes_per_pixel (format);
   guint8         *pixels = g_malloc (6 * 4 * bpp);
-  gchar          *path = tmp_path ("colour.npy");
+  gchar          *path   = tmp_path ("colour.npy");
   GeglBuffer     *buffer;
   GBytes         *saved;
   SegNpyHeader    h;
@@ -653,7 +654,7 @@ START_TEST (test_save_writes_components_in_their_own_type)
   buffer = buffer_from (c->format, 6, 4, pixels);
   save (buffer, path, c->depth);
   saved = file_bytes (path);
-  h = file_header (saved);
+  h     = file_header (saved);
   ck_assert_int_eq (h.kind, c->kind);
   ck_assert_int_eq (h.item_size, c->item_size);
   ck_assert_int_eq (h.n_dims, c->n_dims);
@@ -673,13 +674,13 @@ END_TEST
 /* A format whose types no dtype holds is written as float of its model. */
 START_TEST (test_save_writes_other_types_as_float)
 {
-  const Babl   *lab = babl_format ("CIE Lab u8");
-  guint8        pixels[5 * 2 * 3];
-  gfloat        want[5 * 2 * 3];
-  gchar        *path = tmp_path ("lab.npy");
-  GeglBuffer   *buffer;
-  GBytes       *saved;
-  SegNpyHeader  h;
+  const Babl  *lab = babl_format ("CIE Lab u8");
+  guint8       pixels[5 * 2 * 3];
+  gfloat       want[5 * 2 * 3];
+  gchar       *path = tmp_path ("lab.npy");
+  GeglBuffer  *buffer;
+  GBytes      *saved;
+  SegNpyHeader h;
 
   for (gsize i = 0; i < sizeof pixels; i++)
     pixels[i] = (guint8) (i * 11);
@@ -688,7 +689,7 @@ START_TEST (test_save_writes_other_types_as_float)
                 10);
   save (buffer, path, 1);
   saved = file_bytes (path);
-  h = file_header (saved);
+  h     = file_header (saved);
   ck_assert_int_eq (h.kind, SEG_NPY_FLOAT);
   ck_assert_int_eq (h.item_size, 4);
   ck_assert_int_eq (h.n_dims, 3);
@@ -708,22 +709,20 @@ START_TEST (test_save_writes_translated_input)
   gchar       *path = tmp_path ("moved.npy");
   GeglBuffer  *buffer;
   GeglNode    *graph = gegl_node_new ();
-  GeglNode    *sink = node (graph, "seg:npy-save", "path", path, NULL);
+  GeglNode    *sink  = node (graph, "seg:npy-save", "path", path, NULL);
   GBytes      *saved;
   SegNpyHeader h;
 
   for (gint i = 0; i < 12; i++)
     pixels[i] = (guint16) (1000 + i);
   buffer = buffer_from ("Y u16", 4, 3, pixels);
-  gegl_node_link_many (node (graph, "gegl:buffer-source", "buffer", buffer,
-                             NULL),
-                       node (graph, "gegl:translate", "x", -17.0, "y", 5.0,
-                             NULL),
-                       sink, NULL);
+  gegl_node_link_many (
+    node (graph, "gegl:buffer-source", "buffer", buffer, NULL),
+    node (graph, "gegl:translate", "x", -17.0, "y", 5.0, NULL), sink, NULL);
   gegl_node_process (sink);
   g_object_unref (graph);
   saved = file_bytes (path);
-  h = file_header (saved);
+  h     = file_header (saved);
   ck_assert_int_eq (h.shape[0], 3);
   ck_assert_int_eq (h.shape[1], 4);
   ck_assert (memcmp (file_data (saved, &h), pixels, sizeof pixels) == 0);
@@ -757,11 +756,11 @@ START_TEST (test_corpus_through_npy_load)
 
       /* GEGL asks for the extent as soon as the path is set. */
       log_capture_begin ();
-      graph = gegl_node_new ();
+      graph  = gegl_node_new ();
       loader = node (graph, "seg:npy-load", "path", path, NULL);
-      box = gegl_node_get_bounding_box (loader);
+      box    = gegl_node_get_bounding_box (loader);
       buffer = box.width > 0 ? render (graph, loader) : NULL;
-      log = log_capture_end ();
+      log    = log_capture_end ();
 
       if (g_str_has_prefix (name, "ok-") ||
           (g_str_has_prefix (name, "fuzz-") && box.width > 0))
@@ -770,8 +769,7 @@ START_TEST (test_corpus_through_npy_load)
           gsize   size;
 
           ck_assert_msg (log[0] == '\0', "%s: %s", name, log);
-          ck_assert_msg (box.width > 0 && box.height > 0, "%s is empty",
-                         name);
+          ck_assert_msg (box.width > 0 && box.height > 0, "%s is empty", name);
           bytes = buffer_bytes (buffer, &size);
           for (gsize j = 0; j < size && g_str_has_prefix (name, "ok-"); j++)
             ck_assert_msg (bytes[j] == (guint8) j, "%s: byte %zu", name, j);
@@ -781,8 +779,8 @@ START_TEST (test_corpus_through_npy_load)
         {
           gchar *first;
 
-          ck_assert_msg (box.width == 0 || box.height == 0,
-                         "%s: %d × %d", name, box.width, box.height);
+          ck_assert_msg (box.width == 0 || box.height == 0, "%s: %d × %d", name,
+                         box.width, box.height);
           assert_has (log, "seg:npy-load: ");
           assert_has (log, name);
           first = strstr (log, "seg:npy-load: ");
@@ -817,10 +815,10 @@ START_TEST (test_unreadable_paths_are_reported)
       gchar        *log;
 
       log_capture_begin ();
-      graph = gegl_node_new ();
+      graph  = gegl_node_new ();
       loader = node (graph, "seg:npy-load", "path", cases[i].path, NULL);
-      box = gegl_node_get_bounding_box (loader);
-      log = log_capture_end ();
+      box    = gegl_node_get_bounding_box (loader);
+      log    = log_capture_end ();
       ck_assert_int_eq (box.width, 0);
       assert_has (log, "seg:npy-load");
       assert_has (log, cases[i].path);
@@ -838,10 +836,10 @@ START_TEST (test_no_path_is_silent)
   gchar        *log;
 
   log_capture_begin ();
-  graph = gegl_node_new ();
+  graph  = gegl_node_new ();
   loader = node (graph, "seg:npy-load", NULL);
-  box = gegl_node_get_bounding_box (loader);
-  log = log_capture_end ();
+  box    = gegl_node_get_bounding_box (loader);
+  log    = log_capture_end ();
   ck_assert_int_eq (box.width, 0);
   ck_assert_str_eq (log, "");
   g_object_unref (graph);
@@ -867,10 +865,12 @@ count_files (const gchar *dir_path, const gchar *prefix)
 /* A save that cannot be served: a message naming the op, the file and the
  * problem; the file that was there is untouched, no temporary file stays. */
 static void
-assert_save_refused (GeglBuffer *buffer, const gchar *path, gint depth,
+assert_save_refused (GeglBuffer  *buffer,
+                     const gchar *path,
+                     gint         depth,
                      const gchar *problem)
 {
-  const gchar *old = "the file that was there";
+  const gchar *old      = "the file that was there";
   gchar       *contents = NULL;
   gchar       *log;
   gboolean     existed = g_file_test (path, G_FILE_TEST_IS_REGULAR);
@@ -907,8 +907,8 @@ assert_save_refused (GeglBuffer *buffer, const gchar *path, gint depth,
 START_TEST (test_save_refuses_depth_that_does_not_divide)
 {
   guint16     pixels[7 * 15] = { 0 };
-  GeglBuffer *buffer = buffer_from ("Y u16", 7, 15, pixels);
-  gchar      *path = tmp_path ("depth.npy");
+  GeglBuffer *buffer         = buffer_from ("Y u16", 7, 15, pixels);
+  gchar      *path           = tmp_path ("depth.npy");
 
   assert_save_refused (buffer, path, 4, "depth is 4");
   assert_save_refused (buffer, path, 4, "15");
@@ -921,9 +921,9 @@ END_TEST
 START_TEST (test_failed_write_leaves_no_file)
 {
   guint8      pixels[16] = { 1, 2, 3 };
-  GeglBuffer *buffer = buffer_from ("Y u8", 4, 4, pixels);
-  gchar      *folder = tmp_path ("a-folder.npy");
-  gchar      *missing = tmp_path ("no-such-folder/out.npy");
+  GeglBuffer *buffer     = buffer_from ("Y u8", 4, 4, pixels);
+  gchar      *folder     = tmp_path ("a-folder.npy");
+  gchar      *missing    = tmp_path ("no-such-folder/out.npy");
 
   /* The target is a folder: the rename fails after the data is written. */
   ck_assert_int_eq (g_mkdir (folder, 0755), 0);
@@ -944,17 +944,18 @@ END_TEST
 START_TEST (test_save_replaces_existing_file)
 {
   guint8       pixels[6] = { 9, 8, 7, 6, 5, 4 };
-  GeglBuffer  *buffer = buffer_from ("Y u8", 3, 2, pixels);
-  gchar       *path = tmp_path ("replace.npy");
+  GeglBuffer  *buffer    = buffer_from ("Y u8", 3, 2, pixels);
+  gchar       *path      = tmp_path ("replace.npy");
   GBytes      *saved;
   SegNpyHeader h;
 
-  ck_assert (g_file_set_contents (path, "old contents, longer than the new "
-                                  "file's data but not its header", -1,
-                                  NULL));
+  ck_assert (g_file_set_contents (path,
+                                  "old contents, longer than the new "
+                                  "file's data but not its header",
+                                  -1, NULL));
   save (buffer, path, 1);
   saved = file_bytes (path);
-  h = file_header (saved);
+  h     = file_header (saved);
   ck_assert (memcmp (file_data (saved, &h), pixels, 6) == 0);
   ck_assert_int_eq (count_files (tmp_dir, "."), 0);
   g_bytes_unref (saved);
@@ -972,12 +973,12 @@ END_TEST
  * elements whose element j holds first + j in its low byte and item << 4
  * in its high byte. */
 static void
-write_array_file (const gchar *path, gint height, gint width, gint item,
-                  guint8 first)
+write_array_file (
+  const gchar *path, gint height, gint width, gint item, guint8 first)
 {
-  SegNpyHeader h = { 0 };
-  gsize        n = (gsize) width * height;
-  guint8      *data = g_malloc0 (n * item);
+  SegNpyHeader h     = { 0 };
+  gsize        n     = (gsize) width * height;
+  guint8      *data  = g_malloc0 (n * item);
   gchar       *fresh = g_strconcat (path, ".new", NULL);
 
   for (gsize j = 0; j < n; j++)
@@ -986,11 +987,11 @@ write_array_file (const gchar *path, gint height, gint width, gint item,
       if (item > 1)
         data[j * item + item - 1] = (guint8) (item << 4);
     }
-  h.kind = SEG_NPY_UINT;
+  h.kind      = SEG_NPY_UINT;
   h.item_size = item;
-  h.n_dims = 2;
-  h.shape[0] = (guint64) height;
-  h.shape[1] = (guint64) width;
+  h.n_dims    = 2;
+  h.shape[0]  = (guint64) height;
+  h.shape[1]  = (guint64) width;
   h.data_size = n * item;
   file_write_npy (fresh, &h, data);
   /* A new file under the name, as programs that save safely make. */
@@ -1003,8 +1004,8 @@ write_array_file (const gchar *path, gint height, gint width, gint item,
 static void
 truncate_in_place (const gchar *path, goffset size)
 {
-  GFile          *file = g_file_new_for_path (path);
-  GFileIOStream  *io = g_file_open_readwrite (file, NULL, NULL);
+  GFile         *file = g_file_new_for_path (path);
+  GFileIOStream *io   = g_file_open_readwrite (file, NULL, NULL);
 
   ck_assert_ptr_nonnull (io);
   ck_assert (g_seekable_truncate (G_SEEKABLE (io), size, NULL, NULL));
@@ -1019,7 +1020,7 @@ truncate_in_place (const gchar *path, goffset size)
 static void
 rewrite_in_place (const gchar *path)
 {
-  FILE      *file = fopen (path, "r+b");
+  FILE      *file  = fopen (path, "r+b");
   GFile     *gfile = g_file_new_for_path (path);
   GFileInfo *info;
 
@@ -1039,8 +1040,8 @@ rewrite_in_place (const gchar *path)
 }
 
 static void
-assert_array_buffer (GeglBuffer *buffer, gint height, gint width, gint item,
-                     guint8 first)
+assert_array_buffer (
+  GeglBuffer *buffer, gint height, gint width, gint item, guint8 first)
 {
   const GeglRectangle *e = gegl_buffer_get_extent (buffer);
   guint8              *bytes;
@@ -1048,8 +1049,8 @@ assert_array_buffer (GeglBuffer *buffer, gint height, gint width, gint item,
 
   ck_assert_int_eq (e->width, width);
   ck_assert_int_eq (e->height, height);
-  ck_assert_int_eq (babl_format_get_bytes_per_pixel
-                      (gegl_buffer_get_format (buffer)), item);
+  ck_assert_int_eq (
+    babl_format_get_bytes_per_pixel (gegl_buffer_get_format (buffer)), item);
   bytes = buffer_bytes (buffer, &size);
   for (gsize j = 0; j < (gsize) width * height; j++)
     {
@@ -1065,7 +1066,7 @@ assert_array_buffer (GeglBuffer *buffer, gint height, gint width, gint item,
  * in its own dtype and shape, not the new bytes in the old header's. */
 START_TEST (test_path_set_again_reads_the_file_again)
 {
-  gchar      *path = tmp_path ("rewritten.npy");
+  gchar      *path  = tmp_path ("rewritten.npy");
   GeglNode   *graph = gegl_node_new ();
   GeglNode   *loader;
   GeglBuffer *buffer;
@@ -1083,8 +1084,7 @@ START_TEST (test_path_set_again_reads_the_file_again)
   buffer = render (graph, loader);
   assert_no_messages (log_capture_end (), "path set again");
   assert_array_buffer (buffer, 5, 6, 2, 20);
-  ck_assert_str_eq (babl_get_name (gegl_buffer_get_format (buffer)),
-                    "Y u16");
+  ck_assert_str_eq (babl_get_name (gegl_buffer_get_format (buffer)), "Y u16");
   g_object_unref (buffer);
 
   /* Rewritten in place (same file, same name) and set again. */
@@ -1094,16 +1094,16 @@ START_TEST (test_path_set_again_reads_the_file_again)
 
     for (gsize j = 0; j < G_N_ELEMENTS (data); j++)
       data[j] = 30 + (guint32) j + (0x40u << 24);
-    h.kind = SEG_NPY_UINT;
+    h.kind      = SEG_NPY_UINT;
     h.item_size = 4;
-    h.n_dims = 2;
-    h.shape[0] = 2;
-    h.shape[1] = 7;
+    h.n_dims    = 2;
+    h.shape[0]  = 2;
+    h.shape[1]  = 7;
     h.data_size = sizeof data;
     log_capture_begin ();
     {
       guint8 header[SEG_NPY_WRITE_MAX_SIZE];
-      gsize  n = seg_npy_header_write (&h, header, sizeof header);
+      gsize  n    = seg_npy_header_write (&h, header, sizeof header);
       FILE  *file = fopen (path, "r+b");
 
       ck_assert_ptr_nonnull (file);
@@ -1114,7 +1114,7 @@ START_TEST (test_path_set_again_reads_the_file_again)
     }
     gegl_node_set (loader, "path", path, NULL);
     buffer = render (graph, loader);
-    log = log_capture_end ();
+    log    = log_capture_end ();
     ck_assert_str_eq (log, "");
     if (G_BYTE_ORDER == G_LITTLE_ENDIAN)
       assert_array_buffer (buffer, 2, 7, 4, 30);
@@ -1155,29 +1155,29 @@ assert_old_file (const gchar *path, const gchar *context)
  * loader says what is wrong, and the file saved before stays. */
 START_TEST (test_input_emptied_then_path_set_again_is_refused)
 {
-  gchar       *in = tmp_path ("emptied.npy");
-  gchar       *out = tmp_path ("emptied-copy.npy");
+  gchar       *in    = tmp_path ("emptied.npy");
+  gchar       *out   = tmp_path ("emptied-copy.npy");
   GeglNode    *graph = gegl_node_new ();
   GeglNode    *loader, *sink;
   SegNpyHeader h = { 0 };
   GBytes      *first, *second;
   gchar       *log;
 
-  h.kind = SEG_NPY_UINT;
+  h.kind      = SEG_NPY_UINT;
   h.item_size = 1;
-  h.n_dims = 3;
-  h.shape[0] = 2;
-  h.shape[1] = 3;
-  h.shape[2] = 4;
+  h.n_dims    = 3;
+  h.shape[0]  = 2;
+  h.shape[1]  = 3;
+  h.shape[2]  = 4;
   h.data_size = 24;
   file_write_npy (in, &h, "abcdefghijklmnopqrstuvwx");
   loader = node (graph, "seg:npy-load", "path", in, NULL);
-  sink = node (graph, "seg:npy-save", "path", out, NULL);
+  sink   = node (graph, "seg:npy-save", "path", out, NULL);
   gegl_node_link (loader, sink);
   gegl_node_process (sink);
   first = file_bytes (out);
 
-  h.shape[0] = 0;
+  h.shape[0]  = 0;
   h.data_size = 0;
   file_write_npy (in, &h, "");
   log_capture_begin ();
@@ -1207,18 +1207,18 @@ END_TEST
  * and seg:npy-save writes nothing: the file that was there stays. */
 START_TEST (test_input_changed_after_header_is_not_saved)
 {
-  gchar       *in = tmp_path ("changing.npy");
-  gchar       *out = tmp_path ("changing-copy.npy");
-  gboolean     shorter = _i == 0;
-  GeglNode    *graph = gegl_node_new ();
-  GeglNode    *loader, *sink;
+  gchar        *in      = tmp_path ("changing.npy");
+  gchar        *out     = tmp_path ("changing-copy.npy");
+  gboolean      shorter = _i == 0;
+  GeglNode     *graph   = gegl_node_new ();
+  GeglNode     *loader, *sink;
   GeglRectangle box;
-  gchar       *log;
+  gchar        *log;
 
   write_array_file (in, 300, 1000, 2, 0);
   put_old_file (out);
   loader = node (graph, "seg:npy-load", "path", in, NULL);
-  sink = node (graph, "seg:npy-save", "path", out, NULL);
+  sink   = node (graph, "seg:npy-save", "path", out, NULL);
   gegl_node_link (loader, sink);
   box = gegl_node_get_bounding_box (loader);
   ck_assert_int_eq (box.height, 300);
@@ -1252,19 +1252,19 @@ END_TEST
  * pixels come from the file the header describes, not the new one. */
 START_TEST (test_input_replaced_after_header_gives_the_first_file)
 {
-  gchar       *in = tmp_path ("replaced.npy");
-  GeglNode    *graph = gegl_node_new ();
-  GeglNode    *loader;
-  GeglBuffer  *buffer;
-  gchar       *log;
+  gchar      *in    = tmp_path ("replaced.npy");
+  GeglNode   *graph = gegl_node_new ();
+  GeglNode   *loader;
+  GeglBuffer *buffer;
+  gchar      *log;
 
   write_array_file (in, 3, 4, 1, 40);
   loader = node (graph, "seg:npy-load", "path", in, NULL);
   ck_assert_int_eq (gegl_node_get_bounding_box (loader).width, 4);
-  write_array_file (in, 6, 2, 2, 90);   /* by rename: a new file */
+  write_array_file (in, 6, 2, 2, 90); /* by rename: a new file */
   log_capture_begin ();
   buffer = render (graph, loader);
-  log = log_capture_end ();
+  log    = log_capture_end ();
   ck_assert_str_eq (log, "");
   assert_array_buffer (buffer, 3, 4, 1, 40);
 
@@ -1286,30 +1286,31 @@ START_TEST (test_mapped_pixels_outlive_their_loader)
   /* height, width, item, and the tile height seg-mapped-buffer.c picks
    * (whole rows, at most 256 KiB, a power of two) */
   static const gint shapes[][4] = {
-    { 300, 1000, 2, 128 }, { 1, 4096, 4, 16 }, { 513, 64, 1, 4096 },
+    { 300, 1000, 2, 128 },
+    { 1, 4096, 4, 16 },
+    { 513, 64, 1, 4096 },
     { 7, 24, 8, 1024 },
   };
-  const gint  *shape = shapes[_i];
-  gchar       *in = tmp_path ("mapped.npy");
-  GeglNode    *graph = gegl_node_new ();
-  GeglNode    *loader, *writer;
-  GeglBuffer  *loaded, *copy;
+  const gint *shape = shapes[_i];
+  gchar      *in    = tmp_path ("mapped.npy");
+  GeglNode   *graph = gegl_node_new ();
+  GeglNode   *loader, *writer;
+  GeglBuffer *loaded, *copy;
 
   write_array_file (in, shape[0], shape[1], shape[2], (guint8) (_i * 30));
-  loaded = load ("seg:npy-load", in);   /* for its format */
-  copy = g_object_new (GEGL_TYPE_BUFFER,
-                       "x", 0, "y", 0, "width", shape[1], "height", shape[0],
-                       "tile-width", shape[1], "tile-height", shape[3],
-                       "format", gegl_buffer_get_format (loaded), NULL);
+  loaded = load ("seg:npy-load", in); /* for its format */
+  copy =
+    g_object_new (GEGL_TYPE_BUFFER, "x", 0, "y", 0, "width", shape[1], "height",
+                  shape[0], "tile-width", shape[1], "tile-height", shape[3],
+                  "format", gegl_buffer_get_format (loaded), NULL);
   g_object_unref (loaded);
   loader = node (graph, "seg:npy-load", "path", in, NULL);
   writer = node (graph, "gegl:write-buffer", "buffer", copy, NULL);
   gegl_node_link (loader, writer);
   gegl_node_process (writer);
-  gegl_node_set (loader, "path", "", NULL);   /* the loader lets go */
+  gegl_node_set (loader, "path", "", NULL); /* the loader lets go */
   g_object_unref (graph);
-  assert_array_buffer (copy, shape[0], shape[1], shape[2],
-                       (guint8) (_i * 30));
+  assert_array_buffer (copy, shape[0], shape[1], shape[2], (guint8) (_i * 30));
 
   g_object_unref (copy);
   g_unlink (in);
@@ -1321,8 +1322,8 @@ END_TEST
 static gboolean
 file_is_mapped (const gchar *path)
 {
-  gchar    *maps = NULL;
-  gboolean  mapped;
+  gchar   *maps = NULL;
+  gboolean mapped;
 
   ck_assert (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
   mapped = strstr (maps, path) != NULL;
@@ -1337,12 +1338,12 @@ file_is_mapped (const gchar *path)
  * other byte order is read, never mapped. */
 START_TEST (test_loader_maps_for_ops_and_reads_for_copies)
 {
-  gchar      *in = tmp_path ("how-held.npy");
-  gchar      *out = tmp_path ("how-held-out.npy");
-  gboolean    pooled = _i != 1;
-  gboolean    swapped = _i == 2;
-  GeglNode   *graph = gegl_node_new ();
-  GeglNode   *loader, *last, *sink;
+  gchar    *in      = tmp_path ("how-held.npy");
+  gchar    *out     = tmp_path ("how-held-out.npy");
+  gboolean  pooled  = _i != 1;
+  gboolean  swapped = _i == 2;
+  GeglNode *graph   = gegl_node_new ();
+  GeglNode *loader, *last, *sink;
 
   if (swapped)
     {
@@ -1358,7 +1359,7 @@ START_TEST (test_loader_maps_for_ops_and_reads_for_copies)
   else
     write_array_file (in, 300, 1000, 2, 5);
   loader = node (graph, "seg:npy-load", "path", in, NULL);
-  last = loader;
+  last   = loader;
   if (pooled)
     {
       last = node (graph, "seg:mode-pool", NULL);
@@ -1371,7 +1372,7 @@ START_TEST (test_loader_maps_for_ops_and_reads_for_copies)
   ck_assert_int_eq (file_is_mapped (in), pooled && !swapped);
 
   g_object_unref (graph);
-  ck_assert (!file_is_mapped (in));   /* let go with the graph */
+  ck_assert (!file_is_mapped (in)); /* let go with the graph */
   g_unlink (in);
   g_unlink (out);
   g_free (out);
@@ -1385,18 +1386,18 @@ END_TEST
  * bytes, so seg:npy-save writes nothing. */
 START_TEST (test_input_rewritten_while_running_is_not_saved)
 {
-  gchar      *in = tmp_path ("rewritten.npy");
-  gchar      *out = tmp_path ("rewritten-copy.npy");
-  GeglNode   *graph = gegl_node_new ();
-  GeglNode   *loader, *pool, *sink;
-  gchar      *log;
+  gchar    *in    = tmp_path ("rewritten.npy");
+  gchar    *out   = tmp_path ("rewritten-copy.npy");
+  GeglNode *graph = gegl_node_new ();
+  GeglNode *loader, *pool, *sink;
+  gchar    *log;
 
   write_array_file (in, 300, 1000, 2, 0);
   put_old_file (out);
   loader = node (graph, "seg:npy-load", "path", in, NULL);
-  pool = node (graph, "seg:mode-pool", NULL);
+  pool   = node (graph, "seg:mode-pool", NULL);
   gegl_node_link (loader, pool);
-  g_object_unref (render (graph, pool));   /* the file mapped and read */
+  g_object_unref (render (graph, pool)); /* the file mapped and read */
   rewrite_in_place (in);
 
   sink = node (graph, "seg:npy-save", "path", out, NULL);
@@ -1423,17 +1424,17 @@ END_TEST
  * aux input), seg:npy-save names it and writes nothing. */
 START_TEST (test_failed_load_upstream_is_not_saved)
 {
-  static const gchar *const ops[] = { "gegl:nop", "seg:mode-pool",
-                                      "seg:sparse-average",
-                                      "seg:countless-3d", "gegl:over" };
-  const gchar *op = ops[_i];
-  gchar       *missing = tmp_path ("no-such-input.npy");
-  gchar       *out = tmp_path ("from-missing.npy");
-  GeglNode    *graph = gegl_node_new ();
-  GeglNode    *load = node (graph, "gegl:load", "path", missing, NULL);
-  GeglNode    *sink = node (graph, "seg:npy-save", "path", out, NULL);
-  GeglNode    *middle = node (graph, op, NULL);
-  gchar       *log;
+  static const gchar *const ops[]   = { "gegl:nop", "seg:mode-pool",
+                                        "seg:sparse-average", "seg:countless-3d",
+                                        "gegl:over" };
+  const gchar              *op      = ops[_i];
+  gchar                    *missing = tmp_path ("no-such-input.npy");
+  gchar                    *out     = tmp_path ("from-missing.npy");
+  GeglNode                 *graph   = gegl_node_new ();
+  GeglNode *load   = node (graph, "gegl:load", "path", missing, NULL);
+  GeglNode *sink   = node (graph, "seg:npy-save", "path", out, NULL);
+  GeglNode *middle = node (graph, op, NULL);
+  gchar    *log;
 
   put_old_file (out);
   if (strcmp (op, "seg:countless-3d") == 0)
@@ -1441,10 +1442,10 @@ START_TEST (test_failed_load_upstream_is_not_saved)
   if (strcmp (op, "gegl:over") == 0)
     {
       guint8      pixels[4] = { 1, 2, 3, 4 };
-      GeglBuffer *buffer = buffer_from ("Y u8", 2, 2, pixels);
+      GeglBuffer *buffer    = buffer_from ("Y u8", 2, 2, pixels);
 
-      gegl_node_link (node (graph, "gegl:buffer-source", "buffer", buffer,
-                            NULL), middle);
+      gegl_node_link (
+        node (graph, "gegl:buffer-source", "buffer", buffer, NULL), middle);
       gegl_node_connect_to (load, "output", middle, "aux");
       g_object_unref (buffer);
     }
@@ -1471,20 +1472,22 @@ END_TEST
 /* A (n_dims ≤ 2) array of item-byte elements at path, byte j of its data
  * a pattern of j; returns the data (free it). */
 static guint8 *
-write_pattern_file (const gchar *path, gint n_dims, const guint64 *shape,
-                    gint item)
+write_pattern_file (const gchar   *path,
+                    gint           n_dims,
+                    const guint64 *shape,
+                    gint           item)
 {
-  SegNpyHeader h = { 0 };
-  gsize        n = (gsize) shape[0] * (n_dims == 2 ? shape[1] : 1) * item;
+  SegNpyHeader h    = { 0 };
+  gsize        n    = (gsize) shape[0] * (n_dims == 2 ? shape[1] : 1) * item;
   guint8      *data = g_malloc (n);
 
   for (gsize j = 0; j < n; j++)
     data[j] = (guint8) (j * 131 + (j >> 16));
-  h.kind = SEG_NPY_UINT;
+  h.kind      = SEG_NPY_UINT;
   h.item_size = item;
-  h.n_dims = n_dims;
-  h.shape[0] = shape[0];
-  h.shape[1] = shape[1];
+  h.n_dims    = n_dims;
+  h.shape[0]  = shape[0];
+  h.shape[1]  = shape[1];
   h.data_size = n;
   file_write_npy (path, &h, data);
   return data;
@@ -1503,12 +1506,12 @@ typedef struct
 START_TEST (test_thin_arrays_round_trip)
 {
   static const ThinCase cases[] = {
-    { 1, { 1000003 }, 1 }, { 2, { 1, 300000 }, 2 }, { 2, { 300000, 1 }, 1 },
+    { 1, { 1000003 }, 1 },  { 2, { 1, 300000 }, 2 },  { 2, { 300000, 1 }, 1 },
     { 2, { 3, 70000 }, 1 }, { 2, { 9, 4200000 }, 1 },
   };
-  const ThinCase *c = &cases[_i];
-  gchar          *in = tmp_path ("thin.npy");
-  gchar          *out = tmp_path ("thin-copy.npy");
+  const ThinCase *c    = &cases[_i];
+  gchar          *in   = tmp_path ("thin.npy");
+  gchar          *out  = tmp_path ("thin-copy.npy");
   guint8         *data = write_pattern_file (in, c->n_dims, c->shape, c->item);
   GBytes         *original = file_bytes (in), *saved;
   SegNpyHeader    h;
@@ -1535,13 +1538,15 @@ END_TEST
 START_TEST (test_too_thin_arrays_are_refused)
 {
   static const ThinCase cases[] = {
-    { 1, { 5000003 }, 1 }, { 2, { 1, 600000 }, 8 }, { 2, { 3000000, 1 }, 1 },
+    { 1, { 5000003 }, 1 },
+    { 2, { 1, 600000 }, 8 },
+    { 2, { 3000000, 1 }, 1 },
     { 2, { 2, 3000000 }, 2 },
   };
-  const ThinCase *c = &cases[_i];
-  gchar          *in = tmp_path ("too-thin.npy");
-  gchar          *out = tmp_path ("too-thin-copy.npy");
-  guint8         *data = write_pattern_file (in, c->n_dims, c->shape, c->item);
+  const ThinCase *c     = &cases[_i];
+  gchar          *in    = tmp_path ("too-thin.npy");
+  gchar          *out   = tmp_path ("too-thin-copy.npy");
+  guint8         *data  = write_pattern_file (in, c->n_dims, c->shape, c->item);
   GeglNode       *graph = gegl_node_new ();
   GeglNode       *loader, *sink;
   guint64         tiles_before, tiles_after;
@@ -1551,7 +1556,7 @@ START_TEST (test_too_thin_arrays_are_refused)
   g_object_get (gegl_stats (), "tile-alloc-total", &tiles_before, NULL);
   log_capture_begin ();
   loader = node (graph, "seg:npy-load", "path", in, NULL);
-  sink = node (graph, "seg:npy-save", "path", out, NULL);
+  sink   = node (graph, "seg:npy-save", "path", out, NULL);
   gegl_node_link (loader, sink);
   ck_assert_int_eq (gegl_node_get_bounding_box (loader).width, 0);
   gegl_node_process (sink);
@@ -1584,8 +1589,8 @@ END_TEST
 START_TEST (test_volume_grows_tile_cache)
 {
   const gboolean user_set = _i == 1;
-  const guint64  small = 4 << 20;
-  gchar         *path = tmp_path ("big.npy");
+  const guint64  small    = 4 << 20;
+  gchar         *path     = tmp_path ("big.npy");
   guint64        before, after, cached, data_size;
   GeglNode      *graph = gegl_node_new ();
   GeglNode      *loader;
@@ -1602,7 +1607,7 @@ START_TEST (test_volume_grows_tile_cache)
   {
     const guint64 shape[2] = { 3000, 1024 };
 
-    data = write_pattern_file (path, 2, shape, 4);
+    data      = write_pattern_file (path, 2, shape, 4);
     data_size = shape[0] * shape[1] * 4;
   }
   loader = node (graph, "seg:npy-load", "path", path, NULL);
@@ -1613,11 +1618,14 @@ START_TEST (test_volume_grows_tile_cache)
     ck_assert_uint_eq (after, small);
   else
     {
-      ck_assert_msg (after >= 2 * data_size, "cache %" G_GUINT64_FORMAT
-                     " bytes for %" G_GUINT64_FORMAT " of data", after,
-                     data_size);
-      ck_assert_msg (cached >= data_size, "%" G_GUINT64_FORMAT " bytes "
-                     "cached of %" G_GUINT64_FORMAT, cached, data_size);
+      ck_assert_msg (after >= 2 * data_size,
+                     "cache %" G_GUINT64_FORMAT " bytes for %" G_GUINT64_FORMAT
+                     " of data",
+                     after, data_size);
+      ck_assert_msg (cached >= data_size,
+                     "%" G_GUINT64_FORMAT " bytes "
+                     "cached of %" G_GUINT64_FORMAT,
+                     cached, data_size);
     }
   {
     gsize   size;
@@ -1641,11 +1649,11 @@ END_TEST
 static Suite *
 npy_gegl_suite (void)
 {
-  Suite *s = suite_create ("gegl-npy");
-  TCase *files = harness_tcase (s, "fixtures");
-  TCase *graphs = harness_tcase (s, "graphs");
-  TCase *saving = harness_tcase (s, "saving");
-  TCase *errors = harness_tcase (s, "errors");
+  Suite *s       = suite_create ("gegl-npy");
+  TCase *files   = harness_tcase (s, "fixtures");
+  TCase *graphs  = harness_tcase (s, "graphs");
+  TCase *saving  = harness_tcase (s, "saving");
+  TCase *errors  = harness_tcase (s, "errors");
   TCase *changes = harness_tcase (s, "changes");
 
   tcase_add_loop_test (files, test_fixture_loads_bit_for_bit, 0,
@@ -1659,8 +1667,8 @@ npy_gegl_suite (void)
   tcase_add_test (graphs, test_volume_of_many_bands_loads_whole_and_in_parts);
   tcase_add_loop_test (graphs, test_countless_3d_keeps_seg_formats, 0, 2);
   tcase_add_test (graphs, test_seg_formats_convert_for_display);
-  tcase_add_loop_test (saving, test_save_writes_components_in_their_own_type,
-                       0, G_N_ELEMENTS (save_cases));
+  tcase_add_loop_test (saving, test_save_writes_components_in_their_own_type, 0,
+                       G_N_ELEMENTS (save_cases));
   tcase_add_test (saving, test_save_writes_other_types_as_float);
   tcase_add_test (saving, test_save_writes_translated_input);
   tcase_add_test (saving, test_save_replaces_existing_file);
@@ -1671,13 +1679,14 @@ npy_gegl_suite (void)
   tcase_add_test (errors, test_failed_write_leaves_no_file);
   tcase_add_test (changes, test_path_set_again_reads_the_file_again);
   tcase_add_test (changes, test_input_emptied_then_path_set_again_is_refused);
-  tcase_add_loop_test (changes, test_input_changed_after_header_is_not_saved,
-                       0, 2);
+  tcase_add_loop_test (changes, test_input_changed_after_header_is_not_saved, 0,
+                       2);
   tcase_add_test (changes,
                   test_input_replaced_after_header_gives_the_first_file);
   tcase_add_loop_test (changes, test_failed_load_upstream_is_not_saved, 0, 5);
   tcase_add_test (changes, test_input_rewritten_while_running_is_not_saved);
-  tcase_add_loop_test (graphs, test_loader_maps_for_ops_and_reads_for_copies, 0, 3);
+  tcase_add_loop_test (graphs, test_loader_maps_for_ops_and_reads_for_copies, 0,
+                       3);
   tcase_add_loop_test (graphs, test_mapped_pixels_outlive_their_loader, 0, 4);
   tcase_add_loop_test (graphs, test_thin_arrays_round_trip, 0, 5);
   tcase_add_loop_test (graphs, test_volume_grows_tile_cache, 0, 2);
@@ -1692,8 +1701,8 @@ main (int argc, char **argv)
   gint   status;
 
   fixture_dir = g_build_filename (data_dir, "npy", NULL);
-  corpus_dir = env_or ("SEG_NPY_CORPUS", "tests/npy-corpus");
-  tmp_dir = tmp_dir_make ("gegl-seg-npy-XXXXXX");
+  corpus_dir  = env_or ("SEG_NPY_CORPUS", "tests/npy-corpus");
+  tmp_dir     = tmp_dir_make ("gegl-seg-npy-XXXXXX");
   harness_init (&argc, &argv);
   status = harness_run (npy_gegl_suite ());
   tmp_dir_remove ();

@@ -41,27 +41,27 @@ typedef struct
 /* The first eight are the issue's; the others add alpha at index 1,
  * premultiplied alpha (a plain mean) and wide sums with alpha. */
 static const Format formats[] = {
-  { "Y u8",          { SEG_TYPE_U8,     1, -1 } },
-  { "Y u16",         { SEG_TYPE_U16,    1, -1 } },
-  { "Y float",       { SEG_TYPE_FLOAT,  1, -1 } },
-  { "R'G'B'A u8",    { SEG_TYPE_U8,     4,  3 } },
-  { "RGBA float",    { SEG_TYPE_FLOAT,  4,  3 } },
-  { "Y half",        { SEG_TYPE_HALF,   1, -1 } },
-  { "Y double",      { SEG_TYPE_DOUBLE, 1, -1 } },
-  { "Y u32",         { SEG_TYPE_U32,    1, -1 } },
-  { "Y'A u16",       { SEG_TYPE_U16,    2,  1 } },
-  { "RaGaBaA float", { SEG_TYPE_FLOAT,  4, -1 } },
-  { "YA half",       { SEG_TYPE_HALF,   2,  1 } },
-  { "R'G'B'A u32",   { SEG_TYPE_U32,    4,  3 } },
-  { "RGBA double",   { SEG_TYPE_DOUBLE, 4,  3 } },
+  { "Y u8", { SEG_TYPE_U8, 1, -1 } },
+  { "Y u16", { SEG_TYPE_U16, 1, -1 } },
+  { "Y float", { SEG_TYPE_FLOAT, 1, -1 } },
+  { "R'G'B'A u8", { SEG_TYPE_U8, 4, 3 } },
+  { "RGBA float", { SEG_TYPE_FLOAT, 4, 3 } },
+  { "Y half", { SEG_TYPE_HALF, 1, -1 } },
+  { "Y double", { SEG_TYPE_DOUBLE, 1, -1 } },
+  { "Y u32", { SEG_TYPE_U32, 1, -1 } },
+  { "Y'A u16", { SEG_TYPE_U16, 2, 1 } },
+  { "RaGaBaA float", { SEG_TYPE_FLOAT, 4, -1 } },
+  { "YA half", { SEG_TYPE_HALF, 2, 1 } },
+  { "R'G'B'A u32", { SEG_TYPE_U32, 4, 3 } },
+  { "RGBA double", { SEG_TYPE_DOUBLE, 4, 3 } },
   /* The .npy formats (issue 11): one number of the dtype each, which
    * babl's component types (u8 … u32, two u32 for 64 bits) do not say. */
-  { "seg int8",      { SEG_TYPE_I8,     1, -1 } },
-  { "seg int16",     { SEG_TYPE_I16,    1, -1 } },
-  { "seg int32",     { SEG_TYPE_I32,    1, -1 } },
-  { "seg int64",     { SEG_TYPE_I64,    1, -1 } },
-  { "seg uint64",    { SEG_TYPE_U64,    1, -1 } },
-  { "seg bool",      { SEG_TYPE_U8,     1, -1 } },   /* 0 or 1 */
+  { "seg int8", { SEG_TYPE_I8, 1, -1 } },
+  { "seg int16", { SEG_TYPE_I16, 1, -1 } },
+  { "seg int32", { SEG_TYPE_I32, 1, -1 } },
+  { "seg int64", { SEG_TYPE_I64, 1, -1 } },
+  { "seg uint64", { SEG_TYPE_U64, 1, -1 } },
+  { "seg bool", { SEG_TYPE_U8, 1, -1 } }, /* 0 or 1 */
 };
 #define N_FORMATS ((gint) G_N_ELEMENTS (formats))
 
@@ -91,8 +91,8 @@ is_integer (SegComponentType type)
 static gboolean
 is_signed (SegComponentType type)
 {
-  return type == SEG_TYPE_I8 || type == SEG_TYPE_I16 ||
-         type == SEG_TYPE_I32 || type == SEG_TYPE_I64;
+  return type == SEG_TYPE_I8 || type == SEG_TYPE_I16 || type == SEG_TYPE_I32 ||
+         type == SEG_TYPE_I64;
 }
 
 /* The low size bytes of v at dst: for a signed type, v is its two's
@@ -100,16 +100,16 @@ is_signed (SegComponentType type)
 static void
 put_bits (guint8 *dst, guint64 v, gint size)
 {
-  guint8  v8 = (guint8) v;
+  guint8  v8  = (guint8) v;
   guint16 v16 = (guint16) v;
   guint32 v32 = (guint32) v;
 
   switch (size)
     {
-    case 1:  memcpy (dst, &v8, 1);  break;
-    case 2:  memcpy (dst, &v16, 2); break;
-    case 4:  memcpy (dst, &v32, 4); break;
-    default: memcpy (dst, &v, 8);   break;
+    case 1: memcpy (dst, &v8, 1); break;
+    case 2: memcpy (dst, &v16, 2); break;
+    case 4: memcpy (dst, &v32, 4); break;
+    default: memcpy (dst, &v, 8); break;
     }
 }
 
@@ -118,13 +118,14 @@ put_bits (guint8 *dst, guint64 v, gint size)
  * -3 … 3, so that means fall near 0, where truncation toward zero and
  * rounding down differ), or anywhere. */
 static guint64
-random_integer (SegComponentType type, gboolean near_max, gboolean small,
-                guint64 *rng)
+random_integer (SegComponentType type,
+                gboolean         near_max,
+                gboolean         small,
+                guint64         *rng)
 {
   const gint    size = seg_component_size (type);
-  const guint64 bits = size == 8 ? G_MAXUINT64
-                                 : ((guint64) 1 << 8 * size) - 1;
-  const guint64 max = is_signed (type) ? bits >> 1 : bits;
+  const guint64 bits = size == 8 ? G_MAXUINT64 : ((guint64) 1 << 8 * size) - 1;
+  const guint64 max  = is_signed (type) ? bits >> 1 : bits;
 
   if (near_max && is_signed (type) && splitmix64 (rng) % 2 == 0)
     return (~max & bits) + splitmix64 (rng) % 8;
@@ -139,33 +140,38 @@ random_integer (SegComponentType type, gboolean near_max, gboolean small,
 
 /* A random value for one component of type, stored at dst. */
 static void
-random_component (guint8 *dst, SegComponentType type, gboolean alpha,
-                  gboolean transparent, const Mix *mix, guint64 *rng)
+random_component (guint8          *dst,
+                  SegComponentType type,
+                  gboolean         alpha,
+                  gboolean         transparent,
+                  const Mix       *mix,
+                  guint64         *rng)
 {
-  const gint     kind = rand_range (rng, 0, 99);
+  const gint     kind     = rand_range (rng, 0, 99);
   const gboolean near_max = kind < mix->near_max;
-  const gboolean small = !near_max && kind < mix->near_max + mix->small;
+  const gboolean small    = !near_max && kind < mix->near_max + mix->small;
 
   if (is_integer (type))
-    put_bits (dst, alpha && transparent
-                     ? 0 : random_integer (type, near_max, small, rng),
-              seg_component_size (type));
+    put_bits (
+      dst,
+      alpha && transparent ? 0 : random_integer (type, near_max, small, rng),
+      seg_component_size (type));
   else
     {
       /* Near the maximum, but a block of 64³ doubles must not overflow
        * the sum. */
-      const gdouble max = type == SEG_TYPE_HALF  ? 65504.0
-                        : type == SEG_TYPE_FLOAT ? FLT_MAX
-                                                 : DBL_MAX / 0x1.0p20;
-      const gdouble tiny = type == SEG_TYPE_HALF  ? 0x1.0p-24
-                         : type == SEG_TYPE_FLOAT ? FLT_TRUE_MIN
-                                                  : DBL_TRUE_MIN;
+      const gdouble max      = type == SEG_TYPE_HALF    ? 65504.0
+                               : type == SEG_TYPE_FLOAT ? FLT_MAX
+                                                        : DBL_MAX / 0x1.0p20;
+      const gdouble tiny     = type == SEG_TYPE_HALF    ? 0x1.0p-24
+                               : type == SEG_TYPE_FLOAT ? FLT_TRUE_MIN
+                                                        : DBL_TRUE_MIN;
       const gdouble smalls[] = { 0.0, -0.0, 0.25, 1.0, 3.0, 1.0 / 3, tiny };
       gdouble       v;
       guint16       h;
       gfloat        f;
 
-      if (alpha)   /* straight alpha: 0 … 1 */
+      if (alpha) /* straight alpha: 0 … 1 */
         v = transparent ? 0.0 : near_max || small ? 1.0 : unit_random (rng);
       else if (near_max)
         v = max * (1.0 - unit_random (rng) / 256);
@@ -183,29 +189,27 @@ random_component (guint8 *dst, SegComponentType type, gboolean alpha,
           f = (gfloat) v;
           memcpy (dst, &f, 4);
           break;
-        default:
-          memcpy (dst, &v, 8);
-          break;
+        default: memcpy (dst, &v, 8); break;
         }
     }
 }
 
 /* n random pixels of format, as mix says. */
 static void
-fill_values (guint8 *px, gsize n, const gchar *format, const Mix *mix,
-             guint64 seed)
+fill_values (
+  guint8 *px, gsize n, const gchar *format, const Mix *mix, guint64 seed)
 {
-  const SegPixelLayout *l = &format_named (format)->layout;
+  const SegPixelLayout *l       = &format_named (format)->layout;
   const gboolean        boolean = strcmp (format, "seg bool") == 0;
-  const gint            size = seg_component_size (l->type);
-  const gint            bpp = size * l->n_components;
-  guint64               rng = seed ^ 0xD1B54A32D192ED03ull;
+  const gint            size    = seg_component_size (l->type);
+  const gint            bpp     = size * l->n_components;
+  guint64               rng     = seed ^ 0xD1B54A32D192ED03ull;
 
   ck_assert_int_eq (babl_format_get_bytes_per_pixel (babl_format (format)),
                     bpp);
   for (gsize i = 0; i < n; i++)
     {
-      guint8  *p = px + i * bpp;
+      guint8  *p           = px + i * bpp;
       gboolean transparent = rand_range (&rng, 0, 99) < mix->transparent;
 
       if (rand_range (&rng, 0, 99) < mix->background)
@@ -223,8 +227,9 @@ fill_values (guint8 *px, gsize n, const gchar *format, const Mix *mix,
 
 /* ref_average_pool () on the volume's bytes, read as layout says. */
 static guint8 *
-average_reference (const Volume *v, const SegPixelLayout *layout,
-                   const Params *p)
+average_reference (const Volume         *v,
+                   const SegPixelLayout *layout,
+                   const Params         *p)
 {
   ReferenceViews r = reference_views (v, p);
 
@@ -243,21 +248,30 @@ case_average (const Case *c, const Volume *v)
  * few exact or tiny floats, so that means land on ties), and of the other
  * pixels that are fully transparent, in wild colours.  Most tests draw
  * some of everything. */
-static const Mix mixed = { .background = 30, .near_max = 10, .small = 20,
-                           .transparent = 20 };
+static const Mix mixed = {
+  .background = 30, .near_max = 10, .small = 20, .transparent = 20
+};
 
 /* How the averages' cases draw their pixels and what they must give. */
 static const Family average_ops = { fill_values, case_average };
 
 /* A case at the origin, GEGL's tiles. */
 static Case
-case_new (guint64 seed, const gchar *format, gint width, gint slice_height,
-          Params p, Mix mix)
+case_new (guint64      seed,
+          const gchar *format,
+          gint         width,
+          gint         slice_height,
+          Params       p,
+          Mix          mix)
 {
-  return (Case) { .family = &average_ops, .seed = seed,
-                  .op = SPARSE_AVERAGE, .format = format_named (format)->name,
-                  .width = width, .slice_height = slice_height, .p = p,
-                  .mix = mix };
+  return (Case){ .family       = &average_ops,
+                 .seed         = seed,
+                 .op           = SPARSE_AVERAGE,
+                 .format       = format_named (format)->name,
+                 .width        = width,
+                 .slice_height = slice_height,
+                 .p            = p,
+                 .mix          = mix };
 }
 
 /* A random case: the format cycles with the seed, so a loop test over
@@ -266,21 +280,21 @@ static Case
 case_random (guint64 seed, gint max_slices, gint max_factor)
 {
   guint64 rng = seed * 0x5851F42D4C957F2Dull + 3;
-  Case    c = { 0 };
+  Case    c   = { 0 };
 
-  c.family        = &average_ops;
-  c.seed          = seed;
-  c.op            = SPARSE_AVERAGE;
-  c.format        = formats[seed % N_FORMATS].name;
-  c.width         = rand_range (&rng, 1, 60);
-  c.p.depth       = rand_range (&rng, 1, max_slices);
-  c.slice_height  = rand_range (&rng, 1, c.p.depth > 1 ? 24 : 60);
-  c.p.fx          = rand_range (&rng, 1, max_factor);
-  c.p.fy          = rand_range (&rng, 1, max_factor);
-  c.p.fz          = c.p.depth > 1 ? rand_range (&rng, 1, 3) : 1;
-  c.p.sparse      = rand_range (&rng, 0, 2) != 0;
-  c.mix.background  = (gint[]) { 0, 10, 40, 80 }[rand_range (&rng, 0, 3)];
-  c.mix.near_max    = (gint[]) { 0, 20, 90 }[rand_range (&rng, 0, 2)];
+  c.family          = &average_ops;
+  c.seed            = seed;
+  c.op              = SPARSE_AVERAGE;
+  c.format          = formats[seed % N_FORMATS].name;
+  c.width           = rand_range (&rng, 1, 60);
+  c.p.depth         = rand_range (&rng, 1, max_slices);
+  c.slice_height    = rand_range (&rng, 1, c.p.depth > 1 ? 24 : 60);
+  c.p.fx            = rand_range (&rng, 1, max_factor);
+  c.p.fy            = rand_range (&rng, 1, max_factor);
+  c.p.fz            = c.p.depth > 1 ? rand_range (&rng, 1, 3) : 1;
+  c.p.sparse        = rand_range (&rng, 0, 2) != 0;
+  c.mix.background  = (gint[]){ 0, 10, 40, 80 }[rand_range (&rng, 0, 3)];
+  c.mix.near_max    = (gint[]){ 0, 20, 90 }[rand_range (&rng, 0, 2)];
   c.mix.small       = rand_range (&rng, 0, 40);
   c.mix.transparent = rand_range (&rng, 0, 30);
   return c;
@@ -299,9 +313,8 @@ START_TEST (test_module_provides_sparse_average_with_its_defaults)
   ck_assert_msg (gegl_has_operation (SPARSE_AVERAGE),
                  "seg:sparse-average is not registered; is GEGL_PATH set?");
   node = gegl_node_new_child (root, "operation", SPARSE_AVERAGE, NULL);
-  gegl_node_get (node, "factor-x", &p.fx, "factor-y", &p.fy,
-                 "factor-z", &p.fz, "depth", &p.depth, "sparse", &p.sparse,
-                 NULL);
+  gegl_node_get (node, "factor-x", &p.fx, "factor-y", &p.fy, "factor-z", &p.fz,
+                 "depth", &p.depth, "sparse", &p.sparse, NULL);
   ck_assert_int_eq (p.fx, 2);
   ck_assert_int_eq (p.fy, 2);
   ck_assert_int_eq (p.fz, 1);
@@ -326,23 +339,23 @@ START_TEST (test_output_keeps_the_source_format_and_design_extent)
   /* _i = format; odd sizes, a stack of 3 slices, factors 2,3,2:
    * 13 × (7·3) → ceil (13/2) × ceil (7/3) · ceil (3/2) = 7 × 6 at (0,0). */
   Case c = case_new (1000 + _i, formats[_i].name, 13, 7,
-                     (Params) { 2, 3, 2, 3, TRUE }, mixed);
+                     (Params){ 2, 3, 2, 3, TRUE }, mixed);
 
-  check_output_keeps_the_source_format (&c, &(GeglRectangle) { 0, 0, 7, 6 });
+  check_output_keeps_the_source_format (&c, &(GeglRectangle){ 0, 0, 7, 6 });
 }
 END_TEST
 
 START_TEST (test_plain_images_match_the_reference)
 {
   /* Depth 1; factors 1 … 5 on odd and even sizes, every format. */
-  check_case ((Case[]) { case_random (_i, 1, 5) });
+  check_case ((Case[]){ case_random (_i, 1, 5) });
 }
 END_TEST
 
 START_TEST (test_volumes_match_the_reference)
 {
   /* Depth 1 … 5, factor-z 1 … 3, every format. */
-  check_case ((Case[]) { case_random (100 + _i, 5, 5) });
+  check_case ((Case[]){ case_random (100 + _i, 5, 5) });
 }
 END_TEST
 
@@ -352,8 +365,8 @@ START_TEST (test_values_near_the_type_maximum_match_the_reference)
    * the sums, alpha weighting included), in 5×5×3 blocks, sparse and
    * not. */
   Case c = case_new (1100 + _i, formats[_i / 2].name, 23, 11,
-                     (Params) { 5, 5, 3, 4, _i % 2 },
-                     (Mix) { .background = 10, .near_max = 100 });
+                     (Params){ 5, 5, 3, 4, _i % 2 },
+                     (Mix){ .background = 10, .near_max = 100 });
 
   check_case (&c);
 }
@@ -367,9 +380,9 @@ START_TEST (test_large_factors_are_exact_means)
 
   c.width        = 40 + _i % 30;
   c.slice_height = 20 + _i % 17;
-  c.p.fx = (gint[]) { 64, 8, 16, 32, 7, 4 }[_i % 6];
-  c.p.fy = (gint[]) { 8, 64, 16, 4, 33, 16 }[_i % 6];
-  c.p.fz = (gint[]) { 1, 2, 4, 64, 3, 2 }[_i % 6];
+  c.p.fx         = (gint[]){ 64, 8, 16, 32, 7, 4 }[_i % 6];
+  c.p.fy         = (gint[]){ 8, 64, 16, 4, 33, 16 }[_i % 6];
+  c.p.fz         = (gint[]){ 1, 2, 4, 64, 3, 2 }[_i % 6];
   check_case (&c);
 }
 END_TEST
@@ -387,10 +400,10 @@ static const guint8 four_by_four[4][4] = {
 
 START_TEST (test_a_4x_reduction_is_not_two_2x_reductions)
 {
-  const Babl   *y8 = babl_format ("Y u8");
-  GeglRectangle in = { 0, 0, 136, 72 };
+  const Babl   *y8      = babl_format ("Y u8");
+  GeglRectangle in      = { 0, 0, 136, 72 };
   GeglRectangle quarter = { 0, 0, 34, 18 };
-  guint8       *px = g_malloc ((gsize) in.width * in.height);
+  guint8       *px      = g_malloc ((gsize) in.width * in.height);
   GeglBuffer   *buffer;
   GeglNode     *second;
   guint8       *got[2];
@@ -402,25 +415,27 @@ START_TEST (test_a_4x_reduction_is_not_two_2x_reductions)
   buffer = buffer_new_with_pixels (&in, y8, px, 0, 0, 0, 0);
 
   log_capture_begin ();
-  g[0] = graph_new (buffer, SPARSE_AVERAGE,
-                    &(Params) { 4, 4, 1, 1, _i });
+  g[0]   = graph_new (buffer, SPARSE_AVERAGE, &(Params){ 4, 4, 1, 1, _i });
   got[0] = graph_blit (&g[0], &quarter, y8);
 
-  g[1] = graph_new (buffer, SPARSE_AVERAGE,
-                    &(Params) { 2, 2, 1, 1, _i });
+  g[1]   = graph_new (buffer, SPARSE_AVERAGE, &(Params){ 2, 2, 1, 1, _i });
   second = gegl_node_new_child (g[1].root, "operation", SPARSE_AVERAGE,
                                 "sparse", (gboolean) _i, NULL);
   gegl_node_link (g[1].pool, second);
   g[1].pool = second;
-  got[1] = graph_blit (&g[1], &quarter, y8);
+  got[1]    = graph_blit (&g[1], &quarter, y8);
   assert_no_messages (log_capture_end (), _i ? "sparse" : "not sparse");
 
   for (gint i = 0; i < quarter.width * quarter.height; i++)
     {
-      ck_assert_msg (got[0][i] == 2, "factor 4, output pixel %d: got %d, "
-                     "want 2 (44 / 16 rounded down)", i, got[0][i]);
-      ck_assert_msg (got[1][i] == 1, "factor 2 twice, output pixel %d: got "
-                     "%d, want 1 (7 / 4 rounded down)", i, got[1][i]);
+      ck_assert_msg (got[0][i] == 2,
+                     "factor 4, output pixel %d: got %d, "
+                     "want 2 (44 / 16 rounded down)",
+                     i, got[0][i]);
+      ck_assert_msg (got[1][i] == 1,
+                     "factor 2 twice, output pixel %d: got "
+                     "%d, want 1 (7 / 4 rounded down)",
+                     i, got[1][i]);
     }
 
   for (gint k = 0; k < 2; k++)
@@ -447,18 +462,18 @@ START_TEST (test_one_and_four_threads_give_identical_bytes)
     gint         width, height;
     Params       p;
   } cases[] = {
-    { "Y u8",       500, 300, { 2, 2, 1, 1, TRUE } },
-    { "Y u16",      500, 300, { 3, 3, 1, 1, FALSE } },
-    { "Y float",    240, 600, { 2, 2, 2, 5, TRUE } },
+    { "Y u8", 500, 300, { 2, 2, 1, 1, TRUE } },
+    { "Y u16", 500, 300, { 3, 3, 1, 1, FALSE } },
+    { "Y float", 240, 600, { 2, 2, 2, 5, TRUE } },
     { "R'G'B'A u8", 200, 600, { 2, 3, 2, 5, TRUE } },
     { "RGBA float", 301, 801, { 3, 2, 1, 3, FALSE } },
-    { "Y half",     500, 300, { 2, 2, 2, 2, TRUE } },
+    { "Y half", 500, 300, { 2, 2, 2, 2, TRUE } },
   };
   const Params p = cases[_i].p;
 
-  check_threads_agree ((Case[]) {
-    case_new (2000 + _i, cases[_i].format, cases[_i].width,
-              cases[_i].height / p.depth, p, mixed) });
+  check_threads_agree (
+    (Case[]){ case_new (2000 + _i, cases[_i].format, cases[_i].width,
+                        cases[_i].height / p.depth, p, mixed) });
 }
 END_TEST
 
@@ -510,7 +525,7 @@ START_TEST (test_translate_node_input_aligns_blocks_to_its_origin)
 {
   /* The buffer sits at (0,0); gegl:translate moves it to (-3,5) without
    * changing its format. */
-  check_translated ((Case[]) { case_random (800 + _i, 4, 3) });
+  check_translated ((Case[]){ case_random (800 + _i, 4, 3) });
 }
 END_TEST
 
@@ -530,10 +545,12 @@ START_TEST (test_whole_tiles_read_in_place_match_the_reference)
    * slice height of whole tiles: the driver reads every input tile where
    * it lies, and with factor-z 2 two slices' tiles at once. */
   static const Params params[] = {
-    { 2, 2, 1, 1, TRUE }, { 4, 2, 2, 4, TRUE }, { 2, 4, 2, 2, FALSE },
+    { 2, 2, 1, 1, TRUE },
+    { 4, 2, 2, 4, TRUE },
+    { 2, 4, 2, 2, FALSE },
   };
-  Case c = case_new (1700 + _i, formats[_i / 3].name, 48, 16,
-                     params[_i % 3], mixed);
+  Case c =
+    case_new (1700 + _i, formats[_i / 3].name, 48, 16, params[_i % 3], mixed);
 
   c.tile_w = 8;
   c.tile_h = 4;
@@ -549,18 +566,19 @@ END_TEST
  * in) and checks the op's format, then the bytes against the reference
  * on the buffer's pixels converted to RGBA float. */
 static void
-check_falls_back_to_rgba_float (GeglBuffer *buffer, const Params *p,
-                                const gchar *context)
+check_falls_back_to_rgba_float (GeglBuffer   *buffer,
+                                const Params *p,
+                                const gchar  *context)
 {
-  const Babl   *source = gegl_buffer_get_format (buffer);
-  const Babl   *rgbaf = babl_format_with_space ("RGBA float",
-                                                babl_format_get_space (source));
+  const Babl *source = gegl_buffer_get_format (buffer);
+  const Babl *rgbaf =
+    babl_format_with_space ("RGBA float", babl_format_get_space (source));
   const GeglRectangle *extent = gegl_buffer_get_extent (buffer);
-  GeglRectangle rect = expected_extent (extent, p);
-  Volume        v = { 0 };
-  guint8       *want, *got;
-  Graph         g;
-  GeglBuffer   *sunk;
+  GeglRectangle        rect   = expected_extent (extent, p);
+  Volume               v      = { 0 };
+  guint8              *want, *got;
+  Graph                g;
+  GeglBuffer          *sunk;
 
   /* The pixels as the op sees them, for the reference. */
   v.format       = rgbaf;
@@ -574,8 +592,8 @@ check_falls_back_to_rgba_float (GeglBuffer *buffer, const Params *p,
   want = average_reference (&v, &format_named ("RGBA float")->layout, p);
 
   log_capture_begin ();
-  g = graph_new (buffer, SPARSE_AVERAGE, p);
-  got = graph_blit (&g, &rect, rgbaf);
+  g    = graph_new (buffer, SPARSE_AVERAGE, p);
+  got  = graph_blit (&g, &rect, rgbaf);
   sunk = graph_sink (&g);
   assert_no_messages (log_capture_end (), context);
 
@@ -599,30 +617,29 @@ START_TEST (test_a_palette_is_averaged_as_rgba_float)
   /* Index 0 is transparent black, whose RGBA float is all zero: background.
    * _i: GEGL's tiles (the 150 × 70 image holds a whole one at its
    * origin), small tiles, sparse or not. */
-  guint8        colours[6][4] = {
-    { 0, 0, 0, 0 }, { 255, 0, 0, 255 }, { 0, 200, 10, 128 },
-    { 7, 7, 250, 1 }, { 90, 80, 70, 0 }, { 255, 255, 255, 255 },
+  guint8 colours[6][4] = {
+    { 0, 0, 0, 0 },   { 255, 0, 0, 255 }, { 0, 200, 10, 128 },
+    { 7, 7, 250, 1 }, { 90, 80, 70, 0 },  { 255, 255, 255, 255 },
   };
   const Babl   *palette, *palette_alpha;
   GeglRectangle extent = { -4, 6, 150, 70 };
-  guint8       *px = g_malloc ((gsize) extent.width * extent.height);
-  guint64       rng = 77 + _i;
+  guint8       *px     = g_malloc ((gsize) extent.width * extent.height);
+  guint64       rng    = 77 + _i;
   GeglBuffer   *buffer;
-  gchar        *context = g_strdup_printf ("a palette, %s, %s",
-                                           _i / 2 ? "8×4 tiles"
-                                                  : "GEGL's tiles",
-                                           _i % 2 ? "sparse" : "not sparse");
+  gchar        *context =
+    g_strdup_printf ("a palette, %s, %s", _i / 2 ? "8×4 tiles" : "GEGL's tiles",
+                     _i % 2 ? "sparse" : "not sparse");
 
   babl_new_palette (NULL, &palette, &palette_alpha);
-  babl_palette_set_palette (palette, babl_format ("R'G'B'A u8"),
-                            colours, G_N_ELEMENTS (colours));
+  babl_palette_set_palette (palette, babl_format ("R'G'B'A u8"), colours,
+                            G_N_ELEMENTS (colours));
   for (gint i = 0; i < extent.width * extent.height; i++)
     px[i] = (guint8) rand_range (&rng, 0, G_N_ELEMENTS (colours) - 1);
-  buffer = buffer_new_with_pixels (&extent, palette, px, _i / 2 ? 8 : 0, 4,
-                                   0, 0);
+  buffer =
+    buffer_new_with_pixels (&extent, palette, px, _i / 2 ? 8 : 0, 4, 0, 0);
 
-  check_falls_back_to_rgba_float (buffer,
-                                  &(Params) { 2, 2, 1, 1, _i % 2 }, context);
+  check_falls_back_to_rgba_float (buffer, &(Params){ 2, 2, 1, 1, _i % 2 },
+                                  context);
   g_object_unref (buffer);
   g_free (px);
   g_free (context);
@@ -634,19 +651,19 @@ START_TEST (test_an_unknown_component_type_is_averaged_as_rgba_float)
   /* u15: 15-bit integers, which the kernel has no arithmetic for.  A
    * stack of 2 slices of 140 × 70, every other pixel background; _i:
    * GEGL's tiles or 16 × 10 ones. */
-  const Babl   *u15 = babl_format ("R'G'B'A u15");
+  const Babl   *u15    = babl_format ("R'G'B'A u15");
   GeglRectangle extent = { 0, 0, 140, 140 };
-  gsize         n = (gsize) extent.width * extent.height;
-  guint16      *px = g_malloc (n * 8);
-  guint64       rng = 1900 + _i;
+  gsize         n      = (gsize) extent.width * extent.height;
+  guint16      *px     = g_malloc (n * 8);
+  guint64       rng    = 1900 + _i;
   GeglBuffer   *buffer;
 
   for (gsize i = 0; i < n; i++)
     for (gint c = 0; c < 4; c++)
       px[4 * i + c] = i % 2 ? (guint16) rand_range (&rng, 0, 32768) : 0;
-  buffer = buffer_new_with_pixels (&extent, u15, (guint8 *) px,
-                                   _i ? 16 : 0, 10, 0, 0);
-  check_falls_back_to_rgba_float (buffer, &(Params) { 2, 5, 2, 2, TRUE },
+  buffer =
+    buffer_new_with_pixels (&extent, u15, (guint8 *) px, _i ? 16 : 0, 10, 0, 0);
+  check_falls_back_to_rgba_float (buffer, &(Params){ 2, 5, 2, 2, TRUE },
                                   _i ? "R'G'B'A u15, 16×10 tiles"
                                      : "R'G'B'A u15, GEGL's tiles");
   g_object_unref (buffer);
@@ -661,21 +678,24 @@ END_TEST
 /* Runs the op with p on the packed pixels px (width × height, in format)
  * and returns the output (free it). */
 static guint8 *
-average_pixels (const gchar *format, const void *px, gint width, gint height,
-                const Params *p, GeglRectangle *out_rect)
+average_pixels (const gchar   *format,
+                const void    *px,
+                gint           width,
+                gint           height,
+                const Params  *p,
+                GeglRectangle *out_rect)
 {
-  const Babl   *fmt = babl_format (format);
-  GeglRectangle in = { 0, 0, width, height };
+  const Babl   *fmt    = babl_format (format);
+  GeglRectangle in     = { 0, 0, width, height };
   GeglBuffer   *buffer = buffer_new_with_pixels (&in, fmt, px, 0, 0, 0, 0);
-  Graph         g = graph_new (buffer, SPARSE_AVERAGE, p);
+  Graph         g      = graph_new (buffer, SPARSE_AVERAGE, p);
   guint8       *out;
 
   *out_rect = expected_extent (&in, p);
   log_capture_begin ();
   out = graph_blit (&g, out_rect, fmt);
-  ck_assert_msg (graph_output_format (&g) == fmt,
-                 "%s: the op works in \"%s\"", format,
-                 babl_get_name (graph_output_format (&g)));
+  ck_assert_msg (graph_output_format (&g) == fmt, "%s: the op works in \"%s\"",
+                 format, babl_get_name (graph_output_format (&g)));
   assert_no_messages (log_capture_end (), format);
   graph_free (&g);
   g_object_unref (buffer);
@@ -688,15 +708,16 @@ START_TEST (test_transparent_pixels_do_not_tint_r_g_b_a_u8)
    * pixels of other colours: red, alpha 510 / 4.  Right: transparent
    * only: no colour. */
   static const guint8 px[2][4][4] = {
-    { { 255, 0, 0, 255 }, { 255, 0, 0, 255 },
-      { 9, 8, 7, 0 },     { 1, 2, 3, 0 } },
-    { { 0, 255, 0, 0 },   { 0, 0, 255, 0 },
-      { 255, 255, 255, 0 }, { 40, 50, 60, 0 } },
+    { { 255, 0, 0, 255 }, { 255, 0, 0, 255 }, { 9, 8, 7, 0 }, { 1, 2, 3, 0 } },
+    { { 0, 255, 0, 0 },
+      { 0, 0, 255, 0 },
+      { 255, 255, 255, 0 },
+      { 40, 50, 60, 0 } },
   };
   static const guint8 want[2][4] = { { 255, 0, 0, 127 }, { 0, 0, 0, 0 } };
-  GeglRectangle rect;
-  guint8       *got = average_pixels ("R'G'B'A u8", px, 4, 2,
-                                      &(Params) { 2, 2, 1, 1, _i }, &rect);
+  GeglRectangle       rect;
+  guint8             *got =
+    average_pixels ("R'G'B'A u8", px, 4, 2, &(Params){ 2, 2, 1, 1, _i }, &rect);
 
   ck_assert_int_eq (rect.width, 2);
   assert_pixels_equal (got, &want[0][0], &rect, 4,
@@ -709,15 +730,13 @@ END_TEST
 START_TEST (test_transparent_pixels_do_not_tint_rgba_float)
 {
   static const gfloat px[2][4][4] = {
-    { { 1, 0, 0, 1 },     { 1, 0, 0, 1 },
-      { 0, 1, 0, 0 },     { 0, 0, 1e30f, 0 } },
-    { { 0.5f, 2, 3, 0 },  { -1, 0, 1, 0 },
-      { 1, 1, 1, 0 },     { 7, 0, 0, 0 } },
+    { { 1, 0, 0, 1 }, { 1, 0, 0, 1 }, { 0, 1, 0, 0 }, { 0, 0, 1e30f, 0 } },
+    { { 0.5f, 2, 3, 0 }, { -1, 0, 1, 0 }, { 1, 1, 1, 0 }, { 7, 0, 0, 0 } },
   };
   static const gfloat want[2][4] = { { 1, 0, 0, 0.5f }, { 0, 0, 0, 0 } };
-  GeglRectangle rect;
-  guint8       *got = average_pixels ("RGBA float", px, 4, 2,
-                                      &(Params) { 2, 2, 1, 1, _i }, &rect);
+  GeglRectangle       rect;
+  guint8             *got =
+    average_pixels ("RGBA float", px, 4, 2, &(Params){ 2, 2, 1, 1, _i }, &rect);
 
   assert_pixels_equal (got, (const guint8 *) want, &rect, 16,
                        "opaque red and transparent pixels",
@@ -733,11 +752,11 @@ START_TEST (test_colour_is_weighted_by_alpha)
    * in float (1, 0, 0, 1) and (0, 1, 0, 0.5) give 1 / 1.5, 0.5 / 1.5 and
    * alpha 0.75. */
   static const guint8 px8[2][4] = { { 200, 0, 0, 255 }, { 0, 100, 0, 51 } };
-  static const guint8 want8[4] = { 166, 16, 0, 153 };
+  static const guint8 want8[4]  = { 166, 16, 0, 153 };
   static const gfloat pxf[2][4] = { { 1, 0, 0, 1 }, { 0, 1, 0, 0.5f } };
-  const gfloat        wantf[4] = { (gfloat) (1 / 1.5), (gfloat) (0.5 / 1.5),
-                                   0, 0.75f };
-  const Params        p = { 2, 1, 1, 1, TRUE };
+  const gfloat        wantf[4]  = { (gfloat) (1 / 1.5), (gfloat) (0.5 / 1.5), 0,
+                                    0.75f };
+  const Params        p         = { 2, 1, 1, 1, TRUE };
   GeglRectangle       rect;
   guint8             *got;
 
@@ -777,8 +796,7 @@ make_non_negative (guint8 *component, SegComponentType type)
       d &= ~((guint64) 1 << 63);
       memcpy (component, &d, 8);
       break;
-    default:
-      break;
+    default: break;
     }
 }
 
@@ -788,15 +806,14 @@ make_non_negative (guint8 *component, SegComponentType type)
  * depending on the transparent pixels' colours; equal numbers, but not
  * equal bits. */
 static void
-recolour_transparent (guint8 *px, gsize n, const gchar *format,
-                      guint64 seed)
+recolour_transparent (guint8 *px, gsize n, const gchar *format, guint64 seed)
 {
-  const SegPixelLayout *l = &format_named (format)->layout;
-  const gint            size = seg_component_size (l->type);
-  const gint            bpp = size * l->n_components;
+  const SegPixelLayout *l        = &format_named (format)->layout;
+  const gint            size     = seg_component_size (l->type);
+  const gint            bpp      = size * l->n_components;
   const guint8          zero[16] = { 0 };
-  guint64               rng = seed;
-  const Mix             wild = { .near_max = 30, .small = 30 };
+  guint64               rng      = seed;
+  const Mix             wild     = { .near_max = 30, .small = 30 };
 
   for (gsize i = 0; i < n; i++)
     {
@@ -808,8 +825,7 @@ recolour_transparent (guint8 *px, gsize n, const gchar *format,
       for (gint c = 0; c < l->n_components; c++)
         if (c != l->alpha)
           {
-            random_component (p + c * size, l->type, FALSE, FALSE, &wild,
-                              &rng);
+            random_component (p + c * size, l->type, FALSE, FALSE, &wild, &rng);
             make_non_negative (p + c * size, l->type);
           }
       /* Still not background, whatever the colour drawn. */
@@ -823,34 +839,32 @@ START_TEST (test_recolouring_transparent_pixels_changes_nothing)
   /* _i: R'G'B'A u8 or RGBA float, sparse or not, blocks of 2×2 and 3×2×2
    * over many transparent pixels. */
   static const gchar *const names[] = { "R'G'B'A u8", "RGBA float" };
-  Case          c = case_new (2100 + _i, names[_i % 2], 31, 14,
-                              _i / 2 % 2 ? (Params) { 3, 2, 2, 3, _i / 4 }
-                                         : (Params) { 2, 2, 1, 1, _i / 4 },
-                              (Mix) { .background = 20, .small = 10,
-                                      .transparent = 50 });
-  gchar        *context = case_describe (&c);
-  Volume        v = volume_new (&c);
-  gsize         n = (gsize) v.extent.width * v.extent.height;
-  guint8       *recoloured = g_memdup2 (v.px, n * v.bpp);
-  GeglRectangle rect = expected_extent (&v.extent, &c.p);
-  guint8       *got[2], *want;
-  Volume        w;
-  Graph         g;
+  Case                      c = case_new (2100 + _i, names[_i % 2], 31, 14,
+                     _i / 2 % 2 ? (Params){ 3, 2, 2, 3, _i / 4 }
+                                                     : (Params){ 2, 2, 1, 1, _i / 4 },
+                                          (Mix){ .background = 20, .small = 10, .transparent = 50 });
+  gchar                    *context = case_describe (&c);
+  Volume                    v       = volume_new (&c);
+  gsize                     n       = (gsize) v.extent.width * v.extent.height;
+  guint8                   *recoloured = g_memdup2 (v.px, n * v.bpp);
+  GeglRectangle             rect       = expected_extent (&v.extent, &c.p);
+  guint8                   *got[2], *want;
+  Volume                    w;
+  Graph                     g;
 
   /* Two sets of wild colours, the pixels' own and others. */
   recolour_transparent (v.px, n, c.format, c.seed);
-  gegl_buffer_set (v.buffer, &v.extent, 0, v.format, v.px,
-                   GEGL_AUTO_ROWSTRIDE);
+  gegl_buffer_set (v.buffer, &v.extent, 0, v.format, v.px, GEGL_AUTO_ROWSTRIDE);
   recolour_transparent (recoloured, n, c.format, ~c.seed);
   w = volume_of (&c, recoloured);
   ck_assert_msg (memcmp (v.px, w.px, n * v.bpp) != 0,
                  "%s: no transparent pixel to recolour", context);
 
   log_capture_begin ();
-  g = graph_new (v.buffer, SPARSE_AVERAGE, &c.p);
+  g      = graph_new (v.buffer, SPARSE_AVERAGE, &c.p);
   got[0] = graph_blit (&g, &rect, v.format);
   graph_free (&g);
-  g = graph_new (w.buffer, SPARSE_AVERAGE, &c.p);
+  g      = graph_new (w.buffer, SPARSE_AVERAGE, &c.p);
   got[1] = graph_blit (&g, &rect, v.format);
   graph_free (&g);
   assert_no_messages (log_capture_end (), context);
@@ -881,7 +895,7 @@ START_TEST (test_premultiplied_alpha_gets_the_plain_mean)
   for (gint c = 0; c < 4; c++)
     want[c] = (gfloat) (((gdouble) px[0][c] + px[1][c]) / 2);
   got = average_pixels ("RaGaBaA float", px, 2, 1,
-                        &(Params) { 2, 1, 1, 1, TRUE }, &rect);
+                        &(Params){ 2, 1, 1, 1, TRUE }, &rect);
   assert_pixels_equal (got, (const guint8 *) want, &rect, 16, "plain mean",
                        "RaGaBaA float");
   g_free (got);
@@ -902,30 +916,37 @@ static const struct
   gint64       px[4];
   gint64       want_dense, want_sparse;
 } npy_means[] = {
-  { "seg int8",   { -1, 1, -1, 1 }, 0, 0 },
-  { "seg int16",  { -3, 1, 5, -1 }, 0, 0 },
-  { "seg int32",  { -7, 7, 1, 1 }, 0, 0 },
-  { "seg uint64", { G_GINT64_CONSTANT (1) << 32, 0,
-                    G_GINT64_CONSTANT (1) << 32, 0 },
-    G_GINT64_CONSTANT (1) << 31, G_GINT64_CONSTANT (1) << 32 },
-  { "seg int64",  { -(G_GINT64_CONSTANT (1) << 40), 2,
-                    G_GINT64_CONSTANT (1) << 40, 2 }, 1, 1 },
-  { "seg int8",   { -1, -2, -3, -4 }, -2, -2 },           /* -2.5       */
-  { "seg int8",   { -1, 0, 0, 0 }, 0, -1 },               /* -0.25, -1  */
-  { "seg int16",  { -5, -5, -5, -6 }, -5, -5 },           /* -5.25      */
-  { "seg int64",  { G_MININT64, G_MININT64, G_MININT64, G_MININT64 + 1 },
-    G_MININT64 + 1, G_MININT64 + 1 },                     /* min + 0.25 */
-  { "seg int64",  { G_MININT64, G_MAXINT64, G_MAXINT64, G_MININT64 },
-    0, 0 },                                               /* -0.5       */
+  { "seg int8", { -1, 1, -1, 1 }, 0, 0 },
+  { "seg int16", { -3, 1, 5, -1 }, 0, 0 },
+  { "seg int32", { -7, 7, 1, 1 }, 0, 0 },
+  { "seg uint64",
+    { G_GINT64_CONSTANT (1) << 32, 0, G_GINT64_CONSTANT (1) << 32, 0 },
+    G_GINT64_CONSTANT (1) << 31,
+    G_GINT64_CONSTANT (1) << 32 },
+  { "seg int64",
+    { -(G_GINT64_CONSTANT (1) << 40), 2, G_GINT64_CONSTANT (1) << 40, 2 },
+    1,
+    1 },
+  { "seg int8", { -1, -2, -3, -4 }, -2, -2 },  /* -2.5       */
+  { "seg int8", { -1, 0, 0, 0 }, 0, -1 },      /* -0.25, -1  */
+  { "seg int16", { -5, -5, -5, -6 }, -5, -5 }, /* -5.25      */
+  { "seg int64",
+    { G_MININT64, G_MININT64, G_MININT64, G_MININT64 + 1 },
+    G_MININT64 + 1,
+    G_MININT64 + 1 }, /* min + 0.25 */
+  { "seg int64",
+    { G_MININT64, G_MAXINT64, G_MAXINT64, G_MININT64 },
+    0,
+    0 }, /* -0.5       */
   /* uint64 as two's complement: -1 is the maximum, 2^64 - 1.25 → -2. */
   { "seg uint64", { -1, -1, -1, -2 }, -2, -2 },
-  { "seg bool",   { 1, 0, 1, 1 }, 0, 1 },                 /* 0.75, 1    */
+  { "seg bool", { 1, 0, 1, 1 }, 0, 1 }, /* 0.75, 1    */
 };
 
 START_TEST (test_npy_formats_average_the_numbers_of_their_dtype)
 {
   const gchar  *format = npy_means[_i].format;
-  const gint    size = babl_format_get_bytes_per_pixel (babl_format (format));
+  const gint    size   = babl_format_get_bytes_per_pixel (babl_format (format));
   guint8        px[4 * 8], want[2][8];
   GeglRectangle rect;
 
@@ -936,9 +957,9 @@ START_TEST (test_npy_formats_average_the_numbers_of_their_dtype)
   for (gint sparse = 0; sparse < 2; sparse++)
     {
       gchar  *context = g_strdup_printf ("%s, row %d, %s", format, _i,
-                                         sparse ? "sparse" : "not sparse");
-      guint8 *got = average_pixels (format, px, 2, 2,
-                                    &(Params) { 2, 2, 1, 1, sparse }, &rect);
+                                        sparse ? "sparse" : "not sparse");
+      guint8 *got     = average_pixels (format, px, 2, 2,
+                                        &(Params){ 2, 2, 1, 1, sparse }, &rect);
 
       assert_pixels_equal (got, want[sparse], &rect, size, "mean", context);
       g_free (got);
@@ -956,17 +977,15 @@ START_TEST (test_sparse_is_on_by_default)
   /* Y u8, default factors 2×2: a block of 10, 20 and two zeros gives 15
    * with background left out (7 with it); a block of zeros stays 0. */
   static const guint8 px[2][4] = { { 10, 0, 0, 0 }, { 0, 20, 0, 0 } };
-  const Babl         *y8 = babl_format ("Y u8");
-  GeglRectangle       in = { 0, 0, 4, 2 };
-  GeglRectangle       rect = { 0, 0, 2, 1 };
-  GeglBuffer         *buffer = buffer_new_with_pixels (&in, y8, &px[0][0],
-                                                       0, 0, 0, 0);
-  GeglNode           *root = gegl_node_new ();
-  GeglNode           *source = gegl_node_new_child (root, "operation",
-                                                    "gegl:buffer-source",
-                                                    "buffer", buffer, NULL);
-  GeglNode           *pool = gegl_node_new_child (root, "operation",
-                                                  SPARSE_AVERAGE, NULL);
+  const Babl         *y8       = babl_format ("Y u8");
+  GeglRectangle       in       = { 0, 0, 4, 2 };
+  GeglRectangle       rect     = { 0, 0, 2, 1 };
+  GeglBuffer *buffer = buffer_new_with_pixels (&in, y8, &px[0][0], 0, 0, 0, 0);
+  GeglNode   *root   = gegl_node_new ();
+  GeglNode   *source = gegl_node_new_child (
+      root, "operation", "gegl:buffer-source", "buffer", buffer, NULL);
+  GeglNode *pool =
+    gegl_node_new_child (root, "operation", SPARSE_AVERAGE, NULL);
   guint8              got[2];
   static const guint8 want[2] = { 15, 0 };
 
@@ -980,7 +999,7 @@ START_TEST (test_sparse_is_on_by_default)
   gegl_node_set (pool, "sparse", FALSE, NULL);
   gegl_node_blit (pool, 1.0, &rect, y8, got, GEGL_AUTO_ROWSTRIDE,
                   GEGL_BLIT_DEFAULT);
-  ck_assert_int_eq (got[0], 7);   /* 30 / 4 */
+  ck_assert_int_eq (got[0], 7); /* 30 / 4 */
   ck_assert_int_eq (got[1], 0);
 
   g_object_unref (root);
@@ -997,11 +1016,10 @@ START_TEST (test_a_cached_render_follows_changes_that_cross_slices)
 {
   /* _i = format; 40 × (100·3), factors 2,2,2. */
   Case c = case_new (1500 + _i, formats[_i].name, 40, 100,
-                     (Params) { 2, 2, 2, 3, _i % 2 }, mixed);
+                     (Params){ 2, 2, 2, 3, _i % 2 }, mixed);
 
-  check_cached_render_follows_changes (&c, &(Mix) { .background = 10,
-                                                    .near_max = 30,
-                                                    .small = 30 });
+  check_cached_render_follows_changes (
+    &c, &(Mix){ .background = 10, .near_max = 30, .small = 30 });
 }
 END_TEST
 
@@ -1010,10 +1028,20 @@ END_TEST
  * --------------------------------------------------------------------- */
 
 static const Refusal refusals[] = {
-  { "seg:sparse-average", "Y float", 6, 10, { 2, 2, 1, 3, TRUE }, "depth",
+  { "seg:sparse-average",
+    "Y float",
+    6,
+    10,
+    { 2, 2, 1, 3, TRUE },
+    "depth",
     { 3, 10, G_MININT } },
-  { "seg:sparse-average", "Y u16", 0, 0, { 2, 2, 1, 1, TRUE },
-    "input is empty", { 0, G_MININT } },
+  { "seg:sparse-average",
+    "Y u16",
+    0,
+    0,
+    { 2, 2, 1, 1, TRUE },
+    "input is empty",
+    { 0, G_MININT } },
 };
 
 START_TEST (test_bad_input_warns_and_renders_nothing)
@@ -1041,48 +1069,50 @@ gegl_suite (void)
   tcase_add_test (tc, test_op_has_title_categories_and_description);
 
   tc = harness_tcase (s, "reference");
-  tcase_add_loop_test (tc, test_output_keeps_the_source_format_and_design_extent,
-                       0, N_FORMATS);
-  tcase_add_loop_test (tc, test_plain_images_match_the_reference,
-                       0, 5 * N_FORMATS);
-  tcase_add_loop_test (tc, test_volumes_match_the_reference,
-                       0, 5 * N_FORMATS);
-  tcase_add_loop_test (tc, test_values_near_the_type_maximum_match_the_reference,
-                       0, 2 * N_FORMATS);
-  tcase_add_loop_test (tc, test_large_factors_are_exact_means, 0, 2 * N_FORMATS);
+  tcase_add_loop_test (
+    tc, test_output_keeps_the_source_format_and_design_extent, 0, N_FORMATS);
+  tcase_add_loop_test (tc, test_plain_images_match_the_reference, 0,
+                       5 * N_FORMATS);
+  tcase_add_loop_test (tc, test_volumes_match_the_reference, 0, 5 * N_FORMATS);
+  tcase_add_loop_test (tc,
+                       test_values_near_the_type_maximum_match_the_reference, 0,
+                       2 * N_FORMATS);
+  tcase_add_loop_test (tc, test_large_factors_are_exact_means, 0,
+                       2 * N_FORMATS);
   tcase_add_loop_test (tc, test_a_4x_reduction_is_not_two_2x_reductions, 0, 2);
 
   tc = harness_tcase (s, "threads");
-  tcase_add_loop_test (tc, test_one_and_four_threads_give_identical_bytes,
-                       0, 6);   /* the cases in the test's table */
+  tcase_add_loop_test (tc, test_one_and_four_threads_give_identical_bytes, 0,
+                       6); /* the cases in the test's table */
 
   tc = harness_tcase (s, "sub-rectangles");
   tcase_add_loop_test (tc, test_four_uneven_subrectangles_render_like_the_whole,
                        0, 2 * N_FORMATS);
   tcase_add_loop_test (tc, test_row_by_row_rendering_matches_the_whole, 0, 6);
-  tcase_add_loop_test (tc, test_pixels_around_the_bounding_box_render_as_nothing,
-                       0, 8);
+  tcase_add_loop_test (
+    tc, test_pixels_around_the_bounding_box_render_as_nothing, 0, 8);
 
   tc = harness_tcase (s, "origins and tiles");
-  tcase_add_loop_test (tc,
-                       test_buffers_with_odd_and_negative_origins_match_the_reference,
-                       0, 2 * N_FORMATS);
-  tcase_add_loop_test (tc, test_translate_node_input_aligns_blocks_to_its_origin,
-                       0, N_FORMATS);
-  tcase_add_loop_test (tc, test_buffers_with_small_tiles_match_the_reference,
-                       0, 240);
+  tcase_add_loop_test (
+    tc, test_buffers_with_odd_and_negative_origins_match_the_reference, 0,
+    2 * N_FORMATS);
+  tcase_add_loop_test (
+    tc, test_translate_node_input_aligns_blocks_to_its_origin, 0, N_FORMATS);
+  tcase_add_loop_test (tc, test_buffers_with_small_tiles_match_the_reference, 0,
+                       240);
   tcase_add_loop_test (tc, test_whole_tiles_read_in_place_match_the_reference,
                        0, 3 * N_FORMATS);
 
   tc = harness_tcase (s, "other formats");
   tcase_add_loop_test (tc, test_a_palette_is_averaged_as_rgba_float, 0, 4);
-  tcase_add_loop_test (tc,
-                       test_an_unknown_component_type_is_averaged_as_rgba_float,
-                       0, 2);
+  tcase_add_loop_test (
+    tc, test_an_unknown_component_type_is_averaged_as_rgba_float, 0, 2);
 
   tc = harness_tcase (s, "alpha");
-  tcase_add_loop_test (tc, test_transparent_pixels_do_not_tint_r_g_b_a_u8, 0, 2);
-  tcase_add_loop_test (tc, test_transparent_pixels_do_not_tint_rgba_float, 0, 2);
+  tcase_add_loop_test (tc, test_transparent_pixels_do_not_tint_r_g_b_a_u8, 0,
+                       2);
+  tcase_add_loop_test (tc, test_transparent_pixels_do_not_tint_rgba_float, 0,
+                       2);
   tcase_add_test (tc, test_colour_is_weighted_by_alpha);
   tcase_add_loop_test (tc, test_recolouring_transparent_pixels_changes_nothing,
                        0, 8);
@@ -1097,12 +1127,12 @@ gegl_suite (void)
 
   tc = harness_tcase (s, "regions");
   region_tests_add (tc, SPARSE_AVERAGE);
-  tcase_add_loop_test (tc, test_a_cached_render_follows_changes_that_cross_slices,
-                       0, N_FORMATS);
+  tcase_add_loop_test (
+    tc, test_a_cached_render_follows_changes_that_cross_slices, 0, N_FORMATS);
 
   tc = harness_tcase (s, "bad input");
-  tcase_add_loop_test (tc, test_bad_input_warns_and_renders_nothing,
-                       0, G_N_ELEMENTS (refusals));
+  tcase_add_loop_test (tc, test_bad_input_warns_and_renders_nothing, 0,
+                       G_N_ELEMENTS (refusals));
   tcase_add_loop_test (tc, test_out_of_range_property_warns_and_renders_nothing,
                        0, N_BAD_PROPERTIES);
   return s;
@@ -1113,11 +1143,11 @@ gegl_suite (void)
 static void
 register_npy_formats (void)
 {
-  gchar    *data = env_or ("SEG_DATA_DIR", "data");
-  gchar    *path = g_build_filename (data, "npy", "b1-c.npy", NULL);
+  gchar    *data  = env_or ("SEG_DATA_DIR", "data");
+  gchar    *path  = g_build_filename (data, "npy", "b1-c.npy", NULL);
   GeglNode *graph = gegl_node_new ();
-  GeglNode *load = gegl_node_new_child (graph, "operation", "seg:npy-load",
-                                        "path", path, NULL);
+  GeglNode *load  = gegl_node_new_child (graph, "operation", "seg:npy-load",
+                                         "path", path, NULL);
 
   gegl_node_get_bounding_box (load);
   for (gint i = 0; i < N_FORMATS; i++)

@@ -38,7 +38,7 @@ random_label (Rng *r, uint8_t *label, int bpp, int distinct)
   if (rng_chance (r, 5))
     return;
   if (v % 2 == 0)
-    label[bpp - 1] = (uint8_t) (v + 1);   /* the last byte only */
+    label[bpp - 1] = (uint8_t) (v + 1); /* the last byte only */
   else
     for (int i = 0; i < bpp; i++)
       label[i] = (uint8_t) ((v + 1) * 0x9Du >> (i % 8));
@@ -46,15 +46,15 @@ random_label (Rng *r, uint8_t *label, int bpp, int distinct)
 
 START_TEST (test_table_numbers_labels_as_a_list_does)
 {
-  Rng           r = rng_new ((uint64_t) _i, 31);
-  const int     bpp = rng_range (&r, 1, 17);
-  const int     distinct = rng_chance (&r, 50) ? rng_range (&r, 1, 20)
-                                               : rng_range (&r, 100, 1500);
+  Rng       r   = rng_new ((uint64_t) _i, 31);
+  const int bpp = rng_range (&r, 1, 17);
+  const int distinct =
+    rng_chance (&r, 50) ? rng_range (&r, 1, 20) : rng_range (&r, 100, 1500);
   const int     n_labels = rng_range (&r, 1, 3000);
-  const bool    fixed = rng_chance (&r, 50);
+  const bool    fixed    = rng_chance (&r, 50);
   const size_t  capacity = (size_t) rng_range (&r, 1, 600);
-  uint8_t      *list = malloc ((size_t) n_labels * (size_t) bpp);
-  void         *memory = NULL;
+  uint8_t      *list     = malloc ((size_t) n_labels * (size_t) bpp);
+  void         *memory   = NULL;
   SegLabelTable t;
   size_t        listed = 0;
 
@@ -83,17 +83,19 @@ START_TEST (test_table_numbers_labels_as_a_list_does)
                * was. */
               ck_assert_msg (got == SEG_LABEL_NONE,
                              "seed %d: label %zu of a full table of %zu "
-                             "got number %zu", _i, want, capacity, got);
+                             "got number %zu",
+                             _i, want, capacity, got);
               listed = before;
               ck_assert_uint_eq (t.n, capacity);
               continue;
             }
-          ck_assert_msg (got == want, "seed %d, round %d, %d bytes: label "
-                         "%d is number %zu, want %zu", _i, round, bpp, i,
-                         got, want);
+          ck_assert_msg (got == want,
+                         "seed %d, round %d, %d bytes: label "
+                         "%d is number %zu, want %zu",
+                         _i, round, bpp, i, got, want);
           ck_assert_uint_eq (t.n, listed);
-          ck_assert (memcmp (seg_label_table_label (&t, got), label,
-                             (size_t) bpp) == 0);
+          ck_assert (
+            memcmp (seg_label_table_label (&t, got), label, (size_t) bpp) == 0);
         }
       /* Cleared, the same table numbers a new stream from 0 again. */
       seg_label_table_clear (&t);
@@ -151,7 +153,8 @@ int
 main (void)
 {
   const TTest *const plain[] = {
-    test_label_tests, test_fixed_size_refuses_what_does_not_fit,
+    test_label_tests,
+    test_fixed_size_refuses_what_does_not_fit,
   };
   Suite *s = suite_create ("label");
 

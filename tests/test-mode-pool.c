@@ -40,16 +40,23 @@ static const int label_sizes[] = { 1, 2, 3, 4, 6, 8, 12, 16 };
  * unless SEG_KERNELS=portable (seg-rows.h); meson runs this program both
  * ways. */
 static SegStatus
-mode_pool (const SegVolume *in, const SegVolume *out, const SegFactors *f,
-           bool sparse, void *scratch, const void *data)
+mode_pool (const SegVolume  *in,
+           const SegVolume  *out,
+           const SegFactors *f,
+           bool              sparse,
+           void             *scratch,
+           const void       *data)
 {
   (void) data;
   return seg_mode_pool (in, out, f, sparse, scratch);
 }
 
 static void
-mode_reference (const SegVolume *in, const SegVolume *out,
-                const SegFactors *f, bool sparse, const void *data)
+mode_reference (const SegVolume  *in,
+                const SegVolume  *out,
+                const SegFactors *f,
+                bool              sparse,
+                const void       *data)
 {
   (void) data;
   ref_mode_pool (in, out, f, sparse);
@@ -63,9 +70,8 @@ mode_scratch_size (const SegFactors *f, const void *data)
 }
 
 /* Labels are the same only when every byte is. */
-static const Kernel mode = {
-  mode_pool, mode_reference, mode_scratch_size, bytes_equal, NULL
-};
+static const Kernel mode = { mode_pool, mode_reference, mode_scratch_size,
+                             bytes_equal, NULL };
 
 static const char *
 kernel_name (const Kernel *k)
@@ -88,9 +94,9 @@ is_zero (const uint8_t *p, int n)
 
 typedef enum
 {
-  ALPHABET_RANDOM,      /* every byte random                                */
-  ALPHABET_HIGH_BYTES,  /* one shared label, each changed in one upper byte */
-  ALPHABET_ONE_BYTE,    /* all zero but one byte: close to background       */
+  ALPHABET_RANDOM,     /* every byte random                                */
+  ALPHABET_HIGH_BYTES, /* one shared label, each changed in one upper byte */
+  ALPHABET_ONE_BYTE,   /* all zero but one byte: close to background       */
   N_ALPHABET_STYLES
 } AlphabetStyle;
 
@@ -101,8 +107,12 @@ static const char *const style_names[] = { "random", "high-bytes", "one-byte" };
  * testing only some bytes for background would confuse.  Label 0 is
  * background when with_background; no other label is. */
 static void
-make_alphabet (Rng *r, uint8_t *alphabet, int k, int bpp,
-               AlphabetStyle style, bool with_background)
+make_alphabet (Rng          *r,
+               uint8_t      *alphabet,
+               int           k,
+               int           bpp,
+               AlphabetStyle style,
+               bool          with_background)
 {
   uint8_t base[SEG_MAX_BPP];
 
@@ -139,8 +149,8 @@ make_alphabet (Rng *r, uint8_t *alphabet, int k, int bpp,
  * a voxel copies its left or upper neighbour instead, which makes uniform
  * blocks, pairs and ties common. */
 static void
-fill_labels (Rng *r, const SegVolume *v, const uint8_t *alphabet, int k,
-             int clump)
+fill_labels (
+  Rng *r, const SegVolume *v, const uint8_t *alphabet, int k, int clump)
 {
   const size_t bpp = (size_t) v->bpp;
 
@@ -180,15 +190,15 @@ static Case
 random_case (Rng *r, int seed, bool fast_shape)
 {
   static const int alphabet_sizes[] = { 2, 2, 3, 4, 6, 16, 64 };
-  Case c;
+  Case             c;
 
   c.seed = seed;
   c.bpp  = label_sizes[rng_below (r, N_ELEMENTS (label_sizes))];
   random_shape (r, fast_shape, 25, 300, &c.w, &c.h, &c.d, &c.f);
-  c.sparse          = rng_chance (r, 50);
-  c.in_layout       = random_strides (r, c.bpp);
-  c.out_layout      = random_strides (r, c.bpp);
-  c.n_labels        = alphabet_sizes[rng_below (r, N_ELEMENTS (alphabet_sizes))];
+  c.sparse     = rng_chance (r, 50);
+  c.in_layout  = random_strides (r, c.bpp);
+  c.out_layout = random_strides (r, c.bpp);
+  c.n_labels   = alphabet_sizes[rng_below (r, N_ELEMENTS (alphabet_sizes))];
   c.with_background = c.n_labels == 2 ? rng_chance (r, 75) : rng_chance (r, 50);
   c.style           = (AlphabetStyle) rng_below (r, N_ALPHABET_STYLES);
   c.clump           = rng_chance (r, 50) ? 0 : rng_range (r, 10, 70);
@@ -277,18 +287,18 @@ typedef struct
   const uint8_t *want;
 } Worked;
 
-#define LABELS(...) ((const uint8_t[]) { __VA_ARGS__ })
+#define LABELS(...) ((const uint8_t[]){ __VA_ARGS__ })
 
 /* The case at one voxel size, its image repeated tiles times side by
  * side. */
 static void
 assert_worked_at (const Kernel *k, const Worked *c, int bpp, int tiles)
 {
-  const int ow = seg_pooled_size (c->w, c->f.x);
-  const int oh = seg_pooled_size (c->h, c->f.y);
-  const int od = seg_pooled_size (c->d, c->f.z);
+  const int ow   = seg_pooled_size (c->w, c->f.x);
+  const int oh   = seg_pooled_size (c->h, c->f.y);
+  const int od   = seg_pooled_size (c->d, c->f.z);
   const int n_in = c->w * c->h * c->d;
-  uint8_t  *in = malloc ((size_t) (n_in * bpp));
+  uint8_t  *in   = malloc ((size_t) (n_in * bpp));
   uint8_t  *got, *g;
   uint8_t   expected[SEG_MAX_BPP];
   char      context[200];
@@ -296,11 +306,13 @@ assert_worked_at (const Kernel *k, const Worked *c, int bpp, int tiles)
   ck_assert_ptr_nonnull (in);
   for (int i = 0; i < n_in; i++)
     small_label (in + (size_t) (i * bpp), c->in[i], bpp);
-  snprintf (context, sizeof context, "%s: bpp %d, factors %d,%d,%d, "
-            "sparse %s, %d tile(s), %s", c->rule, bpp, c->f.x, c->f.y,
-            c->f.z, c->sparse ? "on" : "off", tiles, kernel_name (k));
-  got = pool_packed (k, in, c->w, c->h, c->d, bpp, c->f, c->sparse, tiles,
-                     context);
+  snprintf (context, sizeof context,
+            "%s: bpp %d, factors %d,%d,%d, "
+            "sparse %s, %d tile(s), %s",
+            c->rule, bpp, c->f.x, c->f.y, c->f.z, c->sparse ? "on" : "off",
+            tiles, kernel_name (k));
+  got =
+    pool_packed (k, in, c->w, c->h, c->d, bpp, c->f, c->sparse, tiles, context);
 
   g = got;
   for (int z = 0; z < od; z++)
@@ -312,7 +324,8 @@ assert_worked_at (const Kernel *k, const Worked *c, int bpp, int tiles)
           small_label (expected, n, bpp);
           if (memcmp (g, expected, (size_t) bpp) != 0)
             ck_abort_msg ("%s: output x %d, y %d, z %d is %s, want label %u "
-                          "(%s)", context, x, y, z, hex_of (g, bpp).s, n,
+                          "(%s)",
+                          context, x, y, z, hex_of (g, bpp).s, n,
                           hex_of (expected, bpp).s);
         }
   free (in);
@@ -337,29 +350,69 @@ assert_worked (const Worked *c)
 static const Worked countless_rules[] = {
   /* a == b and c == d tie two against two: COUNTLESS picks a. */
   { "a == b picks a",
-    LABELS (1, 1,
-            2, 2), 2, 2, 1, { 2, 2, 1 }, false, LABELS (1) },
+    LABELS (1, 1, 2, 2),
+    2,
+    2,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (1) },
   { "a == c picks a",
-    LABELS (1, 2,
-            1, 2), 2, 2, 1, { 2, 2, 1 }, false, LABELS (1) },
+    LABELS (1, 2, 1, 2),
+    2,
+    2,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (1) },
   { "b == c beats a == d",
-    LABELS (1, 2,
-            2, 1), 2, 2, 1, { 2, 2, 1 }, false, LABELS (2) },
+    LABELS (1, 2, 2, 1),
+    2,
+    2,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (2) },
   { "b == d picks d",
-    LABELS (1, 2,
-            3, 2), 2, 2, 1, { 2, 2, 1 }, false, LABELS (2) },
+    LABELS (1, 2, 3, 2),
+    2,
+    2,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (2) },
   { "c == d picks d",
-    LABELS (1, 2,
-            3, 3), 2, 2, 1, { 2, 2, 1 }, false, LABELS (3) },
+    LABELS (1, 2, 3, 3),
+    2,
+    2,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (3) },
   { "three of a kind wins",
-    LABELS (2, 1,   1, 2,
-            1, 1,   2, 2), 4, 2, 1, { 2, 2, 1 }, false, LABELS (1, 2) },
+    LABELS (2, 1, 1, 2, 1, 1, 2, 2),
+    4,
+    2,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (1, 2) },
   { "all distinct picks d, bottom right",
-    LABELS (1, 2,
-            3, 4), 2, 2, 1, { 2, 2, 1 }, false, LABELS (4) },
+    LABELS (1, 2, 3, 4),
+    2,
+    2,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (4) },
   { "background pair wins when not sparse",
-    LABELS (0, 0,
-            3, 4), 2, 2, 1, { 2, 2, 1 }, false, LABELS (0) },
+    LABELS (0, 0, 3, 4),
+    2,
+    2,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (0) },
 };
 
 static const uint8_t zeros[27];
@@ -368,138 +421,293 @@ static const Worked sparse_rules[] = {
   /* A non-background pair beats a non-background d: a == b, then
    * b == c. */
   { "sparse: pair wins",
-    LABELS (5, 5,   0, 6,
-            0, 7,   6, 7), 4, 2, 1, { 2, 2, 1 }, true, LABELS (5, 6) },
+    LABELS (5, 5, 0, 6, 0, 7, 6, 7),
+    4,
+    2,
+    1,
+    { 2, 2, 1 },
+    true,
+    LABELS (5, 6) },
   /* a == b and b == c are background pairs: d wins instead. */
   { "sparse: background pair loses to d",
-    LABELS (0, 0,   1, 0,
-            3, 4,   0, 4), 4, 2, 1, { 2, 2, 1 }, true, LABELS (4, 4) },
+    LABELS (0, 0, 1, 0, 3, 4, 0, 4),
+    4,
+    2,
+    1,
+    { 2, 2, 1 },
+    true,
+    LABELS (4, 4) },
   { "sparse: single non-background d wins",
-    LABELS (0, 0,
-            0, 9), 2, 2, 1, { 2, 2, 1 }, true, LABELS (9) },
+    LABELS (0, 0, 0, 9),
+    2,
+    2,
+    1,
+    { 2, 2, 1 },
+    true,
+    LABELS (9) },
   /* d is background and no pair: a if set, else c, else b. */
   { "sparse: first non-background in the order a, c, b",
-    LABELS (1, 2,   0, 2,   0, 2,
-            3, 0,   3, 0,   0, 0), 6, 2, 1, { 2, 2, 1 }, true,
+    LABELS (1, 2, 0, 2, 0, 2, 3, 0, 3, 0, 0, 0),
+    6,
+    2,
+    1,
+    { 2, 2, 1 },
+    true,
     LABELS (1, 3, 2) },
   { "sparse: all background gives background, 2×2",
-    zeros, 2, 2, 1, { 2, 2, 1 }, true, LABELS (0) },
+    zeros,
+    2,
+    2,
+    1,
+    { 2, 2, 1 },
+    true,
+    LABELS (0) },
   { "sparse: all background gives background, 2×2×2",
-    zeros, 2, 2, 2, { 2, 2, 2 }, true, LABELS (0) },
+    zeros,
+    2,
+    2,
+    2,
+    { 2, 2, 2 },
+    true,
+    LABELS (0) },
   { "sparse: all background gives background, 3×3",
-    zeros, 3, 3, 1, { 3, 3, 1 }, true, LABELS (0) },
+    zeros,
+    3,
+    3,
+    1,
+    { 3, 3, 1 },
+    true,
+    LABELS (0) },
   { "sparse: all background gives background, 3×3×3",
-    zeros, 3, 3, 3, { 3, 3, 3 }, true, LABELS (0) },
+    zeros,
+    3,
+    3,
+    3,
+    { 3, 3, 3 },
+    true,
+    LABELS (0) },
   /* 0 ×5, 7 ×2, 4 ×2: the first tied non-background label in raster
    * order (7) wins. */
   { "sparse: a larger block ignores a background majority",
-    LABELS (0, 7, 0,
-            4, 0, 7,
-            0, 4, 0), 3, 3, 1, { 3, 3, 1 }, true, LABELS (7) },
+    LABELS (0, 7, 0, 4, 0, 7, 0, 4, 0),
+    3,
+    3,
+    1,
+    { 3, 3, 1 },
+    true,
+    LABELS (7) },
 };
 
 static const Worked raster_tie_rules[] = {
   /* 2 and 1 occur twice each; 2 comes first.  COUNTLESS on the first
    * slice would say 1 (d). */
   { "2×2×2 tie picks the first in raster order",
-    LABELS (5, 2,
-            1, 1,
+    LABELS (5,
+            2,
+            1,
+            1,
 
-            2, 6,
-            7, 8), 2, 2, 2, { 2, 2, 2 }, false, LABELS (2) },
+            2,
+            6,
+            7,
+            8),
+    2,
+    2,
+    2,
+    { 2, 2, 2 },
+    false,
+    LABELS (2) },
   { "2×2×2 majority wins",
-    LABELS (1, 2,
-            3, 4,
+    LABELS (1,
+            2,
+            3,
+            4,
 
-            4, 5,
-            4, 6), 2, 2, 2, { 2, 2, 2 }, false, LABELS (4) },
+            4,
+            5,
+            4,
+            6),
+    2,
+    2,
+    2,
+    { 2, 2, 2 },
+    false,
+    LABELS (4) },
   /* Left block: 0 ×5, 3 ×2, 4 ×1 → 3.  Right block: 0 ×6, then 6 and 9
    * tie and 6 comes first. */
   { "2×2×2 sparse: a background majority loses",
-    LABELS (0, 0,   0, 0,
-            0, 3,   0, 0,
+    LABELS (0,
+            0,
+            0,
+            0,
+            0,
+            3,
+            0,
+            0,
 
-            0, 4,   0, 6,
-            0, 3,   9, 0), 4, 2, 2, { 2, 2, 2 }, true, LABELS (3, 6) },
+            0,
+            4,
+            0,
+            6,
+            0,
+            3,
+            9,
+            0),
+    4,
+    2,
+    2,
+    { 2, 2, 2 },
+    true,
+    LABELS (3, 6) },
   /* 1 and 2 occur twice each.  1 occurs first; 2's last occurrence comes
    * before 1's, so a "last seen" rule would pick 2. */
   { "factor 3 tie picks the first in raster order",
-    LABELS (9, 1, 2,
-            2, 1, 3,
-            5, 6, 7), 3, 3, 1, { 3, 3, 1 }, false, LABELS (1) },
+    LABELS (9, 1, 2, 2, 1, 3, 5, 6, 7),
+    3,
+    3,
+    1,
+    { 3, 3, 1 },
+    false,
+    LABELS (1) },
   /* 2 and 3 tie.  In x-then-z order 2 comes first (5 2 3 | 3 2 6); in
    * z-then-x order 3 would (5 3 | 2 2 | 3 6).  Likewise along y. */
   { "raster order is x, then z",
-    LABELS (5, 2, 3,
-            3, 2, 6), 3, 1, 2, { 3, 1, 2 }, false, LABELS (2) },
+    LABELS (5, 2, 3, 3, 2, 6),
+    3,
+    1,
+    2,
+    { 3, 1, 2 },
+    false,
+    LABELS (2) },
   { "raster order is y, then z",
-    LABELS (5, 2, 3,
-            3, 2, 6), 1, 3, 2, { 1, 3, 2 }, false, LABELS (2) },
+    LABELS (5, 2, 3, 3, 2, 6),
+    1,
+    3,
+    2,
+    { 1, 3, 2 },
+    false,
+    LABELS (2) },
   /* Each 2×2 quadrant's mode is its own pair (1, 2, 3, 4), so a mode of
    * modes can never give 9; but 9 occurs 4 times, every other label at
    * most twice. */
   { "factor 4 is the exact mode, not a mode of modes",
-    LABELS (1,  1,   2,  2,
-            9, 11,   9, 12,
-            3,  3,   4,  4,
-            9, 13,   9, 14), 4, 4, 1, { 4, 4, 1 }, false, LABELS (9) },
+    LABELS (1, 1, 2, 2, 9, 11, 9, 12, 3, 3, 4, 4, 9, 13, 9, 14),
+    4,
+    4,
+    1,
+    { 4, 4, 1 },
+    false,
+    LABELS (9) },
   /* SEG_MAX_FACTOR on each axis over a small input: one partial block;
    * 1 and 2 tie three-all, and 1 comes first. */
   { "factor 64 is accepted",
-    LABELS (3, 1, 2, 2,
-            1, 4, 2, 1), 4, 2, 1,
-    { SEG_MAX_FACTOR, SEG_MAX_FACTOR, SEG_MAX_FACTOR }, false, LABELS (1) },
+    LABELS (3, 1, 2, 2, 1, 4, 2, 1),
+    4,
+    2,
+    1,
+    { SEG_MAX_FACTOR, SEG_MAX_FACTOR, SEG_MAX_FACTOR },
+    false,
+    LABELS (1) },
 };
 
 static const Worked edge_rules[] = {
   /* Odd width: the last block is a 1×2 strip whose tie goes to the
    * strip's first pixel (COUNTLESS on a padded block would not). */
   { "a partial right edge block uses only valid pixels",
-    LABELS (1, 1, 7,
-            2, 2, 8), 3, 2, 1, { 2, 2, 1 }, false, LABELS (1, 7) },
+    LABELS (1, 1, 7, 2, 2, 8),
+    3,
+    2,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (1, 7) },
   { "sparse: a partial edge strip skips background",
-    LABELS (1, 1, 0,
-            2, 2, 8), 3, 2, 1, { 2, 2, 1 }, true, LABELS (1, 8) },
+    LABELS (1, 1, 0, 2, 2, 8),
+    3,
+    2,
+    1,
+    { 2, 2, 1 },
+    true,
+    LABELS (1, 8) },
   /* Odd height: the last row of blocks are 2×1 strips, tie → first. */
   { "partial bottom edge",
-    LABELS (1, 2,   3, 3,
-            4, 5,   3, 3,
-            6, 9,   8, 8), 4, 3, 1, { 2, 2, 1 }, false,
-    LABELS (5, 3,
-            6, 8) },
+    LABELS (1, 2, 3, 3, 4, 5, 3, 3, 6, 9, 8, 8),
+    4,
+    3,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (5, 3, 6, 8) },
   { "1×1 corner",
-    LABELS (1, 1, 2,
-            1, 1, 2,
-            3, 3, 4), 3, 3, 1, { 2, 2, 1 }, false,
-    LABELS (1, 2,
-            3, 4) },
+    LABELS (1, 1, 2, 1, 1, 2, 3, 3, 4),
+    3,
+    3,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (1, 2, 3, 4) },
   { "height 1 is all strips",
-    LABELS (1, 2, 3, 3, 4), 5, 1, 1, { 2, 2, 1 }, false, LABELS (1, 3, 4) },
+    LABELS (1, 2, 3, 3, 4),
+    5,
+    1,
+    1,
+    { 2, 2, 1 },
+    false,
+    LABELS (1, 3, 4) },
   /* The last slice is a partial 2×2×1 block: first in raster order (1),
    * not COUNTLESS (4). */
   { "odd depth with factor z 2",
-    LABELS (1, 1,
-            1, 1,
+    LABELS (1,
+            1,
+            1,
+            1,
 
-            2, 2,
-            2, 2,
+            2,
+            2,
+            2,
+            2,
 
-            1, 2,
-            3, 4), 2, 2, 3, { 2, 2, 2 }, false, LABELS (1, 1) },
+            1,
+            2,
+            3,
+            4),
+    2,
+    2,
+    3,
+    { 2, 2, 2 },
+    false,
+    LABELS (1, 1) },
   /* Last slice: first non-background in raster order (2), where stippled
    * COUNTLESS would take d (4). */
   { "odd depth, sparse: the partial slice is not stippled COUNTLESS",
-    LABELS (1, 1,
-            1, 1,
+    LABELS (1,
+            1,
+            1,
+            1,
 
-            1, 1,
-            1, 1,
+            1,
+            1,
+            1,
+            1,
 
-            0, 2,
-            3, 4), 2, 2, 3, { 2, 2, 2 }, true, LABELS (1, 2) },
+            0,
+            2,
+            3,
+            4),
+    2,
+    2,
+    3,
+    { 2, 2, 2 },
+    true,
+    LABELS (1, 2) },
   { "a factor larger than the volume gives one block",
-    LABELS (1, 2, 2,
-            3, 2, 1), 3, 2, 1, { 5, 5, 5 }, false, LABELS (2) },
+    LABELS (1, 2, 2, 3, 2, 1),
+    3,
+    2,
+    1,
+    { 5, 5, 5 },
+    false,
+    LABELS (2) },
 };
 
 START_TEST (test_countless_rule)
@@ -536,10 +744,10 @@ START_TEST (test_factor_1_is_identity)
     for (int sparse = 0; sparse < 2; sparse++)
       {
         const int bpp = label_sizes[i];
-        Rng       r = rng_new ((uint64_t) (2 * i + sparse), 3);
+        Rng       r   = rng_new ((uint64_t) (2 * i + sparse), 3);
         uint8_t   alphabet[8 * 16];
-        Buf       in  = buf_new (13, 7, 3, bpp, packed);
-        Buf       out = buf_new (13, 7, 3, bpp, random_strides (&r, bpp));
+        Buf       in      = buf_new (13, 7, 3, bpp, packed);
+        Buf       out     = buf_new (13, 7, 3, bpp, random_strides (&r, bpp));
         void     *scratch = kernel_scratch (&mode, &f111);
         char      context[64];
 
@@ -563,22 +771,27 @@ END_TEST
 /* Runs packed voxels through pool_packed and compares with want, the whole
  * output. */
 static void
-assert_bytes_pool_to (const void *voxels, int w, int h, int d, int bpp,
-                      SegFactors f, bool sparse, const void *want,
-                      size_t want_size)
+assert_bytes_pool_to (const void *voxels,
+                      int         w,
+                      int         h,
+                      int         d,
+                      int         bpp,
+                      SegFactors  f,
+                      bool        sparse,
+                      const void *want,
+                      size_t      want_size)
 {
   const int n_out = seg_pooled_size (w, f.x) * seg_pooled_size (h, f.y) *
                     seg_pooled_size (d, f.z);
-  uint8_t  *got;
+  uint8_t *got;
 
   ck_assert_uint_eq (want_size, (size_t) (n_out * bpp));
   got = pool_packed (&mode, voxels, w, h, d, bpp, f, sparse, 1,
                      kernel_name (&mode));
   for (size_t i = 0; i < want_size; i += (size_t) bpp)
     if (memcmp (got + i, (const uint8_t *) want + i, (size_t) bpp) != 0)
-      ck_abort_msg ("%s: output voxel %zu is %s, want %s",
-                    kernel_name (&mode), i / (size_t) bpp,
-                    hex_of (got + i, bpp).s,
+      ck_abort_msg ("%s: output voxel %zu is %s, want %s", kernel_name (&mode),
+                    i / (size_t) bpp, hex_of (got + i, bpp).s,
                     hex_of ((const uint8_t *) want + i, bpp).s);
   free (got);
 }
@@ -587,15 +800,14 @@ START_TEST (test_uint64_labels_differing_only_in_high_bytes)
 {
   /* A, B, C agree in their low 32 bits.  2×2: b == c → B, where a kernel
    * comparing low words only would see a == b → A.  3×1: C twice. */
-  const uint64_t A = 0x0000000100000005ull;
-  const uint64_t B = 0x0100000000000005ull;
-  const uint64_t C = 0x8000000000000005ull;
-  const uint64_t countless[] = { A, B,
-                                 B, C };
-  const uint64_t raster[] = { A, C, B, C };
-  const uint64_t want_countless[] = { B };
-  const uint64_t want_raster[] = { C };
-  const SegFactors f41 = { 4, 1, 1 };
+  const uint64_t   A                = 0x0000000100000005ull;
+  const uint64_t   B                = 0x0100000000000005ull;
+  const uint64_t   C                = 0x8000000000000005ull;
+  const uint64_t   countless[]      = { A, B, B, C };
+  const uint64_t   raster[]         = { A, C, B, C };
+  const uint64_t   want_countless[] = { B };
+  const uint64_t   want_raster[]    = { C };
+  const SegFactors f41              = { 4, 1, 1 };
 
   assert_bytes_pool_to (countless, 2, 2, 1, 8, f221, false, want_countless,
                         sizeof want_countless);
@@ -607,11 +819,11 @@ END_TEST
 START_TEST (test_sparse_label_with_only_high_byte_set_is_not_background)
 {
   /* H is zero but for its top byte; background is all bytes zero. */
-  const uint64_t H = 0x0100000000000000ull;
-  const uint64_t in[] = { 0, 0, H };
-  const uint64_t want_sparse[] = { H };
-  const uint64_t want_dense[] = { 0 };
-  const SegFactors f31 = { 3, 1, 1 };
+  const uint64_t   H             = 0x0100000000000000ull;
+  const uint64_t   in[]          = { 0, 0, H };
+  const uint64_t   want_sparse[] = { H };
+  const uint64_t   want_dense[]  = { 0 };
+  const SegFactors f31           = { 3, 1, 1 };
 
   assert_bytes_pool_to (in, 3, 1, 1, 8, f31, true, want_sparse,
                         sizeof want_sparse);
@@ -627,22 +839,19 @@ START_TEST (test_rgb_3_byte_labels)
 #define L1 200, 10, 1
 #define L2 200, 10, 2
 #define L3 200, 10, 3
-#define BG   0,  0, 0
-  static const uint8_t countless[] = { L1, L2,
-                                       L2, L3 };
+#define BG 0, 0, 0
+  static const uint8_t countless[]      = { L1, L2, L2, L3 };
   static const uint8_t want_countless[] = { L2 };
   /* L1 ×1, L2 ×2, L3 ×3, background ×3: background ties with L3 and
    * comes first; sparse, L3 wins. */
-  static const uint8_t raster[] = { L1, L2, BG,
-                                    L3, L2, BG,
-                                    L3, L3, BG };
-  static const uint8_t want_dense[] = { BG };
+  static const uint8_t raster[]      = { L1, L2, BG, L3, L2, BG, L3, L3, BG };
+  static const uint8_t want_dense[]  = { BG };
   static const uint8_t want_sparse[] = { L3 };
 #undef L1
 #undef L2
 #undef L3
 #undef BG
-  const SegFactors     f33 = { 3, 3, 1 };
+  const SegFactors f33 = { 3, 3, 1 };
 
   assert_bytes_pool_to (countless, 2, 2, 1, 3, f221, false, want_countless,
                         sizeof want_countless);
@@ -660,9 +869,9 @@ START_TEST (test_sparse_countless_tie_with_2_byte_labels)
    *   a = 0x0100 (low byte zero, not background)  → a, the only label;
    *   all distinct, same low byte               → d;
    *   b == c, d background                      → b. */
-  const uint16_t in[] = {
-    0x0000, 0x0207,   0x0100, 0x0000,   0x0105, 0x0205,   0x0105, 0x0205,
-    0x0207, 0x0107,   0x0000, 0x0000,   0x0305, 0x0405,   0x0205, 0x0000 };
+  const uint16_t in[]   = { 0x0000, 0x0207, 0x0100, 0x0000, 0x0105, 0x0205,
+                            0x0105, 0x0205, 0x0207, 0x0107, 0x0000, 0x0000,
+                            0x0305, 0x0405, 0x0205, 0x0000 };
   const uint16_t want[] = { 0x0207, 0x0100, 0x0405, 0x0205 };
 
   assert_bytes_pool_to (in, 8, 2, 1, 2, f221, true, want, sizeof want);
@@ -693,12 +902,11 @@ START_TEST (test_float_labels_compare_by_bit_pattern)
 {
   /* +0.0 and -0.0 are equal as floats but different labels; and -0.0 is
    * not background when sparse. */
-  const uint32_t pos0 = 0x00000000u, neg0 = 0x80000000u, one = 0x3f800000u;
-  const uint32_t in[] = { pos0, neg0,
-                          neg0, one };
-  const uint32_t want[] = { neg0 };
-  const uint32_t sparse_in[] = { pos0, pos0, pos0, neg0, neg0 };
-  const SegFactors f51 = { 5, 1, 1 };
+  const uint32_t   pos0 = 0x00000000u, neg0 = 0x80000000u, one = 0x3f800000u;
+  const uint32_t   in[]        = { pos0, neg0, neg0, one };
+  const uint32_t   want[]      = { neg0 };
+  const uint32_t   sparse_in[] = { pos0, pos0, pos0, neg0, neg0 };
+  const SegFactors f51         = { 5, 1, 1 };
 
   assert_bytes_pool_to (in, 2, 2, 1, 4, f221, false, want, sizeof want);
   assert_bytes_pool_to (sparse_in, 5, 1, 1, 4, f51, true, want, sizeof want);
@@ -708,13 +916,13 @@ END_TEST
 START_TEST (test_largest_voxel_size_is_accepted)
 {
   /* SEG_MAX_BPP-byte labels that differ in their last byte only. */
-  uint8_t in[6][SEG_MAX_BPP] = { { 0 } }, want[2][SEG_MAX_BPP];
-  const SegFactors f31 = { 3, 1, 1 };
+  uint8_t          in[6][SEG_MAX_BPP] = { { 0 } }, want[2][SEG_MAX_BPP];
+  const SegFactors f31                = { 3, 1, 1 };
 
   for (int i = 0; i < 6; i++)
     in[i][SEG_MAX_BPP - 1] = (uint8_t) (i == 1 || i == 2 || i == 4 ? 7 : i);
   memcpy (want[0], in[1], SEG_MAX_BPP);
-  memcpy (want[1], in[3], SEG_MAX_BPP);  /* 3, 7, 5: tie → first */
+  memcpy (want[1], in[3], SEG_MAX_BPP); /* 3, 7, 5: tie → first */
   assert_bytes_pool_to (in, 6, 1, 1, SEG_MAX_BPP, f31, false, want,
                         sizeof want);
 }
@@ -740,8 +948,8 @@ make_pair (Rng *r, int w, int h, int d, int bpp, Strides l, Buf *p, Buf *q)
 /* Pools p (packed) and q (layout l) with the same factors and asserts the
  * results agree, with the output in layout out_l. */
 static void
-assert_layout_gives_same_result (Strides l, Strides out_l, int bpp,
-                                 SegFactors f, bool sparse)
+assert_layout_gives_same_result (
+  Strides l, Strides out_l, int bpp, SegFactors f, bool sparse)
 {
   Rng       r = rng_new ((uint64_t) bpp * 100 + (uint64_t) f.z, 4);
   const int w = 23, h = 9, d = 5;
@@ -751,12 +959,12 @@ assert_layout_gives_same_result (Strides l, Strides out_l, int bpp,
   char      context[128];
 
   make_pair (&r, w, h, d, bpp, l, &p, &q);
-  want = buf_new (seg_pooled_size (w, f.x), seg_pooled_size (h, f.y),
-                  seg_pooled_size (d, f.z), bpp, packed);
-  got  = buf_new (want.v.width, want.v.height, want.v.depth, bpp, out_l);
+  want     = buf_new (seg_pooled_size (w, f.x), seg_pooled_size (h, f.y),
+                      seg_pooled_size (d, f.z), bpp, packed);
+  got      = buf_new (want.v.width, want.v.height, want.v.depth, bpp, out_l);
   q_before = copy_of (q.mem, q.size);
-  snprintf (context, sizeof context, "bpp %d, factors %d,%d,%d, sparse %d",
-            bpp, f.x, f.y, f.z, sparse);
+  snprintf (context, sizeof context, "bpp %d, factors %d,%d,%d, sparse %d", bpp,
+            f.x, f.y, f.z, sparse);
 
   assert_status (seg_mode_pool (&p.v, &want.v, &f, sparse, scratch), SEG_OK,
                  context);
@@ -827,8 +1035,7 @@ END_TEST
 /* The input of one call of the scratch test: background on the odd
  * calls. */
 static void
-fill_scratch_test_input (Rng *r, const SegVolume *v, int call,
-                         const void *data)
+fill_scratch_test_input (Rng *r, const SegVolume *v, int call, const void *data)
 {
   uint8_t alphabet[40 * SEG_MAX_BPP];
 
@@ -840,14 +1047,12 @@ fill_scratch_test_input (Rng *r, const SegVolume *v, int call,
 START_TEST (test_scratch_can_be_reused_for_smaller_factors)
 {
   /* The hashed path must leave its table reusable. */
-  static const SegFactors sequence[] = {
-    { 8, 8, 2 }, { 5, 3, 1 }, { 8, 8, 2 }, { 2, 2, 2 }, { 4, 4, 4 },
-    { 2, 2, 1 }, { 6, 7, 1 }
-  };
+  static const SegFactors sequence[] = { { 8, 8, 2 }, { 5, 3, 1 }, { 8, 8, 2 },
+                                         { 2, 2, 2 }, { 4, 4, 4 }, { 2, 2, 1 },
+                                         { 6, 7, 1 } };
 
-  assert_scratch_serves_smaller_factors (&mode, 4, sequence,
-                                         N_ELEMENTS (sequence),
-                                         fill_scratch_test_input);
+  assert_scratch_serves_smaller_factors (
+    &mode, 4, sequence, N_ELEMENTS (sequence), fill_scratch_test_input);
 }
 END_TEST
 
@@ -862,30 +1067,30 @@ START_TEST (test_large_outputs_match_pooling_in_slabs)
     int  w, h, d, bpp, fz;
     bool sparse;
   } cfg[] = {
-    { 4099, 4098, 1, 1, 1, false },  /* 2050 × 2049 u8: 4.2 MB      */
-    { 1538, 1537, 1, 8, 1, true },   /* 769 × 769 u64: 4.7 MB       */
-    { 2050, 2050, 4, 2, 2, true },   /* 1025 × 1025 × 2 u16: 4.2 MB */
-    { 1026, 1024, 4, 8, 2, false },  /* 513 × 512 × 2 u64: 4.2 MB   */
+    { 4099, 4098, 1, 1, 1, false }, /* 2050 × 2049 u8: 4.2 MB      */
+    { 1538, 1537, 1, 8, 1, true },  /* 769 × 769 u64: 4.7 MB       */
+    { 2050, 2050, 4, 2, 2, true },  /* 1025 × 1025 × 2 u16: 4.2 MB */
+    { 1026, 1024, 4, 8, 2, false }, /* 513 × 512 × 2 u64: 4.2 MB   */
   };
   const int        i = _i;
   const Kernel    *k = &mode;
   const int        w = cfg[i].w, h = cfg[i].h, d = cfg[i].d;
   const int        bpp = cfg[i].bpp;
-  const SegFactors f = { 2, 2, cfg[i].fz };
+  const SegFactors f   = { 2, 2, cfg[i].fz };
   const Strides    odd = { 5, 3, false, false };
-  Rng              r = rng_new ((uint64_t) i, 8);
+  Rng              r   = rng_new ((uint64_t) i, 8);
   uint8_t          alphabet[4 * 8];
-  Buf              in  = buf_new (w, h, d, bpp, packed);
-  Buf              out = buf_new (seg_pooled_size (w, 2),
-                                  seg_pooled_size (h, 2),
-                                  seg_pooled_size (d, f.z), bpp, odd);
-  char             context[128];
+  Buf              in = buf_new (w, h, d, bpp, packed);
+  Buf  out            = buf_new (seg_pooled_size (w, 2), seg_pooled_size (h, 2),
+                                 seg_pooled_size (d, f.z), bpp, odd);
+  char context[128];
 
   make_alphabet (&r, alphabet, 4, bpp, ALPHABET_HIGH_BYTES, true);
   fill_labels (&r, &in.v, alphabet, 4, 40);
-  snprintf (context, sizeof context, "%d×%d×%d, bpp %d, factors 2,2,%d, "
-            "sparse %d, %s", w, h, d, bpp, f.z, cfg[i].sparse,
-            kernel_name (k));
+  snprintf (context, sizeof context,
+            "%d×%d×%d, bpp %d, factors 2,2,%d, "
+            "sparse %d, %s",
+            w, h, d, bpp, f.z, cfg[i].sparse, kernel_name (k));
   assert_slabs_match_whole (k, &in, &out, &f, cfg[i].sparse, context);
   buf_free (&in);
   buf_free (&out);
@@ -898,7 +1103,7 @@ END_TEST
 typedef struct
 {
   const uint8_t *voxel;
-  size_t         index;  /* position in the block, raster order */
+  size_t         index; /* position in the block, raster order */
 } Entry;
 
 /* qsort has no context argument; the tests run one at a time. */
@@ -919,8 +1124,15 @@ compare_entries (const void *pa, const void *pb)
  * run is one label, its length the count, its first entry the label's first
  * position in raster order.  Shares no code or idea with the kernel. */
 static void
-sorted_block_mode (const SegVolume *in, int x0, int y0, int z0, int bw,
-                   int bh, int bd, bool sparse, uint8_t *mode)
+sorted_block_mode (const SegVolume *in,
+                   int              x0,
+                   int              y0,
+                   int              z0,
+                   int              bw,
+                   int              bh,
+                   int              bd,
+                   bool             sparse,
+                   uint8_t         *mode)
 {
   const size_t n = (size_t) bw * (size_t) bh * (size_t) bd;
   Entry       *e = malloc (n * sizeof *e);
@@ -973,16 +1185,22 @@ counter_label (uint8_t *dst, uint32_t j, int bpp)
  * of voxels) with factors f and checks every block against
  * sorted_block_mode. */
 static void
-assert_large_blocks_match_sorted_count (int w, int h, int d, int bpp,
-                                        SegFactors f, bool sparse, int k,
-                                        int bg_percent, uint64_t seed)
+assert_large_blocks_match_sorted_count (int        w,
+                                        int        h,
+                                        int        d,
+                                        int        bpp,
+                                        SegFactors f,
+                                        bool       sparse,
+                                        int        k,
+                                        int        bg_percent,
+                                        uint64_t   seed)
 {
-  Rng      r = rng_new (seed, 6);
-  Buf      in  = buf_new (w, h, d, bpp, packed);
-  Buf      out = buf_new (seg_pooled_size (w, f.x), seg_pooled_size (h, f.y),
-                          seg_pooled_size (d, f.z), bpp, packed);
-  void    *scratch = kernel_scratch (&mode, &f);
-  uint8_t  want[SEG_MAX_BPP];
+  Rng     r       = rng_new (seed, 6);
+  Buf     in      = buf_new (w, h, d, bpp, packed);
+  Buf     out     = buf_new (seg_pooled_size (w, f.x), seg_pooled_size (h, f.y),
+                             seg_pooled_size (d, f.z), bpp, packed);
+  void   *scratch = kernel_scratch (&mode, &f);
+  uint8_t want[SEG_MAX_BPP];
 
   for (int z = 0; z < d; z++)
     for (int y = 0; y < h; y++)
@@ -991,8 +1209,8 @@ assert_large_blocks_match_sorted_count (int w, int h, int d, int bpp,
           if (rng_chance (&r, bg_percent))
             memset (at (&in.v, x, y, z), 0, (size_t) bpp);
           else
-            counter_label (at (&in.v, x, y, z),
-                           (uint32_t) rng_below (&r, k), bpp);
+            counter_label (at (&in.v, x, y, z), (uint32_t) rng_below (&r, k),
+                           bpp);
         }
 
   assert_status (seg_mode_pool (&in.v, &out.v, &f, sparse, scratch), SEG_OK,
@@ -1009,8 +1227,8 @@ assert_large_blocks_match_sorted_count (int w, int h, int d, int bpp,
           sorted_block_mode (&in.v, x0, y0, z0, bw, bh, bd, sparse, want);
           if (memcmp (at (&out.v, ox, oy, oz), want, (size_t) bpp) != 0)
             ck_abort_msg ("bpp %d, sparse %d, %d labels: block %d,%d,%d of "
-                          "%d×%d×%d voxels is %s, want %s", bpp, sparse, k,
-                          ox, oy, oz, bw, bh, bd,
+                          "%d×%d×%d voxels is %s, want %s",
+                          bpp, sparse, k, ox, oy, oz, bw, bh, bd,
                           hex_of (at (&out.v, ox, oy, oz), bpp).s,
                           hex_of (want, bpp).s);
         }
@@ -1024,26 +1242,24 @@ assert_large_blocks_match_sorted_count (int w, int h, int d, int bpp,
 START_TEST (test_16_cubed_blocks_match_sorted_count)
 {
   static const int sizes[] = { 1, 2, 3, 4, 8, 16 };
-  const SegFactors f = { 16, 16, 16 };
-  const int        bpp = sizes[_i / 2];
-  const bool       sparse = _i % 2;
+  const SegFactors f       = { 16, 16, 16 };
+  const int        bpp     = sizes[_i / 2];
+  const bool       sparse  = _i % 2;
 
   /* ~1000 labels over 4096 voxels: counts of a few, ties at the top. */
   assert_large_blocks_match_sorted_count (40, 24, 16, bpp, f, sparse,
                                           bpp == 1 ? 200 : 1000,
-                                          sparse ? 40 : 10,
-                                          (uint64_t) _i);
+                                          sparse ? 40 : 10, (uint64_t) _i);
 }
 END_TEST
 
 START_TEST (test_64_cubed_block_matches_sorted_count)
 {
   static const int sizes[] = { 8, 16, 3 };
-  const SegFactors f = { 64, 64, 64 };
+  const SegFactors f       = { 64, 64, 64 };
 
-  assert_large_blocks_match_sorted_count (64, 64, 64, sizes[_i], f, _i != 0,
-                                          20000, _i == 0 ? 0 : 50,
-                                          (uint64_t) _i);
+  assert_large_blocks_match_sorted_count (
+    64, 64, 64, sizes[_i], f, _i != 0, 20000, _i == 0 ? 0 : 50, (uint64_t) _i);
 }
 END_TEST
 
@@ -1055,10 +1271,10 @@ START_TEST (test_64_cubed_tie_picks_first_in_raster_order)
   const SegFactors f = { 64, 64, 64 };
   const int        n = 64 * 64 * 64;
   const uint64_t   X = 0xFFFF000000000001ull, Y = 0xFFFE000000000001ull;
-  uint64_t        *in = malloc ((size_t) n * sizeof *in);
-  uint64_t         got = 0;
-  SegVolume        vin  = seg_volume_packed (in, 64, 64, 64, 8);
-  SegVolume        vout = seg_volume_packed (&got, 1, 1, 1, 8);
+  uint64_t        *in      = malloc ((size_t) n * sizeof *in);
+  uint64_t         got     = 0;
+  SegVolume        vin     = seg_volume_packed (in, 64, 64, 64, 8);
+  SegVolume        vout    = seg_volume_packed (&got, 1, 1, 1, 8);
   void            *scratch = kernel_scratch (&mode, &f);
 
   ck_assert_ptr_nonnull (in);
@@ -1131,21 +1347,17 @@ assert_factors_out_of_range_rejected (const Kernel *k, const ErrorFixture *a)
 /* The first check shows the fixture valid, so that each of the others
  * fails for the one reason it changes. */
 static const FixtureCheck fixture_checks[] = {
-  assert_fixture_accepted,
-  assert_null_pointers_rejected,
-  assert_null_scratch_rejected,
-  assert_nonpositive_sizes_rejected,
-  assert_differing_bpp_rejected,
-  assert_factors_out_of_range_rejected,
-  assert_overlapping_views_rejected,
-  assert_wrong_output_sizes_rejected,
+  assert_fixture_accepted,           assert_null_pointers_rejected,
+  assert_null_scratch_rejected,      assert_nonpositive_sizes_rejected,
+  assert_differing_bpp_rejected,     assert_factors_out_of_range_rejected,
+  assert_overlapping_views_rejected, assert_wrong_output_sizes_rejected,
 };
 
 START_TEST (test_fixture_check)
 {
   ErrorFixture a = args_new ();
 
-  fixture_checks[_i] (&mode, &a);
+  fixture_checks[_i](&mode, &a);
   error_fixture_free (&a);
 }
 END_TEST
@@ -1154,8 +1366,8 @@ START_TEST (test_bpp_out_of_range_is_rejected)
 {
   /* Views whose strides fit the bad voxel size, so that only the size is
    * wrong. */
-  static const int bad[] = { 0, -1, SEG_MAX_BPP + 1 };
-  const SegFactors f = { 2, 2, 2 };
+  static const int bad[]   = { 0, -1, SEG_MAX_BPP + 1 };
+  const SegFactors f       = { 2, 2, 2 };
   void            *scratch = kernel_scratch (&mode, &f);
 
   for (int i = 0; i < N_ELEMENTS (bad); i++)
@@ -1164,12 +1376,12 @@ START_TEST (test_bpp_out_of_range_is_rejected)
       ErrorFixture a;
       char         what[32];
 
-      a.in  = buf_new (5, 4, 3, stride_bpp, packed);
-      a.out = buf_new (3, 2, 2, stride_bpp, packed);
+      a.in       = buf_new (5, 4, 3, stride_bpp, packed);
+      a.out      = buf_new (3, 2, 2, stride_bpp, packed);
       a.in.v.bpp = a.out.v.bpp = bad[i];
       snprintf (what, sizeof what, "bpp %d", bad[i]);
-      assert_rejected (&mode, &a, &a.in.v, &a.out.v, &f, scratch,
-                       SEG_EBADARG, what);
+      assert_rejected (&mode, &a, &a.in.v, &a.out.v, &f, scratch, SEG_EBADARG,
+                       what);
       buf_free (&a.in);
       buf_free (&a.out);
     }
@@ -1179,11 +1391,14 @@ END_TEST
 
 START_TEST (test_scratch_size_is_zero_for_invalid_factors)
 {
-  static const SegFactors bad[] = {
-    { 0, 2, 2 }, { 2, 0, 2 }, { 2, 2, 0 }, { -1, 1, 1 }, { 1, -5, 1 },
-    { SEG_MAX_FACTOR + 1, 1, 1 }, { 1, SEG_MAX_FACTOR + 1, 1 },
-    { 1, 1, SEG_MAX_FACTOR + 1 }
-  };
+  static const SegFactors bad[] = { { 0, 2, 2 },
+                                    { 2, 0, 2 },
+                                    { 2, 2, 0 },
+                                    { -1, 1, 1 },
+                                    { 1, -5, 1 },
+                                    { SEG_MAX_FACTOR + 1, 1, 1 },
+                                    { 1, SEG_MAX_FACTOR + 1, 1 },
+                                    { 1, 1, SEG_MAX_FACTOR + 1 } };
 
   assert_scratch_size_zero (&mode, bad, N_ELEMENTS (bad));
 }
@@ -1191,10 +1406,9 @@ END_TEST
 
 START_TEST (test_scratch_size_does_not_shrink_with_larger_factors)
 {
-  static const SegFactors grow[] = {
-    { 1, 1, 1 }, { 2, 1, 1 }, { 2, 2, 1 }, { 2, 2, 2 }, { 4, 2, 2 },
-    { 4, 4, 4 }, { 16, 16, 16 }, { 64, 64, 64 }
-  };
+  static const SegFactors grow[] = { { 1, 1, 1 },    { 2, 1, 1 },   { 2, 2, 1 },
+                                     { 2, 2, 2 },    { 4, 2, 2 },   { 4, 4, 4 },
+                                     { 16, 16, 16 }, { 64, 64, 64 } };
 
   assert_scratch_size_grows (&mode, grow, N_ELEMENTS (grow));
 }
@@ -1240,8 +1454,7 @@ mode_pool_suite (void)
 
   add_loop_tcase (s, "countless", 30, test_countless_rule,
                   N_ELEMENTS (countless_rules));
-  add_loop_tcase (s, "sparse", 30, test_sparse_rule,
-                  N_ELEMENTS (sparse_rules));
+  add_loop_tcase (s, "sparse", 30, test_sparse_rule, N_ELEMENTS (sparse_rules));
   tc = add_loop_tcase (s, "raster-ties", 30, test_raster_tie_rule,
                        N_ELEMENTS (raster_tie_rules));
   tcase_add_test (tc, test_factor_1_is_identity);
@@ -1255,13 +1468,13 @@ mode_pool_suite (void)
   tcase_add_test (tc, test_scratch_size_is_zero_for_invalid_factors);
   tcase_add_test (tc, test_scratch_size_does_not_shrink_with_larger_factors);
 
-  tc = add_loop_tcase (s, "reference", 30,
-                       test_random_volumes_match_reference, 2000);
-  tcase_add_loop_test (tc, test_random_2x2_and_2x2x2_volumes_match_reference,
-                       0, 1000);
+  tc = add_loop_tcase (s, "reference", 30, test_random_volumes_match_reference,
+                       2000);
+  tcase_add_loop_test (tc, test_random_2x2_and_2x2x2_volumes_match_reference, 0,
+                       1000);
 
-  tc = add_loop_tcase (s, "large", 120,
-                       test_16_cubed_blocks_match_sorted_count, 12);
+  tc = add_loop_tcase (s, "large", 120, test_16_cubed_blocks_match_sorted_count,
+                       12);
   tcase_add_loop_test (tc, test_64_cubed_block_matches_sorted_count, 0, 3);
   tcase_add_test (tc, test_64_cubed_tie_picks_first_in_raster_order);
   tcase_add_loop_test (tc, test_large_outputs_match_pooling_in_slabs, 0, 4);

@@ -19,9 +19,9 @@
 static GByteArray *
 npy_bytes (const gchar *dict, gint version, gboolean pad)
 {
-  GByteArray *b = g_byte_array_new ();
-  gsize       prelude = version == 1 ? 10 : 12;
-  gsize       len = strlen (dict) + 1;
+  GByteArray *b        = g_byte_array_new ();
+  gsize       prelude  = version == 1 ? 10 : 12;
+  gsize       len      = strlen (dict) + 1;
   guint8      head[12] = { 0x93, 'N', 'U', 'M', 'P', 'Y', (guint8) version, 0 };
 
   if (pad)
@@ -39,7 +39,7 @@ npy_bytes (const gchar *dict, gint version, gboolean pad)
 static SegNpyStatus
 parse_text (const gchar *dict, SegNpyHeader *h)
 {
-  GByteArray  *b = npy_bytes (dict, 1, TRUE);
+  GByteArray  *b      = npy_bytes (dict, 1, TRUE);
   SegNpyStatus status = seg_npy_header_parse (b->data, b->len, h);
 
   g_byte_array_unref (b);
@@ -94,7 +94,8 @@ START_TEST (test_every_dtype_parses)
   SegNpyHeader     h;
 
   dict = g_strdup_printf ("{'descr': '%s', 'fortran_order': False, "
-                          "'shape': (3, 4), }", d->descr);
+                          "'shape': (3, 4), }",
+                          d->descr);
   ck_assert_int_eq (parse_text (dict, &h), SEG_NPY_OK);
   ck_assert_int_eq (h.kind, d->kind);
   ck_assert_int_eq (h.item_size, d->size);
@@ -116,17 +117,17 @@ START_TEST (test_shapes_of_zero_to_four_dimensions)
     guint64      shape[4];
     guint64      n_items;
   } cases[] = {
-    { "()",              0, { 0 },             1 },
-    { "(5,)",            1, { 5 },             5 },
-    { "(5, 7)",          2, { 5, 7 },          35 },
-    { "(3, 5, 7)",       3, { 3, 5, 7 },       105 },
-    { "(2, 3, 5, 7)",    4, { 2, 3, 5, 7 },    210 },
-    { "(0, 5)",          2, { 0, 5 },          0 },
+    { "()", 0, { 0 }, 1 },
+    { "(5,)", 1, { 5 }, 5 },
+    { "(5, 7)", 2, { 5, 7 }, 35 },
+    { "(3, 5, 7)", 3, { 3, 5, 7 }, 105 },
+    { "(2, 3, 5, 7)", 4, { 2, 3, 5, 7 }, 210 },
+    { "(0, 5)", 2, { 0, 5 }, 0 },
     { "(512, 512, 512)", 3, { 512, 512, 512 }, 134217728 },
-    { "(3L, 4L)",        2, { 3, 4 },          12 },
-    { "( 3 , 4 , )",     2, { 3, 4 },          12 },
-    { "(3,4)",           2, { 3, 4 },          12 },
-    { "(007,)",          1, { 7 },             7 },
+    { "(3L, 4L)", 2, { 3, 4 }, 12 },
+    { "( 3 , 4 , )", 2, { 3, 4 }, 12 },
+    { "(3,4)", 2, { 3, 4 }, 12 },
+    { "(007,)", 1, { 7 }, 7 },
   };
   SegNpyHeader h;
   gchar       *dict;
@@ -134,7 +135,8 @@ START_TEST (test_shapes_of_zero_to_four_dimensions)
   for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
     {
       dict = g_strdup_printf ("{'descr': '<u2', 'fortran_order': True, "
-                              "'shape': %s, }", cases[c].text);
+                              "'shape': %s, }",
+                              cases[c].text);
       ck_assert_msg (parse_text (dict, &h) == SEG_NPY_OK, "%s: %s (%s)",
                      cases[c].text, h.reason, h.detail);
       ck_assert_int_eq (h.n_dims, cases[c].n_dims);
@@ -157,8 +159,7 @@ START_TEST (test_versions_two_and_three_have_four_byte_lengths)
     {
       GByteArray *b = npy_bytes (dict, version, TRUE);
 
-      ck_assert_int_eq (seg_npy_header_parse (b->data, b->len, &h),
-                        SEG_NPY_OK);
+      ck_assert_int_eq (seg_npy_header_parse (b->data, b->len, &h), SEG_NPY_OK);
       ck_assert_int_eq (h.version, version);
       ck_assert_int_eq (h.data_offset, b->len);
       ck_assert_int_eq (h.n_items, 105);
@@ -192,7 +193,8 @@ END_TEST
 START_TEST (test_unpadded_header_is_accepted)
 {
   GByteArray  *b = npy_bytes ("{'descr': '<u2', 'fortran_order': False, "
-                              "'shape': (3, 4), }", 1, FALSE);
+                               "'shape': (3, 4), }",
+                              1, FALSE);
   SegNpyHeader h;
 
   ck_assert_int_eq (seg_npy_header_parse (b->data, b->len, &h), SEG_NPY_OK);
@@ -210,77 +212,78 @@ typedef struct
 {
   const gchar *dict;
   SegNpyStatus status;
-  const gchar *reason;   /* a part of the reason */
-  const gchar *detail;   /* a part of the detail */
+  const gchar *reason; /* a part of the reason */
+  const gchar *detail; /* a part of the detail */
 } BadCase;
 
 static const BadCase bad_dicts[] = {
   { "[1, 2, 3]", SEG_NPY_EHEADER, "not a Python dictionary", "[1, 2, 3]" },
   { "", SEG_NPY_EHEADER, "not a Python dictionary", "" },
-  { "{'descr': '<u2', 'fortran_order': False, 'shape': (3,), ",
-    SEG_NPY_EHEADER, "dictionary", "" },
-  { "{'descr' '<u2', 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EHEADER, "not a Python dictionary", "'<u2'" },
-  { "{'descr': '<u2' 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EHEADER, "not a Python dictionary", "'fortran_order'" },
-  { "{'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EHEADER, "lacks a required key", "descr" },
-  { "{'descr': '<u2', 'shape': (3,), }",
-    SEG_NPY_EHEADER, "lacks a required key", "fortran_order" },
-  { "{'descr': '<u2', 'fortran_order': False, }",
-    SEG_NPY_EHEADER, "lacks a required key", "shape" },
+  { "{'descr': '<u2', 'fortran_order': False, 'shape': (3,), ", SEG_NPY_EHEADER,
+    "dictionary", "" },
+  { "{'descr' '<u2', 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EHEADER,
+    "not a Python dictionary", "'<u2'" },
+  { "{'descr': '<u2' 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EHEADER,
+    "not a Python dictionary", "'fortran_order'" },
+  { "{'fortran_order': False, 'shape': (3,), }", SEG_NPY_EHEADER,
+    "lacks a required key", "descr" },
+  { "{'descr': '<u2', 'shape': (3,), }", SEG_NPY_EHEADER,
+    "lacks a required key", "fortran_order" },
+  { "{'descr': '<u2', 'fortran_order': False, }", SEG_NPY_EHEADER,
+    "lacks a required key", "shape" },
   { "{'descr': '<u2', 'fortran_order': False, 'shape': (3,), 'x': 1, }",
     SEG_NPY_EHEADER, "unknown key", "x" },
   { "{'descr': '<u2', 'descr': '<u2', 'fortran_order': False, "
-    "'shape': (3,), }", SEG_NPY_EHEADER, "key twice", "descr" },
-  { "{1: '<u2', 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EHEADER, "dictionary of strings", "1:" },
-  { "{'descr: '<u2', 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EHEADER, "unknown key", "descr: " },
+    "'shape': (3,), }",
+    SEG_NPY_EHEADER, "key twice", "descr" },
+  { "{1: '<u2', 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EHEADER,
+    "dictionary of strings", "1:" },
+  { "{'descr: '<u2', 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EHEADER,
+    "unknown key", "descr: " },
   { "{'descr': '<u2', 'fortran_order': False, 'shape': (3,), 'x",
     SEG_NPY_EHEADER, "without its closing quote", "'x" },
   { "{'descr': '<u2', 'fortran_order': False, 'shape': (3,), } x",
     SEG_NPY_EHEADER, "text after", "x" },
   { "{'descr': '<\\x32', 'fortran_order': False, 'shape': (3,), }",
     SEG_NPY_EHEADER, "string that NumPy does not write", "'<\\x32'" },
-  { "{'descr': '|O', 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EDTYPE, "Python objects", "|O" },
-  { "{'descr': '<c8', 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EDTYPE, "not supported", "<c8" },
+  { "{'descr': '|O', 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EDTYPE,
+    "Python objects", "|O" },
+  { "{'descr': '<c8', 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EDTYPE,
+    "not supported", "<c8" },
   { "{'descr': '|S10', 'fortran_order': False, 'shape': (3,), }",
     SEG_NPY_EDTYPE, "not supported", "|S10" },
-  { "{'descr': '<U5', 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EDTYPE, "not supported", "<U5" },
+  { "{'descr': '<U5', 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EDTYPE,
+    "not supported", "<U5" },
   { "{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (3,), }",
     SEG_NPY_EDTYPE, "not supported", "<M8[ns]" },
-  { "{'descr': '<u3', 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EDTYPE, "not supported", "<u3" },
+  { "{'descr': '<u3', 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EDTYPE,
+    "not supported", "<u3" },
   { "{'descr': '<f16', 'fortran_order': False, 'shape': (3,), }",
     SEG_NPY_EDTYPE, "not supported", "<f16" },
-  { "{'descr': '|b2', 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EDTYPE, "not supported", "|b2" },
+  { "{'descr': '|b2', 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EDTYPE,
+    "not supported", "|b2" },
   { "{'descr': '<u99999999999', 'fortran_order': False, 'shape': (3,), }",
     SEG_NPY_EDTYPE, "not supported", "<u99999999999" },
-  { "{'descr': '', 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EDTYPE, "not supported", "" },
-  { "{'descr': '<', 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EDTYPE, "not supported", "<" },
-  { "{'descr': 5, 'fortran_order': False, 'shape': (3,), }",
-    SEG_NPY_EDTYPE, "not a string", "5" },
+  { "{'descr': '', 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EDTYPE,
+    "not supported", "" },
+  { "{'descr': '<', 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EDTYPE,
+    "not supported", "<" },
+  { "{'descr': 5, 'fortran_order': False, 'shape': (3,), }", SEG_NPY_EDTYPE,
+    "not a string", "5" },
   { "{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (3,), }",
     SEG_NPY_EDTYPE, "structured", "[('a'" },
-  { "{'descr': '<u2', 'fortran_order': 'no', 'shape': (3,), }",
-    SEG_NPY_EHEADER, "True or False", "'no'" },
+  { "{'descr': '<u2', 'fortran_order': 'no', 'shape': (3,), }", SEG_NPY_EHEADER,
+    "True or False", "'no'" },
   { "{'descr': '<u2', 'fortran_order': Truely, 'shape': (3,), }",
     SEG_NPY_EHEADER, "True or False", "Truely" },
-  { "{'descr': '<u2', 'fortran_order': 0, 'shape': (3,), }",
-    SEG_NPY_EHEADER, "True or False", "0" },
+  { "{'descr': '<u2', 'fortran_order': 0, 'shape': (3,), }", SEG_NPY_EHEADER,
+    "True or False", "0" },
   { "{'descr': '<u2', 'fortran_order': False, 'shape': 'abc', }",
     SEG_NPY_ESHAPE, "tuple of whole numbers", "'abc'" },
   { "{'descr': '<u2', 'fortran_order': False, 'shape': [3, 4], }",
     SEG_NPY_ESHAPE, "tuple of whole numbers", "[3, 4]" },
-  { "{'descr': '<u2', 'fortran_order': False, 'shape': (3), }",
-    SEG_NPY_ESHAPE, "tuple of whole numbers", "(3)" },
+  { "{'descr': '<u2', 'fortran_order': False, 'shape': (3), }", SEG_NPY_ESHAPE,
+    "tuple of whole numbers", "(3)" },
   { "{'descr': '<u2', 'fortran_order': False, 'shape': (-3, 4), }",
     SEG_NPY_ESHAPE, "negative", "(-3, 4)" },
   { "{'descr': '<u2', 'fortran_order': False, 'shape': (3.5, 4), }",
@@ -289,10 +292,10 @@ static const BadCase bad_dicts[] = {
     SEG_NPY_ESHAPE, "tuple of whole numbers", "(3 4)" },
   { "{'descr': '<u2', 'fortran_order': False, 'shape': (3,, 4), }",
     SEG_NPY_ESHAPE, "tuple of whole numbers", "(3,, 4)" },
-  { "{'descr': '<u2', 'fortran_order': False, 'shape': (,), }",
-    SEG_NPY_ESHAPE, "tuple of whole numbers", "(,)" },
-  { "{'descr': '<u2', 'fortran_order': False, 'shape': (3, 4",
-    SEG_NPY_ESHAPE, "tuple of whole numbers", "(3, 4" },
+  { "{'descr': '<u2', 'fortran_order': False, 'shape': (,), }", SEG_NPY_ESHAPE,
+    "tuple of whole numbers", "(,)" },
+  { "{'descr': '<u2', 'fortran_order': False, 'shape': (3, 4", SEG_NPY_ESHAPE,
+    "tuple of whole numbers", "(3, 4" },
   { "{'descr': '<u2', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1), }",
     SEG_NPY_ESHAPE, "more than four", "(1, 1, 1, 1, 1)" },
   { "{'descr': '<u2', 'fortran_order': False, "
@@ -357,8 +360,8 @@ START_TEST (test_prelude_errors)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      SegNpyStatus status = seg_npy_header_parse (cases[i].bytes,
-                                                  cases[i].size, &h);
+      SegNpyStatus status =
+        seg_npy_header_parse (cases[i].bytes, cases[i].size, &h);
 
       ck_assert_msg (status == cases[i].status, "case %zu: %s, want %s", i,
                      seg_npy_status_name (status),
@@ -376,8 +379,9 @@ END_TEST
 START_TEST (test_every_prefix_is_truncated)
 {
   const gint   version = _i + 1;
-  GByteArray  *b = npy_bytes ("{'descr': '<i8', 'fortran_order': True, "
-                              "'shape': (512, 512, 512), }", version, TRUE);
+  GByteArray  *b       = npy_bytes ("{'descr': '<i8', 'fortran_order': True, "
+                                           "'shape': (512, 512, 512), }",
+                                    version, TRUE);
   const gsize  prelude = version == 1 ? 10 : 12;
   SegNpyHeader h;
 
@@ -385,7 +389,7 @@ START_TEST (test_every_prefix_is_truncated)
     {
       /* A copy of exactly n bytes, so that valgrind and ASan see any read
        * past the end. */
-      guint8      *copy = g_memdup2 (b->data, n);
+      guint8      *copy   = g_memdup2 (b->data, n);
       SegNpyStatus status = seg_npy_header_parse (copy, n, &h);
 
       ck_assert_msg (status == SEG_NPY_ETRUNCATED, "prefix %zu: %s", n,
@@ -401,7 +405,7 @@ END_TEST
 START_TEST (test_long_detail_is_shortened)
 {
   GString     *dict = g_string_new ("{'descr': '<u2', 'fortran_order': False, "
-                                    "'shape': (3,), '");
+                                        "'shape': (3,), '");
   SegNpyHeader h;
 
   for (gint i = 0; i < 200; i++)
@@ -417,7 +421,7 @@ END_TEST
 START_TEST (test_header_longer_than_limit_is_refused)
 {
   guint8       bytes[12] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0 };
-  const gsize  len = SEG_NPY_MAX_HEADER_SIZE + 1;
+  const gsize  len       = SEG_NPY_MAX_HEADER_SIZE + 1;
   SegNpyHeader h;
 
   for (gint i = 0; i < 4; i++)
@@ -433,17 +437,21 @@ END_TEST
  * --------------------------------------------------------------------- */
 
 static SegNpyHeader
-header_of (SegNpyKind kind, gint size, gboolean big_endian, gboolean fortran,
-           gint n_dims, const guint64 *shape)
+header_of (SegNpyKind     kind,
+           gint           size,
+           gboolean       big_endian,
+           gboolean       fortran,
+           gint           n_dims,
+           const guint64 *shape)
 {
   SegNpyHeader h;
 
   memset (&h, 0, sizeof h);
-  h.kind = kind;
-  h.item_size = size;
-  h.big_endian = big_endian;
+  h.kind          = kind;
+  h.item_size     = size;
+  h.big_endian    = big_endian;
   h.fortran_order = fortran;
-  h.n_dims = n_dims;
+  h.n_dims        = n_dims;
   for (gint i = 0; i < MIN (n_dims, SEG_NPY_MAX_DIMS); i++)
     h.shape[i] = shape[i];
   return h;
@@ -455,33 +463,58 @@ START_TEST (test_writer_gives_numpy_bytes)
 {
   static const struct
   {
-    SegNpyKind  kind;
-    gint        size;
-    gboolean    big_endian, fortran;
-    gint        n_dims;
-    guint64     shape[4];
+    SegNpyKind   kind;
+    gint         size;
+    gboolean     big_endian, fortran;
+    gint         n_dims;
+    guint64      shape[4];
     const gchar *dict;
   } cases[] = {
-    { SEG_NPY_UINT, 4, FALSE, FALSE, 2, { 3, 4 },
+    { SEG_NPY_UINT,
+      4,
+      FALSE,
+      FALSE,
+      2,
+      { 3, 4 },
       "{'descr': '<u4', 'fortran_order': False, 'shape': (3, 4), }" },
-    { SEG_NPY_INT, 2, TRUE, FALSE, 3, { 2, 3, 4 },
+    { SEG_NPY_INT,
+      2,
+      TRUE,
+      FALSE,
+      3,
+      { 2, 3, 4 },
       "{'descr': '>i2', 'fortran_order': False, 'shape': (2, 3, 4), }" },
-    { SEG_NPY_BOOL, 1, FALSE, FALSE, 1, { 5 },
+    { SEG_NPY_BOOL,
+      1,
+      FALSE,
+      FALSE,
+      1,
+      { 5 },
       "{'descr': '|b1', 'fortran_order': False, 'shape': (5,), }" },
-    { SEG_NPY_FLOAT, 8, FALSE, FALSE, 0, { 0 },
+    { SEG_NPY_FLOAT,
+      8,
+      FALSE,
+      FALSE,
+      0,
+      { 0 },
       "{'descr': '<f8', 'fortran_order': False, 'shape': (), }" },
-    { SEG_NPY_UINT, 8, FALSE, TRUE, 3, { 2, 3, 4 },
+    { SEG_NPY_UINT,
+      8,
+      FALSE,
+      TRUE,
+      3,
+      { 2, 3, 4 },
       "{'descr': '<u8', 'fortran_order': True, 'shape': (2, 3, 4), }" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      SegNpyHeader h = header_of (cases[i].kind, cases[i].size,
-                                  cases[i].big_endian, cases[i].fortran,
-                                  cases[i].n_dims, cases[i].shape);
-      guint8       out[SEG_NPY_WRITE_MAX_SIZE];
-      guint8       want[128];
-      gsize        n = seg_npy_header_write (&h, out, sizeof out);
+      SegNpyHeader h =
+        header_of (cases[i].kind, cases[i].size, cases[i].big_endian,
+                   cases[i].fortran, cases[i].n_dims, cases[i].shape);
+      guint8 out[SEG_NPY_WRITE_MAX_SIZE];
+      guint8 want[128];
+      gsize  n = seg_npy_header_write (&h, out, sizeof out);
 
       memcpy (want, "\x93NUMPY\x01\x00\x76\x00", 10);
       memset (want + 10, ' ', 117);
@@ -524,8 +557,7 @@ START_TEST (test_writer_round_trips)
         ck_assert_int_eq (back.version, 1);
         ck_assert_int_eq (back.kind, h.kind);
         ck_assert_int_eq (back.item_size, h.item_size);
-        ck_assert_int_eq (back.big_endian,
-                          h.item_size > 1 && h.big_endian);
+        ck_assert_int_eq (back.big_endian, h.item_size > 1 && h.big_endian);
         ck_assert_int_eq (back.fortran_order, h.fortran_order);
         ck_assert_int_eq (back.n_dims, n_dims);
         for (gint i = 0; i < n_dims; i++)
@@ -537,7 +569,7 @@ END_TEST
 START_TEST (test_writer_refuses_what_cannot_be_parsed)
 {
   const guint64 shape[4] = { 3, 4, 5, 6 };
-  const guint64 huge[2] = { G_GUINT64_CONSTANT (1) << 62, 4 };
+  const guint64 huge[2]  = { G_GUINT64_CONSTANT (1) << 62, 4 };
   guint8        out[SEG_NPY_WRITE_MAX_SIZE];
   SegNpyHeader  h;
 
@@ -567,7 +599,7 @@ START_TEST (test_writer_room_suffices_for_widest_shape)
                              G_GUINT64_CONSTANT (1) << 15,
                              G_GUINT64_CONSTANT (1) << 15,
                              G_GUINT64_CONSTANT (1) << 14 };
-  const guint64 one[4] = { G_GUINT64_CONSTANT (7) << 59, 1, 1, 1 };
+  const guint64 one[4]   = { G_GUINT64_CONSTANT (7) << 59, 1, 1, 1 };
   guint8        out[SEG_NPY_WRITE_MAX_SIZE];
   SegNpyHeader  h = header_of (SEG_NPY_UINT, 1, FALSE, TRUE, 4, shape);
 
@@ -589,7 +621,7 @@ START_TEST (test_dtype_strings)
   ck_assert_str_eq (text, "|i1");
   h.kind = SEG_NPY_FLOAT;
   ck_assert (!seg_npy_dtype_string (&h, text, sizeof text));
-  h.item_size = 2;
+  h.item_size  = 2;
   h.big_endian = FALSE;
   ck_assert (seg_npy_dtype_string (&h, text, 4));
   ck_assert_str_eq (text, "<f2");
@@ -623,14 +655,15 @@ START_TEST (test_mutated_headers_never_crash)
 {
   static const gchar interesting[] =
     "{}()[]:,'\" \n\t-0123456789LTF<>|=x\0\xff";
-  GByteArray *seed = npy_bytes ("{'descr': '<u4', 'fortran_order': False, "
-                                "'shape': (3, 5, 7), }", 1 + _i % 3, TRUE);
+  GByteArray *seed  = npy_bytes ("{'descr': '<u4', 'fortran_order': False, "
+                                  "'shape': (3, 5, 7), }",
+                                 1 + _i % 3, TRUE);
   guint64     state = 12345 + (guint64) _i;
 
   for (gint round = 0; round < 2000; round++)
     {
-      gsize        n = seed->len;
-      guint8      *b = g_memdup2 (seed->data, n);
+      gsize        n     = seed->len;
+      guint8      *b     = g_memdup2 (seed->data, n);
       gint         edits = 1 + (gint) (state % 4);
       SegNpyHeader h;
       SegNpyStatus status;
@@ -640,19 +673,15 @@ START_TEST (test_mutated_headers_never_crash)
           gsize at;
 
           state = state * 6364136223846793005ull + 1442695040888963407ull;
-          at = (state >> 33) % n;
+          at    = (state >> 33) % n;
           switch ((state >> 20) % 4)
             {
-            case 0:
-              b[at] ^= (guint8) (1u << ((state >> 8) % 8));
-              break;
+            case 0: b[at] ^= (guint8) (1u << ((state >> 8) % 8)); break;
             case 1:
-              b[at] = (guint8) interesting[(state >> 40) %
-                                           (sizeof interesting - 1)];
+              b[at] =
+                (guint8) interesting[(state >> 40) % (sizeof interesting - 1)];
               break;
-            case 2:
-              n = MAX (at, 1);
-              break;
+            case 2: n = MAX (at, 1); break;
             default:
               /* An early byte of the prelude: the length, the version. */
               b[6 + (state >> 12) % 6] = (guint8) (state >> 44);
@@ -689,13 +718,12 @@ START_TEST (test_corpus_files_parse_as_named)
       SegNpyStatus status;
 
       ck_assert (g_file_get_contents (path, &bytes, &size, NULL));
-      copy = g_memdup2 (bytes, size);   /* exactly size bytes */
+      copy   = g_memdup2 (bytes, size); /* exactly size bytes */
       status = seg_npy_header_parse (copy, size, &h);
       if (g_str_has_prefix (name, "bad-"))
         ck_assert_msg (status != SEG_NPY_OK && h.reason != NULL,
                        "%s was accepted", name);
-      else if (g_str_has_prefix (name, "ok-") ||
-               g_str_has_prefix (name, "op-"))
+      else if (g_str_has_prefix (name, "ok-") || g_str_has_prefix (name, "op-"))
         ck_assert_msg (status == SEG_NPY_OK, "%s: %s (%s)", name, h.reason,
                        h.detail);
       if (status == SEG_NPY_OK)
@@ -713,11 +741,11 @@ END_TEST
 static Suite *
 npy_suite (void)
 {
-  Suite *s = suite_create ("npy");
+  Suite *s     = suite_create ("npy");
   TCase *parse = tcase_create ("parse");
-  TCase *bad = tcase_create ("malformed");
+  TCase *bad   = tcase_create ("malformed");
   TCase *write = tcase_create ("write");
-  TCase *fuzz = tcase_create ("mutations and corpus");
+  TCase *fuzz  = tcase_create ("mutations and corpus");
 
   tcase_add_loop_test (parse, test_every_dtype_parses, 0,
                        G_N_ELEMENTS (dtypes));

@@ -13,27 +13,24 @@
 #include "gegl-harness.h"
 #include "seg-stack.h"
 
-static const SegAxisKind all_kinds[] = {
-  SEG_AXIS_POOL, SEG_AXIS_SAME, SEG_AXIS_NEAREST, SEG_AXIS_LINEAR,
-  SEG_AXIS_AREA
-};
+static const SegAxisKind all_kinds[] = { SEG_AXIS_POOL, SEG_AXIS_SAME,
+                                         SEG_AXIS_NEAREST, SEG_AXIS_LINEAR,
+                                         SEG_AXIS_AREA };
 
 /* A random axis of in_size inputs of any kind. */
 static SegAxis
 random_axis (guint64 *rng, gint in_size)
 {
-  SegAxisKind kind = all_kinds[rand_range (rng, 0, G_N_ELEMENTS (all_kinds)
-                                                    - 1)];
+  SegAxisKind kind =
+    all_kinds[rand_range (rng, 0, G_N_ELEMENTS (all_kinds) - 1)];
 
   switch (kind)
     {
-    case SEG_AXIS_POOL:
-      return seg_axis_pool (in_size, rand_range (rng, 1, 5));
-    case SEG_AXIS_SAME:
-      return seg_axis_same (in_size, rand_range (rng, 0, 2));
+    case SEG_AXIS_POOL: return seg_axis_pool (in_size, rand_range (rng, 1, 5));
+    case SEG_AXIS_SAME: return seg_axis_same (in_size, rand_range (rng, 0, 2));
     default:
-      return seg_axis_resize (kind, in_size, rand_range (rng, 1, 3 * in_size
-                                                               + 2));
+      return seg_axis_resize (kind, in_size,
+                              rand_range (rng, 1, 3 * in_size + 2));
     }
 }
 
@@ -59,7 +56,7 @@ reference_span (const SegAxis *a, gint o, gint *i0, gint *i1)
             reads = i / a->factor == o;
           else if (a->kind == SEG_AXIS_SAME)
             reads = ABS (i - o) <= a->radius;
-          else  /* [i, i+1) overlaps [o·in/out, (o+1)·in/out) */
+          else /* [i, i+1) overlaps [o·in/out, (o+1)·in/out) */
             reads = (gint64) i * out < (gint64) (o + 1) * in &&
                     (gint64) (i + 1) * out > (gint64) o * in;
           if (reads)
@@ -99,17 +96,17 @@ START_TEST (test_axis_spans_follow_the_contract)
           reference_span (&a, o, &r0, &r1);
           seg_axis_input_span (&a, o, o + 1, &i0, &i1);
           if (a.kind == SEG_AXIS_LINEAR)
-            ck_assert_msg (i0 <= r0 && r1 <= i1 && i1 - i0 <= 4 &&
-                           i0 >= 0 && i1 <= a.in_size,
+            ck_assert_msg (i0 <= r0 && r1 <= i1 && i1 - i0 <= 4 && i0 >= 0 &&
+                             i1 <= a.in_size,
                            "linear %d→%d, o %d: taps [%d, %d), span "
-                           "[%d, %d)", a.in_size, a.out_size, o, r0, r1,
-                           i0, i1);
+                           "[%d, %d)",
+                           a.in_size, a.out_size, o, r0, r1, i0, i1);
           else
             ck_assert_msg (i0 == r0 && i1 == r1,
                            "kind %d %d→%d (f %d r %d), o %d: [%d, %d), "
-                           "expected [%d, %d)", a.kind, a.in_size,
-                           a.out_size, a.factor, a.radius, o, i0, i1, r0,
-                           r1);
+                           "expected [%d, %d)",
+                           a.kind, a.in_size, a.out_size, a.factor, a.radius, o,
+                           i0, i1, r0, r1);
         }
     }
 }
@@ -121,7 +118,7 @@ START_TEST (test_axis_ranges_are_the_bounds_of_their_indices)
 
   for (gint trial = 0; trial < 3000; trial++)
     {
-      SegAxis a = random_axis (&rng, rand_range (&rng, 1, 40));
+      SegAxis a  = random_axis (&rng, rand_range (&rng, 1, 40));
       gint    o0 = rand_range (&rng, 0, a.out_size - 1);
       gint    o1 = rand_range (&rng, o0 + 1, a.out_size);
       gint    i0 = rand_range (&rng, 0, a.in_size - 1);
@@ -139,8 +136,8 @@ START_TEST (test_axis_ranges_are_the_bounds_of_their_indices)
       seg_axis_input_span (&a, o0, o1, &got0, &got1);
       ck_assert_msg (got0 == lo && got1 == hi,
                      "kind %d %d→%d, outputs [%d, %d): [%d, %d), expected "
-                     "[%d, %d)", a.kind, a.in_size, a.out_size, o0, o1,
-                     got0, got1, lo, hi);
+                     "[%d, %d)",
+                     a.kind, a.in_size, a.out_size, o0, o1, got0, got1, lo, hi);
 
       for (gint o = 0; o < a.out_size; o++)
         {
@@ -160,8 +157,9 @@ START_TEST (test_axis_ranges_are_the_bounds_of_their_indices)
       else
         ck_assert_msg (got0 == first && got1 == last + 1,
                        "kind %d %d→%d, inputs [%d, %d): outputs [%d, %d), "
-                       "expected [%d, %d)", a.kind, a.in_size, a.out_size,
-                       i0, i1, got0, got1, first, last + 1);
+                       "expected [%d, %d)",
+                       a.kind, a.in_size, a.out_size, i0, i1, got0, got1, first,
+                       last + 1);
     }
 }
 END_TEST
@@ -180,11 +178,11 @@ random_map (guint64 *rng)
   m.in.width        = rand_range (rng, 1, 17);
   m.in.slice_height = rand_range (rng, 1, 9);
   m.in.depth        = rand_range (rng, 1, 6);
-  m.x     = random_axis (rng, m.in.width);
-  m.y     = random_axis (rng, m.in.slice_height);
-  m.z     = random_axis (rng, m.in.depth);
-  m.out_x = rand_range (rng, -20, 20);
-  m.out_y = rand_range (rng, -20, 20);
+  m.x               = random_axis (rng, m.in.width);
+  m.y               = random_axis (rng, m.in.slice_height);
+  m.z               = random_axis (rng, m.in.depth);
+  m.out_x           = rand_range (rng, -20, 20);
+  m.out_y           = rand_range (rng, -20, 20);
   return m;
 }
 
@@ -203,8 +201,16 @@ box_add (GeglRectangle *box, gint x0, gint x1, gint y0, gint y1)
 /* What output pixel (ox, oy, oz) reads: columns [*x0, *x1), slices
  * [*z0, *z1) and rows [*y0, *y1) of each. */
 static void
-pixel_reads (const SegStackMap *m, gint ox, gint oy, gint oz, gint *x0,
-             gint *x1, gint *y0, gint *y1, gint *z0, gint *z1)
+pixel_reads (const SegStackMap *m,
+             gint               ox,
+             gint               oy,
+             gint               oz,
+             gint              *x0,
+             gint              *x1,
+             gint              *y0,
+             gint              *y1,
+             gint              *z0,
+             gint              *z1)
 {
   seg_axis_input_span (&m->x, ox, ox + 1, x0, x1);
   seg_axis_input_span (&m->y, oy, oy + 1, y0, y1);
@@ -213,8 +219,10 @@ pixel_reads (const SegStackMap *m, gint ox, gint oy, gint oz, gint *x0,
 
 /* got is want, or empty where want is. */
 static void
-assert_box (GeglRectangle got, const GeglRectangle *want, const gchar *what,
-            gint trial)
+assert_box (GeglRectangle        got,
+            const GeglRectangle *want,
+            const gchar         *what,
+            gint                 trial)
 {
   if (want->width <= 0)
     ck_assert_msg (got.width <= 0 || got.height <= 0,
@@ -223,8 +231,8 @@ assert_box (GeglRectangle got, const GeglRectangle *want, const gchar *what,
   else
     ck_assert_msg (gegl_rectangle_equal (&got, want),
                    "trial %d: %s %d,%d %dx%d, expected %d,%d %dx%d", trial,
-                   what, got.x, got.y, got.width, got.height, want->x,
-                   want->y, want->width, want->height);
+                   what, got.x, got.y, got.width, got.height, want->x, want->y,
+                   want->width, want->height);
 }
 
 START_TEST (test_regions_are_bounding_boxes_of_what_pixels_read)
@@ -233,20 +241,20 @@ START_TEST (test_regions_are_bounding_boxes_of_what_pixels_read)
 
   for (gint trial = 0; trial < 4000; trial++)
     {
-      SegStackMap   m = random_map (&rng);
+      SegStackMap   m   = random_map (&rng);
       SegStack      out = seg_stack_map_output (&m);
       GeglRectangle box = seg_stack_map_bounding_box (&m);
-      GeglRectangle in = seg_stack_extent (&m.in);
+      GeglRectangle in  = seg_stack_extent (&m.in);
       GeglRectangle roi, changed, need = { 0 }, dirty = { 0 };
 
       ck_assert (box.x == m.out_x && box.y == m.out_y &&
                  box.width == m.x.out_size &&
                  box.height == m.y.out_size * m.z.out_size);
 
-      roi.x      = rand_range (&rng, box.x - 5, box.x + box.width);
-      roi.y      = rand_range (&rng, box.y - 5, box.y + box.height);
-      roi.width  = rand_range (&rng, 1, box.width + 5);
-      roi.height = rand_range (&rng, 1, box.height + 5);
+      roi.x          = rand_range (&rng, box.x - 5, box.x + box.width);
+      roi.y          = rand_range (&rng, box.y - 5, box.y + box.height);
+      roi.width      = rand_range (&rng, 1, box.width + 5);
+      roi.height     = rand_range (&rng, 1, box.height + 5);
       changed.x      = rand_range (&rng, in.x - 5, in.x + in.width);
       changed.y      = rand_range (&rng, in.y - 5, in.y + in.height);
       changed.width  = rand_range (&rng, 1, in.width + 5);
@@ -283,8 +291,7 @@ START_TEST (test_regions_are_bounding_boxes_of_what_pixels_read)
                 box_add (&dirty, ax, ax + 1, ay, ay + 1);
             }
 
-      assert_box (seg_stack_map_required (&m, &roi), &need, "required",
-                  trial);
+      assert_box (seg_stack_map_required (&m, &roi), &need, "required", trial);
       assert_box (seg_stack_map_invalidated (&m, &changed), &dirty,
                   "invalidated", trial);
     }
@@ -293,15 +300,15 @@ END_TEST
 
 START_TEST (test_checks_name_the_op_and_the_value)
 {
-  const SegStackCheck check = { "seg:test", "there is nothing to test",
-                                "The output is empty." };
+  const SegStackCheck check  = { "seg:test", "there is nothing to test",
+                                 "The output is empty." };
   GeglRectangle       extent = { 3, -4, 10, 12 }, empty = { 0, 0, 0, 5 };
   SegStack            s;
   gchar              *problem;
 
   ck_assert_ptr_null (seg_stack_check (&check, &extent, 4, &s));
-  ck_assert (s.x == 3 && s.y == -4 && s.width == 10 &&
-             s.slice_height == 3 && s.depth == 4);
+  ck_assert (s.x == 3 && s.y == -4 && s.width == 10 && s.slice_height == 3 &&
+             s.depth == 4);
 
   problem = seg_stack_check (&check, &extent, 5, &s);
   assert_has (problem, "seg:test: depth 5 does not divide the input "
@@ -329,7 +336,7 @@ END_TEST
 typedef struct
 {
   SegStack    s;
-  guint32    *values;   /* slice-major, as the image's rows */
+  guint32    *values; /* slice-major, as the image's rows */
   GeglBuffer *buffer;
 } Input;
 
@@ -345,9 +352,9 @@ input_new (guint64 *rng, const Babl *format, guint32 max)
   in.s.width        = rand_range (rng, 1, 70);
   in.s.slice_height = rand_range (rng, 1, 40);
   in.s.depth        = rand_range (rng, 1, 7);
-  r = seg_stack_extent (&in.s);
-  n = (gsize) r.width * r.height;
-  in.values = g_new (guint32, n);
+  r                 = seg_stack_extent (&in.s);
+  n                 = (gsize) r.width * r.height;
+  in.values         = g_new (guint32, n);
   for (gsize i = 0; i < n; i++)
     in.values[i] = (guint32) (splitmix64 (rng) % ((guint64) max + 1));
   in.buffer = gegl_buffer_new (&r, format);
@@ -362,8 +369,7 @@ input_new (guint64 *rng, const Babl *format, guint32 max)
       g_free (narrow);
     }
   else
-    gegl_buffer_set (in.buffer, &r, 0, format, in.values,
-                     GEGL_AUTO_ROWSTRIDE);
+    gegl_buffer_set (in.buffer, &r, 0, format, in.values, GEGL_AUTO_ROWSTRIDE);
   return in;
 }
 
@@ -375,9 +381,12 @@ input_free (Input *in)
 }
 
 /* One output pixel (c, r) of a band from its input view. */
-typedef void (*PixelFunc) (const SegStackMap *map, const SegVolume *in,
-                           const SegVolume *out, const SegStackBand *b,
-                           gint c, gint r);
+typedef void (*PixelFunc) (const SegStackMap  *map,
+                           const SegVolume    *in,
+                           const SegVolume    *out,
+                           const SegStackBand *b,
+                           gint                c,
+                           gint                r);
 
 /* What the test kernel runs on each band. */
 typedef struct
@@ -389,24 +398,25 @@ typedef struct
 /* The view holds what the band's output reads, and no more than that
  * plus one on each side. */
 static void
-check_view (const Watch *w, const SegVolume *in, const SegVolume *out,
+check_view (const Watch        *w,
+            const SegVolume    *in,
+            const SegVolume    *out,
             const SegStackBand *b)
 {
   const SegStackMap *m = w->map;
   gint               x0, x1, y0, y1, z0, z1;
 
   seg_axis_input_span (&m->x, b->out_x0, b->out_x0 + out->width, &x0, &x1);
-  seg_axis_input_span (&m->y, b->out_y0, b->out_y0 + out->height, &y0,
-                       &y1);
+  seg_axis_input_span (&m->y, b->out_y0, b->out_y0 + out->height, &y0, &y1);
   seg_axis_input_span (&m->z, b->out_z, b->out_z + 1, &z0, &z1);
   ck_assert_msg (b->in_x0 == x0 && b->in_y0 == y0 && b->in_z0 == z0 &&
-                 in->width == x1 - x0 && in->height == y1 - y0 &&
-                 in->depth == z1 - z0 && out->depth == 1,
+                   in->width == x1 - x0 && in->height == y1 - y0 &&
+                   in->depth == z1 - z0 && out->depth == 1,
                  "band out (%d, %d, %d) %dx%d: view (%d, %d, %d) "
-                 "%dx%dx%d, expected (%d, %d, %d) %dx%dx%d", b->out_x0,
-                 b->out_y0, b->out_z, out->width, out->height, b->in_x0,
-                 b->in_y0, b->in_z0, in->width, in->height, in->depth, x0,
-                 y0, z0, x1 - x0, y1 - y0, z1 - z0);
+                 "%dx%dx%d, expected (%d, %d, %d) %dx%dx%d",
+                 b->out_x0, b->out_y0, b->out_z, out->width, out->height,
+                 b->in_x0, b->in_y0, b->in_z0, in->width, in->height, in->depth,
+                 x0, y0, z0, x1 - x0, y1 - y0, z1 - z0);
 }
 
 /* Every band: its view checked, then each output pixel. */
@@ -427,8 +437,12 @@ watch_kernel (const SegVolume    *in,
 
 /* Sum of the 3 × 3 × 3 neighbourhood that exists, u16 in, u32 out. */
 static void
-sum_pixel (const SegStackMap *m, const SegVolume *in, const SegVolume *out,
-           const SegStackBand *b, gint c, gint r)
+sum_pixel (const SegStackMap  *m,
+           const SegVolume    *in,
+           const SegVolume    *out,
+           const SegStackBand *b,
+           gint                c,
+           gint                r)
 {
   const gint x = b->out_x0 + c, y = b->out_y0 + r, z = b->out_z;
   guint32    sum = 0;
@@ -444,14 +458,15 @@ sum_pixel (const SegStackMap *m, const SegVolume *in, const SegVolume *out,
               y + dy >= m->in.slice_height || z + dz < 0 ||
               z + dz >= m->in.depth)
             continue;
-          ck_assert (ix >= 0 && ix < in->width && iy >= 0 &&
-                     iy < in->height && iz >= 0 && iz < in->depth);
-          sum += *(const guint16 *) (const void *)
-            ((const guint8 *) in->data + iz * in->slice_stride +
-             iy * in->row_stride + ix * 2);
+          ck_assert (ix >= 0 && ix < in->width && iy >= 0 && iy < in->height &&
+                     iz >= 0 && iz < in->depth);
+          sum +=
+            *(const guint16 *) (const void *) ((const guint8 *) in->data +
+                                               iz * in->slice_stride +
+                                               iy * in->row_stride + ix * 2);
         }
-  *(guint32 *) (void *) ((guint8 *) out->data + r * out->row_stride +
-                         c * 4) = sum;
+  *(guint32 *) (void *) ((guint8 *) out->data + r * out->row_stride + c * 4) =
+    sum;
 }
 
 /* The same sums, straight from the array. */
@@ -459,8 +474,8 @@ static guint32 *
 sum_reference (const Input *in)
 {
   const SegStack *s = &in->s;
-  guint32        *sums = g_new0 (guint32, (gsize) s->width *
-                                          s->slice_height * s->depth);
+  guint32        *sums =
+    g_new0 (guint32, (gsize) s->width * s->slice_height * s->depth);
 
   for (gint z = 0; z < s->depth; z++)
     for (gint y = 0; y < s->slice_height; y++)
@@ -474,49 +489,55 @@ sum_reference (const Input *in)
                 if (nx >= 0 && nx < s->width && ny >= 0 &&
                     ny < s->slice_height && nz >= 0 && nz < s->depth)
                   sums[((gsize) z * s->slice_height + y) * s->width + x] +=
-                    in->values[((gsize) nz * s->slice_height + ny) *
-                               s->width + nx];
+                    in->values[((gsize) nz * s->slice_height + ny) * s->width +
+                               nx];
               }
   return sums;
 }
 
 /* Nearest resizing, bytes copied, by the axes' own indices. */
 static void
-nearest_pixel (const SegStackMap *m, const SegVolume *in,
-               const SegVolume *out, const SegStackBand *b, gint c, gint r)
+nearest_pixel (const SegStackMap  *m,
+               const SegVolume    *in,
+               const SegVolume    *out,
+               const SegStackBand *b,
+               gint                c,
+               gint                r)
 {
   gint sx, sy, sz, unused;
 
-  seg_axis_input_span (&m->x, b->out_x0 + c, b->out_x0 + c + 1, &sx,
-                       &unused);
-  seg_axis_input_span (&m->y, b->out_y0 + r, b->out_y0 + r + 1, &sy,
-                       &unused);
+  seg_axis_input_span (&m->x, b->out_x0 + c, b->out_x0 + c + 1, &sx, &unused);
+  seg_axis_input_span (&m->y, b->out_y0 + r, b->out_y0 + r + 1, &sy, &unused);
   seg_axis_input_span (&m->z, b->out_z, b->out_z + 1, &sz, &unused);
   memcpy ((guint8 *) out->data + r * out->row_stride + c * in->bpp,
           (const guint8 *) in->data + (sz - b->in_z0) * in->slice_stride +
-          (sy - b->in_y0) * in->row_stride + (sx - b->in_x0) * in->bpp,
+            (sy - b->in_y0) * in->row_stride + (sx - b->in_x0) * in->bpp,
           in->bpp);
 }
 
 /* Renders roi of the map's output into a new buffer of format by the
  * driver: whole, or in n_parts random pieces. */
 static GeglBuffer *
-render (const SegStackMap *map, Input *in, const Babl *in_format,
-        const Babl *out_format, PixelFunc pixel, guint64 *rng,
-        gint n_parts)
+render (const SegStackMap *map,
+        Input             *in,
+        const Babl        *in_format,
+        const Babl        *out_format,
+        PixelFunc          pixel,
+        guint64           *rng,
+        gint               n_parts)
 {
   GeglRectangle box = seg_stack_map_bounding_box (map);
   GeglBuffer   *out = gegl_buffer_new (&box, out_format);
-  Watch         w = { map, pixel };
-  SegStackJob   job = { map, in_format, out_format, in->buffer, out,
-                        watch_kernel, &w };
+  Watch         w   = { map, pixel };
+  SegStackJob   job = { map, in_format,    out_format, in->buffer,
+                        out, watch_kernel, &w };
 
   if (n_parts <= 1)
     ck_assert (seg_stack_process (&job, "seg:test", &box));
   else
     {
       /* Horizontal strips of random heights, each split once across. */
-      for (gint y = box.y; y < box.y + box.height; )
+      for (gint y = box.y; y < box.y + box.height;)
         {
           gint h  = rand_range (rng, 1, MAX (1, box.height / n_parts + 1));
           gint cx = rand_range (rng, box.x, box.x + box.width);
@@ -525,8 +546,8 @@ render (const SegStackMap *map, Input *in, const Babl *in_format,
           for (gint k = 0; k < 2; k++)
             {
               GeglRectangle part = { k ? cx : box.x, y,
-                                     k ? box.x + box.width - cx
-                                       : cx - box.x, h };
+                                     k ? box.x + box.width - cx : cx - box.x,
+                                     h };
 
               if (part.width > 0)
                 ck_assert (seg_stack_process (&job, "seg:test", &part));
@@ -549,18 +570,17 @@ START_TEST (test_driver_hands_kernels_their_neighbour_slices)
       guint32      *want = sum_reference (&in);
       GeglRectangle box;
 
-      m.in = in.s;
-      m.x  = seg_axis_same (in.s.width, 1);
-      m.y  = seg_axis_same (in.s.slice_height, 1);
-      m.z  = seg_axis_same (in.s.depth, 1);
+      m.in    = in.s;
+      m.x     = seg_axis_same (in.s.width, 1);
+      m.y     = seg_axis_same (in.s.slice_height, 1);
+      m.z     = seg_axis_same (in.s.depth, 1);
       m.out_x = in.s.x;
       m.out_y = in.s.y;
-      box = seg_stack_map_bounding_box (&m);
+      box     = seg_stack_map_bounding_box (&m);
 
       for (gint parts = 1; parts <= 8; parts += 7)
         {
-          GeglBuffer *out = render (&m, &in, u16, u32, sum_pixel, &rng,
-                                    parts);
+          GeglBuffer *out = render (&m, &in, u16, u32, sum_pixel, &rng, parts);
           guint32    *got = g_new (guint32, (gsize) box.width * box.height);
 
           gegl_buffer_get (out, &box, 1.0, u32, got, GEGL_AUTO_ROWSTRIDE,
@@ -568,9 +588,9 @@ START_TEST (test_driver_hands_kernels_their_neighbour_slices)
           for (gint i = 0; i < box.width * box.height; i++)
             ck_assert_msg (got[i] == want[i],
                            "trial %d, %d parts, %dx%dx%d: pixel %d is %u, "
-                           "expected %u", trial, parts, in.s.width,
-                           in.s.slice_height, in.s.depth, i, got[i],
-                           want[i]);
+                           "expected %u",
+                           trial, parts, in.s.width, in.s.slice_height,
+                           in.s.depth, i, got[i], want[i]);
           g_free (got);
           g_object_unref (out);
         }
@@ -587,26 +607,26 @@ START_TEST (test_driver_resizes_by_the_axes_indices)
   for (gint trial = 0; trial < 60; trial++)
     {
       const Babl   *u32 = babl_format ("Y u32");
-      Input         in = input_new (&rng, u32, G_MAXUINT32);
+      Input         in  = input_new (&rng, u32, G_MAXUINT32);
       SegStackMap   m;
       GeglRectangle box;
 
-      m.in    = in.s;
-      m.x     = seg_axis_resize (SEG_AXIS_NEAREST, in.s.width,
-                                 rand_range (&rng, 1, 90));
-      m.y     = seg_axis_resize (SEG_AXIS_NEAREST, in.s.slice_height,
-                                 rand_range (&rng, 1, 50));
-      m.z     = seg_axis_resize (SEG_AXIS_NEAREST, in.s.depth,
-                                 rand_range (&rng, 1, 9));
+      m.in = in.s;
+      m.x  = seg_axis_resize (SEG_AXIS_NEAREST, in.s.width,
+                              rand_range (&rng, 1, 90));
+      m.y  = seg_axis_resize (SEG_AXIS_NEAREST, in.s.slice_height,
+                              rand_range (&rng, 1, 50));
+      m.z =
+        seg_axis_resize (SEG_AXIS_NEAREST, in.s.depth, rand_range (&rng, 1, 9));
       m.out_x = rand_range (&rng, -9, 9);
       m.out_y = rand_range (&rng, -9, 9);
-      box = seg_stack_map_bounding_box (&m);
+      box     = seg_stack_map_bounding_box (&m);
 
       for (gint parts = 1; parts <= 8; parts += 7)
         {
-          GeglBuffer *out = render (&m, &in, u32, u32, nearest_pixel, &rng,
-                                    parts);
-          guint32    *got = g_new (guint32, (gsize) box.width * box.height);
+          GeglBuffer *out =
+            render (&m, &in, u32, u32, nearest_pixel, &rng, parts);
+          guint32 *got = g_new (guint32, (gsize) box.width * box.height);
 
           gegl_buffer_get (out, &box, 1.0, u32, got, GEGL_AUTO_ROWSTRIDE,
                            GEGL_ABYSS_NONE);
@@ -621,9 +641,9 @@ START_TEST (test_driver_resizes_by_the_axes_indices)
                   reference_span (&m.y, oy, &sy, &unused);
                   reference_span (&m.z, oz, &sz, &unused);
                   want = in.values[((gsize) sz * in.s.slice_height + sy) *
-                                   in.s.width + sx];
-                  have = got[((gsize) oz * m.y.out_size + oy) * box.width +
-                             ox];
+                                     in.s.width +
+                                   sx];
+                  have = got[((gsize) oz * m.y.out_size + oy) * box.width + ox];
                   ck_assert_msg (have == want,
                                  "trial %d: (%d, %d, %d) is %u, expected %u",
                                  trial, ox, oy, oz, have, want);

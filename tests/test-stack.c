@@ -85,7 +85,7 @@ START_TEST (test_axis_spans_follow_the_contract)
 {
   guint64 rng = 0x5eed0001;
 
-  for (gint trial = 0; trial < 3000; trial++)
+  for (gint trial = 0; trial < 2000; trial++)
     {
       SegAxis a = random_axis (&rng, rand_range (&rng, 1, 40));
 
@@ -116,7 +116,7 @@ START_TEST (test_axis_ranges_are_the_bounds_of_their_indices)
 {
   guint64 rng = 0x5eed0002;
 
-  for (gint trial = 0; trial < 3000; trial++)
+  for (gint trial = 0; trial < 2000; trial++)
     {
       SegAxis a  = random_axis (&rng, rand_range (&rng, 1, 40));
       gint    o0 = rand_range (&rng, 0, a.out_size - 1);
@@ -239,7 +239,7 @@ START_TEST (test_regions_are_bounding_boxes_of_what_pixels_read)
 {
   guint64 rng = 0x5eed0003;
 
-  for (gint trial = 0; trial < 4000; trial++)
+  for (gint trial = 0; trial < 2000; trial++)
     {
       SegStackMap   m   = random_map (&rng);
       SegStack      out = seg_stack_map_output (&m);
@@ -380,13 +380,14 @@ input_free (Input *in)
   g_object_unref (in->buffer);
 }
 
-/* One output pixel (c, r) of a band from its input view. */
-typedef void (*PixelFunc) (const SegStackMap  *map,
-                           const SegVolume    *in,
-                           const SegVolume    *out,
-                           const SegStackBand *b,
-                           gint                c,
-                           gint                r);
+/* One output pixel (c, r) of a band from its input view; FALSE when what
+ * it reads is not in the view. */
+typedef gboolean (*PixelFunc) (const SegStackMap  *map,
+                               const SegVolume    *in,
+                               const SegVolume    *out,
+                               const SegStackBand *b,
+                               gint                c,
+                               gint                r);
 
 /* What the test kernel runs on each band. */
 typedef struct
@@ -426,17 +427,22 @@ watch_kernel (const SegVolume    *in,
               const SegStackBand *b,
               gpointer            data)
 {
-  const Watch *w = data;
+  const Watch *w  = data;
+  gboolean     ok = TRUE;
 
+  /* One assertion per band: check's assertions write to a file each time
+   * they pass. */
   check_view (w, in, out, b);
   for (gint r = 0; r < out->height; r++)
     for (gint c = 0; c < out->width; c++)
-      w->pixel (w->map, in, out, b, c, r);
+      ok &= w->pixel (w->map, in, out, b, c, r);
+  ck_assert_msg (ok, "band (%d, %d, %d): a pixel reads outside the view",
+                 b->out_x0, b->out_y0, b->out_z);
   return SEG_OK;
 }
 
 /* Sum of the 3 × 3 × 3 neighbourhood that exists, u16 in, u32 out. */
-static void
+static gboolean
 sum_pixel (const SegStackMap  *m,
            const SegVolume    *in,
            const SegVolume    *out,
@@ -445,7 +451,8 @@ sum_pixel (const SegStackMap  *m,
            gint                r)
 {
   const gint x = b->out_x0 + c, y = b->out_y0 + r, z = b->out_z;
-  guint32    sum = 0;
+  guint32    sum    = 0;
+  gboolean   inside = TRUE;
 
   for (gint dz = -1; dz <= 1; dz++)
     for (gint dy = -1; dy <= 1; dy++)
@@ -458,8 +465,10 @@ sum_pixel (const SegStackMap  *m,
               y + dy >= m->in.slice_height || z + dz < 0 ||
               z + dz >= m->in.depth)
             continue;
-          ck_assert (ix >= 0 && ix < in->width && iy >= 0 && iy < in->height &&
-                     iz >= 0 && iz < in->depth);
+          inside &= ix >= 0 && ix < in->width && iy >= 0 && iy < in->height &&
+                    iz >= 0 && iz < in->depth;
+          if (!inside)
+            break;
           sum +=
             *(const guint16 *) (const void *) ((const guint8 *) in->data +
                                                iz * in->slice_stride +
@@ -467,6 +476,7 @@ sum_pixel (const SegStackMap  *m,
         }
   *(guint32 *) (void *) ((guint8 *) out->data + r * out->row_stride + c * 4) =
     sum;
+  return inside;
 }
 
 /* The same sums, straight from the array. */
@@ -496,7 +506,7 @@ sum_reference (const Input *in)
 }
 
 /* Nearest resizing, bytes copied, by the axes' own indices. */
-static void
+static gboolean
 nearest_pixel (const SegStackMap  *m,
                const SegVolume    *in,
                const SegVolume    *out,
@@ -509,10 +519,15 @@ nearest_pixel (const SegStackMap  *m,
   seg_axis_input_span (&m->x, b->out_x0 + c, b->out_x0 + c + 1, &sx, &unused);
   seg_axis_input_span (&m->y, b->out_y0 + r, b->out_y0 + r + 1, &sy, &unused);
   seg_axis_input_span (&m->z, b->out_z, b->out_z + 1, &sz, &unused);
+  if (sx < b->in_x0 || sx >= b->in_x0 + in->width || sy < b->in_y0 ||
+      sy >= b->in_y0 + in->height || sz < b->in_z0 ||
+      sz >= b->in_z0 + in->depth)
+    return FALSE;
   memcpy ((guint8 *) out->data + r * out->row_stride + c * in->bpp,
           (const guint8 *) in->data + (sz - b->in_z0) * in->slice_stride +
             (sy - b->in_y0) * in->row_stride + (sx - b->in_x0) * in->bpp,
           in->bpp);
+  return TRUE;
 }
 
 /* Renders roi of the map's output into a new buffer of format by the
@@ -582,15 +597,19 @@ START_TEST (test_driver_hands_kernels_their_neighbour_slices)
         {
           GeglBuffer *out = render (&m, &in, u16, u32, sum_pixel, &rng, parts);
           guint32    *got = g_new (guint32, (gsize) box.width * box.height);
+          gint        i   = 0;
 
           gegl_buffer_get (out, &box, 1.0, u32, got, GEGL_AUTO_ROWSTRIDE,
                            GEGL_ABYSS_NONE);
-          for (gint i = 0; i < box.width * box.height; i++)
-            ck_assert_msg (got[i] == want[i],
-                           "trial %d, %d parts, %dx%dx%d: pixel %d is %u, "
-                           "expected %u",
-                           trial, parts, in.s.width, in.s.slice_height,
-                           in.s.depth, i, got[i], want[i]);
+          /* The first difference, if any (one assertion: check's write to
+           * a file each time they pass). */
+          while (i < box.width * box.height - 1 && got[i] == want[i])
+            i++;
+          ck_assert_msg (got[i] == want[i],
+                         "trial %d, %d parts, %dx%dx%d: pixel %d is %u, "
+                         "expected %u",
+                         trial, parts, in.s.width, in.s.slice_height,
+                         in.s.depth, i, got[i], want[i]);
           g_free (got);
           g_object_unref (out);
         }
@@ -644,9 +663,9 @@ START_TEST (test_driver_resizes_by_the_axes_indices)
                                      in.s.width +
                                    sx];
                   have = got[((gsize) oz * m.y.out_size + oy) * box.width + ox];
-                  ck_assert_msg (have == want,
-                                 "trial %d: (%d, %d, %d) is %u, expected %u",
-                                 trial, ox, oy, oz, have, want);
+                  if (have != want)
+                    ck_abort_msg ("trial %d: (%d, %d, %d) is %u, expected %u",
+                                  trial, ox, oy, oz, have, want);
                 }
           g_free (got);
           g_object_unref (out);

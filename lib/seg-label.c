@@ -121,6 +121,14 @@ grow (SegLabelTable *t)
 }
 
 size_t
+seg_label_table_find (const SegLabelTable *t, const uint8_t *label)
+{
+  size_t h = slot_of (t, label);
+
+  return t->slots[h] != 0 ? t->slots[h] - 1 : SEG_LABEL_NONE;
+}
+
+size_t
 seg_label_table_add (SegLabelTable *t, const uint8_t *label)
 {
   size_t h = slot_of (t, label);

@@ -94,7 +94,10 @@ extern "C"
  * memory). */
   size_t seg_label_table_add (SegLabelTable *t, const uint8_t *label);
 
-  /* The bytes of label number i (< t->n). */
+  /* The number of label; SEG_LABEL_NONE when the table does not hold it. */
+size_t seg_label_table_find (const SegLabelTable *t, const uint8_t *label);
+
+/* The bytes of label number i (< t->n). */
   static inline const uint8_t *seg_label_table_label (const SegLabelTable *t,
                                                       size_t               i)
   {

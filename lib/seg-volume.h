@@ -26,7 +26,8 @@ extern "C"
     SEG_OK = 0,
     SEG_EBADARG,  /* NULL pointer, non-positive size, bad stride or bpp   */
     SEG_EBADSIZE, /* output size is not ceil (input size / factor)        */
-    SEG_EBADTYPE  /* the kernel has no implementation for this voxel type */
+    SEG_EBADTYPE, /* the kernel has no implementation for this voxel type */
+    SEG_ENOMEM    /* memory ran out                                       */
   } SegStatus;
 
   typedef struct

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * Per-label statistics and voxel lists (seg-label-stats.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "seg-label-stats.h"
+
+bool
+seg_label_stats_init (SegLabelStats *s, int bpp, bool sparse)
+{
+  *s = (SegLabelStats){ .sparse = sparse };
+  if (bpp < 1 || bpp > SEG_MAX_BPP)
+    return false;
+  return seg_label_table_init (&s->labels, bpp);
+}
+
+void
+seg_label_stats_free (SegLabelStats *s)
+{
+  seg_label_table_free (&s->labels);
+  free (s->stats);
+  s->stats = NULL;
+  s->room  = 0;
+}
+
+/* The address of voxel x of row y of slice z of v. */
+static inline const uint8_t *
+voxel (const SegVolume *v, int x, int y, int z)
+{
+  return (const uint8_t *) v->data + (ptrdiff_t) z * v->slice_stride +
+         (ptrdiff_t) y * v->row_stride + (ptrdiff_t) x * v->bpp;
+}
+
+/* The end of the run of labels equal to the one at x in row (w voxels). */
+static inline int
+run_end (const uint8_t *row, int x, int w, int bpp)
+{
+  const uint8_t *label = row + (size_t) x * (size_t) bpp;
+  int            end   = x + 1;
+
+  while (end < w &&
+         seg_label_equal (row + (size_t) end * (size_t) bpp, label, bpp))
+    end++;
+  return end;
+}
+
+/* The next run of one counted label in row (w voxels) that starts at or
+ * after *x: true with it in [*x, *end), false at the row's end.  Sparse
+ * statistics pass background runs over. */
+static inline bool
+next_run (const SegLabelStats *s, const uint8_t *row, int w, int *x, int *end)
+{
+  const int bpp = s->labels.bpp;
+
+  for (; *x < w; *x = *end)
+    {
+      *end = run_end (row, *x, w, bpp);
+      if (!s->sparse ||
+          !seg_label_is_background (row + (size_t) *x * (size_t) bpp, bpp))
+        return true;
+    }
+  return false;
+}
+
+/* sum += v, in 128 bits. */
+static inline void
+add128 (uint64_t *lo, uint64_t *hi, uint64_t v)
+{
+  *lo += v;
+  *hi += *lo < v;
+}
+
+/* A new label number k: its statistics zeroed, room grown as needed. */
+static bool
+stat_new (SegLabelStats *s, size_t k)
+{
+  if (k >= s->room)
+    {
+      size_t        room = s->room ? 2 * s->room : 256;
+      SegLabelStat *grown;
+
+      if (room > SIZE_MAX / sizeof *grown)
+        return false;
+      grown = realloc (s->stats, room * sizeof *grown);
+      if (grown == NULL)
+        return false;
+      s->stats = grown;
+      s->room  = room;
+    }
+  s->stats[k] = (SegLabelStat){ 0 };
+  for (int a = 0; a < 3; a++)
+    {
+      s->stats[k].min[a] = INT64_MAX;
+      s->stats[k].max[a] = INT64_MIN;
+    }
+  return true;
+}
+
+/* Voxels [x, end) of row y of slice z (stack coordinates) hold label. */
+static SegStatus
+count_run (SegLabelStats *s,
+           const uint8_t *label,
+           int64_t        x,
+           int64_t        end,
+           int64_t        y,
+           int64_t        z)
+{
+  const size_t  known = s->labels.n;
+  const size_t  k     = seg_label_table_add (&s->labels, label);
+  const int64_t n     = end - x;
+  SegLabelStat *st;
+
+  if (k == SEG_LABEL_NONE || (k == known && !stat_new (s, k)))
+    return SEG_ENOMEM;
+  st = &s->stats[k];
+  st->count += (uint64_t) n;
+  st->min[0] = x < st->min[0] ? x : st->min[0];
+  st->max[0] = end - 1 > st->max[0] ? end - 1 : st->max[0];
+  st->min[1] = y < st->min[1] ? y : st->min[1];
+  st->max[1] = y > st->max[1] ? y : st->max[1];
+  st->min[2] = z < st->min[2] ? z : st->min[2];
+  st->max[2] = z > st->max[2] ? z : st->max[2];
+  /* Σ x over the run: n·x + n(n-1)/2. */
+  add128 (&st->sum_lo[0], &st->sum_hi[0],
+          (uint64_t) n * (uint64_t) x +
+            ((uint64_t) n * (uint64_t) (n - 1)) / 2);
+  add128 (&st->sum_lo[1], &st->sum_hi[1], (uint64_t) n * (uint64_t) y);
+  add128 (&st->sum_lo[2], &st->sum_hi[2], (uint64_t) n * (uint64_t) z);
+  return SEG_OK;
+}
+
+SegStatus
+seg_label_stats_add (
+  SegLabelStats *s, const SegVolume *in, int64_t x0, int64_t y0, int64_t z0)
+{
+  const int bpp = s->labels.bpp;
+
+  if (in == NULL || seg_volume_check (in) != SEG_OK || in->bpp != bpp ||
+      x0 < 0 || y0 < 0 || z0 < 0)
+    return SEG_EBADARG;
+
+  for (int z = 0; z < in->depth; z++)
+    for (int y = 0; y < in->height; y++)
+      {
+        const uint8_t *row = voxel (in, 0, y, z);
+
+        for (int x = 0, end = 0; next_run (s, row, in->width, &x, &end);
+             x = end)
+          {
+            const uint8_t *label = row + (size_t) x * (size_t) bpp;
+            SegStatus      status =
+              count_run (s, label, x0 + x, x0 + end, y0 + y, z0 + z);
+
+            if (status != SEG_OK)
+              return status;
+          }
+      }
+  return SEG_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * The order of the labels
+ * --------------------------------------------------------------------- */
+
+/* A label as qsort () sorts it: up to 8 bytes by key, longer ones by
+ * their bytes. */
+typedef struct
+{
+  uint64_t       key;
+  const uint8_t *bytes;
+  int            bpp;
+  size_t         number;
+} SortItem;
+
+/* The label's bytes (up to 8) as an integer, sign bit flipped when signed
+ * so that unsigned comparison orders it. */
+static uint64_t
+label_key (const uint8_t *label, int bpp, bool is_signed)
+{
+  uint64_t v = 0;
+
+  for (int i = bpp - 1; i >= 0; i--)
+    v = v << 8 | label[i];
+  if (is_signed)
+    v ^= (uint64_t) 1 << (8 * bpp - 1);
+  return v;
+}
+
+static int
+compare_items (const void *a, const void *b)
+{
+  const SortItem *x = a, *y = b;
+
+  if (x->bpp > 8)
+    return memcmp (x->bytes, y->bytes, (size_t) x->bpp);
+  return (x->key > y->key) - (x->key < y->key);
+}
+
+size_t *
+seg_label_stats_order (const SegLabelStats *s, bool is_signed)
+{
+  const SegLabelTable *t     = &s->labels;
+  const size_t         n     = t->n;
+  SortItem            *items = malloc ((n ? n : 1) * sizeof *items);
+  size_t              *order = malloc ((n ? n : 1) * sizeof *order);
+
+  if (items == NULL || order == NULL)
+    {
+      free (items);
+      free (order);
+      return NULL;
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      const uint8_t *label = seg_label_table_label (t, i);
+
+      items[i] =
+        (SortItem){ t->bpp <= 8 ? label_key (label, t->bpp, is_signed) : 0,
+                    label, t->bpp, i };
+    }
+  /* Labels are distinct: the order is total. */
+  qsort (items, n, sizeof *items, compare_items);
+  for (size_t i = 0; i < n; i++)
+    order[i] = items[i].number;
+  free (items);
+  return order;
+}
+
+uint64_t
+seg_label_stats_first_rows (const SegLabelStats *s,
+                            const size_t        *order,
+                            uint64_t            *first)
+{
+  uint64_t row = 0;
+
+  for (size_t i = 0; i < s->labels.n; i++)
+    {
+      first[order[i]] = row;
+      row += s->stats[order[i]].count;
+    }
+  return row;
+}
+
+/* ------------------------------------------------------------------------
+ * Voxel lists
+ * --------------------------------------------------------------------- */
+
+static inline void
+put_coordinate (uint8_t *p, uint64_t v, int bytes)
+{
+  for (int i = 0; i < bytes; i++)
+    p[i] = (uint8_t) (v >> (8 * i));
+}
+
+SegStatus
+seg_label_stats_list (const SegLabelStats *s,
+                      const SegVolume     *in,
+                      int64_t              x0,
+                      int64_t              y0,
+                      int64_t              z0,
+                      uint64_t            *next,
+                      void                *out,
+                      int                  coord_bytes)
+{
+  const int     bpp       = s->labels.bpp;
+  const size_t  row_bytes = 3 * (size_t) coord_bytes;
+  const int64_t top       = coord_bytes == 4 ? (int64_t) UINT32_MAX : INT64_MAX;
+
+  if (in == NULL || seg_volume_check (in) != SEG_OK || in->bpp != bpp ||
+      next == NULL || out == NULL || (coord_bytes != 4 && coord_bytes != 8) ||
+      x0 < 0 || y0 < 0 || z0 < 0 || x0 + in->width - 1 > top ||
+      y0 + in->height - 1 > top || z0 + in->depth - 1 > top)
+    return SEG_EBADARG;
+
+  for (int z = 0; z < in->depth; z++)
+    for (int y = 0; y < in->height; y++)
+      {
+        const uint8_t *row = voxel (in, 0, y, z);
+
+        for (int x = 0, end = 0; next_run (s, row, in->width, &x, &end);
+             x = end)
+          {
+            const uint8_t *label = row + (size_t) x * (size_t) bpp;
+            size_t         k     = seg_label_table_find (&s->labels, label);
+            uint8_t       *at;
+
+            if (k == SEG_LABEL_NONE)
+              return SEG_EBADARG;
+            at = (uint8_t *) out + next[k] * row_bytes;
+            for (int i = x; i < end; i++, at += row_bytes)
+              {
+                put_coordinate (at, (uint64_t) (z0 + z), coord_bytes);
+                put_coordinate (at + coord_bytes, (uint64_t) (y0 + y),
+                                coord_bytes);
+                put_coordinate (at + 2 * coord_bytes, (uint64_t) (x0 + i),
+                                coord_bytes);
+              }
+            next[k] += (uint64_t) (end - x);
+          }
+      }
+  return SEG_OK;
+}
+
+double
+seg_label_stat_mean (const SegLabelStat *stat, int axis)
+{
+#ifdef __SIZEOF_INT128__
+  const unsigned __int128 sum =
+    (unsigned __int128) stat->sum_hi[axis] << 64 | stat->sum_lo[axis];
+  const uint64_t q = (uint64_t) (sum / stat->count);
+  const uint64_t r = (uint64_t) (sum % stat->count);
+
+  /* The whole part exactly, the fraction in extended precision: one
+   * rounding to double, at the end. */
+  return (double) ((long double) q + (long double) r / stat->count);
+#else
+  const long double sum =
+    (long double) stat->sum_hi[axis] * 18446744073709551616.0L +
+    (long double) stat->sum_lo[axis];
+
+  return (double) (sum / stat->count);
+#endif
+}

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * Unit tests of lib/seg-label-stats.c, without GEGL, against a slow,
+ * obviously-correct reference: every voxel looked up in a plain list of
+ * the labels met, the order by each label's value worked out as an
+ * integer, and the voxel lists made by scanning the whole volume once per
+ * label.  Random volumes of runs (two labels and thousands; 1, 2, 3, 4, 8
+ * and 16-byte pixels, signed and unsigned; sparse on and off; 1 … 24 on
+ * each axis, 1 × 1 × 1 included; padded and flipped views), fed as random
+ * bands: pass 1 in any order, pass 2 in raster order.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel-harness.h"
+#include "seg-label-stats.h"
+
+static const int pixel_sizes[] = { 1, 2, 3, 4, 8, 16 };
+
+/* ---- The reference ------------------------------------------------------ */
+
+typedef struct
+{
+  const uint8_t *label; /* in the volume: its first voxel */
+  uint64_t       count;
+  int64_t        min[3], max[3];
+  long double    sum[3];
+} RefStat;
+
+/* The labels of the w × h × d view v (counted ones), in order of first
+ * occurrence, with their statistics; *n of them. */
+static RefStat *
+reference_stats (const SegVolume *v, bool sparse, size_t *n)
+{
+  const size_t most = (size_t) v->width * v->height * v->depth;
+  RefStat     *st   = calloc (most, sizeof *st);
+
+  *n = 0;
+  for (int z = 0; z < v->depth; z++)
+    for (int y = 0; y < v->height; y++)
+      for (int x = 0; x < v->width; x++)
+        {
+          const uint8_t *p    = at (v, x, y, z);
+          const int64_t  c[3] = { x, y, z };
+          bool           zero = true;
+          size_t         k    = 0;
+
+          for (int i = 0; i < v->bpp; i++)
+            zero &= p[i] == 0;
+          if (sparse && zero)
+            continue;
+          while (k < *n && memcmp (st[k].label, p, (size_t) v->bpp) != 0)
+            k++;
+          if (k == *n)
+            {
+              st[(*n)++] = (RefStat){ .label = p };
+              for (int a = 0; a < 3; a++)
+                {
+                  st[k].min[a] = c[a];
+                  st[k].max[a] = c[a];
+                }
+            }
+          st[k].count++;
+          for (int a = 0; a < 3; a++)
+            {
+              st[k].min[a] = c[a] < st[k].min[a] ? c[a] : st[k].min[a];
+              st[k].max[a] = c[a] > st[k].max[a] ? c[a] : st[k].max[a];
+              st[k].sum[a] += (long double) c[a];
+            }
+        }
+  return st;
+}
+
+/* a < b by value: up to 8 bytes as a little-endian integer (two's
+ * complement when signed), longer ones by bytes. */
+static bool
+value_less (const uint8_t *a, const uint8_t *b, int bpp, bool is_signed)
+{
+  uint64_t ua = 0, ub = 0;
+
+  if (bpp > 8)
+    return memcmp (a, b, (size_t) bpp) < 0;
+  for (int i = 0; i < bpp; i++)
+    {
+      ua |= (uint64_t) a[i] << (8 * i);
+      ub |= (uint64_t) b[i] << (8 * i);
+    }
+  if (is_signed)
+    {
+      /* Sign-extend to 64 bits, then compare as signed numbers. */
+      const int shift = 64 - 8 * bpp;
+
+      return (int64_t) (ua << shift) >> shift < (int64_t) (ub << shift) >>
+             shift;
+    }
+  return ua < ub;
+}
+
+/* The reference's labels sorted by value (insertion sort). */
+static void
+reference_sort (RefStat *st, size_t n, int bpp, bool is_signed)
+{
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i;
+         j > 0 && value_less (st[j].label, st[j - 1].label, bpp, is_signed);
+         j--)
+      {
+        RefStat t = st[j];
+
+        st[j]     = st[j - 1];
+        st[j - 1] = t;
+      }
+}
+
+/* ---- Volumes ------------------------------------------------------------ */
+
+/* A volume of runs of labels from a pool of n_labels random ones (some
+ * differing only in their last byte, background among them). */
+static Buf
+random_volume (Rng *r, int bpp, int n_labels)
+{
+  const int w = rng_range (r, 1, 24), h = rng_range (r, 1, 24);
+  const int d    = rng_range (r, 1, 6);
+  Buf       b    = buf_new (w, h, d, bpp, random_strides (r, bpp));
+  uint8_t  *pool = malloc ((size_t) n_labels * (size_t) bpp);
+
+  for (int i = 0; i < n_labels; i++)
+    {
+      uint8_t *l = pool + (size_t) i * (size_t) bpp;
+
+      for (int j = 0; j < bpp; j++)
+        l[j] = (uint8_t) rng_next (r);
+      if (i == 0)
+        memset (l, 0, (size_t) bpp); /* background */
+      else if (i % 3 == 0)
+        memcpy (l, pool + (size_t) (i - 1) * (size_t) bpp,
+                (size_t) bpp - 1); /* differs in its last byte only */
+    }
+  for (int z = 0; z < d; z++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w;)
+        {
+          const int      run = rng_range (r, 1, 9);
+          const uint8_t *label =
+            pool + (size_t) rng_below (r, n_labels) * (size_t) bpp;
+
+          for (int i = 0; i < run && x < w; i++, x++)
+            memcpy (at (&b.v, x, y, z), label, (size_t) bpp);
+        }
+  free (pool);
+  return b;
+}
+
+/* The bands of v: slices cut into runs of random rows, in raster order;
+ * *n of them (views into v), each with its first row and slice. */
+typedef struct
+{
+  SegVolume view;
+  int       y0, z0;
+} Band;
+
+static Band *
+random_bands (Rng *r, const SegVolume *v, int *n)
+{
+  Band *bands = malloc ((size_t) v->height * v->depth * sizeof *bands);
+
+  *n = 0;
+  for (int z = 0; z < v->depth; z++)
+    for (int y = 0; y < v->height;)
+      {
+        const int rows = rng_range (r, 1, v->height - y);
+        Band      b    = { *v, y, z };
+
+        b.view.data   = at (v, 0, y, z);
+        b.view.height = rows;
+        b.view.depth  = 1;
+        bands[(*n)++] = b;
+        y += rows;
+      }
+  return bands;
+}
+
+/* ---- The tests ---------------------------------------------------------- */
+
+START_TEST (test_statistics_and_voxel_lists_match_reference)
+{
+  Rng           r         = rng_new ((uint64_t) _i, 41);
+  const int     bpp       = pixel_sizes[rng_below (&r, 6)];
+  const int     n_labels  = rng_chance (&r, 50) ? 2 : rng_range (&r, 3, 3000);
+  const bool    sparse    = rng_chance (&r, 50);
+  const bool    is_signed = bpp <= 8 && rng_chance (&r, 40);
+  const int     coord     = rng_chance (&r, 50) ? 4 : 8;
+  Buf           vol       = random_volume (&r, bpp, n_labels);
+  SegLabelStats s;
+  size_t        n_ref, *order;
+  RefStat      *ref = reference_stats (&vol.v, sparse, &n_ref);
+  int           n_bands;
+  Band         *bands = random_bands (&r, &vol.v, &n_bands);
+  uint64_t     *first, *next, total, want_total = 0;
+  uint8_t      *list, *want_list;
+  char          context[160];
+
+  snprintf (context, sizeof context,
+            "seed %d: %d×%d×%d, %d-byte labels of %d, sparse %d, signed %d", _i,
+            vol.v.width, vol.v.height, vol.v.depth, bpp, n_labels, sparse,
+            is_signed);
+
+  /* Pass 1, the bands last first: the statistics do not depend on the
+   * order. */
+  ck_assert (seg_label_stats_init (&s, bpp, sparse));
+  for (int i = n_bands - 1; i >= 0; i--)
+    assert_status (
+      seg_label_stats_add (&s, &bands[i].view, 0, bands[i].y0, bands[i].z0),
+      SEG_OK, context);
+  ck_assert_msg (s.labels.n == n_ref, "%s: %zu labels, want %zu", context,
+                 s.labels.n, n_ref);
+
+  reference_sort (ref, n_ref, bpp, is_signed);
+  order = seg_label_stats_order (&s, is_signed);
+  ck_assert_ptr_nonnull (order);
+  for (size_t i = 0; i < n_ref; i++)
+    {
+      const SegLabelStat *st   = &s.stats[order[i]];
+      bool                same = true;
+
+      same &= memcmp (seg_label_table_label (&s.labels, order[i]), ref[i].label,
+                      (size_t) bpp) == 0;
+      same &= st->count == ref[i].count;
+      for (int a = 0; a < 3; a++)
+        {
+          const double want = (double) (ref[i].sum[a] / ref[i].count);
+          const double got  = seg_label_stat_mean (st, a);
+
+          same &= st->min[a] == ref[i].min[a] && st->max[a] == ref[i].max[a];
+          same &= fabs (got - want) <= 1e-12 * fmax (1.0, fabs (want));
+        }
+      if (!same)
+        ck_abort_msg (
+          "%s: label %zu in order (%s) differs from the "
+          "reference (count %llu, want %llu)",
+          context, i,
+          hex_of (seg_label_table_label (&s.labels, order[i]), bpp).s,
+          (unsigned long long) st->count, (unsigned long long) ref[i].count);
+      want_total += ref[i].count;
+    }
+
+  /* Pass 2, the bands in raster order. */
+  first = calloc (n_ref + 1, sizeof *first);
+  next  = calloc (n_ref + 1, sizeof *next);
+  total = seg_label_stats_first_rows (&s, order, first);
+  ck_assert_uint_eq (total, want_total);
+  memcpy (next, first, n_ref * sizeof *next);
+  list = calloc (total + 1, 3 * (size_t) coord);
+  for (int i = 0; i < n_bands; i++)
+    assert_status (seg_label_stats_list (&s, &bands[i].view, 0, bands[i].y0,
+                                         bands[i].z0, next, list, coord),
+                   SEG_OK, context);
+
+  /* The reference list: each label in order, its voxels in raster
+   * order. */
+  want_list = calloc (total + 1, 3 * (size_t) coord);
+  for (size_t i = 0, row = 0; i < n_ref; i++)
+    for (int z = 0; z < vol.v.depth; z++)
+      for (int y = 0; y < vol.v.height; y++)
+        for (int x = 0; x < vol.v.width; x++)
+          if (memcmp (at (&vol.v, x, y, z), ref[i].label, (size_t) bpp) == 0)
+            {
+              const uint64_t c[3] = { (uint64_t) z, (uint64_t) y,
+                                      (uint64_t) x };
+
+              for (int a = 0; a < 3; a++)
+                for (int byte = 0; byte < coord; byte++)
+                  want_list[(row * 3 + (size_t) a) * (size_t) coord +
+                            (size_t) byte] = (uint8_t) (c[a] >> (8 * byte));
+              row++;
+            }
+  if (memcmp (list, want_list, total * 3 * (size_t) coord) != 0)
+    ck_abort_msg ("%s: the voxel list differs from the reference", context);
+  for (size_t i = 0; i < n_ref; i++)
+    if (next[order[i]] != first[order[i]] + s.stats[order[i]].count)
+      ck_abort_msg ("%s: label %zu's rows end at %llu", context, i,
+                    (unsigned long long) next[order[i]]);
+
+  free (want_list);
+  free (list);
+  free (next);
+  free (first);
+  free (order);
+  free (bands);
+  free (ref);
+  seg_label_stats_free (&s);
+  buf_free (&vol);
+}
+END_TEST
+
+/* The order by value, by hand: signed labels sort below zero, unsigned
+ * ones by their little-endian value, long ones by their bytes. */
+START_TEST (test_order_by_value)
+{
+  const uint8_t vol16[] = { 0x01, 0x00, 0xff, 0xff, 0x00, 0x01, 0x80, 0x00 };
+  SegVolume     v       = seg_volume_packed ((void *) vol16, 4, 1, 1, 2);
+  SegLabelStats s;
+  size_t       *order;
+
+  /* 0x0001 = 1, 0xffff = 65535 or -1, 0x0100 = 256, 0x0080 = 128. */
+  ck_assert (seg_label_stats_init (&s, 2, false));
+  assert_status (seg_label_stats_add (&s, &v, 0, 0, 0), SEG_OK, "add");
+  order = seg_label_stats_order (&s, false);
+  ck_assert (order[0] == 0 && order[1] == 3 && order[2] == 2 && order[3] == 1);
+  free (order);
+  order = seg_label_stats_order (&s, true);
+  ck_assert (order[0] == 1 && order[1] == 0 && order[2] == 3 && order[3] == 2);
+  free (order);
+  seg_label_stats_free (&s);
+}
+END_TEST
+
+/* A view of another voxel size, negative offsets, a coordinate that does
+ * not fit in 4 bytes and a label pass 1 never saw are refused. */
+START_TEST (test_bad_arguments_are_refused)
+{
+  uint8_t       one[4] = { 7, 0, 0, 0 }, other[4] = { 9, 0, 0, 0 };
+  SegVolume     v      = seg_volume_packed (one, 1, 1, 1, 4);
+  SegVolume     w      = seg_volume_packed (other, 1, 1, 1, 4);
+  SegVolume     narrow = seg_volume_packed (one, 2, 1, 1, 2);
+  SegLabelStats s;
+  uint64_t      next[1] = { 0 };
+  uint8_t       out[24];
+
+  ck_assert (!seg_label_stats_init (&s, 0, false));
+  ck_assert (seg_label_stats_init (&s, 4, true));
+  assert_status (seg_label_stats_add (&s, &narrow, 0, 0, 0), SEG_EBADARG,
+                 "voxel size");
+  assert_status (seg_label_stats_add (&s, &v, -1, 0, 0), SEG_EBADARG,
+                 "negative x");
+  assert_status (seg_label_stats_add (&s, NULL, 0, 0, 0), SEG_EBADARG,
+                 "no view");
+  assert_status (seg_label_stats_add (&s, &v, 0, 0, 0), SEG_OK, "add");
+  assert_status (seg_label_stats_list (&s, &w, 0, 0, 0, next, out, 4),
+                 SEG_EBADARG, "unseen label");
+  assert_status (
+    seg_label_stats_list (&s, &v, (int64_t) UINT32_MAX + 1, 0, 0, next, out, 4),
+    SEG_EBADARG, "x past 4 bytes");
+  assert_status (seg_label_stats_list (&s, &v, 0, 0, 0, next, out, 3),
+                 SEG_EBADARG, "3-byte coordinates");
+  assert_status (seg_label_stats_list (&s, &v, 0, 0, 0, next, out, 8), SEG_OK,
+                 "list");
+  ck_assert_uint_eq (next[0], 1);
+  seg_label_stats_free (&s);
+}
+END_TEST
+
+int
+main (void)
+{
+  const TTest *const plain[] = { test_order_by_value,
+                                 test_bad_arguments_are_refused };
+  Suite             *s       = suite_create ("label-stats");
+
+  add_tcase (s, "rules", 30, plain, 2);
+  add_loop_tcase (s, "random", 300,
+                  test_statistics_and_voxel_lists_match_reference, 120);
+  return run_suite (s);
+}

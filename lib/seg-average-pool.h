@@ -53,63 +53,62 @@
 #include "seg-volume.h"
 
 #ifdef __cplusplus
-extern "C"
-{
+extern "C" {
 #endif
 
-  typedef enum
-  {
-    SEG_TYPE_U8,
-    SEG_TYPE_U16,
-    SEG_TYPE_U32,
-    SEG_TYPE_HALF,   /* IEEE 754 binary16 */
-    SEG_TYPE_FLOAT,  /* IEEE 754 binary32 */
-    SEG_TYPE_DOUBLE, /* IEEE 754 binary64 */
-    /* The other integer dtypes of NumPy files: two's complement int8 …
+typedef enum
+{
+  SEG_TYPE_U8,
+  SEG_TYPE_U16,
+  SEG_TYPE_U32,
+  SEG_TYPE_HALF,   /* IEEE 754 binary16 */
+  SEG_TYPE_FLOAT,  /* IEEE 754 binary32 */
+  SEG_TYPE_DOUBLE, /* IEEE 754 binary64 */
+  /* The other integer dtypes of NumPy files: two's complement int8 …
    * int64, and uint64.  Only in layouts without alpha. */
-    SEG_TYPE_I8,
-    SEG_TYPE_I16,
-    SEG_TYPE_I32,
-    SEG_TYPE_I64,
-    SEG_TYPE_U64
-  } SegComponentType;
+  SEG_TYPE_I8,
+  SEG_TYPE_I16,
+  SEG_TYPE_I32,
+  SEG_TYPE_I64,
+  SEG_TYPE_U64
+} SegComponentType;
 
-  /* How the bytes of a voxel are numbers. */
-  typedef struct
-  {
-    SegComponentType type;
-    int              n_components; /* ≥ 1; n_components × size = bpp       */
-    int              alpha;        /* straight alpha component, or -1       */
-  } SegPixelLayout;
+/* How the bytes of a voxel are numbers. */
+typedef struct
+{
+  SegComponentType type;
+  int              n_components; /* ≥ 1; n_components × size = bpp       */
+  int              alpha;        /* straight alpha component, or -1       */
+} SegPixelLayout;
 
-  /* Bytes of one component of type; 0 for an unknown type. */
-  int seg_component_size (SegComponentType type);
+/* Bytes of one component of type; 0 for an unknown type. */
+int seg_component_size (SegComponentType type);
 
-  /* SEG_OK when layout describes voxels of bpp bytes: a known type,
+/* SEG_OK when layout describes voxels of bpp bytes: a known type,
  * n_components × size = bpp, alpha -1 or a component index (only -1 for
  * the signed and 64-bit types); else SEG_EBADTYPE (SEG_EBADARG for
  * NULL). */
-  SegStatus seg_pixel_layout_check (const SegPixelLayout *layout, int bpp);
+SegStatus seg_pixel_layout_check (const SegPixelLayout *layout, int bpp);
 
-  /* Bytes of scratch memory seg_average_pool() needs; 0 when the factors
+/* Bytes of scratch memory seg_average_pool() needs; 0 when the factors
  * or the layout are invalid.  Scratch can be reused by later calls with
  * the same or smaller factors and the same layout, but not shared between
  * threads. */
-  size_t seg_average_pool_scratch_size (const SegFactors     *f,
-                                        const SegPixelLayout *layout);
+size_t seg_average_pool_scratch_size (const SegFactors     *f,
+                                      const SegPixelLayout *layout);
 
-  /* Pools in into out.  scratch must hold seg_average_pool_scratch_size ()
+/* Pools in into out.  scratch must hold seg_average_pool_scratch_size ()
  * bytes, aligned for a double (malloc's alignment); it may be NULL when
  * that size is 0.
  * Returns SEG_EBADARG for bad views, factors, or differing bpp,
  * SEG_EBADTYPE for a layout that does not fit the views' bpp, and
  * SEG_EBADSIZE when out is not ceil (in / f) in size. */
-  SegStatus seg_average_pool (const SegVolume      *in,
-                              const SegVolume      *out,
-                              const SegFactors     *f,
-                              const SegPixelLayout *layout,
-                              bool                  sparse,
-                              void                 *scratch);
+SegStatus seg_average_pool (const SegVolume      *in,
+                            const SegVolume      *out,
+                            const SegFactors     *f,
+                            const SegPixelLayout *layout,
+                            bool                  sparse,
+                            void                 *scratch);
 
 #ifdef __cplusplus
 }

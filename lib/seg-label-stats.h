@@ -31,70 +31,69 @@
 #include "seg-volume.h"
 
 #ifdef __cplusplus
-extern "C"
-{
+extern "C" {
 #endif
 
-  /* What pass 1 found for one label. */
-  typedef struct
-  {
-    uint64_t count;
-    int64_t  min[3], max[3];       /* x, y, z, inclusive                  */
-    uint64_t sum_lo[3], sum_hi[3]; /* Σ x, Σ y, Σ z over its voxels: 128 bits */
-  } SegLabelStat;
+/* What pass 1 found for one label. */
+typedef struct
+{
+  uint64_t count;
+  int64_t  min[3], max[3];       /* x, y, z, inclusive                  */
+  uint64_t sum_lo[3], sum_hi[3]; /* Σ x, Σ y, Σ z over its voxels: 128 bits */
+} SegLabelStat;
 
-  typedef struct
-  {
-    SegLabelTable labels; /* the distinct labels, numbered as first met */
-    SegLabelStat *stats;  /* stats[i]: label number i                  */
-    size_t        room;   /* stats allocated                           */
-    bool          sparse; /* background (all bytes zero) left out      */
-  } SegLabelStats;
+typedef struct
+{
+  SegLabelTable labels; /* the distinct labels, numbered as first met */
+  SegLabelStat *stats;  /* stats[i]: label number i                  */
+  size_t        room;   /* stats allocated                           */
+  bool          sparse; /* background (all bytes zero) left out      */
+} SegLabelStats;
 
-  /* An empty set of statistics for labels of bpp bytes; false when out of
+/* An empty set of statistics for labels of bpp bytes; false when out of
  * memory (or bpp < 1). */
-  bool seg_label_stats_init (SegLabelStats *s, int bpp, bool sparse);
-  void seg_label_stats_free (SegLabelStats *s);
+bool seg_label_stats_init (SegLabelStats *s, int bpp, bool sparse);
+void seg_label_stats_free (SegLabelStats *s);
 
-  /* Pass 1: counts every voxel of in (any strides), whose voxel (0, 0, 0)
+/* Pass 1: counts every voxel of in (any strides), whose voxel (0, 0, 0)
  * is voxel (x0, y0, z0) of the stack.  SEG_EBADARG for a bad view or a
  * voxel size other than the statistics', SEG_ENOMEM when the table cannot
  * grow (the statistics are then incomplete). */
-  SegStatus seg_label_stats_add (
-    SegLabelStats *s, const SegVolume *in, int64_t x0, int64_t y0, int64_t z0);
+SegStatus seg_label_stats_add (
+  SegLabelStats *s, const SegVolume *in, int64_t x0, int64_t y0, int64_t z0);
 
-  /* The label numbers in the order of the labels' values: labels of up to
+/* The label numbers in the order of the labels' values: labels of up to
  * 8 bytes as the integers of their little-endian bytes (signed ones as
  * two's complement when is_signed), longer ones by their bytes in memory
  * order (as printed in hex).  NULL when out of memory; free () it. */
-  size_t *seg_label_stats_order (const SegLabelStats *s, bool is_signed);
+size_t *seg_label_stats_order (const SegLabelStats *s, bool is_signed);
 
-  /* first[i] = the row of label number i's first voxel in the voxel list,
+/* first[i] = the row of label number i's first voxel in the voxel list,
  * when the labels are listed in order (n = s->labels.n of each); returns
  * the total number of rows. */
-  uint64_t seg_label_stats_first_rows (const SegLabelStats *s,
-                                       const size_t        *order,
-                                       uint64_t            *first);
+uint64_t seg_label_stats_first_rows (const SegLabelStats *s,
+                                     const size_t        *order,
+                                     uint64_t            *first);
 
-  /* Pass 2: for every counted voxel of in, in raster order, writes its
+/* Pass 2: for every counted voxel of in, in raster order, writes its
  * (z, y, x) as coord_bytes-byte unsigned little-endian numbers (4 or 8)
  * at row next[i] of out and advances next[i] (i its label's number).
  * Start with next = first (seg_label_stats_first_rows ()) and give the
  * bands in raster order: each label's rows are then in raster order.
  * SEG_EBADARG for a bad view, a label pass 1 did not see or a coordinate
  * that does not fit. */
-  SegStatus seg_label_stats_list (const SegLabelStats *s,
-                                  const SegVolume     *in,
-                                  int64_t              x0,
-                                  int64_t              y0,
-                                  int64_t              z0,
-                                  uint64_t            *next,
-                                  void                *out,
-                                  int                  coord_bytes);
+SegStatus seg_label_stats_list (const SegLabelStats *s,
+                                const SegVolume     *in,
+                                int64_t              x0,
+                                int64_t              y0,
+                                int64_t              z0,
+                                uint64_t            *next,
+                                void                *out,
+                                int                  coord_bytes);
 
-  /* The mean of coordinate axis (0: x, 1: y, 2: z) of stat, as close as a
+/* The mean of coordinate axis (0: x, 1: y, 2: z) of stat, as close as a
  * double gets to the exact quotient. */
-  double seg_label_stat_mean (const SegLabelStat *stat, int axis);
+double seg_label_stat_mean (const SegLabelStat *stat, int axis);
 
 #ifdef __cplusplus
 }

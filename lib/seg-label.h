@@ -16,99 +16,100 @@
 #include <string.h>
 
 #ifdef __cplusplus
-extern "C"
-{
+extern "C" {
 #endif
 
-  /* Two labels are equal when all their bytes are. */
-  static inline bool
-  seg_label_equal (const uint8_t *a, const uint8_t *b, int bpp)
-  {
-    return memcmp (a, b, (size_t) bpp) == 0;
-  }
+/* Two labels are equal when all their bytes are. */
+static inline bool
+seg_label_equal (const uint8_t *a, const uint8_t *b, int bpp)
+{
+  return memcmp (a, b, (size_t) bpp) == 0;
+}
 
-  /* Background (what `sparse` leaves out): a label whose bytes are all
+/* Background (what `sparse` leaves out): a label whose bytes are all
  * zero. */
-  static inline bool seg_label_is_background (const uint8_t *p, int bpp)
-  {
-    for (int i = 0; i < bpp; i++)
-      if (p[i] != 0)
-        return false;
-    return true;
-  }
+static inline bool
+seg_label_is_background (const uint8_t *p, int bpp)
+{
+  for (int i = 0; i < bpp; i++)
+    if (p[i] != 0)
+      return false;
+  return true;
+}
 
-  /* A hash of a label's bytes, eight at a time; equal labels hash equal. */
-  static inline uint64_t seg_label_hash (const uint8_t *p, int bpp)
-  {
-    uint64_t h = (uint64_t) bpp;
+/* A hash of a label's bytes, eight at a time; equal labels hash equal. */
+static inline uint64_t
+seg_label_hash (const uint8_t *p, int bpp)
+{
+  uint64_t h = (uint64_t) bpp;
 
-    for (int i = 0; i < bpp; i += 8)
-      {
-        uint64_t word = 0;
-        int      len  = bpp - i < 8 ? bpp - i : 8;
+  for (int i = 0; i < bpp; i += 8)
+    {
+      uint64_t word = 0;
+      int      len  = bpp - i < 8 ? bpp - i : 8;
 
-        memcpy (&word, p + i, (size_t) len);
-        h = (h ^ word) * 0x9E3779B97F4A7C15ull;
-        h ^= h >> 29;
-      }
-    return h;
-  }
+      memcpy (&word, p + i, (size_t) len);
+      h = (h ^ word) * 0x9E3779B97F4A7C15ull;
+      h ^= h >> 29;
+    }
+  return h;
+}
 
 /* What seg_label_table_add () returns when a table is full and cannot
  * grow. */
 #define SEG_LABEL_NONE SIZE_MAX
 
-  /* The distinct labels met so far, numbered 0, 1, … in order of first
+/* The distinct labels met so far, numbered 0, 1, … in order of first
  * occurrence, each held as a copy of its bytes.  Open addressing, at most
  * half full.  A table lives in memory of its own, which it grows, or in
  * fixed memory that the caller provides (a kernel's scratch), which holds
  * capacity labels at most. */
-  typedef struct
-  {
-    int       bpp;
-    size_t    n;        /* labels held                                  */
-    size_t    capacity; /* labels it holds before it must grow          */
-    size_t    mask;     /* slots - 1, slots a power of two ≥ 2 capacity */
-    uint32_t *slots;    /* 1 + a label's number; 0: free                */
-    uint8_t  *labels;   /* n × bpp bytes, in number order               */
-    bool      grows;    /* its own memory (seg_label_table_init ())     */
-  } SegLabelTable;
+typedef struct
+{
+  int       bpp;
+  size_t    n;        /* labels held                                  */
+  size_t    capacity; /* labels it holds before it must grow          */
+  size_t    mask;     /* slots - 1, slots a power of two ≥ 2 capacity */
+  uint32_t *slots;    /* 1 + a label's number; 0: free                */
+  uint8_t  *labels;   /* n × bpp bytes, in number order               */
+  bool      grows;    /* its own memory (seg_label_table_init ())     */
+} SegLabelTable;
 
-  /* Bytes of fixed memory that a table of capacity labels of bpp bytes
+/* Bytes of fixed memory that a table of capacity labels of bpp bytes
  * takes; 0 when that is more than size_t holds or than 2³² - 1 labels. */
-  size_t seg_label_table_fixed_size (size_t capacity, int bpp);
+size_t seg_label_table_fixed_size (size_t capacity, int bpp);
 
-  /* A table in memory (seg_label_table_fixed_size () bytes, aligned for
+/* A table in memory (seg_label_table_fixed_size () bytes, aligned for
  * uint32_t) for up to capacity labels. */
-  void seg_label_table_init_fixed (SegLabelTable *t,
-                                   void          *memory,
-                                   size_t         capacity,
-                                   int            bpp);
+void seg_label_table_init_fixed (SegLabelTable *t,
+                                 void          *memory,
+                                 size_t         capacity,
+                                 int            bpp);
 
-  /* A table in memory of its own, which grows as labels come; false when
+/* A table in memory of its own, which grows as labels come; false when
  * out of memory.  Free it with seg_label_table_free (). */
-  bool seg_label_table_init (SegLabelTable *t, int bpp);
+bool seg_label_table_init (SegLabelTable *t, int bpp);
 
-  /* The number of label, which is added when new; SEG_LABEL_NONE when it is
+/* The number of label, which is added when new; SEG_LABEL_NONE when it is
  * new and the table cannot take it (full fixed memory, or out of
  * memory). */
-  size_t seg_label_table_add (SegLabelTable *t, const uint8_t *label);
+size_t seg_label_table_add (SegLabelTable *t, const uint8_t *label);
 
-  /* The number of label; SEG_LABEL_NONE when the table does not hold it. */
+/* The number of label; SEG_LABEL_NONE when the table does not hold it. */
 size_t seg_label_table_find (const SegLabelTable *t, const uint8_t *label);
 
 /* The bytes of label number i (< t->n). */
-  static inline const uint8_t *seg_label_table_label (const SegLabelTable *t,
-                                                      size_t               i)
-  {
-    return t->labels + i * (size_t) t->bpp;
-  }
+static inline const uint8_t *
+seg_label_table_label (const SegLabelTable *t, size_t i)
+{
+  return t->labels + i * (size_t) t->bpp;
+}
 
-  /* Empties the table, in time proportional to the labels it held. */
-  void seg_label_table_clear (SegLabelTable *t);
+/* Empties the table, in time proportional to the labels it held. */
+void seg_label_table_clear (SegLabelTable *t);
 
-  /* Frees a table's own memory (nothing for fixed memory). */
-  void seg_label_table_free (SegLabelTable *t);
+/* Frees a table's own memory (nothing for fixed memory). */
+void seg_label_table_free (SegLabelTable *t);
 
 #ifdef __cplusplus
 }

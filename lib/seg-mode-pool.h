@@ -38,24 +38,23 @@
 #include "seg-volume.h"
 
 #ifdef __cplusplus
-extern "C"
-{
+extern "C" {
 #endif
 
-  /* Bytes of scratch memory seg_mode_pool() needs for these factors; 0 when
+/* Bytes of scratch memory seg_mode_pool() needs for these factors; 0 when
  * the factors are invalid.  Scratch can be reused by later calls with the
  * same or smaller factors, but not shared between threads. */
-  size_t seg_mode_pool_scratch_size (const SegFactors *f);
+size_t seg_mode_pool_scratch_size (const SegFactors *f);
 
-  /* Pools in into out.  scratch must hold seg_mode_pool_scratch_size (f)
+/* Pools in into out.  scratch must hold seg_mode_pool_scratch_size (f)
  * bytes, aligned for a pointer (malloc's alignment).
  * Returns SEG_EBADARG for bad views, factors, or differing bpp, and
  * SEG_EBADSIZE when out is not ceil (in / f) in size. */
-  SegStatus seg_mode_pool (const SegVolume  *in,
-                           const SegVolume  *out,
-                           const SegFactors *f,
-                           bool              sparse,
-                           void             *scratch);
+SegStatus seg_mode_pool (const SegVolume  *in,
+                         const SegVolume  *out,
+                         const SegFactors *f,
+                         bool              sparse,
+                         void             *scratch);
 
 #ifdef __cplusplus
 }

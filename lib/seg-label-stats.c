@@ -33,9 +33,11 @@ voxel (const SegVolume *v, int x, int y, int z)
          (ptrdiff_t) y * v->row_stride + (ptrdiff_t) x * v->bpp;
 }
 
-/* The end of the run of labels equal to the one at x in row (w voxels). */
-static inline int
-run_end (const uint8_t *row, int x, int w, int bpp)
+/* The end of the run of labels equal to the one at x in row (w voxels),
+ * for labels of bpp bytes; with bpp a constant, the comparison is one
+ * word's. */
+static inline __attribute__ ((always_inline)) int
+run_end_of (const uint8_t *row, int x, int w, int bpp)
 {
   const uint8_t *label = row + (size_t) x * (size_t) bpp;
   int            end   = x + 1;
@@ -44,6 +46,19 @@ run_end (const uint8_t *row, int x, int w, int bpp)
          seg_label_equal (row + (size_t) end * (size_t) bpp, label, bpp))
     end++;
   return end;
+}
+
+static inline int
+run_end (const uint8_t *row, int x, int w, int bpp)
+{
+  switch (bpp)
+    {
+    case 1: return run_end_of (row, x, w, 1);
+    case 2: return run_end_of (row, x, w, 2);
+    case 4: return run_end_of (row, x, w, 4);
+    case 8: return run_end_of (row, x, w, 8);
+    default: return run_end_of (row, x, w, bpp);
+    }
 }
 
 /* The next run of one counted label in row (w voxels) that starts at or
@@ -247,11 +262,33 @@ seg_label_stats_first_rows (const SegLabelStats *s,
  * Voxel lists
  * --------------------------------------------------------------------- */
 
-static inline void
-put_coordinate (uint8_t *p, uint64_t v, int bytes)
+/* Rows (z, y, x), x from x to end - 1, at out, as little-endian numbers of
+ * 4 or 8 bytes. */
+static void
+put_rows (
+  uint8_t *out, int bytes, uint64_t z, uint64_t y, int64_t x, int64_t end)
 {
-  for (int i = 0; i < bytes; i++)
-    p[i] = (uint8_t) (v >> (8 * i));
+  for (; x < end; x++)
+    {
+      const uint64_t c[3] = { z, y, (uint64_t) x };
+
+      for (int a = 0; a < 3; a++, out += bytes)
+        {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+          if (bytes == 4)
+            {
+              const uint32_t v = (uint32_t) c[a];
+
+              memcpy (out, &v, 4);
+            }
+          else
+            memcpy (out, &c[a], 8);
+#else
+          for (int i = 0; i < bytes; i++)
+            out[i] = (uint8_t) (c[a] >> (8 * i));
+#endif
+        }
+    }
 }
 
 SegStatus
@@ -284,19 +321,12 @@ seg_label_stats_list (const SegLabelStats *s,
           {
             const uint8_t *label = row + (size_t) x * (size_t) bpp;
             size_t         k     = seg_label_table_find (&s->labels, label);
-            uint8_t       *at;
 
             if (k == SEG_LABEL_NONE)
               return SEG_EBADARG;
-            at = (uint8_t *) out + next[k] * row_bytes;
-            for (int i = x; i < end; i++, at += row_bytes)
-              {
-                put_coordinate (at, (uint64_t) (z0 + z), coord_bytes);
-                put_coordinate (at + coord_bytes, (uint64_t) (y0 + y),
-                                coord_bytes);
-                put_coordinate (at + 2 * coord_bytes, (uint64_t) (x0 + i),
-                                coord_bytes);
-              }
+            put_rows ((uint8_t *) out + next[k] * row_bytes, coord_bytes,
+                      (uint64_t) (z0 + z), (uint64_t) (y0 + y), x0 + x,
+                      x0 + end);
             next[k] += (uint64_t) (end - x);
           }
       }

@@ -44,6 +44,7 @@ property_file_path (path, _("File"), "")
 
 #include "seg-mapped-buffer.h"
 #include "seg-npy-common.h"
+#include "seg-stack.h"
 
 /* The file at the path property, from the reading of its header on. */
 typedef struct
@@ -658,6 +659,27 @@ seg_npy_load_state (GeglNode            *node,
   return TRUE;
 }
 
+/* The stack the loaded file is (seg-stack.h): a 3-D array of D slices, or
+ * a 2-, 1- or 0-D one, which seg:npy-save writes back as it was; depth 0
+ * when no file is loaded. */
+static SegStackOutput
+loaded_stack (GeglOperation *operation)
+{
+  SegStackOutput      output = { 0, 2 };
+  const SegNpyHeader *h;
+  const gchar        *problem;
+
+  if (seg_npy_load_state (operation->node, &h, &problem))
+    {
+      output.n_dims = h->n_dims;
+      output.depth =
+        h->n_dims == 3
+          ? (gint) CLAMP (h->shape[h->fortran_order ? 2 : 0], 1, G_MAXINT)
+          : 1;
+    }
+  return output;
+}
+
 static void
 gegl_op_class_init (GeglOpClass *klass)
 {
@@ -684,6 +706,7 @@ gegl_op_class_init (GeglOpClass *klass)
     NULL);
 
   gegl_operation_handlers_register_loader (".npy", "seg:npy-load");
+  seg_stack_class_set_output (operation_class, loaded_stack);
 }
 
 #endif

@@ -48,9 +48,6 @@ property_int (depth, _("Depth"), 0)
 #include "seg-stack.h"
 #include "seg-volume.h"
 
-/* Nodes looked at upstream at most: graphs are far smaller. */
-#define MAX_UPSTREAM_NODES 4096
-
 /* What to write: the array's header and the pixels' format. */
 typedef struct
 {
@@ -68,82 +65,25 @@ typedef struct
                       * 1-D file, to be written so again; else -1         */
 } Upstream;
 
-/* The node inside a graph or meta-op (gegl:load) that feeds its output;
- * NULL for a plain node. */
-static GeglNode *
-inner_source (GeglNode *node)
-{
-  GSList *children = gegl_node_get_children (node);
-
-  if (children == NULL)
-    return NULL;
-  g_slist_free (children);
-  return gegl_node_get_producer (gegl_node_get_output_proxy (node, "output"),
-                                 "input", NULL);
-}
-
 static gboolean
 is_op (GeglNode *node, const gchar *name)
 {
   return g_strcmp0 (gegl_node_get_operation (node), name) == 0;
 }
 
-/* The stack that an op which makes stacks makes (seg-stack.h); depth 0
- * when node's op is none. */
-static Upstream
-stack_shape (GeglNode *node)
-{
-  GeglOperation *operation = gegl_node_get_gegl_operation (node);
-  SegStackOutput output;
-  Upstream       up = { 0, -1 };
-
-  if (operation != NULL && seg_stack_output (operation, &output))
-    {
-      up.depth     = MAX (output.depth, 1);
-      up.file_dims = output.volume ? 3 : -1;
-    }
-  return up;
-}
-
-/* The shape of the array a seg:npy-load node read, as it read it. */
-static Upstream
-loaded_shape (const SegNpyHeader *h)
-{
-  Upstream up = { 1, h->n_dims };
-
-  if (h->n_dims == 3)
-    up.depth = (gint) CLAMP (h->shape[h->fortran_order ? 2 : 0], 1, G_MAXINT);
-  return up;
-}
-
-/* What the graph gives the input: follows the input upstream through nops
- * and into graphs and meta-ops, to the first node that makes pixels. */
+/* What the graph gives the input (seg_stack_of_input ()). */
 static Upstream
 upstream_of (GeglOperation *operation)
 {
-  GeglNode *node  = gegl_node_get_producer (operation->node, "input", NULL);
-  Upstream  plain = { 1, -1 };
+  SegStackOutput stack;
+  Upstream       up = { 1, -1 };
 
-  for (gint step = 0; node != NULL && step < MAX_UPSTREAM_NODES; step++)
+  if (seg_stack_of_input (operation, &stack))
     {
-      GeglNode           *inner = inner_source (node);
-      const SegNpyHeader *h;
-      const gchar        *problem;
-      Upstream            stacked;
-
-      if (inner != NULL)
-        node = inner;
-      else if (gegl_node_get_operation (node) == NULL ||
-               is_op (node, "gegl:nop") || is_op (node, "gegl:clone"))
-        node = gegl_node_get_producer (node, "input", NULL);
-      else if (seg_npy_load_state (node, &h, &problem))
-        return loaded_shape (h);
-      else if ((stacked = stack_shape (node)).depth > 0)
-        return stacked;
-      else
-        return plain;
+      up.depth     = stack.depth;
+      up.file_dims = stack.n_dims == 2 ? -1 : stack.n_dims;
     }
-  return plain;
+  return up;
 }
 
 /* Why node gives no data to save, or NULL: a gegl:load that could not
@@ -152,7 +92,7 @@ upstream_of (GeglOperation *operation)
 static gchar *
 failed_source (GeglNode *node)
 {
-  GeglNode           *inner = inner_source (node);
+  GeglNode           *inner = seg_stack_inner_source (node);
   const SegNpyHeader *h;
   const gchar        *problem = NULL;
   gchar              *path = NULL, *name, *text = NULL;
@@ -191,7 +131,7 @@ upstream_failure (GeglOperation *operation)
 
   g_queue_push_tail (&todo, operation->node);
   while (failure == NULL && !g_queue_is_empty (&todo) &&
-         g_hash_table_size (seen) < MAX_UPSTREAM_NODES)
+         g_hash_table_size (seen) < SEG_MAX_UPSTREAM_NODES)
     {
       GeglNode *node = g_queue_pop_head (&todo);
       GeglNode *inner;
@@ -201,7 +141,7 @@ upstream_failure (GeglOperation *operation)
         continue;
       if ((failure = failed_source (node)) != NULL)
         break;
-      if ((inner = inner_source (node)) != NULL)
+      if ((inner = seg_stack_inner_source (node)) != NULL)
         g_queue_push_tail (&todo, inner);
       pads = gegl_node_list_input_pads (node);
       for (gint i = 0; pads != NULL && pads[i] != NULL; i++)

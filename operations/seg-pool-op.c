@@ -89,7 +89,7 @@ static SegStackOutput
 pool_stack_output (GeglOperation *operation)
 {
   SegPoolRequest request = seg_pool_op_request (operation);
-  SegStackOutput output  = { 1, request.depth > 1 };
+  SegStackOutput output  = { 1, request.depth > 1 ? 3 : 2 };
 
   if (request.depth >= 1 && request.factors.z >= 1)
     output.depth = seg_pooled_size (request.depth, request.factors.z);

@@ -375,5 +375,47 @@ seg_stack_output (GeglOperation *operation, SegStackOutput *output)
   if (func == NULL)
     return FALSE;
   *output = func (operation);
-  return TRUE;
+  return output->depth > 0;
+}
+
+GeglNode *
+seg_stack_inner_source (GeglNode *node)
+{
+  GSList *children = gegl_node_get_children (node);
+
+  if (children == NULL)
+    return NULL;
+  g_slist_free (children);
+  return gegl_node_get_producer (gegl_node_get_output_proxy (node, "output"),
+                                 "input", NULL);
+}
+
+static gboolean
+is_op (GeglNode *node, const gchar *name)
+{
+  return g_strcmp0 (gegl_node_get_operation (node), name) == 0;
+}
+
+gboolean
+seg_stack_of_input (GeglOperation *operation, SegStackOutput *output)
+{
+  GeglNode *node = gegl_node_get_producer (operation->node, "input", NULL);
+
+  for (gint step = 0; node != NULL && step < SEG_MAX_UPSTREAM_NODES; step++)
+    {
+      GeglNode      *inner = seg_stack_inner_source (node);
+      GeglOperation *op;
+
+      if (inner != NULL)
+        node = inner;
+      else if (gegl_node_get_operation (node) == NULL ||
+               is_op (node, "gegl:nop") || is_op (node, "gegl:clone"))
+        node = gegl_node_get_producer (node, "input", NULL);
+      else
+        {
+          op = gegl_node_get_gegl_operation (node);
+          return op != NULL && seg_stack_output (op, output);
+        }
+    }
+  return FALSE;
 }

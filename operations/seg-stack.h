@@ -223,20 +223,35 @@ gboolean seg_stack_process (const SegStackJob   *job,
 /* The stack an op makes. */
 typedef struct
 {
-  gint     depth;  /* slices of its output, at least 1                */
-  gboolean volume; /* a volume (made from one of more than one slice),
-                      * which stays a volume even pooled to one slice    */
+  gint depth;  /* slices of its output, at least 1; 0: not known        */
+  gint n_dims; /* dimensions of the array it stands for: 3 for a volume
+                * (which stays one even pooled to one slice), 2 for an
+                * image; seg:npy-load's, its file's (0 … 3)             */
 } SegStackOutput;
 
 typedef SegStackOutput (*SegStackOutputFunc) (GeglOperation *operation);
 
 /* Declares, in an op's class_init, how its output stack follows from its
- * properties. */
+ * properties (or, for a loader, from its file). */
 void seg_stack_class_set_output (GeglOperationClass *klass,
                                  SegStackOutputFunc  func);
 
-/* The stack operation makes; FALSE when its class declares none. */
+/* The stack operation makes; FALSE when its class declares none or it
+ * does not know. */
 gboolean seg_stack_output (GeglOperation *operation, SegStackOutput *output);
+
+/* Nodes a walk upstream looks at, at most: graphs are far smaller. */
+#define SEG_MAX_UPSTREAM_NODES 4096
+
+/* The node inside a graph or meta-op (gegl:load) that feeds its output;
+ * NULL for a plain node. */
+GeglNode *seg_stack_inner_source (GeglNode *node);
+
+/* The stack that reaches operation's input, for a depth of 0 ("from the
+ * graph"): follows the input upstream through nops, clones, graphs and
+ * meta-ops to the first node that makes pixels and asks it
+ * (seg_stack_output ()).  FALSE, a plain image, when it cannot say. */
+gboolean seg_stack_of_input (GeglOperation *operation, SegStackOutput *output);
 
 G_END_DECLS
 

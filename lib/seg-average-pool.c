@@ -1091,27 +1091,17 @@ MEAN_ROWS_U8 (mean8_sparse_rows_avx512_u8, 4)
 #undef MEAN_ROWS_U8
 #endif /* SEG_HAVE_AVX512 */
 
-/* A kernel over a run of output rows (as mean_rows_u8). */
-typedef void (*RowsFn) (const uint8_t *in,
-                        ptrdiff_t      rs,
-                        ptrdiff_t      ss,
-                        uint8_t       *out,
-                        ptrdiff_t      ors,
-                        size_t         n,
-                        size_t         rows,
-                        bool           stream);
-
 /* A row kernel run over many rows: which one, and for which block. */
 typedef struct
 {
   SegRows2x2Fn   mean4;  /* f = 2, 2, 1                                  */
   SegRows2x2x2Fn mean8;  /* f = 2, 2, 2                                  */
-  RowsFn         avx512; /* the same with AVX-512, where there is one    */
+  SegRowsFn      avx512; /* the same with AVX-512, where there is one    */
 } FastPath;
 
 #if SEG_HAVE_AVX512
 /* Sparse means only, indexed by f.z - 1. */
-static const RowsFn sparse_rows_avx512_u8[2] = {
+static const SegRowsFn sparse_rows_avx512_u8[2] = {
   mean4_sparse_rows_avx512_u8,
   mean8_sparse_rows_avx512_u8,
 };

@@ -86,19 +86,9 @@ static const SegRows2x2x2Fn mode8_fns[4][2] = {
   { mode8_u64, mode8_sparse_u64 },
 };
 
-/* A kernel over a run of output rows (see mode-pool-rows.inc). */
-typedef void (*RowsFn) (const uint8_t *in,
-                        ptrdiff_t      rs,
-                        ptrdiff_t      ss,
-                        uint8_t       *out,
-                        ptrdiff_t      ors,
-                        size_t         n,
-                        size_t         rows,
-                        bool           stream);
-
 #if SEG_HAVE_AVX512
 /* 2×2×2 only, indexed by log2 (bpp), sparse. */
-static const RowsFn mode8_rows_avx512_fns[4][2] = {
+static const SegRowsFn mode8_rows_avx512_fns[4][2] = {
   { mode8_rows_avx512_u8, mode8_sparse_rows_avx512_u8 },
   { mode8_rows_avx512_u16, mode8_sparse_rows_avx512_u16 },
   { mode8_rows_avx512_u32, mode8_sparse_rows_avx512_u32 },

@@ -189,6 +189,19 @@ typedef void (*SegRows2x2x2Fn) (const uint8_t *restrict p0,
                                 uint8_t *restrict out,
                                 size_t n);
 
+/* A kernel over a run of output rows of one output slice, each n full 2×2
+ * or 2×2×2 blocks: in is the slice's first input row, rs and ss the input
+ * strides, ors the output's row stride; stream: write with non-temporal
+ * stores.  The AVX-512 kernels have this shape. */
+typedef void (*SegRowsFn) (const uint8_t *in,
+                           ptrdiff_t      rs,
+                           ptrdiff_t      ss,
+                           uint8_t       *out,
+                           ptrdiff_t      ors,
+                           size_t         n,
+                           size_t         rows,
+                           bool           stream);
+
 /* Output bytes per call of a portable row kernel: small enough to
  * interleave the prefetches with the work, large enough that the calls
  * cost little. */

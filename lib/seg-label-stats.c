@@ -48,7 +48,7 @@ run_end_of (const uint8_t *row, int x, int w, int bpp)
   return end;
 }
 
-static inline int
+static inline __attribute__ ((always_inline)) int
 run_end (const uint8_t *row, int x, int w, int bpp)
 {
   switch (bpp)
@@ -64,11 +64,10 @@ run_end (const uint8_t *row, int x, int w, int bpp)
 /* The next run of one counted label in row (w voxels) that starts at or
  * after *x: true with it in [*x, *end), false at the row's end.  Sparse
  * statistics pass background runs over. */
-static inline bool
-next_run (const SegLabelStats *s, const uint8_t *row, int w, int *x, int *end)
+static inline __attribute__ ((always_inline)) bool
+next_run (
+  const SegLabelStats *s, const uint8_t *row, int bpp, int w, int *x, int *end)
 {
-  const int bpp = s->labels.bpp;
-
   for (; *x < w; *x = *end)
     {
       *end = run_end (row, *x, w, bpp);
@@ -113,22 +112,28 @@ stat_new (SegLabelStats *s, size_t k)
   return true;
 }
 
-/* Voxels [x, end) of row y of slice z (stack coordinates) hold label. */
-static SegStatus
+/* Voxels [x, end) of row y of slice z (stack coordinates) hold label of
+ * bpp bytes (a constant where inlined: see add_band ()). */
+static inline __attribute__ ((always_inline)) SegStatus
 count_run (SegLabelStats *s,
            const uint8_t *label,
+           int            bpp,
            int64_t        x,
            int64_t        end,
            int64_t        y,
            int64_t        z)
 {
-  const size_t  known = s->labels.n;
-  const size_t  k     = seg_label_table_add (&s->labels, label);
-  const int64_t n     = end - x;
+  const int64_t n = end - x;
+  size_t        k = seg_label_table_find_inline (&s->labels, label, bpp);
   SegLabelStat *st;
 
-  if (k == SEG_LABEL_NONE || (k == known && !stat_new (s, k)))
-    return SEG_ENOMEM;
+  if (k == SEG_LABEL_NONE)
+    {
+      /* A new label: added, its statistics started. */
+      k = seg_label_table_add (&s->labels, label);
+      if (k == SEG_LABEL_NONE || !stat_new (s, k))
+        return SEG_ENOMEM;
+    }
   st = &s->stats[k];
   st->count += (uint64_t) n;
   st->min[0] = x < st->min[0] ? x : st->min[0];
@@ -146,6 +151,35 @@ count_run (SegLabelStats *s,
   return SEG_OK;
 }
 
+/* Pass 1 over a checked view, for labels of bpp bytes (a constant in each
+ * of seg_label_stats_add ()'s calls). */
+static inline __attribute__ ((always_inline)) SegStatus
+add_band (SegLabelStats   *s,
+          const SegVolume *in,
+          int              bpp,
+          int64_t          x0,
+          int64_t          y0,
+          int64_t          z0)
+{
+  for (int z = 0; z < in->depth; z++)
+    for (int y = 0; y < in->height; y++)
+      {
+        const uint8_t *row = voxel (in, 0, y, z);
+
+        for (int x = 0, end = 0; next_run (s, row, bpp, in->width, &x, &end);
+             x = end)
+          {
+            const uint8_t *label = row + (size_t) x * (size_t) bpp;
+            SegStatus      status =
+              count_run (s, label, bpp, x0 + x, x0 + end, y0 + y, z0 + z);
+
+            if (status != SEG_OK)
+              return status;
+          }
+      }
+  return SEG_OK;
+}
+
 SegStatus
 seg_label_stats_add (
   SegLabelStats *s, const SegVolume *in, int64_t x0, int64_t y0, int64_t z0)
@@ -155,24 +189,14 @@ seg_label_stats_add (
   if (in == NULL || seg_volume_check (in) != SEG_OK || in->bpp != bpp ||
       x0 < 0 || y0 < 0 || z0 < 0)
     return SEG_EBADARG;
-
-  for (int z = 0; z < in->depth; z++)
-    for (int y = 0; y < in->height; y++)
-      {
-        const uint8_t *row = voxel (in, 0, y, z);
-
-        for (int x = 0, end = 0; next_run (s, row, in->width, &x, &end);
-             x = end)
-          {
-            const uint8_t *label = row + (size_t) x * (size_t) bpp;
-            SegStatus      status =
-              count_run (s, label, x0 + x, x0 + end, y0 + y, z0 + z);
-
-            if (status != SEG_OK)
-              return status;
-          }
-      }
-  return SEG_OK;
+  switch (bpp)
+    {
+    case 1: return add_band (s, in, 1, x0, y0, z0);
+    case 2: return add_band (s, in, 2, x0, y0, z0);
+    case 4: return add_band (s, in, 4, x0, y0, z0);
+    case 8: return add_band (s, in, 8, x0, y0, z0);
+    default: return add_band (s, in, bpp, x0, y0, z0);
+    }
 }
 
 /* ------------------------------------------------------------------------
@@ -291,6 +315,44 @@ put_rows (
     }
 }
 
+/* Pass 2 over a checked view, for labels of bpp bytes (a constant in each
+ * of seg_label_stats_list ()'s calls). */
+static inline __attribute__ ((always_inline)) SegStatus
+list_band (const SegLabelStats *s,
+           const SegVolume     *in,
+           int                  bpp,
+           int64_t              x0,
+           int64_t              y0,
+           int64_t              z0,
+           uint64_t            *next,
+           uint8_t             *out,
+           int                  coord_bytes)
+{
+  const size_t row_bytes = 3 * (size_t) coord_bytes;
+
+  for (int z = 0; z < in->depth; z++)
+    for (int y = 0; y < in->height; y++)
+      {
+        const uint8_t *row = voxel (in, 0, y, z);
+
+        for (int x = 0, end = 0; next_run (s, row, bpp, in->width, &x, &end);
+             x = end)
+          {
+            const uint8_t *label = row + (size_t) x * (size_t) bpp;
+            const size_t   k =
+              seg_label_table_find_inline (&s->labels, label, bpp);
+
+            if (k == SEG_LABEL_NONE)
+              return SEG_EBADARG;
+            put_rows (out + next[k] * row_bytes, coord_bytes,
+                      (uint64_t) (z0 + z), (uint64_t) (y0 + y), x0 + x,
+                      x0 + end);
+            next[k] += (uint64_t) (end - x);
+          }
+      }
+  return SEG_OK;
+}
+
 SegStatus
 seg_label_stats_list (const SegLabelStats *s,
                       const SegVolume     *in,
@@ -301,36 +363,22 @@ seg_label_stats_list (const SegLabelStats *s,
                       void                *out,
                       int                  coord_bytes)
 {
-  const int     bpp       = s->labels.bpp;
-  const size_t  row_bytes = 3 * (size_t) coord_bytes;
-  const int64_t top       = coord_bytes == 4 ? (int64_t) UINT32_MAX : INT64_MAX;
+  const int     bpp = s->labels.bpp;
+  const int64_t top = coord_bytes == 4 ? (int64_t) UINT32_MAX : INT64_MAX;
 
   if (in == NULL || seg_volume_check (in) != SEG_OK || in->bpp != bpp ||
       next == NULL || out == NULL || (coord_bytes != 4 && coord_bytes != 8) ||
       x0 < 0 || y0 < 0 || z0 < 0 || x0 + in->width - 1 > top ||
       y0 + in->height - 1 > top || z0 + in->depth - 1 > top)
     return SEG_EBADARG;
-
-  for (int z = 0; z < in->depth; z++)
-    for (int y = 0; y < in->height; y++)
-      {
-        const uint8_t *row = voxel (in, 0, y, z);
-
-        for (int x = 0, end = 0; next_run (s, row, in->width, &x, &end);
-             x = end)
-          {
-            const uint8_t *label = row + (size_t) x * (size_t) bpp;
-            size_t         k     = seg_label_table_find (&s->labels, label);
-
-            if (k == SEG_LABEL_NONE)
-              return SEG_EBADARG;
-            put_rows ((uint8_t *) out + next[k] * row_bytes, coord_bytes,
-                      (uint64_t) (z0 + z), (uint64_t) (y0 + y), x0 + x,
-                      x0 + end);
-            next[k] += (uint64_t) (end - x);
-          }
-      }
-  return SEG_OK;
+  switch (bpp)
+    {
+    case 1: return list_band (s, in, 1, x0, y0, z0, next, out, coord_bytes);
+    case 2: return list_band (s, in, 2, x0, y0, z0, next, out, coord_bytes);
+    case 4: return list_band (s, in, 4, x0, y0, z0, next, out, coord_bytes);
+    case 8: return list_band (s, in, 8, x0, y0, z0, next, out, coord_bytes);
+    default: return list_band (s, in, bpp, x0, y0, z0, next, out, coord_bytes);
+    }
 }
 
 double

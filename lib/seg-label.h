@@ -98,6 +98,28 @@ size_t seg_label_table_add (SegLabelTable *t, const uint8_t *label);
 /* The number of label; SEG_LABEL_NONE when the table does not hold it. */
 size_t seg_label_table_find (const SegLabelTable *t, const uint8_t *label);
 
+/* seg_label_table_find () inline, for callers that pass bpp (which must
+ * be t->bpp) as a constant: the hash and the compare become a few
+ * instructions for labels of 1, 2, 4 or 8 bytes. */
+static inline size_t
+seg_label_table_find_inline (const SegLabelTable *t,
+                             const uint8_t       *label,
+                             int                  bpp)
+{
+  size_t h = (size_t) seg_label_hash (label, bpp) & t->mask;
+
+  for (;; h = (h + 1) & t->mask)
+    {
+      const uint32_t v = t->slots[h];
+
+      if (v == 0)
+        return SEG_LABEL_NONE;
+      if (seg_label_equal (t->labels + (size_t) (v - 1) * (size_t) bpp, label,
+                           bpp))
+        return v - 1;
+    }
+}
+
 /* The bytes of label number i (< t->n). */
 static inline const uint8_t *
 seg_label_table_label (const SegLabelTable *t, size_t i)

@@ -2,6 +2,8 @@
  *
  * Per-label statistics and voxel lists (seg-label-stats.h).
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -400,4 +402,49 @@ seg_label_stat_mean (const SegLabelStat *stat, int axis)
 
   return (double) (sum / stat->count);
 #endif
+}
+
+size_t
+seg_label_text (const uint8_t *label, int bpp, bool is_signed, char *text)
+{
+  static const char hex[] = "0123456789abcdef";
+  uint64_t          v     = 0;
+  size_t            n     = 0;
+
+  if (bpp > 8)
+    {
+      text[n++] = '0';
+      text[n++] = 'x';
+      for (int i = 0; i < bpp; i++)
+        {
+          text[n++] = hex[label[i] >> 4];
+          text[n++] = hex[label[i] & 15];
+        }
+      text[n] = '\0';
+      return n;
+    }
+  for (int i = bpp - 1; i >= 0; i--)
+    v = v << 8 | label[i];
+  if (is_signed && bpp < 8 && (v >> (8 * bpp - 1)) != 0)
+    v |= ~(uint64_t) 0 << (8 * bpp); /* sign-extended to 64 bits */
+  return (size_t) (is_signed ? sprintf (text, "%" PRId64, (int64_t) v)
+                             : sprintf (text, "%" PRIu64, v));
+}
+
+size_t
+seg_label_stats_csv_row (
+  const SegLabelStats *s, size_t k, bool is_signed, uint64_t first, char *row)
+{
+  const SegLabelStat *st = &s->stats[k];
+  size_t              n = seg_label_text (seg_label_table_label (&s->labels, k),
+                                          s->labels.bpp, is_signed, row);
+
+  n += (size_t) sprintf (
+    row + n,
+    ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+    ",%" PRId64 ",%.17g,%.17g,%.17g,%" PRIu64 "\n",
+    st->count, st->min[0], st->min[1], st->min[2], st->max[0], st->max[1],
+    st->max[2], seg_label_stat_mean (st, 0), seg_label_stat_mean (st, 1),
+    seg_label_stat_mean (st, 2), first);
+  return n;
 }

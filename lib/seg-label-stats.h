@@ -91,6 +91,30 @@ SegStatus seg_label_stats_list (const SegLabelStats *s,
                                 void                *out,
                                 int                  coord_bytes);
 
+/* The CSV's header row (DESIGN.md, "Label statistics"), with its newline. */
+#define SEG_LABEL_STATS_CSV_HEADER                                         \
+  "label,count,x_min,y_min,z_min,x_max,y_max,z_max,centroid_x,centroid_y," \
+  "centroid_z,first\n"
+
+/* Bytes a CSV row takes at most, its newline and NUL included: the label,
+ * eight whole numbers of up to 20 digits and a sign, three %.17g numbers,
+ * their commas. */
+#define SEG_LABEL_STATS_CSV_ROW_MAX (3 + 2 * SEG_MAX_BPP + 8 * 21 + 3 * 25 + 2)
+
+/* label (bpp bytes) as the CSV prints it, into text (at least
+ * 3 + 2 · SEG_MAX_BPP bytes): up to 8 bytes, the integer of its
+ * little-endian bytes (two's complement when is_signed); longer, "0x" and
+ * its bytes in hex, in memory order.  Returns the length. */
+size_t
+seg_label_text (const uint8_t *label, int bpp, bool is_signed, char *text);
+
+/* Label number k's CSV row, newline-terminated, into row (at least
+ * SEG_LABEL_STATS_CSV_ROW_MAX bytes); first is its first row in the voxel
+ * list.  Centroids are printed with 17 significant digits.  Returns the
+ * length. */
+size_t seg_label_stats_csv_row (
+  const SegLabelStats *s, size_t k, bool is_signed, uint64_t first, char *row);
+
 /* The mean of coordinate axis (0: x, 1: y, 2: z) of stat, as close as a
  * double gets to the exact quotient. */
 double seg_label_stat_mean (const SegLabelStat *stat, int axis);

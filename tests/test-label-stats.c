@@ -355,14 +355,99 @@ START_TEST (test_bad_arguments_are_refused)
 }
 END_TEST
 
+/* Labels as the CSV prints them, against integers made another way. */
+START_TEST (test_label_text)
+{
+  Rng  r = rng_new (7, 43);
+  char got[3 + 2 * SEG_MAX_BPP], want[3 + 2 * SEG_MAX_BPP];
+
+  for (int trial = 0; trial < 4000; trial++)
+    {
+      const int  bpp       = pixel_sizes[rng_below (&r, 6)];
+      const bool is_signed = bpp <= 8 && rng_chance (&r, 50);
+      uint8_t    label[16];
+      uint64_t   u = 0;
+
+      for (int i = 0; i < bpp; i++)
+        label[i] = rng_chance (&r, 30) ? (uint8_t) (0xff * rng_below (&r, 2))
+                                       : (uint8_t) rng_next (&r);
+      if (bpp > 8)
+        {
+          strcpy (want, "0x");
+          for (int i = 0; i < bpp; i++)
+            snprintf (want + 2 + 2 * i, 3, "%02x", label[i]);
+        }
+      else
+        {
+          memcpy (&u, label, (size_t) bpp); /* a little-endian host */
+          if (is_signed)
+            {
+              const int shift = 64 - 8 * bpp;
+
+              snprintf (want, sizeof want, "%lld",
+                        (long long) ((int64_t) (u << shift) >> shift));
+            }
+          else
+            snprintf (want, sizeof want, "%llu", (unsigned long long) u);
+        }
+      ck_assert_uint_eq (seg_label_text (label, bpp, is_signed, got),
+                         strlen (want));
+      if (strcmp (got, want) != 0)
+        ck_abort_msg ("%d bytes %s, signed %d: \"%s\", want \"%s\"", bpp,
+                      hex_of (label, bpp).s, is_signed, got, want);
+    }
+}
+END_TEST
+
+/* CSV rows read back give the statistics, centroids bit for bit. */
+START_TEST (test_csv_rows_read_back)
+{
+  Rng           r   = rng_new ((uint64_t) _i, 44);
+  const int     bpp = pixel_sizes[rng_below (&r, 6)];
+  Buf           vol = random_volume (&r, bpp, rng_range (&r, 2, 300));
+  SegLabelStats s;
+
+  ck_assert (seg_label_stats_init (&s, bpp, false));
+  assert_status (seg_label_stats_add (&s, &vol.v, 0, 0, 0), SEG_OK, "add");
+  for (size_t k = 0; k < s.labels.n; k++)
+    {
+      const SegLabelStat *st = &s.stats[k];
+      char                row[SEG_LABEL_STATS_CSV_ROW_MAX], label[140];
+      unsigned long long  count, first;
+      long long           b[6];
+      double              c[3];
+      size_t n = seg_label_stats_csv_row (&s, k, false, 7 * k, row);
+
+      ck_assert_uint_eq (n, strlen (row));
+      ck_assert (n > 0 && row[n - 1] == '\n');
+      if (sscanf (row,
+                  "%139[^,],%llu,%lld,%lld,%lld,%lld,%lld,%lld,%lf,%lf,"
+                  "%lf,%llu",
+                  label, &count, &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                  &c[0], &c[1], &c[2], &first) != 12 ||
+          count != st->count || first != 7 * k || b[0] != st->min[0] ||
+          b[1] != st->min[1] || b[2] != st->min[2] || b[3] != st->max[0] ||
+          b[4] != st->max[1] || b[5] != st->max[2] ||
+          c[0] != seg_label_stat_mean (st, 0) ||
+          c[1] != seg_label_stat_mean (st, 1) ||
+          c[2] != seg_label_stat_mean (st, 2))
+        ck_abort_msg ("seed %d: row \"%s\" does not read back", _i, row);
+    }
+  seg_label_stats_free (&s);
+  buf_free (&vol);
+}
+END_TEST
+
 int
 main (void)
 {
   const TTest *const plain[] = { test_order_by_value,
-                                 test_bad_arguments_are_refused };
+                                 test_bad_arguments_are_refused,
+                                 test_label_text };
   Suite             *s       = suite_create ("label-stats");
 
-  add_tcase (s, "rules", 30, plain, 2);
+  add_tcase (s, "rules", 30, plain, 3);
+  add_loop_tcase (s, "csv", 60, test_csv_rows_read_back, 20);
   add_loop_tcase (s, "random", 300,
                   test_statistics_and_voxel_lists_match_reference, 120);
   return run_suite (s);

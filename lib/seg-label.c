@@ -77,15 +77,13 @@ seg_label_table_init (SegLabelTable *t, int bpp)
   return true;
 }
 
-/* The slot that holds label, or the free slot where it would go. */
+/* The free slot where label, which the table does not hold, goes. */
 static size_t
-slot_of (const SegLabelTable *t, const uint8_t *label)
+free_slot (const SegLabelTable *t, const uint8_t *label)
 {
   size_t h = (size_t) seg_label_hash (label, t->bpp) & t->mask;
 
-  while (t->slots[h] != 0 &&
-         !seg_label_equal (seg_label_table_label (t, t->slots[h] - 1), label,
-                           t->bpp))
+  while (t->slots[h] != 0)
     h = (h + 1) & t->mask;
   return h;
 }
@@ -116,33 +114,27 @@ grow (SegLabelTable *t)
   t->capacity = capacity;
   t->mask     = slots - 1;
   for (size_t i = 0; i < t->n; i++)
-    t->slots[slot_of (t, seg_label_table_label (t, i))] = (uint32_t) i + 1;
+    t->slots[free_slot (t, seg_label_table_label (t, i))] = (uint32_t) i + 1;
   return true;
 }
 
 size_t
 seg_label_table_find (const SegLabelTable *t, const uint8_t *label)
 {
-  size_t h = slot_of (t, label);
-
-  return t->slots[h] != 0 ? t->slots[h] - 1 : SEG_LABEL_NONE;
+  return seg_label_table_find_inline (t, label, t->bpp);
 }
 
 size_t
 seg_label_table_add (SegLabelTable *t, const uint8_t *label)
 {
-  size_t h = slot_of (t, label);
+  const size_t k = seg_label_table_find_inline (t, label, t->bpp);
 
-  if (t->slots[h] != 0)
-    return t->slots[h] - 1;
-  if (t->n == t->capacity)
-    {
-      if (!t->grows || !grow (t))
-        return SEG_LABEL_NONE;
-      h = slot_of (t, label);
-    }
+  if (k != SEG_LABEL_NONE)
+    return k;
+  if (t->n == t->capacity && (!t->grows || !grow (t)))
+    return SEG_LABEL_NONE;
   memcpy (t->labels + t->n * (size_t) t->bpp, label, (size_t) t->bpp);
-  t->slots[h] = (uint32_t) t->n + 1;
+  t->slots[free_slot (t, label)] = (uint32_t) t->n + 1;
   return t->n++;
 }
 

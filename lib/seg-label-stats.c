@@ -182,14 +182,26 @@ add_band (SegLabelStats   *s,
   return SEG_OK;
 }
 
+/* A band both passes can take: a usable view of the statistics' voxel
+ * size, at a place in the stack with no negative coordinate. */
+static bool
+band_ok (const SegLabelStats *s,
+         const SegVolume     *in,
+         int64_t              x0,
+         int64_t              y0,
+         int64_t              z0)
+{
+  return in != NULL && seg_volume_check (in) == SEG_OK &&
+         in->bpp == s->labels.bpp && x0 >= 0 && y0 >= 0 && z0 >= 0;
+}
+
 SegStatus
 seg_label_stats_add (
   SegLabelStats *s, const SegVolume *in, int64_t x0, int64_t y0, int64_t z0)
 {
   const int bpp = s->labels.bpp;
 
-  if (in == NULL || seg_volume_check (in) != SEG_OK || in->bpp != bpp ||
-      x0 < 0 || y0 < 0 || z0 < 0)
+  if (!band_ok (s, in, x0, y0, z0))
     return SEG_EBADARG;
   switch (bpp)
     {
@@ -368,9 +380,8 @@ seg_label_stats_list (const SegLabelStats *s,
   const int     bpp = s->labels.bpp;
   const int64_t top = coord_bytes == 4 ? (int64_t) UINT32_MAX : INT64_MAX;
 
-  if (in == NULL || seg_volume_check (in) != SEG_OK || in->bpp != bpp ||
-      next == NULL || out == NULL || (coord_bytes != 4 && coord_bytes != 8) ||
-      x0 < 0 || y0 < 0 || z0 < 0 || x0 + in->width - 1 > top ||
+  if (!band_ok (s, in, x0, y0, z0) || next == NULL || out == NULL ||
+      (coord_bytes != 4 && coord_bytes != 8) || x0 + in->width - 1 > top ||
       y0 + in->height - 1 > top || z0 + in->depth - 1 > top)
     return SEG_EBADARG;
   switch (bpp)

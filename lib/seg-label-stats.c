@@ -50,15 +50,47 @@ run_end_of (const uint8_t *row, int x, int w, int bpp)
   return end;
 }
 
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+  __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* As run_end_of () for labels of 1, 2, 4 or 8 bytes, eight bytes at a
+ * time: the label repeated through a 64-bit word, compared with the row's
+ * next eight bytes at once; the first differing byte (the lowest set bit
+ * of the difference, on a little-endian host) ends the run.  Runs in real
+ * segmentations are tens of voxels long, so this is most of pass 1. */
+static inline __attribute__ ((always_inline)) int
+run_end_words (const uint8_t *row, int x, int w, int bpp)
+{
+  const int per_word = 8 / bpp;
+  uint64_t  pattern  = 0;
+  int       end      = x + 1;
+
+  memcpy (&pattern, row + (size_t) x * (size_t) bpp, (size_t) bpp);
+  for (int b = bpp; b < 8; b *= 2)
+    pattern |= pattern << (8 * b);
+  for (; end + per_word <= w; end += per_word)
+    {
+      uint64_t word;
+
+      memcpy (&word, row + (size_t) end * (size_t) bpp, 8);
+      if ((word ^= pattern) != 0)
+        return end + __builtin_ctzll (word) / (8 * bpp);
+    }
+  return run_end_of (row, end - 1, w, bpp);
+}
+#define RUN_END_WORDS(row, x, w, bpp) run_end_words (row, x, w, bpp)
+#else
+#define RUN_END_WORDS(row, x, w, bpp) run_end_of (row, x, w, bpp)
+#endif
+
 static inline __attribute__ ((always_inline)) int
 run_end (const uint8_t *row, int x, int w, int bpp)
 {
   switch (bpp)
     {
-    case 1: return run_end_of (row, x, w, 1);
-    case 2: return run_end_of (row, x, w, 2);
-    case 4: return run_end_of (row, x, w, 4);
-    case 8: return run_end_of (row, x, w, 8);
+    case 1: return RUN_END_WORDS (row, x, w, 1);
+    case 2: return RUN_END_WORDS (row, x, w, 2);
+    case 4: return RUN_END_WORDS (row, x, w, 4);
+    case 8: return RUN_END_WORDS (row, x, w, 8);
     default: return run_end_of (row, x, w, bpp);
     }
 }

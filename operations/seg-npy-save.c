@@ -45,6 +45,7 @@ property_int (depth, _("Depth"), 0)
 
 #include "seg-file-replace.h"
 #include "seg-npy-common.h"
+#include "seg-sink.h"
 #include "seg-stack.h"
 #include "seg-volume.h"
 
@@ -65,94 +66,6 @@ typedef struct
                       * 1-D file, to be written so again; else -1         */
 } Upstream;
 
-static gboolean
-is_op (GeglNode *node, const gchar *name)
-{
-  return g_strcmp0 (gegl_node_get_operation (node), name) == 0;
-}
-
-/* What the graph gives the input (seg_stack_of_input ()). */
-static Upstream
-upstream_of (GeglOperation *operation)
-{
-  SegStackOutput stack;
-  Upstream       up = { 1, -1 };
-
-  if (seg_stack_of_input (operation, &stack))
-    {
-      up.depth     = stack.depth;
-      up.file_dims = stack.n_dims == 2 ? -1 : stack.n_dims;
-    }
-  return up;
-}
-
-/* Why node gives no data to save, or NULL: a gegl:load that could not
- * load its file (it then renders an error text), a seg:npy-load that could
- * not read or load its file whole (free it). */
-static gchar *
-failed_source (GeglNode *node)
-{
-  GeglNode           *inner = seg_stack_inner_source (node);
-  const SegNpyHeader *h;
-  const gchar        *problem = NULL;
-  gchar              *path = NULL, *name, *text = NULL;
-
-  if (is_op (node, "gegl:load") && inner != NULL && is_op (inner, "gegl:text"))
-    {
-      gegl_node_get (node, "path", &path, NULL);
-      name = g_filename_display_name (path ? path : "");
-      text = g_strdup_printf (_ ("the input comes from gegl:load, which "
-                                 "could not load %s"),
-                              name);
-    }
-  else if (seg_npy_load_state (node, &h, &problem) && problem != NULL)
-    {
-      gegl_node_get (node, "path", &path, NULL);
-      name = g_filename_display_name (path ? path : "");
-      text = g_strdup_printf (_ ("the input comes from seg:npy-load, which "
-                                 "could not load %s: %s"),
-                              name, problem);
-    }
-  else
-    return NULL;
-  g_free (name);
-  g_free (path);
-  return text;
-}
-
-/* The first failed source anywhere upstream of the saver, through every
- * input pad and into meta-ops (free it); NULL when there is none. */
-static gchar *
-upstream_failure (GeglOperation *operation)
-{
-  GHashTable *seen    = g_hash_table_new (NULL, NULL);
-  GQueue      todo    = G_QUEUE_INIT;
-  gchar      *failure = NULL;
-
-  g_queue_push_tail (&todo, operation->node);
-  while (failure == NULL && !g_queue_is_empty (&todo) &&
-         g_hash_table_size (seen) < SEG_MAX_UPSTREAM_NODES)
-    {
-      GeglNode *node = g_queue_pop_head (&todo);
-      GeglNode *inner;
-      gchar   **pads;
-
-      if (node == NULL || !g_hash_table_add (seen, node))
-        continue;
-      if ((failure = failed_source (node)) != NULL)
-        break;
-      if ((inner = seg_stack_inner_source (node)) != NULL)
-        g_queue_push_tail (&todo, inner);
-      pads = gegl_node_list_input_pads (node);
-      for (gint i = 0; pads != NULL && pads[i] != NULL; i++)
-        g_queue_push_tail (&todo, gegl_node_get_producer (node, pads[i], NULL));
-      g_strfreev (pads);
-    }
-  g_queue_clear (&todo);
-  g_hash_table_destroy (seen);
-  return failure;
-}
-
 /* The array for extent of input, in the buffer's own format (gegl:save runs
  * its saver without preparing it); NULL, or a problem (free it). */
 static gchar *
@@ -164,16 +77,19 @@ array_of_input (GeglOperation       *operation,
   GeglProperties *o       = GEGL_PROPERTIES (operation);
   const Babl     *source  = gegl_buffer_get_format (input);
   Upstream        up      = { o->depth, -1 };
-  Upstream        plain   = { 1, -1 };
-  gchar          *failure = upstream_failure (operation);
+  gchar          *failure = seg_sink_upstream_failure (operation);
   gint            components, n = 0;
 
   if (failure != NULL)
     return failure;
   if (o->depth == 0)
-    up = upstream_of (operation);
-  if (o->depth == 0 && extent->height > 0 && extent->height % up.depth != 0)
-    up = plain; /* the graph changed the height after the volume op */
+    {
+      SegStackOutput stack =
+        seg_sink_stack_of_input (operation, extent->height);
+
+      up.depth     = stack.depth;
+      up.file_dims = stack.n_dims == 2 ? -1 : stack.n_dims;
+    }
   if (extent->width <= 0 || extent->height <= 0)
     return g_strdup_printf (_ ("the input is empty (width %d, height %d)"),
                             MAX (extent->width, 0), MAX (extent->height, 0));

@@ -390,8 +390,8 @@ seg_stack_inner_source (GeglNode *node)
                                  "input", NULL);
 }
 
-static gboolean
-is_op (GeglNode *node, const gchar *name)
+gboolean
+seg_node_is_op (GeglNode *node, const gchar *name)
 {
   return g_strcmp0 (gegl_node_get_operation (node), name) == 0;
 }
@@ -409,7 +409,8 @@ seg_stack_of_input (GeglOperation *operation, SegStackOutput *output)
       if (inner != NULL)
         node = inner;
       else if (gegl_node_get_operation (node) == NULL ||
-               is_op (node, "gegl:nop") || is_op (node, "gegl:clone"))
+               seg_node_is_op (node, "gegl:nop") ||
+               seg_node_is_op (node, "gegl:clone"))
         node = gegl_node_get_producer (node, "input", NULL);
       else
         {

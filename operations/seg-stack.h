@@ -243,6 +243,9 @@ gboolean seg_stack_output (GeglOperation *operation, SegStackOutput *output);
 /* Nodes a walk upstream looks at, at most: graphs are far smaller. */
 #define SEG_MAX_UPSTREAM_NODES 4096
 
+/* TRUE when node runs the op called name ("gegl:nop"). */
+gboolean seg_node_is_op (GeglNode *node, const gchar *name);
+
 /* The node inside a graph or meta-op (gegl:load) that feeds its output;
  * NULL for a plain node. */
 GeglNode *seg_stack_inner_source (GeglNode *node);

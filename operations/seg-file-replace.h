@@ -77,6 +77,15 @@ SegFileReplace *seg_file_replace_begin (const gchar *path, GError **error);
  * do not close it. */
 GOutputStream *seg_file_replace_stream (SegFileReplace *r);
 
+/* The new file as size bytes of memory (a shared, writable mapping that
+ * starts at its first byte), for contents written out of order, such as
+ * a list whose parts' places are known in advance; use it or the stream,
+ * not both.  The blocks are reserved on the disk first, so that a full
+ * disk fails here, not while the memory is written.  Valid until the
+ * commit or abort; NULL with error set when the disk has no room or the
+ * mapping fails (then abort).  size must not be 0. */
+guint8 *seg_file_replace_map (SegFileReplace *r, guint64 size, GError **error);
+
 /* Gives the written file its permissions and owner, fsync ()s and closes
  * it, renames it over the target and fsync ()s the folder; frees r.  FALSE
  * with error set when any step fails: the target is then as it was, and

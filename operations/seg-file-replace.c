@@ -410,14 +410,15 @@ seg_file_replace_map (SegFileReplace *r, guint64 size, GError **error)
 {
   gint  err;
   void *map;
+  gchar bytes[24]; /* size in digits: the messages' format cannot say
+                    * G_GUINT64_FORMAT in a translated string */
 
   g_return_val_if_fail (r->map == NULL, NULL);
+  g_snprintf (bytes, sizeof bytes, "%" G_GUINT64_FORMAT, size);
   if (size == 0 || size > (guint64) G_MAXSIZE || size > (guint64) G_MAXINT64)
     {
-      g_set_error (
-        error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        _ ("cannot make a file of %" G_GUINT64_FORMAT " bytes in memory"),
-        size);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _ ("cannot make a file of %s bytes in memory"), bytes);
       return NULL;
     }
   /* Blocks reserved now: a disk that fills up while the mapping is
@@ -425,10 +426,8 @@ seg_file_replace_map (SegFileReplace *r, guint64 size, GError **error)
   err = posix_fallocate (r->fd, 0, (off_t) size);
   if (err != 0)
     {
-      set_errno_error (
-        error, err,
-        _ ("cannot make room for %" G_GUINT64_FORMAT " bytes on the disk"),
-        size);
+      set_errno_error (error, err,
+                       _ ("cannot make room for %s bytes on the disk"), bytes);
       return NULL;
     }
   map = mmap (NULL, (size_t) size, PROT_READ | PROT_WRITE,
@@ -436,9 +435,8 @@ seg_file_replace_map (SegFileReplace *r, guint64 size, GError **error)
   if (map == MAP_FAILED)
     {
       set_errno_error (error, errno,
-                       _ ("cannot map %" G_GUINT64_FORMAT
-                          " bytes of the new file into memory"),
-                       size);
+                       _ ("cannot map %s bytes of the new file into memory"),
+                       bytes);
       return NULL;
     }
   r->map      = map;

@@ -81,13 +81,15 @@ typedef struct
   gint          depth, slice_height;
 } Input;
 
-/* Rows [y, y + height) of the input (relative to its top, within one
- * band whose rows lie at data, row_stride apart, width pixels from column
- * x), cut into one view per slice: fn gets each with its stack
- * coordinates.  Stops at the first status other than SEG_OK. */
+/* What a pass does with some rows of one slice, whose first voxel is
+ * voxel (x, y, z) of the stack. */
 typedef SegStatus (*SliceFn) (
   const SegVolume *rows, gint x, gint y, gint z, gpointer data);
 
+/* Rows [y, y + height) of the input (from its top), width pixels from
+ * column x, which lie at data, row_stride bytes apart: cut where slices
+ * end and handed to fn slice by slice.  Stops at the first status other
+ * than SEG_OK. */
 static SegStatus
 for_each_slice (const Input *in,
                 guint8      *data,

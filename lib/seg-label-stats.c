@@ -361,8 +361,40 @@ put_rows (
     }
 }
 
+/* Voxels [x, end) of row y of slice z, label number k, into out: in
+ * pieces where its room runs out. */
+static inline __attribute__ ((always_inline)) SegStatus
+list_run (SegVoxelRows *out,
+          size_t        k,
+          size_t        row_bytes,
+          uint64_t      z,
+          uint64_t      y,
+          int64_t       x,
+          int64_t       end)
+{
+  while (x < end)
+    {
+      uint64_t room =
+        out->end != NULL ? out->end[k] - out->next[k] : (uint64_t) (end - x);
+      int64_t n;
+
+      if (room == 0)
+        {
+          if (!out->flush (out->data, k) || out->end[k] == out->next[k])
+            return SEG_EWRITE;
+          continue;
+        }
+      n = room < (uint64_t) (end - x) ? (int64_t) room : end - x;
+      put_rows (out->rows + out->next[k] * row_bytes, out->coord_bytes, z, y, x,
+                x + n);
+      out->next[k] += (uint64_t) n;
+      x += n;
+    }
+  return SEG_OK;
+}
+
 /* Pass 2 over a checked view, for labels of bpp bytes (a constant in each
- * of seg_label_stats_list ()'s calls). */
+ * of seg_label_stats_list_rows ()'s calls). */
 static inline __attribute__ ((always_inline)) SegStatus
 list_band (const SegLabelStats *s,
            const SegVolume     *in,
@@ -370,11 +402,9 @@ list_band (const SegLabelStats *s,
            int64_t              x0,
            int64_t              y0,
            int64_t              z0,
-           uint64_t            *next,
-           uint8_t             *out,
-           int                  coord_bytes)
+           SegVoxelRows        *out)
 {
-  const size_t row_bytes = 3 * (size_t) coord_bytes;
+  const size_t row_bytes = 3 * (size_t) out->coord_bytes;
 
   for (int z = 0; z < in->depth; z++)
     for (int y = 0; y < in->height; y++)
@@ -387,16 +417,46 @@ list_band (const SegLabelStats *s,
             const uint8_t *label = row + (size_t) x * (size_t) bpp;
             const size_t   k =
               seg_label_table_find_inline (&s->labels, label, bpp);
+            SegStatus status;
 
             if (k == SEG_LABEL_NONE)
               return SEG_EBADARG;
-            put_rows (out + next[k] * row_bytes, coord_bytes,
-                      (uint64_t) (z0 + z), (uint64_t) (y0 + y), x0 + x,
-                      x0 + end);
-            next[k] += (uint64_t) (end - x);
+            status = list_run (out, k, row_bytes, (uint64_t) (z0 + z),
+                               (uint64_t) (y0 + y), x0 + x, x0 + end);
+            if (status != SEG_OK)
+              return status;
           }
       }
   return SEG_OK;
+}
+
+SegStatus
+seg_label_stats_list_rows (const SegLabelStats *s,
+                           const SegVolume     *in,
+                           int64_t              x0,
+                           int64_t              y0,
+                           int64_t              z0,
+                           SegVoxelRows        *out)
+{
+  const int bpp = s->labels.bpp;
+  int64_t   top;
+
+  if (out == NULL || out->next == NULL || out->rows == NULL ||
+      (out->end != NULL && out->flush == NULL) ||
+      (out->coord_bytes != 4 && out->coord_bytes != 8))
+    return SEG_EBADARG;
+  top = out->coord_bytes == 4 ? (int64_t) UINT32_MAX : INT64_MAX;
+  if (!band_ok (s, in, x0, y0, z0) || x0 + in->width - 1 > top ||
+      y0 + in->height - 1 > top || z0 + in->depth - 1 > top)
+    return SEG_EBADARG;
+  switch (bpp)
+    {
+    case 1: return list_band (s, in, 1, x0, y0, z0, out);
+    case 2: return list_band (s, in, 2, x0, y0, z0, out);
+    case 4: return list_band (s, in, 4, x0, y0, z0, out);
+    case 8: return list_band (s, in, 8, x0, y0, z0, out);
+    default: return list_band (s, in, bpp, x0, y0, z0, out);
+    }
 }
 
 SegStatus
@@ -409,21 +469,9 @@ seg_label_stats_list (const SegLabelStats *s,
                       void                *out,
                       int                  coord_bytes)
 {
-  const int     bpp = s->labels.bpp;
-  const int64_t top = coord_bytes == 4 ? (int64_t) UINT32_MAX : INT64_MAX;
+  SegVoxelRows rows = { out, next, NULL, NULL, NULL, coord_bytes };
 
-  if (!band_ok (s, in, x0, y0, z0) || next == NULL || out == NULL ||
-      (coord_bytes != 4 && coord_bytes != 8) || x0 + in->width - 1 > top ||
-      y0 + in->height - 1 > top || z0 + in->depth - 1 > top)
-    return SEG_EBADARG;
-  switch (bpp)
-    {
-    case 1: return list_band (s, in, 1, x0, y0, z0, next, out, coord_bytes);
-    case 2: return list_band (s, in, 2, x0, y0, z0, next, out, coord_bytes);
-    case 4: return list_band (s, in, 4, x0, y0, z0, next, out, coord_bytes);
-    case 8: return list_band (s, in, 8, x0, y0, z0, next, out, coord_bytes);
-    default: return list_band (s, in, bpp, x0, y0, z0, next, out, coord_bytes);
-    }
+  return seg_label_stats_list_rows (s, in, x0, y0, z0, &rows);
 }
 
 double

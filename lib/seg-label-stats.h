@@ -91,6 +91,30 @@ SegStatus seg_label_stats_list (const SegLabelStats *s,
                                 void                *out,
                                 int                  coord_bytes);
 
+/* Where pass 2 writes when the voxel list does not fit in memory at once:
+ * label k's next row goes to row next[k] of rows, and rows up to end[k]
+ * (exclusive) are its room.  When a run does not fit, flush (data, k) is
+ * called first: it must make room (write label k's rows out and move
+ * next[k] back), or return false, which stops the pass with SEG_EWRITE.
+ * With end NULL every label has room enough (seg_label_stats_list ()). */
+typedef struct
+{
+  uint8_t        *rows;
+  uint64_t       *next;
+  const uint64_t *end;
+  bool (*flush) (void *data, size_t k);
+  void *data;
+  int   coord_bytes; /* 4 or 8 */
+} SegVoxelRows;
+
+/* Pass 2 as seg_label_stats_list (), into out. */
+SegStatus seg_label_stats_list_rows (const SegLabelStats *s,
+                                     const SegVolume     *in,
+                                     int64_t              x0,
+                                     int64_t              y0,
+                                     int64_t              z0,
+                                     SegVoxelRows        *out);
+
 /* The CSV's header row (DESIGN.md, "Label statistics"), with its newline. */
 #define SEG_LABEL_STATS_CSV_HEADER                                         \
   "label,count,x_min,y_min,z_min,x_max,y_max,z_max,centroid_x,centroid_y," \

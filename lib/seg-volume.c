@@ -81,6 +81,7 @@ seg_status_name (SegStatus status)
     case SEG_EBADSIZE: return "output size does not match the input";
     case SEG_EBADTYPE: return "unsupported voxel type";
     case SEG_ENOMEM: return "out of memory";
+    case SEG_EWRITE: return "writing failed";
     }
   return "unknown status";
 }

@@ -26,7 +26,8 @@ typedef enum
   SEG_EBADARG,  /* NULL pointer, non-positive size, bad stride or bpp   */
   SEG_EBADSIZE, /* output size is not ceil (input size / factor)        */
   SEG_EBADTYPE, /* the kernel has no implementation for this voxel type */
-  SEG_ENOMEM    /* memory ran out                                       */
+  SEG_ENOMEM,   /* memory ran out                                       */
+  SEG_EWRITE    /* the caller's writer failed (SegVoxelRows's flush)    */
 } SegStatus;
 
 typedef struct

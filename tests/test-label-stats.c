@@ -185,6 +185,86 @@ random_bands (Rng *r, const SegVolume *v, int *n)
   return bands;
 }
 
+/* ---- Pass 2 in small rooms ---------------------------------------------- */
+
+/* A writer that gives every label a room of 1 … 5 rows and, when it is
+ * full, copies the rows where the whole list would have them. */
+typedef struct
+{
+  uint8_t        *list;    /* the whole list being made            */
+  const uint64_t *first;   /* each label's first row in it         */
+  uint64_t       *written; /* rows of each label copied so far     */
+  uint64_t       *start;   /* each label's room in rows            */
+  size_t          row_bytes;
+  SegVoxelRows    rows;
+} Staged;
+
+static bool
+staged_flush (void *data, size_t k)
+{
+  Staged        *st = data;
+  const uint64_t n  = st->rows.next[k] - st->start[k];
+
+  memcpy (st->list + (st->first[k] + st->written[k]) * st->row_bytes,
+          st->rows.rows + st->start[k] * st->row_bytes, n * st->row_bytes);
+  st->written[k] += n;
+  st->rows.next[k] = st->start[k];
+  return true;
+}
+
+/* The voxel list made in rooms of a few rows (calloc'd; free it). */
+static uint8_t *
+staged_list (Rng                 *r,
+             const SegLabelStats *s,
+             const Band          *bands,
+             int                  n_bands,
+             const uint64_t      *first,
+             uint64_t             total,
+             int                  coord,
+             const char          *context)
+{
+  const size_t n  = s->labels.n;
+  Staged       st = { 0 };
+  uint64_t    *end, rooms = 0;
+
+  st.row_bytes = 3 * (size_t) coord;
+  st.list      = calloc (total + 1, st.row_bytes);
+  st.first     = first;
+  st.written   = calloc (n + 1, sizeof *st.written);
+  st.start     = calloc (n + 1, sizeof *st.start);
+  st.rows.next = calloc (n + 1, sizeof *st.rows.next);
+  end          = calloc (n + 1, sizeof *end);
+  for (size_t k = 0; k < n; k++)
+    {
+      st.start[k] = st.rows.next[k] = rooms;
+      rooms += (uint64_t) rng_range (r, 1, 5);
+      end[k] = rooms;
+    }
+  st.rows.rows        = calloc (rooms + 1, st.row_bytes);
+  st.rows.end         = end;
+  st.rows.flush       = staged_flush;
+  st.rows.data        = &st;
+  st.rows.coord_bytes = coord;
+  for (int i = 0; i < n_bands; i++)
+    assert_status (seg_label_stats_list_rows (s, &bands[i].view, 0, bands[i].y0,
+                                              bands[i].z0, &st.rows),
+                   SEG_OK, context);
+  for (size_t k = 0; k < n; k++)
+    {
+      staged_flush (&st, k);
+      if (st.written[k] != s->stats[k].count)
+        ck_abort_msg ("%s: label number %zu: %llu rows staged, want %llu",
+                      context, k, (unsigned long long) st.written[k],
+                      (unsigned long long) s->stats[k].count);
+    }
+  free (st.rows.rows);
+  free (end);
+  free (st.rows.next);
+  free (st.start);
+  free (st.written);
+  return st.list;
+}
+
 /* ---- The tests ---------------------------------------------------------- */
 
 START_TEST (test_statistics_and_voxel_lists_match_reference)
@@ -281,6 +361,12 @@ START_TEST (test_statistics_and_voxel_lists_match_reference)
             }
   if (memcmp (list, want_list, total * 3 * (size_t) coord) != 0)
     ck_abort_msg ("%s: the voxel list differs from the reference", context);
+  free (list);
+  list = staged_list (&r, &s, bands, n_bands, first, total, coord, context);
+  if (memcmp (list, want_list, total * 3 * (size_t) coord) != 0)
+    ck_abort_msg ("%s: the voxel list made in small rooms differs from the "
+                  "reference",
+                  context);
   for (size_t i = 0; i < n_ref; i++)
     if (next[order[i]] != first[order[i]] + s.stats[order[i]].count)
       ck_abort_msg ("%s: label %zu's rows end at %llu", context, i,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "seg-label-stats.h"
+#include "seg-rows.h"
 
 bool
 seg_label_stats_init (SegLabelStats *s, int bpp, bool sparse)
@@ -151,6 +152,7 @@ stat_new (SegLabelStats *s, size_t k)
 static inline __attribute__ ((always_inline)) SegStatus
 count_run (SegLabelStats *s,
            const uint8_t *label,
+           uint64_t       hash,
            int            bpp,
            int64_t        x,
            int64_t        end,
@@ -158,7 +160,7 @@ count_run (SegLabelStats *s,
            int64_t        z)
 {
   const int64_t n = end - x;
-  size_t        k = seg_label_table_find_inline (&s->labels, label, bpp);
+  size_t        k = seg_label_table_find_hashed (&s->labels, label, bpp, hash);
   SegLabelStat *st;
 
   if (k == SEG_LABEL_NONE)
@@ -185,8 +187,46 @@ count_run (SegLabelStats *s,
   return SEG_OK;
 }
 
+/* Runs a row's pass 1 gathers before it counts them. */
+#define RUNS_AT_ONCE 64
+
+/* Runs this many ahead have their table slot fetched from memory, and
+ * half as many ahead their label and statistics. */
+#define FETCH_AHEAD 8
+
+/* Runs shorter than this on average are worth fetching ahead: where
+ * labels change at nearly every voxel, each run's lookup would otherwise
+ * wait for memory two or three times over; long runs give the memory
+ * time enough, and the fetches would only cost. */
+#define SHORT_RUN 8
+
+static inline void
+fetch_slot (const SegLabelTable *t, uint64_t hash)
+{
+  seg_prefetch (&t->slots[(size_t) hash & t->mask], PREFETCH_L1);
+}
+
+/* The label in the slot that hash leads to first, and its statistics:
+ * usually the label itself. */
+static inline void
+fetch_stat (const SegLabelStats *s, uint64_t hash, int bpp)
+{
+  const uint32_t v = s->labels.slots[(size_t) hash & s->labels.mask];
+
+  if (v != 0)
+    {
+      seg_prefetch (s->labels.labels + (size_t) (v - 1) * (size_t) bpp,
+                    PREFETCH_L1);
+      /* A label's statistics span two cache lines. */
+      seg_prefetch (&s->stats[v - 1], PREFETCH_L1);
+      seg_prefetch ((const uint8_t *) &s->stats[v - 1] + 64, PREFETCH_L1);
+    }
+}
+
 /* Pass 1 over a checked view, for labels of bpp bytes (a constant in each
- * of seg_label_stats_add ()'s calls). */
+ * of seg_label_stats_add ()'s calls): each row's runs RUNS_AT_ONCE at a
+ * time, hashed first, then counted, fetching ahead where they are
+ * short. */
 static inline __attribute__ ((always_inline)) SegStatus
 add_band (SegLabelStats   *s,
           const SegVolume *in,
@@ -195,20 +235,48 @@ add_band (SegLabelStats   *s,
           int64_t          y0,
           int64_t          z0)
 {
+  int      start[RUNS_AT_ONCE], stop[RUNS_AT_ONCE];
+  uint64_t hash[RUNS_AT_ONCE];
+
   for (int z = 0; z < in->depth; z++)
     for (int y = 0; y < in->height; y++)
       {
         const uint8_t *row = voxel (in, 0, y, z);
+        int            x = 0, end = 0;
 
-        for (int x = 0, end = 0; next_run (s, row, bpp, in->width, &x, &end);
-             x = end)
+        while (x < in->width)
           {
-            const uint8_t *label = row + (size_t) x * (size_t) bpp;
-            SegStatus      status =
-              count_run (s, label, bpp, x0 + x, x0 + end, y0 + y, z0 + z);
+            int  n = 0;
+            bool ahead;
 
-            if (status != SEG_OK)
-              return status;
+            for (; n < RUNS_AT_ONCE &&
+                   next_run (s, row, bpp, in->width, &x, &end);
+                 x = end, n++)
+              {
+                start[n] = x;
+                stop[n]  = end;
+                hash[n] = seg_label_hash (row + (size_t) x * (size_t) bpp, bpp);
+              }
+            if (n == 0)
+              break;
+            ahead = end - start[0] < SHORT_RUN * n;
+            if (ahead)
+              for (int i = 0; i < n && i < FETCH_AHEAD; i++)
+                fetch_slot (&s->labels, hash[i]);
+            for (int i = 0; i < n; i++)
+              {
+                const uint8_t *label = row + (size_t) start[i] * (size_t) bpp;
+                SegStatus      status;
+
+                if (ahead && i + FETCH_AHEAD < n)
+                  fetch_slot (&s->labels, hash[i + FETCH_AHEAD]);
+                if (ahead && i + FETCH_AHEAD / 2 < n)
+                  fetch_stat (s, hash[i + FETCH_AHEAD / 2], bpp);
+                status = count_run (s, label, hash[i], bpp, x0 + start[i],
+                                    x0 + stop[i], y0 + y, z0 + z);
+                if (status != SEG_OK)
+                  return status;
+              }
           }
       }
   return SEG_OK;

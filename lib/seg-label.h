@@ -100,13 +100,15 @@ size_t seg_label_table_find (const SegLabelTable *t, const uint8_t *label);
 
 /* seg_label_table_find () inline, for callers that pass bpp (which must
  * be t->bpp) as a constant: the hash and the compare become a few
- * instructions for labels of 1, 2, 4 or 8 bytes. */
+ * instructions for labels of 1, 2, 4 or 8 bytes.  _hashed: with the
+ * label's seg_label_hash () already at hand. */
 static inline size_t
-seg_label_table_find_inline (const SegLabelTable *t,
+seg_label_table_find_hashed (const SegLabelTable *t,
                              const uint8_t       *label,
-                             int                  bpp)
+                             int                  bpp,
+                             uint64_t             hash)
 {
-  size_t h = (size_t) seg_label_hash (label, bpp) & t->mask;
+  size_t h = (size_t) hash & t->mask;
 
   for (;; h = (h + 1) & t->mask)
     {
@@ -118,6 +120,15 @@ seg_label_table_find_inline (const SegLabelTable *t,
                            bpp))
         return v - 1;
     }
+}
+
+static inline size_t
+seg_label_table_find_inline (const SegLabelTable *t,
+                             const uint8_t       *label,
+                             int                  bpp)
+{
+  return seg_label_table_find_hashed (t, label, bpp,
+                                      seg_label_hash (label, bpp));
 }
 
 /* The bytes of label number i (< t->n). */

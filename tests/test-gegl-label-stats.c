@@ -352,13 +352,14 @@ START_TEST (test_random_stacks_match_the_reference)
   const FormatCase *fc     = &formats[_i % G_N_ELEMENTS (formats)];
   const Babl       *format = babl_format (fc->format);
   const gint        bpp    = babl_format_get_bytes_per_pixel (format);
-  const gint        w      = rand_range (&rng, 1, 40);
-  const gint        sh     = rand_range (&rng, 1, 40);
-  const gint        depth  = rand_range (&rng, 1, 6);
-  const gint        h      = sh * depth;
-  const gboolean    sparse = rand_range (&rng, 0, 1);
-  const gint        n_px   = w * h;
-  const gint        n_labels =
+  /* Case 0 is a single voxel. */
+  const gint     w      = _i == 0 ? 1 : rand_range (&rng, 1, 40);
+  const gint     sh     = _i == 0 ? 1 : rand_range (&rng, 1, 40);
+  const gint     depth  = _i == 0 ? 1 : rand_range (&rng, 1, 6);
+  const gint     h      = sh * depth;
+  const gboolean sparse = rand_range (&rng, 0, 1);
+  const gint     n_px   = w * h;
+  const gint     n_labels =
     rand_range (&rng, 0, 1) ? 2 : MAX (2, MIN (3000, n_px / 2));
   const gboolean      with_zero = rand_range (&rng, 0, 2) != 0;
   const gint          max_run   = rand_range (&rng, 0, 1) ? 1 : 24;

@@ -197,7 +197,7 @@ count_run (SegLabelStats *s,
 /* Runs shorter than this on average are worth fetching ahead: where
  * labels change at nearly every voxel, each run's lookup would otherwise
  * wait for memory two or three times over; long runs give the memory
- * time enough, and the fetches would only cost. */
+ * time enough, and gathering them first would only cost. */
 #define SHORT_RUN 8
 
 static inline void
@@ -223,10 +223,86 @@ fetch_stat (const SegLabelStats *s, uint64_t hash, int bpp)
     }
 }
 
+/* Row y of slice z (stack coordinates) of pass 1, run by run; *n_runs:
+ * how many runs it counted. */
+static inline __attribute__ ((always_inline)) SegStatus
+add_row (SegLabelStats *s,
+         const uint8_t *row,
+         int            width,
+         int            bpp,
+         int64_t        x0,
+         int64_t        y,
+         int64_t        z,
+         int           *n_runs)
+{
+  *n_runs = 0;
+  for (int x = 0, end = 0; next_run (s, row, bpp, width, &x, &end);
+       x = end, (*n_runs)++)
+    {
+      const uint8_t *label = row + (size_t) x * (size_t) bpp;
+      SegStatus status = count_run (s, label, seg_label_hash (label, bpp), bpp,
+                                    x0 + x, x0 + end, y, z);
+
+      if (status != SEG_OK)
+        return status;
+    }
+  return SEG_OK;
+}
+
+/* As add_row (), for rows of short runs: RUNS_AT_ONCE runs gathered with
+ * their hashes first, then counted while the table is fetched ahead. */
+static inline __attribute__ ((always_inline)) SegStatus
+add_row_ahead (SegLabelStats *s,
+               const uint8_t *row,
+               int            width,
+               int            bpp,
+               int64_t        x0,
+               int64_t        y,
+               int64_t        z,
+               int           *n_runs)
+{
+  int      start[RUNS_AT_ONCE], stop[RUNS_AT_ONCE];
+  uint64_t hash[RUNS_AT_ONCE];
+  int      x = 0, end = 0;
+
+  *n_runs = 0;
+  while (x < width)
+    {
+      int n = 0;
+
+      for (; n < RUNS_AT_ONCE && next_run (s, row, bpp, width, &x, &end);
+           x = end, n++)
+        {
+          start[n] = x;
+          stop[n]  = end;
+          hash[n]  = seg_label_hash (row + (size_t) x * (size_t) bpp, bpp);
+        }
+      for (int i = 0; i < n && i < FETCH_AHEAD; i++)
+        fetch_slot (&s->labels, hash[i]);
+      for (int i = 0; i < n; i++)
+        {
+          const uint8_t *label = row + (size_t) start[i] * (size_t) bpp;
+          SegStatus      status;
+
+          if (i + FETCH_AHEAD < n)
+            fetch_slot (&s->labels, hash[i + FETCH_AHEAD]);
+          if (i + FETCH_AHEAD / 2 < n)
+            fetch_stat (s, hash[i + FETCH_AHEAD / 2], bpp);
+          status = count_run (s, label, hash[i], bpp, x0 + start[i],
+                              x0 + stop[i], y, z);
+          if (status != SEG_OK)
+            return status;
+        }
+      *n_runs += n;
+      if (n < RUNS_AT_ONCE)
+        break;
+    }
+  return SEG_OK;
+}
+
 /* Pass 1 over a checked view, for labels of bpp bytes (a constant in each
- * of seg_label_stats_add ()'s calls): each row's runs RUNS_AT_ONCE at a
- * time, hashed first, then counted, fetching ahead where they are
- * short. */
+ * of seg_label_stats_add ()'s calls): a row whose row before had short
+ * runs is counted with fetches ahead, any other run by run. */
 static inline __attribute__ ((always_inline)) SegStatus
 add_band (SegLabelStats   *s,
           const SegVolume *in,
@@ -235,49 +311,22 @@ add_band (SegLabelStats   *s,
           int64_t          y0,
           int64_t          z0)
 {
-  int      start[RUNS_AT_ONCE], stop[RUNS_AT_ONCE];
-  uint64_t hash[RUNS_AT_ONCE];
+  bool short_runs = false;
 
   for (int z = 0; z < in->depth; z++)
     for (int y = 0; y < in->height; y++)
       {
         const uint8_t *row = voxel (in, 0, y, z);
-        int            x = 0, end = 0;
+        int            n_runs;
+        SegStatus      status =
+          short_runs
+                 ? add_row_ahead (s, row, in->width, bpp, x0, y0 + y, z0 + z,
+                                  &n_runs)
+                 : add_row (s, row, in->width, bpp, x0, y0 + y, z0 + z, &n_runs);
 
-        while (x < in->width)
-          {
-            int  n = 0;
-            bool ahead;
-
-            for (; n < RUNS_AT_ONCE &&
-                   next_run (s, row, bpp, in->width, &x, &end);
-                 x = end, n++)
-              {
-                start[n] = x;
-                stop[n]  = end;
-                hash[n] = seg_label_hash (row + (size_t) x * (size_t) bpp, bpp);
-              }
-            if (n == 0)
-              break;
-            ahead = end - start[0] < SHORT_RUN * n;
-            if (ahead)
-              for (int i = 0; i < n && i < FETCH_AHEAD; i++)
-                fetch_slot (&s->labels, hash[i]);
-            for (int i = 0; i < n; i++)
-              {
-                const uint8_t *label = row + (size_t) start[i] * (size_t) bpp;
-                SegStatus      status;
-
-                if (ahead && i + FETCH_AHEAD < n)
-                  fetch_slot (&s->labels, hash[i + FETCH_AHEAD]);
-                if (ahead && i + FETCH_AHEAD / 2 < n)
-                  fetch_stat (s, hash[i + FETCH_AHEAD / 2], bpp);
-                status = count_run (s, label, hash[i], bpp, x0 + start[i],
-                                    x0 + stop[i], y0 + y, z0 + z);
-                if (status != SEG_OK)
-                  return status;
-              }
-          }
+        if (status != SEG_OK)
+          return status;
+        short_runs = (int64_t) n_runs * SHORT_RUN > in->width;
       }
   return SEG_OK;
 }

@@ -510,8 +510,133 @@ list_run (SegVoxelRows *out,
   return SEG_OK;
 }
 
+/* Row y of slice z (stack coordinates) of pass 2, run by run; *n_runs:
+ * how many runs it listed. */
+static inline __attribute__ ((always_inline)) SegStatus
+list_row (const SegLabelStats *s,
+          const uint8_t       *row,
+          int                  width,
+          int                  bpp,
+          int64_t              x0,
+          uint64_t             y,
+          uint64_t             z,
+          SegVoxelRows        *out,
+          int                 *n_runs)
+{
+  const size_t row_bytes = 3 * (size_t) out->coord_bytes;
+
+  *n_runs = 0;
+  for (int x = 0, end = 0; next_run (s, row, bpp, width, &x, &end);
+       x = end, (*n_runs)++)
+    {
+      const size_t k = seg_label_table_find_inline (
+        &s->labels, row + (size_t) x * (size_t) bpp, bpp);
+      SegStatus status;
+
+      if (k == SEG_LABEL_NONE)
+        return SEG_EBADARG;
+      status = list_run (out, k, row_bytes, z, y, x0 + x, x0 + end);
+      if (status != SEG_OK)
+        return status;
+    }
+  return SEG_OK;
+}
+
+/* Where run i + FETCH_AHEAD / 2 will write, if its label is the one its
+ * slot leads to first: its cursor was fetched before, so the row it
+ * points at can be fetched now. */
+static inline void
+fetch_destination (const SegLabelStats *s,
+                   const SegVoxelRows  *out,
+                   size_t               row_bytes,
+                   uint64_t             hash)
+{
+  const uint32_t v = s->labels.slots[(size_t) hash & s->labels.mask];
+
+  if (v != 0)
+    seg_prefetch_write (out->rows + out->next[v - 1] * row_bytes);
+}
+
+/* The label in the slot that hash leads to first, and its cursor. */
+static inline void
+fetch_cursor (const SegLabelStats *s,
+              const SegVoxelRows  *out,
+              uint64_t             hash,
+              int                  bpp)
+{
+  const uint32_t v = s->labels.slots[(size_t) hash & s->labels.mask];
+
+  if (v != 0)
+    {
+      seg_prefetch (s->labels.labels + (size_t) (v - 1) * (size_t) bpp,
+                    PREFETCH_L1);
+      seg_prefetch (&out->next[v - 1], PREFETCH_L1);
+    }
+}
+
+/* As list_row (), for rows of short runs: RUNS_AT_ONCE runs gathered with
+ * their hashes first, then listed while the table slots, the labels'
+ * cursors and the rows they point at are fetched ahead, in that order. */
+static inline __attribute__ ((always_inline)) SegStatus
+list_row_ahead (const SegLabelStats *s,
+                const uint8_t       *row,
+                int                  width,
+                int                  bpp,
+                int64_t              x0,
+                uint64_t             y,
+                uint64_t             z,
+                SegVoxelRows        *out,
+                int                 *n_runs)
+{
+  const size_t row_bytes = 3 * (size_t) out->coord_bytes;
+  int          start[RUNS_AT_ONCE], stop[RUNS_AT_ONCE];
+  uint64_t     hash[RUNS_AT_ONCE];
+  int          x = 0, end = 0;
+
+  *n_runs = 0;
+  while (x < width)
+    {
+      int n = 0;
+
+      for (; n < RUNS_AT_ONCE && next_run (s, row, bpp, width, &x, &end);
+           x = end, n++)
+        {
+          start[n] = x;
+          stop[n]  = end;
+          hash[n]  = seg_label_hash (row + (size_t) x * (size_t) bpp, bpp);
+        }
+      for (int i = 0; i < n && i < FETCH_AHEAD; i++)
+        fetch_slot (&s->labels, hash[i]);
+      for (int i = 0; i < n; i++)
+        {
+          size_t    k;
+          SegStatus status;
+
+          if (i + FETCH_AHEAD < n)
+            fetch_slot (&s->labels, hash[i + FETCH_AHEAD]);
+          if (i + FETCH_AHEAD / 2 < n)
+            fetch_cursor (s, out, hash[i + FETCH_AHEAD / 2], bpp);
+          if (i + FETCH_AHEAD / 4 < n)
+            fetch_destination (s, out, row_bytes, hash[i + FETCH_AHEAD / 4]);
+          k = seg_label_table_find_hashed (
+            &s->labels, row + (size_t) start[i] * (size_t) bpp, bpp, hash[i]);
+          if (k == SEG_LABEL_NONE)
+            return SEG_EBADARG;
+          status =
+            list_run (out, k, row_bytes, z, y, x0 + start[i], x0 + stop[i]);
+          if (status != SEG_OK)
+            return status;
+        }
+      *n_runs += n;
+      if (n < RUNS_AT_ONCE)
+        break;
+    }
+  return SEG_OK;
+}
+
 /* Pass 2 over a checked view, for labels of bpp bytes (a constant in each
- * of seg_label_stats_list_rows ()'s calls). */
+ * of seg_label_stats_list_rows ()'s calls): a row whose row before had
+ * short runs is listed with fetches ahead, any other run by run. */
 static inline __attribute__ ((always_inline)) SegStatus
 list_band (const SegLabelStats *s,
            const SegVolume     *in,
@@ -521,28 +646,22 @@ list_band (const SegLabelStats *s,
            int64_t              z0,
            SegVoxelRows        *out)
 {
-  const size_t row_bytes = 3 * (size_t) out->coord_bytes;
+  bool short_runs = false;
 
   for (int z = 0; z < in->depth; z++)
     for (int y = 0; y < in->height; y++)
       {
         const uint8_t *row = voxel (in, 0, y, z);
+        const uint64_t ys = (uint64_t) (y0 + y), zs = (uint64_t) (z0 + z);
+        int            n_runs;
+        SegStatus      status =
+          short_runs
+                 ? list_row_ahead (s, row, in->width, bpp, x0, ys, zs, out, &n_runs)
+                 : list_row (s, row, in->width, bpp, x0, ys, zs, out, &n_runs);
 
-        for (int x = 0, end = 0; next_run (s, row, bpp, in->width, &x, &end);
-             x = end)
-          {
-            const uint8_t *label = row + (size_t) x * (size_t) bpp;
-            const size_t   k =
-              seg_label_table_find_inline (&s->labels, label, bpp);
-            SegStatus status;
-
-            if (k == SEG_LABEL_NONE)
-              return SEG_EBADARG;
-            status = list_run (out, k, row_bytes, (uint64_t) (z0 + z),
-                               (uint64_t) (y0 + y), x0 + x, x0 + end);
-            if (status != SEG_OK)
-              return status;
-          }
+        if (status != SEG_OK)
+          return status;
+        short_runs = (int64_t) n_runs * SHORT_RUN > in->width;
       }
   return SEG_OK;
 }

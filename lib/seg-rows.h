@@ -50,12 +50,15 @@ bool seg_kernels_avx512 (void);
 
 /* seg_prefetch (p, locality) asks for the cache line at p ahead of a read,
  * into the cache levels that locality names as __builtin_prefetch's does
- * (3: all, prefetcht0 on x86; 2: L2 and beyond, prefetcht1); a no-op
- * where the compiler has no such builtin. */
+ * (3: all, prefetcht0 on x86; 2: L2 and beyond, prefetcht1);
+ * seg_prefetch_write (p) for a write, into all levels.  No-ops where the
+ * compiler has no such builtin. */
 #if defined(__GNUC__)
 #define seg_prefetch(p, locality) __builtin_prefetch ((p), 0, (locality))
+#define seg_prefetch_write(p)     __builtin_prefetch ((p), 1, 3)
 #else
 #define seg_prefetch(p, locality) ((void) (p))
+#define seg_prefetch_write(p)     ((void) (p))
 #endif
 
 /* Input bytes, summed over the streams a kernel prefetches (see

@@ -6,7 +6,6 @@
  */
 /* fchown (), faccessat (), O_CLOEXEC …: C11 alone declares none of them. */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE /* MAP_POPULATE */
 
 #include "config.h"
 
@@ -17,8 +16,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <gio/gunixoutputstream.h>
@@ -32,14 +31,6 @@
  * must stay within NAME_MAX (255) with the 14 bytes added around it. */
 #define MAX_NAME_IN_TEMPORARY 200
 
-/* A mapping's pages made present at once, where the system can: cheaper
- * than a fault for every page as the caller first writes it. */
-#ifdef MAP_POPULATE
-#define POPULATE MAP_POPULATE
-#else
-#define POPULATE 0
-#endif
-
 /* Random names tried for the temporary file. */
 #define MAX_ATTEMPTS 100
 
@@ -50,8 +41,6 @@ struct _SegFileReplace
   gchar         *temporary; /* the file being written, beside target      */
   gint           fd;        /* temporary, open for writing                */
   GOutputStream *stream;    /* writes to fd and closes it                 */
-  guint8        *map;       /* seg_file_replace_map (): the file's bytes  */
-  gsize          map_size;
 };
 
 /* ------------------------------------------------------------------------
@@ -254,9 +243,8 @@ create_temporary (SegFileReplace *r, GError **error)
 
       g_free (r->temporary);
       r->temporary = g_build_filename (folder, name, NULL);
-      /* Read as well as write: seg_file_replace_map () needs both. */
       r->fd =
-        open (r->temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
+        open (r->temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
               S_IRUSR | S_IWUSR);
       saved_errno = errno;
       g_free (name);
@@ -343,21 +331,10 @@ sync_folder (const gchar *target)
   g_free (folder);
 }
 
-/* Ends the mapping, if any. */
-static void
-unmap (SegFileReplace *r)
-{
-  if (r->map != NULL)
-    munmap (r->map, r->map_size);
-  r->map      = NULL;
-  r->map_size = 0;
-}
-
 /* Closes and removes the temporary file, if any, and frees r. */
 static void
 discard (SegFileReplace *r)
 {
-  unmap (r);
   if (r->temporary != NULL)
     g_unlink (r->temporary);
   if (r->stream != NULL)
@@ -405,43 +382,53 @@ seg_file_replace_stream (SegFileReplace *r)
   return r->stream;
 }
 
-guint8 *
-seg_file_replace_map (SegFileReplace *r, guint64 size, GError **error)
+gboolean
+seg_file_replace_check_room (SegFileReplace *r, guint64 size, GError **error)
 {
-  gint  err;
-  void *map;
-  gchar bytes[24]; /* size in digits: the messages' format cannot say
-                    * G_GUINT64_FORMAT in a translated string */
+  struct statvfs fs;
+  guint64        room;
+  gchar          need[24], have[24];
 
-  g_return_val_if_fail (r->map == NULL, NULL);
-  g_snprintf (bytes, sizeof bytes, "%" G_GUINT64_FORMAT, size);
-  if (size == 0 || size > (guint64) G_MAXSIZE || size > (guint64) G_MAXINT64)
+  if (fstatvfs (r->fd, &fs) != 0)
+    return TRUE; /* cannot tell: the writes will say */
+  room = (guint64) fs.f_bavail * (guint64) fs.f_frsize;
+  if (room >= size)
+    return TRUE;
+  /* The counts as text: a translated string cannot hold G_GUINT64_FORMAT. */
+  g_snprintf (need, sizeof need, "%" G_GUINT64_FORMAT, size);
+  g_snprintf (have, sizeof have, "%" G_GUINT64_FORMAT, room);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+               _ ("the file needs %s bytes and the disk has %s free"), need,
+               have);
+  return FALSE;
+}
+
+gboolean
+seg_file_replace_write_at (SegFileReplace *r,
+                           const void     *data,
+                           gsize           size,
+                           guint64         offset,
+                           GError        **error)
+{
+  const guint8 *p = data;
+
+  while (size > 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _ ("cannot make a file of %s bytes in memory"), bytes);
-      return NULL;
+      const gssize n = pwrite (r->fd, p, size, (off_t) offset);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          set_errno_error (error, n < 0 ? errno : EIO,
+                           _ ("cannot write the new file"));
+          return FALSE;
+        }
+      p += n;
+      size -= (gsize) n;
+      offset += (guint64) n;
     }
-  /* Blocks reserved now: a disk that fills up while the mapping is
-   * written would otherwise kill the process (SIGBUS), not fail here. */
-  err = posix_fallocate (r->fd, 0, (off_t) size);
-  if (err != 0)
-    {
-      set_errno_error (error, err,
-                       _ ("cannot make room for %s bytes on the disk"), bytes);
-      return NULL;
-    }
-  map = mmap (NULL, (size_t) size, PROT_READ | PROT_WRITE,
-              MAP_SHARED | POPULATE, r->fd, 0);
-  if (map == MAP_FAILED)
-    {
-      set_errno_error (error, errno,
-                       _ ("cannot map %s bytes of the new file into memory"),
-                       bytes);
-      return NULL;
-    }
-  r->map      = map;
-  r->map_size = (gsize) size;
-  return r->map;
+  return TRUE;
 }
 
 /* The written file made whole on the disk, under its temporary name: the
@@ -462,13 +449,6 @@ finish (SegFileReplace *r, GError **error)
   if (!target_is_replaceable (r, &st, exists, error) ||
       !give_attributes (r->fd, exists ? &st : NULL, error))
     return FALSE;
-  if (r->map != NULL && msync (r->map, r->map_size, MS_SYNC) != 0)
-    {
-      set_errno_error (error, errno,
-                       _ ("cannot write the new file to the disk"));
-      return FALSE;
-    }
-  unmap (r);
   if (fsync (r->fd) != 0)
     {
       set_errno_error (error, errno,

@@ -77,14 +77,21 @@ SegFileReplace *seg_file_replace_begin (const gchar *path, GError **error);
  * do not close it. */
 GOutputStream *seg_file_replace_stream (SegFileReplace *r);
 
-/* The new file as size bytes of memory (a shared, writable mapping that
- * starts at its first byte), for contents written out of order, such as
- * a list whose parts' places are known in advance; use it or the stream,
- * not both.  The blocks are reserved on the disk first, so that a full
- * disk fails here, not while the memory is written.  Valid until the
- * commit or abort; NULL with error set when the disk has no room or the
- * mapping fails (then abort).  size must not be 0. */
-guint8 *seg_file_replace_map (SegFileReplace *r, guint64 size, GError **error);
+/* For contents written out of order (a list whose parts' places are
+ * known in advance), instead of the stream: writes size bytes of data at
+ * offset of the new file.  FALSE with error set when the write fails (a
+ * full disk, a file size limit); then abort. */
+gboolean seg_file_replace_write_at (SegFileReplace *r,
+                                    const void     *data,
+                                    gsize           size,
+                                    guint64         offset,
+                                    GError        **error);
+
+/* FALSE with error set when the new file's file system has less than size
+ * bytes free for the process: a write that would fail at the end fails at
+ * the start instead.  TRUE when it cannot tell. */
+gboolean
+seg_file_replace_check_room (SegFileReplace *r, guint64 size, GError **error);
 
 /* Gives the written file its permissions and owner, fsync ()s and closes
  * it, renames it over the target and fsync ()s the folder; frees r.  FALSE

@@ -68,7 +68,7 @@ property_boolean (sparse, _("Sparse"), TRUE)
 #include "seg-sink.h"
 
 /* Input bytes of a band of pass 2, at most (at least one row). */
-#define BAND_BYTES (4 * 1024 * 1024)
+#define BAND_BYTES    (4 * 1024 * 1024)
 
 /* What both passes read. */
 typedef struct
@@ -157,27 +157,127 @@ count_labels (const Input *in, SegLabelStats *stats)
  * Pass 2: the voxel lists
  * --------------------------------------------------------------------- */
 
+/* Memory for the voxel list's rows on their way to the file, beyond
+ * MIN_ROOM rows per label: each label gets a room in proportion to its
+ * count, written out whenever it fills, so that a list far larger than
+ * memory is written in a few large pieces per label. */
+#define STAGING_BYTES ((gsize) 256 << 20)
+#define MIN_ROOM      64
+
+/* STAGING_BYTES, or for the tests, which must see rooms fill and flush on
+ * small volumes, the environment's SEG_LABEL_STATS_STAGING_BYTES. */
+static gsize
+staging_bytes (void)
+{
+  const gchar *text  = g_getenv ("SEG_LABEL_STATS_STAGING_BYTES");
+  guint64      bytes = 0;
+
+  if (text != NULL &&
+      g_ascii_string_to_unsigned (text, 10, 1, G_MAXSIZE, &bytes, NULL))
+    return (gsize) bytes;
+  return STAGING_BYTES;
+}
+
 typedef struct
 {
+  SegFileReplace      *file;
+  guint64              data_offset; /* the list's first byte in the file     */
+  gsize                row_bytes;
   const SegLabelStats *stats;
-  uint64_t            *next; /* every label's next row in the list */
-  guint8              *rows; /* the list's first row               */
-  gint                 coord_bytes;
-} List;
+  const uint64_t      *first;   /* each label's first row in the list       */
+  uint64_t            *written; /* rows of each label in the file so far     */
+  uint64_t            *start;   /* each label's room in rows.rows            */
+  uint64_t            *end;
+  SegVoxelRows         rows;
+  GError              *error;
+} Staging;
+
+/* Writes label k's room out and empties it. */
+static bool
+staging_flush (void *data, size_t k)
+{
+  Staging       *st = data;
+  const uint64_t n  = st->rows.next[k] - st->start[k];
+
+  if (n == 0)
+    return true;
+  if (st->error != NULL ||
+      !seg_file_replace_write_at (
+        st->file, st->rows.rows + st->start[k] * st->row_bytes,
+        (gsize) n * st->row_bytes,
+        st->data_offset + (st->first[k] + st->written[k]) * st->row_bytes,
+        &st->error))
+    return false;
+  st->written[k] += n;
+  st->rows.next[k] = st->start[k];
+  return true;
+}
+
+/* Every label's room: all its rows when the whole list fits in
+ * STAGING_BYTES, else its share of them, MIN_ROOM rows at least.  FALSE
+ * when out of memory. */
+static gboolean
+staging_init (Staging             *st,
+              const SegLabelStats *stats,
+              uint64_t             n_rows,
+              gsize                row_bytes)
+{
+  const gsize    n      = stats->labels.n;
+  const uint64_t budget = MAX (staging_bytes () / row_bytes, 1);
+  uint64_t       rooms  = 0;
+
+  st->row_bytes = row_bytes;
+  st->written   = g_try_new0 (uint64_t, MAX (n, 1));
+  st->start     = g_try_new (uint64_t, MAX (n, 1));
+  st->end       = g_try_new (uint64_t, MAX (n, 1));
+  st->rows.next = g_try_new (uint64_t, MAX (n, 1));
+  if (st->written == NULL || st->start == NULL || st->end == NULL ||
+      st->rows.next == NULL)
+    return FALSE;
+  for (gsize k = 0; k < n; k++)
+    {
+      const uint64_t count = stats->stats[k].count;
+      uint64_t       room  = count;
+
+      if (n_rows > budget)
+        room = MIN (count, MAX (MIN (MIN_ROOM, budget),
+                                (uint64_t) ((double) count * (double) budget /
+                                            (double) n_rows)));
+      st->start[k] = st->rows.next[k] = rooms;
+      rooms += room;
+      st->end[k] = rooms;
+    }
+  st->rows.rows        = g_try_malloc (MAX (rooms, 1) * row_bytes);
+  st->rows.end         = st->end;
+  st->rows.flush       = staging_flush;
+  st->rows.data        = st;
+  st->rows.coord_bytes = (gint) (row_bytes / 3);
+  return st->rows.rows != NULL;
+}
+
+static void
+staging_clear (Staging *st)
+{
+  g_free (st->rows.rows);
+  g_free (st->rows.next);
+  g_free (st->end);
+  g_free (st->start);
+  g_free (st->written);
+  g_clear_error (&st->error);
+}
 
 static SegStatus
-list_slice (const SegVolume *rows, gint x, gint y, gint z, gpointer list)
+list_slice (const SegVolume *rows, gint x, gint y, gint z, gpointer staging)
 {
-  List *l = list;
+  Staging *st = staging;
 
-  return seg_label_stats_list (l->stats, rows, x, y, z, l->next, l->rows,
-                               l->coord_bytes);
+  return seg_label_stats_list_rows (st->stats, rows, x, y, z, &st->rows);
 }
 
 /* Every counted voxel's coordinates into the list, in raster order: bands
  * of whole rows, copied out of the buffer. */
 static SegStatus
-list_voxels (const Input *in, List *list, GError **error)
+list_voxels (const Input *in, Staging *st)
 {
   const gsize row_bytes = (gsize) in->extent.width * in->bpp;
   const gint  rows =
@@ -186,11 +286,7 @@ list_voxels (const Input *in, List *list, GError **error)
   SegStatus status = SEG_OK;
 
   if (band == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   _ ("not enough memory for a band of %d rows"), rows);
-      return SEG_ENOMEM;
-    }
+    return SEG_ENOMEM;
   for (gint y = 0; y < in->extent.height && status == SEG_OK; y += rows)
     {
       GeglRectangle r = { in->extent.x, in->extent.y + y, in->extent.width,
@@ -199,7 +295,7 @@ list_voxels (const Input *in, List *list, GError **error)
       gegl_buffer_get (in->input, &r, 1.0, in->format, band, (gint) row_bytes,
                        GEGL_ABYSS_NONE);
       status = for_each_slice (in, band, row_bytes, 0, y, r.width, r.height,
-                               list_slice, list);
+                               list_slice, st);
     }
   g_free (band);
   return status;
@@ -216,9 +312,9 @@ coord_bytes_of (const Input *in)
   return largest > (gint64) G_MAXUINT32 ? 8 : 4;
 }
 
-/* The voxel file of stats (rows labelled voxels, listed in order), into
- * file: its header, then pass 2 over the input.  FALSE with error set
- * when something fails. */
+/* The voxel file of stats (n_rows labelled voxels, labels listed in
+ * order), into file: its header, then pass 2 over the input, staged.
+ * FALSE with error set when something fails. */
 static gboolean
 write_voxels (const Input         *in,
               const SegLabelStats *stats,
@@ -228,11 +324,11 @@ write_voxels (const Input         *in,
               GError             **error)
 {
   const gint   coord_bytes = coord_bytes_of (in);
+  const gsize  row_bytes   = 3 * (gsize) coord_bytes;
   SegNpyHeader h           = { 0 };
   guint8       header[SEG_NPY_WRITE_MAX_SIZE];
   gsize        header_size;
-  guint8      *map;
-  List         list = { stats, NULL, NULL, coord_bytes };
+  Staging      st = { 0 };
   SegStatus    status;
 
   h.kind      = SEG_NPY_UINT;
@@ -242,32 +338,41 @@ write_voxels (const Input         *in,
   h.shape[1]  = 3;
   header_size = seg_npy_header_write (&h, header, sizeof header);
   g_assert (header_size > 0);
-
-  map =
-    seg_file_replace_map (file, header_size + n_rows * 3 * coord_bytes, error);
-  if (map == NULL)
+  if (!seg_file_replace_check_room (file, header_size + n_rows * row_bytes,
+                                    error) ||
+      !seg_file_replace_write_at (file, header, header_size, 0, error))
     return FALSE;
-  memcpy (map, header, header_size);
   if (n_rows == 0)
     return TRUE;
 
-  list.rows = map + header_size;
-  list.next = g_memdup2 (first, stats->labels.n * sizeof *first);
-  status    = list_voxels (in, &list, error);
+  st.file        = file;
+  st.data_offset = header_size;
+  st.stats       = stats;
+  st.first       = first;
+  if (!staging_init (&st, stats, n_rows, row_bytes))
+    status = SEG_ENOMEM;
+  else
+    status = list_voxels (in, &st);
+  for (gsize k = 0; status == SEG_OK && k < stats->labels.n; k++)
+    if (!staging_flush (&st, k))
+      status = SEG_EWRITE;
 
-  /* Every label's cursor must have reached the next label's first row: a
-   * buffer that changed between the passes must not leave a list with
-   * holes or overlaps. */
-  for (gsize i = 0; status == SEG_OK && i < stats->labels.n; i++)
-    if (list.next[i] != first[i] + stats->stats[i].count)
+  /* Every label's rows must have reached its count: a buffer that changed
+   * between the passes must not leave a list with holes or overlaps. */
+  for (gsize k = 0; status == SEG_OK && k < stats->labels.n; k++)
+    if (st.written[k] != stats->stats[k].count)
       status = SEG_EBADARG;
-  if (status == SEG_EBADARG)
+  if (status == SEG_EWRITE && st.error != NULL)
+    g_propagate_error (error, g_steal_pointer (&st.error));
+  else if (status == SEG_ENOMEM)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 _ ("not enough memory to stage the voxel list"));
+  else if (status != SEG_OK)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                  _ ("the input changed between the two passes over it"));
-  g_free (list.next);
+  staging_clear (&st);
   return status == SEG_OK;
 }
-
 /* ------------------------------------------------------------------------
  * The CSV
  * --------------------------------------------------------------------- */

@@ -384,7 +384,17 @@ START_TEST (test_random_stacks_match_the_reference)
   graph  = gegl_node_new ();
   source = buffer_source (graph, &rect, format, px, rand_range (&rng, 1, 48),
                           rand_range (&rng, 1, 48));
-  log    = run_stats (graph, source, csv, vox, depth, sparse);
+  /* Odd cases stage the voxel list in a few rows at a time, so that
+   * labels' rooms fill and are written out piece by piece. */
+  if (_i % 2 == 1)
+    {
+      gchar bytes[16];
+
+      g_snprintf (bytes, sizeof bytes, "%d", 12 * rand_range (&rng, 1, 8));
+      g_setenv ("SEG_LABEL_STATS_STAGING_BYTES", bytes, TRUE);
+    }
+  log = run_stats (graph, source, csv, vox, depth, sparse);
+  g_unsetenv ("SEG_LABEL_STATS_STAGING_BYTES");
   assert_no_messages (log, what);
   want = ref_csv (&ref, TRUE);
   assert_file_text (csv, want, what);

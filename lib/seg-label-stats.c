@@ -3,6 +3,7 @@
  * Per-label statistics and voxel lists (seg-label-stats.h).
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -710,19 +711,80 @@ seg_label_stats_list (const SegLabelStats *s,
   return seg_label_stats_list_rows (s, in, x0, y0, z0, &rows);
 }
 
+#ifdef __SIZEOF_INT128__
+/* Bits in v (0 for 0). */
+static int
+bit_length (unsigned __int128 v)
+{
+  int n = 0;
+
+  for (; v >> 64 != 0; v >>= 64)
+    n += 64;
+  for (uint64_t w = (uint64_t) v; w != 0; w >>= 1)
+    n++;
+  return n;
+}
+
+/* num / den (den > 0) rounded once to the nearest double, ties to even:
+ * the quotient's first 55 bits by integer division, whatever is left as a
+ * sticky bit, then rounded to 53 bits.  Plain double division is exact
+ * enough where both fit in 53 bits, which is nearly always. */
+static double
+divide_rounded (unsigned __int128 num, uint64_t den)
+{
+  const uint64_t    exact = (uint64_t) 1 << 53;
+  unsigned __int128 m;
+  bool              sticky;
+  int               shift;
+  uint64_t          mantissa;
+  unsigned          low;
+
+  if (num < exact && den < exact)
+    return (double) (uint64_t) num / (double) den;
+  if (num == 0)
+    return 0.0;
+  /* num · 2^shift / den has 55 or 56 bits; num · 2^shift stays below
+   * 2^(56 + 64) when shift is positive. */
+  shift = 55 - (bit_length (num) - bit_length (den));
+  if (shift >= 0)
+    {
+      const unsigned __int128 n = num << shift;
+
+      m      = n / den;
+      sticky = n % den != 0;
+    }
+  else
+    {
+      m      = num / den;
+      sticky = num % den != 0;
+      sticky |= (m & (((unsigned __int128) 1 << -shift) - 1)) != 0;
+      m >>= -shift;
+    }
+  while (m >> 55 != 0)
+    {
+      sticky |= (m & 1) != 0;
+      m >>= 1;
+      shift--;
+    }
+  /* 53 bits, then the half bit and one more. */
+  mantissa = (uint64_t) (m >> 2);
+  low      = (unsigned) (m & 3);
+  if (low == 3 || (low == 2 && (sticky || (mantissa & 1))))
+    mantissa++;
+  return ldexp ((double) mantissa, 2 - shift);
+}
+#endif
+
 double
 seg_label_stat_mean (const SegLabelStat *stat, int axis)
 {
 #ifdef __SIZEOF_INT128__
-  const unsigned __int128 sum =
-    (unsigned __int128) stat->sum_hi[axis] << 64 | stat->sum_lo[axis];
-  const uint64_t q = (uint64_t) (sum / stat->count);
-  const uint64_t r = (uint64_t) (sum % stat->count);
-
-  /* The whole part exactly, the fraction in extended precision: one
-   * rounding to double, at the end. */
-  return (double) ((long double) q + (long double) r / stat->count);
+  return divide_rounded ((unsigned __int128) stat->sum_hi[axis] << 64 |
+                           stat->sum_lo[axis],
+                         stat->count);
 #else
+  /* Without 128-bit integers: extended precision, which may round twice
+   * for sums beyond 2^53. */
   const long double sum =
     (long double) stat->sum_hi[axis] * 18446744073709551616.0L +
     (long double) stat->sum_lo[axis];

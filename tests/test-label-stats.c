@@ -267,6 +267,74 @@ staged_list (Rng                 *r,
 
 /* ---- The tests ---------------------------------------------------------- */
 
+/* Centroids are the exact mean rounded once (DESIGN.md), also where the
+ * sums pass 2^53 and plain double division would round twice: sums of up
+ * to 127 bits over counts of up to 64, ties to even included.  The
+ * expected doubles are Python's float (Fraction (sum, count)). */
+START_TEST (test_mean_is_rounded_once)
+{
+  static const struct
+  {
+    uint64_t hi, lo, count;
+    double   mean;
+  } cases[] = {
+    { 0x0000000000000000u, 0x0040000000000002u, 0x4u, 0x1.0000000000000p+52 },
+    { 0x0000000000000000u, 0x0040000000000006u, 0x4u, 0x1.0000000000002p+52 },
+    { 0x0000000000000000u, 0x0020000000000001u, 0x1u, 0x1.0000000000000p+53 },
+    { 0x0000000000000000u, 0x0020000000000001u, 0x2u, 0x1.0000000000000p+52 },
+    { 0x0000000000000000u, 0x0020000000000003u, 0x2u, 0x1.0000000000002p+52 },
+    { 0x0000001000000000u, 0x0000000000000001u, 0x3u, 0x1.5555555555555p+98 },
+    { 0x7fffffffffffffffu, 0xffffffffffffffffu, 0x1u, 0x1.0000000000000p+127 },
+    { 0x7fffffffffffffffu, 0xffffffffffffffffu, 0xffffffffffffffffu,
+      0x1.0000000000000p+63 },
+    { 0x0000000000000001u, 0x0000000000000000u, 0x3u, 0x1.5555555555555p+62 },
+    { 0x0000000c9f2c9cd0u, 0x4674edea40000007u, 0x3b9aca07u,
+      0x1.b1ae4d3b4070fp+69 },
+    { 0x0000000000000000u, 0x1000000000000000u, 0xfffffffffffffffu,
+      0x1.0000000000000p+0 },
+    { 0x0000000000000000u, 0x0000000000000003u, 0x8000000000000000u,
+      0x1.8000000000000p-62 },
+    { 0x000000000000ffffu, 0xffffffffffffffffu, 0x8000000000000001u,
+      0x1.0000000000000p+17 },
+    { 0x0000000000000000u, 0x0050000000000001u, 0x10000000000000u,
+      0x1.4000000000000p+2 },
+    { 0x0000000000000006u, 0xb3dca50a9daa37e5u, 0x4567ceb1u,
+      0x1.8b8e71a9fe2c8p+36 },
+    { 0x000000000004a5e6u, 0xbbeb508f4a800646u, 0x1ddd1334d909eb2u,
+      0x1.3ec1ae669128ap+25 },
+    { 0x0000001ee8af30f7u, 0xc70b53bf64d0b50fu, 0x33927f7d6u,
+      0x1.32dbb10d80e22p+67 },
+    { 0x0000000010aa6e88u, 0xcecf4f4e5ba80780u, 0x50fdcde560dbu,
+      0x1.a56bac8d29b65p+45 },
+    { 0x00aa59c18d242349u, 0x293a9acc2652f8ffu, 0x2a3a0c78u,
+      0x1.02301def11c06p+90 },
+    { 0x0000000000000000u, 0x26119aa41f7ea79cu, 0x154071d1481u,
+      0x1.ca94455ac3b30p+20 },
+    { 0x0000000001f4bc5au, 0xdaa4ed3c3454fae4u, 0x12aa467574c02u,
+      0x1.ad3cbbda9ff63p+40 },
+    { 0x000037d8182a3addu, 0x9b872a76e57b37e7u, 0x4a15u,
+      0x1.81f3fda166066p+95 },
+    { 0x0000000b183c74e2u, 0xdd66a3582e62fe86u, 0x560c480283872e75u,
+      0x1.080f8adb23221p+37 },
+    { 0x00000000000027f1u, 0x73dda73245552a83u, 0x7c17d84u,
+      0x1.499b10bb9aeedp+50 },
+  };
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      SegLabelStat st = { 0 };
+      double       got;
+
+      st.count     = cases[i].count;
+      st.sum_hi[1] = cases[i].hi;
+      st.sum_lo[1] = cases[i].lo;
+      got          = seg_label_stat_mean (&st, 1);
+      if (got != cases[i].mean)
+        ck_abort_msg ("case %zu: mean %a, want %a", i, got, cases[i].mean);
+    }
+}
+END_TEST
+
 START_TEST (test_statistics_and_voxel_lists_match_reference)
 {
   Rng           r         = rng_new ((uint64_t) _i, 41);
@@ -529,10 +597,10 @@ main (void)
 {
   const TTest *const plain[] = { test_order_by_value,
                                  test_bad_arguments_are_refused,
-                                 test_label_text };
+                                 test_label_text, test_mean_is_rounded_once };
   Suite             *s       = suite_create ("label-stats");
 
-  add_tcase (s, "rules", 30, plain, 3);
+  add_tcase (s, "rules", 30, plain, 4);
   add_loop_tcase (s, "csv", 60, test_csv_rows_read_back, 20);
   add_loop_tcase (s, "random", 300,
                   test_statistics_and_voxel_lists_match_reference, 120);

@@ -250,6 +250,38 @@ add_row (SegLabelStats *s,
   return SEG_OK;
 }
 
+/* A row's next runs, gathered before they are counted or listed. */
+typedef struct
+{
+  int      start[RUNS_AT_ONCE], stop[RUNS_AT_ONCE];
+  uint64_t hash[RUNS_AT_ONCE];
+} Runs;
+
+/* Up to RUNS_AT_ONCE runs of row from *x on, with their hashes, the
+ * first FETCH_AHEAD table slots asked for; how many. */
+static inline __attribute__ ((always_inline)) int
+gather_runs (const SegLabelStats *s,
+             const uint8_t       *row,
+             int                  width,
+             int                  bpp,
+             int                 *x,
+             int                 *end,
+             Runs                *runs)
+{
+  int n = 0;
+
+  for (; n < RUNS_AT_ONCE && next_run (s, row, bpp, width, x, end);
+       *x = *end, n++)
+    {
+      runs->start[n] = *x;
+      runs->stop[n]  = *end;
+      runs->hash[n]  = seg_label_hash (row + (size_t) *x * (size_t) bpp, bpp);
+    }
+  for (int i = 0; i < n && i < FETCH_AHEAD; i++)
+    fetch_slot (&s->labels, runs->hash[i]);
+  return n;
+}
+
 /* As add_row (), for rows of short runs: RUNS_AT_ONCE runs gathered with
  * their hashes first, then counted while the table is fetched ahead. */
 static inline __attribute__ ((always_inline)) SegStatus
@@ -262,35 +294,25 @@ add_row_ahead (SegLabelStats *s,
                int64_t        z,
                int           *n_runs)
 {
-  int      start[RUNS_AT_ONCE], stop[RUNS_AT_ONCE];
-  uint64_t hash[RUNS_AT_ONCE];
-  int      x = 0, end = 0;
+  Runs runs;
+  int  x = 0, end = 0;
 
   *n_runs = 0;
   while (x < width)
     {
-      int n = 0;
+      const int n = gather_runs (s, row, width, bpp, &x, &end, &runs);
 
-      for (; n < RUNS_AT_ONCE && next_run (s, row, bpp, width, &x, &end);
-           x = end, n++)
-        {
-          start[n] = x;
-          stop[n]  = end;
-          hash[n]  = seg_label_hash (row + (size_t) x * (size_t) bpp, bpp);
-        }
-      for (int i = 0; i < n && i < FETCH_AHEAD; i++)
-        fetch_slot (&s->labels, hash[i]);
       for (int i = 0; i < n; i++)
         {
-          const uint8_t *label = row + (size_t) start[i] * (size_t) bpp;
+          const uint8_t *label = row + (size_t) runs.start[i] * (size_t) bpp;
           SegStatus      status;
 
           if (i + FETCH_AHEAD < n)
-            fetch_slot (&s->labels, hash[i + FETCH_AHEAD]);
+            fetch_slot (&s->labels, runs.hash[i + FETCH_AHEAD]);
           if (i + FETCH_AHEAD / 2 < n)
-            fetch_stat (s, hash[i + FETCH_AHEAD / 2], bpp);
-          status = count_run (s, label, hash[i], bpp, x0 + start[i],
-                              x0 + stop[i], y, z);
+            fetch_stat (s, runs.hash[i + FETCH_AHEAD / 2], bpp);
+          status = count_run (s, label, runs.hash[i], bpp, x0 + runs.start[i],
+                              x0 + runs.stop[i], y, z);
           if (status != SEG_OK)
             return status;
         }
@@ -590,41 +612,33 @@ list_row_ahead (const SegLabelStats *s,
                 int                 *n_runs)
 {
   const size_t row_bytes = 3 * (size_t) out->coord_bytes;
-  int          start[RUNS_AT_ONCE], stop[RUNS_AT_ONCE];
-  uint64_t     hash[RUNS_AT_ONCE];
+  Runs         runs;
   int          x = 0, end = 0;
 
   *n_runs = 0;
   while (x < width)
     {
-      int n = 0;
+      const int n = gather_runs (s, row, width, bpp, &x, &end, &runs);
 
-      for (; n < RUNS_AT_ONCE && next_run (s, row, bpp, width, &x, &end);
-           x = end, n++)
-        {
-          start[n] = x;
-          stop[n]  = end;
-          hash[n]  = seg_label_hash (row + (size_t) x * (size_t) bpp, bpp);
-        }
-      for (int i = 0; i < n && i < FETCH_AHEAD; i++)
-        fetch_slot (&s->labels, hash[i]);
       for (int i = 0; i < n; i++)
         {
           size_t    k;
           SegStatus status;
 
           if (i + FETCH_AHEAD < n)
-            fetch_slot (&s->labels, hash[i + FETCH_AHEAD]);
+            fetch_slot (&s->labels, runs.hash[i + FETCH_AHEAD]);
           if (i + FETCH_AHEAD / 2 < n)
-            fetch_cursor (s, out, hash[i + FETCH_AHEAD / 2], bpp);
+            fetch_cursor (s, out, runs.hash[i + FETCH_AHEAD / 2], bpp);
           if (i + FETCH_AHEAD / 4 < n)
-            fetch_destination (s, out, row_bytes, hash[i + FETCH_AHEAD / 4]);
+            fetch_destination (s, out, row_bytes,
+                               runs.hash[i + FETCH_AHEAD / 4]);
           k = seg_label_table_find_hashed (
-            &s->labels, row + (size_t) start[i] * (size_t) bpp, bpp, hash[i]);
+            &s->labels, row + (size_t) runs.start[i] * (size_t) bpp, bpp,
+            runs.hash[i]);
           if (k == SEG_LABEL_NONE)
             return SEG_EBADARG;
-          status =
-            list_run (out, k, row_bytes, z, y, x0 + start[i], x0 + stop[i]);
+          status = list_run (out, k, row_bytes, z, y, x0 + runs.start[i],
+                             x0 + runs.stop[i]);
           if (status != SEG_OK)
             return status;
         }

@@ -4,19 +4,20 @@
  * stack, its count, bounding box, centroid and first row in the voxel
  * list to a CSV file, and optionally every labelled voxel's (z, y, x) to a
  * .npy file, grouped by label and in raster order within a label
- * (DESIGN.md, "Label statistics"; docs/label-stats.md).
+ * (docs/semantics.md, "Label statistics"; docs/label-stats.md).
  *
  * Two passes over the input, both through the kernels of
  * lib/seg-label-stats.h:
  *  1. the input's tiles where they lie, in any order: counts, bounds and
  *     sums per label, in a table that grows with the number of labels;
  *  2. only with a voxel file: bands of whole rows in raster order, each
- *     voxel's coordinates written at its label's cursor in the file,
- *     which is mapped at its final size (the cursors start at the rows
- *     that the counts of pass 1 give every label).
- * Memory is the table plus one band; the voxel file lives in the page
- * cache, not in the process's own memory.  Both files are written under
- * temporary names and renamed into place together at the end.
+ *     voxel's coordinates written into its label's room in memory, which
+ *     is written out to the label's place in the file whenever it fills
+ *     (the places come from the counts of pass 1).
+ * Memory is the table, one band and the rooms (256 MiB at most beyond a
+ * few rows per label); the voxel file goes through the page cache, not
+ * the process's own memory.  Both files are written under temporary names
+ * and renamed into place together at the end.
  */
 #include "config.h"
 

@@ -12,13 +12,16 @@
  *     seg_label_stats_add (&s, &band, x0, y0, z0);
  *   order = seg_label_stats_order (&s, is_signed);
  *   seg_label_stats_first_rows (&s, order, first);
+ *   next = a copy of first;
  *   for each band:                        pass 2 (voxel lists), optional
- *     seg_label_stats_list (&s, &band, x0, y0, z0, first, out, 4);
+ *     seg_label_stats_list (&s, &band, x0, y0, z0, next, out, 4);
  *   seg_label_stats_free (&s);
  *
  * Coordinates are the stack's own: x and y within a slice, z the slice,
  * from 0 at the stack's origin.  Memory is proportional to the number of
- * labels; the voxel lists go where the caller says (a mapped file).
+ * labels; the voxel lists go where the caller says: one array of them
+ * all, or rooms per label that the caller empties as they fill
+ * (SegVoxelRows).
  */
 #ifndef SEG_LABEL_STATS_H
 #define SEG_LABEL_STATS_H

@@ -420,29 +420,20 @@ input_of (GeglOperation       *operation,
           const GeglRectangle *extent,
           Input               *in)
 {
-  GeglProperties *o       = GEGL_PROPERTIES (operation);
-  gchar          *failure = seg_sink_upstream_failure (operation);
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  SegStackOutput  stack;
   SegNumbers      numbers;
+  gchar *problem = seg_sink_input (operation, extent, o->depth, &stack);
 
-  if (failure != NULL)
-    return failure;
-  if (extent->width <= 0 || extent->height <= 0)
-    return g_strdup_printf (_ ("the input is empty (width %d, height %d)"),
-                            MAX (extent->width, 0), MAX (extent->height, 0));
+  if (problem != NULL)
+    return problem;
 
   memset (in, 0, sizeof *in);
   in->input  = buffer;
   in->format = gegl_buffer_get_format (buffer);
   in->bpp    = babl_format_get_bytes_per_pixel (in->format);
   in->extent = *extent;
-  in->depth  = o->depth;
-  if (o->depth == 0)
-    in->depth = seg_sink_stack_of_input (operation, extent->height).depth;
-  if (in->depth < 1 || extent->height % in->depth != 0)
-    return g_strdup_printf (_ ("depth is %d; it must be 0 (from the graph) "
-                               "or a whole number that divides the input "
-                               "height %d"),
-                            in->depth, extent->height);
+  in->depth  = stack.depth;
   if (in->bpp < 1 || in->bpp > SEG_MAX_BPP)
     return g_strdup_printf (_ ("the input's pixels take %d bytes; labels "
                                "take 1 to %d"),

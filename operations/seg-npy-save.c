@@ -57,15 +57,6 @@ typedef struct
   GeglRectangle extent;
 } Array;
 
-/* What the graph tells about the input, for depth = 0. */
-typedef struct
-{
-  gint depth;     /* slices of the stack that reaches the saver        */
-  gint file_dims; /* 3 for a volume (a 3-D file straight from
-                      * seg:npy-load, a pooled stack), 0 or 1 for a 0-D or
-                      * 1-D file, to be written so again; else -1         */
-} Upstream;
-
 /* The array for extent of input, in the buffer's own format (gegl:save runs
  * its saver without preparing it); NULL, or a problem (free it). */
 static gchar *
@@ -74,30 +65,18 @@ array_of_input (GeglOperation       *operation,
                 const GeglRectangle *extent,
                 Array               *a)
 {
-  GeglProperties *o       = GEGL_PROPERTIES (operation);
-  const Babl     *source  = gegl_buffer_get_format (input);
-  Upstream        up      = { o->depth, -1 };
-  gchar          *failure = seg_sink_upstream_failure (operation);
-  gint            components, n = 0;
+  GeglProperties *o      = GEGL_PROPERTIES (operation);
+  const Babl     *source = gegl_buffer_get_format (input);
+  SegStackOutput  stack;
+  gchar *problem = seg_sink_input (operation, extent, o->depth, &stack);
+  gint   file_dims, components, n = 0;
 
-  if (failure != NULL)
-    return failure;
-  if (o->depth == 0)
-    {
-      SegStackOutput stack =
-        seg_sink_stack_of_input (operation, extent->height);
-
-      up.depth     = stack.depth;
-      up.file_dims = stack.n_dims == 2 ? -1 : stack.n_dims;
-    }
-  if (extent->width <= 0 || extent->height <= 0)
-    return g_strdup_printf (_ ("the input is empty (width %d, height %d)"),
-                            MAX (extent->width, 0), MAX (extent->height, 0));
-  if (up.depth < 1 || extent->height % up.depth != 0)
-    return g_strdup_printf (_ ("depth is %d; it must be 0 (from the graph) "
-                               "or a whole number that divides the input "
-                               "height %d"),
-                            up.depth, extent->height);
+  if (problem != NULL)
+    return problem;
+  /* 3 for a volume (a 3-D file straight from seg:npy-load, a pooled
+   * stack), 0 or 1 for a 0-D or 1-D file, to be written so again; -1 for
+   * an image, or a depth given by hand. */
+  file_dims = stack.n_dims == 2 ? -1 : stack.n_dims;
 
   memset (a, 0, sizeof *a);
   a->format = seg_npy_dtype_of_format (source, &a->header);
@@ -107,18 +86,18 @@ array_of_input (GeglOperation       *operation,
 
   /* An array straight from seg:npy-load keeps its number of dimensions:
    * a volume of one slice stays 3-D, a 1-D or 0-D array 1-D or 0-D. */
-  if (up.file_dims == 0 && extent->width == 1 && extent->height == 1)
+  if (file_dims == 0 && extent->width == 1 && extent->height == 1)
     a->header.n_dims = 0;
-  else if (up.file_dims == 1 && extent->height == 1 && components == 1)
+  else if (file_dims == 1 && extent->height == 1 && components == 1)
     {
       a->header.shape[0] = (guint64) extent->width;
       a->header.n_dims   = 1;
     }
   else
     {
-      if (up.depth > 1 || up.file_dims == 3)
-        a->header.shape[n++] = (guint64) up.depth;
-      a->header.shape[n++] = (guint64) (extent->height / up.depth);
+      if (stack.depth > 1 || file_dims == 3)
+        a->header.shape[n++] = (guint64) stack.depth;
+      a->header.shape[n++] = (guint64) (extent->height / stack.depth);
       a->header.shape[n++] = (guint64) extent->width;
       if (components > 1)
         a->header.shape[n++] = (guint64) components;

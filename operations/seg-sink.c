@@ -9,17 +9,6 @@
 #include "seg-npy-common.h"
 #include "seg-sink.h"
 
-SegStackOutput
-seg_sink_stack_of_input (GeglOperation *operation, gint height)
-{
-  SegStackOutput stack, plain = { 1, 2 };
-
-  if (!seg_stack_of_input (operation, &stack) || stack.depth < 1 ||
-      height % stack.depth != 0)
-    return plain;
-  return stack;
-}
-
 /* Why node gives no data to save or count, or NULL: a gegl:load that could not
  * load its file (it then renders an error text), a seg:npy-load that could
  * not read or load its file whole (free it). */
@@ -55,8 +44,10 @@ failed_source (GeglNode *node)
   return text;
 }
 
-gchar *
-seg_sink_upstream_failure (GeglOperation *operation)
+/* The first failed source anywhere upstream, through every input pad and
+ * into meta-ops (free it); NULL when there is none. */
+static gchar *
+upstream_failure (GeglOperation *operation)
 {
   GHashTable *seen    = g_hash_table_new (NULL, NULL);
   GQueue      todo    = G_QUEUE_INIT;
@@ -84,4 +75,44 @@ seg_sink_upstream_failure (GeglOperation *operation)
   g_queue_clear (&todo);
   g_hash_table_destroy (seen);
   return failure;
+}
+
+/* The stack that reaches operation's input of height rows, for a depth of
+ * 0: seg_stack_of_input ()'s answer where its depth divides height; else
+ * (a plain image, or an op after the volume op that changed the height)
+ * one slice of 2 dimensions. */
+static SegStackOutput
+stack_of_input (GeglOperation *operation, gint height)
+{
+  SegStackOutput stack, plain = { 1, 2 };
+
+  if (!seg_stack_of_input (operation, &stack) || stack.depth < 1 ||
+      height % stack.depth != 0)
+    return plain;
+  return stack;
+}
+
+gchar *
+seg_sink_input (GeglOperation       *operation,
+                const GeglRectangle *extent,
+                gint                 depth,
+                SegStackOutput      *stack)
+{
+  gchar *failure = upstream_failure (operation);
+
+  if (failure != NULL)
+    return failure;
+  if (depth == 0)
+    *stack = stack_of_input (operation, extent->height);
+  else
+    *stack = (SegStackOutput){ depth, 2 };
+  if (extent->width <= 0 || extent->height <= 0)
+    return g_strdup_printf (_ ("the input is empty (width %d, height %d)"),
+                            MAX (extent->width, 0), MAX (extent->height, 0));
+  if (stack->depth < 1 || extent->height % stack->depth != 0)
+    return g_strdup_printf (_ ("depth is %d; it must be 0 (from the graph) "
+                               "or a whole number that divides the input "
+                               "height %d"),
+                            stack->depth, extent->height);
+  return NULL;
 }

@@ -68,9 +68,6 @@ property_boolean (sparse, _("Sparse"), TRUE)
 #include "seg-npy-common.h"
 #include "seg-sink.h"
 
-/* Input bytes of a band of pass 2, at most (at least one row). */
-#define BAND_BYTES    (4 * 1024 * 1024)
-
 /* What both passes read. */
 typedef struct
 {
@@ -275,28 +272,28 @@ list_slice (const SegVolume *rows, gint x, gint y, gint z, gpointer staging)
   return seg_label_stats_list_rows (st->stats, rows, x, y, z, &st->rows);
 }
 
-/* Every counted voxel's coordinates into the list, in raster order: bands
- * of whole rows, copied out of the buffer. */
+/* Every counted voxel's coordinates into the list, in raster order: the
+ * pieces the .npy ops copy in (bands of whole rows, parts of a row where
+ * rows are longer than a band), copied out of the buffer. */
 static SegStatus
 list_voxels (const Input *in, Staging *st)
 {
-  const gsize row_bytes = (gsize) in->extent.width * in->bpp;
-  const gint  rows =
-    (gint) MAX (1, MIN (BAND_BYTES / row_bytes, (gsize) in->extent.height));
-  guint8   *band   = g_try_malloc (row_bytes * (gsize) rows);
-  SegStatus status = SEG_OK;
+  SegNpyPieces p;
+  guint8      *band   = seg_npy_pieces_init (&p, &in->extent, in->extent.width,
+                                             (gsize) in->bpp, NULL);
+  SegStatus    status = SEG_OK;
 
   if (band == NULL)
     return SEG_ENOMEM;
-  for (gint y = 0; y < in->extent.height && status == SEG_OK; y += rows)
+  while (status == SEG_OK && seg_npy_pieces_next (&p))
     {
-      GeglRectangle r = { in->extent.x, in->extent.y + y, in->extent.width,
-                          MIN (rows, in->extent.height - y) };
+      const gsize row_bytes = (gsize) p.piece.width * in->bpp;
 
-      gegl_buffer_get (in->input, &r, 1.0, in->format, band, (gint) row_bytes,
-                       GEGL_ABYSS_NONE);
-      status = for_each_slice (in, band, row_bytes, 0, y, r.width, r.height,
-                               list_slice, st);
+      gegl_buffer_get (in->input, &p.piece, 1.0, in->format, band,
+                       (gint) row_bytes, GEGL_ABYSS_NONE);
+      status = for_each_slice (in, band, row_bytes, p.piece.x - in->extent.x,
+                               p.piece.y - in->extent.y, p.piece.width,
+                               p.piece.height, list_slice, st);
     }
   g_free (band);
   return status;

@@ -192,6 +192,27 @@ assert_has (const gchar *text, const gchar *part)
                  text);
 }
 
+gchar *
+sink_write_problem (const gchar *log, const gchar *op, const gchar *path)
+{
+  gchar *frame = g_strdup_printf ("%s: %s: cannot write the file: ", op, path);
+  const gchar *start = strstr (log, frame);
+  const gchar *end   = start ? strstr (start, ". Nothing was written.") : NULL;
+  gchar       *problem;
+
+  if (log[0] == '\0')
+    {
+      g_free (frame);
+      return NULL;
+    }
+  ck_assert_msg (end != NULL, "%s: not the op's message: %s", path, log);
+  ck_assert_int_eq (count_occurrences (log, op), 1);
+  start += strlen (frame);
+  problem = g_strndup (start, (gsize) (end - start));
+  g_free (frame);
+  return problem;
+}
+
 /* ------------------------------------------------------------------------
  * Files: the temporary folder, .npy files read back
  * --------------------------------------------------------------------- */

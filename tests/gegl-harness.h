@@ -76,6 +76,13 @@ void assert_no_messages (gchar *text, const gchar *context);
 /* Fails the test when part is not in text. */
 void assert_has (const gchar *text, const gchar *part);
 
+/* What a sink said of writing path, in log: NULL when log is empty; else
+ * the problem in its one message "OP: PATH: cannot write the file:
+ * PROBLEM. Nothing was written." (free it).  Fails the test when log
+ * holds anything else, or names op more than once. */
+gchar *
+sink_write_problem (const gchar *log, const gchar *op, const gchar *path);
+
 /* ------------------------------------------------------------------------
  * .npy files written and read back
  * --------------------------------------------------------------------- */

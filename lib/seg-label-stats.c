@@ -11,6 +11,10 @@
 #include "seg-label-stats.h"
 #include "seg-rows.h"
 
+#if SEG_HAVE_AVX512
+#include <immintrin.h>
+#endif
+
 bool
 seg_label_stats_init (SegLabelStats *s, int bpp, bool sparse)
 {
@@ -97,20 +101,134 @@ run_end (const uint8_t *row, int x, int w, int bpp)
     }
 }
 
-/* The next run of one counted label in row (w voxels) that starts at or
- * after *x: true with it in [*x, *end), false at the row's end.  Sparse
- * statistics pass background runs over. */
-static inline __attribute__ ((always_inline)) bool
-next_run (
-  const SegLabelStats *s, const uint8_t *row, int bpp, int w, int *x, int *end)
+/* Voxels of a row whose run boundaries are found at once, where SIMD
+ * finds them (RowScan). */
+#define SCAN_CHUNK 256
+
+/* A row's runs, one after the other.  The scalar way finds each run's end
+ * by comparing words until one differs: a branch whose outcome depends on
+ * the data, mispredicted once per run.  With AVX-512, the boundaries of
+ * SCAN_CHUNK voxels at a time (the voxels that differ from the one before)
+ * are compared, compressed into a list and then walked: the only branch
+ * left per run is the list's own loop. */
+typedef struct
 {
-  for (; *x < w; *x = *end)
+  const uint8_t *row;
+  int            width;
+  bool           simd;    /* boundaries by boundaries_avx512 ()          */
+  int            start;   /* of the next run                             */
+  int            scanned; /* boundaries in [1, scanned) found            */
+  int            n, i;    /* boundaries at[i], …, at[n - 1] still to use */
+  int32_t        at[SCAN_CHUNK + 16]; /* room for a full vector's store   */
+} RowScan;
+
+static inline void
+row_scan_init (RowScan *r, const uint8_t *row, int width, bool simd)
+{
+  r->row     = row;
+  r->width   = width;
+  r->simd    = simd;
+  r->start   = 0;
+  r->scanned = 1;
+  r->n = r->i = 0;
+}
+
+#if SEG_HAVE_AVX512
+/* The voxels p in [lo, hi) (lo ≥ 1) of row that differ from voxel p - 1,
+ * in order, into at; how many.  Labels of bpp = 1, 2, 4 or 8 bytes; a
+ * step compares 64 bytes with the same 64 bytes one voxel back. */
+SEG_AVX512 static int
+boundaries_avx512 (const uint8_t *row, int bpp, int lo, int hi, int32_t *at)
+{
+  const int     lanes = 64 / bpp;
+  const __m512i iota =
+    _mm512_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  int n = 0;
+
+  for (int p = lo; p < hi; p += lanes)
     {
-      *end = run_end (row, *x, w, bpp);
-      if (!s->sparse ||
-          !seg_label_is_background (row + (size_t) *x * (size_t) bpp, bpp))
-        return true;
+      const int m = hi - p < lanes ? hi - p : lanes;
+      /* Bytes past hi are neither read nor compared (zero in both). */
+      const __mmask64 bytes =
+        m * bpp == 64 ? ~(__mmask64) 0 : ((__mmask64) 1 << (m * bpp)) - 1;
+      const __m512i here =
+        _mm512_maskz_loadu_epi8 (bytes, row + (size_t) p * (size_t) bpp);
+      const __m512i back =
+        _mm512_maskz_loadu_epi8 (bytes, row + (size_t) (p - 1) * (size_t) bpp);
+      uint64_t differ;
+
+      switch (bpp)
+        {
+        case 1: differ = _mm512_cmpneq_epi8_mask (here, back); break;
+        case 2: differ = _mm512_cmpneq_epi16_mask (here, back); break;
+        case 4: differ = _mm512_cmpneq_epi32_mask (here, back); break;
+        default: differ = _mm512_cmpneq_epi64_mask (here, back); break;
+        }
+      /* Sixteen lanes' positions at a time, compressed in a register
+       * (compressing into memory is slow on some cores) and stored whole:
+       * at has room for the lanes past n. */
+      for (int j = 0; j < lanes; j += 16)
+        {
+          const __mmask16 k = (__mmask16) (differ >> j);
+
+          _mm512_storeu_si512 (
+            at + n, _mm512_maskz_compress_epi32 (
+                      k, _mm512_add_epi32 (iota, _mm512_set1_epi32 (p + j))));
+          n += __builtin_popcount (k);
+        }
     }
+  return n;
+}
+#endif
+
+/* The next run of r, [*x, *end); false at the row's end.  bpp: the
+ * labels' bytes, a constant where inlined. */
+static inline __attribute__ ((always_inline)) bool
+scan_next (RowScan *r, int bpp, int *x, int *end)
+{
+  if (r->start >= r->width)
+    return false;
+  *x = r->start;
+#if SEG_HAVE_AVX512
+  if (r->simd)
+    {
+      while (r->i == r->n && r->scanned < r->width)
+        {
+          const int hi = r->width - r->scanned < SCAN_CHUNK
+                           ? r->width
+                           : r->scanned + SCAN_CHUNK;
+
+          r->n       = boundaries_avx512 (r->row, bpp, r->scanned, hi, r->at);
+          r->i       = 0;
+          r->scanned = hi;
+        }
+      *end = r->i < r->n ? r->at[r->i++] : r->width;
+    }
+  else
+#endif
+    *end = run_end (r->row, *x, r->width, bpp);
+  r->start = *end;
+  return true;
+}
+
+/* Whether boundaries_avx512 () can scan rows of labels of bpp bytes in
+ * this process. */
+static bool
+scan_simd (int bpp)
+{
+  return SEG_HAVE_AVX512 && (bpp == 1 || bpp == 2 || bpp == 4 || bpp == 8) &&
+         seg_kernels_avx512 ();
+}
+
+/* The next run of one counted label of r: true with it in [*x, *end),
+ * false at the row's end.  Sparse statistics pass background runs over. */
+static inline __attribute__ ((always_inline)) bool
+next_run (const SegLabelStats *s, RowScan *r, int bpp, int *x, int *end)
+{
+  while (scan_next (r, bpp, x, end))
+    if (!s->sparse ||
+        !seg_label_is_background (r->row + (size_t) *x * (size_t) bpp, bpp))
+      return true;
   return false;
 }
 
@@ -228,19 +346,19 @@ fetch_stat (const SegLabelStats *s, uint64_t hash, int bpp)
  * how many runs it counted. */
 static inline __attribute__ ((always_inline)) SegStatus
 add_row (SegLabelStats *s,
-         const uint8_t *row,
-         int            width,
+         RowScan       *r,
          int            bpp,
          int64_t        x0,
          int64_t        y,
          int64_t        z,
          int           *n_runs)
 {
+  int x, end;
+
   *n_runs = 0;
-  for (int x = 0, end = 0; next_run (s, row, bpp, width, &x, &end);
-       x = end, (*n_runs)++)
+  for (; next_run (s, r, bpp, &x, &end); (*n_runs)++)
     {
-      const uint8_t *label = row + (size_t) x * (size_t) bpp;
+      const uint8_t *label = r->row + (size_t) x * (size_t) bpp;
       SegStatus status = count_run (s, label, seg_label_hash (label, bpp), bpp,
                                     x0 + x, x0 + end, y, z);
 
@@ -257,25 +375,18 @@ typedef struct
   uint64_t hash[RUNS_AT_ONCE];
 } Runs;
 
-/* Up to RUNS_AT_ONCE runs of row from *x on, with their hashes, the
- * first FETCH_AHEAD table slots asked for; how many. */
+/* Up to RUNS_AT_ONCE next runs of r, with their hashes, the first
+ * FETCH_AHEAD table slots asked for; how many. */
 static inline __attribute__ ((always_inline)) int
-gather_runs (const SegLabelStats *s,
-             const uint8_t       *row,
-             int                  width,
-             int                  bpp,
-             int                 *x,
-             int                 *end,
-             Runs                *runs)
+gather_runs (const SegLabelStats *s, RowScan *r, int bpp, Runs *runs)
 {
-  int n = 0;
+  int n = 0, x, end;
 
-  for (; n < RUNS_AT_ONCE && next_run (s, row, bpp, width, x, end);
-       *x = *end, n++)
+  for (; n < RUNS_AT_ONCE && next_run (s, r, bpp, &x, &end); n++)
     {
-      runs->start[n] = *x;
-      runs->stop[n]  = *end;
-      runs->hash[n]  = seg_label_hash (row + (size_t) *x * (size_t) bpp, bpp);
+      runs->start[n] = x;
+      runs->stop[n]  = end;
+      runs->hash[n]  = seg_label_hash (r->row + (size_t) x * (size_t) bpp, bpp);
     }
   for (int i = 0; i < n && i < FETCH_AHEAD; i++)
     fetch_slot (&s->labels, runs->hash[i]);
@@ -286,8 +397,7 @@ gather_runs (const SegLabelStats *s,
  * their hashes first, then counted while the table is fetched ahead. */
 static inline __attribute__ ((always_inline)) SegStatus
 add_row_ahead (SegLabelStats *s,
-               const uint8_t *row,
-               int            width,
+               RowScan       *r,
                int            bpp,
                int64_t        x0,
                int64_t        y,
@@ -295,16 +405,15 @@ add_row_ahead (SegLabelStats *s,
                int           *n_runs)
 {
   Runs runs;
-  int  x = 0, end = 0;
 
   *n_runs = 0;
-  while (x < width)
+  for (;;)
     {
-      const int n = gather_runs (s, row, width, bpp, &x, &end, &runs);
+      const int n = gather_runs (s, r, bpp, &runs);
 
       for (int i = 0; i < n; i++)
         {
-          const uint8_t *label = row + (size_t) runs.start[i] * (size_t) bpp;
+          const uint8_t *label = r->row + (size_t) runs.start[i] * (size_t) bpp;
           SegStatus      status;
 
           if (i + FETCH_AHEAD < n)
@@ -334,18 +443,20 @@ add_band (SegLabelStats   *s,
           int64_t          y0,
           int64_t          z0)
 {
-  bool short_runs = false;
+  const bool simd       = scan_simd (bpp);
+  bool       short_runs = false;
+  RowScan    scan;
 
   for (int z = 0; z < in->depth; z++)
     for (int y = 0; y < in->height; y++)
       {
-        const uint8_t *row = voxel (in, 0, y, z);
-        int            n_runs;
-        SegStatus      status =
-          short_runs
-                 ? add_row_ahead (s, row, in->width, bpp, x0, y0 + y, z0 + z,
-                                  &n_runs)
-                 : add_row (s, row, in->width, bpp, x0, y0 + y, z0 + z, &n_runs);
+        int       n_runs;
+        SegStatus status;
+
+        row_scan_init (&scan, voxel (in, 0, y, z), in->width, simd);
+        status = short_runs
+                   ? add_row_ahead (s, &scan, bpp, x0, y0 + y, z0 + z, &n_runs)
+                   : add_row (s, &scan, bpp, x0, y0 + y, z0 + z, &n_runs);
 
         if (status != SEG_OK)
           return status;
@@ -472,12 +583,47 @@ seg_label_stats_first_rows (const SegLabelStats *s,
  * Voxel lists
  * --------------------------------------------------------------------- */
 
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+  __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PUT_ROWS_BY_VECTORS 1
+typedef uint32_t U32x4 __attribute__ ((vector_size (16)));
+
+/* Rows (z, y, x) of 4-byte numbers, four rows (48 bytes) at a time: three
+ * vectors that hold them, whose x lanes step on by 4.  Returns the rows
+ * it did not put (fewer than four). */
+static inline int64_t
+put_rows_by_4 (uint8_t **out, uint32_t z, uint32_t y, uint32_t x, int64_t n)
+{
+  U32x4 a = { z, y, x, z }, b = { y, x + 1, z, y }, c = { x + 2, z, y, x + 3 };
+  const U32x4 step_a = { 0, 0, 4, 0 }, step_b = { 0, 4, 0, 0 },
+              step_c = { 4, 0, 0, 4 };
+
+  for (; n >= 4; n -= 4, *out += 48)
+    {
+      memcpy (*out, &a, 16);
+      memcpy (*out + 16, &b, 16);
+      memcpy (*out + 32, &c, 16);
+      a += step_a;
+      b += step_b;
+      c += step_c;
+    }
+  return n;
+}
+#else
+#define PUT_ROWS_BY_VECTORS 0
+#endif
+
 /* Rows (z, y, x), x from x to end - 1, at out, as little-endian numbers of
  * 4 or 8 bytes. */
 static void
 put_rows (
   uint8_t *out, int bytes, uint64_t z, uint64_t y, int64_t x, int64_t end)
 {
+#if PUT_ROWS_BY_VECTORS
+  if (bytes == 4)
+    x = end -
+        put_rows_by_4 (&out, (uint32_t) z, (uint32_t) y, (uint32_t) x, end - x);
+#endif
   for (; x < end; x++)
     {
       const uint64_t c[3] = { z, y, (uint64_t) x };
@@ -537,8 +683,7 @@ list_run (SegVoxelRows *out,
  * how many runs it listed. */
 static inline __attribute__ ((always_inline)) SegStatus
 list_row (const SegLabelStats *s,
-          const uint8_t       *row,
-          int                  width,
+          RowScan             *r,
           int                  bpp,
           int64_t              x0,
           uint64_t             y,
@@ -547,13 +692,13 @@ list_row (const SegLabelStats *s,
           int                 *n_runs)
 {
   const size_t row_bytes = 3 * (size_t) out->coord_bytes;
+  int          x, end;
 
   *n_runs = 0;
-  for (int x = 0, end = 0; next_run (s, row, bpp, width, &x, &end);
-       x = end, (*n_runs)++)
+  for (; next_run (s, r, bpp, &x, &end); (*n_runs)++)
     {
       const size_t k = seg_label_table_find_inline (
-        &s->labels, row + (size_t) x * (size_t) bpp, bpp);
+        &s->labels, r->row + (size_t) x * (size_t) bpp, bpp);
       SegStatus status;
 
       if (k == SEG_LABEL_NONE)
@@ -602,8 +747,7 @@ fetch_cursor (const SegLabelStats *s,
  * cursors and the rows they point at are fetched ahead, in that order. */
 static inline __attribute__ ((always_inline)) SegStatus
 list_row_ahead (const SegLabelStats *s,
-                const uint8_t       *row,
-                int                  width,
+                RowScan             *r,
                 int                  bpp,
                 int64_t              x0,
                 uint64_t             y,
@@ -613,12 +757,11 @@ list_row_ahead (const SegLabelStats *s,
 {
   const size_t row_bytes = 3 * (size_t) out->coord_bytes;
   Runs         runs;
-  int          x = 0, end = 0;
 
   *n_runs = 0;
-  while (x < width)
+  for (;;)
     {
-      const int n = gather_runs (s, row, width, bpp, &x, &end, &runs);
+      const int n = gather_runs (s, r, bpp, &runs);
 
       for (int i = 0; i < n; i++)
         {
@@ -633,7 +776,7 @@ list_row_ahead (const SegLabelStats *s,
             fetch_destination (s, out, row_bytes,
                                runs.hash[i + FETCH_AHEAD / 4]);
           k = seg_label_table_find_hashed (
-            &s->labels, row + (size_t) runs.start[i] * (size_t) bpp, bpp,
+            &s->labels, r->row + (size_t) runs.start[i] * (size_t) bpp, bpp,
             runs.hash[i]);
           if (k == SEG_LABEL_NONE)
             return SEG_EBADARG;
@@ -661,18 +804,21 @@ list_band (const SegLabelStats *s,
            int64_t              z0,
            SegVoxelRows        *out)
 {
-  bool short_runs = false;
+  const bool simd       = scan_simd (bpp);
+  bool       short_runs = false;
+  RowScan    scan;
 
   for (int z = 0; z < in->depth; z++)
     for (int y = 0; y < in->height; y++)
       {
-        const uint8_t *row = voxel (in, 0, y, z);
         const uint64_t ys = (uint64_t) (y0 + y), zs = (uint64_t) (z0 + z);
         int            n_runs;
-        SegStatus      status =
-          short_runs
-                 ? list_row_ahead (s, row, in->width, bpp, x0, ys, zs, out, &n_runs)
-                 : list_row (s, row, in->width, bpp, x0, ys, zs, out, &n_runs);
+        SegStatus      status;
+
+        row_scan_init (&scan, voxel (in, 0, y, z), in->width, simd);
+        status = short_runs
+                   ? list_row_ahead (s, &scan, bpp, x0, ys, zs, out, &n_runs)
+                   : list_row (s, &scan, bpp, x0, ys, zs, out, &n_runs);
 
         if (status != SEG_OK)
           return status;

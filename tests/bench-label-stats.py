@@ -24,6 +24,12 @@ its own:
                 (counts), statistics only, where python3-scipy is there
   read          NumPy's max () over the volume: one pass over its bytes,
                 the floor of any method
+  gegl sink     seg:npy-load → gegl:buffer-sink, which does nothing: what
+                GEGL costs to give any whole-image sink its input, the
+                floor of the seg methods' job column
+  write         the voxel file's size in bytes written to /dev/shm in 8 MiB
+                write ()s, a file replaced as the op replaces its own: the
+                floor of writing the voxel file, whoever writes it
 
 Peak memory is VmHWM, which a process's start (exec) resets.  Two times
 per method, process start-up never counted, medians of N (default 3),
@@ -84,6 +90,42 @@ def child_seg(vol_path, out_dir, lists):
             os.unlink(voxels)
         t = time.perf_counter()
         sink.process()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def child_gegl_sink(vol_path):
+    """(job, warm) of a whole-image sink that does nothing."""
+    import gi
+    gi.require_version("Gegl", "0.4")
+    from gi.repository import Gegl
+    Gegl.init(None)
+    graph = Gegl.Node()
+    load = graph.create_child("seg:npy-load")
+    load.set_property("path", vol_path)
+    sink = graph.create_child("gegl:buffer-sink")
+    load.link(sink)
+    times = []
+    for _ in range(2):
+        t = time.perf_counter()
+        sink.process()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def child_write(out_dir, size):
+    """(job, warm): size bytes written to a new file in out_dir, twice,
+    the second replacing the first."""
+    block = b"\1" * (8 << 20)
+    times = []
+    for _ in range(2):
+        t = time.perf_counter()
+        tmp = os.path.join(out_dir, "write.tmp")
+        with open(tmp, "wb", buffering=0) as f:
+            left = size
+            while left > 0:
+                left -= f.write(block[:min(left, len(block))])
+        os.replace(tmp, os.path.join(out_dir, "write.npy"))
         times.append(time.perf_counter() - t)
     return times
 
@@ -181,6 +223,10 @@ def main():
         method = args[0]
         if method == "seg":
             t = child_seg(args[1], args[2], args[3] == "lists")
+        elif method == "gegl-sink":
+            t = child_gegl_sink(args[1])
+        elif method == "write":
+            t = child_write(args[1], int(args[2]))
         else:
             compute = {"numpy": numpy_stats, "scipy": scipy_stats,
                        "read": read_once}[method]
@@ -236,6 +282,9 @@ def main():
 
             run_child(["seg", vol_path, ram, "lists"], env)  # warm-up
             check(vol_path, ram)
+            vox_bytes = os.path.getsize(os.path.join(ram, "voxels.npy"))
+            methods += [("gegl sink", ["gegl-sink", vol_path]),
+                        ("write", ["write", ram, str(vox_bytes)])]
             times = {m: ([], []) for m, _ in methods}
             peaks = {m: [] for m, _ in methods}
             for _ in range(reps):
@@ -245,7 +294,7 @@ def main():
                     times[m][1].append(warm)
                     peaks[m].append(peak)
             n = side ** 3
-            vox_mib = os.path.getsize(os.path.join(ram, "voxels.npy")) / 2**20
+            vox_mib = vox_bytes / 2**20
             print("\n%s: %d³ uint32 (%.0f MiB), voxel file %.0f MiB" %
                   (name, side, n * 4 / 2**20, vox_mib))
             print("  %-15s | %8s %7s %7s | %8s %7s %7s | %8s" % (

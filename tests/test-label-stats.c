@@ -120,14 +120,20 @@ reference_sort (RefStat *st, size_t n, int bpp, bool is_signed)
 /* ---- Volumes ------------------------------------------------------------ */
 
 /* A volume of runs of labels from a pool of n_labels random ones (some
- * differing only in their last byte, background among them). */
+ * differing only in their last byte, background among them).  A quarter
+ * are a few rows hundreds of voxels wide, half of those with runs hundreds
+ * long: rows the kernel scans in several pieces (RowScan), with runs
+ * across the pieces' edges. */
 static Buf
 random_volume (Rng *r, int bpp, int n_labels)
 {
-  const int w = rng_range (r, 1, 24), h = rng_range (r, 1, 24);
-  const int d    = rng_range (r, 1, 6);
-  Buf       b    = buf_new (w, h, d, bpp, random_strides (r, bpp));
-  uint8_t  *pool = malloc ((size_t) n_labels * (size_t) bpp);
+  const bool wide    = rng_chance (r, 25);
+  const int  w       = wide ? rng_range (r, 250, 1100) : rng_range (r, 1, 24);
+  const int  h       = wide ? rng_range (r, 1, 4) : rng_range (r, 1, 24);
+  const int  d       = wide ? rng_range (r, 1, 2) : rng_range (r, 1, 6);
+  const int  longest = wide && rng_chance (r, 50) ? 700 : 9;
+  Buf        b       = buf_new (w, h, d, bpp, random_strides (r, bpp));
+  uint8_t   *pool    = malloc ((size_t) n_labels * (size_t) bpp);
 
   for (int i = 0; i < n_labels; i++)
     {
@@ -145,7 +151,7 @@ random_volume (Rng *r, int bpp, int n_labels)
     for (int y = 0; y < h; y++)
       for (int x = 0; x < w;)
         {
-          const int      run = rng_range (r, 1, 9);
+          const int      run = rng_range (r, 1, longest);
           const uint8_t *label =
             pool + (size_t) rng_below (r, n_labels) * (size_t) bpp;
 

@@ -48,41 +48,6 @@ pool_map_of (GeglOperation *operation, SegStackMap *map)
   return seg_pool_map (operation, &request, map);
 }
 
-static GeglRectangle
-pool_get_bounding_box (GeglOperation *operation)
-{
-  SegStackMap   map;
-  GeglRectangle empty = { 0, 0, 0, 0 };
-
-  return pool_map_of (operation, &map) ? seg_stack_map_bounding_box (&map)
-                                       : empty;
-}
-
-static GeglRectangle
-pool_get_required_for_output (GeglOperation       *operation,
-                              const gchar         *input_pad,
-                              const GeglRectangle *roi)
-{
-  SegStackMap   map;
-  GeglRectangle empty = { 0, 0, 0, 0 };
-
-  return pool_map_of (operation, &map) ? seg_stack_map_required (&map, roi)
-                                       : empty;
-}
-
-static GeglRectangle
-pool_get_invalidated_by_change (GeglOperation       *operation,
-                                const gchar         *input_pad,
-                                const GeglRectangle *changed)
-{
-  SegStackMap   map;
-  GeglRectangle empty = { 0, 0, 0, 0 };
-
-  return pool_map_of (operation, &map)
-           ? seg_stack_map_invalidated (&map, changed)
-           : empty;
-}
-
 /* The stack the op makes, by the pooling rule (seg_pooled_size): a
  * volume stays one, even pooled down to one slice. */
 static SegStackOutput
@@ -102,10 +67,8 @@ seg_pool_op_class_init (GeglOperationClass  *klass,
                         SegPoolFilterProcess process)
 {
   g_type_set_qdata (G_TYPE_FROM_CLASS (klass), pool_op_quark (), (gpointer) op);
-  klass->prepare                               = pool_prepare;
-  klass->get_bounding_box                      = pool_get_bounding_box;
-  klass->get_required_for_output               = pool_get_required_for_output;
-  klass->get_invalidated_by_change             = pool_get_invalidated_by_change;
+  klass->prepare = pool_prepare;
+  seg_stack_class_set_regions (klass, pool_map_of);
   GEGL_OPERATION_FILTER_CLASS (klass)->process = process;
   seg_stack_class_set_output (klass, pool_stack_output);
 }

@@ -348,6 +348,67 @@ seg_stack_map_invalidated (const SegStackMap *map, const GeglRectangle *changed)
   return dirty;
 }
 
+/* The region callbacks of an op from its map, found on its GType (as the
+ * depth hook below). */
+
+static GQuark
+map_quark (void)
+{
+  return g_quark_from_static_string ("seg-stack-map");
+}
+
+/* TRUE, with *map set, when operation's class has a map function and it
+ * gives a map. */
+static gboolean
+map_of (GeglOperation *operation, SegStackMap *map)
+{
+  SegStackMapFunc func = (SegStackMapFunc) g_type_get_qdata (
+    G_OBJECT_TYPE (operation), map_quark ());
+
+  return func != NULL && func (operation, map);
+}
+
+static GeglRectangle
+map_bounding_box (GeglOperation *operation)
+{
+  SegStackMap   map;
+  GeglRectangle empty = { 0, 0, 0, 0 };
+
+  return map_of (operation, &map) ? seg_stack_map_bounding_box (&map) : empty;
+}
+
+static GeglRectangle
+map_required_for_output (GeglOperation             *operation,
+                         G_GNUC_UNUSED const gchar *input_pad,
+                         const GeglRectangle       *roi)
+{
+  SegStackMap   map;
+  GeglRectangle empty = { 0, 0, 0, 0 };
+
+  return map_of (operation, &map) ? seg_stack_map_required (&map, roi) : empty;
+}
+
+static GeglRectangle
+map_invalidated_by_change (GeglOperation             *operation,
+                           G_GNUC_UNUSED const gchar *input_pad,
+                           const GeglRectangle       *changed)
+{
+  SegStackMap   map;
+  GeglRectangle empty = { 0, 0, 0, 0 };
+
+  return map_of (operation, &map) ? seg_stack_map_invalidated (&map, changed)
+                                  : empty;
+}
+
+void
+seg_stack_class_set_regions (GeglOperationClass *klass, SegStackMapFunc func)
+{
+  g_type_set_qdata (G_TYPE_FROM_CLASS (klass), map_quark (), (gpointer) func);
+  klass->get_bounding_box          = map_bounding_box;
+  klass->get_required_for_output   = map_required_for_output;
+  klass->get_invalidated_by_change = map_invalidated_by_change;
+}
+
 /* ------------------------------------------------------------------------
  * How a stack's depth passes downstream: data on each op's GType (not
  * inherited: a subclass declares its own).

@@ -153,6 +153,18 @@ GeglRectangle seg_stack_map_required (const SegStackMap   *map,
 GeglRectangle seg_stack_map_invalidated (const SegStackMap   *map,
                                          const GeglRectangle *changed);
 
+/* How an op maps its input: TRUE with *map set, FALSE when its properties
+ * cannot be served on its input (its prepare says why). */
+typedef gboolean (*SegStackMapFunc) (GeglOperation *operation,
+                                     SegStackMap   *map);
+
+/* Sets an op's bounding box, required and invalidated regions (in its
+ * class_init) from func: the map's output, the input an output region
+ * reads, the output an input change touches; all empty where func gives
+ * no map. */
+void seg_stack_class_set_regions (GeglOperationClass *klass,
+                                  SegStackMapFunc     func);
+
 /* ------------------------------------------------------------------------
  * The band driver (seg-stack-process.c)
  * --------------------------------------------------------------------- */

@@ -14,5 +14,6 @@ void gegl_op_seg_sparse_average_register_type (GTypeModule *module);
 void gegl_op_seg_npy_load_register_type (GTypeModule *module);
 void gegl_op_seg_npy_save_register_type (GTypeModule *module);
 void gegl_op_seg_label_stats_register_type (GTypeModule *module);
+void gegl_op_seg_descent_direction_register_type (GTypeModule *module);
 
 #endif

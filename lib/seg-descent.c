@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * Steepest-descent directions: see seg-descent.h for the contract.
+ *
+ * A voxel's 26 neighbours (8 in 2-D) fall into 7 classes (3 in 2-D) by
+ * which axes they step along: x, y, xy, z, xz, yz, xyz.  Neighbours of a
+ * class share one distance, and a score falls as the neighbour's value
+ * rises (the rounded difference and the rounded quotient are monotonic),
+ * so the best neighbour of a class is one of its lowest value.  The kernel
+ * thus takes, for a chunk of a row at a time and in loops the compiler
+ * vectorises:
+ *
+ *   1. the rows around it as doubles, a missing or NaN neighbour as +∞
+ *      (which scores −∞ or NaN, never the best, as a skipped one);
+ *   2. each class's lowest value, through the pairwise minima of rows;
+ *   3. each class's score, multiplied by the inverse distance;
+ *   4. the best class, and in it the first neighbour holding its lowest
+ *      value, in index order.
+ *
+ * Where the products could order two classes differently from the exact
+ * quotients (they lie within far less than a part in 10¹¹), where classes
+ * tie in a way that is not certain, or where two distinct values of a
+ * class could round to one score, the voxel is done again exactly, with
+ * the divisions, in index order (exact_label ()).  Small integers never
+ * need the last check: their differences are exact and at least 1 apart.
+ */
+#include "seg-descent.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "seg-rows.h"
+
+/* Voxels of a row done at once: the chunk's rows, minima and scores stay
+ * in L1. */
+#define CHUNK 64
+
+/* Classes, by the axes a neighbour steps along: bit 0 x, bit 1 y, bit 2
+ * z; class 0 is the centre. */
+#define N_CLASSES 8
+
+/* Rows around the centre row: r = (dz + 1)·3 + (dy + 1). */
+#define N_ROWS 9
+
+/* Products closer than this, relative, leave the order to the exact
+ * quotients; they are within 2⁻⁵⁰ of them. */
+#define NEAR 0x1p-40
+
+SegStatus
+seg_descent_check (const SegDescent *d)
+{
+  if (d == NULL)
+    return SEG_EBADARG;
+  for (int a = 0; a < 3; a++)
+    if (!(d->spacing[a] > 0) || !isfinite (d->spacing[a]))
+      return SEG_EBADARG;
+  switch (d->type)
+    {
+    case SEG_TYPE_U8:
+    case SEG_TYPE_U16:
+    case SEG_TYPE_U32:
+    case SEG_TYPE_U64:
+    case SEG_TYPE_I8:
+    case SEG_TYPE_I16:
+    case SEG_TYPE_I32:
+    case SEG_TYPE_I64:
+    case SEG_TYPE_FLOAT:
+    case SEG_TYPE_DOUBLE: return SEG_OK;
+    default: return SEG_EBADTYPE;
+    }
+}
+
+/* What every chunk of one call shares. */
+typedef struct
+{
+  const SegVolume *in;
+  SegComponentType type;
+  bool             three_d;
+  double           dist[N_CLASSES], inv[N_CLASSES];
+  int              classes[N_CLASSES]; /* the classes there are, … */
+  int              n_classes;          /* … how many (3 or 7)       */
+  /* Each class's neighbours in index order: row, step in x, index. */
+  int    n_members[N_CLASSES];
+  int    member_row[N_CLASSES][8], member_dx[N_CLASSES][8];
+  double member_index[N_CLASSES][8];
+  double inf_row[CHUNK + 2]; /* a missing row             */
+} Descent;
+
+/* The neighbour index of (dz, dy, dx). */
+static inline int
+index_of (const Descent *k, int dz, int dy, int dx)
+{
+  return k->three_d ? (dz + 1) * 9 + (dy + 1) * 3 + (dx + 1)
+                    : (dy + 1) * 3 + (dx + 1);
+}
+
+static inline int
+centre_of (const Descent *k)
+{
+  return k->three_d ? 13 : 4;
+}
+
+/* The distance of a class, as the contract writes it. */
+static double
+class_distance (const double spacing[3], int c)
+{
+  const double dx = (c & 1) ? spacing[0] : 0, dy = (c & 2) ? spacing[1] : 0,
+               dz = (c & 4) ? spacing[2] : 0;
+
+  return sqrt (dx * dx + dy * dy + dz * dz);
+}
+
+/* ---- Rows as doubles ---------------------------------------------------- */
+
+/* The number of voxel x of row, as a double. */
+static inline double
+number_at (const uint8_t *row, int x, SegComponentType type)
+{
+  switch (type)
+    {
+#define NUMBER(TYPE, CTYPE)                               \
+  case TYPE:                                              \
+    {                                                     \
+      CTYPE v;                                            \
+      memcpy (&v, row + (size_t) x * sizeof v, sizeof v); \
+      return (double) v;                                  \
+    }
+      NUMBER (SEG_TYPE_U8, uint8_t)
+      NUMBER (SEG_TYPE_U16, uint16_t)
+      NUMBER (SEG_TYPE_U32, uint32_t)
+      NUMBER (SEG_TYPE_U64, uint64_t)
+      NUMBER (SEG_TYPE_I8, int8_t)
+      NUMBER (SEG_TYPE_I16, int16_t)
+      NUMBER (SEG_TYPE_I32, int32_t)
+      NUMBER (SEG_TYPE_I64, int64_t)
+      NUMBER (SEG_TYPE_FLOAT, float)
+      NUMBER (SEG_TYPE_DOUBLE, double)
+#undef NUMBER
+    default: return NAN;
+    }
+}
+
+/* Voxels [x, x + n) of row as doubles into dst, NaN as +∞ when
+ * nan_as_inf; one loop per type, which the compiler vectorises. */
+static inline __attribute__ ((always_inline)) void
+read_numbers (
+  const uint8_t *row, int x, int n, SegComponentType type, double *dst)
+{
+  switch (type)
+    {
+#define READ(TYPE, CTYPE)                                   \
+  case TYPE:                                                \
+    {                                                       \
+      const uint8_t *p = row + (size_t) x * sizeof (CTYPE); \
+      for (int i = 0; i < n; i++)                           \
+        {                                                   \
+          CTYPE v;                                          \
+          memcpy (&v, p + (size_t) i * sizeof v, sizeof v); \
+          dst[i] = (double) v;                              \
+        }                                                   \
+      return;                                               \
+    }
+      READ (SEG_TYPE_U8, uint8_t)
+      READ (SEG_TYPE_U16, uint16_t)
+      READ (SEG_TYPE_U32, uint32_t)
+      READ (SEG_TYPE_U64, uint64_t)
+      READ (SEG_TYPE_I8, int8_t)
+      READ (SEG_TYPE_I16, int16_t)
+      READ (SEG_TYPE_I32, int32_t)
+      READ (SEG_TYPE_I64, int64_t)
+      READ (SEG_TYPE_FLOAT, float)
+      READ (SEG_TYPE_DOUBLE, double)
+#undef READ
+    default:
+      for (int i = 0; i < n; i++)
+        dst[i] = NAN;
+    }
+}
+
+/* Types whose numbers can be NaN. */
+static inline bool
+has_nan (SegComponentType type)
+{
+  return type == SEG_TYPE_FLOAT || type == SEG_TYPE_DOUBLE;
+}
+
+/* Voxels x0 - 1 … x0 + n of row as doubles into dst[0 … n + 1], those
+ * outside [0, width) and NaN ones as +∞. */
+static inline __attribute__ ((always_inline)) void
+read_row (const Descent *k, const uint8_t *row, int x0, int n, double *dst)
+{
+  const int width = k->in->width;
+  const int from  = x0 - 1 < 0 ? 0 : x0 - 1;
+  const int to    = x0 + n + 1 > width ? width : x0 + n + 1;
+
+  for (int x = x0 - 1; x < from; x++)
+    dst[x - (x0 - 1)] = INFINITY;
+  read_numbers (row, from, to - from, k->type, dst + (from - (x0 - 1)));
+  for (int x = to; x < x0 + n + 1; x++)
+    dst[x - (x0 - 1)] = INFINITY;
+  if (has_nan (k->type))
+    for (int i = 0; i < n + 2; i++)
+      dst[i] = dst[i] != dst[i] ? INFINITY : dst[i];
+}
+
+/* ---- The exact way ------------------------------------------------------ */
+
+/* The label of centre c among the rows around it (rows[r] + 1 + i is the
+ * voxel below the centre's column), with the divisions, in index order,
+ * as the contract reads. */
+static uint8_t
+exact_label (const Descent      *k,
+             const double *const rows[N_ROWS],
+             int                 i,
+             double              c)
+{
+  int    best  = -1;
+  double score = 0;
+
+  if (c != c)
+    return (uint8_t) centre_of (k);
+  for (int dz = -1; dz <= 1; dz++)
+    for (int dy = -1; dy <= 1; dy++)
+      for (int dx = -1; dx <= 1; dx++)
+        {
+          const int    cls = (dx != 0) | (dy != 0) << 1 | (dz != 0) << 2;
+          const double n   = rows[(dz + 1) * 3 + (dy + 1)][i + 1 + dx];
+          double       s;
+
+          if (cls == 0 || (!k->three_d && dz != 0))
+            continue;
+          s = (c - n) / k->dist[cls];
+          if (s != s)
+            continue;
+          if (best < 0 || s > score)
+            {
+              best  = index_of (k, dz, dy, dx);
+              score = s;
+            }
+        }
+  return (uint8_t) (best < 0 || score < 0 ? centre_of (k) : best);
+}
+
+/* ---- A chunk ------------------------------------------------------------ */
+
+/* The chunk's working arrays, CHUNK voxels each.  Every step is a loop
+ * over the chunk's voxels, for one class or one neighbour at a time, with
+ * no branch in it and doubles only (flags and labels too), so that the
+ * compiler vectorises each; chunk () is compiled for AVX-512, AVX2 and
+ * baseline x86-64 (seg-rows.h). */
+typedef struct
+{
+  double row[N_ROWS][CHUNK + 2];  /* voxels x0 - 1 … x0 + n           */
+  double centre[CHUNK];           /* the centres, NaN kept             */
+  double pair[N_ROWS][CHUNK];     /* min of the left and right voxel   */
+  double low[N_CLASSES][CHUNK];   /* each class's lowest value         */
+  double diff[N_CLASSES][CHUNK];  /* centre − low                      */
+  double score[N_CLASSES][CHUNK]; /* diff × the inverse distance       */
+  double best[CHUNK];             /* the best class's product          */
+  double first_diff[CHUNK];       /* of the first class reaching best  */
+  double first_dist[CHUNK];       /* and its distance (0: none yet)    */
+  double found[CHUNK];            /* a class's first lowest neighbour  */
+  double label[CHUNK];
+  double doubt[CHUNK]; /* 1: done again exactly                          */
+} Chunk;
+
+static inline __attribute__ ((always_inline)) double
+min2 (double a, double b)
+{
+  return b < a ? b : a;
+}
+
+/* Step 2: each class's lowest value. */
+static inline __attribute__ ((always_inline)) void
+class_lows (const Descent *k, Chunk *restrict ch, int n)
+{
+  for (int r = 0; r < N_ROWS; r++)
+    {
+      if (!k->three_d && r / 3 != 1)
+        continue;
+      for (int i = 0; i < n; i++)
+        ch->pair[r][i] = min2 (ch->row[r][i], ch->row[r][i + 2]);
+    }
+  for (int i = 0; i < n; i++)
+    {
+      ch->low[1][i] = ch->pair[4][i];
+      ch->low[2][i] = min2 (ch->row[3][i + 1], ch->row[5][i + 1]);
+      ch->low[3][i] = min2 (ch->pair[3][i], ch->pair[5][i]);
+    }
+  if (!k->three_d)
+    return;
+  for (int i = 0; i < n; i++)
+    {
+      ch->low[4][i] = min2 (ch->row[1][i + 1], ch->row[7][i + 1]);
+      ch->low[5][i] = min2 (ch->pair[1][i], ch->pair[7][i]);
+      ch->low[6][i] = min2 (min2 (ch->row[0][i + 1], ch->row[2][i + 1]),
+                            min2 (ch->row[6][i + 1], ch->row[8][i + 1]));
+      ch->low[7][i] = min2 (min2 (ch->pair[0][i], ch->pair[2][i]),
+                            min2 (ch->pair[6][i], ch->pair[8][i]));
+    }
+}
+
+/* Step 3: each class's product and the best of them; doubt where the
+ * products cannot decide: a class beside the best that they cannot
+ * order, or one tied with it where the tie is not certain (certain: both
+ * differences zero, or equal differences at equal distances), or a best
+ * of zero or more outside the products' safe range.  Below zero the
+ * centre wins for certain (a product has its difference's sign). */
+static inline __attribute__ ((always_inline)) void
+best_classes (const Descent *k, Chunk *restrict ch, int n)
+{
+  for (int i = 0; i < n; i++)
+    ch->best[i] = -INFINITY;
+  for (int j = 0; j < k->n_classes; j++)
+    {
+      const int    c   = k->classes[j];
+      const double inv = k->inv[c];
+
+      for (int i = 0; i < n; i++)
+        {
+          const double t = ch->centre[i] - ch->low[c][i];
+          const double q = t * inv;
+
+          ch->diff[c][i]  = t;
+          ch->score[c][i] = q;
+          ch->best[i]     = q > ch->best[i] ? q : ch->best[i];
+        }
+    }
+  for (int i = 0; i < n; i++)
+    {
+      const double s = ch->best[i];
+
+      ch->doubt[i] = (s > 0) & !((s > 0x1p-1000) & (s < 0x1p+1000)) ? 1.0 : 0.0;
+      ch->first_dist[i] = 0;
+      ch->first_diff[i] = 0;
+    }
+  for (int j = 0; j < k->n_classes; j++)
+    {
+      const int    c    = k->classes[j];
+      const double dist = k->dist[c];
+
+      for (int i = 0; i < n; i++)
+        {
+          const double s     = ch->best[i];
+          const double q     = ch->score[c][i];
+          const double t     = ch->diff[c][i];
+          const int    tied  = q == s;
+          const int    first = ch->first_dist[i] == 0;
+          const int    near  = !tied & (s - q <= NEAR * s);
+          const int    sure =
+            (s == 0) | ((t == ch->first_diff[i]) & (dist == ch->first_dist[i]));
+          const int unsure = tied & !first & !sure;
+
+          ch->doubt[i]      = (s >= 0) & (near | unsure) ? 1.0 : ch->doubt[i];
+          ch->first_diff[i] = tied & first ? t : ch->first_diff[i];
+          ch->first_dist[i] = tied & first ? dist : ch->first_dist[i];
+        }
+    }
+}
+
+/* Step 4: the label, the first neighbour in index order holding its
+ * class's lowest value, over the classes that reach the best product
+ * (tied for certain); the centre where no score is zero or more or the
+ * centre is NaN. */
+static inline __attribute__ ((always_inline)) void
+labels (const Descent *k, Chunk *restrict ch, int n)
+{
+  for (int i = 0; i < n; i++)
+    ch->label[i] = 255;
+  for (int j = 0; j < k->n_classes; j++)
+    {
+      const int c = k->classes[j];
+
+      for (int i = 0; i < n; i++)
+        ch->found[i] = 255;
+      /* The class's neighbours in reverse index order: the first wins. */
+      for (int e = k->n_members[c] - 1; e >= 0; e--)
+        {
+          const double *restrict v =
+            ch->row[k->member_row[c][e]] + 1 + k->member_dx[c][e];
+          const double index = k->member_index[c][e];
+
+          for (int i = 0; i < n; i++)
+            ch->found[i] = v[i] == ch->low[c][i] ? index : ch->found[i];
+        }
+      for (int i = 0; i < n; i++)
+        ch->label[i] =
+          (ch->score[c][i] == ch->best[i]) & (ch->found[i] < ch->label[i])
+            ? ch->found[i]
+            : ch->label[i];
+    }
+  for (int i = 0; i < n; i++)
+    ch->label[i] = (ch->centre[i] != ch->centre[i]) | !(ch->best[i] >= 0)
+                     ? (double) centre_of (k)
+                     : ch->label[i];
+}
+
+/* Whether two different values of a class could round to one score:
+ * their differences from the centre then lie within a few units in the
+ * last place.  For floats, only where the centre is 2²⁰ times the
+ * class's lowest value or more; for doubles and 64-bit integers (rounded
+ * to doubles), checked neighbour by neighbour.  Integers of 32 bits and
+ * less differ by 1 at least, far more than their scores' rounding. */
+static inline __attribute__ ((always_inline)) void
+doubt_collisions (const Descent *k, Chunk *restrict ch, int n)
+{
+  if (k->type == SEG_TYPE_FLOAT)
+    {
+      for (int j = 0; j < k->n_classes; j++)
+        {
+          const int c = k->classes[j];
+
+          for (int i = 0; i < n; i++)
+            ch->doubt[i] =
+              (ch->score[c][i] == ch->best[i]) & (ch->best[i] >= 0) &
+                  !(fabs (ch->diff[c][i]) <= 0x1p20 * fabs (ch->low[c][i]))
+                ? 1.0
+                : ch->doubt[i];
+        }
+      return;
+    }
+  if (k->type != SEG_TYPE_DOUBLE && k->type != SEG_TYPE_I64 &&
+      k->type != SEG_TYPE_U64)
+    return;
+  for (int j = 0; j < k->n_classes; j++)
+    {
+      const int c = k->classes[j];
+
+      for (int e = 0; e < k->n_members[c]; e++)
+        {
+          const double *restrict v =
+            ch->row[k->member_row[c][e]] + 1 + k->member_dx[c][e];
+
+          for (int i = 0; i < n; i++)
+            {
+              const double top = ch->diff[c][i];
+              const double t   = ch->centre[i] - v[i];
+
+              ch->doubt[i] = (ch->score[c][i] == ch->best[i]) &
+                                 (ch->best[i] >= 0) & (v[i] != ch->low[c][i]) &
+                                 (t >= top - 0x1p-48 * fabs (top))
+                               ? 1.0
+                               : ch->doubt[i];
+            }
+        }
+    }
+}
+
+/* Output voxels [0, n) of an out row, input voxels from x0 on, the rows
+ * around them at rows (NULL: none). */
+SEG_CLONES static void
+chunk (const Descent *k,
+       Chunk         *ch,
+       const uint8_t *rows[N_ROWS],
+       int            x0,
+       int            n,
+       uint8_t       *out)
+{
+  const double *row_ptrs[N_ROWS];
+
+  for (int r = 0; r < N_ROWS; r++)
+    {
+      if (rows[r] != NULL)
+        read_row (k, rows[r], x0, n, ch->row[r]);
+      else
+        memcpy (ch->row[r], k->inf_row, sizeof ch->row[r]);
+      row_ptrs[r] = ch->row[r];
+    }
+  read_numbers (rows[4], x0, n, k->type, ch->centre);
+  class_lows (k, ch, n);
+  best_classes (k, ch, n);
+  labels (k, ch, n);
+  doubt_collisions (k, ch, n);
+  for (int i = 0; i < n; i++)
+    out[i] = ch->doubt[i] != 0 ? exact_label (k, row_ptrs, i, ch->centre[i])
+                               : (uint8_t) ch->label[i];
+}
+
+static bool
+type_bytes_match (SegComponentType type, int bpp)
+{
+  return seg_component_size (type) == bpp;
+}
+
+SegStatus
+seg_descent_direction (const SegVolume  *in,
+                       const SegVolume  *out,
+                       int               x0,
+                       int               y0,
+                       int               z0,
+                       const SegDescent *d)
+{
+  Descent   k;
+  Chunk     ch;
+  SegStatus status = seg_descent_check (d);
+
+  if (status != SEG_OK)
+    return status;
+  if (in == NULL || out == NULL || seg_volume_check (in) != SEG_OK ||
+      seg_volume_check (out) != SEG_OK || out->bpp != 1 || x0 < 0 || y0 < 0 ||
+      z0 < 0 || x0 > in->width - out->width || y0 > in->height - out->height ||
+      z0 > in->depth - out->depth)
+    return SEG_EBADARG;
+  if (!type_bytes_match (d->type, in->bpp))
+    return SEG_EBADTYPE;
+
+  k.in        = in;
+  k.type      = d->type;
+  k.three_d   = d->three_d;
+  k.n_classes = 0;
+  for (int c = 1; c < N_CLASSES; c++)
+    {
+      k.dist[c] = class_distance (d->spacing, c);
+      k.inv[c]  = 1 / k.dist[c];
+      if (d->three_d || c < 4)
+        k.classes[k.n_classes++] = c;
+    }
+  for (int i = 0; i < CHUNK + 2; i++)
+    k.inf_row[i] = INFINITY;
+  for (int c = 0; c < N_CLASSES; c++)
+    k.n_members[c] = 0;
+  for (int dz = -1; dz <= 1; dz++)
+    for (int dy = -1; dy <= 1; dy++)
+      for (int dx = -1; dx <= 1; dx++)
+        {
+          const int c = (dx != 0) | (dy != 0) << 1 | (dz != 0) << 2;
+          const int e = k.n_members[c];
+
+          if (c == 0 || (!k.three_d && dz != 0))
+            continue;
+          k.member_row[c][e]   = (dz + 1) * 3 + (dy + 1);
+          k.member_dx[c][e]    = dx;
+          k.member_index[c][e] = index_of (&k, dz, dy, dx);
+          k.n_members[c]++;
+        }
+
+  for (int z = 0; z < out->depth; z++)
+    for (int y = 0; y < out->height; y++)
+      {
+        const int      zi = z0 + z, yi = y0 + y;
+        const uint8_t *rows[N_ROWS];
+        uint8_t       *dst = (uint8_t *) out->data +
+                       (ptrdiff_t) z * out->slice_stride +
+                       (ptrdiff_t) y * out->row_stride;
+
+        for (int r = 0; r < N_ROWS; r++)
+          {
+            const int zz = zi + r / 3 - 1, yy = yi + r % 3 - 1;
+
+            rows[r] = zz >= 0 && zz < in->depth && yy >= 0 && yy < in->height &&
+                          (d->three_d || zz == zi)
+                        ? (const uint8_t *) in->data +
+                            (ptrdiff_t) zz * in->slice_stride +
+                            (ptrdiff_t) yy * in->row_stride
+                        : NULL;
+          }
+        for (int x = 0; x < out->width; x += CHUNK)
+          {
+            const int n = out->width - x < CHUNK ? out->width - x : CHUNK;
+
+            chunk (&k, &ch, rows, x0 + x, n, dst + x);
+          }
+      }
+  return SEG_OK;
+}

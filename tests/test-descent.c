@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * Unit tests of lib/seg-descent.c, without GEGL, against a slow,
+ * obviously-correct reference: every neighbour of every voxel scored with
+ * a division in double, in index order, the best kept by a strict
+ * comparison.  Random volumes (1 … 20 on each axis, 1 … 6 slices, 2-D and
+ * 3-D) of every type, with plateaus and ties built in (a few small
+ * values), NaNs and infinities, huge 64-bit values and centres far above
+ * their neighbours (where distinct values round to one score), random
+ * anisotropic spacings (equal ones among them), outputs that are any
+ * sub-box of the input, padded and flipped views; hand-written cases for
+ * the rules.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel-harness.h"
+#include "ref-descent.h"
+#include "seg-descent.h"
+
+static const SegComponentType types[] = {
+  SEG_TYPE_U8,  SEG_TYPE_U16, SEG_TYPE_U32, SEG_TYPE_U64,   SEG_TYPE_I8,
+  SEG_TYPE_I16, SEG_TYPE_I32, SEG_TYPE_I64, SEG_TYPE_FLOAT, SEG_TYPE_DOUBLE
+};
+
+/* ---- Numbers in views --------------------------------------------------- */
+
+/* The number of voxel (x, y, z) of v, of type, as a double. */
+static double
+number (const SegVolume *v, SegComponentType type, int x, int y, int z)
+{
+  const uint8_t *p = at (v, x, y, z);
+
+  switch (type)
+    {
+#define GET(TYPE, CTYPE)        \
+  case TYPE:                    \
+    {                           \
+      CTYPE n;                  \
+      memcpy (&n, p, sizeof n); \
+      return (double) n;        \
+    }
+      GET (SEG_TYPE_U8, uint8_t)
+      GET (SEG_TYPE_U16, uint16_t)
+      GET (SEG_TYPE_U32, uint32_t)
+      GET (SEG_TYPE_U64, uint64_t)
+      GET (SEG_TYPE_I8, int8_t)
+      GET (SEG_TYPE_I16, int16_t)
+      GET (SEG_TYPE_I32, int32_t)
+      GET (SEG_TYPE_I64, int64_t)
+      GET (SEG_TYPE_FLOAT, float)
+      GET (SEG_TYPE_DOUBLE, double)
+#undef GET
+    default: return NAN;
+    }
+}
+
+/* Sets voxel (x, y, z) of v to the number of type nearest to n (n must
+ * fit). */
+static void
+set_number (
+  const SegVolume *v, SegComponentType type, int x, int y, int z, double n)
+{
+  uint8_t *p = at (v, x, y, z);
+
+  switch (type)
+    {
+#define SET(TYPE, CTYPE)        \
+  case TYPE:                    \
+    {                           \
+      CTYPE m = (CTYPE) n;      \
+      memcpy (p, &m, sizeof m); \
+      return;                   \
+    }
+      SET (SEG_TYPE_U8, uint8_t)
+      SET (SEG_TYPE_U16, uint16_t)
+      SET (SEG_TYPE_U32, uint32_t)
+      SET (SEG_TYPE_I8, int8_t)
+      SET (SEG_TYPE_I16, int16_t)
+      SET (SEG_TYPE_I32, int32_t)
+      SET (SEG_TYPE_FLOAT, float)
+      SET (SEG_TYPE_DOUBLE, double)
+#undef SET
+    default: break;
+    }
+}
+
+/* A random number for a voxel of type: a few small values (plateaus and
+ * ties), or anything in the type's range, NaNs and infinities for floats,
+ * values near the top of the 64-bit types. */
+static void
+random_voxel (Rng             *r,
+              const SegVolume *v,
+              SegComponentType type,
+              int              style,
+              int              x,
+              int              y,
+              int              z)
+{
+  uint8_t *p    = at (v, x, y, z);
+  uint64_t bits = rng_next (r);
+
+  if (style == 0 || rng_chance (r, 20))
+    {
+      set_number (v, type, x, y, z, rng_below (r, 4));
+      if (type == SEG_TYPE_U64 || type == SEG_TYPE_I64)
+        {
+          const int64_t n = rng_below (r, 4);
+
+          memcpy (p, &n, 8);
+        }
+      return;
+    }
+  switch (type)
+    {
+    case SEG_TYPE_FLOAT:
+      {
+        float f;
+
+        if (rng_chance (r, 10))
+          f = NAN;
+        else if (rng_chance (r, 5))
+          f = rng_chance (r, 50) ? INFINITY : -INFINITY;
+        else if (rng_chance (r, 10))
+          f = 0x1p-149f * (float) rng_below (r, 3); /* subnormals */
+        else if (style == 2)
+          f = (float) ldexp ((double) (bits >> 40), rng_range (r, -40, 40));
+        else
+          memcpy (&f, &bits, 4);
+        memcpy (p, &f, 4);
+        return;
+      }
+    case SEG_TYPE_DOUBLE:
+      {
+        double d;
+
+        if (rng_chance (r, 10))
+          d = NAN;
+        else if (rng_chance (r, 5))
+          d = rng_chance (r, 50) ? INFINITY : -INFINITY;
+        else if (style == 2)
+          /* Neighbours one unit in the last place apart, and centres far
+           * above them. */
+          d = ldexp (1.0 + rng_below (r, 4) * 0x1p-52, rng_range (r, 0, 60));
+        else
+          memcpy (&d, &bits, 8);
+        memcpy (p, &d, 8);
+        return;
+      }
+    case SEG_TYPE_U64:
+    case SEG_TYPE_I64:
+      /* Near the top, where doubles round them, or anything. */
+      if (style == 2)
+        bits = (type == SEG_TYPE_U64 ? ~(uint64_t) 0 : (uint64_t) INT64_MAX) -
+               (uint64_t) rng_below (r, 4096);
+      memcpy (p, &bits, 8);
+      return;
+    default: memcpy (p, &bits, (size_t) v->bpp); return;
+    }
+}
+
+/* ---- The reference ------------------------------------------------------ */
+
+/* The numbers of in, packed (free it). */
+static double *
+numbers_of (const SegVolume *in, SegComponentType type)
+{
+  double *v = malloc ((size_t) in->width * in->height * in->depth * sizeof *v);
+
+  for (int z = 0, i = 0; z < in->depth; z++)
+    for (int y = 0; y < in->height; y++)
+      for (int x = 0; x < in->width; x++)
+        v[i++] = number (in, type, x, y, z);
+  return v;
+}
+
+/* ---- Random cases ------------------------------------------------------- */
+
+static double
+random_spacing (Rng *r)
+{
+  switch (rng_below (r, 4))
+    {
+    case 0: return 1;
+    case 1: return rng_range (r, 1, 50);
+    case 2: return ldexp ((double) rng_range (r, 1, 1000), -rng_below (r, 8));
+    default: return 0.1 + rng_below (r, 1000) * 0.037;
+    }
+}
+
+START_TEST (test_directions_match_reference)
+{
+  Rng                    r       = rng_new ((uint64_t) _i, 77);
+  const SegComponentType type    = types[rng_below (&r, N_ELEMENTS (types))];
+  const bool             three_d = rng_chance (&r, 70);
+  const int              w = rng_range (&r, 1, 20), h = rng_range (&r, 1, 20);
+  const int              dd    = three_d ? rng_range (&r, 1, 6) : 1;
+  const int              bpp   = seg_component_size (type);
+  const int              style = rng_below (&r, 3);
+  SegDescent             d     = { type, { 1, 1, 1 }, three_d };
+  Buf                    in = buf_new (w, h, dd, bpp, random_strides (&r, bpp));
+  int                    ow, oh, od, x0, y0, z0;
+  Buf                    out;
+  uint8_t               *before;
+  double                *numbers;
+  SegStatus              status;
+  char                   where[160];
+
+  /* Equal spacings now and then: classes of one distance. */
+  d.spacing[0] = random_spacing (&r);
+  d.spacing[1] = rng_chance (&r, 30) ? d.spacing[0] : random_spacing (&r);
+  d.spacing[2] = rng_chance (&r, 30) ? d.spacing[1] : random_spacing (&r);
+  for (int z = 0; z < dd; z++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        random_voxel (&r, &in.v, type, style, x, y, z);
+  /* Centres far above their neighbours, now and then. */
+  if (style == 2 && (type == SEG_TYPE_FLOAT || type == SEG_TYPE_DOUBLE))
+    for (int i = 0; i < w * h * dd / 8; i++)
+      set_number (&in.v, type, rng_below (&r, w), rng_below (&r, h),
+                  rng_below (&r, dd), type == SEG_TYPE_FLOAT ? 0x1p30 : 0x1p62);
+
+  /* Any sub-box of the input, or all of it. */
+  ow     = rng_chance (&r, 50) ? w : rng_range (&r, 1, w);
+  oh     = rng_chance (&r, 50) ? h : rng_range (&r, 1, h);
+  od     = rng_chance (&r, 50) ? dd : rng_range (&r, 1, dd);
+  x0     = rng_range (&r, 0, w - ow);
+  y0     = rng_range (&r, 0, h - oh);
+  z0     = rng_range (&r, 0, dd - od);
+  out    = buf_new (ow, oh, od, 1, random_strides (&r, 1));
+  before = copy_of (in.mem, in.size);
+
+  status = seg_descent_direction (&in.v, &out.v, x0, y0, z0, &d);
+  snprintf (where, sizeof where,
+            "seed %d: type %d, %s %dx%dx%d, out %dx%dx%d at %d,%d,%d, "
+            "spacing %g %g %g",
+            _i, (int) type, three_d ? "3-D" : "2-D", w, h, dd, ow, oh, od, x0,
+            y0, z0, d.spacing[0], d.spacing[1], d.spacing[2]);
+  if (status != SEG_OK)
+    ck_abort_msg ("%s: status %s", where, seg_status_name (status));
+  numbers = numbers_of (&in.v, type);
+  for (int z = 0; z < od; z++)
+    for (int y = 0; y < oh; y++)
+      for (int x = 0; x < ow; x++)
+        {
+          const int want = ref_descent_label (numbers, w, h, dd, x0 + x, y0 + y,
+                                              z0 + z, d.spacing, three_d);
+          const int got  = *at (&out.v, x, y, z);
+
+          if (got != want)
+            ck_abort_msg ("%s: voxel %d,%d,%d: %d, not %d", where, x0 + x,
+                          y0 + y, z0 + z, got, want);
+        }
+  if (memcmp (before, in.mem, in.size) != 0)
+    ck_abort_msg ("%s: the input changed", where);
+  assert_padding_intact (&out, where);
+  free (before);
+  free (numbers);
+  buf_free (&in);
+  buf_free (&out);
+}
+END_TEST
+
+/* ---- Hand-written rules ------------------------------------------------- */
+
+/* The labels of a packed w × h × d volume of doubles. */
+static void
+labels_of (const double *values,
+           int           w,
+           int           h,
+           int           dd,
+           bool          three_d,
+           const double  spacing[3],
+           uint8_t      *labels)
+{
+  SegDescent d   = { SEG_TYPE_DOUBLE,
+                     { spacing[0], spacing[1], spacing[2] },
+                     three_d };
+  SegVolume  in  = seg_volume_packed ((void *) values, w, h, dd, 8);
+  SegVolume  out = seg_volume_packed (labels, w, h, dd, 1);
+
+  ck_assert_int_eq (seg_descent_direction (&in, &out, 0, 0, 0, &d), SEG_OK);
+}
+
+static const double unit[3] = { 1, 1, 1 };
+
+START_TEST (test_plateau_ties_to_lowest_index)
+{
+  const double flat[9] = { 5, 5, 5, 5, 5, 5, 5, 5, 5 };
+  uint8_t      l[9];
+
+  labels_of (flat, 3, 3, 1, false, unit, l);
+  /* Corner (0, 0): neighbours 5 (right), 7 (below), 8; all score 0. */
+  ck_assert_int_eq (l[0], 5);
+  /* The middle: neighbour 0, the top-left one. */
+  ck_assert_int_eq (l[4], 0);
+  /* Bottom-right corner: 0 (up-left) first. */
+  ck_assert_int_eq (l[8], 0);
+}
+END_TEST
+
+START_TEST (test_minimum_and_lone_voxels_are_centres)
+{
+  const double pit[9]     = { 9, 9, 9, 9, 1, 9, 9, 9, 9 };
+  const double one[1]     = { 3 };
+  const double nan_c[3]   = { 1, NAN, 0 };
+  const double all_nan[3] = { NAN, 4, NAN };
+  uint8_t      l[9];
+
+  labels_of (pit, 3, 3, 1, false, unit, l);
+  ck_assert_int_eq (l[4], 4);
+  labels_of (pit, 3, 1, 3, true, unit, l); /* a pit in z, 3-D */
+  ck_assert_int_eq (l[4], 13);
+  labels_of (one, 1, 1, 1, true, unit, l);
+  ck_assert_int_eq (l[0], 13);
+  labels_of (one, 1, 1, 1, false, unit, l);
+  ck_assert_int_eq (l[0], 4);
+  labels_of (nan_c, 3, 1, 1, false, unit, l);
+  ck_assert_int_eq (l[1], 4); /* NaN centre */
+  ck_assert_int_eq (l[0], 4); /* its only neighbour is NaN: skipped */
+  labels_of (all_nan, 3, 1, 1, false, unit, l);
+  ck_assert_int_eq (l[1], 4);
+}
+END_TEST
+
+START_TEST (test_spacing_weighs_the_steps)
+{
+  /* Centre 10; right neighbour 4 (drop 6 over 1), lower-right 0 (drop 10
+   * over √2 ≈ 7.07): the diagonal wins at unit spacing; with y spacing 3
+   * the diagonal is √10 ≈ 3.16 long (score 3.16) and loses to the right
+   * (6). */
+  const double v[4]    = { 10, 4, 9, 0 };
+  const double tall[3] = { 1, 3, 1 };
+  uint8_t      l[4];
+
+  labels_of (v, 2, 2, 1, false, unit, l);
+  ck_assert_int_eq (l[0], 8);
+  labels_of (v, 2, 2, 1, false, tall, l);
+  ck_assert_int_eq (l[0], 5);
+}
+END_TEST
+
+START_TEST (test_slices_meet_only_along_z)
+{
+  /* Two slices of 1 × 2: slice 0's last row must not see slice 1's first
+   * row as its y-neighbour; it sees the voxel below it in z. */
+  const double v[4] = { 5, 4, 0, 9 };
+  uint8_t      l[4];
+
+  labels_of (v, 1, 2, 2, true, unit, l);
+  /* (z 0, y 1) = 4: neighbours (z 0, y 0) = 5 (index 10), (z 1, y 1) = 9
+   * (index 22), (z 1, y 0) = 0 (index 19, dz +1 dy -1): the last. */
+  ck_assert_int_eq (l[1], 19);
+  /* (z 0, y 0) = 5: 4 below (16), 0 in z (22), 9 (25): drop 5 over 1
+   * wins. */
+  ck_assert_int_eq (l[0], 22);
+}
+END_TEST
+
+START_TEST (test_distinct_values_rounding_to_one_score_tie)
+{
+  /* Doubles: centre 2⁵⁴, left 1 and right 0.  The differences 2⁵⁴ - 1
+   * and 2⁵⁴ round to one double: a tie, so the lower index (left, 3)
+   * wins, although the right neighbour is lower. */
+  const double big[3] = { 1, 0x1p54, 0 };
+  uint8_t      l[3];
+  float        f[3] = { 0x1p-149f, 1, 0 };
+  SegDescent   d    = { SEG_TYPE_FLOAT, { 1, 1, 1 }, false };
+  SegVolume    in   = seg_volume_packed (f, 3, 1, 1, 4);
+  SegVolume    out  = seg_volume_packed (l, 3, 1, 1, 1);
+
+  labels_of (big, 3, 1, 1, false, unit, l);
+  ck_assert_int_eq (l[1], 3);
+  /* Floats: centre 1, left the least subnormal, right 0: 1 - 2⁻¹⁴⁹ is 1
+   * in double. */
+  ck_assert_int_eq (seg_descent_direction (&in, &out, 0, 0, 0, &d), SEG_OK);
+  ck_assert_int_eq (l[1], 3);
+}
+END_TEST
+
+START_TEST (test_bad_arguments_are_refused)
+{
+  double     v[8] = { 0 };
+  uint8_t    l[8];
+  SegVolume  in    = seg_volume_packed (v, 2, 2, 2, 8);
+  SegVolume  out   = seg_volume_packed (l, 2, 2, 2, 1);
+  SegVolume  small = seg_volume_packed (l, 1, 1, 1, 1);
+  SegDescent d     = { SEG_TYPE_DOUBLE, { 1, 1, 1 }, true };
+  SegDescent bad   = d;
+
+  ck_assert_int_eq (seg_descent_direction (&in, &out, 0, 0, 0, &d), SEG_OK);
+  ck_assert_int_eq (seg_descent_direction (&in, &out, 1, 0, 0, &d),
+                    SEG_EBADARG);
+  ck_assert_int_eq (seg_descent_direction (&in, &small, 1, 1, 1, &d), SEG_OK);
+  ck_assert_int_eq (seg_descent_direction (&in, &small, -1, 0, 0, &d),
+                    SEG_EBADARG);
+  ck_assert_int_eq (seg_descent_direction (NULL, &out, 0, 0, 0, &d),
+                    SEG_EBADARG);
+  ck_assert_int_eq (seg_descent_direction (&in, &out, 0, 0, 0, NULL),
+                    SEG_EBADARG);
+  for (int a = 0; a < 3; a++)
+    {
+      const double wrong[] = { 0, -1, NAN, INFINITY };
+
+      for (int i = 0; i < N_ELEMENTS (wrong); i++)
+        {
+          bad            = d;
+          bad.spacing[a] = wrong[i];
+          ck_assert_int_eq (seg_descent_direction (&in, &out, 0, 0, 0, &bad),
+                            SEG_EBADARG);
+        }
+    }
+  bad      = d;
+  bad.type = SEG_TYPE_HALF;
+  ck_assert_int_eq (seg_descent_direction (&in, &out, 0, 0, 0, &bad),
+                    SEG_EBADTYPE);
+  bad.type = SEG_TYPE_FLOAT; /* 4 bytes, the view's 8 */
+  ck_assert_int_eq (seg_descent_direction (&in, &out, 0, 0, 0, &bad),
+                    SEG_EBADTYPE);
+  in.bpp = 8;
+  out    = seg_volume_packed (v, 2, 2, 2, 8); /* labels are one byte */
+  ck_assert_int_eq (seg_descent_direction (&in, &out, 0, 0, 0, &d),
+                    SEG_EBADARG);
+}
+END_TEST
+
+int
+main (void)
+{
+  const TTest *const plain[] = { test_plateau_ties_to_lowest_index,
+                                 test_minimum_and_lone_voxels_are_centres,
+                                 test_spacing_weighs_the_steps,
+                                 test_slices_meet_only_along_z,
+                                 test_distinct_values_rounding_to_one_score_tie,
+                                 test_bad_arguments_are_refused };
+  Suite             *s       = suite_create ("descent");
+
+  add_tcase (s, "rules", 30, plain, N_ELEMENTS (plain));
+  add_loop_tcase (s, "random", 300, test_directions_match_reference, 2000);
+  return run_suite (s);
+}

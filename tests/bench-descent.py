@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-3.0-or-later
+"""seg:descent-direction side by side with the NumPy method, run by hand
+(not a test):
+
+  /usr/bin/python3 tests/bench-descent.py [BUILD] [--reps N] [--quick]
+
+On two 512 × 512 × 128 float32 volumes (C order (128, 512, 512)): a smooth
+random field (white noise blurred by three 5-wide box filters along each
+axis) and the white noise itself.  One thread.  Methods, each in a fresh
+process where GEGL is involved:
+
+  kernel    lib/seg-descent.c alone on the volume in memory
+            (BUILD/tests/bench-descent-kernel), labels to memory;
+  gegl      the job: seg:npy-load → seg:descent-direction depth=128 →
+            seg:npy-save, from the file in the page cache to the labels'
+            file in /dev/shm;
+  numpy     the vectorised NumPy method a user writes (sliding_window_view
+            over the volume in float64, the 27 scores, argmax), on a
+            32 × 128 × 128 sub-volume, its interior counted: it needs
+            about 27 float64 copies of the volume;
+  read      NumPy's max () over the volume in memory: one pass over its
+            bytes, the floor of any method, and the memory's read
+            bandwidth in GB/s.
+
+Medians of N (default 3); MVx/s counts voxels.  Checked once per volume:
+the op's labels on the sub-volume equal the NumPy method's on its
+interior (a wrong label stops the benchmark).  --quick: small volumes, one
+repetition, for a smoke run.
+"""
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def box3(v, width):
+    """v blurred by a box of width along each axis (edges clamped)."""
+    r = width // 2
+    for axis in range(3):
+        pad = [(0, 0)] * 3
+        pad[axis] = (r + 1, r)
+        c = np.cumsum(np.pad(v, pad, mode="edge"), axis=axis,
+                      dtype=np.float64)
+        hi = np.take(c, range(width, width + v.shape[axis]), axis=axis)
+        lo = np.take(c, range(0, v.shape[axis]), axis=axis)
+        v = ((hi - lo) / width).astype(np.float32)
+    return v
+
+
+def numpy_descent(v, spacing=(1.0, 1.0, 1.0)):
+    """The interior's labels, the way the question writes it."""
+    d = np.asarray(v, np.float64)
+    win = np.lib.stride_tricks.sliding_window_view(d, (3, 3, 3))
+    centre = d[1:-1, 1:-1, 1:-1]
+    steps = np.array(list(itertools.product(range(-1, 2), repeat=3)))
+    dist = np.sqrt(((steps * np.array(spacing[::-1])) ** 2).sum(axis=1))
+    dist[13] = np.inf
+    scores = (centre[..., None] - win.reshape(win.shape[:3] + (27,))) / dist
+    scores[..., 13] = -np.inf
+    labels = scores.argmax(axis=-1).astype(np.uint8)
+    labels[scores.max(axis=-1) < 0] = 13
+    return labels
+
+
+def child_gegl(vol_path, out_path, depth):
+    import gi
+    gi.require_version("Gegl", "0.4")
+    from gi.repository import Gegl
+    Gegl.init(None)
+    Gegl.config().props.threads = 1
+    graph = Gegl.Node()
+    load = graph.create_child("seg:npy-load")
+    load.set_property("path", vol_path)
+    op = graph.create_child("seg:descent-direction")
+    op.set_property("depth", depth)
+    save = graph.create_child("seg:npy-save")
+    save.set_property("path", out_path)
+    load.link(op)
+    op.link(save)
+    t = time.perf_counter()
+    save.process()
+    return time.perf_counter() - t
+
+
+def run_gegl(vol_path, out_path, depth, env):
+    out = subprocess.run([sys.executable, __file__, "--child", vol_path,
+                          out_path, str(depth)], stdout=subprocess.PIPE,
+                         env=env)
+    if out.returncode != 0:
+        sys.exit("bench-descent: the GEGL graph failed")
+    return json.loads(out.stdout)["seconds"]
+
+
+def run_kernel(program, vol_path, reps):
+    out = subprocess.run([program, vol_path, str(reps)],
+                         stdout=subprocess.PIPE, check=True)
+    return [float(x) for x in out.stdout.split()]
+
+
+def main():
+    if "--child" in sys.argv:
+        a = sys.argv[sys.argv.index("--child") + 1:]
+        print(json.dumps({"seconds": child_gegl(a[0], a[1], int(a[2]))}))
+        return
+    argv = sys.argv[1:]
+    quick = "--quick" in argv
+    reps = 1 if quick else 3
+    if "--reps" in argv:
+        reps = int(argv[argv.index("--reps") + 1])
+    words = [a for i, a in enumerate(argv) if not a.startswith("--") and
+             (i == 0 or argv[i - 1] != "--reps")]
+    build = os.path.abspath(words[0] if words else os.path.join(ROOT, "build"))
+    program = os.path.join(build, "tests", "bench-descent-kernel")
+    env = dict(os.environ, GEGL_PATH=os.path.join(build, "operations"),
+               GEGL_SWAP="RAM")
+    shape = (16, 64, 64) if quick else (128, 512, 512)
+    sub = (8, 32, 32) if quick else (32, 128, 128)
+    n = shape[0] * shape[1] * shape[2]
+    n_sub = (sub[0] - 2) * (sub[1] - 2) * (sub[2] - 2)
+
+    rng = np.random.default_rng(0x5EED)
+    noise = rng.random(shape, dtype=np.float32)
+    smooth = box3(box3(box3(noise, 5), 5), 5)
+    work = tempfile.mkdtemp(prefix="bench-descent-")
+    ram = tempfile.mkdtemp(prefix="bench-descent-",
+                           dir="/dev/shm" if os.path.isdir("/dev/shm")
+                           else None)
+    try:
+        print("seg:descent-direction, one thread; medians of %d; %s" %
+              (reps, "GEGL_PATH=" + env["GEGL_PATH"]))
+        print("%d × %d × %d float32 (%d MiB); NumPy on %d × %d × %d" %
+              (shape[2], shape[1], shape[0], n * 4 >> 20, sub[2], sub[1],
+               sub[0]))
+        for name, v in (("smooth field", smooth), ("white noise", noise)):
+            vol = os.path.join(work, "vol.npy")
+            part = os.path.join(work, "part.npy")
+            out = os.path.join(ram, "labels.npy")
+            np.save(vol, v)
+            np.save(part, np.ascontiguousarray(v[:sub[0], :sub[1], :sub[2]]))
+
+            # The check: the op against the NumPy method, on the interior.
+            run_gegl(part, out, sub[0], env)
+            want = numpy_descent(np.load(part))
+            got = np.load(out)[1:-1, 1:-1, 1:-1]
+            if not (got == want).all():
+                sys.exit("bench-descent: %s: %d labels differ from NumPy's" %
+                         (name, int((got != want).sum())))
+
+            kernel = run_kernel(program, vol, reps)
+            job, npy, read = [], [], []
+            for _ in range(reps):
+                job.append(run_gegl(vol, out, shape[0], env))
+                p = np.load(part)
+                t = time.perf_counter()
+                numpy_descent(p)
+                npy.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                v.max()
+                read.append(time.perf_counter() - t)
+            k, g = statistics.median(kernel), statistics.median(job)
+            m, r = statistics.median(npy), statistics.median(read)
+            numpy_mvx = n_sub / m / 1e6
+            print("\n%s" % name)
+            print("  kernel        %8.3f s %8.1f MVx/s %8.0f× NumPy" %
+                  (k, n / k / 1e6, n / k / 1e6 / numpy_mvx))
+            print("  gegl job      %8.3f s %8.1f MVx/s %8.0f× NumPy" %
+                  (g, n / g / 1e6, n / g / 1e6 / numpy_mvx))
+            print("  numpy         %8.3f s %8.2f MVx/s (on %d interior "
+                  "voxels)" % (m, numpy_mvx, n_sub))
+            print("  read          %8.3f s %8.1f MVx/s, %.1f GB/s" %
+                  (r, n / r / 1e6, n * 4 / r / 1e9))
+            print("  spread (s): kernel %.3f-%.3f, gegl %.3f-%.3f" %
+                  (min(kernel), max(kernel), min(job), max(job)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(ram, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

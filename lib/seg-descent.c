@@ -251,16 +251,17 @@ exact_label (const Descent      *k,
  * baseline x86-64 (seg-rows.h). */
 typedef struct
 {
-  double row[N_ROWS][CHUNK + 2];  /* voxels x0 - 1 … x0 + n           */
-  double centre[CHUNK];           /* the centres, NaN kept             */
-  double pair[N_ROWS][CHUNK];     /* min of the left and right voxel   */
-  double low[N_CLASSES][CHUNK];   /* each class's lowest value         */
-  double diff[N_CLASSES][CHUNK];  /* centre − low                      */
-  double score[N_CLASSES][CHUNK]; /* diff × the inverse distance       */
-  double best[CHUNK];             /* the best class's product          */
-  double first_diff[CHUNK];       /* of the first class reaching best  */
-  double first_dist[CHUNK];       /* and its distance (0: none yet)    */
-  double found[CHUNK];            /* a class's first lowest neighbour  */
+  double row[N_ROWS][CHUNK + 2];   /* voxels x0 - 1 … x0 + n           */
+  double centre[CHUNK];            /* the centres, NaN kept             */
+  double pair[N_ROWS][CHUNK];      /* min of the left and right voxel   */
+  double pair_at[N_ROWS][CHUNK];   /* its index (the left one on ties)  */
+  double low[N_CLASSES][CHUNK];    /* each class's lowest value         */
+  double low_at[N_CLASSES][CHUNK]; /* the first index holding it       */
+  double diff[N_CLASSES][CHUNK];   /* centre − low                      */
+  double score[N_CLASSES][CHUNK];  /* diff × the inverse distance       */
+  double best[CHUNK];              /* the best class's product          */
+  double first_diff[CHUNK];        /* of the first class reaching best  */
+  double first_dist[CHUNK];        /* and its distance (0: none yet)    */
   double label[CHUNK];
   double doubt[CHUNK]; /* 1: done again exactly                          */
 } Chunk;
@@ -271,33 +272,78 @@ min2 (double a, double b)
   return b < a ? b : a;
 }
 
-/* Step 2: each class's lowest value. */
+/* low and at become b and its index b_at where b is lower: members taken
+ * in index order keep the first of the lowest. */
+static inline __attribute__ ((always_inline)) void
+take_lower (double *low, double *at, double b, double b_at)
+{
+  const bool lower = b < *low;
+
+  *at  = lower ? b_at : *at;
+  *low = lower ? b : *low;
+}
+
+/* The lower of two members (a first in index order) and its index. */
+static inline __attribute__ ((always_inline)) void
+lower_of_2 (
+  double a, double a_at, double b, double b_at, double *low, double *at)
+{
+  *low = a;
+  *at  = a_at;
+  take_lower (low, at, b, b_at);
+}
+
+/* Step 2: each class's lowest value and the first neighbour, in index
+ * order, that holds it.  Rows r = (dz + 1)·3 + (dy + 1) run in index
+ * order, and so do x − 1, x, x + 1 within a row. */
 static inline __attribute__ ((always_inline)) void
 class_lows (const Descent *k, Chunk *restrict ch, int n)
 {
+  double col[N_ROWS]; /* the index of each row's middle voxel */
+
   for (int r = 0; r < N_ROWS; r++)
     {
+      const double left  = index_of (k, r / 3 - 1, r % 3 - 1, -1);
+      const double right = index_of (k, r / 3 - 1, r % 3 - 1, 1);
+
+      col[r] = index_of (k, r / 3 - 1, r % 3 - 1, 0);
       if (!k->three_d && r / 3 != 1)
         continue;
       for (int i = 0; i < n; i++)
-        ch->pair[r][i] = min2 (ch->row[r][i], ch->row[r][i + 2]);
+        lower_of_2 (ch->row[r][i], left, ch->row[r][i + 2], right,
+                    &ch->pair[r][i], &ch->pair_at[r][i]);
     }
   for (int i = 0; i < n; i++)
     {
-      ch->low[1][i] = ch->pair[4][i];
-      ch->low[2][i] = min2 (ch->row[3][i + 1], ch->row[5][i + 1]);
-      ch->low[3][i] = min2 (ch->pair[3][i], ch->pair[5][i]);
+      ch->low[1][i]    = ch->pair[4][i];
+      ch->low_at[1][i] = ch->pair_at[4][i];
+      lower_of_2 (ch->row[3][i + 1], col[3], ch->row[5][i + 1], col[5],
+                  &ch->low[2][i], &ch->low_at[2][i]);
+      lower_of_2 (ch->pair[3][i], ch->pair_at[3][i], ch->pair[5][i],
+                  ch->pair_at[5][i], &ch->low[3][i], &ch->low_at[3][i]);
     }
   if (!k->three_d)
     return;
   for (int i = 0; i < n; i++)
     {
-      ch->low[4][i] = min2 (ch->row[1][i + 1], ch->row[7][i + 1]);
-      ch->low[5][i] = min2 (ch->pair[1][i], ch->pair[7][i]);
-      ch->low[6][i] = min2 (min2 (ch->row[0][i + 1], ch->row[2][i + 1]),
-                            min2 (ch->row[6][i + 1], ch->row[8][i + 1]));
-      ch->low[7][i] = min2 (min2 (ch->pair[0][i], ch->pair[2][i]),
-                            min2 (ch->pair[6][i], ch->pair[8][i]));
+      double low, at;
+
+      lower_of_2 (ch->row[1][i + 1], col[1], ch->row[7][i + 1], col[7],
+                  &ch->low[4][i], &ch->low_at[4][i]);
+      lower_of_2 (ch->pair[1][i], ch->pair_at[1][i], ch->pair[7][i],
+                  ch->pair_at[7][i], &ch->low[5][i], &ch->low_at[5][i]);
+      lower_of_2 (ch->row[0][i + 1], col[0], ch->row[2][i + 1], col[2], &low,
+                  &at);
+      take_lower (&low, &at, ch->row[6][i + 1], col[6]);
+      take_lower (&low, &at, ch->row[8][i + 1], col[8]);
+      ch->low[6][i]    = low;
+      ch->low_at[6][i] = at;
+      lower_of_2 (ch->pair[0][i], ch->pair_at[0][i], ch->pair[2][i],
+                  ch->pair_at[2][i], &low, &at);
+      take_lower (&low, &at, ch->pair[6][i], ch->pair_at[6][i]);
+      take_lower (&low, &at, ch->pair[8][i], ch->pair_at[8][i]);
+      ch->low[7][i]    = low;
+      ch->low_at[7][i] = at;
     }
 }
 
@@ -359,10 +405,9 @@ best_classes (const Descent *k, Chunk *restrict ch, int n)
     }
 }
 
-/* Step 4: the label, the first neighbour in index order holding its
- * class's lowest value, over the classes that reach the best product
- * (tied for certain); the centre where no score is zero or more or the
- * centre is NaN. */
+/* Step 4: the label, the first lowest neighbour of the classes that
+ * reach the best product (tied for certain), the lowest index of those;
+ * the centre where no score is zero or more or the centre is NaN. */
 static inline __attribute__ ((always_inline)) void
 labels (const Descent *k, Chunk *restrict ch, int n)
 {
@@ -373,21 +418,9 @@ labels (const Descent *k, Chunk *restrict ch, int n)
       const int c = k->classes[j];
 
       for (int i = 0; i < n; i++)
-        ch->found[i] = 255;
-      /* The class's neighbours in reverse index order: the first wins. */
-      for (int e = k->n_members[c] - 1; e >= 0; e--)
-        {
-          const double *restrict v =
-            ch->row[k->member_row[c][e]] + 1 + k->member_dx[c][e];
-          const double index = k->member_index[c][e];
-
-          for (int i = 0; i < n; i++)
-            ch->found[i] = v[i] == ch->low[c][i] ? index : ch->found[i];
-        }
-      for (int i = 0; i < n; i++)
         ch->label[i] =
-          (ch->score[c][i] == ch->best[i]) & (ch->found[i] < ch->label[i])
-            ? ch->found[i]
+          (ch->score[c][i] == ch->best[i]) & (ch->low_at[c][i] < ch->label[i])
+            ? ch->low_at[c][i]
             : ch->label[i];
     }
   for (int i = 0; i < n; i++)

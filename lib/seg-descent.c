@@ -32,6 +32,10 @@
 
 #include "seg-rows.h"
 
+#if SEG_HAVE_AVX512
+#include <immintrin.h>
+#endif
+
 /* Voxels of a row done at once: the chunk's rows, minima and scores stay
  * in L1. */
 #define CHUNK 64
@@ -85,6 +89,9 @@ typedef struct
   int    member_row[N_CLASSES][8], member_dx[N_CLASSES][8];
   double member_index[N_CLASSES][8];
   double inf_row[CHUNK + 2]; /* a missing row             */
+  /* Distances so far from 1 that quotients can underflow or overflow
+   * where products and differences do not: every voxel the exact way. */
+  bool exact_only;
 } Descent;
 
 /* The neighbour index of (dz, dy, dx). */
@@ -397,8 +404,11 @@ best_classes (const Descent *k, Chunk *restrict ch, int n)
           const int    sure =
             (s == 0) | ((t == ch->first_diff[i]) & (dist == ch->first_dist[i]));
           const int unsure = tied & !first & !sure;
+          /* A product that underflowed to zero has lost its sign. */
+          const int lost = tied & (q == 0) & (t != 0);
 
-          ch->doubt[i]      = (s >= 0) & (near | unsure) ? 1.0 : ch->doubt[i];
+          ch->doubt[i] =
+            lost | ((s >= 0) & (near | unsure)) ? 1.0 : ch->doubt[i];
           ch->first_diff[i] = tied & first ? t : ch->first_diff[i];
           ch->first_dist[i] = tied & first ? dist : ch->first_dist[i];
         }
@@ -464,7 +474,10 @@ doubt_collisions (const Descent *k, Chunk *restrict ch, int n)
         {
           const double *restrict v =
             ch->row[k->member_row[c][e]] + 1 + k->member_dx[c][e];
+          const double inv = k->inv[c];
 
+          /* Close differences, or scores both so small that the
+           * division rounds them together. */
           for (int i = 0; i < n; i++)
             {
               const double top = ch->diff[c][i];
@@ -472,7 +485,8 @@ doubt_collisions (const Descent *k, Chunk *restrict ch, int n)
 
               ch->doubt[i] = (ch->score[c][i] == ch->best[i]) &
                                  (ch->best[i] >= 0) & (v[i] != ch->low[c][i]) &
-                                 (t >= top - 0x1p-48 * fabs (top))
+                                 ((t >= top - 0x1p-48 * fabs (top)) |
+                                  (fabs (t * inv) < 0x1p-1000))
                                ? 1.0
                                : ch->doubt[i];
             }
@@ -501,6 +515,12 @@ chunk (const Descent *k,
       row_ptrs[r] = ch->row[r];
     }
   read_numbers (rows[4], x0, n, k->type, ch->centre);
+  if (k->exact_only)
+    {
+      for (int i = 0; i < n; i++)
+        out[i] = exact_label (k, row_ptrs, i, ch->centre[i]);
+      return;
+    }
   class_lows (k, ch, n);
   best_classes (k, ch, n);
   labels (k, ch, n);
@@ -509,6 +529,349 @@ chunk (const Descent *k,
     out[i] = ch->doubt[i] != 0 ? exact_label (k, row_ptrs, i, ch->centre[i])
                                : (uint8_t) ch->label[i];
 }
+
+/* ---- Sixteen voxels at a time in single precision (AVX-512) ------------ */
+
+#if SEG_HAVE_AVX512
+/* Types whose numbers are floats exactly: this path takes them. */
+static bool
+takes_floats (SegComponentType type)
+{
+  return type == SEG_TYPE_FLOAT || type == SEG_TYPE_U8 ||
+         type == SEG_TYPE_U16 || type == SEG_TYPE_I8 || type == SEG_TYPE_I16;
+}
+
+/* Products of floats closer than this, relative, leave the order to the
+ * exact quotients: a difference and an inverse distance rounded to float,
+ * and their product, are within 2⁻²² of the exact quotient. */
+#define NEAR_FLOAT 0x1p-18f
+
+/* A chunk's rows as floats: voxels x0 - 1 … x0 + n, a missing or NaN one
+ * +∞, and room for the last vector's lanes past n; the centres as they
+ * are. */
+typedef struct
+{
+  float row[N_ROWS][CHUNK + 2 + 16];
+  float centre[CHUNK + 16];
+} FloatChunk;
+
+/* Voxels [x, x + n) of row as floats into dst. */
+SEG_AVX512 static void
+read_floats (
+  const uint8_t *row, int x, int n, SegComponentType type, float *dst)
+{
+  switch (type)
+    {
+#define READ(TYPE, CTYPE)                                   \
+  case TYPE:                                                \
+    {                                                       \
+      const uint8_t *p = row + (size_t) x * sizeof (CTYPE); \
+      for (int i = 0; i < n; i++)                           \
+        {                                                   \
+          CTYPE v;                                          \
+          memcpy (&v, p + (size_t) i * sizeof v, sizeof v); \
+          dst[i] = (float) v;                               \
+        }                                                   \
+      return;                                               \
+    }
+      READ (SEG_TYPE_U8, uint8_t)
+      READ (SEG_TYPE_U16, uint16_t)
+      READ (SEG_TYPE_I8, int8_t)
+      READ (SEG_TYPE_I16, int16_t)
+      READ (SEG_TYPE_FLOAT, float)
+#undef READ
+    default: return;
+    }
+}
+
+/* As read_row (), in floats. */
+SEG_AVX512 static void
+read_row_floats (
+  const Descent *k, const uint8_t *row, int x0, int n, float *dst)
+{
+  const int width = k->in->width;
+  const int from  = x0 - 1 < 0 ? 0 : x0 - 1;
+  const int to    = x0 + n + 1 > width ? width : x0 + n + 1;
+
+  for (int x = x0 - 1; x < from; x++)
+    dst[x - (x0 - 1)] = INFINITY;
+  read_floats (row, from, to - from, k->type, dst + (from - (x0 - 1)));
+  for (int x = to; x < x0 + n + 1; x++)
+    dst[x - (x0 - 1)] = INFINITY;
+  if (k->type == SEG_TYPE_FLOAT)
+    for (int i = 0; i < n + 2; i++)
+      dst[i] = dst[i] != dst[i] ? INFINITY : dst[i];
+}
+
+/* low and at become b and b_at in the lanes where b is lower. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+take_lower_16 (__m512 *low, __m512i *at, __m512 b, __m512i b_at)
+{
+  const __mmask16 lower = _mm512_cmp_ps_mask (b, *low, _CMP_LT_OQ);
+
+  *low = _mm512_mask_blend_ps (lower, *low, b);
+  *at  = _mm512_mask_blend_epi32 (lower, *at, b_at);
+}
+
+/* The label of voxel i of the chunk, exactly, from its floats. */
+static uint8_t
+exact_label_of_floats (const Descent *k, const FloatChunk *ch, int i)
+{
+  double        around[N_ROWS][3];
+  const double *rows[N_ROWS];
+
+  for (int r = 0; r < N_ROWS; r++)
+    {
+      for (int dx = 0; dx < 3; dx++)
+        around[r][dx] = ch->row[r][i + dx];
+      rows[r] = around[r];
+    }
+  return exact_label (k, rows, 0, ch->centre[i]);
+}
+
+/* The index of neighbour (dz, dy, dx) in every lane. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __m512i
+index_16 (bool three_d, int dz, int dy, int dx)
+{
+  return _mm512_set1_epi32 (three_d ? (dz + 1) * 9 + (dy + 1) * 3 + (dx + 1)
+                                    : (dy + 1) * 3 + (dx + 1));
+}
+
+/* The doubts of lanes where classes crowd the best: a class beside it
+ * that the products cannot order, or one tied with it where the tie is
+ * not certain (certain are zero differences, a float difference being
+ * zero only between equal numbers, and equal lowest values at one
+ * distance: the same difference, divided alike); a tied product that
+ * underflowed to zero; for floats, a tied class whose centre is far above
+ * its lowest value. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __mmask16
+crowded_doubt (const Descent *k,
+               bool           three_d,
+               const __m512  *score,
+               const __m512  *diff,
+               const __m512  *low,
+               __m512         best,
+               __mmask16      nonneg)
+{
+  const int    n_classes = three_d ? 7 : 3;
+  const __m512 zero      = _mm512_setzero_ps ();
+  __m512       first_low = zero, first_dist = zero;
+  __mmask16    first_set = 0, doubt = 0;
+
+  for (int cl = 1; cl <= n_classes; cl++)
+    {
+      const __m512    dist = _mm512_set1_ps ((float) k->dist[cl]);
+      const __mmask16 tied = _mm512_cmp_ps_mask (score[cl], best, _CMP_EQ_OQ);
+      const __mmask16 near =
+        ~tied &
+        _mm512_cmp_ps_mask (_mm512_sub_ps (best, score[cl]),
+                            _mm512_mul_ps (best, _mm512_set1_ps (NEAR_FLOAT)),
+                            _CMP_LE_OQ);
+      const __mmask16 sure =
+        _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ) |
+        (_mm512_cmp_ps_mask (low[cl], first_low, _CMP_EQ_OQ) &
+         _mm512_cmp_ps_mask (dist, first_dist, _CMP_EQ_OQ));
+      const __mmask16 first = tied & ~first_set;
+      const __mmask16 lost  = tied &
+                             _mm512_cmp_ps_mask (score[cl], zero, _CMP_EQ_OQ) &
+                             _mm512_cmp_ps_mask (diff[cl], zero, _CMP_NEQ_OQ);
+
+      doubt |= lost | (nonneg & (near | (tied & first_set & ~sure)));
+      if (k->type == SEG_TYPE_FLOAT)
+        doubt |= nonneg & tied &
+                 ~_mm512_cmp_ps_mask (_mm512_abs_ps (diff[cl]),
+                                      _mm512_mul_ps (_mm512_abs_ps (low[cl]),
+                                                     _mm512_set1_ps (0x1p20f)),
+                                      _CMP_LE_OQ);
+      first_low  = _mm512_mask_blend_ps (first, first_low, low[cl]);
+      first_dist = _mm512_mask_blend_ps (first, first_dist, dist);
+      first_set |= first;
+    }
+  return doubt;
+}
+
+/* In the lanes of crowded, the first index over the classes tied at the
+ * best; label elsewhere. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __m512i
+crowded_label (bool           three_d,
+               const __m512  *score,
+               const __m512i *low_at,
+               __m512         best,
+               __m512i        label,
+               __mmask16      crowded)
+{
+  const int n_classes = three_d ? 7 : 3;
+  __m512i   first     = _mm512_set1_epi32 (255);
+
+  for (int cl = 1; cl <= n_classes; cl++)
+    {
+      const __mmask16 better =
+        _mm512_cmp_ps_mask (score[cl], best, _CMP_EQ_OQ) &
+        _mm512_cmplt_epi32_mask (low_at[cl], first);
+
+      first = _mm512_mask_blend_epi32 (better, first, low_at[cl]);
+    }
+  return _mm512_mask_blend_epi32 (crowded, label, first);
+}
+
+/* Labels of voxels i … i + 15 of the chunk into out (the lanes past n are
+ * not stored): the steps of the double path, in registers.  three_d is a
+ * constant where inlined, so that the loops over classes and rows unroll
+ * and their vectors stay in registers. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+vector_16 (const Descent    *k,
+           const FloatChunk *ch,
+           int               i,
+           int               n,
+           uint8_t          *out,
+           bool              three_d)
+{
+  const int       n_classes = three_d ? 7 : 3;
+  const __m512    c         = _mm512_loadu_ps (ch->centre + i);
+  const __m512    zero      = _mm512_setzero_ps ();
+  const __mmask16 lanes =
+    n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
+  __m512  left[N_ROWS], at[N_ROWS], right[N_ROWS], pair[N_ROWS];
+  __m512i pair_at[N_ROWS];
+  __m512  low[N_CLASSES], diff[N_CLASSES], score[N_CLASSES];
+  __m512i low_at[N_CLASSES], label = _mm512_set1_epi32 (255);
+  __m512  best = _mm512_set1_ps (-INFINITY), best_low = zero, best_diff = zero;
+  __mmask16 doubt, nonneg, centre;
+
+  /* Step 2: the rows, their pairs, each class's lowest value and the
+   * first index holding it (rows and voxels in a row in index order). */
+  for (int r = 0; r < N_ROWS; r++)
+    {
+      const int dz = r / 3 - 1, dy = r % 3 - 1;
+
+      if (!three_d && dz != 0)
+        continue;
+      left[r]    = _mm512_loadu_ps (ch->row[r] + i);
+      at[r]      = _mm512_loadu_ps (ch->row[r] + i + 1);
+      right[r]   = _mm512_loadu_ps (ch->row[r] + i + 2);
+      pair[r]    = left[r];
+      pair_at[r] = index_16 (three_d, dz, dy, -1);
+      take_lower_16 (&pair[r], &pair_at[r], right[r],
+                     index_16 (three_d, dz, dy, 1));
+    }
+  low[1]    = pair[4];
+  low_at[1] = pair_at[4];
+  low[2]    = at[3];
+  low_at[2] = index_16 (three_d, 0, -1, 0);
+  take_lower_16 (&low[2], &low_at[2], at[5], index_16 (three_d, 0, 1, 0));
+  low[3]    = pair[3];
+  low_at[3] = pair_at[3];
+  take_lower_16 (&low[3], &low_at[3], pair[5], pair_at[5]);
+  if (three_d)
+    {
+      low[4]    = at[1];
+      low_at[4] = index_16 (three_d, -1, 0, 0);
+      take_lower_16 (&low[4], &low_at[4], at[7], index_16 (three_d, 1, 0, 0));
+      low[5]    = pair[1];
+      low_at[5] = pair_at[1];
+      take_lower_16 (&low[5], &low_at[5], pair[7], pair_at[7]);
+      low[6]    = at[0];
+      low_at[6] = index_16 (three_d, -1, -1, 0);
+      take_lower_16 (&low[6], &low_at[6], at[2], index_16 (three_d, -1, 1, 0));
+      take_lower_16 (&low[6], &low_at[6], at[6], index_16 (three_d, 1, -1, 0));
+      take_lower_16 (&low[6], &low_at[6], at[8], index_16 (three_d, 1, 1, 0));
+      low[7]    = pair[0];
+      low_at[7] = pair_at[0];
+      take_lower_16 (&low[7], &low_at[7], pair[2], pair_at[2]);
+      take_lower_16 (&low[7], &low_at[7], pair[6], pair_at[6]);
+      take_lower_16 (&low[7], &low_at[7], pair[8], pair_at[8]);
+    }
+
+  /* Step 3: the classes' products, the best and its class's lowest
+   * value, difference and first index; a NaN product never wins. */
+  for (int cl = 1; cl <= n_classes; cl++)
+    {
+      __mmask16 higher;
+
+      diff[cl]  = _mm512_sub_ps (c, low[cl]);
+      score[cl] = _mm512_mul_ps (diff[cl], _mm512_set1_ps ((float) k->inv[cl]));
+      higher    = _mm512_cmp_ps_mask (score[cl], best, _CMP_GT_OQ);
+      best      = _mm512_mask_blend_ps (higher, best, score[cl]);
+      best_low  = _mm512_mask_blend_ps (higher, best_low, low[cl]);
+      best_diff = _mm512_mask_blend_ps (higher, best_diff, diff[cl]);
+      label     = _mm512_mask_blend_epi32 (higher, label, low_at[cl]);
+    }
+  /* Doubt: a best of zero or more outside the products' safe range, or
+   * one that underflowed to zero and lost its sign; for floats, a centre
+   * far (2²⁰ times) above the best class's lowest value, where two
+   * different floats of the class can round to one score (small integers
+   * never can). */
+  nonneg = _mm512_cmp_ps_mask (best, zero, _CMP_GE_OQ);
+  doubt  = _mm512_cmp_ps_mask (best, zero, _CMP_GT_OQ) &
+          ~(_mm512_cmp_ps_mask (best, _mm512_set1_ps (0x1p-100f), _CMP_GT_OQ) &
+            _mm512_cmp_ps_mask (best, _mm512_set1_ps (0x1p+100f), _CMP_LT_OQ));
+  doubt |= _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ) &
+           _mm512_cmp_ps_mask (best_diff, zero, _CMP_NEQ_OQ);
+  if (k->type == SEG_TYPE_FLOAT)
+    doubt |=
+      nonneg & ~_mm512_cmp_ps_mask (_mm512_abs_ps (best_diff),
+                                    _mm512_mul_ps (_mm512_abs_ps (best_low),
+                                                   _mm512_set1_ps (0x1p20f)),
+                                    _CMP_LE_OQ);
+  /* Lanes where a second class comes near the best or ties it: there the
+   * products may misorder the classes, and the label is the first index
+   * over all the classes tied. */
+  {
+    const __m512 floor =
+      _mm512_sub_ps (best, _mm512_mul_ps (best, _mm512_set1_ps (NEAR_FLOAT)));
+    __mmask16 once = 0, twice = 0;
+
+    for (int cl = 1; cl <= n_classes; cl++)
+      {
+        const __mmask16 close =
+          _mm512_cmp_ps_mask (score[cl], floor, _CMP_GE_OQ);
+
+        twice |= once & close;
+        once |= close;
+      }
+    if ((twice & nonneg & lanes) != 0)
+      {
+        doubt |= crowded_doubt (k, three_d, score, diff, low, best, nonneg);
+        label = crowded_label (three_d, score, low_at, best, label, twice);
+      }
+  }
+  centre = ~nonneg | _mm512_cmp_ps_mask (c, c, _CMP_UNORD_Q);
+  label  = _mm512_mask_blend_epi32 (centre, label,
+                                    _mm512_set1_epi32 (three_d ? 13 : 4));
+
+  _mm512_mask_cvtepi32_storeu_epi8 (out + i, lanes, label);
+  for (unsigned d = doubt & lanes; d != 0; d &= d - 1)
+    {
+      const int lane = __builtin_ctz (d);
+
+      out[i + lane] = exact_label_of_floats (k, ch, i + lane);
+    }
+}
+
+/* As chunk (), sixteen voxels at a time. */
+SEG_AVX512 static void
+chunk_avx512 (const Descent *k,
+              FloatChunk    *ch,
+              const uint8_t *rows[N_ROWS],
+              int            x0,
+              int            n,
+              uint8_t       *out)
+{
+  for (int r = 0; r < N_ROWS; r++)
+    if (rows[r] != NULL)
+      read_row_floats (k, rows[r], x0, n, ch->row[r]);
+    else
+      for (int i = 0; i < n + 2; i++)
+        ch->row[r][i] = INFINITY;
+  read_floats (rows[4], x0, n, k->type, ch->centre);
+  if (k->three_d)
+    for (int i = 0; i < n; i += 16)
+      vector_16 (k, ch, i, n, out, true);
+  else
+    for (int i = 0; i < n; i += 16)
+      vector_16 (k, ch, i, n, out, false);
+}
+#endif
 
 static bool
 type_bytes_match (SegComponentType type, int bpp)
@@ -524,8 +887,12 @@ seg_descent_direction (const SegVolume  *in,
                        int               z0,
                        const SegDescent *d)
 {
-  Descent   k;
-  Chunk     ch;
+  Descent k;
+  Chunk   ch;
+#if SEG_HAVE_AVX512
+  FloatChunk fch;
+  bool       floats;
+#endif
   SegStatus status = seg_descent_check (d);
 
   if (status != SEG_OK)
@@ -551,6 +918,9 @@ seg_descent_direction (const SegVolume  *in,
     }
   for (int i = 0; i < CHUNK + 2; i++)
     k.inf_row[i] = INFINITY;
+  k.exact_only = false;
+  for (int c = 1; c < N_CLASSES; c++)
+    k.exact_only |= !(k.dist[c] > 0x1p-100 && k.dist[c] < 0x1p+100);
   for (int c = 0; c < N_CLASSES; c++)
     k.n_members[c] = 0;
   for (int dz = -1; dz <= 1; dz++)
@@ -567,6 +937,18 @@ seg_descent_direction (const SegVolume  *in,
           k.member_index[c][e] = index_of (&k, dz, dy, dx);
           k.n_members[c]++;
         }
+#if SEG_HAVE_AVX512
+  /* The lanes of a last vector past a chunk's end compute on these, and
+   * are never used. */
+  floats = takes_floats (d->type) && seg_kernels_avx512 () && !k.exact_only;
+  if (floats)
+    {
+      for (int r = 0; r < N_ROWS; r++)
+        for (int i = 0; i < CHUNK + 2 + 16; i++)
+          fch.row[r][i] = INFINITY;
+      memset (fch.centre, 0, sizeof fch.centre);
+    }
+#endif
 
   for (int z = 0; z < out->depth; z++)
     for (int y = 0; y < out->height; y++)
@@ -592,6 +974,13 @@ seg_descent_direction (const SegVolume  *in,
           {
             const int n = out->width - x < CHUNK ? out->width - x : CHUNK;
 
+#if SEG_HAVE_AVX512
+            if (floats)
+              {
+                chunk_avx512 (&k, &fch, rows, x0 + x, n, dst + x);
+                continue;
+              }
+#endif
             chunk (&k, &ch, rows, x0 + x, n, dst + x);
           }
       }

@@ -143,6 +143,8 @@ random_voxel (Rng             *r,
           d = NAN;
         else if (rng_chance (r, 5))
           d = rng_chance (r, 50) ? INFINITY : -INFINITY;
+        else if (rng_chance (r, 10))
+          d = 0x1p-1074 * rng_below (r, 3); /* subnormals */
         else if (style == 2)
           /* Neighbours one unit in the last place apart, and centres far
            * above them. */
@@ -184,6 +186,9 @@ numbers_of (const SegVolume *in, SegComponentType type)
 static double
 random_spacing (Rng *r)
 {
+  if (rng_chance (r, 2))
+    return ldexp (1.5, rng_chance (r, 50) ? 200 : -200); /* quotients out
+                                                           * of range */
   switch (rng_below (r, 4))
     {
     case 0: return 1;
@@ -441,6 +446,6 @@ main (void)
   Suite             *s       = suite_create ("descent");
 
   add_tcase (s, "rules", 30, plain, N_ELEMENTS (plain));
-  add_loop_tcase (s, "random", 300, test_directions_match_reference, 2000);
+  add_loop_tcase (s, "random", 300, test_directions_match_reference, 4000);
   return run_suite (s);
 }

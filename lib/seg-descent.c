@@ -28,6 +28,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "seg-rows.h"
@@ -546,19 +547,59 @@ takes_floats (SegComponentType type)
  * and their product, are within 2⁻²² of the exact quotient. */
 #define NEAR_FLOAT 0x1p-18f
 
-/* A chunk's rows as floats: voxels x0 - 1 … x0 + n, a missing or NaN one
- * +∞, and room for the last vector's lanes past n; the centres as they
- * are. */
+/* The rows around an output row as floats, each from the voxel left of
+ * the output's first (row[r][i] is voxel x0 + i - 1; a missing or NaN
+ * one +∞), and its centres as they are (centre[i]: voxel x0 + i); both
+ * with room for the last vector's lanes past the row's end. */
 typedef struct
 {
-  float row[N_ROWS][CHUNK + 2 + 16];
-  float centre[CHUNK + 16];
+  const float *row[N_ROWS];
+  const float *centre;
 } FloatChunk;
 
-/* Voxels [x, x + n) of row as floats into dst. */
+/* Input rows converted once, whole: each serves the 9 output rows around
+ * it.  A slot holds row yy of slice zz as voxels -1 … width + 16 (the
+ * ends +∞). */
+#define CACHED_ROWS 12
+
+typedef struct
+{
+  float   *memory;
+  size_t   stride; /* floats a slot                         */
+  int      zz[CACHED_ROWS], yy[CACHED_ROWS];
+  unsigned used[CACHED_ROWS]; /* when last asked for: 0 never */
+  unsigned now;
+  float   *missing; /* a row of +∞ for rows outside    */
+  float   *centre;  /* the centres of the current row   */
+} RowCache;
+
+static bool
+row_cache_init (RowCache *c, int width)
+{
+  c->stride = (size_t) width + 2 + 16;
+  c->memory = malloc ((CACHED_ROWS + 2) * c->stride * sizeof (float));
+  if (c->memory == NULL)
+    return false;
+  for (int s = 0; s < CACHED_ROWS; s++)
+    c->used[s] = 0;
+  c->now     = 0;
+  c->missing = c->memory + CACHED_ROWS * c->stride;
+  c->centre  = c->missing + c->stride;
+  for (size_t i = 0; i < c->stride; i++)
+    c->missing[i] = c->centre[i] = INFINITY;
+  return true;
+}
+
+/* Voxels [x, x + n) of row as floats into dst, NaN as +∞ where
+ * nan_as_inf (in the same pass: reading dst back at once would wait for
+ * its stores). */
 SEG_AVX512 static void
-read_floats (
-  const uint8_t *row, int x, int n, SegComponentType type, float *dst)
+read_floats (const uint8_t   *row,
+             int              x,
+             int              n,
+             SegComponentType type,
+             bool             nan_as_inf,
+             float           *dst)
 {
   switch (type)
     {
@@ -578,8 +619,23 @@ read_floats (
       READ (SEG_TYPE_U16, uint16_t)
       READ (SEG_TYPE_I8, int8_t)
       READ (SEG_TYPE_I16, int16_t)
-      READ (SEG_TYPE_FLOAT, float)
 #undef READ
+    case SEG_TYPE_FLOAT:
+      {
+        const uint8_t *p = row + (size_t) x * sizeof (float);
+
+        if (nan_as_inf)
+          for (int i = 0; i < n; i++)
+            {
+              float v;
+
+              memcpy (&v, p + (size_t) i * sizeof v, sizeof v);
+              dst[i] = v != v ? INFINITY : v;
+            }
+        else
+          memcpy (dst, p, (size_t) n * sizeof (float));
+        return;
+      }
     default: return;
     }
 }
@@ -595,12 +651,9 @@ read_row_floats (
 
   for (int x = x0 - 1; x < from; x++)
     dst[x - (x0 - 1)] = INFINITY;
-  read_floats (row, from, to - from, k->type, dst + (from - (x0 - 1)));
+  read_floats (row, from, to - from, k->type, true, dst + (from - (x0 - 1)));
   for (int x = to; x < x0 + n + 1; x++)
     dst[x - (x0 - 1)] = INFINITY;
-  if (k->type == SEG_TYPE_FLOAT)
-    for (int i = 0; i < n + 2; i++)
-      dst[i] = dst[i] != dst[i] ? INFINITY : dst[i];
 }
 
 /* low and at become b and b_at in the lanes where b is lower. */
@@ -848,28 +901,59 @@ vector_16 (const Descent    *k,
     }
 }
 
-/* As chunk (), sixteen voxels at a time. */
-SEG_AVX512 static void
-chunk_avx512 (const Descent *k,
-              FloatChunk    *ch,
-              const uint8_t *rows[N_ROWS],
-              int            x0,
-              int            n,
-              uint8_t       *out)
+/* Row yy of slice zz (at row, NULL outside the input) as floats, from
+ * the cache: converted when it is not there, into the slot asked for
+ * least recently (never one of the current output row's, which were all
+ * asked for now). */
+SEG_AVX512 static const float *
+cached_row (const Descent *k, RowCache *c, const uint8_t *row, int zz, int yy)
 {
+  int slot = 0;
+
+  if (row == NULL)
+    return c->missing;
+  for (int s = 0; s < CACHED_ROWS; s++)
+    {
+      if (c->used[s] != 0 && c->zz[s] == zz && c->yy[s] == yy)
+        {
+          c->used[s] = c->now;
+          return c->memory + (size_t) s * c->stride;
+        }
+      if (c->used[s] < c->used[slot])
+        slot = s;
+    }
+  read_row_floats (k, row, 0, k->in->width, c->memory + slot * c->stride);
+  c->zz[slot]   = zz;
+  c->yy[slot]   = yy;
+  c->used[slot] = c->now;
+  return c->memory + (size_t) slot * c->stride;
+}
+
+/* Output row (zi, yi) of the input, voxels x0 … x0 + n - 1, into out,
+ * sixteen voxels at a time; rows: the input rows around it (NULL: none). */
+SEG_AVX512 static void
+row_avx512 (const Descent *k,
+            RowCache      *c,
+            const uint8_t *rows[N_ROWS],
+            int            zi,
+            int            yi,
+            int            x0,
+            int            n,
+            uint8_t       *out)
+{
+  FloatChunk ch;
+
+  c->now++;
   for (int r = 0; r < N_ROWS; r++)
-    if (rows[r] != NULL)
-      read_row_floats (k, rows[r], x0, n, ch->row[r]);
-    else
-      for (int i = 0; i < n + 2; i++)
-        ch->row[r][i] = INFINITY;
-  read_floats (rows[4], x0, n, k->type, ch->centre);
+    ch.row[r] = cached_row (k, c, rows[r], zi + r / 3 - 1, yi + r % 3 - 1) + x0;
+  read_floats (rows[4], x0, n, k->type, false, c->centre);
+  ch.centre = c->centre;
   if (k->three_d)
     for (int i = 0; i < n; i += 16)
-      vector_16 (k, ch, i, n, out, true);
+      vector_16 (k, &ch, i, n, out, true);
   else
     for (int i = 0; i < n; i += 16)
-      vector_16 (k, ch, i, n, out, false);
+      vector_16 (k, &ch, i, n, out, false);
 }
 #endif
 
@@ -890,8 +974,8 @@ seg_descent_direction (const SegVolume  *in,
   Descent k;
   Chunk   ch;
 #if SEG_HAVE_AVX512
-  FloatChunk fch;
-  bool       floats;
+  RowCache cache;
+  bool     floats;
 #endif
   SegStatus status = seg_descent_check (d);
 
@@ -938,16 +1022,8 @@ seg_descent_direction (const SegVolume  *in,
           k.n_members[c]++;
         }
 #if SEG_HAVE_AVX512
-  /* The lanes of a last vector past a chunk's end compute on these, and
-   * are never used. */
-  floats = takes_floats (d->type) && seg_kernels_avx512 () && !k.exact_only;
-  if (floats)
-    {
-      for (int r = 0; r < N_ROWS; r++)
-        for (int i = 0; i < CHUNK + 2 + 16; i++)
-          fch.row[r][i] = INFINITY;
-      memset (fch.centre, 0, sizeof fch.centre);
-    }
+  floats = takes_floats (d->type) && seg_kernels_avx512 () && !k.exact_only &&
+           row_cache_init (&cache, in->width);
 #endif
 
   for (int z = 0; z < out->depth; z++)
@@ -970,19 +1046,23 @@ seg_descent_direction (const SegVolume  *in,
                             (ptrdiff_t) yy * in->row_stride
                         : NULL;
           }
+#if SEG_HAVE_AVX512
+        if (floats)
+          {
+            row_avx512 (&k, &cache, rows, zi, yi, x0, out->width, dst);
+            continue;
+          }
+#endif
         for (int x = 0; x < out->width; x += CHUNK)
           {
             const int n = out->width - x < CHUNK ? out->width - x : CHUNK;
 
-#if SEG_HAVE_AVX512
-            if (floats)
-              {
-                chunk_avx512 (&k, &fch, rows, x0 + x, n, dst + x);
-                continue;
-              }
-#endif
             chunk (&k, &ch, rows, x0 + x, n, dst + x);
           }
       }
+#if SEG_HAVE_AVX512
+  if (floats)
+    free (cache.memory);
+#endif
   return SEG_OK;
 }

@@ -767,7 +767,120 @@ crowded_label (bool           three_d,
   return _mm512_mask_blend_epi32 (crowded, label, first);
 }
 
-/* Labels of voxels i … i + 15 of the chunk into out (the lanes past n are
+/* The pair of row r around voxels i … i + 15: the lower of the voxels
+ * left and right of each, and its index (the left one on ties). */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+pair_16 (
+  const FloatChunk *ch, int r, int i, bool three_d, __m512 *low, __m512i *at)
+{
+  const int dz = r / 3 - 1, dy = r % 3 - 1;
+
+  *low = _mm512_loadu_ps (ch->row[r] + i);
+  *at  = index_16 (three_d, dz, dy, -1);
+  take_lower_16 (low, at, _mm512_loadu_ps (ch->row[r] + i + 2),
+                 index_16 (three_d, dz, dy, 1));
+}
+
+/* The voxels of row r below voxels i … i + 15. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __m512
+column_16 (const FloatChunk *ch, int r, int i)
+{
+  return _mm512_loadu_ps (ch->row[r] + i + 1);
+}
+
+/* Step 2 for class cl: its lowest value and the first index holding it,
+ * members in index order (rows, and the voxels of a row). */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+class_low_16 (
+  const FloatChunk *ch, int cl, int i, bool three_d, __m512 *low, __m512i *at)
+{
+  static const int rows_of[N_CLASSES][4] = { { 0 },          { 4 },
+                                             { 3, 5 },       { 3, 5 },
+                                             { 1, 7 },       { 1, 7 },
+                                             { 0, 2, 6, 8 }, { 0, 2, 6, 8 } };
+  static const int n_rows_of[N_CLASSES]  = { 0, 1, 2, 2, 2, 2, 4, 4 };
+
+#pragma GCC unroll 4
+  for (int e = 0; e < n_rows_of[cl]; e++)
+    {
+      const int r = rows_of[cl][e];
+      __m512    v;
+      __m512i   v_at;
+
+      if (cl & 1)
+        pair_16 (ch, r, i, three_d, &v, &v_at);
+      else
+        {
+          v    = column_16 (ch, r, i);
+          v_at = index_16 (three_d, r / 3 - 1, r % 3 - 1, 0);
+        }
+      if (e == 0)
+        {
+          *low = v;
+          *at  = v_at;
+        }
+      else
+        take_lower_16 (low, at, v, v_at);
+    }
+}
+
+/* The best over the classes so far: its product, the second best's, its
+ * class's lowest value, difference and first index. */
+typedef struct
+{
+  __m512  score, second, low, diff;
+  __m512i at;
+} Best16;
+
+/* Step 3 for one class: its product, and the best and second best; a
+ * NaN product never counts. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+class_score_16 (Best16 *b, __m512 c, __m512 low, __m512i at, float inv)
+{
+  const __m512    diff   = _mm512_sub_ps (c, low);
+  const __m512    score  = _mm512_mul_ps (diff, _mm512_set1_ps (inv));
+  const __mmask16 higher = _mm512_cmp_ps_mask (score, b->score, _CMP_GT_OQ);
+  const __mmask16 above_second =
+    _mm512_cmp_ps_mask (score, b->second, _CMP_GT_OQ);
+
+  b->second = _mm512_mask_blend_ps (
+    higher, _mm512_mask_blend_ps (above_second, b->second, score), b->score);
+  b->score = _mm512_mask_blend_ps (higher, b->score, score);
+  b->low   = _mm512_mask_blend_ps (higher, b->low, low);
+  b->diff  = _mm512_mask_blend_ps (higher, b->diff, diff);
+  b->at    = _mm512_mask_blend_epi32 (higher, b->at, at);
+}
+
+/* Where a second class comes near the best or ties it: every class again,
+ * the doubts of crowded_doubt () and, in the lanes of crowded, the first
+ * index over the classes tied at the best.  Out of the common path. */
+SEG_AVX512 __attribute__ ((noinline)) static void
+crowded_16 (const Descent    *k,
+            const FloatChunk *ch,
+            int               i,
+            bool              three_d,
+            __m512            best,
+            __mmask16         nonneg,
+            __mmask16         crowded,
+            __mmask16        *doubt,
+            __m512i          *label)
+{
+  const int    n_classes = three_d ? 7 : 3;
+  const __m512 c         = _mm512_loadu_ps (ch->centre + i);
+  __m512       low[N_CLASSES], diff[N_CLASSES], score[N_CLASSES];
+  __m512i      low_at[N_CLASSES];
+
+  for (int cl = 1; cl <= n_classes; cl++)
+    {
+      class_low_16 (ch, cl, i, three_d, &low[cl], &low_at[cl]);
+      diff[cl]  = _mm512_sub_ps (c, low[cl]);
+      score[cl] = _mm512_mul_ps (diff[cl], _mm512_set1_ps ((float) k->inv[cl]));
+    }
+  *doubt |= crowded_doubt (k, three_d, score, diff, low, best, nonneg);
+  *label = crowded_label (three_d, score, low_at, best, *label, crowded);
+}
+
+/* Labels of voxels i … i + 15 of the row into out (the lanes past n are
  * not stored): the steps of the double path, in registers.  three_d is a
  * constant where inlined, so that the loops over classes and rows unroll
  * and their vectors stay in registers. */
@@ -784,115 +897,53 @@ vector_16 (const Descent    *k,
   const __m512    zero      = _mm512_setzero_ps ();
   const __mmask16 lanes =
     n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
-  __m512  left[N_ROWS], at[N_ROWS], right[N_ROWS], pair[N_ROWS];
-  __m512i pair_at[N_ROWS];
-  __m512  low[N_CLASSES], diff[N_CLASSES], score[N_CLASSES];
-  __m512i low_at[N_CLASSES], label = _mm512_set1_epi32 (255);
-  __m512  best = _mm512_set1_ps (-INFINITY), best_low = zero, best_diff = zero;
-  __mmask16 doubt, nonneg, centre;
+  Best16    b = { _mm512_set1_ps (-INFINITY), _mm512_set1_ps (-INFINITY), zero,
+                  zero, _mm512_set1_epi32 (255) };
+  __mmask16 doubt, nonneg, centre, crowded;
 
-  /* Step 2: the rows, their pairs, each class's lowest value and the
-   * first index holding it (rows and voxels in a row in index order). */
-  for (int r = 0; r < N_ROWS; r++)
-    {
-      const int dz = r / 3 - 1, dy = r % 3 - 1;
-
-      if (!three_d && dz != 0)
-        continue;
-      left[r]    = _mm512_loadu_ps (ch->row[r] + i);
-      at[r]      = _mm512_loadu_ps (ch->row[r] + i + 1);
-      right[r]   = _mm512_loadu_ps (ch->row[r] + i + 2);
-      pair[r]    = left[r];
-      pair_at[r] = index_16 (three_d, dz, dy, -1);
-      take_lower_16 (&pair[r], &pair_at[r], right[r],
-                     index_16 (three_d, dz, dy, 1));
-    }
-  low[1]    = pair[4];
-  low_at[1] = pair_at[4];
-  low[2]    = at[3];
-  low_at[2] = index_16 (three_d, 0, -1, 0);
-  take_lower_16 (&low[2], &low_at[2], at[5], index_16 (three_d, 0, 1, 0));
-  low[3]    = pair[3];
-  low_at[3] = pair_at[3];
-  take_lower_16 (&low[3], &low_at[3], pair[5], pair_at[5]);
-  if (three_d)
-    {
-      low[4]    = at[1];
-      low_at[4] = index_16 (three_d, -1, 0, 0);
-      take_lower_16 (&low[4], &low_at[4], at[7], index_16 (three_d, 1, 0, 0));
-      low[5]    = pair[1];
-      low_at[5] = pair_at[1];
-      take_lower_16 (&low[5], &low_at[5], pair[7], pair_at[7]);
-      low[6]    = at[0];
-      low_at[6] = index_16 (three_d, -1, -1, 0);
-      take_lower_16 (&low[6], &low_at[6], at[2], index_16 (three_d, -1, 1, 0));
-      take_lower_16 (&low[6], &low_at[6], at[6], index_16 (three_d, 1, -1, 0));
-      take_lower_16 (&low[6], &low_at[6], at[8], index_16 (three_d, 1, 1, 0));
-      low[7]    = pair[0];
-      low_at[7] = pair_at[0];
-      take_lower_16 (&low[7], &low_at[7], pair[2], pair_at[2]);
-      take_lower_16 (&low[7], &low_at[7], pair[6], pair_at[6]);
-      take_lower_16 (&low[7], &low_at[7], pair[8], pair_at[8]);
-    }
-
-  /* Step 3: the classes' products, the best and its class's lowest
-   * value, difference and first index; a NaN product never wins. */
+  /* Steps 2 and 3, class by class. */
+#pragma GCC unroll 8
   for (int cl = 1; cl <= n_classes; cl++)
     {
-      __mmask16 higher;
+      __m512  low;
+      __m512i at;
 
-      diff[cl]  = _mm512_sub_ps (c, low[cl]);
-      score[cl] = _mm512_mul_ps (diff[cl], _mm512_set1_ps ((float) k->inv[cl]));
-      higher    = _mm512_cmp_ps_mask (score[cl], best, _CMP_GT_OQ);
-      best      = _mm512_mask_blend_ps (higher, best, score[cl]);
-      best_low  = _mm512_mask_blend_ps (higher, best_low, low[cl]);
-      best_diff = _mm512_mask_blend_ps (higher, best_diff, diff[cl]);
-      label     = _mm512_mask_blend_epi32 (higher, label, low_at[cl]);
+      class_low_16 (ch, cl, i, three_d, &low, &at);
+      class_score_16 (&b, c, low, at, (float) k->inv[cl]);
     }
   /* Doubt: a best of zero or more outside the products' safe range, or
    * one that underflowed to zero and lost its sign; for floats, a centre
    * far (2²⁰ times) above the best class's lowest value, where two
    * different floats of the class can round to one score (small integers
    * never can). */
-  nonneg = _mm512_cmp_ps_mask (best, zero, _CMP_GE_OQ);
-  doubt  = _mm512_cmp_ps_mask (best, zero, _CMP_GT_OQ) &
-          ~(_mm512_cmp_ps_mask (best, _mm512_set1_ps (0x1p-100f), _CMP_GT_OQ) &
-            _mm512_cmp_ps_mask (best, _mm512_set1_ps (0x1p+100f), _CMP_LT_OQ));
-  doubt |= _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ) &
-           _mm512_cmp_ps_mask (best_diff, zero, _CMP_NEQ_OQ);
+  nonneg = _mm512_cmp_ps_mask (b.score, zero, _CMP_GE_OQ);
+  doubt =
+    _mm512_cmp_ps_mask (b.score, zero, _CMP_GT_OQ) &
+    ~(_mm512_cmp_ps_mask (b.score, _mm512_set1_ps (0x1p-100f), _CMP_GT_OQ) &
+      _mm512_cmp_ps_mask (b.score, _mm512_set1_ps (0x1p+100f), _CMP_LT_OQ));
+  doubt |= _mm512_cmp_ps_mask (b.score, zero, _CMP_EQ_OQ) &
+           _mm512_cmp_ps_mask (b.diff, zero, _CMP_NEQ_OQ);
   if (k->type == SEG_TYPE_FLOAT)
     doubt |=
-      nonneg & ~_mm512_cmp_ps_mask (_mm512_abs_ps (best_diff),
-                                    _mm512_mul_ps (_mm512_abs_ps (best_low),
+      nonneg & ~_mm512_cmp_ps_mask (_mm512_abs_ps (b.diff),
+                                    _mm512_mul_ps (_mm512_abs_ps (b.low),
                                                    _mm512_set1_ps (0x1p20f)),
                                     _CMP_LE_OQ);
   /* Lanes where a second class comes near the best or ties it: there the
    * products may misorder the classes, and the label is the first index
    * over all the classes tied. */
-  {
-    const __m512 floor =
-      _mm512_sub_ps (best, _mm512_mul_ps (best, _mm512_set1_ps (NEAR_FLOAT)));
-    __mmask16 once = 0, twice = 0;
-
-    for (int cl = 1; cl <= n_classes; cl++)
-      {
-        const __mmask16 close =
-          _mm512_cmp_ps_mask (score[cl], floor, _CMP_GE_OQ);
-
-        twice |= once & close;
-        once |= close;
-      }
-    if ((twice & nonneg & lanes) != 0)
-      {
-        doubt |= crowded_doubt (k, three_d, score, diff, low, best, nonneg);
-        label = crowded_label (three_d, score, low_at, best, label, twice);
-      }
-  }
+  crowded = _mm512_cmp_ps_mask (
+    b.second,
+    _mm512_sub_ps (b.score,
+                   _mm512_mul_ps (b.score, _mm512_set1_ps (NEAR_FLOAT))),
+    _CMP_GE_OQ);
+  if ((crowded & nonneg & lanes) != 0)
+    crowded_16 (k, ch, i, three_d, b.score, nonneg, crowded, &doubt, &b.at);
   centre = ~nonneg | _mm512_cmp_ps_mask (c, c, _CMP_UNORD_Q);
-  label  = _mm512_mask_blend_epi32 (centre, label,
+  b.at   = _mm512_mask_blend_epi32 (centre, b.at,
                                     _mm512_set1_epi32 (three_d ? 13 : 4));
 
-  _mm512_mask_cvtepi32_storeu_epi8 (out + i, lanes, label);
+  _mm512_mask_cvtepi32_storeu_epi8 (out + i, lanes, b.at);
   for (unsigned d = doubt & lanes; d != 0; d &= d - 1)
     {
       const int lane = __builtin_ctz (d);

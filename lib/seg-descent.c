@@ -553,40 +553,36 @@ takes_floats (SegComponentType type)
  * with room for the last vector's lanes past the row's end. */
 typedef struct
 {
-  const float *row[N_ROWS];
-  const float *centre;
+  const float   *row[N_ROWS];
+  const uint8_t *centre; /* voxel x0 of the input row itself  */
 } FloatChunk;
 
 /* Input rows converted once, whole: each serves the 9 output rows around
- * it.  A slot holds row yy of slice zz as voxels -1 … width + 16 (the
- * ends +∞). */
+ * it.  Row yy of slice zz lives in slot (zz mod 3)·4 + yy mod 4, so that
+ * the 9 rows of one output row never share a slot, as voxels -1 …
+ * width + 16 (the ends +∞). */
 #define CACHED_ROWS 12
 
 typedef struct
 {
-  float   *memory;
-  size_t   stride; /* floats a slot                         */
-  int      zz[CACHED_ROWS], yy[CACHED_ROWS];
-  unsigned used[CACHED_ROWS]; /* when last asked for: 0 never */
-  unsigned now;
-  float   *missing; /* a row of +∞ for rows outside    */
-  float   *centre;  /* the centres of the current row   */
+  float *memory;
+  size_t stride; /* floats a slot                      */
+  int    zz[CACHED_ROWS], yy[CACHED_ROWS]; /* -1: empty */
+  float *missing;                          /* a row of +∞ for rows outside */
 } RowCache;
 
 static bool
 row_cache_init (RowCache *c, int width)
 {
   c->stride = (size_t) width + 2 + 16;
-  c->memory = malloc ((CACHED_ROWS + 2) * c->stride * sizeof (float));
+  c->memory = malloc ((CACHED_ROWS + 1) * c->stride * sizeof (float));
   if (c->memory == NULL)
     return false;
   for (int s = 0; s < CACHED_ROWS; s++)
-    c->used[s] = 0;
-  c->now     = 0;
+    c->zz[s] = c->yy[s] = -1;
   c->missing = c->memory + CACHED_ROWS * c->stride;
-  c->centre  = c->missing + c->stride;
   for (size_t i = 0; i < c->stride; i++)
-    c->missing[i] = c->centre[i] = INFINITY;
+    c->missing[i] = INFINITY;
   return true;
 }
 
@@ -666,6 +662,18 @@ take_lower_16 (__m512 *low, __m512i *at, __m512 b, __m512i b_at)
   *at  = _mm512_mask_blend_epi32 (lower, *at, b_at);
 }
 
+/* The centre i as a float: NaN kept (rows map it to +∞). */
+static inline float
+centre_at (const Descent *k, const FloatChunk *ch, int i)
+{
+  float v;
+
+  if (k->type != SEG_TYPE_FLOAT)
+    return ch->row[4][i + 1];
+  memcpy (&v, ch->centre + (size_t) i * sizeof v, sizeof v);
+  return v;
+}
+
 /* The label of voxel i of the chunk, exactly, from its floats. */
 static uint8_t
 exact_label_of_floats (const Descent *k, const FloatChunk *ch, int i)
@@ -679,7 +687,7 @@ exact_label_of_floats (const Descent *k, const FloatChunk *ch, int i)
         around[r][dx] = ch->row[r][i + dx];
       rows[r] = around[r];
     }
-  return exact_label (k, rows, 0, ch->centre[i]);
+  return exact_label (k, rows, 0, centre_at (k, ch, i));
 }
 
 /* The index of neighbour (dz, dy, dx) in every lane. */
@@ -859,16 +867,16 @@ crowded_16 (const Descent    *k,
             const FloatChunk *ch,
             int               i,
             bool              three_d,
+            __m512            c,
             __m512            best,
             __mmask16         nonneg,
             __mmask16         crowded,
             __mmask16        *doubt,
             __m512i          *label)
 {
-  const int    n_classes = three_d ? 7 : 3;
-  const __m512 c         = _mm512_loadu_ps (ch->centre + i);
-  __m512       low[N_CLASSES], diff[N_CLASSES], score[N_CLASSES];
-  __m512i      low_at[N_CLASSES];
+  const int n_classes = three_d ? 7 : 3;
+  __m512    low[N_CLASSES], diff[N_CLASSES], score[N_CLASSES];
+  __m512i   low_at[N_CLASSES];
 
   for (int cl = 1; cl <= n_classes; cl++)
     {
@@ -893,10 +901,15 @@ vector_16 (const Descent    *k,
            bool              three_d)
 {
   const int       n_classes = three_d ? 7 : 3;
-  const __m512    c         = _mm512_loadu_ps (ch->centre + i);
   const __m512    zero      = _mm512_setzero_ps ();
   const __mmask16 lanes =
     n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
+  /* The centres: a float row's own (with its NaNs; masked, so as not to
+   * read past the row), other rows' from the cache. */
+  const __m512 c =
+    k->type == SEG_TYPE_FLOAT
+      ? _mm512_maskz_loadu_ps (lanes, ch->centre + (size_t) i * sizeof (float))
+      : _mm512_loadu_ps (ch->row[4] + i + 1);
   Best16    b = { _mm512_set1_ps (-INFINITY), _mm512_set1_ps (-INFINITY), zero,
                   zero, _mm512_set1_epi32 (255) };
   __mmask16 doubt, nonneg, centre, crowded;
@@ -938,7 +951,7 @@ vector_16 (const Descent    *k,
                    _mm512_mul_ps (b.score, _mm512_set1_ps (NEAR_FLOAT))),
     _CMP_GE_OQ);
   if ((crowded & nonneg & lanes) != 0)
-    crowded_16 (k, ch, i, three_d, b.score, nonneg, crowded, &doubt, &b.at);
+    crowded_16 (k, ch, i, three_d, c, b.score, nonneg, crowded, &doubt, &b.at);
   centre = ~nonneg | _mm512_cmp_ps_mask (c, c, _CMP_UNORD_Q);
   b.at   = _mm512_mask_blend_epi32 (centre, b.at,
                                     _mm512_set1_epi32 (three_d ? 13 : 4));
@@ -953,31 +966,24 @@ vector_16 (const Descent    *k,
 }
 
 /* Row yy of slice zz (at row, NULL outside the input) as floats, from
- * the cache: converted when it is not there, into the slot asked for
- * least recently (never one of the current output row's, which were all
- * asked for now). */
+ * the cache: converted when it is not there. */
 SEG_AVX512 static const float *
 cached_row (const Descent *k, RowCache *c, const uint8_t *row, int zz, int yy)
 {
-  int slot = 0;
+  int    slot;
+  float *data;
 
   if (row == NULL)
     return c->missing;
-  for (int s = 0; s < CACHED_ROWS; s++)
+  slot = zz % 3 * 4 + yy % 4;
+  data = c->memory + (size_t) slot * c->stride;
+  if (c->zz[slot] != zz || c->yy[slot] != yy)
     {
-      if (c->used[s] != 0 && c->zz[s] == zz && c->yy[s] == yy)
-        {
-          c->used[s] = c->now;
-          return c->memory + (size_t) s * c->stride;
-        }
-      if (c->used[s] < c->used[slot])
-        slot = s;
+      read_row_floats (k, row, 0, k->in->width, data);
+      c->zz[slot] = zz;
+      c->yy[slot] = yy;
     }
-  read_row_floats (k, row, 0, k->in->width, c->memory + slot * c->stride);
-  c->zz[slot]   = zz;
-  c->yy[slot]   = yy;
-  c->used[slot] = c->now;
-  return c->memory + (size_t) slot * c->stride;
+  return data;
 }
 
 /* Output row (zi, yi) of the input, voxels x0 … x0 + n - 1, into out,
@@ -994,11 +1000,9 @@ row_avx512 (const Descent *k,
 {
   FloatChunk ch;
 
-  c->now++;
   for (int r = 0; r < N_ROWS; r++)
     ch.row[r] = cached_row (k, c, rows[r], zi + r / 3 - 1, yi + r % 3 - 1) + x0;
-  read_floats (rows[4], x0, n, k->type, false, c->centre);
-  ch.centre = c->centre;
+  ch.centre = rows[4] + (size_t) x0 * (size_t) k->in->bpp;
   if (k->three_d)
     for (int i = 0; i < n; i += 16)
       vector_16 (k, &ch, i, n, out, true);

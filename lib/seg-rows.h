@@ -12,8 +12,10 @@
  *    (ifunc).  Elsewhere, or with -DSEG_NO_CLONES, they are plain code
  *    for the build's target;
  *  - hand-written AVX-512 kernels (SEG_AVX512) only where they beat the
- *    portable ones through GEGL (docs/performance.md): 2×2×2 mode pooling
- *    and sparse u8 means.  They run when seg_kernels_avx512 () says so,
+ *    portable ones through GEGL (docs/performance.md): 2×2×2 mode pooling,
+ *    sparse u8 means, the run boundaries of label statistics and the
+ *    single-precision descent directions (docs/label-stats.md,
+ *    docs/descent-direction.md).  They run when seg_kernels_avx512 () says so,
  *    decided once per process: the CPU and the OS have the subsets, and
  *    the environment variable SEG_KERNELS is not "portable".  The tests
  *    run the kernel suites once more with SEG_KERNELS=portable, so that

@@ -155,6 +155,22 @@ number_at (const uint8_t *row, int x, SegComponentType type)
     }
 }
 
+/* A case of a switch on a row's type: voxels [x, x + n) of row, numbers
+ * of C type CTYPE, into dst (whose type they are converted to); one loop,
+ * which the compiler vectorises. */
+#define READ_NUMBERS(TYPE, CTYPE)                           \
+  case TYPE:                                                \
+    {                                                       \
+      const uint8_t *p = row + (size_t) x * sizeof (CTYPE); \
+      for (int i = 0; i < n; i++)                           \
+        {                                                   \
+          CTYPE v;                                          \
+          memcpy (&v, p + (size_t) i * sizeof v, sizeof v); \
+          dst[i] = v;                                       \
+        }                                                   \
+      return;                                               \
+    }
+
 /* Voxels [x, x + n) of row as doubles into dst, NaN as +∞ when
  * nan_as_inf; one loop per type, which the compiler vectorises. */
 static inline __attribute__ ((always_inline)) void
@@ -163,29 +179,16 @@ read_numbers (
 {
   switch (type)
     {
-#define READ(TYPE, CTYPE)                                   \
-  case TYPE:                                                \
-    {                                                       \
-      const uint8_t *p = row + (size_t) x * sizeof (CTYPE); \
-      for (int i = 0; i < n; i++)                           \
-        {                                                   \
-          CTYPE v;                                          \
-          memcpy (&v, p + (size_t) i * sizeof v, sizeof v); \
-          dst[i] = (double) v;                              \
-        }                                                   \
-      return;                                               \
-    }
-      READ (SEG_TYPE_U8, uint8_t)
-      READ (SEG_TYPE_U16, uint16_t)
-      READ (SEG_TYPE_U32, uint32_t)
-      READ (SEG_TYPE_U64, uint64_t)
-      READ (SEG_TYPE_I8, int8_t)
-      READ (SEG_TYPE_I16, int16_t)
-      READ (SEG_TYPE_I32, int32_t)
-      READ (SEG_TYPE_I64, int64_t)
-      READ (SEG_TYPE_FLOAT, float)
-      READ (SEG_TYPE_DOUBLE, double)
-#undef READ
+      READ_NUMBERS (SEG_TYPE_U8, uint8_t)
+      READ_NUMBERS (SEG_TYPE_U16, uint16_t)
+      READ_NUMBERS (SEG_TYPE_U32, uint32_t)
+      READ_NUMBERS (SEG_TYPE_U64, uint64_t)
+      READ_NUMBERS (SEG_TYPE_I8, int8_t)
+      READ_NUMBERS (SEG_TYPE_I16, int16_t)
+      READ_NUMBERS (SEG_TYPE_I32, int32_t)
+      READ_NUMBERS (SEG_TYPE_I64, int64_t)
+      READ_NUMBERS (SEG_TYPE_FLOAT, float)
+      READ_NUMBERS (SEG_TYPE_DOUBLE, double)
     default:
       for (int i = 0; i < n; i++)
         dst[i] = NAN;
@@ -605,23 +608,10 @@ read_floats (const uint8_t   *row,
 {
   switch (type)
     {
-#define READ(TYPE, CTYPE)                                   \
-  case TYPE:                                                \
-    {                                                       \
-      const uint8_t *p = row + (size_t) x * sizeof (CTYPE); \
-      for (int i = 0; i < n; i++)                           \
-        {                                                   \
-          CTYPE v;                                          \
-          memcpy (&v, p + (size_t) i * sizeof v, sizeof v); \
-          dst[i] = (float) v;                               \
-        }                                                   \
-      return;                                               \
-    }
-      READ (SEG_TYPE_U8, uint8_t)
-      READ (SEG_TYPE_U16, uint16_t)
-      READ (SEG_TYPE_I8, int8_t)
-      READ (SEG_TYPE_I16, int16_t)
-#undef READ
+      READ_NUMBERS (SEG_TYPE_U8, uint8_t)
+      READ_NUMBERS (SEG_TYPE_U16, uint16_t)
+      READ_NUMBERS (SEG_TYPE_I8, int8_t)
+      READ_NUMBERS (SEG_TYPE_I16, int16_t)
     case SEG_TYPE_FLOAT:
       {
         const uint8_t *p = row + (size_t) x * sizeof (float);

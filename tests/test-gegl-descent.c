@@ -6,10 +6,10 @@
  * signed seg int16, R'G'B' u8 (its luminance Y'), depth 1 … 6, each axis
  * 1 … 20, random anisotropic spacings, random origins and tile grids;
  * rendered whole, with 1 and 4 threads, in sub-regions each through a
- * fresh graph, and on an input moved by gegl:translate.  Bad input —
- * a depth that does not divide the height, spacings of 0, below 0, NaN
- * or infinite, an empty input — gives one message naming the op and the
- * value, and an empty output.
+ * fresh graph, on an input moved by gegl:translate, and on float volumes
+ * that seg:npy-load maps.  Bad input — a depth that does not divide the
+ * height, spacings of 0, below 0, NaN or infinite, an empty input — gives
+ * one message naming the op and the value, and an empty output.
  */
 #include <check.h>
 #include <gegl.h>
@@ -18,6 +18,7 @@
 
 #include "gegl-harness.h"
 #include "ref-descent.h"
+#include "seg-npy.h"
 
 #define OP "seg:descent-direction"
 
@@ -398,6 +399,79 @@ START_TEST (test_bad_input_is_refused)
 }
 END_TEST
 
+/* A float32 volume loaded by seg:npy-load (the file mapped, its tiles
+ * rows as wide as the image), whole and in a sub-region. */
+START_TEST (test_loaded_volumes_read_in_place)
+{
+  guint64       seed = (guint64) _i * 104729 + 7;
+  const gint    w    = 16 * rand_range (&seed, 1, 4);
+  const gint    h = rand_range (&seed, 1, 20), d = rand_range (&seed, 1, 6);
+  const gsize   n       = (gsize) w * h * d;
+  gfloat       *px      = g_new (gfloat, n);
+  gdouble      *v       = g_new (gdouble, n);
+  const gdouble unit[3] = { 1, 1, 1 };
+  SegNpyHeader  hd      = { .kind      = SEG_NPY_FLOAT,
+                            .item_size = 4,
+                            .n_dims    = 3,
+                            .shape     = { (guint64) d, (guint64) h, (guint64) w },
+                            .n_items   = n,
+                            .data_size = n * 4 };
+  gchar        *path    = tmp_path ("in-place.npy");
+  GeglNode     *graph   = gegl_node_new ();
+  GeglNode     *load, *op;
+  GeglRectangle whole = { 0, 0, w, h * d }, part;
+  guint8       *got, *want = g_malloc (n);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const gint r = rand_range (&seed, 0, 99);
+
+      px[i] = r < 40   ? (gfloat) rand_range (&seed, 0, 3)
+              : r < 45 ? NAN
+                       : (gfloat) (splitmix64 (&seed) >> 40) / 1e4f;
+      v[i]  = px[i];
+    }
+  for (gint z = 0; z < d; z++)
+    for (gint y = 0; y < h; y++)
+      for (gint x = 0; x < w; x++)
+        want[((gsize) z * h + y) * w + x] =
+          (guint8) ref_descent_label (v, w, h, d, x, y, z, unit, d > 1);
+  file_write_npy (path, &hd, px);
+  load = gegl_node_new_child (graph, "operation", "seg:npy-load", "path", path,
+                              NULL);
+  op   = gegl_node_new_child (graph, "operation", OP, "depth", d, NULL);
+  gegl_node_link (load, op);
+  log_capture_begin ();
+  got = g_malloc (n);
+  gegl_node_blit (op, 1.0, &whole, babl_format ("Y u8"), got,
+                  GEGL_AUTO_ROWSTRIDE, GEGL_BLIT_DEFAULT);
+  for (gsize i = 0; i < n; i++)
+    if (got[i] != want[i])
+      ck_abort_msg ("%d×%d×%d: voxel %d,%d is %d, not %d", w, h, d,
+                    (gint) (i % w), (gint) (i / w), got[i], want[i]);
+  part.width  = rand_range (&seed, 1, w);
+  part.height = rand_range (&seed, 1, h * d);
+  part.x      = rand_range (&seed, 0, w - part.width);
+  part.y      = rand_range (&seed, 0, h * d - part.height);
+  gegl_node_blit (op, 1.0, &part, babl_format ("Y u8"), got,
+                  GEGL_AUTO_ROWSTRIDE, GEGL_BLIT_DEFAULT);
+  for (gint y = 0; y < part.height; y++)
+    for (gint x = 0; x < part.width; x++)
+      if (got[(gsize) y * part.width + x] !=
+          want[(gsize) (part.y + y) * w + part.x + x])
+        ck_abort_msg ("%d×%d×%d, part %d,%d %d×%d: pixel %d,%d", w, h, d,
+                      part.x, part.y, part.width, part.height, part.x + x,
+                      part.y + y);
+  assert_no_messages (log_capture_end (), "loaded volume");
+  g_object_unref (graph);
+  g_free (got);
+  g_free (want);
+  g_free (px);
+  g_free (v);
+  g_free (path);
+}
+END_TEST
+
 START_TEST (test_registered_and_described)
 {
   assert_op_is_registered_and_described (OP);
@@ -437,7 +511,9 @@ main (int argc, char **argv)
   TCase *rules  = harness_tcase (s, "rules");
 
   harness_init (&argc, &argv);
+  tmp_dir_make ("seg-descent-XXXXXX");
   tcase_add_loop_test (random, test_random_stacks_match_the_reference, 0, 80);
+  tcase_add_loop_test (random, test_loaded_volumes_read_in_place, 0, 30);
   tcase_add_test (rules, test_bad_input_is_refused);
   tcase_add_test (rules, test_registered_and_described);
   tcase_add_test (rules, test_a_lone_pixel_sees_both_slices);

@@ -89,12 +89,10 @@ typedef struct
   SegComponentType type;
   bool             three_d;
   double           dist[N_CLASSES], inv[N_CLASSES];
-  int              classes[N_CLASSES]; /* the classes there are, … */
-  int              n_classes;          /* … how many (3 or 7)       */
-  /* Each class's neighbours in index order: row, step in x, index. */
+  int              n_classes; /* classes 1 … n_classes: 3 in 2-D, 7 */
+  /* Each class's neighbours in index order: row and step in x. */
   int    n_members[N_CLASSES];
   int    member_row[N_CLASSES][8], member_dx[N_CLASSES][8];
-  double member_index[N_CLASSES][8];
   double inf_row[CHUNK + 2]; /* a missing row             */
   /* Distances so far from 1 that quotients can underflow or overflow
    * where products and differences do not: every voxel the exact way. */
@@ -126,34 +124,6 @@ class_distance (const double spacing[3], int c)
 }
 
 /* ---- Rows as doubles ---------------------------------------------------- */
-
-/* The number of voxel x of row, as a double. */
-static inline double
-number_at (const uint8_t *row, int x, SegComponentType type)
-{
-  switch (type)
-    {
-#define NUMBER(TYPE, CTYPE)                               \
-  case TYPE:                                              \
-    {                                                     \
-      CTYPE v;                                            \
-      memcpy (&v, row + (size_t) x * sizeof v, sizeof v); \
-      return (double) v;                                  \
-    }
-      NUMBER (SEG_TYPE_U8, uint8_t)
-      NUMBER (SEG_TYPE_U16, uint16_t)
-      NUMBER (SEG_TYPE_U32, uint32_t)
-      NUMBER (SEG_TYPE_U64, uint64_t)
-      NUMBER (SEG_TYPE_I8, int8_t)
-      NUMBER (SEG_TYPE_I16, int16_t)
-      NUMBER (SEG_TYPE_I32, int32_t)
-      NUMBER (SEG_TYPE_I64, int64_t)
-      NUMBER (SEG_TYPE_FLOAT, float)
-      NUMBER (SEG_TYPE_DOUBLE, double)
-#undef NUMBER
-    default: return NAN;
-    }
-}
 
 /* A case of a switch on a row's type: voxels [x, x + n) of row, numbers
  * of C type CTYPE, into dst (whose type they are converted to); one loop,
@@ -283,12 +253,6 @@ typedef struct
   double doubt[CHUNK]; /* 1: done again exactly                          */
 } Chunk;
 
-static inline __attribute__ ((always_inline)) double
-min2 (double a, double b)
-{
-  return b < a ? b : a;
-}
-
 /* low and at become b and its index b_at where b is lower: members taken
  * in index order keep the first of the lowest. */
 static inline __attribute__ ((always_inline)) void
@@ -375,9 +339,8 @@ best_classes (const Descent *k, Chunk *restrict ch, int n)
 {
   for (int i = 0; i < n; i++)
     ch->best[i] = -INFINITY;
-  for (int j = 0; j < k->n_classes; j++)
+  for (int c = 1; c <= k->n_classes; c++)
     {
-      const int    c   = k->classes[j];
       const double inv = k->inv[c];
 
       for (int i = 0; i < n; i++)
@@ -398,9 +361,8 @@ best_classes (const Descent *k, Chunk *restrict ch, int n)
       ch->first_dist[i] = 0;
       ch->first_diff[i] = 0;
     }
-  for (int j = 0; j < k->n_classes; j++)
+  for (int c = 1; c <= k->n_classes; c++)
     {
-      const int    c    = k->classes[j];
       const double dist = k->dist[c];
 
       for (int i = 0; i < n; i++)
@@ -433,10 +395,8 @@ labels (const Descent *k, Chunk *restrict ch, int n)
 {
   for (int i = 0; i < n; i++)
     ch->label[i] = 255;
-  for (int j = 0; j < k->n_classes; j++)
+  for (int c = 1; c <= k->n_classes; c++)
     {
-      const int c = k->classes[j];
-
       for (int i = 0; i < n; i++)
         ch->label[i] =
           (ch->score[c][i] == ch->best[i]) & (ch->low_at[c][i] < ch->label[i])
@@ -460,10 +420,8 @@ doubt_collisions (const Descent *k, Chunk *restrict ch, int n)
 {
   if (k->type == SEG_TYPE_FLOAT)
     {
-      for (int j = 0; j < k->n_classes; j++)
+      for (int c = 1; c <= k->n_classes; c++)
         {
-          const int c = k->classes[j];
-
           for (int i = 0; i < n; i++)
             ch->doubt[i] =
               (ch->score[c][i] == ch->best[i]) & (ch->best[i] >= 0) &
@@ -476,10 +434,8 @@ doubt_collisions (const Descent *k, Chunk *restrict ch, int n)
   if (k->type != SEG_TYPE_DOUBLE && k->type != SEG_TYPE_I64 &&
       k->type != SEG_TYPE_U64)
     return;
-  for (int j = 0; j < k->n_classes; j++)
+  for (int c = 1; c <= k->n_classes; c++)
     {
-      const int c = k->classes[j];
-
       for (int e = 0; e < k->n_members[c]; e++)
         {
           const double *restrict v =
@@ -558,13 +514,14 @@ takes_floats (SegComponentType type)
 
 /* The rows around an output row as floats, each from the voxel left of
  * the output's first (row[r][i] is voxel x0 + i - 1; a missing or NaN
- * one +∞), and its centres as they are (centre[i]: voxel x0 + i); both
- * with room for the last vector's lanes past the row's end. */
+ * one +∞), with room for the last vector's lanes past the row's end; and
+ * the output row's own input from voxel x0, whose float centres keep
+ * their NaNs (read with masks, never past the row). */
 typedef struct
 {
   const float   *row[N_ROWS];
-  const uint8_t *centre; /* voxel x0 of the input row itself  */
-} FloatChunk;
+  const uint8_t *centre;
+} FloatRows;
 
 /* Input rows converted once, whole: each serves the 9 output rows around
  * it.  Row yy of slice zz lives in slot (zz mod 3)·4 + yy mod 4, so that
@@ -660,7 +617,7 @@ take_lower_16 (__m512 *low, __m512i *at, __m512 b, __m512i b_at)
 
 /* The centre i as a float: NaN kept (rows map it to +∞). */
 static inline float
-centre_at (const Descent *k, const FloatChunk *ch, int i)
+centre_at (const Descent *k, const FloatRows *ch, int i)
 {
   float v;
 
@@ -672,7 +629,7 @@ centre_at (const Descent *k, const FloatChunk *ch, int i)
 
 /* The label of voxel i of the chunk, exactly, from its floats. */
 static uint8_t
-exact_label_of_floats (const Descent *k, const FloatChunk *ch, int i)
+exact_label_of_floats (const Descent *k, const FloatRows *ch, int i)
 {
   double        around[N_ROWS][3];
   const double *rows[N_ROWS];
@@ -775,7 +732,7 @@ crowded_label (bool           three_d,
  * left and right of each, and its index (the left one on ties). */
 SEG_AVX512 static inline __attribute__ ((always_inline)) void
 pair_16 (
-  const FloatChunk *ch, int r, int i, bool three_d, __m512 *low, __m512i *at)
+  const FloatRows *ch, int r, int i, bool three_d, __m512 *low, __m512i *at)
 {
   const int dz = r / 3 - 1, dy = r % 3 - 1;
 
@@ -787,7 +744,7 @@ pair_16 (
 
 /* The voxels of row r below voxels i … i + 15. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) __m512
-column_16 (const FloatChunk *ch, int r, int i)
+column_16 (const FloatRows *ch, int r, int i)
 {
   return _mm512_loadu_ps (ch->row[r] + i + 1);
 }
@@ -796,7 +753,7 @@ column_16 (const FloatChunk *ch, int r, int i)
  * members in index order (rows, and the voxels of a row). */
 SEG_AVX512 static inline __attribute__ ((always_inline)) void
 class_low_16 (
-  const FloatChunk *ch, int cl, int i, bool three_d, __m512 *low, __m512i *at)
+  const FloatRows *ch, int cl, int i, bool three_d, __m512 *low, __m512i *at)
 {
   static const int rows_of[N_CLASSES][4] = { { 0 },          { 4 },
                                              { 3, 5 },       { 3, 5 },
@@ -859,16 +816,16 @@ class_score_16 (Best16 *b, __m512 c, __m512 low, __m512i at, float inv)
  * the doubts of crowded_doubt () and, in the lanes of crowded, the first
  * index over the classes tied at the best.  Out of the common path. */
 SEG_AVX512 __attribute__ ((noinline)) static void
-crowded_16 (const Descent    *k,
-            const FloatChunk *ch,
-            int               i,
-            bool              three_d,
-            __m512            c,
-            __m512            best,
-            __mmask16         nonneg,
-            __mmask16         crowded,
-            __mmask16        *doubt,
-            __m512i          *label)
+crowded_16 (const Descent   *k,
+            const FloatRows *ch,
+            int              i,
+            bool             three_d,
+            __m512           c,
+            __m512           best,
+            __mmask16        nonneg,
+            __mmask16        crowded,
+            __mmask16       *doubt,
+            __m512i         *label)
 {
   const int n_classes = three_d ? 7 : 3;
   __m512    low[N_CLASSES], diff[N_CLASSES], score[N_CLASSES];
@@ -889,12 +846,12 @@ crowded_16 (const Descent    *k,
  * constant where inlined, so that the loops over classes and rows unroll
  * and their vectors stay in registers. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) void
-vector_16 (const Descent    *k,
-           const FloatChunk *ch,
-           int               i,
-           int               n,
-           uint8_t          *out,
-           bool              three_d)
+vector_16 (const Descent   *k,
+           const FloatRows *ch,
+           int              i,
+           int              n,
+           uint8_t         *out,
+           bool             three_d)
 {
   const int       n_classes = three_d ? 7 : 3;
   const __m512    zero      = _mm512_setzero_ps ();
@@ -994,7 +951,7 @@ row_avx512 (const Descent *k,
             int            n,
             uint8_t       *out)
 {
-  FloatChunk ch;
+  FloatRows ch;
 
   for (int r = 0; r < N_ROWS; r++)
     ch.row[r] = cached_row (k, c, rows[r], zi + r / 3 - 1, yi + r % 3 - 1) + x0;
@@ -1043,18 +1000,16 @@ seg_descent_direction (const SegVolume  *in,
   k.in        = in;
   k.type      = d->type;
   k.three_d   = d->three_d;
-  k.n_classes = 0;
+  k.n_classes = d->three_d ? 7 : 3;
   for (int c = 1; c < N_CLASSES; c++)
     {
       k.dist[c] = class_distance (d->spacing, c);
       k.inv[c]  = 1 / k.dist[c];
-      if (d->three_d || c < 4)
-        k.classes[k.n_classes++] = c;
     }
   for (int i = 0; i < CHUNK + 2; i++)
     k.inf_row[i] = INFINITY;
   k.exact_only = false;
-  for (int c = 1; c < N_CLASSES; c++)
+  for (int c = 1; c <= k.n_classes; c++)
     k.exact_only |= !(k.dist[c] > 0x1p-100 && k.dist[c] < 0x1p+100);
   for (int c = 0; c < N_CLASSES; c++)
     k.n_members[c] = 0;
@@ -1067,9 +1022,8 @@ seg_descent_direction (const SegVolume  *in,
 
           if (c == 0 || (!k.three_d && dz != 0))
             continue;
-          k.member_row[c][e]   = (dz + 1) * 3 + (dy + 1);
-          k.member_dx[c][e]    = dx;
-          k.member_index[c][e] = index_of (&k, dz, dy, dx);
+          k.member_row[c][e] = (dz + 1) * 3 + (dy + 1);
+          k.member_dx[c][e]  = dx;
           k.n_members[c]++;
         }
 #if SEG_HAVE_AVX512

@@ -373,6 +373,27 @@ buffer_new_with_pixels (const GeglRectangle *extent,
   return buffer;
 }
 
+GeglNode *
+graph_input (
+  GeglNode *root, GeglBuffer *input, gint dx, gint dy, GeglNode **source)
+{
+  GeglNode *last = gegl_node_new_child (root, "operation", "gegl:buffer-source",
+                                        "buffer", input, NULL);
+
+  if (source != NULL)
+    *source = last;
+  if (dx != 0 || dy != 0)
+    {
+      GeglNode *translate =
+        gegl_node_new_child (root, "operation", "gegl:translate", "x",
+                             (gdouble) dx, "y", (gdouble) dy, NULL);
+
+      gegl_node_link (last, translate);
+      last = translate;
+    }
+  return last;
+}
+
 Graph
 graph_new_translated (
   GeglBuffer *input, const gchar *op, const Params *p, gint dx, gint dy)
@@ -381,19 +402,8 @@ graph_new_translated (
   GeglNode *last;
 
   ck_assert_msg (gegl_has_operation (op), "GEGL does not know %s", op);
-  g.root   = gegl_node_new ();
-  g.source = gegl_node_new_child (g.root, "operation", "gegl:buffer-source",
-                                  "buffer", input, NULL);
-  last     = g.source;
-  if (dx != 0 || dy != 0)
-    {
-      GeglNode *translate =
-        gegl_node_new_child (g.root, "operation", "gegl:translate", "x",
-                             (gdouble) dx, "y", (gdouble) dy, NULL);
-
-      gegl_node_link (last, translate);
-      last = translate;
-    }
+  g.root = gegl_node_new ();
+  last   = graph_input (g.root, input, dx, dy, &g.source);
 
   if (gegl_operation_find_property (op, "factor-x") == NULL)
     g.pool = gegl_node_new_child (g.root, "operation", op, "depth", p->depth,

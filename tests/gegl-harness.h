@@ -139,6 +139,12 @@ GeglBuffer *buffer_new_with_pixels (const GeglRectangle *extent,
                                     gint                 shift_x,
                                     gint                 shift_y);
 
+/* In root, gegl:buffer-source of input (*source, where source is not
+ * NULL), then gegl:translate by (dx, dy) unless both are 0: the last of
+ * them, for an op to follow. */
+GeglNode *graph_input (
+  GeglNode *root, GeglBuffer *input, gint dx, gint dy, GeglNode **source);
+
 /* gegl:buffer-source → [gegl:translate →] op, with p. */
 Graph graph_new_translated (
   GeglBuffer *input, const gchar *op, const Params *p, gint dx, gint dy);

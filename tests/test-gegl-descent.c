@@ -204,20 +204,9 @@ static Graph1
 graph_of (
   GeglBuffer *buffer, gint depth, const gdouble spacing[3], gint dx, gint dy)
 {
-  Graph1    g      = { gegl_node_new (), NULL };
-  GeglNode *source = gegl_node_new_child (
-    g.root, "operation", "gegl:buffer-source", "buffer", buffer, NULL);
-  GeglNode *last = source;
+  Graph1    g    = { gegl_node_new (), NULL };
+  GeglNode *last = graph_input (g.root, buffer, dx, dy, NULL);
 
-  if (dx != 0 || dy != 0)
-    {
-      GeglNode *move =
-        gegl_node_new_child (g.root, "operation", "gegl:translate", "x",
-                             (gdouble) dx, "y", (gdouble) dy, NULL);
-
-      gegl_node_link (last, move);
-      last = move;
-    }
   g.op = gegl_node_new_child (g.root, "operation", OP, "depth", depth,
                               "spacing-x", spacing[0], "spacing-y", spacing[1],
                               "spacing-z", spacing[2], NULL);

@@ -68,9 +68,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def child_seg(vol_path, out_dir, lists):
-    """(job, warm): the first render, which maps the file and touches its
-    pages, then a second one on the same graph, the volume in memory."""
+def loaded_into(vol_path, operation):
+    """seg:npy-load of vol_path linked into a new node running operation
+    (GEGL initialised): that node."""
     import gi
     gi.require_version("Gegl", "0.4")
     from gi.repository import Gegl
@@ -78,39 +78,42 @@ def child_seg(vol_path, out_dir, lists):
     graph = Gegl.Node()
     load = graph.create_child("seg:npy-load")
     load.set_property("path", vol_path)
-    sink = graph.create_child("seg:label-stats")
+    sink = graph.create_child(operation)
+    load.link(sink)
+    sink.graph = graph  # the graph lives as long as the sink is used
+    return sink
+
+
+def two_renders(sink, before=lambda: None):
+    """(job, warm): the first render, which maps the file and touches its
+    pages, then a second one on the same graph, the volume in memory;
+    before () runs ahead of each, untimed."""
+    times = []
+    for _ in range(2):
+        before()
+        t = time.perf_counter()
+        sink.process()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def child_seg(vol_path, out_dir, lists):
+    sink = loaded_into(vol_path, "seg:label-stats")
     sink.set_property("path", os.path.join(out_dir, "stats.csv"))
     voxels = os.path.join(out_dir, "voxels.npy")
     if lists:
         sink.set_property("voxels-path", voxels)
-    load.link(sink)
-    times = []
-    for _ in range(2):
+
+    def no_voxel_file():
         if os.path.exists(voxels):
             os.unlink(voxels)
-        t = time.perf_counter()
-        sink.process()
-        times.append(time.perf_counter() - t)
-    return times
+
+    return two_renders(sink, no_voxel_file)
 
 
 def child_gegl_sink(vol_path):
     """(job, warm) of a whole-image sink that does nothing."""
-    import gi
-    gi.require_version("Gegl", "0.4")
-    from gi.repository import Gegl
-    Gegl.init(None)
-    graph = Gegl.Node()
-    load = graph.create_child("seg:npy-load")
-    load.set_property("path", vol_path)
-    sink = graph.create_child("gegl:buffer-sink")
-    load.link(sink)
-    times = []
-    for _ in range(2):
-        t = time.perf_counter()
-        sink.process()
-        times.append(time.perf_counter() - t)
-    return times
+    return two_renders(loaded_into(vol_path, "gegl:buffer-sink"))
 
 
 def child_write(out_dir, size):

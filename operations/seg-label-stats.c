@@ -560,29 +560,20 @@ process (GeglOperation       *operation,
          gint                 level)
 {
   GeglProperties *o           = GEGL_PROPERTIES (operation);
-  const gchar    *path        = o->path ? o->path : "";
+  const gchar    *path        = o->path;
   const gchar    *voxels_path = o->voxels_path ? o->voxels_path : "";
-  gchar          *name, *problem;
+  gchar          *problem;
   Input           in;
 
-  if (*path == '\0')
-    {
-      g_warning (_ ("seg:label-stats: no path is set; nothing was written."));
-      return FALSE;
-    }
-  name    = g_filename_display_name (path);
+  if (!seg_sink_has_path ("seg:label-stats", path))
+    return FALSE;
   problem = input_of (operation, input, result, &in);
   if (problem == NULL && *voxels_path != '\0' && same_file (path, voxels_path))
     problem = g_strdup (_ ("path and voxels-path name the same file; they "
                            "must name two"));
   if (problem == NULL)
     problem = write_statistics (&in, o->sparse, path, voxels_path);
-  if (problem != NULL)
-    g_warning (_ ("seg:label-stats: %s: %s. Nothing was written."), name,
-               problem);
-  g_free (problem);
-  g_free (name);
-  return problem == NULL;
+  return seg_sink_report ("seg:label-stats", path, problem);
 }
 
 static void

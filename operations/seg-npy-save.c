@@ -176,30 +176,21 @@ process (GeglOperation       *operation,
          const GeglRectangle *result,
          gint                 level)
 {
-  GeglProperties *o    = GEGL_PROPERTIES (operation);
-  const gchar    *path = o->path ? o->path : "";
-  gchar          *name, *problem;
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  gchar          *problem;
   GError         *error = NULL;
   Array           a;
 
-  if (*path == '\0')
-    {
-      g_warning (_ ("seg:npy-save: no path is set; nothing was written."));
-      return FALSE;
-    }
-  name    = g_filename_display_name (path);
+  if (!seg_sink_has_path ("seg:npy-save", o->path))
+    return FALSE;
   problem = array_of_input (operation, input, result, &a);
-  if (problem == NULL && !save (path, &a, input, &error))
+  if (problem == NULL && !save (o->path, &a, input, &error))
     {
       problem =
         g_strdup_printf (_ ("cannot write the file: %s"), error->message);
       g_error_free (error);
     }
-  if (problem != NULL)
-    g_warning (_ ("seg:npy-save: %s: %s. Nothing was written."), name, problem);
-  g_free (problem);
-  g_free (name);
-  return problem == NULL;
+  return seg_sink_report ("seg:npy-save", o->path, problem);
 }
 
 static void

@@ -116,3 +116,26 @@ seg_sink_input (GeglOperation       *operation,
                             stack->depth, extent->height);
   return NULL;
 }
+
+gboolean
+seg_sink_has_path (const gchar *op_name, const gchar *path)
+{
+  if (path != NULL && *path != '\0')
+    return TRUE;
+  g_warning (_ ("%s: no path is set; nothing was written."), op_name);
+  return FALSE;
+}
+
+gboolean
+seg_sink_report (const gchar *op_name, const gchar *path, gchar *problem)
+{
+  gchar *name;
+
+  if (problem == NULL)
+    return TRUE;
+  name = g_filename_display_name (path);
+  g_warning (_ ("%s: %s: %s. Nothing was written."), op_name, name, problem);
+  g_free (name);
+  g_free (problem);
+  return FALSE;
+}

@@ -29,6 +29,16 @@ gchar *seg_sink_input (GeglOperation       *operation,
                        gint                 depth,
                        SegStackOutput      *stack);
 
+/* FALSE, with a warning naming op_name, when path (NULL or empty) names
+ * no file: the sink then writes nothing. */
+gboolean seg_sink_has_path (const gchar *op_name, const gchar *path);
+
+/* Says problem (which it takes; NULL: none) of the sink op_name that
+ * writes path, as "OP: PATH: PROBLEM. Nothing was written."; TRUE when
+ * there was none. */
+gboolean
+seg_sink_report (const gchar *op_name, const gchar *path, gchar *problem);
+
 G_END_DECLS
 
 #endif

@@ -25,10 +25,17 @@
  * need the last check: their differences are exact and at least 1 apart.
  *
  * With AVX-512, numbers that are floats exactly (float, u8, u16, int8,
- * int16) take the same steps sixteen at a time in single precision, in
- * registers (vector_16 ()), from rows converted once into a small cache;
- * its margins are wider, its fallback the same.  The double path serves
- * the other types, other CPUs and SEG_KERNELS=portable.
+ * int16) take the same steps sixteen at a time in single precision.  The
+ * lowest values are separable: a class's minimum over slices z ± 1 is the
+ * lower of two per-slice minima, and those (over x ± 1, y ± 1 and the four
+ * diagonals of a slice) are taken once per input row into a cache
+ * (RowMinima) that serves every output row around it; output rows are
+ * done slab by slab of slices, so that each input row is read about once.
+ * The common path (vector_16 ()) then needs the best class only; vectors
+ * where a second class comes near it, or with a doubt, are done again
+ * from the rows with every class (redo_16 ()).  Its margins are wider,
+ * its fallback the same.  The double path serves the other types, other
+ * CPUs and SEG_KERNELS=portable.
  */
 #include "seg-descent.h"
 
@@ -46,6 +53,10 @@
 /* Voxels of a row done at once: the chunk's rows, minima and scores stay
  * in L1. */
 #define CHUNK 64
+
+/* Slices whose output rows are done together, row by row: the cached
+ * rows around them stay in L2. */
+#define SLAB 8
 
 /* Classes, by the axes a neighbour steps along: bit 0 x, bit 1 y, bit 2
  * z; class 0 is the centre. */
@@ -89,6 +100,7 @@ typedef struct
   SegComponentType type;
   bool             three_d;
   double           dist[N_CLASSES], inv[N_CLASSES];
+  float            inv_float[N_CLASSES]; /* inv rounded, for vector_16 () */
   int              n_classes; /* classes 1 … n_classes: 3 in 2-D, 7 */
   /* Each class's neighbours in index order: row and step in x. */
   int    n_members[N_CLASSES];
@@ -523,35 +535,6 @@ typedef struct
   const uint8_t *centre;
 } FloatRows;
 
-/* Input rows converted once, whole: each serves the 9 output rows around
- * it.  Row yy of slice zz lives in slot (zz mod 3)·4 + yy mod 4, so that
- * the 9 rows of one output row never share a slot, as voxels -1 …
- * width + 16 (the ends +∞). */
-#define CACHED_ROWS 12
-
-typedef struct
-{
-  float *memory;
-  size_t stride; /* floats a slot                      */
-  int    zz[CACHED_ROWS], yy[CACHED_ROWS]; /* -1: empty */
-  float *missing;                          /* a row of +∞ for rows outside */
-} RowCache;
-
-static bool
-row_cache_init (RowCache *c, int width)
-{
-  c->stride = (size_t) width + 2 + 16;
-  c->memory = malloc ((CACHED_ROWS + 1) * c->stride * sizeof (float));
-  if (c->memory == NULL)
-    return false;
-  for (int s = 0; s < CACHED_ROWS; s++)
-    c->zz[s] = c->yy[s] = -1;
-  c->missing = c->memory + CACHED_ROWS * c->stride;
-  for (size_t i = 0; i < c->stride; i++)
-    c->missing[i] = INFINITY;
-  return true;
-}
-
 /* Voxels [x, x + n) of row as floats into dst, NaN as +∞ where
  * nan_as_inf (in the same pass: reading dst back at once would wait for
  * its stores). */
@@ -603,6 +586,169 @@ read_row_floats (
   read_floats (row, from, to - from, k->type, true, dst + (from - (x0 - 1)));
   for (int x = to; x < x0 + n + 1; x++)
     dst[x - (x0 - 1)] = INFINITY;
+}
+
+/* Each input row's minima over its neighbours' positions, converted and
+ * taken once: an input row serves the 9 output rows around it, and the
+ * minima of a plane's two rows around row y serve the 3 output rows of
+ * row y in slices z - 1, z and z + 1.  Every array is indexed by the
+ * output voxel x it serves (v by x + 1), with room for a vector's lanes
+ * past the row's end; the at arrays hold the offset of the neighbour
+ * holding the minimum in the neighbour index, ties to the lower index:
+ *
+ *   lo_x:  the lower of voxels x - 1 and x + 1;         at_x  0 or 2
+ *   lo_y:  the lower of voxel x of rows yy - 1, yy + 1; at_y  0 or 6
+ *   lo_xy: the lowest of the four diagonal voxels;      at_xy 0, 2, 6, 8
+ *
+ * (lo_y … at_xy once the entry is centred: lower-index row first, then
+ * the lower-index voxel, as the index orders them.) */
+typedef struct
+{
+  int      zz, yy; /* the input row held; -1: none */
+  bool     centred;
+  float   *v; /* v[x + 1]: voxel x, +∞ beyond the row and for NaN */
+  float   *lo_x, *lo_y, *lo_xy;
+  uint8_t *at_x, *at_y, *at_xy;
+} RowMinima;
+
+/* Row yy of slice zz lives in entry (zz mod (SLAB + 2))·4 + yy mod 4, so
+ * that the rows around the output rows of a slab in one row never share
+ * one. */
+#define CACHED_ROWS ((SLAB + 2) * 4)
+
+typedef struct
+{
+  RowMinima row[CACHED_ROWS];
+  RowMinima missing; /* a row outside the input: +∞ everywhere */
+  void     *memory;
+  uint16_t *redo; /* per vector of an output row: lanes to redo */
+} MinimaCache;
+
+/* The arrays of an entry, from memory: stride floats each, then stride
+ * bytes each. */
+static void
+minima_arrays (RowMinima *m, float *memory, size_t stride)
+{
+  uint8_t *bytes = (uint8_t *) (memory + 4 * stride);
+
+  m->v     = memory;
+  m->lo_x  = memory + stride;
+  m->lo_y  = memory + 2 * stride;
+  m->lo_xy = memory + 3 * stride;
+  m->at_x  = bytes;
+  m->at_y  = bytes + stride;
+  m->at_xy = bytes + 2 * stride;
+  m->zz = m->yy = -1;
+  m->centred    = false;
+}
+
+static void
+minima_cache_free (MinimaCache *c)
+{
+  free (c->memory);
+  free (c->redo);
+}
+
+static bool
+minima_cache_init (MinimaCache *c, int width)
+{
+  /* v needs width + 2 + 16; a multiple of 16 keeps every array aligned. */
+  const size_t stride = ((size_t) width + 2 + 16 + 15) / 16 * 16;
+  /* 4 arrays of floats and 3 of bytes, rounded to keep entries aligned */
+  const size_t entry =
+    4 * stride + (3 * stride / sizeof (float) + 15) / 16 * 16;
+  float *memory;
+
+  memory    = aligned_alloc (64, (CACHED_ROWS + 1) * entry * sizeof (float));
+  c->memory = memory;
+  c->redo   = malloc (((size_t) width + 15) / 16 * sizeof (uint16_t));
+  if (memory == NULL || c->redo == NULL)
+    {
+      minima_cache_free (c);
+      return false;
+    }
+  for (int s = 0; s <= CACHED_ROWS; s++)
+    minima_arrays (s < CACHED_ROWS ? &c->row[s] : &c->missing,
+                   memory + (size_t) s * entry, stride);
+  for (size_t i = 0; i < 4 * stride; i++)
+    c->missing.v[i] = INFINITY;
+  memset (c->missing.at_x, 0, 3 * stride);
+  c->missing.centred = true;
+  return true;
+}
+
+/* The lower of b and a in each lane (a on ties), and where it is b. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __mmask16
+lower_16 (__m512 a, __m512 b, __m512 *low)
+{
+  *low = _mm512_min_ps (b, a);
+  return _mm512_cmp_ps_mask (b, a, _CMP_LT_OQ);
+}
+
+/* Entry m becomes input row yy of slice zz (at row): its voxels as
+ * floats, and lo_x, at_x (up to a vector past the row's end, so that a
+ * vector that starts anywhere in the row reads no unset lane). */
+SEG_AVX512 static void
+fill_row (const Descent *k, RowMinima *m, const uint8_t *row, int zz, int yy)
+{
+  const int width   = k->in->width;
+  float *restrict v = m->v, *restrict lo_x = m->lo_x;
+  uint8_t *restrict at_x = m->at_x;
+
+  /* The row two further down the slice is read two output rows later:
+   * ask for it now, as reading it then would wait on memory (a prefetch
+   * past the input is harmless). */
+  for (size_t b = 0; b < (size_t) width * (size_t) k->in->bpp; b += 64)
+    _mm_prefetch ((const char *) row + 2 * k->in->row_stride + b, _MM_HINT_T1);
+  read_row_floats (k, row, 0, width, v);
+  for (int x = width + 2; x < width + 18; x++)
+    v[x] = INFINITY;
+  for (int x = 0; x <= width; x += 16)
+    {
+      __m512          low;
+      const __mmask16 right =
+        lower_16 (_mm512_loadu_ps (v + x), _mm512_loadu_ps (v + x + 2), &low);
+
+      _mm512_store_ps (lo_x + x, low);
+      _mm_store_si128 ((__m128i *) (at_x + x),
+                       _mm_maskz_mov_epi8 (right, _mm_set1_epi8 (2)));
+    }
+  m->zz      = zz;
+  m->yy      = yy;
+  m->centred = false;
+}
+
+/* lo_y … at_xy of entry m, from the rows above (up, yy - 1) and below
+ * (down, yy + 1) it. */
+SEG_AVX512 static void
+centre_row (RowMinima *m, const RowMinima *up, const RowMinima *down, int width)
+{
+  const float *restrict up_v = up->v, *restrict down_v = down->v;
+  const float *restrict up_x = up->lo_x, *restrict down_x = down->lo_x;
+  const uint8_t *restrict up_at = up->at_x, *restrict down_at = down->at_x;
+  float *restrict lo_y = m->lo_y, *restrict lo_xy = m->lo_xy;
+  uint8_t *restrict at_y = m->at_y, *restrict at_xy = m->at_xy;
+
+  for (int x = 0; x <= width; x += 16)
+    {
+      __m512    low;
+      __mmask16 lower;
+
+      lower = lower_16 (_mm512_loadu_ps (up_v + x + 1),
+                        _mm512_loadu_ps (down_v + x + 1), &low);
+      _mm512_store_ps (lo_y + x, low);
+      _mm_store_si128 ((__m128i *) (at_y + x),
+                       _mm_maskz_mov_epi8 (lower, _mm_set1_epi8 (6)));
+      lower =
+        lower_16 (_mm512_load_ps (up_x + x), _mm512_load_ps (down_x + x), &low);
+      _mm512_store_ps (lo_xy + x, low);
+      _mm_store_si128 ((__m128i *) (at_xy + x),
+                       _mm_mask_add_epi8 (
+                         _mm_load_si128 ((const __m128i *) (up_at + x)), lower,
+                         _mm_load_si128 ((const __m128i *) (down_at + x)),
+                         _mm_set1_epi8 (6)));
+    }
+  m->centred = true;
 }
 
 /* low and at become b and b_at in the lanes where b is lower. */
@@ -785,131 +931,100 @@ class_low_16 (
     }
 }
 
-/* The best over the classes so far: its product, the second best's, its
- * class's lowest value, difference and first index. */
-typedef struct
+/* The lanes of voxels i … i + 15 (n in the row) to store. */
+static inline __mmask16
+lanes_16 (int i, int n)
 {
-  __m512  score, second, low, diff;
-  __m512i at;
-} Best16;
-
-/* Step 3 for one class: its product, and the best and second best; a
- * NaN product never counts. */
-SEG_AVX512 static inline __attribute__ ((always_inline)) void
-class_score_16 (Best16 *b, __m512 c, __m512 low, __m512i at, float inv)
-{
-  const __m512    diff   = _mm512_sub_ps (c, low);
-  const __m512    score  = _mm512_mul_ps (diff, _mm512_set1_ps (inv));
-  const __mmask16 higher = _mm512_cmp_ps_mask (score, b->score, _CMP_GT_OQ);
-  const __mmask16 above_second =
-    _mm512_cmp_ps_mask (score, b->second, _CMP_GT_OQ);
-
-  b->second = _mm512_mask_blend_ps (
-    higher, _mm512_mask_blend_ps (above_second, b->second, score), b->score);
-  b->score = _mm512_mask_blend_ps (higher, b->score, score);
-  b->low   = _mm512_mask_blend_ps (higher, b->low, low);
-  b->diff  = _mm512_mask_blend_ps (higher, b->diff, diff);
-  b->at    = _mm512_mask_blend_epi32 (higher, b->at, at);
+  return n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
 }
 
-/* Where a second class comes near the best or ties it: every class again,
- * the doubts of crowded_doubt () and, in the lanes of crowded, the first
- * index over the classes tied at the best.  Out of the common path. */
-SEG_AVX512 __attribute__ ((noinline)) static void
-crowded_16 (const Descent   *k,
-            const FloatRows *ch,
-            int              i,
-            bool             three_d,
-            __m512           c,
-            __m512           best,
-            __mmask16        nonneg,
-            __mmask16        crowded,
-            __mmask16       *doubt,
-            __m512i         *label)
+/* The centres of voxels i … i + 15: a float row's own (with its NaNs;
+ * masked, so as not to read past the row), other rows' from the cache. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __m512
+centre_16 (const Descent *k, const FloatRows *ch, int i, __mmask16 lanes)
 {
-  const int n_classes = three_d ? 7 : 3;
-  __m512    low[N_CLASSES], diff[N_CLASSES], score[N_CLASSES];
-  __m512i   low_at[N_CLASSES];
+  return k->type == SEG_TYPE_FLOAT
+           ? _mm512_maskz_loadu_ps (lanes,
+                                    ch->centre + (size_t) i * sizeof (float))
+           : _mm512_loadu_ps (ch->row[4] + i + 1);
+}
+
+/* Lanes whose best product is above zero but outside the products' safe
+ * range. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __mmask16
+out_of_range_16 (__m512 best)
+{
+  return _mm512_cmp_ps_mask (best, _mm512_setzero_ps (), _CMP_GT_OQ) &
+         ~(_mm512_cmp_ps_mask (best, _mm512_set1_ps (0x1p-100f), _CMP_GT_OQ) &
+           _mm512_cmp_ps_mask (best, _mm512_set1_ps (0x1p+100f), _CMP_LT_OQ));
+}
+
+/* Labels of voxels i … i + 15 into out: the centre where no score is zero
+ * or more or the centre is NaN. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+store_16 (uint8_t  *out,
+          __mmask16 lanes,
+          __m512    c,
+          __mmask16 nonneg,
+          __m512i   label,
+          bool      three_d)
+{
+  const __mmask16 centre = ~nonneg | _mm512_cmp_ps_mask (c, c, _CMP_UNORD_Q);
+
+  label = _mm512_mask_blend_epi32 (centre, label,
+                                   _mm512_set1_epi32 (three_d ? 13 : 4));
+  _mm512_mask_cvtepi32_storeu_epi8 (out, lanes, label);
+}
+
+/* As store_16 (), the labels as bytes. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+store_bytes_16 (uint8_t  *out,
+                __mmask16 lanes,
+                __m512    c,
+                __mmask16 nonneg,
+                __m128i   label,
+                bool      three_d)
+{
+  const __mmask16 centre = ~nonneg | _mm512_cmp_ps_mask (c, c, _CMP_UNORD_Q);
+
+  label = _mm_mask_blend_epi8 (centre, label, _mm_set1_epi8 (three_d ? 13 : 4));
+  _mm_mask_storeu_epi8 (out, lanes, label);
+}
+
+/* Voxels i … i + 15 again, every class from the rows, where vector_16 ()
+ * found classes crowding the best or a doubt: the doubts of
+ * crowded_doubt (), the label the first index over the classes tied at
+ * the best, and the lanes in doubt done exactly.  Out of the common
+ * path. */
+SEG_AVX512 __attribute__ ((noinline)) static void
+redo_16 (const Descent   *k,
+         const FloatRows *ch,
+         int              i,
+         int              n,
+         uint8_t         *out,
+         bool             three_d)
+{
+  const int       n_classes = three_d ? 7 : 3;
+  const __mmask16 lanes     = lanes_16 (i, n);
+  const __m512    c         = centre_16 (k, ch, i, lanes);
+  __m512          low[N_CLASSES], diff[N_CLASSES], score[N_CLASSES];
+  __m512          best = _mm512_set1_ps (-INFINITY);
+  __m512i         low_at[N_CLASSES], label;
+  __mmask16       nonneg, doubt;
 
   for (int cl = 1; cl <= n_classes; cl++)
     {
       class_low_16 (ch, cl, i, three_d, &low[cl], &low_at[cl]);
       diff[cl]  = _mm512_sub_ps (c, low[cl]);
-      score[cl] = _mm512_mul_ps (diff[cl], _mm512_set1_ps ((float) k->inv[cl]));
+      score[cl] = _mm512_mul_ps (diff[cl], _mm512_set1_ps (k->inv_float[cl]));
+      best      = _mm512_max_ps (score[cl], best);
     }
-  *doubt |= crowded_doubt (k, three_d, score, diff, low, best, nonneg);
-  *label = crowded_label (three_d, score, low_at, best, *label, crowded);
-}
-
-/* Labels of voxels i … i + 15 of the row into out (the lanes past n are
- * not stored): the steps of the double path, in registers.  three_d is a
- * constant where inlined, so that the loops over classes and rows unroll
- * and their vectors stay in registers. */
-SEG_AVX512 static inline __attribute__ ((always_inline)) void
-vector_16 (const Descent   *k,
-           const FloatRows *ch,
-           int              i,
-           int              n,
-           uint8_t         *out,
-           bool             three_d)
-{
-  const int       n_classes = three_d ? 7 : 3;
-  const __m512    zero      = _mm512_setzero_ps ();
-  const __mmask16 lanes =
-    n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
-  /* The centres: a float row's own (with its NaNs; masked, so as not to
-   * read past the row), other rows' from the cache. */
-  const __m512 c =
-    k->type == SEG_TYPE_FLOAT
-      ? _mm512_maskz_loadu_ps (lanes, ch->centre + (size_t) i * sizeof (float))
-      : _mm512_loadu_ps (ch->row[4] + i + 1);
-  Best16    b = { _mm512_set1_ps (-INFINITY), _mm512_set1_ps (-INFINITY), zero,
-                  zero, _mm512_set1_epi32 (255) };
-  __mmask16 doubt, nonneg, centre, crowded;
-
-  /* Steps 2 and 3, class by class. */
-#pragma GCC unroll 8
-  for (int cl = 1; cl <= n_classes; cl++)
-    {
-      __m512  low;
-      __m512i at;
-
-      class_low_16 (ch, cl, i, three_d, &low, &at);
-      class_score_16 (&b, c, low, at, (float) k->inv[cl]);
-    }
-  /* Doubt: a best of zero or more outside the products' safe range, or
-   * one that underflowed to zero and lost its sign; for floats, a centre
-   * far (2²⁰ times) above the best class's lowest value, where two
-   * different floats of the class can round to one score (small integers
-   * never can). */
-  nonneg = _mm512_cmp_ps_mask (b.score, zero, _CMP_GE_OQ);
-  doubt =
-    _mm512_cmp_ps_mask (b.score, zero, _CMP_GT_OQ) &
-    ~(_mm512_cmp_ps_mask (b.score, _mm512_set1_ps (0x1p-100f), _CMP_GT_OQ) &
-      _mm512_cmp_ps_mask (b.score, _mm512_set1_ps (0x1p+100f), _CMP_LT_OQ));
-  doubt |= _mm512_cmp_ps_mask (b.score, zero, _CMP_EQ_OQ) &
-           _mm512_cmp_ps_mask (b.diff, zero, _CMP_NEQ_OQ);
-  if (k->type == SEG_TYPE_FLOAT)
-    doubt |=
-      nonneg & ~_mm512_cmp_ps_mask (_mm512_abs_ps (b.diff),
-                                    _mm512_mul_ps (_mm512_abs_ps (b.low),
-                                                   _mm512_set1_ps (0x1p20f)),
-                                    _CMP_LE_OQ);
-  /* Lanes where a second class comes near the best or ties it: there the
-   * products may misorder the classes, and the label is the first index
-   * over all the classes tied. */
-  crowded = _mm512_cmp_ps_mask (
-    b.second,
-    _mm512_sub_ps (b.score,
-                   _mm512_mul_ps (b.score, _mm512_set1_ps (NEAR_FLOAT))),
-    _CMP_GE_OQ);
-  if ((crowded & nonneg & lanes) != 0)
-    crowded_16 (k, ch, i, three_d, c, b.score, nonneg, crowded, &doubt, &b.at);
-  centre = ~nonneg | _mm512_cmp_ps_mask (c, c, _CMP_UNORD_Q);
-  b.at   = _mm512_mask_blend_epi32 (centre, b.at,
-                                    _mm512_set1_epi32 (three_d ? 13 : 4));
-
-  _mm512_mask_cvtepi32_storeu_epi8 (out + i, lanes, b.at);
+  nonneg = _mm512_cmp_ps_mask (best, _mm512_setzero_ps (), _CMP_GE_OQ);
+  doubt  = out_of_range_16 (best) |
+          crowded_doubt (k, three_d, score, diff, low, best, nonneg);
+  label = crowded_label (three_d, score, low_at, best, _mm512_setzero_si512 (),
+                         0xffff);
+  store_16 (out + i, lanes, c, nonneg, label, three_d);
   for (unsigned d = doubt & lanes; d != 0; d &= d - 1)
     {
       const int lane = __builtin_ctz (d);
@@ -918,32 +1033,185 @@ vector_16 (const Descent   *k,
     }
 }
 
-/* Row yy of slice zz (at row, NULL outside the input) as floats, from
- * the cache: converted when it is not there. */
-SEG_AVX512 static const float *
-cached_row (const Descent *k, RowCache *c, const uint8_t *row, int zz, int yy)
+/* The planes around an output row: the entries of its input row in
+ * slices z - 1, z and z + 1 (the missing row where there is none). */
+typedef struct
 {
-  int    slot;
-  float *data;
+  const RowMinima *below, *here, *above;
+} Planes;
+
+/* The scores of the classes of voxels i … i + 15 so far: each one's
+ * product, lowest value and (offset) index of the first neighbour holding
+ * it, and the best product. */
+typedef struct
+{
+  __m512  score[N_CLASSES], low[N_CLASSES];
+  __m128i at[N_CLASSES]; /* bytes */
+  __m512  best;
+} Scores16;
+
+/* Class cl's lowest value low and index at (offset: the label adds the
+ * class's base): its product and the best; a NaN product never counts. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+score_16 (
+  Scores16 *s, int cl, __m512 c, __m512 low, __m128i at, const Descent *k)
+{
+  s->low[cl] = low;
+  s->at[cl]  = at;
+  s->score[cl] =
+    _mm512_mul_ps (_mm512_sub_ps (c, low), _mm512_set1_ps (k->inv_float[cl]));
+  s->best = _mm512_max_ps (s->score[cl], s->best);
+}
+
+/* Sixteen bytes from p. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __m128i
+bytes_16 (const uint8_t *p)
+{
+  return _mm_loadu_si128 ((const __m128i *) p);
+}
+
+/* The lower of a class's minima in slices z - 1 (below) and z + 1
+ * (above), the lower slice on ties: its value and index offset. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+across_planes_16 (const float   *below,
+                  const uint8_t *below_at,
+                  const float   *above,
+                  const uint8_t *above_at,
+                  int            x,
+                  __m512        *low,
+                  __m128i       *at)
+{
+  const __mmask16 upper =
+    lower_16 (_mm512_loadu_ps (below + x), _mm512_loadu_ps (above + x), low);
+
+  *at = _mm_mask_add_epi8 (bytes_16 (below_at + x), upper,
+                           bytes_16 (above_at + x), _mm_set1_epi8 (18));
+}
+
+/* As across_planes_16 () for the class that steps along z only. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+across_planes_z_16 (
+  const float *below, const float *above, int x, __m512 *low, __m128i *at)
+{
+  const __mmask16 upper =
+    lower_16 (_mm512_loadu_ps (below + x), _mm512_loadu_ps (above + x), low);
+
+  *at = _mm_maskz_mov_epi8 (upper, _mm_set1_epi8 (18));
+}
+
+/* Labels of voxels i … i + 15 of the row into out (the lanes past n are
+ * not stored); returns the lanes to redo.  three_d is a constant where
+ * inlined, so that the classes unroll and their vectors stay in
+ * registers. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __mmask16
+vector_16 (const Descent   *k,
+           const FloatRows *ch,
+           const Planes    *p,
+           int              x0,
+           int              i,
+           int              n,
+           uint8_t         *out,
+           bool             three_d)
+{
+  /* The index of each class's first neighbour: the label adds it to the
+   * offset of the one holding the class's lowest value. */
+  static const int base_3d[N_CLASSES] = { 13, 12, 10, 9, 4, 3, 1, 0 };
+  static const int base_2d[N_CLASSES] = { 4, 3, 1, 0 };
+  const int        n_classes          = three_d ? 7 : 3;
+  const int        x                  = x0 + i;
+  const __m512     zero               = _mm512_setzero_ps ();
+  const __mmask16  lanes              = lanes_16 (i, n);
+  const __m512     c                  = centre_16 (k, ch, i, lanes);
+  const RowMinima *h                  = p->here;
+  Scores16         s;
+  __m512           low, diff, thresh;
+  __m128i          at, label = _mm_setzero_si128 ();
+  __mmask16        doubt, nonneg, any = 0, two = 0;
+
+  /* Steps 2 and 3: each class's lowest value from the cache, and its
+   * product. */
+  s.best = _mm512_set1_ps (-INFINITY);
+  score_16 (&s, 1, c, _mm512_loadu_ps (h->lo_x + x), bytes_16 (h->at_x + x), k);
+  score_16 (&s, 2, c, _mm512_loadu_ps (h->lo_y + x), bytes_16 (h->at_y + x), k);
+  score_16 (&s, 3, c, _mm512_loadu_ps (h->lo_xy + x), bytes_16 (h->at_xy + x),
+            k);
+  if (three_d)
+    {
+      const RowMinima *b = p->below, *a = p->above;
+
+      across_planes_z_16 (b->v + 1, a->v + 1, x, &low, &at);
+      score_16 (&s, 4, c, low, at, k);
+      across_planes_16 (b->lo_x, b->at_x, a->lo_x, a->at_x, x, &low, &at);
+      score_16 (&s, 5, c, low, at, k);
+      across_planes_16 (b->lo_y, b->at_y, a->lo_y, a->at_y, x, &low, &at);
+      score_16 (&s, 6, c, low, at, k);
+      across_planes_16 (b->lo_xy, b->at_xy, a->lo_xy, a->at_xy, x, &low, &at);
+      score_16 (&s, 7, c, low, at, k);
+    }
+
+  /* Step 4: the classes near the best (within the products' error); where
+   * there is one, it is the best and gives the label and the lowest value
+   * the doubts below need. */
+  thresh = _mm512_fnmadd_ps (s.best, _mm512_set1_ps (NEAR_FLOAT), s.best);
+  low    = zero;
+#pragma GCC unroll 8
+  for (int cl = 1; cl <= n_classes; cl++)
+    {
+      const __mmask16 near =
+        _mm512_cmp_ps_mask (s.score[cl], thresh, _CMP_GE_OQ);
+
+      label = _mm_mask_add_epi8 (
+        label, near, s.at[cl],
+        _mm_set1_epi8 ((char) (three_d ? base_3d[cl] : base_2d[cl])));
+      low = _mm512_mask_mov_ps (low, near, s.low[cl]);
+      two |= any & near;
+      any |= near;
+    }
+
+  /* Doubt: a best of zero or more outside the products' safe range, or
+   * one that underflowed to zero and lost its sign; for floats, a centre
+   * far (2²⁰ times) above the best class's lowest value, where two
+   * different floats of the class can round to one score (small integers
+   * never can). */
+  diff   = _mm512_sub_ps (c, low);
+  nonneg = _mm512_cmp_ps_mask (s.best, zero, _CMP_GE_OQ);
+  doubt  = out_of_range_16 (s.best);
+  doubt |= _mm512_cmp_ps_mask (s.best, zero, _CMP_EQ_OQ) &
+           _mm512_cmp_ps_mask (diff, zero, _CMP_NEQ_OQ);
+  if (k->type == SEG_TYPE_FLOAT)
+    doubt |=
+      nonneg & ~_mm512_cmp_ps_mask (
+                 _mm512_abs_ps (diff),
+                 _mm512_mul_ps (_mm512_abs_ps (low), _mm512_set1_ps (0x1p20f)),
+                 _CMP_LE_OQ);
+  store_bytes_16 (out + i, lanes, c, nonneg, label, three_d);
+  /* Lanes where a second class comes near the best or ties it (there the
+   * products may misorder the classes, and the label is the first index
+   * over all the classes tied), or in doubt: for redo_16 (). */
+  return ((two & nonneg) | doubt) & lanes;
+}
+
+/* The entry of input row yy of slice zz (at row, NULL outside the
+ * input), filled when it does not hold it. */
+SEG_AVX512 static RowMinima *
+cached_row (
+  const Descent *k, MinimaCache *c, const uint8_t *row, int zz, int yy)
+{
+  RowMinima *m;
 
   if (row == NULL)
-    return c->missing;
-  slot = zz % 3 * 4 + yy % 4;
-  data = c->memory + (size_t) slot * c->stride;
-  if (c->zz[slot] != zz || c->yy[slot] != yy)
-    {
-      read_row_floats (k, row, 0, k->in->width, data);
-      c->zz[slot] = zz;
-      c->yy[slot] = yy;
-    }
-  return data;
+    return &c->missing;
+  m = &c->row[zz % (SLAB + 2) * 4 + yy % 4];
+  if (m->zz != zz || m->yy != yy)
+    fill_row (k, m, row, zz, yy);
+  return m;
 }
 
 /* Output row (zi, yi) of the input, voxels x0 … x0 + n - 1, into out,
  * sixteen voxels at a time; rows: the input rows around it (NULL: none). */
 SEG_AVX512 static void
 row_avx512 (const Descent *k,
-            RowCache      *c,
+            MinimaCache   *c,
             const uint8_t *rows[N_ROWS],
             int            zi,
             int            yi,
@@ -951,17 +1219,33 @@ row_avx512 (const Descent *k,
             int            n,
             uint8_t       *out)
 {
-  FloatRows ch;
+  RowMinima *m[N_ROWS];
+  FloatRows  ch;
+  Planes     p;
 
   for (int r = 0; r < N_ROWS; r++)
-    ch.row[r] = cached_row (k, c, rows[r], zi + r / 3 - 1, yi + r % 3 - 1) + x0;
+    {
+      m[r]      = cached_row (k, c, rows[r], zi + r / 3 - 1, yi + r % 3 - 1);
+      ch.row[r] = m[r]->v + x0;
+    }
+  for (int r = 1; r < N_ROWS; r += 3)
+    if (!m[r]->centred)
+      centre_row (m[r], m[r - 1], m[r + 1], k->in->width);
   ch.centre = rows[4] + (size_t) x0 * (size_t) k->in->bpp;
+  p.below   = m[1];
+  p.here    = m[4];
+  p.above   = m[7];
+  /* The vectors to redo, after the common path has done the row (so that
+   * its loop has no call, and its constants stay in registers). */
   if (k->three_d)
     for (int i = 0; i < n; i += 16)
-      vector_16 (k, &ch, i, n, out, true);
+      c->redo[i / 16] = vector_16 (k, &ch, &p, x0, i, n, out, true);
   else
     for (int i = 0; i < n; i += 16)
-      vector_16 (k, &ch, i, n, out, false);
+      c->redo[i / 16] = vector_16 (k, &ch, &p, x0, i, n, out, false);
+  for (int i = 0; i < n; i += 16)
+    if (c->redo[i / 16] != 0)
+      redo_16 (k, &ch, i, n, out, k->three_d);
 }
 #endif
 
@@ -969,6 +1253,28 @@ static bool
 type_bytes_match (SegComponentType type, int bpp)
 {
   return seg_component_size (type) == bpp;
+}
+
+/* The input rows around row yi of slice zi (NULL where there is none:
+ * outside the input, or in another slice of a 2-D stack). */
+static void
+rows_around (const SegVolume *in,
+             int              zi,
+             int              yi,
+             bool             three_d,
+             const uint8_t   *rows[N_ROWS])
+{
+  for (int r = 0; r < N_ROWS; r++)
+    {
+      const int zz = zi + r / 3 - 1, yy = yi + r % 3 - 1;
+
+      rows[r] = zz >= 0 && zz < in->depth && yy >= 0 && yy < in->height &&
+                    (three_d || zz == zi)
+                  ? (const uint8_t *) in->data +
+                      (ptrdiff_t) zz * in->slice_stride +
+                      (ptrdiff_t) yy * in->row_stride
+                  : NULL;
+    }
 }
 
 SegStatus
@@ -982,8 +1288,8 @@ seg_descent_direction (const SegVolume  *in,
   Descent k;
   Chunk   ch;
 #if SEG_HAVE_AVX512
-  RowCache cache;
-  bool     floats;
+  MinimaCache cache;
+  bool        floats;
 #endif
   SegStatus status = seg_descent_check (d);
 
@@ -1003,8 +1309,9 @@ seg_descent_direction (const SegVolume  *in,
   k.n_classes = d->three_d ? 7 : 3;
   for (int c = 1; c < N_CLASSES; c++)
     {
-      k.dist[c] = class_distance (d->spacing, c);
-      k.inv[c]  = 1 / k.dist[c];
+      k.dist[c]      = class_distance (d->spacing, c);
+      k.inv[c]       = 1 / k.dist[c];
+      k.inv_float[c] = (float) k.inv[c];
     }
   for (int i = 0; i < CHUNK + 2; i++)
     k.inf_row[i] = INFINITY;
@@ -1028,46 +1335,39 @@ seg_descent_direction (const SegVolume  *in,
         }
 #if SEG_HAVE_AVX512
   floats = takes_floats (d->type) && seg_kernels_avx512 () && !k.exact_only &&
-           row_cache_init (&cache, in->width);
+           minima_cache_init (&cache, in->width);
 #endif
 
-  for (int z = 0; z < out->depth; z++)
+  /* Slab by slab of slices, row by row, slice by slice: the minima of
+   * an input row, taken once, serve every output row around it. */
+  for (int zs = 0; zs < out->depth; zs += SLAB)
     for (int y = 0; y < out->height; y++)
-      {
-        const int      zi = z0 + z, yi = y0 + y;
-        const uint8_t *rows[N_ROWS];
-        uint8_t       *dst = (uint8_t *) out->data +
-                       (ptrdiff_t) z * out->slice_stride +
-                       (ptrdiff_t) y * out->row_stride;
+      for (int z = zs; z < zs + SLAB && z < out->depth; z++)
+        {
+          const int      zi = z0 + z, yi = y0 + y;
+          const uint8_t *rows[N_ROWS];
+          uint8_t       *dst = (uint8_t *) out->data +
+                         (ptrdiff_t) z * out->slice_stride +
+                         (ptrdiff_t) y * out->row_stride;
 
-        for (int r = 0; r < N_ROWS; r++)
-          {
-            const int zz = zi + r / 3 - 1, yy = yi + r % 3 - 1;
-
-            rows[r] = zz >= 0 && zz < in->depth && yy >= 0 && yy < in->height &&
-                          (d->three_d || zz == zi)
-                        ? (const uint8_t *) in->data +
-                            (ptrdiff_t) zz * in->slice_stride +
-                            (ptrdiff_t) yy * in->row_stride
-                        : NULL;
-          }
+          rows_around (in, zi, yi, d->three_d, rows);
 #if SEG_HAVE_AVX512
-        if (floats)
-          {
-            row_avx512 (&k, &cache, rows, zi, yi, x0, out->width, dst);
-            continue;
-          }
+          if (floats)
+            {
+              row_avx512 (&k, &cache, rows, zi, yi, x0, out->width, dst);
+              continue;
+            }
 #endif
-        for (int x = 0; x < out->width; x += CHUNK)
-          {
-            const int n = out->width - x < CHUNK ? out->width - x : CHUNK;
+          for (int x = 0; x < out->width; x += CHUNK)
+            {
+              const int n = out->width - x < CHUNK ? out->width - x : CHUNK;
 
-            chunk (&k, &ch, rows, x0 + x, n, dst + x);
-          }
-      }
+              chunk (&k, &ch, rows, x0 + x, n, dst + x);
+            }
+        }
 #if SEG_HAVE_AVX512
   if (floats)
-    free (cache.memory);
+    minima_cache_free (&cache);
 #endif
   return SEG_OK;
 }

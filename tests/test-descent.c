@@ -271,6 +271,64 @@ START_TEST (test_directions_match_reference)
 }
 END_TEST
 
+/* ---- Classes within rounding of each other ------------------------------ */
+
+/* Float volumes where every class of a voxel's neighbours scores within a
+ * few parts in 10⁷ of one value: the single-precision products cannot
+ * order such classes, and the kernel must find that out and compare the
+ * exact quotients. */
+START_TEST (test_classes_within_rounding_are_ordered_exactly)
+{
+  Rng          r       = rng_new ((uint64_t) _i, 78);
+  const bool   three_d = rng_chance (&r, 80);
+  const int    w = rng_range (&r, 3, 40), h = rng_range (&r, 3, 6);
+  const int    dd  = three_d ? 3 : 1;
+  SegDescent   d   = { SEG_TYPE_FLOAT, { 1, 1, 1 }, three_d };
+  Buf          in  = buf_new (w, h, dd, 4, random_strides (&r, 4));
+  Buf          out = buf_new (w, h, dd, 1, random_strides (&r, 1));
+  const double score =
+    ldexp (1.0 + rng_below (&r, 1000) / 1000.0, rng_range (&r, -20, 20));
+  const float centre = (float) (rng_range (&r, -1000, 1000) / 7.0);
+  double     *numbers;
+
+  for (int a = 0; a < 3; a++)
+    d.spacing[a] = rng_chance (&r, 30) ? 1 : random_spacing (&r);
+  /* Row y = 1 of slice 1 (slice 0 in 2-D) holds the centres, every other
+   * voxel is a neighbour whose class scores about score against them. */
+  for (int z = 0; z < dd; z++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          const int    dz = three_d ? z - 1 : 0, dy = y == 1 ? 0 : 1;
+          const double dist   = sqrt ((x % 2) * d.spacing[0] * d.spacing[0] +
+                                      dy * d.spacing[1] * d.spacing[1] +
+                                      (dz != 0) * d.spacing[2] * d.spacing[2]);
+          const double wobble = 1 + (rng_range (&r, -8, 8)) * 0x1p-24;
+          float        v      = centre;
+
+          if (dz != 0 || dy != 0 || x % 2 != 0)
+            v = (float) (centre - score * dist * wobble);
+          set_number (&in.v, SEG_TYPE_FLOAT, x, y, z, v);
+        }
+  ck_assert_int_eq (seg_descent_direction (&in.v, &out.v, 0, 0, 0, &d), SEG_OK);
+  numbers = numbers_of (&in.v, SEG_TYPE_FLOAT);
+  for (int z = 0; z < dd; z++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          const int want =
+            ref_descent_label (numbers, w, h, dd, x, y, z, d.spacing, three_d);
+
+          if (*at (&out.v, x, y, z) != want)
+            ck_abort_msg ("seed %d: voxel %d,%d,%d: %d, not %d", _i, x, y, z,
+                          *at (&out.v, x, y, z), want);
+        }
+  free (numbers);
+  buf_free (&in);
+  buf_free (&out);
+}
+END_TEST
+
 /* ---- Hand-written rules ------------------------------------------------- */
 
 /* The labels of a packed w × h × d volume of doubles. */
@@ -447,5 +505,7 @@ main (void)
 
   add_tcase (s, "rules", 30, plain, N_ELEMENTS (plain));
   add_loop_tcase (s, "random", 300, test_directions_match_reference, 4000);
+  add_loop_tcase (s, "near ties", 300,
+                  test_classes_within_rounding_are_ordered_exactly, 1000);
   return run_suite (s);
 }

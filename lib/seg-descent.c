@@ -54,9 +54,9 @@
  * in L1. */
 #define CHUNK 64
 
-/* Slices whose output rows are done together, row by row: the cached
+/* Slices whose output rows are done together (seg-descent.h); the cached
  * rows around them stay in L2. */
-#define SLAB 8
+#define SLAB SEG_DESCENT_SLAB
 
 /* Classes, by the axes a neighbour steps along: bit 0 x, bit 1 y, bit 2
  * z; class 0 is the centre. */

@@ -46,6 +46,12 @@ typedef struct
   bool             three_d;    /* the 3-D index encoding (else 2-D) */
 } SegDescent;
 
+/* Output slices the kernel does together, row by row (the minima of an
+ * input row, taken once, serve all the output rows around it): a caller
+ * that hands it this many slices at once has each input row read about
+ * once, rather than three times for one slice at a time. */
+#define SEG_DESCENT_SLAB 8
+
 /* SEG_OK when d can be used: a one-number type the kernel reads (not
  * half), spacings finite and positive; else SEG_EBADARG (SEG_EBADTYPE for
  * the type). */

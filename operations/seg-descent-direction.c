@@ -14,7 +14,10 @@
  * rectangle, which for them spans the two whole slices between, but the
  * band driver of the stack layer (seg-stack-process.c) reads only the
  * rows each band needs, so the op's own work per output voxel stays the
- * same whatever regions GEGL asks for.  What the rectangle costs
+ * same whatever regions GEGL asks for.  Where a region holds whole
+ * slices, a band holds up to SEG_DESCENT_SLAB of them, whose rows the
+ * kernel shares: each input row is then copied and read about once, not
+ * three times.  What the rectangle costs
  * upstream is GEGL's: nothing from a loaded volume (seg:npy-load hands
  * over the whole image), and from an op that computes, the rows between
  * too (docs/descent-direction.md measures both).
@@ -204,7 +207,8 @@ process (GeglOperation       *operation,
                        .input      = input,
                        .output     = output,
                        .kernel     = band_kernel,
-                       .data       = &descent };
+                       .data       = &descent,
+                       .slab       = SEG_DESCENT_SLAB };
   return seg_stack_process (&job, OP_NAME, roi);
 }
 

@@ -315,7 +315,7 @@ seg_pool_process (const SegPoolRequest *request,
 {
   const SegFactors *f = &request->factors;
   Pool              p = { 0 };
-  SegStackJob   job   = { map, format, format, input, output, band_kernel, &p };
+  SegStackJob   job   = { map, format, format, input, output, band_kernel, &p, 0 };
   GeglRectangle todo;
   SegStatus     status = SEG_OK;
 

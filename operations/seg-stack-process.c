@@ -37,6 +37,7 @@ struct _SegStackRun
   gint          in_bpp, out_bpp;
   GeglRectangle todo;          /* absolute, within the output         */
   gint          rows_per_band; /* output rows of a band               */
+  gint          rows_per_slab; /* of a band of job.slab slices        */
   guint8       *in_buf, *out_buf;
   gsize         in_size, out_size;
 };
@@ -154,6 +155,19 @@ seg_stack_run_new (const SegStackJob *job, const GeglRectangle *roi)
     (gsize) (x1 - x0) * run->in_bpp * rows_per_row * widest_span (&map->z);
   run->rows_per_band = (gint) MIN ((gsize) map->y.out_size,
                                    MAX (1, BAND_INPUT_BYTES / in_row_bytes));
+  /* A slab's slices share their neighbours: its input spans slab - 1
+   * slices' input more than one slice's. */
+  if (job->slab > 1)
+    {
+      const gsize span =
+        widest_span (&map->z) +
+        (gsize) (job->slab - 1) * MAX (1, map->z.in_size / map->z.out_size);
+
+      run->rows_per_slab =
+        (gint) MIN ((gsize) map->y.out_size,
+                    MAX (1, BAND_INPUT_BYTES * widest_span (&map->z) /
+                              (in_row_bytes * span)));
+    }
   return run;
 }
 
@@ -175,27 +189,33 @@ seg_stack_run_todo (const SegStackRun *run)
   return run->todo;
 }
 
-/* One band: output rows [r0, r1) of slice out_z, columns [c0, c1). */
+/* One band: output rows [r0, r1) of slices out_z … out_z + n_slices - 1,
+ * columns [c0, c1). */
 static SegStatus
-run_band (SegStackRun *run, gint out_z, gint r0, gint r1, gint c0, gint c1)
+run_band (SegStackRun *run,
+          gint         out_z,
+          gint         n_slices,
+          gint         r0,
+          gint         r1,
+          gint         c0,
+          gint         c1)
 {
   const SegStackMap *map = &run->map;
   SegStackBand       band;
   SegVolume          in_view, out_view;
-  GeglRectangle      out_rect;
   gint               x0, x1, y0, y1, z0, z1;
   SegStatus          status;
 
   seg_axis_input_span (&map->x, c0, c1, &x0, &x1);
   seg_axis_input_span (&map->y, r0, r1, &y0, &y1);
-  seg_axis_input_span (&map->z, out_z, out_z + 1, &z0, &z1);
+  seg_axis_input_span (&map->z, out_z, out_z + n_slices, &z0, &z1);
 
   in_view = seg_volume_packed (NULL, x1 - x0, y1 - y0, z1 - z0, run->in_bpp);
   in_view.data = band_buffer (&run->in_buf, &run->in_size,
                               (gsize) in_view.slice_stride * (z1 - z0));
-  out_view     = seg_volume_packed (NULL, c1 - c0, r1 - r0, 1, run->out_bpp);
-  out_view.data =
-    band_buffer (&run->out_buf, &run->out_size, (gsize) out_view.slice_stride);
+  out_view = seg_volume_packed (NULL, c1 - c0, r1 - r0, n_slices, run->out_bpp);
+  out_view.data = band_buffer (&run->out_buf, &run->out_size,
+                               (gsize) out_view.slice_stride * n_slices);
 
   for (gint z = z0; z < z1; z++)
     {
@@ -214,12 +234,18 @@ run_band (SegStackRun *run, gint out_z, gint r0, gint r1, gint c0, gint c1)
   if (status != SEG_OK)
     return status;
 
-  out_rect.x      = run->out.x + c0;
-  out_rect.y      = run->out.y + out_z * run->out.slice_height + r0;
-  out_rect.width  = c1 - c0;
-  out_rect.height = r1 - r0;
-  seg_stack_run_write (run, &out_rect, out_view.data,
-                       (gsize) out_view.row_stride);
+  for (gint s = 0; s < n_slices; s++)
+    {
+      const GeglRectangle out_rect = {
+        run->out.x + c0, run->out.y + (out_z + s) * run->out.slice_height + r0,
+        c1 - c0, r1 - r0
+      };
+
+      seg_stack_run_write (run, &out_rect,
+                           (const guint8 *) out_view.data +
+                             (gsize) s * out_view.slice_stride,
+                           (gsize) out_view.row_stride);
+    }
   return SEG_OK;
 }
 
@@ -232,7 +258,22 @@ seg_stack_run_rect (
   if (r0 >= r1 || c0 >= c1)
     return SEG_OK;
   for (gint r = r0; r < r1 && status == SEG_OK; r += run->rows_per_band)
-    status = run_band (run, out_z, r, MIN (r + run->rows_per_band, r1), c0, c1);
+    status =
+      run_band (run, out_z, 1, r, MIN (r + run->rows_per_band, r1), c0, c1);
+  return status;
+}
+
+/* Whole output slices out_z … out_z + n_slices - 1, columns [c0, c1), in
+ * bands of all those slices. */
+static SegStatus
+run_slab (SegStackRun *run, gint out_z, gint n_slices, gint c0, gint c1)
+{
+  const gint height = run->out.slice_height;
+  SegStatus  status = SEG_OK;
+
+  for (gint r = 0; r < height && status == SEG_OK; r += run->rows_per_slab)
+    status = run_band (run, out_z, n_slices, r,
+                       MIN (r + run->rows_per_slab, height), c0, c1);
   return status;
 }
 
@@ -253,13 +294,23 @@ seg_stack_process (const SegStackJob   *job,
   end  = todo.y + todo.height - run->out.y;
   for (r = todo.y - run->out.y; r < end && status == SEG_OK;)
     {
-      /* What the region holds of one output slice. */
-      const gint z    = r / oh;
-      const gint next = MIN (end, (z + 1) * oh);
+      /* What the region holds of one output slice, or the whole slices
+       * from r on, a slab of them at a time. */
+      const gint z       = r / oh;
+      const gint next    = MIN (end, (z + 1) * oh);
+      const gint c0      = todo.x - run->out.x;
+      const gint c1      = todo.x + todo.width - run->out.x;
+      const gint n_whole = r == z * oh ? (end - r) / oh : 0;
 
-      status = seg_stack_run_rect (run, z, r - z * oh, next - z * oh,
-                                   todo.x - run->out.x,
-                                   todo.x + todo.width - run->out.x);
+      if (job->slab > 1 && n_whole > 1)
+        {
+          const gint n = MIN (n_whole, job->slab);
+
+          status = run_slab (run, z, n, c0, c1);
+          r += n * oh;
+          continue;
+        }
+      status = seg_stack_run_rect (run, z, r - z * oh, next - z * oh, c0, c1);
       r      = next;
     }
   seg_stack_run_free (run);

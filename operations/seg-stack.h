@@ -170,7 +170,8 @@ void seg_stack_class_set_regions (GeglOperationClass *klass,
  * --------------------------------------------------------------------- */
 
 /* Where a band lies: its output is columns [out_x0, +out->width) and rows
- * [out_y0, +out->height) of output slice out_z; its input view starts at
+ * [out_y0, +out->height) of output slices out_z, … (out->depth of them:
+ * one but in a job's slabs); its input view starts at
  * column in_x0 and row in_y0 of input slice in_z0 (all relative to their
  * stack's origin).  An op that reads neighbours finds its edges here. */
 typedef struct
@@ -193,6 +194,10 @@ typedef struct
   GeglBuffer        *input, *output;
   SegStackKernel     kernel;
   gpointer           data; /* for the kernel        */
+  /* Output slices one band may hold where the region covers whole slices
+   * (0 or 1: one), for a kernel that reuses the rows of neighbour slices
+   * across the output slices of a band. */
+  gint slab;
 } SegStackJob;
 
 typedef struct _SegStackRun SegStackRun;
@@ -222,7 +227,8 @@ void seg_stack_run_write (const SegStackRun   *run,
                           const guint8        *src,
                           gsize                src_stride);
 
-/* A filter's whole process (): every band of roi through copies; FALSE,
+/* A filter's whole process (): every band of roi through copies (bands of
+ * up to job->slab output slices where roi covers whole slices); FALSE,
  * with a warning naming op_name, when the kernel fails. */
 gboolean seg_stack_process (const SegStackJob   *job,
                             const gchar         *op_name,

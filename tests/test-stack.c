@@ -394,6 +394,7 @@ typedef struct
 {
   const SegStackMap *map;
   PixelFunc          pixel;
+  gint               slab; /* the job's */
 } Watch;
 
 /* The view holds what the band's output reads, and no more than that
@@ -409,10 +410,11 @@ check_view (const Watch        *w,
 
   seg_axis_input_span (&m->x, b->out_x0, b->out_x0 + out->width, &x0, &x1);
   seg_axis_input_span (&m->y, b->out_y0, b->out_y0 + out->height, &y0, &y1);
-  seg_axis_input_span (&m->z, b->out_z, b->out_z + 1, &z0, &z1);
+  seg_axis_input_span (&m->z, b->out_z, b->out_z + out->depth, &z0, &z1);
   ck_assert_msg (b->in_x0 == x0 && b->in_y0 == y0 && b->in_z0 == z0 &&
                    in->width == x1 - x0 && in->height == y1 - y0 &&
-                   in->depth == z1 - z0 && out->depth == 1,
+                   in->depth == z1 - z0 && out->depth >= 1 &&
+                   out->depth <= MAX (1, w->slab),
                  "band out (%d, %d, %d) %dx%d: view (%d, %d, %d) "
                  "%dx%dx%d, expected (%d, %d, %d) %dx%dx%d",
                  b->out_x0, b->out_y0, b->out_z, out->width, out->height,
@@ -433,9 +435,19 @@ watch_kernel (const SegVolume    *in,
   /* One assertion per band: check's assertions write to a file each time
    * they pass. */
   check_view (w, in, out, b);
-  for (gint r = 0; r < out->height; r++)
-    for (gint c = 0; c < out->width; c++)
-      ok &= w->pixel (w->map, in, out, b, c, r);
+  for (gint s = 0; s < out->depth; s++)
+    {
+      /* Slice s of the band as a band of its own. */
+      SegStackBand one   = *b;
+      SegVolume    slice = *out;
+
+      one.out_z += s;
+      slice.depth = 1;
+      slice.data  = (guint8 *) out->data + s * out->slice_stride;
+      for (gint r = 0; r < out->height; r++)
+        for (gint c = 0; c < out->width; c++)
+          ok &= w->pixel (w->map, in, &slice, &one, c, r);
+    }
   ck_assert_msg (ok, "band (%d, %d, %d): a pixel reads outside the view",
                  b->out_x0, b->out_y0, b->out_z);
   return SEG_OK;
@@ -531,7 +543,8 @@ nearest_pixel (const SegStackMap  *m,
 }
 
 /* Renders roi of the map's output into a new buffer of format by the
- * driver: whole, or in n_parts random pieces. */
+ * driver: whole, or in n_parts random pieces; bands of up to slab output
+ * slices. */
 static GeglBuffer *
 render (const SegStackMap *map,
         Input             *in,
@@ -539,13 +552,14 @@ render (const SegStackMap *map,
         const Babl        *out_format,
         PixelFunc          pixel,
         guint64           *rng,
-        gint               n_parts)
+        gint               n_parts,
+        gint               slab)
 {
   GeglRectangle box = seg_stack_map_bounding_box (map);
   GeglBuffer   *out = gegl_buffer_new (&box, out_format);
-  Watch         w   = { map, pixel };
+  Watch         w   = { map, pixel, slab };
   SegStackJob   job = { map, in_format,    out_format, in->buffer,
-                        out, watch_kernel, &w };
+                        out, watch_kernel, &w,         slab };
 
   if (n_parts <= 1)
     ck_assert (seg_stack_process (&job, "seg:test", &box));
@@ -573,14 +587,41 @@ render (const SegStackMap *map,
   return out;
 }
 
+/* The runs of a test (0 … N_RUNS - 1): whole and in parts, one slice a
+ * band and slabs of a few; render ()'s output as u32s (free them), and the
+ * slab. */
+#define N_RUNS 4
+
+static guint32 *
+render_run (const SegStackMap *map,
+            Input             *in,
+            const Babl        *in_format,
+            PixelFunc          pixel,
+            guint64           *rng,
+            gint               run,
+            gint              *slab)
+{
+  const Babl   *u32 = babl_format ("Y u32");
+  GeglRectangle box = seg_stack_map_bounding_box (map);
+  GeglBuffer   *out;
+  guint32      *got = g_new (guint32, (gsize) box.width * box.height);
+
+  *slab = run < 2 ? 0 : rand_range (rng, 2, 5);
+  out   = render (map, in, in_format, u32, pixel, rng, run % 2 ? 8 : 1, *slab);
+  gegl_buffer_get (out, &box, 1.0, u32, got, GEGL_AUTO_ROWSTRIDE,
+                   GEGL_ABYSS_NONE);
+  g_object_unref (out);
+  return got;
+}
+
 START_TEST (test_driver_hands_kernels_their_neighbour_slices)
 {
   guint64 rng = 0x5eed0004;
 
   for (gint trial = 0; trial < 60; trial++)
     {
-      const Babl   *u16 = babl_format ("Y u16"), *u32 = babl_format ("Y u32");
-      Input         in = input_new (&rng, u16, 65535);
+      const Babl   *u16 = babl_format ("Y u16");
+      Input         in  = input_new (&rng, u16, 65535);
       SegStackMap   m;
       guint32      *want = sum_reference (&in);
       GeglRectangle box;
@@ -593,25 +634,22 @@ START_TEST (test_driver_hands_kernels_their_neighbour_slices)
       m.out_y = in.s.y;
       box     = seg_stack_map_bounding_box (&m);
 
-      for (gint parts = 1; parts <= 8; parts += 7)
+      for (gint run = 0; run < N_RUNS; run++)
         {
-          GeglBuffer *out = render (&m, &in, u16, u32, sum_pixel, &rng, parts);
-          guint32    *got = g_new (guint32, (gsize) box.width * box.height);
-          gint        i   = 0;
+          gint     slab;
+          guint32 *got = render_run (&m, &in, u16, sum_pixel, &rng, run, &slab);
+          gint     i   = 0;
 
-          gegl_buffer_get (out, &box, 1.0, u32, got, GEGL_AUTO_ROWSTRIDE,
-                           GEGL_ABYSS_NONE);
           /* The first difference, if any (one assertion: check's write to
            * a file each time they pass). */
           while (i < box.width * box.height - 1 && got[i] == want[i])
             i++;
           ck_assert_msg (got[i] == want[i],
-                         "trial %d, %d parts, %dx%dx%d: pixel %d is %u, "
-                         "expected %u",
-                         trial, parts, in.s.width, in.s.slice_height,
+                         "trial %d, run %d, slab %d, %dx%dx%d: pixel %d is "
+                         "%u, expected %u",
+                         trial, run, slab, in.s.width, in.s.slice_height,
                          in.s.depth, i, got[i], want[i]);
           g_free (got);
-          g_object_unref (out);
         }
       g_free (want);
       input_free (&in);
@@ -641,14 +679,12 @@ START_TEST (test_driver_resizes_by_the_axes_indices)
       m.out_y = rand_range (&rng, -9, 9);
       box     = seg_stack_map_bounding_box (&m);
 
-      for (gint parts = 1; parts <= 8; parts += 7)
+      for (gint run = 0; run < N_RUNS; run++)
         {
-          GeglBuffer *out =
-            render (&m, &in, u32, u32, nearest_pixel, &rng, parts);
-          guint32 *got = g_new (guint32, (gsize) box.width * box.height);
+          gint     slab;
+          guint32 *got =
+            render_run (&m, &in, u32, nearest_pixel, &rng, run, &slab);
 
-          gegl_buffer_get (out, &box, 1.0, u32, got, GEGL_AUTO_ROWSTRIDE,
-                           GEGL_ABYSS_NONE);
           for (gint oz = 0; oz < m.z.out_size; oz++)
             for (gint oy = 0; oy < m.y.out_size; oy++)
               for (gint ox = 0; ox < m.x.out_size; ox++)
@@ -668,7 +704,6 @@ START_TEST (test_driver_resizes_by_the_axes_indices)
                                   trial, ox, oy, oz, have, want);
                 }
           g_free (got);
-          g_object_unref (out);
         }
       input_free (&in);
     }

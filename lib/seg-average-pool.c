@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "seg-label.h"
+#include "seg-numbers.h"
 #include "seg-rows.h"
 
 #if SEG_HAVE_AVX512
@@ -41,76 +42,6 @@
 
 /* Fewest output voxels per chunk, however wide the voxels. */
 #define CHUNK_MIN_VOXELS 16
-
-
-/* ---- Half precision ----------------------------------------------------- */
-
-/* Every binary16 value is exactly a double. */
-static double
-half_to_double (uint16_t h)
-{
-  const uint64_t sign     = (uint64_t) (h >> 15) << 63;
-  const unsigned exponent = h >> 10 & 0x1f;
-  const uint64_t mantissa = h & 0x3ff;
-  uint64_t       bits;
-  double         v;
-
-  if (exponent == 0)
-    {
-      /* Zero or subnormal: mantissa × 2^-24, exactly. */
-      v = (double) mantissa * 0x1p-24;
-      return sign ? -v : v;
-    }
-  if (exponent == 0x1f)
-    bits = sign | (uint64_t) 0x7ff << 52 | mantissa << 42; /* inf, NaN */
-  else
-    bits = sign | (uint64_t) (exponent - 15 + 1023) << 52 | mantissa << 42;
-  memcpy (&v, &bits, sizeof v);
-  return v;
-}
-
-/* x rounded once to binary16, to nearest with ties to even: subnormals,
- * overflow to infinity, NaN stays (a quiet) NaN. */
-static uint16_t
-half_from_double (double x)
-{
-  uint64_t bits, significand, rest, halfway;
-  uint16_t sign;
-  int      exponent, shift;
-  unsigned m;
-
-  memcpy (&bits, &x, sizeof bits);
-  sign     = (uint16_t) (bits >> 48 & 0x8000);
-  exponent = (int) (bits >> 52 & 0x7ff);
-  if (exponent == 0x7ff)
-    return sign | ((bits << 12) != 0 ? 0x7e00 : 0x7c00);
-  if (exponent == 0)
-    return sign; /* zero, or a double subnormal: far below 2^-25 */
-
-  /* |x| = significand × 2^(exponent - 52), significand < 2^53. */
-  exponent -= 1023;
-  if (exponent >= 16)
-    return sign | 0x7c00;
-  if (exponent < -25)
-    return sign; /* below half of the smallest subnormal, 2^-25 */
-  significand = (bits & (((uint64_t) 1 << 52) - 1)) | (uint64_t) 1 << 52;
-
-  /* Bits below the half's last place: its quantum is 2^(exponent - 10)
-   * for normal halves, 2^-24 for subnormals (exponent < -14). */
-  shift   = exponent >= -14 ? 42 : 28 - exponent;
-  m       = (unsigned) (significand >> shift);
-  rest    = significand & (((uint64_t) 1 << shift) - 1);
-  halfway = (uint64_t) 1 << (shift - 1);
-  if (rest > halfway || (rest == halfway && (m & 1) != 0))
-    m++;
-
-  /* A normal m counts the implicit bit (0x400 … 0x800); carrying into the
-   * next binade, and from the largest finite half into infinity, is then
-   * plain addition.  A subnormal m (0 … 0x400) is the encoding itself. */
-  if (exponent >= -14)
-    return sign | (uint16_t) (((unsigned) (exponent + 14) << 10) + m);
-  return sign | (uint16_t) m;
-}
 
 
 /* ---- 128-bit sums ------------------------------------------------------- */
@@ -373,7 +304,7 @@ load_real (const uint8_t *p, SegComponentType type)
 
   switch (type)
     {
-    case SEG_TYPE_HALF: memcpy (&h, p, sizeof h); return half_to_double (h);
+    case SEG_TYPE_HALF: memcpy (&h, p, sizeof h); return seg_half_to_double (h);
     case SEG_TYPE_FLOAT: memcpy (&f, p, sizeof f); return f;
     default: memcpy (&d, p, sizeof d); return d;
     }
@@ -432,7 +363,7 @@ store_real (uint8_t *p, double v, SegComponentType type)
   switch (type)
     {
     case SEG_TYPE_HALF:
-      h = half_from_double (v);
+      h = seg_half_from_double (v);
       memcpy (p, &h, sizeof h);
       break;
     case SEG_TYPE_FLOAT:

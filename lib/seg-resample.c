@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * Resampling: see seg-resample.h for the contract.
+ *
+ * Each call first tabulates, per axis, what its output indices read
+ * (Axis), relative to the input view; the modes then walk the output:
+ *
+ *   nearest: one input row per output row, voxels copied by their
+ *     tabulated columns; an output row whose input row is the one before's
+ *     is a copy of the output row before;
+ *   linear: the input rows that an output row's taps name, each
+ *     interpolated along x once into a row of doubles (kept, four at a
+ *     time, for the output rows that share them), then combined along y
+ *     and z;
+ *   area: each output voxel's window summed directly (windows overlap by
+ *     one index at most, so each input voxel is read about once).
+ */
+#include "seg-resample.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seg-numbers.h"
+
+/* ---- Axes --------------------------------------------------------------- */
+
+/* The linear taps of output index o of an axis in → out, and their
+ * weights (an axis that keeps its size gets s = o exactly: a copy). */
+static void
+linear_taps (int in, int out, int o, int *i0, int *i1, double *w0, double *w1)
+{
+  double s, frac;
+
+  s    = ((double) o + 0.5) * ((double) in / (double) out) - 0.5;
+  s    = s > 0 ? s : 0;
+  *i0  = (int) floor (s);
+  *i0  = *i0 < in - 1 ? *i0 : in - 1;
+  *i1  = *i0 < in - 1 ? *i0 + 1 : *i0;
+  frac = s - *i0;
+  frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
+  *w1  = frac;
+  *w0  = 1 - frac;
+}
+
+void
+seg_resample_span (
+  SegResampleMode mode, int in, int out, int o, int *first, int *end)
+{
+  const int64_t i = o, n_in = in, n_out = out;
+
+  switch (mode)
+    {
+    case SEG_RESAMPLE_NEAREST:
+      {
+        const int64_t s = (2 * i + 1) * n_in / (2 * n_out);
+
+        *first = (int) (s < n_in - 1 ? s : n_in - 1);
+        *end   = *first + 1;
+        return;
+      }
+    case SEG_RESAMPLE_LINEAR:
+      {
+        double w0, w1;
+        int    i1;
+
+        linear_taps (in, out, o, first, &i1, &w0, &w1);
+        *end = i1 + 1;
+        return;
+      }
+    case SEG_RESAMPLE_AREA:
+    default:
+      *first = (int) (i * n_in / n_out);
+      *end   = (int) (((i + 1) * n_in + n_out - 1) / n_out);
+      return;
+    }
+}
+
+SegStatus
+seg_resample_check (const SegResample *r, int bpp)
+{
+  if (r == NULL)
+    return SEG_EBADARG;
+  for (int a = 0; a < 3; a++)
+    if (r->in_size[a] < 1 || r->in_size[a] > SEG_RESAMPLE_MAX_SIZE ||
+        r->out_size[a] < 1 || r->out_size[a] > SEG_RESAMPLE_MAX_SIZE)
+      return SEG_EBADARG;
+  switch (r->mode)
+    {
+    case SEG_RESAMPLE_NEAREST: return bpp >= 1 ? SEG_OK : SEG_EBADARG;
+    case SEG_RESAMPLE_LINEAR:
+    case SEG_RESAMPLE_AREA: return seg_pixel_layout_check (&r->layout, bpp);
+    default: return SEG_EBADARG;
+    }
+}
+
+/* What the output indices [o0, o0 + n) of an axis read, relative to an
+ * input view that starts at input index at and holds size indices. */
+typedef struct
+{
+  int    *first, *second; /* nearest: the index; linear: the taps; area:
+                             the window [first, second) */
+  double *w0, *w1;        /* linear: the weights */
+} Axis;
+
+static void
+axis_free (Axis *a)
+{
+  free (a->first);
+  free (a->second);
+  free (a->w0);
+  free (a->w1);
+}
+
+/* The table of one axis; SEG_EBADARG when an index it needs lies outside
+ * the view, SEG_ENOMEM. */
+static SegStatus
+axis_new (
+  Axis *a, const SegResample *r, int axis, int o0, int n, int at, int size)
+{
+  const int in = r->in_size[axis], out = r->out_size[axis];
+
+  a->first  = malloc ((size_t) n * sizeof *a->first);
+  a->second = malloc ((size_t) n * sizeof *a->second);
+  a->w0     = malloc ((size_t) n * sizeof *a->w0);
+  a->w1     = malloc ((size_t) n * sizeof *a->w1);
+  if (a->first == NULL || a->second == NULL || a->w0 == NULL || a->w1 == NULL)
+    {
+      axis_free (a);
+      return SEG_ENOMEM;
+    }
+  for (int i = 0; i < n; i++)
+    {
+      int first, second;
+
+      if (r->mode == SEG_RESAMPLE_LINEAR)
+        {
+          linear_taps (in, out, o0 + i, &first, &second, &a->w0[i], &a->w1[i]);
+          if (second - at >= size)
+            break;
+        }
+      else
+        {
+          seg_resample_span (r->mode, in, out, o0 + i, &first, &second);
+          if (second - at > size)
+            break;
+        }
+      if (first - at < 0)
+        break;
+      a->first[i]  = first - at;
+      a->second[i] = second - at;
+      if (i == n - 1)
+        return SEG_OK;
+    }
+  axis_free (a);
+  return SEG_EBADARG;
+}
+
+/* What a call's modes work from: the views, the axes' tables (x, y, z),
+ * the voxels' numbers. */
+typedef struct
+{
+  const SegVolume      *in, *out;
+  Axis                  axis[3];
+  const SegPixelLayout *layout;
+} Job;
+
+/* ---- Nearest ------------------------------------------------------------ */
+
+/* A case of a switch on bpp: the voxels of row by the columns x, as C type
+ * CTYPE. */
+#define COPY_VOXELS(BPP, CTYPE)                      \
+  case BPP:                                          \
+    for (int i = 0; i < n; i++)                      \
+      {                                              \
+        CTYPE v;                                     \
+                                                     \
+        memcpy (&v, row + (size_t) x[i] * BPP, BPP); \
+        memcpy (dst + (size_t) i * BPP, &v, BPP);    \
+      }                                              \
+    return;
+
+/* n voxels of bpp bytes from row, by the columns x, into dst. */
+static void
+copy_voxels (uint8_t *dst, const uint8_t *row, const int *x, int n, int bpp)
+{
+  switch (bpp)
+    {
+      COPY_VOXELS (1, uint8_t)
+      COPY_VOXELS (2, uint16_t)
+      COPY_VOXELS (4, uint32_t)
+      COPY_VOXELS (8, uint64_t)
+    default:
+      for (int i = 0; i < n; i++)
+        memcpy (dst + (size_t) i * bpp, row + (size_t) x[i] * bpp,
+                (size_t) bpp);
+    }
+}
+
+static void
+nearest (const Job *job)
+{
+  const SegVolume *in = job->in, *out = job->out;
+  const Axis      *ax = &job->axis[0], *ay = &job->axis[1], *az = &job->axis[2];
+  const uint8_t   *last_src = NULL;
+  const uint8_t   *last_dst = NULL;
+
+  for (int z = 0; z < out->depth; z++)
+    for (int y = 0; y < out->height; y++)
+      {
+        const uint8_t *src = (const uint8_t *) in->data +
+                             (ptrdiff_t) az->first[z] * in->slice_stride +
+                             (ptrdiff_t) ay->first[y] * in->row_stride;
+        uint8_t *dst = (uint8_t *) out->data +
+                       (ptrdiff_t) z * out->slice_stride +
+                       (ptrdiff_t) y * out->row_stride;
+
+        if (src == last_src)
+          memcpy (dst, last_dst, (size_t) out->width * (size_t) out->bpp);
+        else
+          copy_voxels (dst, src, ax->first, out->width, out->bpp);
+        last_src = src;
+        last_dst = dst;
+      }
+}
+
+/* ---- Numbers ------------------------------------------------------------ */
+
+/* Voxel p's components as doubles into v, colours weighted by a straight
+ * alpha. */
+static inline void
+load_voxel (const uint8_t *p, const SegPixelLayout *layout, double *v)
+{
+  const int size = seg_component_size (layout->type);
+
+  for (int c = 0; c < layout->n_components; c++)
+    v[c] = seg_number_load (p + (size_t) c * size, layout->type);
+  if (layout->alpha >= 0)
+    for (int c = 0; c < layout->n_components; c++)
+      if (c != layout->alpha)
+        v[c] *= v[layout->alpha];
+}
+
+/* The voxel of components v (colours weighted by a straight alpha) into
+ * p: colours divided by alpha again, 0 where it is 0. */
+static inline void
+store_voxel (uint8_t *p, const SegPixelLayout *layout, const double *v)
+{
+  const int size = seg_component_size (layout->type);
+
+  for (int c = 0; c < layout->n_components; c++)
+    {
+      double x = v[c];
+
+      if (layout->alpha >= 0 && c != layout->alpha)
+        x = v[layout->alpha] != 0 ? x / v[layout->alpha] : 0;
+      seg_number_store (p + (size_t) c * size, layout->type, x);
+    }
+}
+
+/* ---- Linear ------------------------------------------------------------- */
+
+/* Input rows interpolated along x, kept for the output rows that share
+ * them: row (zz, yy) in slot (zz mod 2)·2 + yy mod 2, as the two taps of
+ * an axis are neighbours. */
+typedef struct
+{
+  double *row[4];
+  int     zz[4], yy[4];
+} XRows;
+
+/* Input row (zz, yy) interpolated along x: n_out voxels of nc doubles. */
+static const double *
+x_row (XRows                *c,
+       const SegVolume      *in,
+       const Axis           *ax,
+       int                   n_out,
+       const SegPixelLayout *layout,
+       int                   zz,
+       int                   yy)
+{
+  const int      slot = (zz & 1) * 2 + (yy & 1);
+  const int      nc   = layout->n_components;
+  const uint8_t *src;
+  double        *dst = c->row[slot];
+
+  if (c->zz[slot] == zz && c->yy[slot] == yy)
+    return dst;
+  src = (const uint8_t *) in->data + (ptrdiff_t) zz * in->slice_stride +
+        (ptrdiff_t) yy * in->row_stride;
+  for (int x = 0; x < n_out; x++)
+    {
+      double a[SEG_MAX_BPP], b[SEG_MAX_BPP];
+
+      load_voxel (src + (size_t) ax->first[x] * in->bpp, layout, a);
+      load_voxel (src + (size_t) ax->second[x] * in->bpp, layout, b);
+      for (int k = 0; k < nc; k++)
+        dst[(size_t) x * nc + k] = a[k] * ax->w0[x] + b[k] * ax->w1[x];
+    }
+  c->zz[slot] = zz;
+  c->yy[slot] = yy;
+  return dst;
+}
+
+static SegStatus
+linear (const Job *job)
+{
+  const SegVolume      *in = job->in, *out = job->out;
+  const Axis           *ax = &job->axis[0], *ay = &job->axis[1];
+  const Axis           *az     = &job->axis[2];
+  const SegPixelLayout *layout = job->layout;
+  const int             nc     = layout->n_components;
+  const size_t          n      = (size_t) out->width * nc;
+  double               *rows   = malloc (6 * n * sizeof (double));
+  XRows                 c;
+
+  if (rows == NULL)
+    return SEG_ENOMEM;
+  for (int s = 0; s < 4; s++)
+    {
+      c.row[s] = rows + s * n;
+      c.zz[s] = c.yy[s] = -1;
+    }
+  for (int z = 0; z < out->depth; z++)
+    for (int y = 0; y < out->height; y++)
+      {
+        double  *along_y[2] = { rows + 4 * n, rows + 5 * n };
+        uint8_t *dst        = (uint8_t *) out->data +
+                       (ptrdiff_t) z * out->slice_stride +
+                       (ptrdiff_t) y * out->row_stride;
+
+        for (int t = 0; t < 2; t++)
+          {
+            const int     zz = t == 0 ? az->first[z] : az->second[z];
+            const double *a =
+              x_row (&c, in, ax, out->width, layout, zz, ay->first[y]);
+            const double *b =
+              x_row (&c, in, ax, out->width, layout, zz, ay->second[y]);
+
+            for (size_t i = 0; i < n; i++)
+              along_y[t][i] = a[i] * ay->w0[y] + b[i] * ay->w1[y];
+          }
+        for (int x = 0; x < out->width; x++)
+          {
+            double v[SEG_MAX_BPP];
+
+            for (int k = 0; k < nc; k++)
+              v[k] = along_y[0][(size_t) x * nc + k] * az->w0[z] +
+                     along_y[1][(size_t) x * nc + k] * az->w1[z];
+            store_voxel (dst + (size_t) x * out->bpp, layout, v);
+          }
+      }
+  free (rows);
+  return SEG_OK;
+}
+
+/* ---- Area --------------------------------------------------------------- */
+
+static void
+area (const Job *job)
+{
+  const SegVolume      *in = job->in, *out = job->out;
+  const Axis           *ax = &job->axis[0], *ay = &job->axis[1];
+  const Axis           *az     = &job->axis[2];
+  const SegPixelLayout *layout = job->layout;
+  const int             nc     = layout->n_components;
+
+  for (int z = 0; z < out->depth; z++)
+    for (int y = 0; y < out->height; y++)
+      for (int x = 0; x < out->width; x++)
+        {
+          const int kz               = az->second[z] - az->first[z];
+          const int ky               = ay->second[y] - ay->first[y];
+          const int kx               = ax->second[x] - ax->first[x];
+          double    sum[SEG_MAX_BPP] = { 0 };
+
+          for (int zz = az->first[z]; zz < az->second[z]; zz++)
+            for (int yy = ay->first[y]; yy < ay->second[y]; yy++)
+              {
+                const uint8_t *row = (const uint8_t *) in->data +
+                                     (ptrdiff_t) zz * in->slice_stride +
+                                     (ptrdiff_t) yy * in->row_stride;
+
+                for (int xx = ax->first[x]; xx < ax->second[x]; xx++)
+                  {
+                    double v[SEG_MAX_BPP];
+
+                    load_voxel (row + (size_t) xx * in->bpp, layout, v);
+                    for (int k = 0; k < nc; k++)
+                      sum[k] += v[k];
+                  }
+              }
+          for (int k = 0; k < nc; k++)
+            sum[k] = sum[k] / kz / ky / kx;
+          store_voxel (
+            (uint8_t *) out->data + (ptrdiff_t) z * out->slice_stride +
+              (ptrdiff_t) y * out->row_stride + (ptrdiff_t) x * out->bpp,
+            layout, sum);
+        }
+}
+
+/* ---- The call ----------------------------------------------------------- */
+
+SegStatus
+seg_resample (const SegVolume   *in,
+              const int          in_at[3],
+              const SegVolume   *out,
+              const int          out_at[3],
+              const SegResample *r)
+{
+  const int in_sizes[3] = { in ? in->width : 0, in ? in->height : 0,
+                            in ? in->depth : 0 };
+  const int out_sizes[3] = { out ? out->width : 0, out ? out->height : 0,
+                             out ? out->depth : 0 };
+  Job       job = { in, out, { { 0 } }, r != NULL ? &r->layout : NULL };
+  SegStatus status;
+  int       made = 0;
+
+  if (in == NULL || out == NULL || in_at == NULL || out_at == NULL ||
+      seg_volume_check (in) != SEG_OK || seg_volume_check (out) != SEG_OK ||
+      in->bpp != out->bpp)
+    return SEG_EBADARG;
+  status = seg_resample_check (r, in->bpp);
+  if (status != SEG_OK)
+    return status;
+  for (int a = 0; a < 3; a++)
+    if (out_at[a] < 0 || out_at[a] > r->out_size[a] - out_sizes[a] ||
+        in_at[a] < 0 || in_at[a] > r->in_size[a] - in_sizes[a])
+      return SEG_EBADARG;
+
+  for (; made < 3 && status == SEG_OK; made++)
+    status = axis_new (&job.axis[made], r, made, out_at[made], out_sizes[made],
+                       in_at[made], in_sizes[made]);
+  if (status != SEG_OK)
+    made--;
+  else
+    switch (r->mode)
+      {
+      case SEG_RESAMPLE_NEAREST: nearest (&job); break;
+      case SEG_RESAMPLE_LINEAR: status = linear (&job); break;
+      default: area (&job); break;
+      }
+  for (int a = 0; a < made; a++)
+    axis_free (&job.axis[a]);
+  return status;
+}

@@ -428,3 +428,37 @@ seg_npy_register_saver (GTypeModule *module)
 {
   seg_npy_saver_handler_register_type (module);
 }
+
+gboolean
+seg_format_layout (const Babl *format, SegPixelLayout *layout)
+{
+  SegNumbers    numbers;
+  BablModelFlag flags;
+
+  if (!seg_format_numbers (format, &numbers))
+    return FALSE;
+
+  /* GEGL's models keep alpha last.  Premultiplied (associated) alpha needs
+   * no weighting: means and interpolations of premultiplied colours are
+   * right as they are. */
+  flags                = babl_get_model_flags (babl_format_get_model (format));
+  layout->type         = numbers.type;
+  layout->n_components = numbers.n;
+  layout->alpha =
+    (flags & BABL_MODEL_FLAG_ALPHA) && !(flags & BABL_MODEL_FLAG_ASSOCIATED)
+      ? numbers.n - 1
+      : -1;
+  return TRUE;
+}
+
+const Babl *
+seg_numbers_format (GeglOperation *operation)
+{
+  const Babl    *source = gegl_operation_get_source_format (operation, "input");
+  SegPixelLayout layout;
+
+  if (source != NULL && seg_format_layout (source, &layout))
+    return source;
+  return babl_format_with_space (
+    "RGBA float", source ? babl_format_get_space (source) : NULL);
+}

@@ -61,6 +61,18 @@ typedef struct
  * component types and types no dtype holds bit for bit (u15, CIE u8 …). */
 gboolean seg_format_numbers (const Babl *format, SegNumbers *numbers);
 
+/* How a kernel that computes with pixel values reads pixels of format:
+ * their numbers (the .npy formats' as their dtype's, DESIGN.md "Pixels as
+ * numbers"), a straight alpha as the last component; FALSE when format
+ * is not numbers a kernel has arithmetic for. */
+gboolean seg_format_layout (const Babl *format, SegPixelLayout *layout);
+
+/* The format in which an op that computes with pixel values reads its
+ * input: the source's own where seg_format_layout () takes it, so that
+ * the values are the ones the pixels hold; else (palettes, mixed or
+ * exotic component types) RGBA float in the source's space. */
+const Babl *seg_numbers_format (GeglOperation *operation);
+
 /* The dtype that holds format's components bit for bit: fills kind,
  * item_size and big_endian (host order) of header, and returns the format
  * in which to read the pixels: format itself, or for a format whose

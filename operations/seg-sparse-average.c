@@ -75,46 +75,7 @@ request_of (GeglOperation *operation)
                            .depth   = o->depth };
 }
 
-/* How the kernel is to read pixels of format: their numbers (the .npy
- * formats' as their dtype's, DESIGN.md "Pixels as numbers"); FALSE when it
- * has no arithmetic for them. */
-static gboolean
-layout_of (const Babl *format, SegPixelLayout *layout)
-{
-  SegNumbers    numbers;
-  BablModelFlag flags;
-
-  if (!seg_format_numbers (format, &numbers))
-    return FALSE;
-
-  /* GEGL's models keep alpha last.  Premultiplied (associated) alpha needs
-   * no weighting: the plain mean of premultiplied colours is right. */
-  flags                = babl_get_model_flags (babl_format_get_model (format));
-  layout->type         = numbers.type;
-  layout->n_components = numbers.n;
-  layout->alpha =
-    (flags & BABL_MODEL_FLAG_ALPHA) && !(flags & BABL_MODEL_FLAG_ASSOCIATED)
-      ? numbers.n - 1
-      : -1;
-  return TRUE;
-}
-
-/* The source's own format, so that the mean is taken on the values the
- * pixels hold; formats the kernel has no arithmetic for (palettes, mixed
- * or exotic component types) are averaged as RGBA float. */
-static const Babl *
-format_of (GeglOperation *operation)
-{
-  const Babl    *source = gegl_operation_get_source_format (operation, "input");
-  SegPixelLayout layout;
-
-  if (source != NULL && layout_of (source, &layout))
-    return source;
-  return babl_format_with_space (
-    "RGBA float", source ? babl_format_get_space (source) : NULL);
-}
-
-static const SegPoolOp sparse_average = { request_of, format_of };
+static const SegPoolOp sparse_average = { request_of, seg_numbers_format };
 
 static SegStatus
 average_kernel (const SegVolume  *in,
@@ -140,7 +101,8 @@ process (GeglOperation       *operation,
   SegStackMap     map;
   SegPixelLayout  layout;
 
-  if (!seg_pool_map (operation, &request, &map) || !layout_of (format, &layout))
+  if (!seg_pool_map (operation, &request, &map) ||
+      !seg_format_layout (format, &layout))
     return TRUE;
   return seg_pool_process (
     &request, &map, average_kernel, o->sparse, &layout,

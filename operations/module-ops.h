@@ -15,5 +15,6 @@ void gegl_op_seg_npy_load_register_type (GTypeModule *module);
 void gegl_op_seg_npy_save_register_type (GTypeModule *module);
 void gegl_op_seg_label_stats_register_type (GTypeModule *module);
 void gegl_op_seg_descent_direction_register_type (GTypeModule *module);
+void gegl_op_seg_resample_3d_register_type (GTypeModule *module);
 
 #endif

@@ -37,6 +37,7 @@ gegl_module_register (GTypeModule *module)
   gegl_op_seg_npy_save_register_type (module);
   gegl_op_seg_label_stats_register_type (module);
   gegl_op_seg_descent_direction_register_type (module);
+  gegl_op_seg_resample_3d_register_type (module);
   /* After every op: .npy files must reach seg:npy-save, not gegl:npy-save. */
   seg_npy_register_saver (module);
   return TRUE;

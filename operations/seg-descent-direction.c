@@ -70,10 +70,14 @@ property_double (spacing_z, _("Spacing z"), 1.0)
 #define OP_NAME "seg:descent-direction"
 
 /* NULL when the properties can be served on an input of this extent,
- * with *map set (map may be NULL); else a message for the user. */
+ * with *map set (map may be NULL); else a message for the user
+ * (SegStackProblemFunc). */
 static gchar *
-problem_of (GeglProperties *o, const GeglRectangle *input, SegStackMap *map)
+problem_of (GeglOperation       *operation,
+            const GeglRectangle *input,
+            SegStackMap         *map)
 {
+  GeglProperties     *o         = GEGL_PROPERTIES (operation);
   const SegStackCheck check     = { OP_NAME, _ ("there is nothing to label"),
                                     _ ("The output is empty.") };
   const gchar        *names[3]  = { "spacing-x", "spacing-y", "spacing-z" };
@@ -104,15 +108,7 @@ problem_of (GeglProperties *o, const GeglRectangle *input, SegStackMap *map)
 static gboolean
 map_of (GeglOperation *operation, SegStackMap *map)
 {
-  const GeglRectangle *extent =
-    gegl_operation_source_get_bounding_box (operation, "input");
-  gchar *problem;
-
-  if (extent == NULL)
-    return FALSE;
-  problem = problem_of (GEGL_PROPERTIES (operation), extent, map);
-  g_free (problem);
-  return problem == NULL;
+  return seg_stack_map_by (operation, problem_of, map);
 }
 
 /* The format the op reads, and how the kernel reads its numbers: a
@@ -159,16 +155,11 @@ static void
 prepare (GeglOperation *operation)
 {
   SegComponentType type;
-  gchar           *problem = NULL;
 
   gegl_operation_set_format (operation, "input",
                              input_format_of (operation, &type));
   gegl_operation_set_format (operation, "output", babl_format ("Y u8"));
-  if (seg_stack_input_complete (operation))
-    problem = problem_of (
-      GEGL_PROPERTIES (operation),
-      gegl_operation_source_get_bounding_box (operation, "input"), NULL);
-  seg_stack_report (operation, problem);
+  seg_stack_report_problem (operation, problem_of);
 }
 
 /* The kernel as the band driver calls it: the band's output voxels are

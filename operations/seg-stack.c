@@ -87,6 +87,35 @@ seg_stack_report (GeglOperation *operation, gchar *problem)
                            g_free);
 }
 
+gboolean
+seg_stack_map_by (GeglOperation      *operation,
+                  SegStackProblemFunc problem_of,
+                  SegStackMap        *map)
+{
+  const GeglRectangle *extent =
+    gegl_operation_source_get_bounding_box (operation, "input");
+  gchar *problem;
+
+  if (extent == NULL)
+    return FALSE;
+  problem = problem_of (operation, extent, map);
+  g_free (problem);
+  return problem == NULL;
+}
+
+void
+seg_stack_report_problem (GeglOperation      *operation,
+                          SegStackProblemFunc problem_of)
+{
+  gchar *problem = NULL;
+
+  if (seg_stack_input_complete (operation))
+    problem = problem_of (
+      operation, gegl_operation_source_get_bounding_box (operation, "input"),
+      NULL);
+  seg_stack_report (operation, problem);
+}
+
 /* ------------------------------------------------------------------------
  * Axes
  * --------------------------------------------------------------------- */

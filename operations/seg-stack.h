@@ -158,6 +158,24 @@ GeglRectangle seg_stack_map_invalidated (const SegStackMap   *map,
 typedef gboolean (*SegStackMapFunc) (GeglOperation *operation,
                                      SegStackMap   *map);
 
+/* What an op's properties make of an input of extent input: NULL, with
+ * *map set (map may be NULL), when the op can serve it; else a message for
+ * the user that names the op, the value and what is allowed. */
+typedef gchar *(*SegStackProblemFunc) (GeglOperation       *operation,
+                                       const GeglRectangle *input,
+                                       SegStackMap         *map);
+
+/* A SegStackMapFunc from a SegStackProblemFunc: problem_of on the
+ * operation's input. */
+gboolean seg_stack_map_by (GeglOperation      *operation,
+                           SegStackProblemFunc problem_of,
+                           SegStackMap        *map);
+
+/* For prepare: reports (seg_stack_report ()) what problem_of says of the
+ * operation's input, once the input chain reaches a source. */
+void seg_stack_report_problem (GeglOperation      *operation,
+                               SegStackProblemFunc problem_of);
+
 /* Sets an op's bounding box, required and invalidated regions (in its
  * class_init) from func: the map's output, the input an output region
  * reads, the output an input change touches; all empty where func gives

@@ -8,12 +8,16 @@
  *   nearest: one input row per output row, voxels copied by their
  *     tabulated columns; an output row whose input row is the one before's
  *     is a copy of the output row before;
- *   linear: the input rows that an output row's taps name, each
- *     interpolated along x once into a row of doubles (kept, four at a
- *     time, for the output rows that share them), then combined along y
- *     and z;
- *   area: each output voxel's window summed directly (windows overlap by
- *     one index at most, so each input voxel is read about once).
+ *   linear: the input rows that an output row's taps name, each loaded
+ *     as doubles and interpolated along x once (kept, four at a time, for
+ *     the output rows that share them), then combined along y and z;
+ *   area: the input rows of an output row's windows, each loaded as
+ *     doubles once and added to the sums of the output row's voxels, so
+ *     that each voxel's numbers still add up in raster order (windows
+ *     overlap by one index at most: each input row is read about once).
+ *
+ * Rows are converted with one loop per component type (load_row (),
+ * store_row ()).
  */
 #include "seg-resample.h"
 
@@ -101,7 +105,8 @@ typedef struct
 {
   int    *first, *second; /* nearest: the index; linear: the taps; area:
                              the window [first, second) */
-  double *w0, *w1;        /* linear: the weights */
+  double *w0, *w1;        /* linear: the weights; area: w0 the window's
+                             width */
 } Axis;
 
 static void
@@ -150,6 +155,8 @@ axis_new (
         break;
       a->first[i]  = first - at;
       a->second[i] = second - at;
+      if (r->mode == SEG_RESAMPLE_AREA)
+        a->w0[i] = second - first; /* the window's width, to divide by */
       if (i == n - 1)
         return SEG_OK;
     }
@@ -227,36 +234,94 @@ nearest (const Job *job)
 
 /* ---- Numbers ------------------------------------------------------------ */
 
-/* Voxel p's components as doubles into v, colours weighted by a straight
- * alpha. */
-static inline void
-load_voxel (const uint8_t *p, const SegPixelLayout *layout, double *v)
-{
-  const int size = seg_component_size (layout->type);
+/* A case of a switch on type: the n components at src, of C type CTYPE,
+ * as doubles into dst. */
+#define LOAD_ROW(TYPE, CTYPE)                      \
+  case TYPE:                                       \
+    for (size_t i = 0; i < n; i++)                 \
+      {                                            \
+        CTYPE v;                                   \
+                                                   \
+        memcpy (&v, src + i * sizeof v, sizeof v); \
+        dst[i] = (double) v;                       \
+      }                                            \
+    break;
 
-  for (int c = 0; c < layout->n_components; c++)
-    v[c] = seg_number_load (p + (size_t) c * size, layout->type);
+/* n_voxels voxels at src as doubles into dst, component after component,
+ * colours weighted by a straight alpha; one loop per type. */
+static void
+load_row (const uint8_t        *src,
+          int                   n_voxels,
+          const SegPixelLayout *layout,
+          double               *dst)
+{
+  const int    nc = layout->n_components;
+  const size_t n  = (size_t) n_voxels * nc;
+
+  switch (layout->type)
+    {
+      LOAD_ROW (SEG_TYPE_U8, uint8_t)
+      LOAD_ROW (SEG_TYPE_U16, uint16_t)
+      LOAD_ROW (SEG_TYPE_U32, uint32_t)
+      LOAD_ROW (SEG_TYPE_U64, uint64_t)
+      LOAD_ROW (SEG_TYPE_I8, int8_t)
+      LOAD_ROW (SEG_TYPE_I16, int16_t)
+      LOAD_ROW (SEG_TYPE_I32, int32_t)
+      LOAD_ROW (SEG_TYPE_I64, int64_t)
+      LOAD_ROW (SEG_TYPE_FLOAT, float)
+      LOAD_ROW (SEG_TYPE_DOUBLE, double)
+    default:
+      for (size_t i = 0; i < n; i++)
+        dst[i] = seg_number_load (src + i * 2, SEG_TYPE_HALF);
+    }
   if (layout->alpha >= 0)
-    for (int c = 0; c < layout->n_components; c++)
-      if (c != layout->alpha)
-        v[c] *= v[layout->alpha];
+    for (int x = 0; x < n_voxels; x++)
+      for (int c = 0; c < nc; c++)
+        if (c != layout->alpha)
+          dst[(size_t) x * nc + c] *= dst[(size_t) x * nc + layout->alpha];
 }
 
-/* The voxel of components v (colours weighted by a straight alpha) into
- * p: colours divided by alpha again, 0 where it is 0. */
-static inline void
-store_voxel (uint8_t *p, const SegPixelLayout *layout, const double *v)
+/* n_voxels voxels of components v (colours weighted by a straight alpha,
+ * divided by it again here, 0 where it is 0) into dst, rounded as
+ * seg_number_store () rounds; v is overwritten. */
+static void
+store_row (uint8_t *dst, double *v, int n_voxels, const SegPixelLayout *layout)
 {
-  const int size = seg_component_size (layout->type);
+  const int    nc   = layout->n_components;
+  const size_t n    = (size_t) n_voxels * nc;
+  const int    size = seg_component_size (layout->type);
 
-  for (int c = 0; c < layout->n_components; c++)
+  if (layout->alpha >= 0)
+    for (int x = 0; x < n_voxels; x++)
+      {
+        double *p = v + (size_t) x * nc;
+
+        for (int c = 0; c < nc; c++)
+          if (c != layout->alpha)
+            p[c] = p[layout->alpha] != 0 ? p[c] / p[layout->alpha] : 0;
+      }
+  switch (layout->type)
     {
-      double x = v[c];
+    case SEG_TYPE_FLOAT:
+      for (size_t i = 0; i < n; i++)
+        {
+          const float f = (float) v[i];
 
-      if (layout->alpha >= 0 && c != layout->alpha)
-        x = v[layout->alpha] != 0 ? x / v[layout->alpha] : 0;
-      seg_number_store (p + (size_t) c * size, layout->type, x);
+          memcpy (dst + i * sizeof f, &f, sizeof f);
+        }
+      return;
+    case SEG_TYPE_DOUBLE: memcpy (dst, v, n * sizeof *v); return;
+    default:
+      for (size_t i = 0; i < n; i++)
+        seg_number_store (dst + i * size, layout->type, v[i]);
     }
+}
+
+/* Scratch rows of doubles: an input row as loaded, and output rows. */
+static double *
+doubles (size_t n)
+{
+  return malloc ((n > 0 ? n : 1) * sizeof (double));
 }
 
 /* ---- Linear ------------------------------------------------------------- */
@@ -268,33 +333,29 @@ typedef struct
 {
   double *row[4];
   int     zz[4], yy[4];
+  double *loaded; /* the input row, as load_row () gives it */
 } XRows;
 
 /* Input row (zz, yy) interpolated along x: n_out voxels of nc doubles. */
 static const double *
-x_row (XRows                *c,
-       const SegVolume      *in,
-       const Axis           *ax,
-       int                   n_out,
-       const SegPixelLayout *layout,
-       int                   zz,
-       int                   yy)
+x_row (XRows *c, const Job *job, int zz, int yy)
 {
-  const int      slot = (zz & 1) * 2 + (yy & 1);
-  const int      nc   = layout->n_components;
-  const uint8_t *src;
-  double        *dst = c->row[slot];
+  const SegVolume *in   = job->in;
+  const Axis      *ax   = &job->axis[0];
+  const int        nc   = job->layout->n_components;
+  const int        slot = (zz & 1) * 2 + (yy & 1);
+  double          *dst  = c->row[slot];
 
   if (c->zz[slot] == zz && c->yy[slot] == yy)
     return dst;
-  src = (const uint8_t *) in->data + (ptrdiff_t) zz * in->slice_stride +
-        (ptrdiff_t) yy * in->row_stride;
-  for (int x = 0; x < n_out; x++)
+  load_row ((const uint8_t *) in->data + (ptrdiff_t) zz * in->slice_stride +
+              (ptrdiff_t) yy * in->row_stride,
+            in->width, job->layout, c->loaded);
+  for (int x = 0; x < job->out->width; x++)
     {
-      double a[SEG_MAX_BPP], b[SEG_MAX_BPP];
+      const double *a = c->loaded + (size_t) ax->first[x] * nc;
+      const double *b = c->loaded + (size_t) ax->second[x] * nc;
 
-      load_voxel (src + (size_t) ax->first[x] * in->bpp, layout, a);
-      load_voxel (src + (size_t) ax->second[x] * in->bpp, layout, b);
       for (int k = 0; k < nc; k++)
         dst[(size_t) x * nc + k] = a[k] * ax->w0[x] + b[k] * ax->w1[x];
     }
@@ -306,98 +367,114 @@ x_row (XRows                *c,
 static SegStatus
 linear (const Job *job)
 {
-  const SegVolume      *in = job->in, *out = job->out;
-  const Axis           *ax = &job->axis[0], *ay = &job->axis[1];
-  const Axis           *az     = &job->axis[2];
-  const SegPixelLayout *layout = job->layout;
-  const int             nc     = layout->n_components;
-  const size_t          n      = (size_t) out->width * nc;
-  double               *rows   = malloc (6 * n * sizeof (double));
-  XRows                 c;
+  const SegVolume *out = job->out;
+  const Axis      *ay = &job->axis[1], *az = &job->axis[2];
+  const size_t     n    = (size_t) out->width * job->layout->n_components;
+  double          *rows = doubles (7 * n);
+  double          *loaded =
+    doubles ((size_t) job->in->width * job->layout->n_components);
+  XRows c;
 
-  if (rows == NULL)
-    return SEG_ENOMEM;
+  if (rows == NULL || loaded == NULL)
+    {
+      free (rows);
+      free (loaded);
+      return SEG_ENOMEM;
+    }
   for (int s = 0; s < 4; s++)
     {
       c.row[s] = rows + s * n;
       c.zz[s] = c.yy[s] = -1;
     }
+  c.loaded = loaded;
   for (int z = 0; z < out->depth; z++)
     for (int y = 0; y < out->height; y++)
       {
-        double  *along_y[2] = { rows + 4 * n, rows + 5 * n };
-        uint8_t *dst        = (uint8_t *) out->data +
-                       (ptrdiff_t) z * out->slice_stride +
-                       (ptrdiff_t) y * out->row_stride;
+        double *along_y[2] = { rows + 4 * n, rows + 5 * n };
+        double *along_z    = rows + 6 * n;
 
         for (int t = 0; t < 2; t++)
           {
             const int     zz = t == 0 ? az->first[z] : az->second[z];
-            const double *a =
-              x_row (&c, in, ax, out->width, layout, zz, ay->first[y]);
-            const double *b =
-              x_row (&c, in, ax, out->width, layout, zz, ay->second[y]);
+            const double *a  = x_row (&c, job, zz, ay->first[y]);
+            const double *b  = x_row (&c, job, zz, ay->second[y]);
 
             for (size_t i = 0; i < n; i++)
               along_y[t][i] = a[i] * ay->w0[y] + b[i] * ay->w1[y];
           }
-        for (int x = 0; x < out->width; x++)
-          {
-            double v[SEG_MAX_BPP];
-
-            for (int k = 0; k < nc; k++)
-              v[k] = along_y[0][(size_t) x * nc + k] * az->w0[z] +
-                     along_y[1][(size_t) x * nc + k] * az->w1[z];
-            store_voxel (dst + (size_t) x * out->bpp, layout, v);
-          }
+        for (size_t i = 0; i < n; i++)
+          along_z[i] = along_y[0][i] * az->w0[z] + along_y[1][i] * az->w1[z];
+        store_row ((uint8_t *) out->data + (ptrdiff_t) z * out->slice_stride +
+                     (ptrdiff_t) y * out->row_stride,
+                   along_z, out->width, job->layout);
       }
   free (rows);
+  free (loaded);
   return SEG_OK;
 }
 
 /* ---- Area --------------------------------------------------------------- */
 
-static void
+/* Each output row's windows summed row by row of the input, each input
+ * row loaded once for it: per output voxel, the numbers still add up in
+ * raster order (the rows of its window in order, x fastest within). */
+static SegStatus
 area (const Job *job)
 {
-  const SegVolume      *in = job->in, *out = job->out;
-  const Axis           *ax = &job->axis[0], *ay = &job->axis[1];
-  const Axis           *az     = &job->axis[2];
-  const SegPixelLayout *layout = job->layout;
-  const int             nc     = layout->n_components;
+  const SegVolume *in = job->in, *out = job->out;
+  const Axis      *ax = &job->axis[0], *ay = &job->axis[1];
+  const Axis      *az     = &job->axis[2];
+  const int        nc     = job->layout->n_components;
+  const size_t     n      = (size_t) out->width * nc;
+  double          *sum    = doubles (n);
+  double          *loaded = doubles ((size_t) in->width * nc);
 
+  if (sum == NULL || loaded == NULL)
+    {
+      free (sum);
+      free (loaded);
+      return SEG_ENOMEM;
+    }
   for (int z = 0; z < out->depth; z++)
     for (int y = 0; y < out->height; y++)
-      for (int x = 0; x < out->width; x++)
-        {
-          const int kz               = az->second[z] - az->first[z];
-          const int ky               = ay->second[y] - ay->first[y];
-          const int kx               = ax->second[x] - ax->first[x];
-          double    sum[SEG_MAX_BPP] = { 0 };
+      {
+        const int kz = az->second[z] - az->first[z];
+        const int ky = ay->second[y] - ay->first[y];
 
-          for (int zz = az->first[z]; zz < az->second[z]; zz++)
-            for (int yy = ay->first[y]; yy < ay->second[y]; yy++)
-              {
-                const uint8_t *row = (const uint8_t *) in->data +
-                                     (ptrdiff_t) zz * in->slice_stride +
-                                     (ptrdiff_t) yy * in->row_stride;
-
-                for (int xx = ax->first[x]; xx < ax->second[x]; xx++)
+        memset (sum, 0, n * sizeof *sum);
+        for (int zz = az->first[z]; zz < az->second[z]; zz++)
+          for (int yy = ay->first[y]; yy < ay->second[y]; yy++)
+            {
+              load_row ((const uint8_t *) in->data +
+                          (ptrdiff_t) zz * in->slice_stride +
+                          (ptrdiff_t) yy * in->row_stride,
+                        in->width, job->layout, loaded);
+              if (nc == 1)
+                for (int x = 0; x < out->width; x++)
                   {
-                    double v[SEG_MAX_BPP];
+                    double t = sum[x];
 
-                    load_voxel (row + (size_t) xx * in->bpp, layout, v);
-                    for (int k = 0; k < nc; k++)
-                      sum[k] += v[k];
+                    for (int xx = ax->first[x]; xx < ax->second[x]; xx++)
+                      t += loaded[xx];
+                    sum[x] = t;
                   }
-              }
+              else
+                for (int x = 0; x < out->width; x++)
+                  for (int xx = ax->first[x]; xx < ax->second[x]; xx++)
+                    for (int k = 0; k < nc; k++)
+                      sum[(size_t) x * nc + k] += loaded[(size_t) xx * nc + k];
+            }
+        for (int x = 0; x < out->width; x++)
           for (int k = 0; k < nc; k++)
-            sum[k] = sum[k] / kz / ky / kx;
-          store_voxel (
-            (uint8_t *) out->data + (ptrdiff_t) z * out->slice_stride +
-              (ptrdiff_t) y * out->row_stride + (ptrdiff_t) x * out->bpp,
-            layout, sum);
-        }
+            sum[(size_t) x * nc + k] =
+              sum[(size_t) x * nc + k] / kz / ky / ax->w0[x];
+        store_row ((uint8_t *) out->data + (ptrdiff_t) z * out->slice_stride +
+                     (ptrdiff_t) y * out->row_stride,
+                   sum, out->width, job->layout);
+      }
+  free (sum);
+  free (loaded);
+  return SEG_OK;
 }
 
 /* ---- The call ----------------------------------------------------------- */
@@ -439,7 +516,7 @@ seg_resample (const SegVolume   *in,
       {
       case SEG_RESAMPLE_NEAREST: nearest (&job); break;
       case SEG_RESAMPLE_LINEAR: status = linear (&job); break;
-      default: area (&job); break;
+      default: status = area (&job); break;
       }
   for (int a = 0; a < made; a++)
     axis_free (&job.axis[a]);

@@ -24,10 +24,11 @@
  * colours are weighted by alpha, and divided by the result's alpha (0
  * where that is 0).
  *
- * PyTorch's own x86 builds (python3-torch 1.13 in Debian) compute the
- * linear weights and products with fused multiply-adds, and differ from
- * these formulas in the last bits of a double; the other modes agree with
- * them to the bit.
+ * PyTorch 1.13 on float64 tensors agrees to the bit for nearest, and for
+ * area but where every output axis is 1 (it then takes a plain mean,
+ * summed in another order); its x86 builds compute linear with fused
+ * multiply-adds, and differ from these formulas in the last bits of a
+ * double.
  */
 #ifndef SEG_RESAMPLE_H
 #define SEG_RESAMPLE_H

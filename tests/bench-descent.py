@@ -11,7 +11,7 @@ axis) and the white noise itself.  One thread.  Methods, each in a fresh
 process where GEGL is involved:
 
   kernel    lib/seg-descent.c alone on the volume in memory
-            (BUILD/tests/bench-descent-kernel), labels to memory;
+            (BUILD/tests/bench-kernel descent), labels to memory;
   gegl      the job: seg:npy-load → seg:descent-direction depth=128 →
             seg:npy-save, from the file in the page cache to the labels'
             file in /dev/shm;
@@ -39,6 +39,8 @@ import tempfile
 import time
 
 import numpy as np
+
+import benchargs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -103,7 +105,7 @@ def run_gegl(vol_path, out_path, depth, env):
 
 
 def run_kernel(program, vol_path, reps):
-    out = subprocess.run([program, vol_path, str(reps)],
+    out = subprocess.run([program, "descent", vol_path, str(reps)],
                          stdout=subprocess.PIPE, check=True)
     return [float(x) for x in out.stdout.split()]
 
@@ -113,15 +115,8 @@ def main():
         a = sys.argv[sys.argv.index("--child") + 1:]
         print(json.dumps({"seconds": child_gegl(a[0], a[1], int(a[2]))}))
         return
-    argv = sys.argv[1:]
-    quick = "--quick" in argv
-    reps = 1 if quick else 3
-    if "--reps" in argv:
-        reps = int(argv[argv.index("--reps") + 1])
-    words = [a for i, a in enumerate(argv) if not a.startswith("--") and
-             (i == 0 or argv[i - 1] != "--reps")]
-    build = os.path.abspath(words[0] if words else os.path.join(ROOT, "build"))
-    program = os.path.join(build, "tests", "bench-descent-kernel")
+    build, reps, quick, _ = benchargs.parse(sys.argv[1:])
+    program = os.path.join(build, "tests", "bench-kernel")
     env = dict(os.environ, GEGL_PATH=os.path.join(build, "operations"),
                GEGL_SWAP="RAM")
     shape = (16, 64, 64) if quick else (128, 512, 512)

@@ -64,6 +64,8 @@ import time
 
 import numpy as np
 
+import benchargs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -237,15 +239,8 @@ def main():
         print(json.dumps({"seconds": t, "peak": peak_rss_mib()}))
         return
 
-    argv = sys.argv[1:]
-    quick = "--quick" in argv
-    reps = 1 if quick else 3
-    if "--reps" in argv:
-        reps = int(argv[argv.index("--reps") + 1])
-    only = argv[argv.index("--only") + 1] if "--only" in argv else None
-    words = [a for i, a in enumerate(argv) if not a.startswith("--") and
-             (i == 0 or argv[i - 1] not in ("--reps", "--only"))]
-    build = os.path.abspath(words[0] if words else os.path.join(ROOT, "build"))
+    build, reps, quick, values = benchargs.parse(sys.argv[1:], ("only",))
+    only = values["only"]
     env = dict(os.environ, GEGL_PATH=os.path.join(build, "operations") + ":" +
                os.path.join(build, "tests", "gegl-plugins"), GEGL_SWAP="RAM")
     try:

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: LGPL-3.0-or-later
+ *
+ * Bare kernels on a C-order (D, H, W) .npy volume, one thread, for the
+ * benchmark scripts (which write the volumes and print the tables; run
+ * those, not this):
+ *
+ *   bench-kernel descent VOLUME.npy REPS [SX SY SZ]    (float32; descent)
+ *   bench-kernel resample VOLUME.npy REPS MODE W H D   (float32 or uint32;
+ *                                                       resample)
+ *
+ * MODE: nearest, linear or area.  Prints the seconds of each repetition,
+ * one per line.  The volume is read into memory first, the output goes to
+ * memory touched beforehand: the time is the kernel's alone.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "seg-descent.h"
+#include "seg-npy.h"
+#include "seg-resample.h"
+
+static double
+now_s (void)
+{
+  struct timespec t;
+
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (double) t.tv_sec + (double) t.tv_nsec * 1e-9;
+}
+
+/* The file's bytes (free them); NULL with a message when unreadable. */
+static unsigned char *
+read_file (const char *path, size_t *size)
+{
+  FILE          *f = fopen (path, "rb");
+  unsigned char *data;
+  long           n;
+
+  if (f == NULL || fseek (f, 0, SEEK_END) != 0 || (n = ftell (f)) < 0 ||
+      fseek (f, 0, SEEK_SET) != 0)
+    {
+      fprintf (stderr, "bench-kernel: cannot read %s\n", path);
+      if (f != NULL)
+        fclose (f);
+      return NULL;
+    }
+  data = malloc ((size_t) n + 1);
+  if (data == NULL || fread (data, 1, (size_t) n, f) != (size_t) n)
+    {
+      fprintf (stderr, "bench-kernel: cannot read %s\n", path);
+      free (data);
+      fclose (f);
+      return NULL;
+    }
+  fclose (f);
+  *size = (size_t) n;
+  return data;
+}
+
+/* The seconds of one run of a kernel, negative when it fails. */
+typedef double (*Run) (const SegVolume *in, void *data);
+
+/* Runs run reps times on in, printing each time. */
+static int
+repeat (Run run, const SegVolume *in, void *data, int reps)
+{
+  for (int r = 0; r < reps; r++)
+    {
+      const double t = run (in, data);
+
+      if (t < 0)
+        return 1;
+      printf ("%.6f\n", t);
+    }
+  return 0;
+}
+
+typedef struct
+{
+  SegDescent d;
+  SegVolume  out;
+} Descent;
+
+static double
+run_descent (const SegVolume *in, void *data)
+{
+  Descent     *job    = data;
+  const double t0     = now_s ();
+  SegStatus    status = seg_descent_direction (in, &job->out, 0, 0, 0, &job->d);
+
+  if (status != SEG_OK)
+    {
+      fprintf (stderr, "bench-kernel: %s\n", seg_status_name (status));
+      return -1;
+    }
+  return now_s () - t0;
+}
+
+typedef struct
+{
+  SegResample r;
+  SegVolume   out;
+} Resample;
+
+static double
+run_resample (const SegVolume *in, void *data)
+{
+  Resample    *job     = data;
+  const int    zero[3] = { 0, 0, 0 };
+  const double t0      = now_s ();
+  SegStatus    status  = seg_resample (in, zero, &job->out, zero, &job->r);
+
+  if (status != SEG_OK)
+    {
+      fprintf (stderr, "bench-kernel: %s\n", seg_status_name (status));
+      return -1;
+    }
+  return now_s () - t0;
+}
+
+int
+main (int argc, char **argv)
+{
+  const char    *usage = "usage: bench-kernel descent VOLUME.npy REPS "
+                         "[SX SY SZ]\n"
+                         "       bench-kernel resample VOLUME.npy REPS "
+                         "nearest|linear|area W H D\n";
+  SegNpyHeader   h;
+  unsigned char *file, *out;
+  size_t         size;
+  SegVolume      in;
+  int            reps, status;
+  const bool     descent  = argc > 1 && strcmp (argv[1], "descent") == 0;
+  const bool     resample = argc > 1 && strcmp (argv[1], "resample") == 0;
+
+  if (!(descent && (argc == 4 || argc == 7)) && !(resample && argc == 8))
+    {
+      fputs (usage, stderr);
+      return 2;
+    }
+  reps = atoi (argv[3]);
+  if ((file = read_file (argv[2], &size)) == NULL)
+    return 1;
+  if (seg_npy_header_parse (file, size, &h) != SEG_NPY_OK || h.n_dims != 3 ||
+      h.item_size != 4 || h.fortran_order || h.big_endian ||
+      h.data_offset + h.data_size > size ||
+      !(h.kind == SEG_NPY_FLOAT || (resample && h.kind == SEG_NPY_UINT)))
+    {
+      fprintf (stderr,
+               "bench-kernel: %s is not a C-order 3-D little-endian "
+               "float32 (or, to resample, uint32) array\n",
+               argv[2]);
+      return 1;
+    }
+  in = seg_volume_packed (file + h.data_offset, (int) h.shape[2],
+                          (int) h.shape[1], (int) h.shape[0], 4);
+  if (descent)
+    {
+      Descent job = { { SEG_TYPE_FLOAT, { 1, 1, 1 }, true }, in };
+
+      for (int a = 0; argc == 7 && a < 3; a++)
+        job.d.spacing[a] = atof (argv[4 + a]);
+      out     = calloc (h.n_items, 1);
+      job.out = seg_volume_packed (out, in.width, in.height, in.depth, 1);
+      status  = repeat (run_descent, &in, &job, reps);
+    }
+  else
+    {
+      static const char *const modes[] = { "nearest", "linear", "area" };
+      Resample job = { .r = { .in_size = { in.width, in.height, in.depth },
+                              .layout  = { h.kind == SEG_NPY_FLOAT
+                                             ? SEG_TYPE_FLOAT
+                                             : SEG_TYPE_U32,
+                                          1, -1 } } };
+
+      for (int m = 0; m < 3; m++)
+        if (strcmp (argv[4], modes[m]) == 0)
+          job.r.mode = (SegResampleMode) m;
+      for (int a = 0; a < 3; a++)
+        job.r.out_size[a] = atoi (argv[5 + a]);
+      out = calloc (
+        (size_t) job.r.out_size[0] * job.r.out_size[1] * job.r.out_size[2], 4);
+      job.out = seg_volume_packed (out, job.r.out_size[0], job.r.out_size[1],
+                                   job.r.out_size[2], 4);
+      status  = repeat (run_resample, &in, &job, reps);
+    }
+  free (out);
+  free (file);
+  return status;
+}

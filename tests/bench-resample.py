@@ -1,0 +1,205 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-3.0-or-later
+"""seg:resample-3d side by side with PyTorch and volresample, run by hand
+(not a test):
+
+  /usr/bin/python3 tests/bench-resample.py [BUILD] [--reps N] [--quick]
+
+Issue 16's jobs, one thread each, every input a .npy file in the page
+cache:
+  float nearest   a 512³ float32 volume to 256³, nearest
+  float linear    the same, linear
+  float area      the same, area
+  labels nearest  the 512³ uint32 connectomics volume (random labels where
+                  it is absent) to 256³, nearest
+
+Methods (medians of N, default 3):
+  seg job       seg:npy-load → seg:resample-3d → seg:npy-save (to
+                /dev/shm), one GEGL thread, in a fresh process; start-up
+                not counted
+  seg kernel    seg_resample () on the volume in memory
+                (BUILD/tests/bench-kernel resample)
+  torch         PyTorch's F.interpolate (nearest-exact, trilinear,
+                align_corners=False) or adaptive_avg_pool3d on the array in
+                memory (its computation alone), torch.set_num_threads (1);
+                labels through float64 (the exact route: float32 changes
+                labels past 2²⁴) and back
+  volresample   its published single-thread figures for 512³ → 256³
+                float32 on an i7-8565U (nearest 23.6 ms, linear 99.9 ms,
+                area 230 ms): it is not in Debian
+  read          NumPy's max () over the input: one read of its bytes
+
+MVx/s count output voxels.  The outputs are checked: nearest equal to
+PyTorch's, linear and area to PyTorch's on float64 within float32
+rounding.  The connectomics volume is looked for as bench-label-stats.py
+looks for it.  --quick: 64³ inputs, one repetition.
+"""
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+import benchargs
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def label_stats_bench():
+    """bench-label-stats.py, for its loader of the connectomics volume."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_label_stats", os.path.join(HERE, "bench-label-stats.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def child_seg(src, dst, size, mode):
+    import gi
+    gi.require_version("Gegl", "0.4")
+    from gi.repository import Gegl
+    Gegl.init(None)
+    Gegl.config().props.threads = 1
+    depth = np.load(src, mmap_mode="r").shape[0]
+    graph = Gegl.Node()
+    load = graph.create_child("seg:npy-load")
+    load.set_property("path", src)
+    op = graph.create_child("seg:resample-3d")
+    for name, value in (("depth", depth), ("out-depth", size[0]),
+                        ("height", size[1]), ("width", size[2]),
+                        ("mode", mode)):
+        op.set_property(name, value)
+    save = graph.create_child("seg:npy-save")
+    save.set_property("path", dst)
+    load.link(op)
+    op.link(save)
+    t = time.perf_counter()
+    save.process()
+    return time.perf_counter() - t
+
+
+def run_seg(args, env):
+    out = subprocess.run([sys.executable, __file__, "--child"] + args,
+                         stdout=subprocess.PIPE, env=env)
+    if out.returncode != 0:
+        sys.exit("bench-resample: the GEGL graph failed")
+    return json.loads(out.stdout)["seconds"]
+
+
+def torch_job(v, size, mode, threads):
+    import torch
+    import torch.nn.functional as F
+    torch.set_num_threads(threads)
+    t = time.perf_counter()
+    labels = v.dtype.kind in "ui"
+    x = torch.from_numpy(v.astype(np.float64) if labels else v)[None, None]
+    if mode == "nearest":
+        y = F.interpolate(x, size=size, mode="nearest-exact")
+    elif mode == "linear":
+        y = F.interpolate(x, size=size, mode="trilinear", align_corners=False)
+    else:
+        y = F.adaptive_avg_pool3d(x, size)
+    y = y[0, 0].numpy()
+    if labels:
+        y = y.astype(v.dtype)
+    return time.perf_counter() - t, y
+
+
+# volresample's published single-thread seconds, 512³ → 256³ float32.
+VOLRESAMPLE = {"nearest": 0.0236, "linear": 0.0999, "area": 0.230}
+
+
+def run_kernel(program, src, reps, size, mode):
+    out = subprocess.run([program, "resample", src, str(reps), mode] +
+                         [str(s) for s in reversed(size)],
+                         stdout=subprocess.PIPE, check=True)
+    return [float(x) for x in out.stdout.split()]
+
+
+def read_once(v):
+    t = time.perf_counter()
+    v.max()
+    return time.perf_counter() - t
+
+
+def main():
+    if "--child" in sys.argv:
+        a = sys.argv[sys.argv.index("--child") + 1:]
+        size = tuple(int(s) for s in a[2:5])
+        print(json.dumps({"seconds": child_seg(a[0], a[1], size, a[5])}))
+        return 0
+
+    build, reps, quick, _ = benchargs.parse(sys.argv[1:])
+    env = dict(os.environ, GEGL_PATH=os.path.join(build, "operations"),
+               GEGL_SWAP="RAM")
+    program = os.path.join(build, "tests", "bench-kernel")
+
+    side = 64 if quick else 512
+    size = (side // 2,) * 3
+    rng = np.random.default_rng(16)
+    labels = label_stats_bench().load_connectomics()
+    if labels is None:
+        labels = rng.integers(1, 4000, size=(side,) * 3, dtype=np.uint32)
+    labels = np.ascontiguousarray(labels[:side, :side, :side])
+    image = rng.random((side,) * 3, dtype=np.float32)
+    jobs = [("float nearest", image, "nearest"),
+            ("float linear", image, "linear"),
+            ("float area", image, "area"),
+            ("labels nearest", labels, "nearest")]
+
+    work = tempfile.mkdtemp(prefix="bench-resample-")
+    ram = tempfile.mkdtemp(prefix="bench-resample-",
+                           dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    n_out = float(np.prod(size))
+    print("seg:resample-3d, %d³ → %d³, one thread; medians of %d; %s" %
+          (side, size[0], reps, "GEGL_PATH=" + env["GEGL_PATH"]))
+    print("%-15s %20s %20s %20s %11s %11s %9s" %
+          ("", "seg job", "seg kernel", "torch", "job×torch",
+           "job×volres", "read"))
+    for name, v, mode in jobs:
+        src = os.path.join(work, "in.npy")
+        dst = os.path.join(ram, "out.npy")
+        np.save(src, v)
+        args = [src, dst] + [str(s) for s in size] + [mode]
+        run_seg(args, env)  # warm-up, and the output to check
+        got = np.load(dst)
+        seg, kernel, torch1, rd = [], [], [], []
+        for _ in range(reps):
+            seg.append(run_seg(args, env))
+            kernel += run_kernel(program, src, 1, size, mode)
+            t, want = torch_job(v, size, mode, 1)
+            torch1.append(t)
+            rd.append(read_once(v))
+        # Checked against PyTorch on float64 (float32 PyTorch computes its
+        # source indices in single precision).
+        if mode == "nearest":
+            ok = np.array_equal(got, want)
+        else:
+            exact = torch_job(v.astype(np.float64), size, mode, 2)[1]
+            ok = np.allclose(got, exact.astype(np.float32), rtol=1e-6,
+                             atol=1e-7)
+        if not ok:
+            sys.exit("bench-resample: %s: the output differs from PyTorch's"
+                     % name)
+        s, k, t = (statistics.median(x) for x in (seg, kernel, torch1))
+        volres = ("%10.1f×" % (VOLRESAMPLE[mode] / s)
+                  if v.dtype == np.float32 and not quick else "%11s" % "")
+        print("%-15s %8.3f s %6.0f MVx/s %8.3f s %6.0f MVx/s "
+              "%8.3f s %6.0f MVx/s %10.1f× %s %7.4f s" %
+              (name, s, n_out / s / 1e6, k, n_out / k / 1e6, t,
+               n_out / t / 1e6, t / s, volres, statistics.median(rd)))
+    if not quick:
+        print("volresample, published: %s" % ", ".join(
+            "%s %.1f ms (%.0f MVx/s)" % (m, 1e3 * t, n_out / t / 1e6)
+            for m, t in VOLRESAMPLE.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

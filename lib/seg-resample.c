@@ -22,6 +22,7 @@
 #include "seg-resample.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,6 +367,46 @@ interpolate_x (
       }
 }
 
+/* A case of a switch on type: interpolate_x () of one number of C type
+ * CTYPE a voxel, straight from the row (a number as a double is exact:
+ * the same bits as loading the row first). */
+#define INTERPOLATE_FROM(TYPE, CTYPE)                                   \
+  case TYPE:                                                            \
+    for (int x = 0; x < n_out; x++)                                     \
+      {                                                                 \
+        CTYPE a, b;                                                     \
+                                                                        \
+        memcpy (&a, src + (size_t) ax->first[x] * sizeof a, sizeof a);  \
+        memcpy (&b, src + (size_t) ax->second[x] * sizeof b, sizeof b); \
+        dst[x] = (double) a * ax->w0[x] + (double) b * ax->w1[x];       \
+      }                                                                 \
+    return true;
+
+/* interpolate_x () of a row of one number a voxel, of type, without
+ * loading it first; false for half, which it leaves to load_row (). */
+SEG_CLONES static bool
+interpolate_x_from (double          *dst,
+                    const uint8_t   *src,
+                    SegComponentType type,
+                    const Axis      *ax,
+                    int              n_out)
+{
+  switch (type)
+    {
+      INTERPOLATE_FROM (SEG_TYPE_U8, uint8_t)
+      INTERPOLATE_FROM (SEG_TYPE_U16, uint16_t)
+      INTERPOLATE_FROM (SEG_TYPE_U32, uint32_t)
+      INTERPOLATE_FROM (SEG_TYPE_U64, uint64_t)
+      INTERPOLATE_FROM (SEG_TYPE_I8, int8_t)
+      INTERPOLATE_FROM (SEG_TYPE_I16, int16_t)
+      INTERPOLATE_FROM (SEG_TYPE_I32, int32_t)
+      INTERPOLATE_FROM (SEG_TYPE_I64, int64_t)
+      INTERPOLATE_FROM (SEG_TYPE_FLOAT, float)
+      INTERPOLATE_FROM (SEG_TYPE_DOUBLE, double)
+    default: return false;
+    }
+}
+
 /* dst = a·w0 + b·w1, n numbers. */
 SEG_CLONES static void
 combine (
@@ -384,13 +425,18 @@ x_row (XRows *c, const Job *job, int zz, int yy)
   const int        nc   = job->layout->n_components;
   const int        slot = (zz & 1) * 2 + (yy & 1);
   double          *dst  = c->row[slot];
+  const uint8_t   *src;
 
   if (c->zz[slot] == zz && c->yy[slot] == yy)
     return dst;
-  load_row ((const uint8_t *) in->data + (ptrdiff_t) zz * in->slice_stride +
-              (ptrdiff_t) yy * in->row_stride,
-            in->width, job->layout, c->loaded);
-  interpolate_x (dst, c->loaded, ax, job->out->width, nc);
+  src = (const uint8_t *) in->data + (ptrdiff_t) zz * in->slice_stride +
+        (ptrdiff_t) yy * in->row_stride;
+  if (nc > 1 ||
+      !interpolate_x_from (dst, src, job->layout->type, ax, job->out->width))
+    {
+      load_row (src, in->width, job->layout, c->loaded);
+      interpolate_x (dst, c->loaded, ax, job->out->width, nc);
+    }
   c->zz[slot] = zz;
   c->yy[slot] = yy;
   return dst;

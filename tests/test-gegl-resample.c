@@ -375,6 +375,53 @@ START_TEST (test_labels_stay_intact)
 }
 END_TEST
 
+/* Sizes of 0 keep every axis: a copy, in every mode, of a stack whose
+ * pixels a conversion would change (a u32 past 2²⁴, RGBA double). */
+START_TEST (test_zero_sizes_copy)
+{
+  const gchar  *names[] = { "Y u32", "RGBA double" };
+  GeglRectangle extent  = { 3, -2, 5, 12 }; /* 3 slices of 5 × 4 */
+  guint64       seed    = 0x5eed0016;
+
+  for (gint f = 0; f < 2; f++)
+    for (gint mode = 0; mode < 3; mode++)
+      {
+        const Babl *format = babl_format (names[f]);
+        const gint  bpp    = babl_format_get_bytes_per_pixel (format);
+        const gsize n      = (gsize) extent.width * extent.height;
+        guint8     *px     = g_malloc (n * bpp);
+        guint8     *got    = g_malloc (n * bpp);
+        GeglBuffer *buffer = gegl_buffer_new (&extent, format);
+        GeglNode   *root   = gegl_node_new ();
+        GeglNode   *last   = graph_input (root, buffer, 0, 0, NULL);
+        GeglNode   *op;
+
+        for (gsize i = 0; i < n; i++)
+          {
+            const guint32 label = 16777217 + (guint32) rand_range (&seed, 0, 9);
+            const gdouble v[4]  = { rand_range (&seed, 0, 9) / 8.0, 0.5, 0.25,
+                                    1 };
+
+            memcpy (px + i * bpp,
+                    f == 0 ? (const void *) &label : (const void *) v,
+                    (gsize) bpp);
+          }
+        gegl_buffer_set (buffer, &extent, 0, format, px, GEGL_AUTO_ROWSTRIDE);
+        op = gegl_node_new_child (root, "operation", OP, "depth", 3, "mode",
+                                  mode, NULL);
+        gegl_node_link (last, op);
+        gegl_node_blit (op, 1.0, &extent, format, got, GEGL_AUTO_ROWSTRIDE,
+                        GEGL_BLIT_DEFAULT);
+        if (memcmp (got, px, n * bpp) != 0)
+          ck_abort_msg ("%s, %s: not a copy", names[f], mode_names[mode]);
+        g_object_unref (root);
+        g_object_unref (buffer);
+        g_free (px);
+        g_free (got);
+      }
+}
+END_TEST
+
 int
 main (int argc, char **argv)
 {
@@ -387,5 +434,6 @@ main (int argc, char **argv)
   tcase_add_test (rules, test_bad_input_is_refused);
   tcase_add_test (rules, test_registered_and_described);
   tcase_add_test (rules, test_labels_stay_intact);
+  tcase_add_test (rules, test_zero_sizes_copy);
   return harness_run (s);
 }

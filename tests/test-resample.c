@@ -330,6 +330,63 @@ START_TEST (test_area_of_whole_factors_is_the_block_mean)
 }
 END_TEST
 
+/* Whole factors: area is seg:sparse-average's block mean (sparse off)
+ * but for the rounding: to nearest, halves up, where the average
+ * truncates. */
+START_TEST (test_area_of_whole_factors_is_the_average_pool_rounded)
+{
+  Rng              r  = rng_new ((uint64_t) _i, 83);
+  const SegFactors f  = { rng_range (&r, 1, 4), rng_range (&r, 1, 4),
+                          rng_range (&r, 1, 3) };
+  const int        ow = rng_range (&r, 1, 6), oh = rng_range (&r, 1, 6),
+            od           = rng_range (&r, 1, 3);
+  const SegPixelLayout l = { rng_chance (&r, 50) ? SEG_TYPE_U8 : SEG_TYPE_U16,
+                             1, -1 };
+  const int   size = seg_component_size (l.type);
+  SegResample job  = {
+     SEG_RESAMPLE_AREA, { ow * f.x, oh * f.y, od * f.z }, { ow, oh, od }, l
+  };
+  const size_t n_in  = (size_t) ow * f.x * oh * f.y * od * f.z;
+  const size_t n_out = (size_t) ow * oh * od;
+  uint8_t     *in    = malloc (n_in * size);
+  uint8_t     *area  = malloc (n_out * size);
+  uint8_t     *mean  = malloc (n_out * size);
+  SegVolume    vin = seg_volume_packed (in, ow * f.x, oh * f.y, od * f.z, size);
+  SegVolume    vout = seg_volume_packed (mean, ow, oh, od, size);
+  void *scratch     = scratch_of_size (seg_average_pool_scratch_size (&f, &l));
+  const uint64_t n  = (uint64_t) f.x * f.y * f.z;
+
+  for (size_t i = 0; i < n_in * size; i++)
+    in[i] = (uint8_t) rng_next (&r);
+  resample_whole (&job, in, area, size);
+  ck_assert_int_eq (seg_average_pool (&vin, &vout, &f, &l, false, scratch),
+                    SEG_OK);
+  for (size_t i = 0; i < n_out; i++)
+    {
+      const double a = seg_number_load (area + i * size, l.type);
+      const double m = seg_number_load (mean + i * size, l.type);
+      const int    x = (int) (i % ow), y = (int) (i / ow % oh),
+                z  = (int) (i / ow / oh);
+      uint64_t sum = 0;
+
+      for (int dz = 0; dz < f.z; dz++)
+        for (int dy = 0; dy < f.y; dy++)
+          for (int dx = 0; dx < f.x; dx++)
+            sum += (uint64_t) seg_number_load (
+              at (&vin, x * f.x + dx, y * f.y + dy, z * f.z + dz), l.type);
+      if (m != (double) (sum / n) || a != (double) ((2 * sum + n) / (2 * n)))
+        ck_abort_msg ("seed %d: block %zu: sum %llu of %llu: area %g, "
+                      "average %g",
+                      _i, i, (unsigned long long) sum, (unsigned long long) n,
+                      a, m);
+    }
+  free (in);
+  free (area);
+  free (mean);
+  free (scratch);
+}
+END_TEST
+
 START_TEST (test_numbers_round_as_the_contract_says)
 {
   uint8_t  b[8];
@@ -402,5 +459,7 @@ main (void)
   add_tcase (s, "rules", 30, plain, N_ELEMENTS (plain));
   add_loop_tcase (s, "random", 300, test_resampling_matches_reference, 3000);
   add_loop_tcase (s, "invariants", 300, test_invariants, 500);
+  add_loop_tcase (s, "whole factors", 300,
+                  test_area_of_whole_factors_is_the_average_pool_rounded, 300);
   return run_suite (s);
 }

@@ -1606,3 +1606,35 @@ harness_run (Suite *s)
   gegl_exit ();
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+void
+assert_op_refuses (GeglNode    *root,
+                   GeglNode    *op,
+                   const gchar *op_name,
+                   const gchar *word,
+                   const gint  *numbers)
+{
+  GeglBuffer   *out = NULL;
+  GeglNode     *sink;
+  GeglRectangle box;
+  gchar        *log;
+
+  log_capture_begin ();
+  sink = gegl_node_new_child (root, "operation", "gegl:buffer-sink", "buffer",
+                              &out, NULL);
+  gegl_node_link (op, sink);
+  box = gegl_node_get_bounding_box (op);
+  gegl_node_process (sink);
+  log = log_capture_end ();
+  if (box.width != 0 || box.height != 0)
+    ck_abort_msg ("%s: the bounding box is %d×%d", word, box.width, box.height);
+  if (out != NULL && gegl_buffer_get_extent (out)->width *
+                         gegl_buffer_get_extent (out)->height !=
+                       0)
+    ck_abort_msg ("%s: the output is not empty", word);
+  if (!message_names (log, op_name, word, numbers) ||
+      count_occurrences (log, op_name) != 1)
+    ck_abort_msg ("%s: the message is \"%s\"", word, log);
+  g_free (log);
+  g_clear_object (&out);
+}

@@ -242,6 +242,15 @@ const Babl *graph_output_format (const Graph *g);
  * transform. */
 void assert_op_is_registered_and_described (const gchar *op);
 
+/* Renders op (a node of root, named op_name) into gegl:buffer-sink and
+ * fails the test unless its bounding box and output are empty and it said
+ * one message naming op_name, word and numbers (message_names ()). */
+void assert_op_refuses (GeglNode    *root,
+                        GeglNode    *op,
+                        const gchar *op_name,
+                        const gchar *word,
+                        const gint  *numbers);
+
 /* ------------------------------------------------------------------------
  * Cases: an op on random pixels, compared with a reference
  * --------------------------------------------------------------------- */

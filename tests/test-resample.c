@@ -217,6 +217,61 @@ START_TEST (test_resampling_matches_reference)
 }
 END_TEST
 
+/* Rows long enough for the vector paths: nearest halving rows of 4-byte
+ * voxels (and other ratios that step by 2), from views that start
+ * anywhere in the row and end just after the last voxel read. */
+START_TEST (test_long_rows_match_reference)
+{
+  Rng         r     = rng_new ((uint64_t) _i, 84);
+  const int   out   = rng_range (&r, 15, 90);
+  const int   in    = rng_chance (&r, 70) ? 2 * out + rng_range (&r, -1, 1)
+                                          : rng_range (&r, 1, 3 * out);
+  SegResample job   = { SEG_RESAMPLE_NEAREST,
+                        { in, rng_range (&r, 1, 3), 1 },
+                        { out, rng_range (&r, 1, 3), 1 },
+                        { SEG_TYPE_U32, 1, -1 } };
+  const int   o0    = rng_range (&r, 0, out - 1);
+  const int   n     = rng_range (&r, 1, out - o0);
+  int         i0[3] = { 0, 0, 0 }, i1[3], out_at[3] = { o0, 0, 0 };
+  int         first, end;
+  uint8_t    *whole = malloc ((size_t) in * job.in_size[1] * 4);
+  uint8_t    *exact;
+  SegVolume   vin;
+  Buf         vout;
+
+  for (size_t i = 0; i < (size_t) in * job.in_size[1] * 4; i++)
+    whole[i] = (uint8_t) rng_next (&r);
+  seg_resample_span (job.mode, in, out, o0, &i0[0], &end);
+  seg_resample_span (job.mode, in, out, o0 + n - 1, &first, &i1[0]);
+  i1[1] = job.in_size[1];
+  i1[2] = 1;
+  /* A view of exactly what is read, packed, in an allocation of its own:
+   * a read past it is a read past the allocation's end, which ASan and
+   * valgrind see. */
+  exact = malloc ((size_t) (i1[0] - i0[0]) * job.in_size[1] * 4);
+  vin   = seg_volume_packed (exact, i1[0] - i0[0], job.in_size[1], 1, 4);
+  vout  = buf_new (n, job.out_size[1], 1, 4, random_strides (&r, 4));
+  for (int y = 0; y < job.in_size[1]; y++)
+    memcpy (at (&vin, 0, y, 0), whole + ((size_t) y * in + i0[0]) * 4,
+            (size_t) (i1[0] - i0[0]) * 4);
+  ck_assert_int_eq (seg_resample (&vin, i0, &vout.v, out_at, &job), SEG_OK);
+  for (int y = 0; y < job.out_size[1]; y++)
+    for (int x = 0; x < n; x++)
+      {
+        uint8_t want[4];
+
+        ref_resample_voxel (whole, 4, &job, o0 + x, y, 0, want);
+        if (memcmp (want, at (&vout.v, x, y, 0), 4) != 0)
+          ck_abort_msg ("seed %d: %d → %d, from %d: voxel %d,%d differs", _i,
+                        in, out, o0, o0 + x, y);
+      }
+  assert_padding_intact (&vout, "long rows");
+  free (exact);
+  buf_free (&vout);
+  free (whole);
+}
+END_TEST
+
 /* Resamples the packed whole input of job into a packed output. */
 static void
 resample_whole (const SegResample *job, const void *in, void *out, int bpp)
@@ -459,6 +514,7 @@ main (void)
   add_tcase (s, "rules", 30, plain, N_ELEMENTS (plain));
   add_loop_tcase (s, "random", 300, test_resampling_matches_reference, 3000);
   add_loop_tcase (s, "invariants", 300, test_invariants, 500);
+  add_loop_tcase (s, "long rows", 300, test_long_rows_match_reference, 400);
   add_loop_tcase (s, "whole factors", 300,
                   test_area_of_whole_factors_is_the_average_pool_rounded, 300);
   return run_suite (s);

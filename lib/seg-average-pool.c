@@ -245,8 +245,9 @@ typedef struct
   int              size;  /* bytes per component                      */
   int              bpp;
   bool             sparse;
-  int              words;  /* sum words per component (sum_words)      */
-  size_t           chunk;  /* output voxels per pass (chunk_voxels)    */
+  SegBackground    background; /* what sparse leaves out              */
+  int              words;      /* sum words per component (sum_words)      */
+  size_t           chunk;      /* output voxels per pass (chunk_voxels)    */
   uint64_t        *sums;   /* chunk × n × words: integer sums …        */
   double          *reals;  /* … or the same memory as double sums      */
   uint32_t        *counts; /* chunk: voxels added per output voxel     */
@@ -258,24 +259,26 @@ general_new (const SegVolume      *in,
              const SegFactors     *f,
              const SegPixelLayout *layout,
              bool                  sparse,
+             SegBackground         background,
              void                 *scratch)
 {
   General g;
 
-  g.in     = in;
-  g.out    = out;
-  g.f      = *f;
-  g.type   = layout->type;
-  g.n      = layout->n_components;
-  g.alpha  = weights_by_alpha (layout) ? layout->alpha : -1;
-  g.size   = seg_component_size (layout->type);
-  g.bpp    = in->bpp;
-  g.sparse = sparse;
-  g.words  = sum_words (layout);
-  g.chunk  = chunk_voxels (layout);
-  g.sums   = scratch;
-  g.reals  = scratch;
-  g.counts = (uint32_t *) (void *) ((uint8_t *) scratch +
+  g.in         = in;
+  g.out        = out;
+  g.f          = *f;
+  g.type       = layout->type;
+  g.n          = layout->n_components;
+  g.alpha      = weights_by_alpha (layout) ? layout->alpha : -1;
+  g.size       = seg_component_size (layout->type);
+  g.bpp        = in->bpp;
+  g.sparse     = sparse;
+  g.background = background;
+  g.words      = sum_words (layout);
+  g.chunk      = chunk_voxels (layout);
+  g.sums       = scratch;
+  g.reals      = scratch;
+  g.counts     = (uint32_t *) (void *) ((uint8_t *) scratch +
                                     g.chunk * (size_t) g.n * (size_t) g.words *
                                       sizeof (uint64_t));
   return g;
@@ -481,7 +484,7 @@ add_row_as (const General   *g,
 
       for (const uint8_t *p = row + (ptrdiff_t) x * bpp; x < end; x++, p += bpp)
         {
-          if (g->sparse && seg_label_is_background (p, bpp))
+          if (g->sparse && seg_label_is_background_in (p, bpp, g->background))
             continue;
           g->counts[j]++;
           add_voxel (g, p, j, type, weighted);
@@ -545,18 +548,13 @@ finish_numpy_ints (const General *g, size_t j, uint32_t count, uint8_t *out)
     }
 }
 
-/* Output voxel j of the chunk, from its sums. */
+/* Output voxel j of the chunk, from its sums; count > 0. */
 static void
 finish_voxel (const General *g, size_t j, uint8_t *out)
 {
   const int      n = g->n, size = g->size;
   const uint32_t count = g->counts[j];
 
-  if (count == 0)
-    {
-      memset (out, 0, (size_t) g->bpp); /* all background: background */
-      return;
-    }
   if (is_real (g->type))
     {
       const double *s  = g->reals + j * (size_t) n;
@@ -594,14 +592,36 @@ finish_voxel (const General *g, size_t j, uint8_t *out)
     }
 }
 
+/* Adds the rows of the blocks of output voxels x … x+m-1 (chunk voxels
+ * 0 … m-1): bd slices from input slice iz, bh rows from input row iy. */
+static void
+add_blocks (const General *g, int iz, int bd, int iy, int bh, int x, size_t m)
+{
+  const SegVolume *in = g->in;
+
+  clear_sums (g, m);
+  for (int dz = 0; dz < bd; dz++)
+    for (int dy = 0; dy < bh; dy++)
+      add_row (g,
+               (const uint8_t *) in->data + (iz + dz) * in->slice_stride +
+                 (iy + dy) * in->row_stride,
+               x, m);
+}
+
 /* Output voxels x0 … x1-1 of rows y0 … y1-1 of output slice z, block by
  * block, for any layout, factors and block (full or partial). */
 static void
 pool_general (const General *g, int z, int y0, int y1, int x0, int x1)
 {
   const SegVolume *in = g->in, *out = g->out;
-  const int        iz = z * g->f.z;
-  const int        bd = in->depth - iz < g->f.z ? in->depth - iz : g->f.z;
+  const int        iz    = z * g->f.z;
+  const int        bd    = in->depth - iz < g->f.z ? in->depth - iz : g->f.z;
+  General          plain = *g;
+
+  /* A block of background only gets its plain mean, which is background
+   * again: colour weighted by alpha stays zero, and without alpha every
+   * byte is. */
+  plain.sparse = false;
 
   for (int y = y0; y < y1; y++)
     {
@@ -615,16 +635,18 @@ pool_general (const General *g, int z, int y0, int y1, int x0, int x1)
           size_t m =
             (size_t) (x1 - x) < g->chunk ? (size_t) (x1 - x) : g->chunk;
 
-          clear_sums (g, m);
-          for (int dz = 0; dz < bd; dz++)
-            for (int dy = 0; dy < bh; dy++)
-              add_row (g,
-                       (const uint8_t *) in->data +
-                         (iz + dz) * in->slice_stride +
-                         (iy + dy) * in->row_stride,
-                       x, m);
+          add_blocks (g, iz, bd, iy, bh, x, m);
           for (size_t j = 0; j < m; j++)
-            finish_voxel (g, j, out_row + (ptrdiff_t) (x + (int) j) * g->bpp);
+            if (g->counts[j] > 0)
+              finish_voxel (g, j, out_row + (ptrdiff_t) (x + (int) j) * g->bpp);
+          /* After the others: this reuses chunk voxel 0's sums. */
+          for (size_t j = 0; j < m; j++)
+            if (g->counts[j] == 0)
+              {
+                add_blocks (&plain, iz, bd, iy, bh, x + (int) j, 1);
+                finish_voxel (&plain, 0,
+                              out_row + (ptrdiff_t) (x + (int) j) * g->bpp);
+              }
         }
     }
 }
@@ -1041,12 +1063,17 @@ static const SegRowsFn sparse_rows_avx512_u8[2] = {
 /* The fast path for these factors and this layout; all kernels NULL when
  * there is none. */
 static FastPath
-fast_path_for (const SegFactors *f, const SegPixelLayout *layout, bool sparse)
+fast_path_for (const SegFactors     *f,
+               const SegPixelLayout *layout,
+               bool                  sparse,
+               SegBackground         background)
 {
   const RowKernels *k  = row_kernels_for (layout);
   FastPath          fp = { NULL, NULL, NULL };
 
-  if (k == NULL || f->x != 2 || f->y != 2 || f->z > 2)
+  /* The row kernels know background as zero components only. */
+  if (k == NULL || f->x != 2 || f->y != 2 || f->z > 2 ||
+      (sparse && background.alpha_size > 0))
     return fp;
   if (f->z == 1)
     fp.mean4 = k->mean4[sparse];
@@ -1096,9 +1123,11 @@ check_args (const SegVolume      *in,
             const SegVolume      *out,
             const SegFactors     *f,
             const SegPixelLayout *layout,
+            SegBackground         background,
             const void           *scratch)
 {
-  if (seg_pool_args_check (in, out, f) != SEG_OK || layout == NULL)
+  if (seg_pool_args_check (in, out, f) != SEG_OK || layout == NULL ||
+      !seg_background_check (background, in->bpp))
     return SEG_EBADARG;
   if (seg_pixel_layout_check (layout, in->bpp) != SEG_OK)
     return SEG_EBADTYPE;
@@ -1113,16 +1142,17 @@ seg_average_pool (const SegVolume      *in,
                   const SegFactors     *f,
                   const SegPixelLayout *layout,
                   bool                  sparse,
+                  SegBackground         background,
                   void                 *scratch)
 {
-  SegStatus status = check_args (in, out, f, layout, scratch);
+  SegStatus status = check_args (in, out, f, layout, background, scratch);
   General   g;
   FastPath  fp;
 
   if (status != SEG_OK)
     return status;
-  g  = general_new (in, out, f, layout, sparse, scratch);
-  fp = fast_path_for (f, layout, sparse);
+  g  = general_new (in, out, f, layout, sparse, background, scratch);
+  fp = fast_path_for (f, layout, sparse, background);
 
   for (int z = 0; z < out->depth; z++)
     {

@@ -27,9 +27,12 @@
  * the far edges that the input does not fill average the voxels that exist.
  * The output view must be exactly ceil (in / f) on every axis.
  *
- * Sparse (background = a voxel whose bytes are all zero): background voxels
- * are left out of both the sum and the count; an all-background block gives
- * background.  Not sparse: every voxel of the block counts.
+ * Sparse: background (seg_label_is_background_in (): all bytes zero, and
+ * in formats with alpha also transparent or black voxels) is left out of
+ * both the sum and the count; a block of background only gives its mean
+ * as if not sparse, which is background again (with alpha, colour
+ * weighted by alpha stays zero).  Not sparse: every voxel of the block
+ * counts.
  *
  * Alpha: with layout.alpha ≥ 0, that component is a straight (not
  * premultiplied) alpha, and a fully transparent voxel never tints the
@@ -50,6 +53,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "seg-label.h"
 #include "seg-volume.h"
 
 #ifdef __cplusplus
@@ -97,10 +101,14 @@ SegStatus seg_pixel_layout_check (const SegPixelLayout *layout, int bpp);
 size_t seg_average_pool_scratch_size (const SegFactors     *f,
                                       const SegPixelLayout *layout);
 
-/* Pools in into out.  scratch must hold seg_average_pool_scratch_size ()
+/* Pools in into out.  background says what sparse leaves out
+ * (SEG_BACKGROUND_ZEROS for formats without alpha; it is given apart from
+ * layout because premultiplied formats have an alpha that layout does
+ * not weight by).  scratch must hold seg_average_pool_scratch_size ()
  * bytes, aligned for a double (malloc's alignment); it may be NULL when
  * that size is 0.
- * Returns SEG_EBADARG for bad views, factors, or differing bpp,
+ * Returns SEG_EBADARG for bad views, factors, background, or differing
+ * bpp,
  * SEG_EBADTYPE for a layout that does not fit the views' bpp, and
  * SEG_EBADSIZE when out is not ceil (in / f) in size. */
 SegStatus seg_average_pool (const SegVolume      *in,
@@ -108,6 +116,7 @@ SegStatus seg_average_pool (const SegVolume      *in,
                             const SegFactors     *f,
                             const SegPixelLayout *layout,
                             bool                  sparse,
+                            SegBackground         background,
                             void                 *scratch);
 
 #ifdef __cplusplus

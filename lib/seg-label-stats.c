@@ -227,7 +227,8 @@ next_run (const SegLabelStats *s, RowScan *r, int bpp, int *x, int *end)
 {
   while (scan_next (r, bpp, x, end))
     if (!s->sparse ||
-        !seg_label_is_background (r->row + (size_t) *x * (size_t) bpp, bpp))
+        !seg_label_is_background_in (r->row + (size_t) *x * (size_t) bpp, bpp,
+                                     s->background))
       return true;
   return false;
 }

@@ -47,10 +47,12 @@ typedef struct
 
 typedef struct
 {
-  SegLabelTable labels; /* the distinct labels, numbered as first met */
-  SegLabelStat *stats;  /* stats[i]: label number i                  */
-  size_t        room;   /* stats allocated                           */
-  bool          sparse; /* background (all bytes zero) left out      */
+  SegLabelTable labels;     /* the distinct labels, numbered as first met */
+  SegLabelStat *stats;      /* stats[i]: label number i                  */
+  size_t        room;       /* stats allocated                           */
+  bool          sparse;     /* background left out …                     */
+  SegBackground background; /* … as this says (seg-label.h);
+                             * SEG_BACKGROUND_ZEROS after init  */
 } SegLabelStats;
 
 /* An empty set of statistics for labels of bpp bytes; false when out of

@@ -26,15 +26,58 @@ seg_label_equal (const uint8_t *a, const uint8_t *b, int bpp)
   return memcmp (a, b, (size_t) bpp) == 0;
 }
 
+static inline bool
+seg_bytes_are_zero (const uint8_t *p, int n)
+{
+  for (int i = 0; i < n; i++)
+    if (p[i] != 0)
+      return false;
+  return true;
+}
+
 /* Background (what `sparse` leaves out): a label whose bytes are all
  * zero. */
 static inline bool
 seg_label_is_background (const uint8_t *p, int bpp)
 {
-  for (int i = 0; i < bpp; i++)
-    if (p[i] != 0)
-      return false;
-  return true;
+  return seg_bytes_are_zero (p, bpp);
+}
+
+/* Where a format keeps its alpha, for the background test of formats
+ * with one.  A GIMP layer that gains an alpha channel turns its black
+ * background into opaque black, whose bytes are not all zero; such
+ * pixels must stay background, and so must fully transparent ones. */
+typedef struct
+{
+  int alpha_offset; /* first byte of the alpha component          */
+  int alpha_size;   /* its bytes; 0 when the format has no alpha  */
+} SegBackground;
+
+/* Formats without alpha: background is all bytes zero. */
+#define SEG_BACKGROUND_ZEROS ((SegBackground){ 0, 0 })
+
+/* Background in a format described by bg: all bytes zero; with an alpha
+ * component, also an alpha of zero bytes (fully transparent) or colour
+ * components that are all zero bytes (black, at any alpha). */
+static inline bool
+seg_label_is_background_in (const uint8_t *p, int bpp, SegBackground bg)
+{
+  const int after = bg.alpha_offset + bg.alpha_size;
+
+  if (bg.alpha_size == 0)
+    return seg_bytes_are_zero (p, bpp);
+  return seg_bytes_are_zero (p + bg.alpha_offset, bg.alpha_size) ||
+         (seg_bytes_are_zero (p, bg.alpha_offset) &&
+          seg_bytes_are_zero (p + after, bpp - after));
+}
+
+/* true when bg fits labels of bpp bytes, with colour besides the alpha. */
+static inline bool
+seg_background_check (SegBackground bg, int bpp)
+{
+  return bg.alpha_size == 0 ||
+         (bg.alpha_offset >= 0 && bg.alpha_size > 0 &&
+          bg.alpha_offset + bg.alpha_size <= bpp && bg.alpha_size < bpp);
 }
 
 /* A hash of a label's bytes, eight at a time; equal labels hash equal. */

@@ -156,10 +156,21 @@ scratch_carve (void *memory, const SegFactors *f, int bpp)
   return s;
 }
 
+/* Whether sparse pooling leaves voxel v out; sparse is NULL when not
+ * sparse. */
+static inline bool
+left_out (const SegBackground *sparse, const uint8_t *v, int bpp)
+{
+  return sparse != NULL && seg_label_is_background_in (v, bpp, *sparse);
+}
+
 /* Mode of voxels[0 … n-1] by counting each distinct label once: O(n²).
  * Returns NULL when sparse and every voxel is background. */
 static const uint8_t *
-mode_pairwise (const uint8_t *const *voxels, size_t n, int bpp, bool sparse)
+mode_pairwise (const uint8_t *const *voxels,
+               size_t                n,
+               int                   bpp,
+               const SegBackground  *sparse)
 {
   const uint8_t *best       = NULL;
   size_t         best_count = 0;
@@ -169,7 +180,7 @@ mode_pairwise (const uint8_t *const *voxels, size_t n, int bpp, bool sparse)
       size_t count = 1;
       bool   seen  = false;
 
-      if (sparse && seg_label_is_background (voxels[i], bpp))
+      if (left_out (sparse, voxels[i], bpp))
         continue;
       for (size_t j = 0; j < i && !seen; j++)
         seen = seg_label_equal (voxels[j], voxels[i], bpp);
@@ -190,7 +201,7 @@ mode_pairwise (const uint8_t *const *voxels, size_t n, int bpp, bool sparse)
  * in order of first occurrence, so the first to reach the top count in
  * that order is the one that occurs first in raster order. */
 static const uint8_t *
-mode_hashed (Scratch *s, size_t n, int bpp, bool sparse)
+mode_hashed (Scratch *s, size_t n, int bpp, const SegBackground *sparse)
 {
   SegLabelTable *t          = &s->labels;
   const uint8_t *best       = NULL;
@@ -202,7 +213,7 @@ mode_hashed (Scratch *s, size_t n, int bpp, bool sparse)
       const size_t   known = t->n;
       size_t         k;
 
-      if (sparse && seg_label_is_background (v, bpp))
+      if (left_out (sparse, v, bpp))
         continue;
       k = seg_label_table_add (t, v); /* never full: n labels at most */
       if (k == known)
@@ -226,31 +237,31 @@ mode_hashed (Scratch *s, size_t n, int bpp, bool sparse)
 /* COUNTLESS and stippled COUNTLESS on one full 2×2 block; the general-size
  * twin of the row kernels, for voxel sizes they do not cover. */
 static const uint8_t *
-countless2 (const uint8_t *a,
-            const uint8_t *b,
-            const uint8_t *c,
-            const uint8_t *d,
-            int            bpp,
-            bool           sparse)
+countless2 (const uint8_t       *a,
+            const uint8_t       *b,
+            const uint8_t       *c,
+            const uint8_t       *d,
+            int                  bpp,
+            const SegBackground *sparse)
 {
-  if (!sparse)
+  if (sparse == NULL)
     {
       if (seg_label_equal (a, b, bpp) || seg_label_equal (a, c, bpp))
         return a;
       return seg_label_equal (b, c, bpp) ? b : d;
     }
-  if (!seg_label_is_background (a, bpp) &&
+  if (!left_out (sparse, a, bpp) &&
       (seg_label_equal (a, b, bpp) || seg_label_equal (a, c, bpp)))
     return a;
-  if (!seg_label_is_background (b, bpp) && seg_label_equal (b, c, bpp))
+  if (!left_out (sparse, b, bpp) && seg_label_equal (b, c, bpp))
     return b;
-  if (!seg_label_is_background (d, bpp))
+  if (!left_out (sparse, d, bpp))
     return d;
-  if (!seg_label_is_background (a, bpp))
+  if (!left_out (sparse, a, bpp))
     return a;
-  if (!seg_label_is_background (c, bpp))
+  if (!left_out (sparse, c, bpp))
     return c;
-  return seg_label_is_background (b, bpp) ? NULL : b;
+  return left_out (sparse, b, bpp) ? NULL : b;
 }
 
 static bool
@@ -264,15 +275,15 @@ is_uniform (const uint8_t *const *voxels, size_t n, int bpp)
 
 /* One block of bw × bh × bd voxels at first → one voxel at out. */
 static void
-pool_block (Scratch         *s,
-            const SegVolume *in,
-            const uint8_t   *first,
-            int              bw,
-            int              bh,
-            int              bd,
-            bool             countless,
-            bool             sparse,
-            uint8_t         *out)
+pool_block (Scratch             *s,
+            const SegVolume     *in,
+            const uint8_t       *first,
+            int                  bw,
+            int                  bh,
+            int                  bd,
+            bool                 countless,
+            const SegBackground *sparse,
+            uint8_t             *out)
 {
   const int      bpp = in->bpp;
   size_t         n   = 0;
@@ -294,20 +305,24 @@ pool_block (Scratch         *s,
   else
     best = mode_hashed (s, n, bpp, sparse);
 
-  if (best != NULL)
-    memcpy (out, best, (size_t) bpp);
-  else
-    memset (out, 0, (size_t) bpp);
+  /* A block of background only: its first voxel, background too. */
+  memcpy (out, best != NULL ? best : s->voxels[0], (size_t) bpp);
 }
 
 /* Number of leading full blocks of one output row that a row kernel can
  * take; the rest (a partial block at the right edge) is left to
- * pool_block.  Zero when no row kernel fits these factors and this row. */
+ * pool_block.  Zero when no row kernel fits these factors and this row;
+ * the row kernels know background as a zero word only. */
 static int
-fast_blocks (const SegVolume *in, const SegFactors *f, int bh, int bd)
+fast_blocks (const SegVolume     *in,
+             const SegFactors    *f,
+             const SegBackground *sparse,
+             int                  bh,
+             int                  bd)
 {
   if (log2_of_word_size (in->bpp) < 0 || bh != f->y || bd != f->z ||
-      f->x != 2 || f->y != 2 || f->z > 2)
+      f->x != 2 || f->y != 2 || f->z > 2 ||
+      (sparse != NULL && sparse->alpha_size > 0))
     return 0;
   return in->width / 2;
 }
@@ -348,9 +363,11 @@ static SegStatus
 check_args (const SegVolume  *in,
             const SegVolume  *out,
             const SegFactors *f,
+            SegBackground     background,
             const void       *scratch)
 {
-  if (seg_pool_args_check (in, out, f) != SEG_OK || scratch == NULL)
+  if (seg_pool_args_check (in, out, f) != SEG_OK || scratch == NULL ||
+      !seg_background_check (background, in->bpp))
     return SEG_EBADARG;
   return seg_pooled_shape_check (in, out, f);
 }
@@ -360,11 +377,13 @@ seg_mode_pool (const SegVolume  *in,
                const SegVolume  *out,
                const SegFactors *f,
                bool              sparse,
+               SegBackground     background,
                void             *scratch)
 {
-  SegStatus status = check_args (in, out, f, scratch);
-  Scratch   s;
-  int       bpp;
+  SegStatus            status = check_args (in, out, f, background, scratch);
+  const SegBackground *left   = sparse ? &background : NULL;
+  Scratch              s;
+  int                  bpp;
 
   if (status != SEG_OK)
     return status;
@@ -378,7 +397,7 @@ seg_mode_pool (const SegVolume  *in,
       const uint8_t *slice = (const uint8_t *) in->data + z * in->slice_stride;
       uint8_t       *out_slice = (uint8_t *) out->data + oz * out->slice_stride;
       int            full_rows = in->height / f->y;
-      int            n_full    = fast_blocks (in, f, f->y, bd);
+      int            n_full    = fast_blocks (in, f, left, f->y, bd);
 
       /* The full blocks of the slice's full rows in one go; the rest of
        * each row (and the last, partial row) block by block below. */
@@ -395,7 +414,7 @@ seg_mode_pool (const SegVolume  *in,
           const uint8_t *row = slice + y * in->row_stride;
           uint8_t       *out_row = out_slice + oy * out->row_stride;
           bool countless = f->x == 2 && f->y == 2 && f->z == 1 && bh == 2;
-          int  n_fast    = fast_blocks (in, f, bh, bd);
+          int  n_fast    = fast_blocks (in, f, left, bh, bd);
 
           for (int ox = n_fast; ox < out->width; ox++)
             {
@@ -403,7 +422,7 @@ seg_mode_pool (const SegVolume  *in,
               int bw = in->width - x < f->x ? in->width - x : f->x;
 
               pool_block (&s, in, row + (ptrdiff_t) x * bpp, bw, bh, bd,
-                          countless && bw == 2, sparse,
+                          countless && bw == 2, left,
                           out_row + (ptrdiff_t) ox * bpp);
             }
         }

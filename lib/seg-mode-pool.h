@@ -18,12 +18,14 @@
  *   - every other block (other factors, partial edge blocks): the tied label
  *     that occurs first in raster order (x fastest, then y, then z).
  *
- * Sparse (background = a voxel whose bytes are all zero): background never
- * wins unless the whole block is background.  Full 2×2×1 blocks follow
+ * Sparse: background (seg_label_is_background_in (): all bytes zero, and
+ * in formats with alpha also transparent or black voxels) never wins
+ * unless the whole block is background.  Full 2×2×1 blocks follow
  * stippled COUNTLESS: a non-background pair wins (a==b or a==c → a;
  * b==c → b); else d if it is not background; else the first non-background
- * of a, c, b; else background.  Every other block: the most frequent
- * non-background label, ties first in raster order.
+ * of a, c, b.  Every other block: the most frequent non-background label,
+ * ties first in raster order.  A block of background only gives its first
+ * voxel, so that every output voxel is one that was there.
  *
  * The result is exact for every factor: a factor of 4 is the mode of the
  * 4×4 block, not a mode of modes.  Cost is linear in the block size.
@@ -35,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "seg-label.h"
 #include "seg-volume.h"
 
 #ifdef __cplusplus
@@ -46,14 +49,17 @@ extern "C" {
  * same or smaller factors, but not shared between threads. */
 size_t seg_mode_pool_scratch_size (const SegFactors *f);
 
-/* Pools in into out.  scratch must hold seg_mode_pool_scratch_size (f)
- * bytes, aligned for a pointer (malloc's alignment).
- * Returns SEG_EBADARG for bad views, factors, or differing bpp, and
- * SEG_EBADSIZE when out is not ceil (in / f) in size. */
+/* Pools in into out.  background says what sparse leaves out
+ * (SEG_BACKGROUND_ZEROS for formats without alpha).  scratch must hold
+ * seg_mode_pool_scratch_size (f) bytes, aligned for a pointer (malloc's
+ * alignment).
+ * Returns SEG_EBADARG for bad views, factors, background, or differing
+ * bpp, and SEG_EBADSIZE when out is not ceil (in / f) in size. */
 SegStatus seg_mode_pool (const SegVolume  *in,
                          const SegVolume  *out,
                          const SegFactors *f,
                          bool              sparse,
+                         SegBackground     background,
                          void             *scratch);
 
 #ifdef __cplusplus

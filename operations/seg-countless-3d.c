@@ -17,11 +17,13 @@ property_int (depth, _("Depth"), 2)
   description (_("Number of slices in the input: a volume of D slices of "
                  "W×H pixels is a W×(H·D) image, slice z holding rows "
                  "z·H to z·H+H-1. Must divide the input height."))
+  value_range (1, G_MAXINT)
   ui_range    (1, 1024)
 
 property_boolean (sparse, _("Sparse"), FALSE)
-  description (_("Treat background (pixels whose bytes are all zero) as "
-                 "empty: it wins a block only when the whole block is "
+  description (_("Treat background (pixels whose bytes are all zero; "
+                 "with alpha also transparent or black pixels) as empty: "
+                 "it wins a block only when the whole block is "
                  "background"))
 
 #else

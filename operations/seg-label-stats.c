@@ -44,11 +44,13 @@ property_int (depth, _("Depth"), 0)
                  "takes it from the graph: a volume loaded by "
                  "seg:npy-load, or made by a volume op, counts as its "
                  "slices; anything else as one image."))
+  value_range (0, G_MAXINT)
   ui_range    (0, 1024)
 
 property_boolean (sparse, _("Sparse"), TRUE)
   description (_("Leave out the background: pixels whose bytes are all "
-                 "zero"))
+                 "zero, and in formats with alpha transparent or black "
+                 "pixels"))
 
 #else
 
@@ -482,6 +484,7 @@ write_statistics (const Input *in,
 
   if (!seg_label_stats_init (&stats, in->bpp, sparse))
     return g_strdup (_ ("not enough memory for the table of labels"));
+  stats.background = seg_format_background (in->format);
   if ((status = count_labels (in, &stats)) != SEG_OK)
     {
       problem = status == SEG_ENOMEM

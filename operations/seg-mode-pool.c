@@ -20,6 +20,7 @@
 property_int (factor_x, _("Horizontal factor"), 2)
   description (_("Width of a pooling block, in input pixels "
                  "(a whole number from 1 to 64)"))
+  value_range (1, 64)
   ui_range    (1, 16)
   ui_meta     ("unit", "pixel-distance")
   ui_meta     ("axis", "x")
@@ -27,6 +28,7 @@ property_int (factor_x, _("Horizontal factor"), 2)
 property_int (factor_y, _("Vertical factor"), 2)
   description (_("Height of a pooling block, in input rows of one slice "
                  "(a whole number from 1 to 64)"))
+  value_range (1, 64)
   ui_range    (1, 16)
   ui_meta     ("unit", "pixel-distance")
   ui_meta     ("axis", "y")
@@ -34,6 +36,7 @@ property_int (factor_y, _("Vertical factor"), 2)
 property_int (factor_z, _("Depth factor"), 1)
   description (_("Depth of a pooling block, in slices of the stack "
                  "(a whole number from 1 to 64)"))
+  value_range (1, 64)
   ui_range    (1, 16)
 
 property_int (depth, _("Depth"), 1)
@@ -41,11 +44,13 @@ property_int (depth, _("Depth"), 1)
                  "W×H pixels is a W×(H·D) image, slice z holding rows "
                  "z·H to z·H+H-1. 1 means a plain image. Must divide the "
                  "input height."))
+  value_range (1, G_MAXINT)
   ui_range    (1, 1024)
 
 property_boolean (sparse, _("Sparse"), FALSE)
-  description (_("Treat background (pixels whose bytes are all zero) as "
-                 "empty: it wins a block only when the whole block is "
+  description (_("Treat background (pixels whose bytes are all zero; "
+                 "with alpha also transparent or black pixels) as empty: "
+                 "it wins a block only when the whole block is "
                  "background"))
 
 #else

@@ -451,6 +451,24 @@ seg_format_layout (const Babl *format, SegPixelLayout *layout)
   return TRUE;
 }
 
+SegBackground
+seg_format_background (const Babl *format)
+{
+  const BablModelFlag flags =
+    babl_get_model_flags (babl_format_get_model (format));
+  const gint n   = babl_format_get_n_components (format);
+  const gint bpp = babl_format_get_bytes_per_pixel (format);
+
+  if (!(flags & BABL_MODEL_FLAG_ALPHA) || n < 2 || bpp % n != 0)
+    return SEG_BACKGROUND_ZEROS;
+  /* babl's own alpha formats have one component type; a format built
+   * from mixed ones keeps the all-zero rule. */
+  for (gint i = 1; i < n; i++)
+    if (babl_format_get_type (format, i) != babl_format_get_type (format, 0))
+      return SEG_BACKGROUND_ZEROS;
+  return (SegBackground){ bpp - bpp / n, bpp / n };
+}
+
 const Babl *
 seg_numbers_format (GeglOperation *operation)
 {

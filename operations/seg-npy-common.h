@@ -67,6 +67,11 @@ gboolean seg_format_numbers (const Babl *format, SegNumbers *numbers);
  * is not numbers a kernel has arithmetic for. */
 gboolean seg_format_layout (const Babl *format, SegPixelLayout *layout);
 
+/* What `sparse` leaves out in pixels of format: all bytes zero, and in a
+ * format with alpha (GEGL keeps it last) also transparent or black
+ * pixels (DESIGN.md, "Pixels as labels"). */
+SegBackground seg_format_background (const Babl *format);
+
 /* The format in which an op that computes with pixel values reads its
  * input: the source's own where seg_format_layout () takes it, so that
  * the values are the ones the pixels hold; else (palettes, mixed or

@@ -30,6 +30,7 @@ property_int (depth, _("Depth"), 0)
                  "its own shape (3-D, 2-D, 1-D or 0-D), the output of "
                  "seg:countless-3d, seg:mode-pool or seg:sparse-average "
                  "as a volume of its slices; anything else as (H, W)."))
+  value_range (0, G_MAXINT)
   ui_range    (0, 1024)
 
 #else

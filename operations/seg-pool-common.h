@@ -17,6 +17,7 @@
 #include <gegl-plugin.h>
 
 #include "seg-stack.h"
+#include "seg-label.h"
 #include "seg-volume.h"
 
 G_BEGIN_DECLS
@@ -29,12 +30,14 @@ typedef struct
   gint         depth; /* slices in the input stack; 1 = a plain image */
 } SegPoolRequest;
 
-/* A kernel that pools in into out (out = ceil (in / factors)); data is
- * what the op hands seg_pool_process () for it (a pixel layout, say). */
+/* A kernel that pools in into out (out = ceil (in / factors)); with
+ * sparse, background is what it leaves out; data is what the op hands
+ * seg_pool_process () for it (a pixel layout, say). */
 typedef SegStatus (*SegPoolKernel) (const SegVolume  *in,
                                     const SegVolume  *out,
                                     const SegFactors *factors,
                                     gboolean          sparse,
+                                    SegBackground     background,
                                     gconstpointer     data,
                                     gpointer          scratch);
 

@@ -78,10 +78,11 @@ mode_pool_kernel (const SegVolume  *in,
                   const SegVolume  *out,
                   const SegFactors *factors,
                   gboolean          sparse,
+                  SegBackground     background,
                   gconstpointer     data,
                   gpointer          scratch)
 {
-  return seg_mode_pool (in, out, factors, sparse, scratch);
+  return seg_mode_pool (in, out, factors, sparse, background, scratch);
 }
 
 gboolean

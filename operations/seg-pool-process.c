@@ -32,6 +32,7 @@
 
 #include <gegl-scratch.h>
 
+#include "seg-npy-common.h"
 #include "seg-pool-common.h"
 
 /* Output bytes of one step of tiles in place at most, as a rule.  A step is
@@ -57,7 +58,8 @@ typedef struct
   const SegFactors  *factors;
   SegPoolKernel      kernel;
   gboolean           sparse;
-  gconstpointer      data; /* for the kernel                 */
+  SegBackground      background; /* in format                 */
+  gconstpointer      data;       /* for the kernel                 */
   gpointer           scratch;
   const Babl        *format;
   gint               bpp;
@@ -74,7 +76,8 @@ typedef struct
 static SegStatus
 run_kernel (const Pool *p, const SegVolume *in, const SegVolume *out)
 {
-  return p->kernel (in, out, p->factors, p->sparse, p->data, p->scratch);
+  return p->kernel (in, out, p->factors, p->sparse, p->background, p->data,
+                    p->scratch);
 }
 
 /* The pooling kernel as the band driver calls it. */
@@ -315,7 +318,7 @@ seg_pool_process (const SegPoolRequest *request,
 {
   const SegFactors *f = &request->factors;
   Pool              p = { 0 };
-  SegStackJob   job   = { map, format, format, input, output, band_kernel, &p, 0 };
+  SegStackJob job = { map, format, format, input, output, band_kernel, &p, 0 };
   GeglRectangle todo;
   SegStatus     status = SEG_OK;
 
@@ -328,6 +331,7 @@ seg_pool_process (const SegPoolRequest *request,
   p.out_extent = seg_stack_map_bounding_box (map);
   p.kernel     = kernel;
   p.sparse     = sparse;
+  p.background = seg_format_background (format);
   p.data       = data;
   p.format     = format;
   p.bpp        = babl_format_get_bytes_per_pixel (format);

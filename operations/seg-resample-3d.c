@@ -30,6 +30,7 @@ property_int (depth, _("Depth"), 1)
                  "W×H pixels is a W×(H·D) image, slice z holding rows "
                  "z·H to z·H+H-1. 1 means a plain image. Must divide the "
                  "input height."))
+  value_range (1, G_MAXINT)
   ui_range    (1, 1024)
 
 property_int (width, _("Width"), 0)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-3.0-or-later
  *
  * seg:sparse-average — downsample an image or a stack of slices by the
- * mean of each block, leaving background (pixels whose bytes are all zero)
- * out of the mean, so that empty regions do not darken ("ghost" into) the
+ * mean of each block, leaving background (pixels whose bytes are all zero;
+ * in formats with alpha also transparent or black ones) out of the mean, so that empty regions do not darken ("ghost" into) the
  * full ones next to them, as connectomics pipelines downsample EM images
  * and probability maps.  With sparse off it is plain block averaging.
  *
@@ -24,6 +24,7 @@
 property_int (factor_x, _("Horizontal factor"), 2)
   description (_("Width of an averaging block, in input pixels "
                  "(a whole number from 1 to 64)"))
+  value_range (1, 64)
   ui_range    (1, 16)
   ui_meta     ("unit", "pixel-distance")
   ui_meta     ("axis", "x")
@@ -31,6 +32,7 @@ property_int (factor_x, _("Horizontal factor"), 2)
 property_int (factor_y, _("Vertical factor"), 2)
   description (_("Height of an averaging block, in input rows of one "
                  "slice (a whole number from 1 to 64)"))
+  value_range (1, 64)
   ui_range    (1, 16)
   ui_meta     ("unit", "pixel-distance")
   ui_meta     ("axis", "y")
@@ -38,6 +40,7 @@ property_int (factor_y, _("Vertical factor"), 2)
 property_int (factor_z, _("Depth factor"), 1)
   description (_("Depth of an averaging block, in slices of the stack "
                  "(a whole number from 1 to 64)"))
+  value_range (1, 64)
   ui_range    (1, 16)
 
 property_int (depth, _("Depth"), 1)
@@ -45,12 +48,13 @@ property_int (depth, _("Depth"), 1)
                  "W×H pixels is a W×(H·D) image, slice z holding rows "
                  "z·H to z·H+H-1. 1 means a plain image. Must divide the "
                  "input height."))
+  value_range (1, G_MAXINT)
   ui_range    (1, 1024)
 
 property_boolean (sparse, _("Sparse"), TRUE)
-  description (_("Leave background (pixels whose bytes are all zero) out "
-                 "of the mean; a block of background alone stays "
-                 "background"))
+  description (_("Leave background (pixels whose bytes are all zero; "
+                 "with alpha also transparent or black pixels) out of the "
+                 "mean; a block of background alone stays background"))
 
 #else
 
@@ -82,10 +86,12 @@ average_kernel (const SegVolume  *in,
                 const SegVolume  *out,
                 const SegFactors *factors,
                 gboolean          sparse,
+                SegBackground     background,
                 gconstpointer     layout,
                 gpointer          scratch)
 {
-  return seg_average_pool (in, out, factors, layout, sparse, scratch);
+  return seg_average_pool (in, out, factors, layout, sparse, background,
+                           scratch);
 }
 
 static gboolean
@@ -127,7 +133,8 @@ gegl_op_class_init (GeglOpClass *klass)
        "ones); the .npy formats are averaged as the numbers "
        "of their NumPy dtype, signed ones as signed numbers. "
        "With sparse on, background (pixels whose bytes are "
-       "all zero) is left out of the mean, so empty regions "
+       "all zero; with alpha also transparent or black "
+       "pixels) is left out of the mean, so empty regions "
        "do not bleed into full ones. Colour is weighted by "
        "alpha, so transparent pixels never tint the result."),
     NULL);

@@ -441,10 +441,11 @@ run_kernel (Case *c)
 
   flush_caches ();
   t = now_s ();
-  s = c->family == MODE ? seg_mode_pool (&c->in_view, &c->out_view, &c->f,
-                                         c->sparse, c->scratch)
-                        : seg_average_pool (&c->in_view, &c->out_view, &c->f,
-                                            &c->layout, c->sparse, c->scratch);
+  s = c->family == MODE
+        ? seg_mode_pool (&c->in_view, &c->out_view, &c->f, c->sparse,
+                         SEG_BACKGROUND_ZEROS, c->scratch)
+        : seg_average_pool (&c->in_view, &c->out_view, &c->f, &c->layout,
+                            c->sparse, SEG_BACKGROUND_ZEROS, c->scratch);
 
   t = now_s () - t;
   if (s != SEG_OK)

@@ -624,19 +624,17 @@ paste (guint8              *whole,
             (gsize) part_rect->width * bpp);
 }
 
-void
-params_set (Params *p, const gchar *property, gint value)
+gint
+params_get (const Params *p, const gchar *property)
 {
   if (strcmp (property, "factor-x") == 0)
-    p->fx = value;
-  else if (strcmp (property, "factor-y") == 0)
-    p->fy = value;
-  else if (strcmp (property, "factor-z") == 0)
-    p->fz = value;
-  else if (strcmp (property, "depth") == 0)
-    p->depth = value;
-  else
-    ck_abort_msg ("no property %s in Params", property);
+    return p->fx;
+  if (strcmp (property, "factor-y") == 0)
+    return p->fy;
+  if (strcmp (property, "factor-z") == 0)
+    return p->fz;
+  ck_assert_str_eq (property, "depth");
+  return p->depth;
 }
 
 gint
@@ -745,22 +743,68 @@ check_bad_property (const gchar *op,
   static const struct
   {
     const gchar *property;
-    gint         value;
+    gint         value, minimum, maximum;
   } bad[N_BAD_PROPERTIES] = {
-    { "factor-x", 0 },  { "factor-x", 65 }, { "factor-y", 65 },
-    { "factor-y", -1 }, { "factor-z", 0 },  { "factor-z", 65 },
-    { "depth", 0 },
+    { "factor-x", 0, 1, 64 },    { "factor-x", 65, 1, 64 },
+    { "factor-y", 65, 1, 64 },   { "factor-y", -1, 1, 64 },
+    { "factor-z", 0, 1, 64 },    { "factor-z", 65, 1, 64 },
+    { "depth", 0, 1, G_MAXINT },
   };
-  Refusal r = { op,
-                format,
-                8,
-                8,
-                { 2, 2, 1, 1, sparse },
-                bad[i].property,
-                { bad[i].value, G_MININT } };
+  const Params  p     = { 2, 2, 1, 1, sparse };
+  GeglRectangle in    = { 0, 0, 8, 8 };
+  GeglRectangle out   = { 0, 0, 4, 4 };
+  const Babl   *fmt   = babl_format (format);
+  const gint    bpp   = babl_format_get_bytes_per_pixel (fmt);
+  guint8       *px    = g_malloc0 ((gsize) in.width * in.height * bpp);
+  GParamSpec   *pspec = gegl_operation_find_property (op, bad[i].property);
+  GeglBuffer   *buffer;
+  Graph         g;
+  guint8       *want, *got;
+  gchar        *text, *value;
+  gint          kept = 0;
 
-  params_set (&r.p, bad[i].property, bad[i].value);
-  check_refusal (&r);
+  ck_assert_msg (G_IS_PARAM_SPEC_INT (pspec), "%s has no int property %s", op,
+                 bad[i].property);
+  ck_assert_msg (G_PARAM_SPEC_INT (pspec)->minimum == bad[i].minimum &&
+                   G_PARAM_SPEC_INT (pspec)->maximum == bad[i].maximum,
+                 "%s: %s ranges over %d … %d, want %d … %d", op,
+                 bad[i].property, G_PARAM_SPEC_INT (pspec)->minimum,
+                 G_PARAM_SPEC_INT (pspec)->maximum, bad[i].minimum,
+                 bad[i].maximum);
+
+  for (gsize k = 0; k < (gsize) in.width * in.height * bpp; k++)
+    px[k] = (guint8) (k * 37 / 5);
+  buffer = buffer_new_with_pixels (&in, fmt, px, 0, 0, 0, 0);
+  g      = graph_new (buffer, op, &p);
+  want   = graph_blit (&g, &out, fmt);
+
+  log_capture_begin ();
+  gegl_node_set (g.pool, bad[i].property, bad[i].value, NULL);
+  text = log_capture_end ();
+  gegl_node_get (g.pool, bad[i].property, &kept, NULL);
+  value = g_strdup_printf ("\"%d\"", bad[i].value);
+  ck_assert_msg (strstr (text, bad[i].property) != NULL &&
+                   strstr (text, value) != NULL,
+                 "%s: setting %s to %d: no message names both; got:\n%s", op,
+                 bad[i].property, bad[i].value, text);
+  ck_assert_msg (kept == params_get (&p, bad[i].property),
+                 "%s: %s is %d after setting %d, want it kept", op,
+                 bad[i].property, kept, bad[i].value);
+
+  log_capture_begin ();
+  got = graph_blit (&g, &out, fmt);
+  assert_no_messages (log_capture_end (), op);
+  ck_assert_msg (memcmp (got, want, (gsize) out.width * out.height * bpp) == 0,
+                 "%s: the render changed after %s was refused", op,
+                 bad[i].property);
+
+  g_free (value);
+  g_free (text);
+  g_free (got);
+  g_free (want);
+  graph_free (&g);
+  g_object_unref (buffer);
+  g_free (px);
 }
 
 const Babl *
@@ -883,8 +927,36 @@ reference_views (const Volume *v, const Params *p)
                              v->bpp);
   r.out = seg_volume_packed (g_malloc ((gsize) ow * oh * od * v->bpp), ow, oh,
                              od, v->bpp);
-  r.factors = (SegFactors){ p->fx, p->fy, p->fz };
+  r.factors    = (SegFactors){ p->fx, p->fy, p->fz };
+  r.background = format_background (v->format);
   return r;
+}
+
+void
+draw_background (guint8 *p, gint bpp, SegBackground bg, guint64 *rng)
+{
+  const gint a1 = bg.alpha_offset + bg.alpha_size;
+
+  switch (bg.alpha_size > 0 ? rand_range (rng, 0, 2) : 0)
+    {
+    case 0: memset (p, 0, bpp); break;
+    case 1: memset (p + bg.alpha_offset, 0, bg.alpha_size); break;
+    default:
+      memset (p, 0, bg.alpha_offset);
+      memset (p + a1, 0, bpp - a1);
+      break;
+    }
+}
+
+SegBackground
+format_background (const Babl *format)
+{
+  const gint bpp = babl_format_get_bytes_per_pixel (format);
+  const gint n   = babl_format_get_n_components (format);
+
+  if (!babl_format_has_alpha (format))
+    return SEG_BACKGROUND_ZEROS;
+  return (SegBackground){ bpp - bpp / n, bpp / n };
 }
 
 void

@@ -15,6 +15,7 @@
 #include <check.h>
 #include <gegl.h>
 
+#include "seg-label.h"
 #include "seg-npy.h"
 #include "seg-volume.h"
 
@@ -222,9 +223,8 @@ void paste (guint8              *whole,
             const GeglRectangle *part_rect,
             gint                 bpp);
 
-/* Sets the property of p that the op calls property ("factor-x" …
- * "depth") to value. */
-void params_set (Params *p, const gchar *property, gint value);
+/* The value of "factor-x" … "depth" in p. */
+gint params_get (const Params *p, const gchar *property);
 
 /* Cuts rect into nx × ny parts (nx, ny ≤ 7) at random, uneven places;
  * returns how many. */
@@ -314,10 +314,20 @@ struct _Volume
  * the output of p (out.data; free it) and p's factors. */
 typedef struct
 {
-  SegVolume  in;
-  SegVolume  out;
-  SegFactors factors;
+  SegVolume     in;
+  SegVolume     out;
+  SegFactors    factors;
+  SegBackground background; /* what sparse leaves out in v's format */
 } ReferenceViews;
+
+/* Where format keeps its alpha, as DESIGN.md says background needs it:
+ * GEGL's models keep alpha last; SEG_BACKGROUND_ZEROS without alpha. */
+SegBackground format_background (const Babl *format);
+
+/* Makes the pixel of bpp bytes at p background under bg, of a kind drawn
+ * from rng: all zero, or with an alpha also transparent (keeping p's
+ * colour) or black (keeping p's alpha). */
+void draw_background (guint8 *p, gint bpp, SegBackground bg, guint64 *rng);
 
 gchar *case_describe (const Case *c);
 
@@ -407,8 +417,13 @@ typedef struct
 
 void check_refusal (const Refusal *r);
 
-/* The property values every op with factors refuses: the i-th set on an
- * 8 × 8 input of format, factors 2,2,1, depth 1 and sparse. */
+/* The property values outside the ranges of every op with factors: the
+ * i-th, set on an 8 × 8 input of format with factors 2,2,1, depth 1 and
+ * sparse.  The property's GParamSpec carries the range (1 … 64 for
+ * factors, at least 1 for depth), so that GIMP's dialogs enforce it;
+ * GObject refuses the value with a message that names the property and
+ * the value, the property keeps its value, and the op renders as with
+ * it. */
 #define N_BAD_PROPERTIES 7
 
 void check_bad_property (const gchar *op,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-3.0-or-later */
 #include "ref-average-pool.h"
+#include "ref-mode-pool.h"
 
 #include <math.h>
 #include <string.h>
@@ -87,15 +88,6 @@ voxel (const SegVolume *v, int x, int y, int z)
 {
   return (const uint8_t *) v->data + z * v->slice_stride + y * v->row_stride +
          (ptrdiff_t) x * v->bpp;
-}
-
-static bool
-all_zero (const uint8_t *p, int n)
-{
-  for (int i = 0; i < n; i++)
-    if (p[i] != 0)
-      return false;
-  return true;
 }
 
 static bool
@@ -209,10 +201,14 @@ typedef struct
   int x0, y0, z0, x1, y1, z1;
 } Block;
 
+/* The background of the call under way. */
+static SegBackground background_of;
+
 static bool
 counts (const SegVolume *in, bool sparse, int x, int y, int z)
 {
-  return !sparse || !all_zero (voxel (in, x, y, z), in->bpp);
+  return !sparse ||
+         !ref_is_background (voxel (in, x, y, z), in->bpp, background_of);
 }
 
 /* Component c of one output voxel, for integer types: C's division of
@@ -300,8 +296,10 @@ ref_average_pool (const SegVolume      *in,
                   const SegVolume      *out,
                   const SegFactors     *f,
                   const SegPixelLayout *layout,
-                  bool                  sparse)
+                  bool                  sparse,
+                  SegBackground         bg)
 {
+  background_of = bg;
   for (int oz = 0; oz < out->depth; oz++)
     for (int oy = 0; oy < out->height; oy++)
       for (int ox = 0; ox < out->width; ox++)
@@ -319,20 +317,24 @@ ref_average_pool (const SegVolume      *in,
           if (b.z1 > in->depth)
             b.z1 = in->depth;
 
+          bool left_out = sparse;
+
           for (int z = b.z0; z < b.z1; z++)
             for (int y = b.y0; y < b.y1; y++)
               for (int x = b.x0; x < b.x1; x++)
                 n += counts (in, sparse, x, y, z);
 
+          /* Background only: the mean of all the block's voxels. */
           if (n == 0)
             {
-              memset (o, 0, (size_t) out->bpp);
-              continue;
+              left_out = false;
+              n        = (b.x1 - b.x0) * (b.y1 - b.y0) * (b.z1 - b.z0);
             }
           for (int c = 0; c < layout->n_components; c++)
             if (is_integer_type (layout->type))
-              put_int (o, layout, c, int_mean (in, layout, sparse, &b, c, n));
+              put_int (o, layout, c, int_mean (in, layout, left_out, &b, c, n));
             else
-              put_real (o, layout, c, real_mean (in, layout, sparse, &b, c, n));
+              put_real (o, layout, c,
+                        real_mean (in, layout, left_out, &b, c, n));
         }
 }

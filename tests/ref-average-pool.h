@@ -14,12 +14,14 @@
 #include "seg-average-pool.h"
 
 /* out must be ceil (in / f) in size; in and out have the same bpp, and
- * layout fits it. */
+ * layout fits it.  With sparse, background is what bg says (DESIGN.md,
+ * "Pixels as labels"). */
 void ref_average_pool (const SegVolume      *in,
                        const SegVolume      *out,
                        const SegFactors     *f,
                        const SegPixelLayout *layout,
-                       bool                  sparse);
+                       bool                  sparse,
+                       SegBackground         bg);
 
 /* The value of a binary16 bit pattern. */
 double ref_half_to_double (uint16_t h);

@@ -18,15 +18,36 @@ equal (const uint8_t *a, const uint8_t *b, int bpp)
 }
 
 static bool
-zero (const uint8_t *a, int bpp)
+bytes_zero (const uint8_t *a, int from, int to)
 {
-  for (int i = 0; i < bpp; i++)
+  for (int i = from; i < to; i++)
     if (a[i])
       return false;
   return true;
 }
 
+bool
+ref_is_background (const uint8_t *a, int bpp, SegBackground bg)
+{
+  if (bytes_zero (a, 0, bpp))
+    return true;
+  if (bg.alpha_size == 0)
+    return false;
+  return bytes_zero (a, bg.alpha_offset, bg.alpha_offset + bg.alpha_size) ||
+         (bytes_zero (a, 0, bg.alpha_offset) &&
+          bytes_zero (a, bg.alpha_offset + bg.alpha_size, bpp));
+}
+
 /* DESIGN.md's COUNTLESS and stippled COUNTLESS rules, as written there. */
+/* The background of the call under way. */
+static SegBackground background_of;
+
+static bool
+zero (const uint8_t *a, int bpp)
+{
+  return ref_is_background (a, bpp, background_of);
+}
+
 static const uint8_t *
 countless (const uint8_t *a,
            const uint8_t *b,
@@ -35,8 +56,6 @@ countless (const uint8_t *a,
            int            bpp,
            bool           sparse)
 {
-  static const uint8_t background[SEG_MAX_BPP];
-
   if (!sparse)
     {
       if (equal (a, b, bpp))
@@ -59,25 +78,27 @@ countless (const uint8_t *a,
     return c;
   if (!zero (b, bpp))
     return b;
-  return background;
+  return a; /* all background: the block's first voxel */
 }
 
 void
 ref_mode_pool (const SegVolume  *in,
                const SegVolume  *out,
                const SegFactors *f,
-               bool              sparse)
+               bool              sparse,
+               SegBackground     bg)
 {
-  static const uint8_t background[SEG_MAX_BPP];
-  const int            bpp = in->bpp;
+  const int bpp = in->bpp;
 
+  background_of = bg;
   for (int oz = 0; oz < out->depth; oz++)
     for (int oy = 0; oy < out->height; oy++)
       for (int ox = 0; ox < out->width; ox++)
         {
-          int            x0 = ox * f->x, y0 = oy * f->y, z0 = oz * f->z;
-          int            x1 = x0 + f->x, y1 = y0 + f->y, z1 = z0 + f->z;
-          const uint8_t *best       = background;
+          int x0 = ox * f->x, y0 = oy * f->y, z0 = oz * f->z;
+          int x1 = x0 + f->x, y1 = y0 + f->y, z1 = z0 + f->z;
+          /* All background: the block's first voxel. */
+          const uint8_t *best       = voxel (in, x0, y0, z0);
           long long      best_count = 0;
 
           if (x1 > in->width)

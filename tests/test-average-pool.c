@@ -111,6 +111,7 @@ voxels_equal (const uint8_t *a, const uint8_t *b, const SegPixelLayout *l)
 typedef struct
 {
   const SegPixelLayout *layout;
+  SegBackground         background; /* what sparse leaves out */
 } Averaging;
 
 static SegStatus
@@ -123,7 +124,8 @@ average_pool (const SegVolume  *in,
 {
   const Averaging *a = data;
 
-  return seg_average_pool (in, out, f, a->layout, sparse, scratch);
+  return seg_average_pool (in, out, f, a->layout, sparse, a->background,
+                           scratch);
 }
 
 /* Which kernels run, for messages. */
@@ -142,7 +144,7 @@ average_reference (const SegVolume  *in,
 {
   const Averaging *a = data;
 
-  ref_average_pool (in, out, f, a->layout, sparse);
+  ref_average_pool (in, out, f, a->layout, sparse, a->background);
 }
 
 static size_t
@@ -399,14 +401,33 @@ random_alpha (Rng *r, uint8_t *dst, SegComponentType t)
                       : (double) (rng_next (r) >> 11) * 0x1p-53);
 }
 
-/* Fills a view: background% of the voxels are background (all bytes
- * zero), the others random, alpha as an alpha. */
+/* Makes p background of some kind under bg: all bytes zero, or with an
+ * alpha, transparent in a colour or black at an alpha. */
 static void
-fill_random (Rng                  *r,
-             const SegVolume      *v,
-             const SegPixelLayout *l,
-             ValueStyle            style,
-             int                   background)
+make_background (Rng *r, uint8_t *p, int bpp, SegBackground bg)
+{
+  const int a1 = bg.alpha_offset + bg.alpha_size;
+
+  switch (bg.alpha_size > 0 ? rng_below (r, 3) : 0)
+    {
+    case 0: memset (p, 0, (size_t) bpp); break;
+    case 1: memset (p + bg.alpha_offset, 0, (size_t) bg.alpha_size); break;
+    default:
+      memset (p, 0, (size_t) bg.alpha_offset);
+      memset (p + a1, 0, (size_t) (bpp - a1));
+      break;
+    }
+}
+
+/* Fills a view: background% of the voxels are background (of every kind
+ * that bg knows), the others random, alpha as an alpha. */
+static void
+fill_random_in (Rng                  *r,
+                const SegVolume      *v,
+                const SegPixelLayout *l,
+                ValueStyle            style,
+                int                   background,
+                SegBackground         bg)
 {
   const int size = seg_component_size (l->type);
 
@@ -419,17 +440,25 @@ fill_random (Rng                  *r,
                            ? (ValueStyle) rng_below (r, VALUES_MIXED)
                            : style;
 
-          if (rng_chance (r, background))
-            {
-              memset (p, 0, (size_t) v->bpp);
-              continue;
-            }
           for (int c = 0; c < l->n_components; c++)
             if (c == l->alpha && rng_chance (r, 70))
               random_alpha (r, p + c * size, l->type);
             else
               random_component (r, p + c * size, l->type, s);
+          if (rng_chance (r, background))
+            make_background (r, p, v->bpp, bg);
         }
+}
+
+/* fill_random_in () for formats whose background is all bytes zero. */
+static void
+fill_random (Rng                  *r,
+             const SegVolume      *v,
+             const SegPixelLayout *l,
+             ValueStyle            style,
+             int                   background)
+{
+  fill_random_in (r, v, l, style, background, SEG_BACKGROUND_ZEROS);
 }
 
 
@@ -443,6 +472,7 @@ typedef struct
   SegPixelLayout layout;
   bool           sparse;
   int            background; /* percent of voxels that are background */
+  SegBackground  bg;         /* what background is                     */
   ValueStyle     style;
   Strides        in_strides, out_strides;
 } Case;
@@ -475,6 +505,7 @@ random_case_of (Rng *r, int seed, bool fast_shape, SegPixelLayout l)
   random_shape (r, fast_shape, 30, 400, &c.w, &c.h, &c.d, &c.f);
   c.sparse      = rng_chance (r, 50);
   c.background  = backgrounds[rng_below (r, N_ELEMENTS (backgrounds))];
+  c.bg          = SEG_BACKGROUND_ZEROS;
   c.style       = (ValueStyle) rng_below (r, N_VALUE_STYLES);
   c.in_strides  = random_strides (r, bpp_of (&c.layout));
   c.out_strides = random_strides (r, bpp_of (&c.layout));
@@ -508,23 +539,24 @@ describe_case (char *buf, size_t n, const Case *c)
   describe_strides (out_l, sizeof out_l, &c->out_strides);
   snprintf (buf, n,
             "seed %d: input %d×%d×%d, factors %d,%d,%d, %s × %d, alpha %d, "
-            "sparse %s, %d%% background, %s values, %s, "
-            "input strides %s, output strides %s",
+            "sparse %s, %d%% background (alpha at byte %d, %d bytes), "
+            "%s values, %s, input strides %s, output strides %s",
             c->seed, c->w, c->h, c->d, c->f.x, c->f.y, c->f.z,
             type_names[c->layout.type], c->layout.n_components, c->layout.alpha,
-            c->sparse ? "on" : "off", c->background, style_names[c->style],
-            kernels_name (), in_l, out_l);
+            c->sparse ? "on" : "off", c->background, c->bg.alpha_offset,
+            c->bg.alpha_size, style_names[c->style], kernels_name (), in_l,
+            out_l);
 }
 
 static void
 run_case (Rng *r, const Case *c)
 {
-  const Averaging a = { &c->layout };
+  const Averaging a = { .layout = &c->layout, .background = c->bg };
   const Kernel    k = averaging_kernel (&a);
   char            context[512];
   Buf in = buf_new (c->w, c->h, c->d, bpp_of (&c->layout), c->in_strides);
 
-  fill_random (r, &in.v, &c->layout, c->style, c->background);
+  fill_random_in (r, &in.v, &c->layout, c->style, c->background, c->bg);
   describe_case (context, sizeof context, c);
   assert_matches_reference (&k, &in, c->out_strides, &c->f, c->sparse, NULL,
                             context);
@@ -538,6 +570,28 @@ START_TEST (test_random_volumes_match_reference)
   Rng  r = rng_new ((uint64_t) _i, 1);
   Case c = random_case (&r, _i, false);
 
+  run_case (&r, &c);
+}
+END_TEST
+
+/* Formats with alpha (GIMP's layers), straight or premultiplied (whose
+ * layout does not weight by it), where transparent and black pixels are
+ * background too; in every shape, the 2×2×1 and 2×2×2 ones (whose row
+ * kernels must leave these alone) too. */
+START_TEST (test_random_alpha_volumes_match_reference)
+{
+  Rng            r = rng_new ((uint64_t) _i, 11);
+  SegPixelLayout l;
+  Case           c;
+  int            size;
+
+  l.type         = (SegComponentType) rng_below (&r, N_ALPHA_TYPES);
+  l.n_components = rng_range (&r, 2, 4);
+  l.alpha        = rng_chance (&r, 70) ? l.n_components - 1 : -1;
+  size           = seg_component_size (l.type);
+  c              = random_case_of (&r, _i, rng_chance (&r, 40), l);
+  c.bg           = (SegBackground){ (l.n_components - 1) * size, size };
+  c.background   = rng_range (&r, 20, 100);
   run_case (&r, &c);
 }
 END_TEST
@@ -619,7 +673,7 @@ assert_pools_to (const void           *voxels,
 
   for (int tiles = 1; tiles <= 67; tiles += 66)
     {
-      const Averaging a = { l };
+      const Averaging a = { .layout = l };
       const Kernel    k = averaging_kernel (&a);
       char            context[200];
       uint8_t        *got;
@@ -1478,7 +1532,8 @@ pool_64_cubed (const Buf            *in,
   const SegFactors f       = { 64, 64, 64 };
   void            *scratch = scratch_new (&f, l);
 
-  assert_status (seg_average_pool (&in->v, &out->v, &f, l, sparse, scratch),
+  assert_status (seg_average_pool (&in->v, &out->v, &f, l, sparse,
+                                   SEG_BACKGROUND_ZEROS, scratch),
                  SEG_OK, context);
   assert_padding_intact (out, context);
   free (scratch);
@@ -1645,7 +1700,7 @@ START_TEST (test_sparse_row_kernels_divide_exactly_for_every_sum_and_count)
   const int            n_voxels = 4 * cfg[_i].fz;
   const uint64_t       max      = max_of (l.type);
   const int            size     = seg_component_size (l.type);
-  const Averaging      a        = { &l };
+  const Averaging      a        = { .layout = &l };
   void                *scratch  = scratch_new (&f, &l);
 
   for (int k = 1; k <= n_voxels; k++)
@@ -1742,7 +1797,7 @@ START_TEST (test_negative_strides_read_flipped_views)
   Buf             out     = buf_new (2, 1, 1, 1, (Strides){ 0, 0, true, true });
   void           *scratch = scratch_new (&f222, &y_u8);
   const uint8_t  *p       = in;
-  const Averaging a       = { &y_u8 };
+  const Averaging a       = { .layout = &y_u8 };
 
   for (int z = 0; z < 2; z++)
     for (int y = 0; y < 2; y++)
@@ -1774,7 +1829,7 @@ START_TEST (test_scratch_can_be_reused_for_smaller_factors)
     { 8, 8, 2 }, { 5, 3, 1 }, { 2, 2, 2 }, { 4, 4, 4 }, { 2, 2, 1 }, { 6, 7, 1 }
   };
   static const SegPixelLayout l = { SEG_TYPE_U32, 4, 3 };
-  const Averaging             a = { &l };
+  const Averaging             a = { .layout = &l };
   const Kernel                k = averaging_kernel (&a);
 
   assert_scratch_serves_smaller_factors (
@@ -1808,7 +1863,7 @@ START_TEST (test_large_outputs_match_pooling_in_slabs)
   const bool            sparse = cfg[_i].sparse;
   const SegFactors      f      = { 2, 2, cfg[_i].fz };
   const Strides         odd    = { 5, 3, false, false };
-  const Averaging       a      = { l };
+  const Averaging       a      = { .layout = l };
   const Kernel          k      = averaging_kernel (&a);
   Rng                   r      = rng_new ((uint64_t) _i, 8);
   Buf                   in     = buf_new (w, h, d, bpp, packed);
@@ -1839,7 +1894,7 @@ START_TEST (test_large_outputs_match_pooling_in_slabs)
       out_rows.data =
         (uint8_t *) out.v.data + (ptrdiff_t) first * out.v.row_stride;
       out_rows.height = edge_rows;
-      ref_average_pool (&in_rows, &want.v, &f, l, sparse);
+      ref_average_pool (&in_rows, &want.v, &f, l, sparse, SEG_BACKGROUND_ZEROS);
       assert_volumes_equal (&k, &out_rows, &want.v, context);
     }
 
@@ -1928,7 +1983,7 @@ START_TEST (test_scratch_size_is_zero_for_invalid_arguments)
     { SEG_TYPE_U8, 2, -3 },
     { SEG_TYPE_U16, 33, -1 },
   };
-  const Averaging a = { &y_u8 };
+  const Averaging a = { .layout = &y_u8 };
   const Kernel    k = averaging_kernel (&a);
 
   assert_scratch_size_zero (&k, bad_f, N_ELEMENTS (bad_f));
@@ -1953,7 +2008,7 @@ START_TEST (test_scratch_size_does_not_shrink_with_larger_factors)
 
   for (int j = 0; j < N_ELEMENTS (layouts); j++)
     {
-      const Averaging a = { &layouts[j] };
+      const Averaging a = { .layout = &layouts[j] };
       const Kernel    k = averaging_kernel (&a);
 
       assert_scratch_size_grows (&k, grow, N_ELEMENTS (grow));
@@ -1993,7 +2048,7 @@ END_TEST
 
 /* The error tests' fixture (see ErrorFixture) holds u16 Y'A voxels. */
 static const SegPixelLayout ya_u16           = { SEG_TYPE_U16, 2, 1 };
-static const Averaging      ya_u16_averaging = { &ya_u16 };
+static const Averaging      ya_u16_averaging = { .layout = &ya_u16 };
 
 static ErrorFixture
 args_new (const Kernel *k)
@@ -2010,7 +2065,7 @@ args_new (const Kernel *k)
 static void
 assert_null_arguments_rejected (const Kernel *k, const ErrorFixture *a)
 {
-  const Averaging no_layout   = { NULL };
+  const Averaging no_layout   = { .layout = NULL };
   const Kernel    k_no_layout = averaging_kernel (&no_layout);
 
   assert_null_pointers_rejected (k, a);
@@ -2057,7 +2112,7 @@ assert_unfitting_layouts_rejected (const Kernel *k, const ErrorFixture *a)
   (void) k;
   for (int i = 0; i < N_ELEMENTS (bad); i++)
     {
-      const Averaging bad_layout = { &bad[i] };
+      const Averaging bad_layout = { .layout = &bad[i] };
       const Kernel    k_bad      = averaging_kernel (&bad_layout);
       char            what[32];
 
@@ -2131,6 +2186,7 @@ average_pool_suite (void)
                        2000);
   tcase_add_loop_test (tc, test_random_numpy_int_volumes_match_reference, 0,
                        2000);
+  tcase_add_loop_test (tc, test_random_alpha_volumes_match_reference, 0, 1000);
 
   tc =
     add_loop_tcase (s, "large", 300, test_large_random_blocks_match_reference,

@@ -172,7 +172,7 @@ reference_pyramid (const guint64 *voxels, gint w, gint h, gint d, gint levels)
       SegVolume in_view  = seg_volume_packed (in, w, h, d, 8);
       SegVolume out_view = seg_volume_packed (out, ow, oh, od, 8);
 
-      ref_mode_pool (&in_view, &out_view, &f, FALSE);
+      ref_mode_pool (&in_view, &out_view, &f, FALSE, SEG_BACKGROUND_ZEROS);
       g_free (in);
       in = out;
       w = ow, h = oh, d = od;

@@ -23,6 +23,7 @@
 
 #include "file-harness.h"
 #include "gegl-harness.h"
+#include "ref-mode-pool.h"
 #include "seg-npy.h"
 
 /* ------------------------------------------------------------------------
@@ -91,15 +92,6 @@ compare_labels (gconstpointer pa, gconstpointer pb)
   return ua < ub ? -1 : ua > ub;
 }
 
-static gboolean
-is_background (const guint8 *label, gint bpp)
-{
-  for (gint i = 0; i < bpp; i++)
-    if (label[i] != 0)
-      return FALSE;
-  return TRUE;
-}
-
 /* The reference statistics of a stack of depth slices of w × h pixels. */
 static Ref
 ref_new (const guint8 *px,
@@ -108,7 +100,8 @@ ref_new (const guint8 *px,
          gint          depth,
          gint          bpp,
          gboolean      is_signed,
-         gboolean      sparse)
+         gboolean      sparse,
+         SegBackground bg)
 {
   GHashTable *table = g_hash_table_new_full (
     label_hash, label_equal, (GDestroyNotify) g_bytes_unref, NULL);
@@ -125,7 +118,7 @@ ref_new (const guint8 *px,
           const gint64  at[3]  = { x, y, z };
           const guint32 zyx[3] = { (guint32) z, (guint32) y, (guint32) x };
 
-          if (sparse && is_background (label, bpp))
+          if (sparse && ref_is_background (label, bpp, bg))
             {
               g_bytes_unref (key);
               continue;
@@ -323,24 +316,29 @@ static const FormatCase formats[] = {
   { "Y u8", FALSE },     { "Y u16", FALSE },      { "R'G'B' u8", FALSE },
   { "Y u32", FALSE },    { "seg uint64", FALSE }, { "RGBA float", FALSE },
   { "seg int8", TRUE },  { "seg int16", TRUE },   { "seg int32", TRUE },
-  { "seg int64", TRUE },
+  { "seg int64", TRUE }, { "R'G'B'A u8", FALSE }, { "Y'A u16", FALSE },
 };
 
 /* Random labels: n_labels distinct ones (the first all zeros when
- * with_zero), in runs along rows of 1 … max_run pixels. */
+ * with_zero; in formats with alpha, a quarter of the others transparent
+ * or black), in runs along rows of 1 … max_run pixels. */
 static guint8 *
-random_labels (guint64 *rng,
-               gint     n_px,
-               gint     bpp,
-               gint     n_labels,
-               gboolean with_zero,
-               gint     max_run)
+random_labels (guint64      *rng,
+               gint          n_px,
+               gint          bpp,
+               SegBackground bg,
+               gint          n_labels,
+               gboolean      with_zero,
+               gint          max_run)
 {
   guint8 *palette = g_malloc ((gsize) n_labels * bpp);
   guint8 *px      = g_malloc ((gsize) MAX (n_px, 1) * bpp);
 
   for (gint i = 0; i < n_labels * bpp; i++)
     palette[i] = (guint8) splitmix64 (rng);
+  for (gint i = 0; i < n_labels; i++)
+    if (bg.alpha_size > 0 && rand_range (rng, 0, 3) == 0)
+      draw_background (palette + (gsize) i * bpp, bpp, bg, rng);
   if (with_zero)
     memset (palette, 0, (gsize) bpp);
   for (gint i = 0; i < n_px;)
@@ -382,15 +380,15 @@ START_TEST (test_random_stacks_match_the_reference)
   guint32            *rows;
   Ref                 ref;
 
-  if (bpp == 1)
-    /* Two labels or all 256. */
-    px =
-      random_labels (&rng, n_px, bpp, MIN (n_labels, 256), with_zero, max_run);
-  else
-    px = random_labels (&rng, n_px, bpp, n_labels, with_zero, max_run);
+  const SegBackground bg = format_background (format);
+
+  /* Two labels or all 256 of one byte. */
+  px   = random_labels (&rng, n_px, bpp, bg,
+                      bpp == 1 ? MIN (n_labels, 256) : n_labels, with_zero,
+                        max_run);
   what = g_strdup_printf ("%s %d×%d×%d sparse %d, %d labels, runs ≤ %d",
                           fc->format, w, sh, depth, sparse, n_labels, max_run);
-  ref  = ref_new (px, w, h, depth, bpp, fc->is_signed, sparse);
+  ref  = ref_new (px, w, h, depth, bpp, fc->is_signed, sparse, bg);
 
   graph  = gegl_node_new ();
   source = buffer_source (graph, &rect, format, px, rand_range (&rng, 1, 48),

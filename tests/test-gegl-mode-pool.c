@@ -26,9 +26,11 @@
  * --------------------------------------------------------------------- */
 
 /* Every format the tests run in: 1, 2, 4 and 8 bytes per label, a
- * colour-coded map and float bits. */
+ * colour-coded map and float bits, and GIMP's alpha formats, where
+ * transparent and black pixels are background too. */
 static const gchar *const formats[] = {
-  "Y u8", "Y u16", "Y u32", "R'G'B'A u8", "RGBA u16", "Y double",
+  "Y u8",     "Y u16",    "Y u32",   "R'G'B'A u8",
+  "RGBA u16", "Y double", "Y'A u16", "RGBA float",
 };
 #define N_FORMATS ((gint) G_N_ELEMENTS (formats))
 
@@ -73,12 +75,12 @@ fill_labels (
     {
       guint8 *p = px + i * bpp;
 
+      memcpy (p,
+              palette + (gsize) rand_range (&rng, 0, mix->n_labels - 1) * bpp,
+              bpp);
       if (rand_range (&rng, 0, 99) < mix->background)
-        memset (p, 0, bpp);
-      else
-        memcpy (p,
-                palette + (gsize) rand_range (&rng, 0, mix->n_labels - 1) * bpp,
-                bpp);
+        draw_background (p, bpp, format_background (babl_format (format)),
+                         &rng);
     }
   g_free (palette);
 }
@@ -89,7 +91,7 @@ mode_reference (const Case *c, const Volume *v)
 {
   ReferenceViews r = reference_views (v, &c->p);
 
-  ref_mode_pool (&r.in, &r.out, &r.factors, c->p.sparse);
+  ref_mode_pool (&r.in, &r.out, &r.factors, c->p.sparse, r.background);
   return r.out.data;
 }
 
@@ -414,7 +416,7 @@ START_TEST (test_bad_input_warns_and_renders_nothing)
 }
 END_TEST
 
-START_TEST (test_out_of_range_property_warns_and_renders_nothing)
+START_TEST (test_out_of_range_property_is_refused_by_its_range)
 {
   check_bad_property (MODE_POOL, "Y u8", FALSE, _i);
 }
@@ -642,7 +644,7 @@ gegl_suite (void)
   tc = harness_tcase (s, "bad input");
   tcase_add_loop_test (tc, test_bad_input_warns_and_renders_nothing, 0,
                        G_N_ELEMENTS (refusals));
-  tcase_add_loop_test (tc, test_out_of_range_property_warns_and_renders_nothing,
+  tcase_add_loop_test (tc, test_out_of_range_property_is_refused_by_its_range,
                        0, N_BAD_PROPERTIES);
   tcase_add_test (tc, test_building_and_tearing_down_a_graph_is_silent);
   tcase_add_test (tc, test_a_problem_is_said_once_until_it_changes);

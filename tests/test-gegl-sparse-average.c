@@ -212,14 +212,15 @@ fill_values (
       guint8  *p           = px + i * bpp;
       gboolean transparent = rand_range (&rng, 0, 99) < mix->transparent;
 
-      if (rand_range (&rng, 0, 99) < mix->background)
-        {
-          memset (p, 0, bpp);
-          continue;
-        }
       for (gint c = 0; c < l->n_components; c++)
         random_component (p + c * size, l->type, c == l->alpha, transparent,
                           mix, &rng);
+      if (rand_range (&rng, 0, 99) < mix->background)
+        {
+          draw_background (p, bpp, format_background (babl_format (format)),
+                           &rng);
+          continue;
+        }
       if (boolean)
         *p &= 1;
     }
@@ -233,7 +234,7 @@ average_reference (const Volume         *v,
 {
   ReferenceViews r = reference_views (v, p);
 
-  ref_average_pool (&r.in, &r.out, &r.factors, layout, p->sparse);
+  ref_average_pool (&r.in, &r.out, &r.factors, layout, p->sparse, r.background);
   return r.out.data;
 }
 
@@ -705,8 +706,9 @@ average_pixels (const gchar   *format,
 START_TEST (test_transparent_pixels_do_not_tint_r_g_b_a_u8)
 {
   /* 2×2 blocks, _i = sparse.  Left: two opaque reds and two transparent
-   * pixels of other colours: red, alpha 510 / 4.  Right: transparent
-   * only: no colour. */
+   * pixels of other colours: red, alpha 510 / 4; sparse leaves the
+   * transparent ones out as background: opaque red.  Right: transparent
+   * only: no colour, sparse or not. */
   static const guint8 px[2][4][4] = {
     { { 255, 0, 0, 255 }, { 255, 0, 0, 255 }, { 9, 8, 7, 0 }, { 1, 2, 3, 0 } },
     { { 0, 255, 0, 0 },
@@ -714,9 +716,9 @@ START_TEST (test_transparent_pixels_do_not_tint_r_g_b_a_u8)
       { 255, 255, 255, 0 },
       { 40, 50, 60, 0 } },
   };
-  static const guint8 want[2][4] = { { 255, 0, 0, 127 }, { 0, 0, 0, 0 } };
-  GeglRectangle       rect;
-  guint8             *got =
+  const guint8  want[2][4] = { { 255, 0, 0, _i ? 255 : 127 }, { 0, 0, 0, 0 } };
+  GeglRectangle rect;
+  guint8       *got =
     average_pixels ("R'G'B'A u8", px, 4, 2, &(Params){ 2, 2, 1, 1, _i }, &rect);
 
   ck_assert_int_eq (rect.width, 2);
@@ -733,9 +735,9 @@ START_TEST (test_transparent_pixels_do_not_tint_rgba_float)
     { { 1, 0, 0, 1 }, { 1, 0, 0, 1 }, { 0, 1, 0, 0 }, { 0, 0, 1e30f, 0 } },
     { { 0.5f, 2, 3, 0 }, { -1, 0, 1, 0 }, { 1, 1, 1, 0 }, { 7, 0, 0, 0 } },
   };
-  static const gfloat want[2][4] = { { 1, 0, 0, 0.5f }, { 0, 0, 0, 0 } };
-  GeglRectangle       rect;
-  guint8             *got =
+  const gfloat  want[2][4] = { { 1, 0, 0, _i ? 1 : 0.5f }, { 0, 0, 0, 0 } };
+  GeglRectangle rect;
+  guint8       *got =
     average_pixels ("RGBA float", px, 4, 2, &(Params){ 2, 2, 1, 1, _i }, &rect);
 
   assert_pixels_equal (got, (const guint8 *) want, &rect, 16,
@@ -1050,7 +1052,7 @@ START_TEST (test_bad_input_warns_and_renders_nothing)
 }
 END_TEST
 
-START_TEST (test_out_of_range_property_warns_and_renders_nothing)
+START_TEST (test_out_of_range_property_is_refused_by_its_range)
 {
   check_bad_property (SPARSE_AVERAGE, "R'G'B'A u8", TRUE, _i);
 }
@@ -1133,7 +1135,7 @@ gegl_suite (void)
   tc = harness_tcase (s, "bad input");
   tcase_add_loop_test (tc, test_bad_input_warns_and_renders_nothing, 0,
                        G_N_ELEMENTS (refusals));
-  tcase_add_loop_test (tc, test_out_of_range_property_warns_and_renders_nothing,
+  tcase_add_loop_test (tc, test_out_of_range_property_is_refused_by_its_range,
                        0, N_BAD_PROPERTIES);
   return s;
 }

@@ -36,6 +36,13 @@ static const int label_sizes[] = { 1, 2, 3, 4, 6, 8, 12, 16 };
 
 /* ---- The kernel under test --------------------------------------------- */
 
+/* A kernel's data: NULL, or the SegBackground of a format with alpha. */
+static SegBackground
+background_of (const void *data)
+{
+  return data != NULL ? *(const SegBackground *) data : SEG_BACKGROUND_ZEROS;
+}
+
 /* The kernels the process runs: AVX-512 ones where the CPU has them,
  * unless SEG_KERNELS=portable (seg-rows.h); meson runs this program both
  * ways. */
@@ -47,8 +54,7 @@ mode_pool (const SegVolume  *in,
            void             *scratch,
            const void       *data)
 {
-  (void) data;
-  return seg_mode_pool (in, out, f, sparse, scratch);
+  return seg_mode_pool (in, out, f, sparse, background_of (data), scratch);
 }
 
 static void
@@ -58,8 +64,7 @@ mode_reference (const SegVolume  *in,
                 bool              sparse,
                 const void       *data)
 {
-  (void) data;
-  ref_mode_pool (in, out, f, sparse);
+  ref_mode_pool (in, out, f, sparse, background_of (data));
 }
 
 static size_t
@@ -257,6 +262,91 @@ START_TEST (test_random_2x2_and_2x2x2_volumes_match_reference)
   Case c = random_case (&r, _i, true);
 
   run_case (&r, &c, &mode);
+}
+END_TEST
+
+
+/* ---- Formats with alpha ------------------------------------------------ */
+
+/* Where the alpha formats GIMP and GEGL use keep their alpha: Y'A u8,
+ * R'G'B'A u8, Y'A u16, R'G'B'A u16, YA float, RGBA float. */
+typedef struct
+{
+  int           bpp;
+  SegBackground bg;
+} AlphaFormat;
+
+static const AlphaFormat alpha_formats[] = {
+  { 2, { 1, 1 } }, { 4, { 3, 1 } }, { 4, { 2, 2 } },
+  { 8, { 6, 2 } }, { 8, { 4, 4 } }, { 16, { 12, 4 } },
+};
+
+/* k labels of a format with alpha: every kind of background (all zero,
+ * transparent in any colour, black at any alpha) and labels one byte
+ * away from each (one colour byte set, one alpha byte set). */
+static void
+make_alpha_alphabet (Rng *r, uint8_t *alphabet, int k, const AlphaFormat *af)
+{
+  const int a0 = af->bg.alpha_offset, a1 = a0 + af->bg.alpha_size;
+
+  for (int j = 0; j < k; j++)
+    {
+      uint8_t *label = alphabet + (size_t) j * (size_t) af->bpp;
+
+      for (int i = 0; i < af->bpp; i++)
+        label[i] = (uint8_t) rng_next (r);
+      switch (rng_below (r, 6))
+        {
+        case 0: memset (label, 0, (size_t) af->bpp); break;
+        case 1: memset (label + a0, 0, (size_t) (a1 - a0)); break;
+        case 2:
+          memset (label, 0, (size_t) a0);
+          memset (label + a1, 0, (size_t) (af->bpp - a1));
+          break;
+        case 3: /* transparent but for one alpha byte */
+          memset (label + a0, 0, (size_t) (a1 - a0));
+          label[rng_range (r, a0, a1 - 1)] = (uint8_t) rng_range (r, 1, 255);
+          break;
+        case 4: /* black but for one colour byte */
+          memset (label, 0, (size_t) a0);
+          memset (label + a1, 0, (size_t) (af->bpp - a1));
+          label[rng_below (r, a0)] = (uint8_t) rng_range (r, 1, 255);
+          break;
+        default: break; /* random: rarely background */
+        }
+    }
+}
+
+/* Random volumes of the alpha formats, with many kinds of background, in
+ * every shape (_i odd: the shapes that have row kernels, which must not
+ * take these): the kernel agrees with the reference, sparse or not. */
+START_TEST (test_random_alpha_volumes_match_reference)
+{
+  Rng                r = rng_new ((uint64_t) _i, 3);
+  const AlphaFormat *af =
+    &alpha_formats[rng_below (&r, N_ELEMENTS (alpha_formats))];
+  Kernel  k = mode;
+  uint8_t alphabet[12 * 16];
+  int     n = rng_range (&r, 2, 12);
+  char    context[512];
+  Case    c = random_case (&r, _i, _i % 2 == 1);
+  Buf     in;
+
+  k.data       = &af->bg;
+  c.bpp        = af->bpp;
+  c.in_layout  = random_strides (&r, c.bpp);
+  c.out_layout = random_strides (&r, c.bpp);
+  in           = buf_new (c.w, c.h, c.d, c.bpp, c.in_layout);
+  make_alpha_alphabet (&r, alphabet, n, af);
+  fill_labels (&r, &in.v, alphabet, n, c.clump);
+  snprintf (context, sizeof context,
+            "seed %d: input %d×%d×%d, factors %d,%d,%d, bpp %d with alpha at "
+            "byte %d (%d bytes), sparse %s, %d labels, %s",
+            _i, c.w, c.h, c.d, c.f.x, c.f.y, c.f.z, c.bpp, af->bg.alpha_offset,
+            af->bg.alpha_size, c.sparse ? "on" : "off", n, kernel_name (&k));
+  assert_matches_reference (&k, &in, c.out_layout, &c.f, c.sparse, NULL,
+                            context);
+  buf_free (&in);
 }
 END_TEST
 
@@ -754,7 +844,8 @@ START_TEST (test_factor_1_is_identity)
         make_alphabet (&r, alphabet, 8, bpp, ALPHABET_RANDOM, true);
         fill_labels (&r, &in.v, alphabet, 8, 0);
         snprintf (context, sizeof context, "bpp %d, sparse %d", bpp, sparse);
-        assert_status (seg_mode_pool (&in.v, &out.v, &f111, sparse, scratch),
+        assert_status (seg_mode_pool (&in.v, &out.v, &f111, sparse,
+                                      SEG_BACKGROUND_ZEROS, scratch),
                        SEG_OK, context);
         assert_volumes_equal (&mode, &out.v, &in.v, context);
         assert_padding_intact (&out, context);
@@ -768,8 +859,36 @@ END_TEST
 
 /* ---- Label representations --------------------------------------------- */
 
-/* Runs packed voxels through pool_packed and compares with want, the whole
- * output. */
+/* Runs packed voxels through pool_packed with kernel k and compares with
+ * want, the whole output. */
+static void
+assert_pools_to (const Kernel *k,
+                 const void   *voxels,
+                 int           w,
+                 int           h,
+                 int           d,
+                 int           bpp,
+                 SegFactors    f,
+                 bool          sparse,
+                 const void   *want,
+                 size_t        want_size)
+{
+  const int n_out = seg_pooled_size (w, f.x) * seg_pooled_size (h, f.y) *
+                    seg_pooled_size (d, f.z);
+  uint8_t *got;
+
+  ck_assert_uint_eq (want_size, (size_t) (n_out * bpp));
+  got = pool_packed (k, voxels, w, h, d, bpp, f, sparse, 1, kernel_name (k));
+  for (size_t i = 0; i < want_size; i += (size_t) bpp)
+    if (memcmp (got + i, (const uint8_t *) want + i, (size_t) bpp) != 0)
+      ck_abort_msg ("%s%s: output voxel %zu is %s, want %s", kernel_name (k),
+                    sparse ? ", sparse" : "", i / (size_t) bpp,
+                    hex_of (got + i, bpp).s,
+                    hex_of ((const uint8_t *) want + i, bpp).s);
+  free (got);
+}
+
+/* The same with the kernel for formats without alpha. */
 static void
 assert_bytes_pool_to (const void *voxels,
                       int         w,
@@ -781,20 +900,45 @@ assert_bytes_pool_to (const void *voxels,
                       const void *want,
                       size_t      want_size)
 {
-  const int n_out = seg_pooled_size (w, f.x) * seg_pooled_size (h, f.y) *
-                    seg_pooled_size (d, f.z);
-  uint8_t *got;
-
-  ck_assert_uint_eq (want_size, (size_t) (n_out * bpp));
-  got = pool_packed (&mode, voxels, w, h, d, bpp, f, sparse, 1,
-                     kernel_name (&mode));
-  for (size_t i = 0; i < want_size; i += (size_t) bpp)
-    if (memcmp (got + i, (const uint8_t *) want + i, (size_t) bpp) != 0)
-      ck_abort_msg ("%s: output voxel %zu is %s, want %s", kernel_name (&mode),
-                    i / (size_t) bpp, hex_of (got + i, bpp).s,
-                    hex_of ((const uint8_t *) want + i, bpp).s);
-  free (got);
+  assert_pools_to (&mode, voxels, w, h, d, bpp, f, sparse, want, want_size);
 }
+
+/* A GIMP label layer given an alpha channel: its black background turns
+ * opaque black, (0, 0, 0, 255), which must stay background, and so must
+ * transparent pixels of any colour. */
+START_TEST (test_opaque_black_and_transparent_are_background_in_r_g_b_a)
+{
+#define BK 0, 0, 0, 255 /* opaque black                          */
+#define TR 9, 8, 7, 0   /* transparent, in a colour              */
+#define L1 10, 20, 30, 255
+#define L2 10, 20, 30, 254 /* differs in alpha alone: another label */
+#define NB 0, 0, 1, 255    /* not black: a label                    */
+  static const SegBackground rgba = { 3, 1 };
+  /* Four 2×2 blocks side by side (a b / c d), sparse and dense:
+   *   1: BK BK / BK L1: L1 (d, the one non-background); BK (a == b)
+   *   2: TR BK / BK TR: TR (background only: the first); BK (b == c)
+   *   3: L1 L2 / TR TR: L1 (no pair, d is background, a is not); TR (d)
+   *   4: NB BK / BK TR: NB (a is not background); BK (b == c) */
+  static const uint8_t px[] = {
+    BK, BK, TR, BK, L1, L2, NB, BK, /* row 0 */
+    BK, L1, BK, TR, TR, TR, BK, TR, /* row 1 */
+  };
+  static const uint8_t want_sparse[] = { L1, TR, L1, NB };
+  static const uint8_t want_dense[]  = { BK, BK, TR, BK };
+#undef BK
+#undef TR
+#undef L1
+#undef L2
+#undef NB
+  const SegFactors f = { 2, 2, 1 };
+  Kernel           k = mode;
+
+  k.data = &rgba;
+  assert_pools_to (&k, px, 8, 2, 1, 4, f, true, want_sparse,
+                   sizeof want_sparse);
+  assert_pools_to (&k, px, 8, 2, 1, 4, f, false, want_dense, sizeof want_dense);
+}
+END_TEST
 
 START_TEST (test_uint64_labels_differing_only_in_high_bytes)
 {
@@ -966,10 +1110,12 @@ assert_layout_gives_same_result (
   snprintf (context, sizeof context, "bpp %d, factors %d,%d,%d, sparse %d", bpp,
             f.x, f.y, f.z, sparse);
 
-  assert_status (seg_mode_pool (&p.v, &want.v, &f, sparse, scratch), SEG_OK,
-                 context);
-  assert_status (seg_mode_pool (&q.v, &got.v, &f, sparse, scratch), SEG_OK,
-                 context);
+  assert_status (
+    seg_mode_pool (&p.v, &want.v, &f, sparse, SEG_BACKGROUND_ZEROS, scratch),
+    SEG_OK, context);
+  assert_status (
+    seg_mode_pool (&q.v, &got.v, &f, sparse, SEG_BACKGROUND_ZEROS, scratch),
+    SEG_OK, context);
   assert_volumes_equal (&mode, &got.v, &want.v, context);
   assert_padding_intact (&got, context);
   assert_input_unchanged (&q, q_before, context);
@@ -1213,8 +1359,9 @@ assert_large_blocks_match_sorted_count (int        w,
                            bpp);
         }
 
-  assert_status (seg_mode_pool (&in.v, &out.v, &f, sparse, scratch), SEG_OK,
-                 "large blocks");
+  assert_status (
+    seg_mode_pool (&in.v, &out.v, &f, sparse, SEG_BACKGROUND_ZEROS, scratch),
+    SEG_OK, "large blocks");
   for (int oz = 0; oz < out.v.depth; oz++)
     for (int oy = 0; oy < out.v.height; oy++)
       for (int ox = 0; ox < out.v.width; ox++)
@@ -1286,8 +1433,9 @@ START_TEST (test_64_cubed_tie_picks_first_in_raster_order)
   for (int i = 1001; i < 1006; i++)
     in[i] = Y;
 
-  assert_status (seg_mode_pool (&vin, &vout, &f, false, scratch), SEG_OK,
-                 "64³");
+  assert_status (
+    seg_mode_pool (&vin, &vout, &f, false, SEG_BACKGROUND_ZEROS, scratch),
+    SEG_OK, "64³");
   ck_assert_uint_eq (got, X);
   free (scratch);
   free (in);
@@ -1472,6 +1620,9 @@ mode_pool_suite (void)
                        2000);
   tcase_add_loop_test (tc, test_random_2x2_and_2x2x2_volumes_match_reference, 0,
                        1000);
+  tcase_add_loop_test (tc, test_random_alpha_volumes_match_reference, 0, 600);
+  tcase_add_test (tc,
+                  test_opaque_black_and_transparent_are_background_in_r_g_b_a);
 
   tc = add_loop_tcase (s, "large", 120, test_16_cubed_blocks_match_sorted_count,
                        12);

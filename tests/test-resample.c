@@ -414,7 +414,8 @@ START_TEST (test_area_of_whole_factors_is_the_average_pool_rounded)
   for (size_t i = 0; i < n_in * size; i++)
     in[i] = (uint8_t) rng_next (&r);
   resample_whole (&job, in, area, size);
-  ck_assert_int_eq (seg_average_pool (&vin, &vout, &f, &l, false, scratch),
+  ck_assert_int_eq (seg_average_pool (&vin, &vout, &f, &l, false,
+                                      SEG_BACKGROUND_ZEROS, scratch),
                     SEG_OK);
   for (size_t i = 0; i < n_out; i++)
     {

@@ -57,14 +57,15 @@ gegl_op_class_init (GeglOpClass *klass)
 
   gegl_operation_class_set_keys (
     GEGL_OPERATION_CLASS (klass), "name", "seg:countless-3d", "title",
-    _ ("Countless 3D (Label Volumes)"), "categories", "segmentation:scale",
-    "description",
+    _ ("Countless 3D"), "categories", "segmentation:scale", "description",
     _ ("Halves a label volume, held as a stack of depth slices, "
        "on every axis: each output voxel is the most frequent "
        "label of its 2×2×2 block, ties going to the first tied "
        "label in raster order. Labels are kept byte for byte in "
        "the input's own format."),
-    NULL);
+    /* GIMP 3 lists ops with these keys in its menus; 2.10 ignores them. */
+    "gimp:menu-path", "<Image>/Filters/Segmentation", "gimp:menu-label",
+    _ ("Countless 3D..."), NULL);
 }
 
 #endif

@@ -239,7 +239,9 @@ gegl_op_class_init (GeglOpClass *klass)
        "NaN pixels point at the centre; NaN neighbours are skipped. Only "
        "pixels inside the image are neighbours, and the slices of a stack "
        "meet only along z."),
-    NULL);
+    /* GIMP 3 lists ops with these keys in its menus; 2.10 ignores them. */
+    "gimp:menu-path", "<Image>/Filters/Segmentation", "gimp:menu-label",
+    _ ("Descent Direction..."), NULL);
 }
 
 #endif

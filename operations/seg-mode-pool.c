@@ -84,14 +84,16 @@ gegl_op_class_init (GeglOpClass *klass)
 
   gegl_operation_class_set_keys (
     GEGL_OPERATION_CLASS (klass), "name", "seg:mode-pool", "title",
-    _ ("Mode Pool (Labels)"), "categories", "segmentation:scale", "description",
+    _ ("Mode Pool"), "categories", "segmentation:scale", "description",
     _ ("Downsamples a label image or a stack of slices by "
        "blocks of factor-x × factor-y × factor-z pixels; each "
        "output pixel is the most frequent label of its block "
        "(COUNTLESS ties for 2×2, otherwise the first tied label "
        "in raster order). Labels are kept byte for byte in the "
        "input's own format."),
-    NULL);
+    /* GIMP 3 lists ops with these keys in its menus; 2.10 ignores them. */
+    "gimp:menu-path", "<Image>/Filters/Segmentation", "gimp:menu-label",
+    _ ("Mode Pool..."), NULL);
 }
 
 #endif

@@ -137,7 +137,9 @@ gegl_op_class_init (GeglOpClass *klass)
        "pixels) is left out of the mean, so empty regions "
        "do not bleed into full ones. Colour is weighted by "
        "alpha, so transparent pixels never tint the result."),
-    NULL);
+    /* GIMP 3 lists ops with these keys in its menus; 2.10 ignores them. */
+    "gimp:menu-path", "<Image>/Filters/Segmentation", "gimp:menu-label",
+    _ ("Sparse Average..."), NULL);
 }
 
 #endif

@@ -829,6 +829,10 @@ assert_op_is_registered_and_described (const gchar *op)
       ck_assert_msg (value != NULL && value[0] != '\0',
                      "%s: key \"%s\" is empty", op, keys[k]);
     }
+  /* GIMP's list of GEGL operations cuts longer titles off. */
+  ck_assert_msg (g_utf8_strlen (gegl_operation_get_key (op, "title"), -1) <= 20,
+                 "%s: title \"%s\" is longer than 20 characters", op,
+                 gegl_operation_get_key (op, "title"));
   categories = gegl_operation_get_key (op, "categories");
   ck_assert_msg (strstr (categories, "hidden") == NULL &&
                    strstr (categories, "transform") == NULL,

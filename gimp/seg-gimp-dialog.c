@@ -137,6 +137,8 @@ seg_gimp_dialog (const SegGimpProcedure *p, gint32 image, SegGimpSettings *s)
 
   d.status = gtk_label_new (NULL);
   gtk_label_set_line_wrap (GTK_LABEL (d.status), TRUE);
+  /* Wrapped to the width of the settings, however long the message. */
+  gtk_widget_set_size_request (d.status, 360, -1);
   gtk_misc_set_alignment (GTK_MISC (d.status), 0.0, 0.5);
   gtk_box_pack_start (GTK_BOX (box), d.status, FALSE, FALSE, 0);
   update_status (&d);

@@ -12,7 +12,10 @@ Which fenced code blocks are examples, by the block's info string:
   ```sh setup  one of the README's two set-up commands for a fresh Debian 12
                (they install packages, or run this whole suite): not run
                here, tests/fresh-debian.sh runs them in a fresh root;
-  ```text      output, file contents and the like: not run.
+  ```text      output, file contents and the like: not run;
+  ```sh gimp   a GIMP batch example, which needs GIMP and the installed
+               plug-in: not run here; tests/test-gimp.py runs the same
+               calls on the build's plug-in.
 
 A block with any other info string, or none, is an error, so that no
 example is skipped by an oversight; so is an sh block that runs apt-get or
@@ -55,7 +58,7 @@ ROOT = os.environ.get('SEG_SOURCE_ROOT',
 DATA = os.environ.get('SEG_DATA_DIR', os.path.join(ROOT, 'data'))
 
 RUN = {'sh', 'python'}
-NOT_RUN = {'sh setup', 'text'}
+NOT_RUN = {'sh setup', 'sh gimp', 'text'}
 FENCE = re.compile(r'^ {0,3}(`{3,}|~{3,})\s*(.*?)\s*$')
 
 # What only a set-up command may do.

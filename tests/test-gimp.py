@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 
+from gimpenv import make_profile
 import gi
 gi.require_version('Gegl', '0.4')
 from gi.repository import Gegl  # noqa: E402
@@ -42,6 +43,13 @@ CASES = [
      '(gimp-layer-add-alpha LAYER)',
      '(plug-in-seg-mode-pool RUN-NONINTERACTIVE IMAGE LAYER 2 2 1 1 TRUE TRUE)',
      ['seg:mode-pool', 'sparse=true']),
+    # Indexed: the palette indices are the labels; 107 colours convert
+    # to a palette exactly.
+    ('mode pool 2×2 of an indexed image', 'labels-colour.png',
+     '(gimp-image-convert-indexed IMAGE CONVERT-DITHER-NONE '
+     'CONVERT-PALETTE-GENERATE 256 FALSE FALSE "")',
+     '(plug-in-seg-mode-pool RUN-NONINTERACTIVE IMAGE LAYER 2 2 1 1 FALSE TRUE)',
+     ['seg:mode-pool']),
     ('sparse average 2×2×2 of an 8-bit stack of 16 slices',
      'em-sparse-128x128x16.png', '',
      '(plug-in-seg-sparse-average RUN-NONINTERACTIVE IMAGE LAYER 2 2 2 16 '
@@ -74,38 +82,6 @@ def read_png(path, fmt):
     load.blit_buffer(buf, box, 0, Gegl.AbyssPolicy.NONE)
     return buf.get(box, 1.0, fmt, Gegl.AbyssPolicy.NONE), (box.width,
                                                            box.height)
-
-
-def link_all_but(src, dst, skip):
-    os.makedirs(dst, exist_ok=True)
-    for name in os.listdir(src):
-        if not name.startswith(skip):
-            os.symlink(os.path.join(src, name), os.path.join(dst, name))
-
-
-def make_profile(tmp):
-    """A GIMP profile whose plug-ins are GIMP's with the build's seg-gimp,
-    and whose GEGL (GIMP's, and the plug-ins' through an environ file) has
-    GEGL's plug-ins with the build's module."""
-    gegl_view = os.path.join(tmp, 'gegl')
-    link_all_but(os.environ['SEG_GEGL_PLUGINS'], gegl_view, 'gegl-seg')
-    plug_ins = os.path.join(tmp, 'plug-ins')
-    link_all_but(os.environ['SEG_GIMP_PLUG_INS'], plug_ins, 'seg-gimp')
-    os.mkdir(os.path.join(plug_ins, 'seg-gimp'))
-    os.symlink(os.environ['SEG_GIMP_PLUGIN'],
-               os.path.join(plug_ins, 'seg-gimp', 'seg-gimp'))
-    environ = os.path.join(tmp, 'environ')
-    os.mkdir(environ)
-    with open(os.path.join(environ, 'gegl-seg.env'), 'w') as f:
-        f.write('GEGL_PATH=%s:%s\n' % (os.environ['SEG_MODULE_DIR'], gegl_view))
-    profile = os.path.join(tmp, 'profile')
-    os.mkdir(profile)
-    with open(os.path.join(profile, 'gimprc'), 'w') as f:
-        f.write('(plug-in-path "%s")\n(environ-path "%s")\n' %
-                (plug_ins, environ))
-    env = dict(os.environ, GIMP2_DIRECTORY=profile, GEGL_PATH=gegl_view)
-    env.pop('LD_PRELOAD', None)  # GIMP is not instrumented; the plug-in is
-    return env
 
 
 def script_for(case, out):

@@ -125,7 +125,8 @@ def main():
     Gegl.init(None)
     tmp = tempfile.mkdtemp(prefix='gegl-seg-gimp-')
     try:
-        env = make_profile(tmp)
+        # Batch mode needs Script-Fu, and PNG files in and out.
+        env = make_profile(tmp, plug_ins_only={'script-fu', 'file-png'})
         everything = CASES + REFUSALS
         outs = [os.path.join(tmp, 'out-%d.png' % i)
                 for i in range(len(everything))]

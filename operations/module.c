@@ -26,7 +26,13 @@ gegl_module_query (GTypeModule *module)
 G_MODULE_EXPORT gboolean
 gegl_module_register (GTypeModule *module)
 {
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* GEGL_SEG_LOCALEDIR: the catalogues of a build that is not installed
+   * (the tests use the build's). */
+  const gchar *localedir = g_getenv ("GEGL_SEG_LOCALEDIR");
+
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0'
+                                     ? localedir
+                                     : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
   seg_mapped_buffer_register_type (module);

@@ -57,7 +57,9 @@ for op, prop in %r:
     out[op] = [Gegl.Operation.get_key(op, 'title'),
                Gegl.Operation.get_key(op, 'description'),
                spec.nick, spec.blurb]
-print(json.dumps(out))
+titles = {op: Gegl.Operation.get_key(op, 'title')
+          for op in Gegl.list_operations() if op.startswith('seg:')}
+print(json.dumps([out, titles]))
 ''' % (OPS,)
     env = dict(os.environ, LANGUAGE=lang, LC_ALL='C.UTF-8')
     run = subprocess.run([sys.executable, '-c', code], env=env,
@@ -68,12 +70,20 @@ print(json.dumps(out))
 
 def main():
     locale.setlocale(locale.LC_ALL, 'C.UTF-8')
-    english = keys_in('C')
+    english = keys_in('C')[0]
     results = []
     for lang in linguas():
         results.append(catalogue_checks(lang))
         catalogue = gettext.translation('gegl-seg', LOCALEDIR, [lang])
-        got = keys_in(lang)
+        got, titles = keys_in(lang)
+        # GIMP's list of GEGL operations cuts longer titles off.
+        long = ['%s "%s"' % (op, t) for op, t in sorted(titles.items())
+                if len(t) > 20]
+        results.append((len(titles) >= 8 and not long,
+                        '%s: %d titles of at most 20 characters%s' % (
+                            lang, len(titles),
+                            '; too long: ' + ', '.join(long) if long
+                            else '')))
         for op, _ in OPS:
             for what, en, tr in zip(('title', 'description', 'property nick',
                                      'property description'),

@@ -32,13 +32,11 @@ update_status (Dialog *d)
     text = problem;
   else if (d->s->all_layers)
     {
-      const SegGimpSettings *s = d->s;
-      gint w = gimp_image_width (d->image), h = gimp_image_height (d->image);
-      gint ow = (w + s->factor_x - 1) / s->factor_x;
-      gint oh = ((h / s->depth + s->factor_y - 1) / s->factor_y) *
-                ((s->depth + s->factor_z - 1) / s->factor_z);
+      gint width, height;
 
-      text = g_strdup_printf (_ ("The image becomes %d × %d pixels."), ow, oh);
+      seg_gimp_pooled_image_size (d->image, d->s, &width, &height);
+      text = g_strdup_printf (_ ("The image becomes %d × %d pixels."), width,
+                              height);
     }
   else
     text = g_strdup (_ ("The active layer shrinks; the canvas stays."));

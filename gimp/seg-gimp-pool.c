@@ -12,21 +12,24 @@
 #include <libgimp/gimp.h>
 
 #include "seg-gimp.h"
-
-#define FACTOR_MAX 64
-
-static gint
-pooled_size (gint n, gint factor)
-{
-  return (n + factor - 1) / factor;
-}
+#include "seg-volume.h"
 
 /* Rows of a layer of height rows, a stack of depth slices, once pooled. */
 static gint
 pooled_height (gint height, const SegGimpSettings *s)
 {
-  return pooled_size (height / s->depth, s->factor_y) *
-         pooled_size (s->depth, s->factor_z);
+  return seg_pooled_size (height / s->depth, s->factor_y) *
+         seg_pooled_size (s->depth, s->factor_z);
+}
+
+void
+seg_gimp_pooled_image_size (gint32                 image,
+                            const SegGimpSettings *s,
+                            gint                  *width,
+                            gint                  *height)
+{
+  *width  = seg_pooled_size (gimp_image_width (image), s->factor_x);
+  *height = pooled_height (gimp_image_height (image), s);
 }
 
 static void
@@ -80,11 +83,11 @@ check_settings (const SegGimpProcedure *p, const SegGimpSettings *s)
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (factors); i++)
-    if (factors[i].value < 1 || factors[i].value > FACTOR_MAX)
+    if (factors[i].value < 1 || factors[i].value > SEG_MAX_FACTOR)
       return g_strdup_printf (_ ("%s: %s is %d; it must be a whole number "
                                  "from 1 to %d."),
                               p->op, factors[i].name, factors[i].value,
-                              FACTOR_MAX);
+                              SEG_MAX_FACTOR);
   if (s->depth < 1)
     return g_strdup_printf (_ ("%s: depth is %d; it must be at least 1."),
                             p->op, s->depth);
@@ -138,15 +141,15 @@ op_is_known (const gchar *op)
   return gegl_has_operation (op);
 }
 
-gchar *
-seg_gimp_check (const SegGimpProcedure *p,
-                gint32                  image,
-                gint32                  drawable,
-                const SegGimpSettings  *s)
+/* The problem with s for the image as a whole, before its layers. */
+static gchar *
+check_image (const SegGimpProcedure *p,
+             gint32                  image,
+             gint32                  drawable,
+             const SegGimpSettings  *s)
 {
-  gint    image_height = gimp_image_height (image);
-  gchar  *problem      = check_settings (p, s);
-  GArray *layers;
+  gint   image_height = gimp_image_height (image);
+  gchar *problem      = check_settings (p, s);
 
   if (problem != NULL)
     return problem;
@@ -174,14 +177,39 @@ seg_gimp_check (const SegGimpProcedure *p,
     return g_strdup_printf (_ ("%s pools layers: choose a layer, not a mask "
                                "or a channel."),
                             p->op);
+  return NULL;
+}
 
-  layers = layers_to_pool (image, drawable, s);
+/* The problem with pooling layers (layers_to_pool ()'s) with s. */
+static gchar *
+check_layers (const SegGimpProcedure *p,
+              gint32                  image,
+              const GArray           *layers,
+              const SegGimpSettings  *s)
+{
+  gchar *problem = NULL;
+
   if (layers->len == 0)
-    problem =
-      g_strdup_printf (_ ("%s: the image has no layer to pool."), p->op);
+    return g_strdup_printf (_ ("%s: the image has no layer to pool."), p->op);
   for (guint i = 0; i < layers->len && problem == NULL; i++)
-    problem =
-      check_layer (p, g_array_index (layers, gint32, i), image_height, s);
+    problem = check_layer (p, g_array_index (layers, gint32, i),
+                           gimp_image_height (image), s);
+  return problem;
+}
+
+gchar *
+seg_gimp_check (const SegGimpProcedure *p,
+                gint32                  image,
+                gint32                  drawable,
+                const SegGimpSettings  *s)
+{
+  gchar  *problem = check_image (p, image, drawable, s);
+  GArray *layers;
+
+  if (problem != NULL)
+    return problem;
+  layers  = layers_to_pool (image, drawable, s);
+  problem = check_layers (p, image, layers, s);
   g_array_free (layers, TRUE);
   return problem;
 }
@@ -252,15 +280,21 @@ seg_gimp_pool_image (const SegGimpProcedure *p,
                      gint32                  drawable,
                      const SegGimpSettings  *s)
 {
-  gchar       *problem = seg_gimp_check (p, image, drawable, s);
+  gchar       *problem = check_image (p, image, drawable, s);
   GArray      *layers;
   GeglBuffer **pooled;
+  gint         width, height;
 
   if (problem != NULL)
     return problem;
+  layers = layers_to_pool (image, drawable, s);
+  if ((problem = check_layers (p, image, layers, s)) != NULL)
+    {
+      g_array_free (layers, TRUE);
+      return problem;
+    }
 
   /* Every layer pooled before the first change. */
-  layers = layers_to_pool (image, drawable, s);
   pooled = g_new0 (GeglBuffer *, layers->len);
   gimp_progress_init (_ ("Pooling"));
   for (guint i = 0; i < layers->len && problem == NULL; i++)
@@ -273,10 +307,9 @@ seg_gimp_pool_image (const SegGimpProcedure *p,
   if (problem == NULL)
     {
       gimp_image_undo_group_start (image);
+      seg_gimp_pooled_image_size (image, s, &width, &height);
       if (s->all_layers)
-        gimp_image_resize (image,
-                           pooled_size (gimp_image_width (image), s->factor_x),
-                           pooled_height (gimp_image_height (image), s), 0, 0);
+        gimp_image_resize (image, width, height, 0, 0);
       for (guint i = 0; i < layers->len; i++)
         write_layer (g_array_index (layers, gint32, i), pooled[i], s);
       gimp_image_undo_group_end (image);

@@ -59,6 +59,12 @@ gchar *seg_gimp_pool_image (const SegGimpProcedure *p,
                             gint32                  drawable,
                             const SegGimpSettings  *s);
 
+/* The size of the image once every layer is pooled with s. */
+void seg_gimp_pooled_image_size (gint32                 image,
+                                 const SegGimpSettings *s,
+                                 gint                  *width,
+                                 gint                  *height);
+
 /* The problem with s for the image (or the drawable alone); NULL when
  * the image can be pooled with s. */
 gchar *seg_gimp_check (const SegGimpProcedure *p,

@@ -35,14 +35,6 @@ seg_bytes_are_zero (const uint8_t *p, int n)
   return true;
 }
 
-/* Background (what `sparse` leaves out): a label whose bytes are all
- * zero. */
-static inline bool
-seg_label_is_background (const uint8_t *p, int bpp)
-{
-  return seg_bytes_are_zero (p, bpp);
-}
-
 /* Where a format keeps its alpha, for the background test of formats
  * with one.  A GIMP layer that gains an alpha channel turns its black
  * background into opaque black, whose bytes are not all zero; such

@@ -118,14 +118,15 @@ START_TEST (test_label_tests)
 
   for (int bpp = 1; bpp <= 16; bpp++)
     {
-      ck_assert (seg_label_is_background (zero, bpp));
+      ck_assert (seg_label_is_background_in (zero, bpp, SEG_BACKGROUND_ZEROS));
       for (int i = 0; i < bpp; i++)
         {
           /* Any one byte set, the high ones of a wide label too, makes a
            * label that is not background and not equal to zero. */
           memset (a, 0, sizeof a);
           a[i] = 0x80;
-          ck_assert (!seg_label_is_background (a, bpp));
+          ck_assert (
+            !seg_label_is_background_in (a, bpp, SEG_BACKGROUND_ZEROS));
           ck_assert (!seg_label_equal (a, zero, bpp));
           memcpy (b, a, sizeof a);
           ck_assert (seg_label_equal (a, b, bpp));
@@ -134,7 +135,8 @@ START_TEST (test_label_tests)
       /* Bytes past bpp do not count. */
       memset (a, 0, sizeof a);
       a[bpp % 16] = bpp < 16 ? 1 : 0;
-      ck_assert (bpp == 16 || seg_label_is_background (a, bpp));
+      ck_assert (bpp == 16 ||
+                 seg_label_is_background_in (a, bpp, SEG_BACKGROUND_ZEROS));
     }
 }
 END_TEST

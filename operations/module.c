@@ -15,7 +15,14 @@
 static const GeglModuleInfo modinfo = { GEGL_MODULE_ABI_VERSION };
 
 G_MODULE_EXPORT const GeglModuleInfo *gegl_module_query (GTypeModule *module);
-G_MODULE_EXPORT gboolean gegl_module_register (GTypeModule *module);
+G_MODULE_EXPORT gboolean    gegl_module_register (GTypeModule *module);
+G_MODULE_EXPORT GeglBuffer *seg_buffer_new_for_memory (gconstpointer pixels,
+                                                       gint          width,
+                                                       gint          height,
+                                                       const Babl   *format,
+                                                       gint slice_height,
+                                                       GDestroyNotify release,
+                                                       gpointer release_data);
 
 G_MODULE_EXPORT const GeglModuleInfo *
 gegl_module_query (GTypeModule *module)
@@ -35,6 +42,7 @@ gegl_module_register (GTypeModule *module)
                                      : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
+  seg_npy_register_formats ();
   seg_mapped_buffer_register_type (module);
   gegl_op_seg_mode_pool_register_type (module);
   gegl_op_seg_countless_3d_register_type (module);
@@ -47,4 +55,31 @@ gegl_module_register (GTypeModule *module)
   /* After every op: .npy files must reach seg:npy-save, not gegl:npy-save. */
   seg_npy_register_saver (module);
   return TRUE;
+}
+
+/* For programs that hold pixels in memory (the Python package calls it
+ * through ctypes, after GEGL loaded the module): a read-only buffer of
+ * width × height pixels of format over them, rows without gaps, without a
+ * copy.  It is marked forked, so no op writes into it in place.
+ * release (release_data) runs when GEGL no longer holds any of it.  NULL
+ * when the memory cannot be used so (unaligned, rows too long): copy. */
+G_MODULE_EXPORT GeglBuffer *
+seg_buffer_new_for_memory (gconstpointer  pixels,
+                           gint           width,
+                           gint           height,
+                           const Babl    *format,
+                           gint           slice_height,
+                           GDestroyNotify release,
+                           gpointer       release_data)
+{
+  const GeglRectangle extent = { 0, 0, width, height };
+  GeglBuffer         *buffer;
+
+  if (width <= 0 || height <= 0 || format == NULL)
+    return NULL;
+  buffer = seg_mapped_buffer_new_for_memory (
+    pixels, &extent, format, slice_height, release, release_data);
+  if (buffer != NULL)
+    gegl_object_set_has_forked (G_OBJECT (buffer));
+  return buffer;
 }

@@ -33,13 +33,19 @@
  * tiles.  Fewer, larger tiles cost GEGL less per byte; a band of rows
  * this size still fits the caches of the ops that read it. */
 #define TILE_BYTES (256 * 1024)
-/* Tile starts are aligned so, as GEGL's own tiles are. */
-#define TILE_ALIGNMENT 64
+/* Tile starts in a file are aligned so; in memory, as GEGL's own tiles
+ * are (GEGL_ALIGNMENT). */
+#define TILE_ALIGNMENT   64
+#define MEMORY_ALIGNMENT 16
 
+/* The bytes the tiles point into: a file's mapping (release NULL: unmapped
+ * at the end) or memory whose owner release () tells when GEGL is done. */
 typedef struct
 {
-  guint8 *base;
-  gsize   length;
+  guint8        *base;
+  gsize          length;
+  GDestroyNotify release;
+  gpointer       release_data;
 } Mapping;
 
 typedef struct
@@ -68,7 +74,10 @@ mapping_clear (gpointer data)
 {
   Mapping *m = data;
 
-  munmap (m->base, m->length);
+  if (m->release != NULL)
+    m->release (m->release_data);
+  else
+    munmap (m->base, m->length);
 }
 
 static void
@@ -214,10 +223,33 @@ map_file (gint fd, gsize length)
   base = mmap (NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   if (base == MAP_FAILED)
     return NULL;
-  m         = g_atomic_rc_box_new (Mapping);
+  m         = g_atomic_rc_box_new0 (Mapping);
   m->base   = base;
   m->length = length;
   return m;
+}
+
+static GeglBuffer *
+buffer_new (Mapping             *m,
+            const guint8        *pixels,
+            const GeglRectangle *extent,
+            const Babl          *format,
+            gint                 tile_rows)
+{
+  SegMappedBackend *b;
+  GeglBuffer       *buffer;
+
+  b = g_object_new (seg_mapped_backend_get_type (), "tile-width", extent->width,
+                    "tile-height", tile_rows, "format", format, NULL);
+  b->mapping = m;
+  b->pixels  = pixels;
+  b->row_bytes =
+    (gsize) extent->width * babl_format_get_bytes_per_pixel (format);
+  b->rows      = extent->height;
+  b->tile_rows = tile_rows;
+  buffer       = gegl_buffer_new_for_backend (extent, GEGL_TILE_BACKEND (b));
+  g_object_unref (b);
+  return buffer;
 }
 
 GeglBuffer *
@@ -230,9 +262,7 @@ seg_mapped_buffer_new (gint                 fd,
   const gsize row_bytes =
     (gsize) extent->width * babl_format_get_bytes_per_pixel (format);
   const gsize length = (gsize) data_offset + row_bytes * (gsize) extent->height;
-  SegMappedBackend *b;
-  GeglBuffer       *buffer;
-  Mapping          *m;
+  Mapping    *m;
 
   if (tile_rows <= 0 || data_offset % TILE_ALIGNMENT != 0 ||
       row_bytes * (gsize) tile_rows % TILE_ALIGNMENT != 0 ||
@@ -240,15 +270,31 @@ seg_mapped_buffer_new (gint                 fd,
     return NULL;
   /* Read ahead: the ops walk the rows in order. */
   posix_madvise (m->base, m->length, POSIX_MADV_SEQUENTIAL);
+  return buffer_new (m, m->base + data_offset, extent, format, tile_rows);
+}
 
-  b = g_object_new (seg_mapped_backend_get_type (), "tile-width", extent->width,
-                    "tile-height", tile_rows, "format", format, NULL);
-  b->mapping   = m;
-  b->pixels    = m->base + data_offset;
-  b->row_bytes = row_bytes;
-  b->rows      = extent->height;
-  b->tile_rows = tile_rows;
-  buffer       = gegl_buffer_new_for_backend (extent, GEGL_TILE_BACKEND (b));
-  g_object_unref (b);
-  return buffer;
+GeglBuffer *
+seg_mapped_buffer_new_for_memory (gconstpointer        pixels,
+                                  const GeglRectangle *extent,
+                                  const Babl          *format,
+                                  gint                 slice_height,
+                                  GDestroyNotify       release,
+                                  gpointer             release_data)
+{
+  const gint bpp = babl_format_get_bytes_per_pixel (format);
+  const gint tile_rows =
+    seg_mapped_buffer_tile_rows (extent->width, bpp, slice_height);
+  const gsize row_bytes = (gsize) extent->width * (gsize) bpp;
+  Mapping    *m;
+
+  if (pixels == NULL || release == NULL || tile_rows <= 0 ||
+      extent->height <= 0 || (guintptr) pixels % MEMORY_ALIGNMENT != 0 ||
+      row_bytes * (gsize) tile_rows % MEMORY_ALIGNMENT != 0)
+    return NULL;
+  m               = g_atomic_rc_box_new0 (Mapping);
+  m->base         = (guint8 *) pixels;
+  m->length       = row_bytes * (gsize) extent->height;
+  m->release      = release;
+  m->release_data = release_data;
+  return buffer_new (m, m->base, extent, format, tile_rows);
 }

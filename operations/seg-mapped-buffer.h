@@ -29,6 +29,18 @@ GeglBuffer *seg_mapped_buffer_new (gint                 fd,
                                    const Babl          *format,
                                    gint                 tile_rows);
 
+/* A buffer of extent (at the origin) in format whose pixels are the
+ * memory at pixels, row after row without gaps, read in place and never
+ * written.  release (release_data) runs once GEGL holds no tile of it
+ * any more: the memory must live until then.  NULL when the memory cannot
+ * serve as tiles (unaligned, rows too long): the caller then copies. */
+GeglBuffer *seg_mapped_buffer_new_for_memory (gconstpointer        pixels,
+                                              const GeglRectangle *extent,
+                                              const Babl          *format,
+                                              gint                 slice_height,
+                                              GDestroyNotify       release,
+                                              gpointer release_data);
+
 G_END_DECLS
 
 #endif

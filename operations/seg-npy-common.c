@@ -50,6 +50,12 @@ formats (void)
   return g_once (&once, formats_register, &f);
 }
 
+void
+seg_npy_register_formats (void)
+{
+  formats ();
+}
+
 const Babl *
 seg_npy_format_of_dtype (const SegNpyHeader *h)
 {

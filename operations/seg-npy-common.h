@@ -139,6 +139,11 @@ gboolean seg_npy_load_state (GeglNode            *node,
  * gegl_module_register (), after every op is registered. */
 void seg_npy_register_saver (GTypeModule *module);
 
+/* Registers the seg formats with babl.  The module does it when it loads,
+ * so that clients (the Python package, any program) can name them before
+ * an op of the module has run. */
+void seg_npy_register_formats (void);
+
 G_END_DECLS
 
 #endif

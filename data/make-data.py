@@ -9,6 +9,10 @@ repository root:  python3 data/make-data.py ../shared/data/connectomics512_zyx_u
   volume-128x128x64.png    a 128×128×64 crop as a stack of 64 slices
                            (128 × 8192, Y' u16); labels renumbered 1… in order of
                            first appearance, background 0 kept as 0.
+  labels-48x80x80-u32.npy.gz
+                           a 48×80×80 crop, C order (z, y, x), the original
+                           uint32 labels, gzipped .npy (the Python package's
+                           Dask and OME-Zarr tests).
 """
 import gzip
 import os
@@ -52,6 +56,11 @@ def main():
     assert len(renumber) < 65536
     write_png('data/volume-128x128x64.png', compact.reshape(64 * 128, 128),
               16, 0)
+
+    crop = np.ascontiguousarray(volume[224:272, 216:296, 216:296])
+    with gzip.GzipFile('data/labels-48x80x80-u32.npy.gz', 'wb',
+                       mtime=0) as f:
+        np.save(f, crop)
 
 
 if __name__ == '__main__':

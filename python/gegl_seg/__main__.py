@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: LGPL-3.0-or-later
+"""python3 -m gegl_seg pyramid IN OUT --factor 2 2 2 --mips N: a label (or
+image) pyramid of a .npy file or a zarr array, written as OME-Zarr.
+
+The input is read as (z, y, x) (or (y, x)): a C-order .npy or a zarr array
+as stored; a Fortran-order .npy is tinybrain's (x, y, z) and is read as
+its transpose, without a copy.  --factor, --chunks and --voxel-size are in
+that (z, y, x) order.  The work runs block by block with Dask (threads
+here, or the dask.distributed scheduler at --scheduler), a progress bar on
+standard error when it takes more than a second."""
+import argparse
+import gettext
+import os
+import sys
+
+import numpy as np
+
+
+def _translations():
+    localedir = os.environ.get('GEGL_SEG_LOCALEDIR') or None
+    if localedir is None:
+        try:
+            from ._config import LOCALEDIR as localedir
+        except ImportError:
+            pass
+    return gettext.translation('gegl-seg', localedir=localedir,
+                               fallback=True)
+
+
+_ = _translations().gettext
+
+
+def _open_input(path, chunks_of):
+    """The input as a Dask array."""
+    import dask.array as da
+    if not os.path.exists(path):
+        raise ValueError(_('%s: no such file or folder') % path)
+    if path.endswith('.npy') and os.path.isfile(path):
+        array = np.load(path, mmap_mode='r')
+        if array.flags.f_contiguous and not array.flags.c_contiguous:
+            array = array.T
+    else:
+        import zarr
+        array = zarr.open(path, mode='r')
+        if not hasattr(array, 'shape'):
+            raise ValueError(_('%s is a zarr group, not an array') % path)
+    if array.ndim not in (2, 3):
+        raise ValueError(_('%(path)s has %(ndim)d dimensions; 2 (y, x) or 3 '
+                           '(z, y, x) are allowed')
+                         % {'path': path, 'ndim': array.ndim})
+    return da.from_array(array, chunks=chunks_of(array.ndim),
+                         asarray=True, lock=False)
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog='python3 -m gegl_seg',
+        description=_('Label-safe pyramids with gegl-seg, written as '
+                      'OME-Zarr.'))
+    commands = parser.add_subparsers(dest='command', required=True)
+    p = commands.add_parser(
+        'pyramid', help=_('write the pyramid of a volume as OME-Zarr'),
+        description=_('Writes every level of the pyramid of IN (a .npy file '
+                      'or a zarr array) as the OME-Zarr group OUT: a label '
+                      'pyramid (labels/NAME) for the mode, an image pyramid '
+                      'for the average.'))
+    p.add_argument('input', metavar='IN')
+    p.add_argument('output', metavar='OUT')
+    p.add_argument('--factor', type=int, nargs='+', default=[2],
+                   help=_('pooling factor per axis, z y x (or one for all); '
+                          'default 2'))
+    p.add_argument('--mips', type=int, default=1,
+                   help=_('number of levels below the input; default 1'))
+    p.add_argument('--method', choices=['mode', 'average'], default='mode',
+                   help=_('mode (labels, the default) or average'))
+    p.add_argument('--exact', action='store_true',
+                   help=_('pool every level from the input (exact mode of '
+                          'factor^k blocks) instead of from the level '
+                          'above'))
+    p.add_argument('--sparse', action='store_true',
+                   help=_('leave zero out: it wins only all-zero blocks'))
+    p.add_argument('--chunks', type=int, nargs='+', default=[128],
+                   help=_('chunk of the input per axis, z y x, rounded to a '
+                          'multiple of factor^mips; default 128'))
+    p.add_argument('--voxel-size', type=float, nargs='+', default=None,
+                   help=_('size of an input voxel per axis, z y x'))
+    p.add_argument('--unit', default=None,
+                   help=_('unit of the voxel size, e.g. nanometer'))
+    p.add_argument('--name', default=None,
+                   help=_('name of the label image; default labels'))
+    p.add_argument('--overwrite', action='store_true',
+                   help=_('replace OUT if it exists'))
+    p.add_argument('--progress', action='store_true',
+                   help=_('show the progress bar from the start (by default '
+                          'it shows when the run takes more than a '
+                          'second)'))
+    p.add_argument('--scheduler', default='threads',
+                   help=_('threads (default), processes, synchronous, or '
+                          'the address of a dask.distributed scheduler'))
+    return parser
+
+
+def _per_axis(values, ndim, what):
+    if len(values) == 1:
+        return tuple(values) * ndim
+    if len(values) != ndim:
+        raise ValueError(_('%(what)s has %(n)d values; the volume has '
+                           '%(ndim)d axes') % {'what': what,
+                                               'n': len(values),
+                                               'ndim': ndim})
+    return tuple(values)
+
+
+def _progress(minimum):
+    from dask.diagnostics import ProgressBar
+    return lambda: ProgressBar(minimum=minimum, out=sys.stderr)
+
+
+def pyramid_command(args):
+    import dask
+    from . import dask as seg_dask, ome_zarr
+
+    if os.path.exists(args.output) and not args.overwrite:
+        raise ValueError(_('%s exists; --overwrite replaces it')
+                         % args.output)
+    if args.mips < 0:
+        raise ValueError(_('--mips %d is negative') % args.mips)
+    for f in args.factor:
+        if not 1 <= f <= 64:
+            raise ValueError(_('--factor %d is not a whole number from 1 to '
+                               '64') % f)
+
+    def chunks_of(ndim):
+        factor = _per_axis(args.factor, ndim, '--factor')
+        step = [f ** args.mips for f in factor]
+        chunks = _per_axis(args.chunks, ndim, '--chunks')
+        return tuple(max(s, c // s * s) for c, s in zip(chunks, step))
+
+    volume = _open_input(args.input, chunks_of)
+    factor = _per_axis(args.factor, volume.ndim, '--factor')
+    voxel_size = (_per_axis(args.voxel_size, volume.ndim, '--voxel-size')
+                  if args.voxel_size else None)
+    levels = seg_dask.pyramid(volume, factor, args.mips, args.method,
+                              args.exact, args.sparse)
+    write = (ome_zarr.write_labels if args.method == 'mode'
+             else ome_zarr.write_image)
+    name = args.name or ('labels' if args.method == 'mode' else 'image')
+    local = args.scheduler in ('threads', 'processes', 'synchronous')
+    if local:
+        context = dask.config.set(scheduler=args.scheduler)
+        progress = _progress(0 if args.progress else 1.0)
+    else:
+        from distributed import Client
+        context = Client(args.scheduler)
+        progress = None
+    with context:
+        write(args.output, levels, factor, name=name,
+              chunks=volume.chunksize, voxel_size=voxel_size,
+              unit=args.unit, overwrite=args.overwrite, progress=progress)
+    shapes = ' → '.join('×'.join(map(str, level.shape)) for level in levels)
+    print(_('%(out)s: %(levels)d levels, %(shapes)s')
+          % {'out': args.output, 'levels': len(levels), 'shapes': shapes})
+    return 0
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        return pyramid_command(args)
+    except (ValueError, OSError, KeyError) as e:
+        message = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print('gegl_seg %s: %s' % (args.command, message), file=sys.stderr)
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -35,7 +35,8 @@ install_packages () {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
       build-essential libgegl-dev libbabl-dev gegl check meson ninja-build \
       pkg-config gettext valgrind python3-gi gir1.2-gegl-0.4 python3-numpy \
-      gimp libgimp2.0-dev >/dev/null
+      gimp libgimp2.0-dev python3-dask python3-distributed python3-zarr \
+      >/dev/null
   fi
 }
 

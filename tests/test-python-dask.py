@@ -238,9 +238,10 @@ def test_ome_zarr(crop, folder):
                   crop), str(os.listdir(folder)))
 
 
-def run_cli(*args):
+def run_cli(*args, env=None):
     return subprocess.run([sys.executable, '-m', 'gegl_seg', 'pyramid']
-                          + list(args), capture_output=True, text=True)
+                          + list(args), capture_output=True, text=True,
+                          env=env)
 
 
 def test_cli(crop, folder):
@@ -293,6 +294,11 @@ def test_cli(crop, folder):
           and 'Traceback' not in run.stderr and before == os.path.getmtime(
               os.path.join(out, 'labels', 'labels', '0', '.zarray')),
           run.stderr)
+    if os.environ.get('GEGL_SEG_LOCALEDIR'):
+        run = run_cli(npy, out, env=dict(os.environ, LANGUAGE='fr'))
+        check('CLI: its messages are translated (LANGUAGE=fr)',
+              run.returncode == 1 and 'existe ; --overwrite le remplace'
+              in run.stderr, run.stderr)
     for args, words in (((npy, out + '2', '--factor', '65'), '65'),
                         ((npy, out + '2', '--factor', '2', '2'), '2 values'),
                         ((npy, out + '2', '--mips', '-1'), '-1'),

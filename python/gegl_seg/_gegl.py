@@ -92,21 +92,27 @@ def _c_api():
 GEGL_DEFAULT_CACHE = 512 << 20
 
 
-def _size_tile_cache(Gegl):
-    """GEGL's tile cache, 512 MiB unless told otherwise, is smaller than
-    the volumes this package serves: beyond it GEGL swaps the ops' output
-    tiles out (to disk by default) while the array's own tiles, which cost
-    nothing to fetch again, fill it.  Half the machine's memory, as GIMP
-    sets it, unless GEGL_CACHE_SIZE or the application chose a size."""
-    config = Gegl.config()
-    if ('GEGL_CACHE_SIZE' in os.environ
-            or config.props.tile_cache_size != GEGL_DEFAULT_CACHE):
+def _cache_is_ours(Gegl):
+    """Whether the package may size GEGL's tile cache: nobody else did
+    (GEGL_CACHE_SIZE, or the application before the first call)."""
+    return ('GEGL_CACHE_SIZE' not in os.environ
+            and Gegl.config().props.tile_cache_size == GEGL_DEFAULT_CACHE)
+
+
+def _fit_tile_cache(nbytes):
+    """GEGL's tile cache holds the array's tiles (free to fetch again) and
+    the ops' output tiles; when the two outgrow it, GEGL swaps output
+    tiles out (to disk by default) and back.  So the cache grows to twice
+    a graph's input and output, up to half the machine's memory (GIMP's
+    default), and no further than needed: GEGL allocates tiles in blocks
+    of 1 % of the cache, and larger blocks cost every small graph more."""
+    if not _state.get('cache_is_ours'):
         return
-    try:
-        memory = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
-    except (ValueError, OSError):
-        return
-    config.props.tile_cache_size = max(GEGL_DEFAULT_CACHE, memory // 2)
+    config = _state['Gegl'].config()
+    want = -(-2 * nbytes // (256 << 20)) * (256 << 20)
+    want = min(want, _state['memory'] // 2)
+    if want > config.props.tile_cache_size:
+        config.props.tile_cache_size = want
 
 
 def init():
@@ -118,7 +124,12 @@ def init():
             gi.require_version('Gegl', '0.4')
             from gi.repository import Gegl
             Gegl.init(None)
-            _size_tile_cache(Gegl)
+            _state['cache_is_ours'] = _cache_is_ours(Gegl)
+            try:
+                _state['memory'] = (os.sysconf('SC_PAGE_SIZE')
+                                    * os.sysconf('SC_PHYS_PAGES'))
+            except (ValueError, OSError):
+                _state['cache_is_ours'] = False
             if not Gegl.has_operation('seg:mode-pool'):
                 raise RuntimeError(
                     'gegl_seg: GEGL has no seg:mode-pool op: the gegl-seg '
@@ -262,6 +273,8 @@ def run(image, build, shape, dtype):
     of `shape` and `dtype`, and drops the graph."""
     with _lock:
         init()
+        _fit_tile_cache(image.nbytes
+                        + int(np.prod(shape)) * np.dtype(dtype).itemsize)
         graph = Graph(image)
         try:
             build(graph)
@@ -274,6 +287,7 @@ def run_sink(image, build):
     """Builds a graph on `image` whose last node is a sink, processes it."""
     with _lock:
         init()
+        _fit_tile_cache(image.nbytes)
         graph = Graph(image)
         try:
             build(graph)

@@ -90,31 +90,27 @@ def bench_copies(Gegl, gegl_seg, v, reps):
     buffer.set(Gegl.Rectangle.new(0, 0, width, height * depth), 'Y u32',
                v.tobytes())
 
-    def graph_alone():
+    def pool_into_buffer(source_buffer):
+        """source_buffer → seg:countless-3d → a new GEGL buffer."""
         root = Gegl.Node()
         source = root.create_child('gegl:buffer-source')
-        source.set_property('buffer', buffer)
+        source.set_property('buffer', source_buffer)
         pool = root.create_child('seg:countless-3d')
         pool.set_property('depth', depth)
         source.link(pool)
         box = pool.get_bounding_box()
         out = Gegl.Buffer.new('Y u32', box.x, box.y, box.width, box.height)
         pool.blit_buffer(out, box, 0, Gegl.AbyssPolicy.NONE)
-        return out
+        return out, box
+
+    def graph_alone():
+        return pool_into_buffer(buffer)
 
     def gi_bytes():
         inp = Gegl.Buffer.new('Y u32', 0, 0, width, height * depth)
         inp.set(Gegl.Rectangle.new(0, 0, width, height * depth), 'Y u32',
                 v.tobytes())
-        root = Gegl.Node()
-        source = root.create_child('gegl:buffer-source')
-        source.set_property('buffer', inp)
-        pool = root.create_child('seg:countless-3d')
-        pool.set_property('depth', depth)
-        source.link(pool)
-        box = pool.get_bounding_box()
-        out = Gegl.Buffer.new('Y u32', box.x, box.y, box.width, box.height)
-        pool.blit_buffer(out, box, 0, Gegl.AbyssPolicy.NONE)
+        out, box = pool_into_buffer(inp)
         data = out.get(box, 1.0, 'Y u32', Gegl.AbyssPolicy.NONE)
         return np.frombuffer(data, np.uint32).reshape(
             -(-depth // 2), box.height // -(-depth // 2), box.width).copy()

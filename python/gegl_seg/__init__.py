@@ -275,7 +275,7 @@ def label_stats(array, sparse=True, voxels=False):
         def build(graph):
             graph.add('seg:label-stats', path=csv_path, voxels_path=npy_path,
                       depth=_dims(view)[0], sparse=bool(sparse))
-        _gegl.run_sink(view, build)
+        _gegl.run(view, build)
         if not os.path.exists(csv_path):
             raise RuntimeError('gegl_seg.label_stats: seg:label-stats wrote '
                                'no statistics (see GEGL\'s warning)')

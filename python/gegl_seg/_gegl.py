@@ -195,16 +195,14 @@ class Graph:
     """buffer-source (the array, in place) → nodes → one output array.
 
     `image` is a C-contiguous (H, W) image or (D, H, W) stack of native
-    byte order (a stack is a (D·H, W) image).  Nodes are added with `add`; `render` blits the
-    last one into a new array.  Hold the lock while a Graph lives: GEGL
+    byte order (a stack is a (D·H, W) image).  Nodes are added with `add`;
+    `render` blits the last one into a new array.  Hold the lock while a Graph lives: GEGL
     graphs are built and run one at a time per process (GEGL's own threads
     do the parallel work)."""
 
     def __init__(self, image):
         Gegl = init()
         gobject = _state['c'][2]
-        self.image = image
-        self.format = _babl(format_of(image.dtype))
         width = image.shape[-1]
         height = image.size // width
         # Tiles that end where slices end (0: an image, no slices).
@@ -212,7 +210,8 @@ class Graph:
         self.root = Gegl.Node()
         self.source = self.root.create_child('gegl:buffer-source')
         self.last = self.source
-        buffer = _buffer_of(image, width, height, self.format, slice_height)
+        buffer = _buffer_of(image, width, height,
+                            _babl(format_of(image.dtype)), slice_height)
         try:
             # The node takes its own reference.
             _state['node_set'](_pointer(self.source), buffer)
@@ -255,7 +254,6 @@ class Graph:
         """Drops the graph, and with it GEGL's view of the array."""
         _state['node_set'](_pointer(self.source), None)
         self.root = self.last = self.source = None
-        self.image = None
 
 
 def _install_node_set():
@@ -268,29 +266,20 @@ def _install_node_set():
     _state['node_set'] = set_buffer
 
 
-def run(image, build, shape, dtype):
-    """Builds a graph on `image` with build(graph), renders it into an array
-    of `shape` and `dtype`, and drops the graph."""
+def run(image, build, shape=None, dtype=None):
+    """Builds a graph on `image` with build(graph) and drops it after: with
+    `shape` and `dtype`, renders its last node into a new array of them;
+    without, processes its last node, a sink."""
+    out_bytes = 0 if shape is None else \
+        int(np.prod(shape)) * np.dtype(dtype).itemsize
     with _lock:
         init()
-        _fit_tile_cache(image.nbytes
-                        + int(np.prod(shape)) * np.dtype(dtype).itemsize)
+        _fit_tile_cache(image.nbytes + out_bytes)
         graph = Graph(image)
         try:
             build(graph)
+            if shape is None:
+                return graph.process()
             return graph.render(shape, dtype)
-        finally:
-            graph.close()
-
-
-def run_sink(image, build):
-    """Builds a graph on `image` whose last node is a sink, processes it."""
-    with _lock:
-        init()
-        _fit_tile_cache(image.nbytes)
-        graph = Graph(image)
-        try:
-            build(graph)
-            graph.process()
         finally:
             graph.close()

@@ -8,6 +8,7 @@ Prints TAP."""
 import itertools
 import math
 import os
+import subprocess
 import sys
 from fractions import Fraction
 
@@ -534,11 +535,42 @@ def test_errors(rng):
                  lambda: gegl_seg.pyramid(a, 3, 4, exact=True), '81')
 
 
+MALLOC_PROBE = """
+import numpy, gegl_seg, malloc_probe
+gegl_seg.mode_pool(numpy.zeros((8, 8), 'u1'), 2)
+print('mapped' if malloc_probe.maps_fresh_block() else 'heap')
+"""
+
+
+def test_malloc(rng):
+    """dask.distributed starts workers with MALLOC_TRIM_THRESHOLD_ set,
+    which pins glibc's mmap threshold at 128 KiB; gegl_seg gives glibc its
+    adaptive thresholds back there (unless GEGL_SEG_KEEP_MALLOC=1): a
+    1 MiB block then comes from the heap instead of a fresh mapping."""
+    if 'asan' in os.environ.get('LD_PRELOAD', ''):
+        return      # ASan's allocator stands in for glibc's
+    env = dict(os.environ, MALLOC_TRIM_THRESHOLD_='65536',
+               PYTHONPATH=os.pathsep.join(
+                   [os.path.dirname(os.path.abspath(__file__))] + os.environ.get('PYTHONPATH', '').split(
+                       os.pathsep)))
+    env.pop('GEGL_SEG_KEEP_MALLOC', None)
+    for extra, want in (({}, 'heap'), ({'GEGL_SEG_KEEP_MALLOC': '1'},
+                                       'mapped')):
+        run = subprocess.run([sys.executable, '-c', MALLOC_PROBE],
+                             env=dict(env, **extra), capture_output=True,
+                             text=True)
+        check('MALLOC_TRIM_THRESHOLD_=65536%s: a 1 MiB block is %s' % (
+            ''.join(' %s=%s' % item for item in extra.items()),
+            'taken from the heap' if want == 'heap' else 'mapped'),
+            run.stdout.strip() == want, run.stdout + run.stderr)
+
+
 def main():
     rng = np.random.RandomState(int(os.environ.get('SEG_SEED', '18')))
     _gegl.init().config().props.threads = 1
     for test in (test_pooling, test_label_stats, test_descent, test_resample,
-                 test_layouts, test_pyramid, test_tinybrain, test_errors):
+                 test_layouts, test_pyramid, test_tinybrain, test_errors,
+                 test_malloc):
         test(rng)
     return finish()
 

@@ -115,6 +115,36 @@ def _fit_tile_cache(nbytes):
         config.props.tile_cache_size = want
 
 
+# glibc's mallopt parameters, and the thresholds glibc's own adaptive rule
+# settles at after large blocks are freed in a 64-bit process.
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_ADAPTIVE_MMAP_MAX = 32 << 20
+_ADAPTIVE_TRIM_MAX = 2 * _ADAPTIVE_MMAP_MAX
+
+
+def _undo_eager_trim():
+    """dask.distributed's nanny starts its workers with
+    MALLOC_TRIM_THRESHOLD_=65536 (distributed.nanny.pre-spawn-environ).
+    Setting it also freezes glibc's mmap threshold at 128 KiB, so every
+    chunk-sized array and GEGL tile block is mapped afresh, page-faulted
+    in and unmapped again on free: gegl_seg ran 3 times slower in such a
+    worker.  Where the variable is set, give glibc back the thresholds it
+    reaches by itself in any other process (blocks under 32 MiB from the
+    heap, at most 64 MiB of freed heap kept).  GEGL_SEG_KEEP_MALLOC=1
+    leaves malloc as it is."""
+    if ('MALLOC_TRIM_THRESHOLD_' not in os.environ
+            or os.environ.get('GEGL_SEG_KEEP_MALLOC') == '1'):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):     # not glibc
+        return
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt(_M_MMAP_THRESHOLD, _ADAPTIVE_MMAP_MAX)
+    mallopt(_M_TRIM_THRESHOLD, _ADAPTIVE_TRIM_MAX)
+
+
 def init():
     """Initialises GEGL once in this process and checks that the gegl-seg
     module is there.  Returns the Gegl namespace."""
@@ -137,6 +167,7 @@ def init():
                     '(meson install -C build) nor on GEGL_PATH')
             _state['c'] = _c_api()
             _install_node_set()
+            _undo_eager_trim()
             _state['Gegl'] = Gegl
         return _state['Gegl']
 

@@ -19,7 +19,8 @@ import time
 import numpy as np
 
 DATA = os.environ.get('SEG_DATA_DIR', 'data')
-from tap import check, finish, results
+from tap import check, finish
+import malloc_probe
 
 
 def missing_packages():
@@ -111,11 +112,33 @@ def want_pool(crop):
     return gegl_seg.mode_pool(crop, 2)
 
 
-def test_cluster(crop, stored):
+def kill_a_worker_once(client, key_part, done):
+    """SIGKILLs one worker once `done` tasks whose key holds key_part are
+    in memory; returns whether that happened and the killed pid."""
+    deadline = time.time() + 60
+    memory = 0
+    while time.time() < deadline:
+        memory = client.run_on_scheduler(
+            lambda dask_scheduler: sum(
+                1 for t in dask_scheduler.tasks.values()
+                if t.state == 'memory' and key_part in str(t.key)))
+        if memory >= done:
+            break
+        time.sleep(0.05)
+    pids = client.run(lambda: os.getpid())
+    victim = sorted(pids.items())[0][1]
+    os.kill(victim, signal.SIGKILL)
+    return memory >= done, victim
+
+
+def test_cluster(crop, stored, folder):
+    import threading
+    import cloudpickle
     import dask.array as da
     from distributed import Client, LocalCluster
     import gegl_seg
     import gegl_seg.dask as seg_dask
+    from gegl_seg import ome_zarr
 
     want_levels = gegl_seg.pyramid(crop, 2, 2)
     want_stats = gegl_seg.label_stats(crop)
@@ -140,23 +163,11 @@ def test_cluster(crop, stored):
         levels = seg_dask.pyramid(slow, 2, 2)
         stats = seg_dask.label_stats(slow, compute=False)
         futures = client.compute(levels + [stats])
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            done = sum(1 for n in client.processing().values() for _ in n)
-            memory = client.run_on_scheduler(
-                lambda dask_scheduler: sum(
-                    1 for t in dask_scheduler.tasks.values()
-                    if t.state == 'memory' and 'slow_copy' in str(t.key)))
-            if memory >= 2:
-                break
-            time.sleep(0.05)
-        pids = client.run(lambda: os.getpid())
-        victim_address, victim = sorted(pids.items())[0]
+        killed, victim = kill_a_worker_once(client, 'slow_copy', 2)
         unfinished = not all(f.done() for f in futures)
-        os.kill(victim, signal.SIGKILL)
         got = client.gather(futures)
         check('a worker was killed while the run was unfinished',
-              unfinished and memory >= 2, 'memory %d' % memory)
+              killed and unfinished)
         after = client.run(lambda: os.getpid())
         check('the killed worker is gone (the nanny started another)',
               victim not in after.values(), str(after))
@@ -164,6 +175,39 @@ def test_cluster(crop, stored):
               all(same(g, w) for g, w in zip(got[:3], want_levels)))
         check('the label statistics after the kill equal the single '
               'process', same_stats(got[3], want_stats))
+
+        # to_ome_zarr: every task writes its chunk's levels on the worker.
+        want_group = os.path.join(folder, 'cluster-want.zarr')
+        ome_zarr.write_labels(want_group, want_levels, 2,
+                              chunks=(16, 16, 16))
+        path = os.path.join(folder, 'cluster.zarr')
+        seg_dask.to_ome_zarr(volume, path, 2, 2)
+        # The workers do not import from tests/: the probe travels whole.
+        cloudpickle.register_pickle_by_value(malloc_probe)
+        check('LocalCluster: to_ome_zarr writes the single process\'s '
+              'group', same_group(read_group(path), read_group(want_group)))
+        check('LocalCluster: the workers serve 1 MiB blocks from the heap '
+              '(gegl_seg undid the nanny\'s MALLOC_TRIM_THRESHOLD_)',
+              not any(client.run(malloc_probe.maps_fresh_block).values()))
+        slow = volume.map_blocks(slow_copy, dtype=volume.dtype)
+        failure = []
+
+        def write():
+            try:
+                seg_dask.to_ome_zarr(slow, path, 2, 2, overwrite=True)
+            except Exception as e:      # reported below
+                failure.append(e)
+        writer = threading.Thread(target=write)
+        writer.start()
+        killed, victim = kill_a_worker_once(client, 'gegl_seg-to-ome-zarr',
+                                            2)
+        unfinished = writer.is_alive()
+        writer.join()
+        check('to_ome_zarr: a worker was killed while the run was '
+              'unfinished', killed and unfinished and not failure,
+              str(failure))
+        check('to_ome_zarr after the kill writes the same group',
+              same_group(read_group(path), read_group(want_group)))
 
 
 def test_ome_zarr(crop, folder):
@@ -213,7 +257,6 @@ def test_ome_zarr(crop, folder):
     check('OME-Zarr: NumPy levels are written the same way',
           all(same(g.compute(), w) for g, w in zip(got, want)))
 
-    before = sorted(os.listdir(folder))
     try:
         ome_zarr.write_labels(path, levels, 2)
         check('OME-Zarr: an existing group is not replaced by default',
@@ -226,16 +269,109 @@ def test_ome_zarr(crop, folder):
     def fail(block):
         raise RuntimeError('a failing block')
     broken = volume.map_blocks(fail, dtype=volume.dtype)
+    check_fails_whole('OME-Zarr: a failed write leaves the old group and no '
+                      'partial one',
+                      lambda: ome_zarr.write_labels(
+                          path, seg_dask.pyramid(broken, 2, 1), 2,
+                          overwrite=True),
+                      folder, path, 'labels/cells/0', crop)
+
+
+def check_fails_whole(name, write, folder, path, dataset, want):
+    """write() raises RuntimeError, and leaves the folder as it was and
+    `dataset` of the group at path holding `want`."""
+    import zarr
+    before = sorted(os.listdir(folder))
     try:
-        ome_zarr.write_labels(path, seg_dask.pyramid(broken, 2, 1), 2,
-                              overwrite=True)
-        check('OME-Zarr: a failed write leaves the old group and no '
-              'partial one', False)
+        write()
+        check(name, False, 'no error')
     except RuntimeError:
-        check('OME-Zarr: a failed write leaves the old group and no '
-              'partial one', sorted(os.listdir(folder)) == before and same(
-                  zarr.open_group(path, mode='r')['labels/cells/0'][...],
-                  crop), str(os.listdir(folder)))
+        check(name, sorted(os.listdir(folder)) == before and same(
+            zarr.open_group(path, mode='r')[dataset][...], want),
+            str(os.listdir(folder)))
+
+
+def read_group(path, name=None):
+    """(levels as NumPy arrays, their zarr chunks, multiscales) of the
+    pyramid at path."""
+    from gegl_seg import ome_zarr
+    levels, meta = ome_zarr.read(path, name)
+    return ([level.compute() for level in levels],
+            [level.chunksize for level in levels], meta)
+
+
+def same_group(a, b):
+    return (all(same(x, y) for x, y in zip(a[0], b[0]))
+            and len(a[0]) == len(b[0]) and a[1:] == b[1:])
+
+
+def test_to_ome_zarr(crop, folder):
+    import dask.array as da
+    import zarr
+    import gegl_seg.dask as seg_dask
+    from gegl_seg import ome_zarr
+
+    cases = (('mode', 2, 2, False, False, (16, 16, 16), None),
+             ('mode', (1, 2, 2), 3, True, False, (16, 24, 40), None),
+             ('average', 2, 1, False, True, (16, 16, 16), None),
+             # Dask chunks off the zarr chunks' grid: rechunked.
+             ('mode', 2, 2, False, True, (12, 20, 28), (16, 16, 16)),
+             # Dask chunks of several zarr chunks: one task writes them all.
+             ('mode', 2, 2, True, False, (32, 48, 32), (16, 16, 16)))
+    for method, factor, mips, exact, sparse, chunks, zarr_chunks in cases:
+        volume = da.from_array(crop, chunks=chunks)
+        write = (ome_zarr.write_labels if method == 'mode'
+                 else ome_zarr.write_image)
+        want_path = os.path.join(folder, 'want.zarr')
+        got_path = os.path.join(folder, 'got.zarr')
+        write(want_path, seg_dask.pyramid(
+            volume.rechunk(zarr_chunks) if zarr_chunks else volume, factor,
+            mips, method, exact, sparse), factor, voxel_size=(40, 8, 8),
+            unit='nanometer', overwrite=True)
+        seg_dask.to_ome_zarr(volume, got_path, factor, mips, method, exact,
+                             sparse, chunks=zarr_chunks,
+                             voxel_size=(40, 8, 8), unit='nanometer',
+                             overwrite=True)
+        check('to_ome_zarr %s factor %s, %d mips%s%s, Dask chunks %s%s: '
+              'the group write_%s writes' % (
+                  method, factor, mips, ', exact' if exact else '',
+                  ', sparse' if sparse else '', chunks,
+                  ', zarr chunks %s' % (zarr_chunks,) if zarr_chunks else '',
+                  'labels' if method == 'mode' else 'image'),
+              same_group(read_group(got_path), read_group(want_path)))
+
+    path = os.path.join(folder, 'kept.zarr')
+    seg_dask.to_ome_zarr(da.from_array(crop, chunks=16), path, 2, 1)
+    try:
+        seg_dask.to_ome_zarr(da.from_array(crop, chunks=16), path, 2, 1)
+        check('to_ome_zarr: an existing group is not replaced by default',
+              False)
+    except FileExistsError:
+        check('to_ome_zarr: an existing group is not replaced by default',
+              True)
+
+    def fail_late(block, block_info=None):
+        if block_info[0]['chunk-location'] == (2, 4, 4):
+            raise RuntimeError('a failing block')
+        return block
+    broken = da.from_array(crop, chunks=16).map_blocks(
+        fail_late, dtype=crop.dtype)
+    check_fails_whole('to_ome_zarr: a failed run leaves the old group and '
+                      'no partial one',
+                      lambda: seg_dask.to_ome_zarr(broken, path, 2, 1,
+                                                   overwrite=True),
+                      folder, path, 'labels/labels/0', crop)
+    try:
+        seg_dask.to_ome_zarr(da.from_array(crop, chunks=(16, 20, 20)),
+                             os.path.join(folder, 'bad.zarr'), 2, 3)
+        check('to_ome_zarr: chunks that are not multiples of 2^3 are '
+              'refused', False)
+    except ValueError as e:
+        check('to_ome_zarr: chunks that are not multiples of 2^3 are '
+              'refused with the chunks that would do',
+              'rechunk((16, 24, 24))' in str(e)
+              and not os.path.exists(os.path.join(folder, 'bad.zarr')),
+              str(e))
 
 
 def run_cli(*args, env=None):
@@ -331,8 +467,9 @@ def main():
         gegl_seg._gegl.init().config().props.threads = 1
         test_dask_local(crop, stored)
         test_ome_zarr(crop, folder)
+        test_to_ome_zarr(crop, folder)
         test_cli(crop, folder)
-        test_cluster(crop, stored)
+        test_cluster(crop, stored, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return finish()

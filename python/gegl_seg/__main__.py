@@ -118,7 +118,7 @@ def _progress(minimum):
 
 def pyramid_command(args):
     import dask
-    from . import dask as seg_dask, ome_zarr
+    from . import dask as seg_dask
 
     if os.path.exists(args.output) and not args.overwrite:
         raise ValueError(_('%s exists; --overwrite replaces it')
@@ -140,10 +140,6 @@ def pyramid_command(args):
     factor = _per_axis(args.factor, volume.ndim, '--factor')
     voxel_size = (_per_axis(args.voxel_size, volume.ndim, '--voxel-size')
                   if args.voxel_size else None)
-    levels = seg_dask.pyramid(volume, factor, args.mips, args.method,
-                              args.exact, args.sparse)
-    write = (ome_zarr.write_labels if args.method == 'mode'
-             else ome_zarr.write_image)
     name = args.name or ('labels' if args.method == 'mode' else 'image')
     local = args.scheduler in ('threads', 'processes', 'synchronous')
     if local:
@@ -154,12 +150,15 @@ def pyramid_command(args):
         context = Client(args.scheduler)
         progress = None
     with context:
-        write(args.output, levels, factor, name=name,
-              chunks=volume.chunksize, voxel_size=voxel_size,
-              unit=args.unit, overwrite=args.overwrite, progress=progress)
-    shapes = ' → '.join('×'.join(map(str, level.shape)) for level in levels)
+        seg_dask.to_ome_zarr(volume, args.output, factor, args.mips,
+                             args.method, args.exact, args.sparse, name=name,
+                             voxel_size=voxel_size, unit=args.unit,
+                             overwrite=args.overwrite, progress=progress)
+    shapes = ' → '.join('×'.join(str(-(-n // f ** k))
+                                 for n, f in zip(volume.shape, factor))
+                        for k in range(args.mips + 1))
     print(_('%(out)s: %(levels)d levels, %(shapes)s')
-          % {'out': args.output, 'levels': len(levels), 'shapes': shapes})
+          % {'out': args.output, 'levels': args.mips + 1, 'shapes': shapes})
     return 0
 
 

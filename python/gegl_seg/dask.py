@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-3.0-or-later
 """Pyramids and label statistics of Dask arrays, block by block, on any
 Dask scheduler (threads, processes, a dask.distributed cluster), with
-results bit-identical to gegl_seg's on the whole volume.
+results bit-identical to gegl_seg's on the whole volume; to_ome_zarr
+writes a pyramid with one task per chunk.
 
 Why block-wise is exact: pooling blocks start at the volume's origin, so
 when every chunk but the last along each axis is a multiple of
@@ -13,6 +14,7 @@ from integer coordinate sums, divided once at the end.
 """
 from fractions import Fraction
 import functools
+import uuid
 
 import numpy as np
 
@@ -22,7 +24,7 @@ import dask.array as da
 from . import pyramid as _pyramid, label_stats as _label_stats
 from . import PYRAMID_METHODS, _per_axis, _fail
 
-__all__ = ['pyramid', 'label_stats', 'check_chunks']
+__all__ = ['pyramid', 'to_ome_zarr', 'label_stats', 'check_chunks']
 
 
 def check_chunks(array, factor, num_mips, function='check_chunks'):
@@ -90,6 +92,111 @@ def pyramid(array, factor, num_mips, method='mode', exact=False,
                                             dtype=array.dtype)
         levels.append(da.block(_nested(pieces)))
     return levels
+
+
+def _write_block(block, region, targets, factor, num_mips, method, exact,
+                 sparse):
+    """One chunk's every level, written straight into the level arrays:
+    the chunk's region of level k starts at its level-0 start / factor^k,
+    on a zarr chunk boundary, so no two tasks write the same zarr chunk."""
+    levels = _pyramid(np.asarray(block), factor, num_mips, method, exact,
+                      sparse)
+    for k, (level, target) in enumerate(zip(levels, targets)):
+        target[tuple(slice(r.start // f ** k, r.start // f ** k + n)
+                     for r, f, n in zip(region, factor, level.shape))] = level
+    return np.ones((1,) * block.ndim, bool)
+
+
+def _per_block(array, name, function, *args):
+    """A Dask array of one element per chunk of `array`: function(chunk,
+    its region as slices, *args).  A Blockwise layer, so that Dask fuses
+    the task that reads a chunk into the one that uses it (map_blocks'
+    block_info would add a task per chunk and keep them apart)."""
+    from dask.blockwise import blockwise
+    from dask.highlevelgraph import HighLevelGraph
+    from dask.layers import ArraySliceDep
+    index = tuple(range(array.ndim))
+    constants = [x for arg in args for x in (arg, None)]
+    layer = blockwise(function, name, index, array.name, index,
+                      ArraySliceDep(array.chunks), index, *constants,
+                      numblocks={array.name: array.numblocks})
+    graph = HighLevelGraph.from_collections(name, layer,
+                                            dependencies=[array])
+    return da.Array(graph, name, tuple((1,) * n for n in array.numblocks),
+                    dtype=bool)
+
+
+def _on_chunk_grid(array, chunks):
+    """The array rechunked, where needed, so that every chunk starts on a
+    multiple of `chunks` (one task then owns each zarr chunk it writes)."""
+    aligned = all(all(c % step == 0 for c in sizes[:-1])
+                  for sizes, step in zip(array.chunks, chunks))
+    return array if aligned else array.rechunk(chunks)
+
+
+def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
+                sparse=False, name=None, chunks=None, voxel_size=None,
+                origin=None, unit=None, overwrite=False, progress=None):
+    """gegl_seg.dask.pyramid written as OME-Zarr (the label pyramid
+    labels/<name> for method 'mode', the root image for 'average'), one
+    task per chunk: each task reads its chunk, computes all its levels and
+    writes them into the zarr arrays; nothing travels between workers.
+    The levels are those of gegl_seg.ome_zarr.write_labels/write_image
+    given gegl_seg.dask.pyramid's levels, bit for bit.  chunks: level 0's
+    zarr chunks (the array's first chunks by default); the array is
+    rechunked to them where its chunks do not start on their grid.  `path`
+    must be on storage every worker sees; like write_labels, the group is
+    written under a temporary name beside it and renamed when whole."""
+    from . import ome_zarr
+    function = 'dask.to_ome_zarr'
+    if method not in PYRAMID_METHODS:
+        _fail(function, 'method %r is not one of %s', method,
+              ', '.join(PYRAMID_METHODS))
+    array = da.asarray(array)
+    if chunks is None:
+        factor = check_chunks(array, factor, num_mips, function)
+    else:
+        factor = tuple(int(f) for f in _per_axis(factor, array.ndim,
+                                                 function, 'factor'))
+    chunks = tuple(chunks or ome_zarr.default_chunks(array, factor,
+                                                     num_mips))
+    array = _on_chunk_grid(array, chunks)
+    shapes = [tuple(-(-s // f ** k) for s, f in zip(array.shape, factor))
+              for k in range(num_mips + 1)]
+    label = method == 'mode'
+    with ome_zarr.creating(path, shapes, array.dtype, factor,
+                           name or ('labels' if label else 'image'),
+                           chunks, voxel_size, origin, unit, overwrite,
+                           label) as targets:
+        # A name of its own per call: the tasks write into this call's
+        # temporary group, so no result of an earlier call may stand in.
+        written = _per_block(
+            array, 'gegl_seg-to-ome-zarr-' + uuid.uuid4().hex,
+            _write_block, targets, factor, num_mips, method, exact, sparse)
+        with (progress or ome_zarr._no_progress)():
+            _run_for_effect(written)
+    return path
+
+
+def _run_for_effect(array):
+    """Computes every chunk of an array whose chunks are only acknowledged
+    writes.  On a dask.distributed client the chunks stay on the workers
+    (no gather into one array, no concatenating task); an exception in a
+    task is raised here all the same."""
+    client = getattr(dask.base.get_scheduler(collections=[array]),
+                     '__self__', None)
+    try:
+        from distributed import Client, wait
+    except ImportError:
+        Client = None
+    if Client is None or not isinstance(client, Client):
+        array.compute()
+        return
+    futures = client.futures_of(client.persist(array))
+    wait(futures)
+    for future in futures:
+        if future.status != 'finished':
+            future.result()
 
 
 # A partial: {label key: [label, count, mins, maxs, sums]}, global

@@ -15,6 +15,7 @@ edge).
 Writes are whole or nothing: the group is written beside its target under
 a temporary name and renamed into place at the end.
 """
+import contextlib
 import os
 import shutil
 import tempfile
@@ -59,24 +60,20 @@ def level_chunks(chunks, factor, k):
     return tuple(max(1, c // f ** k) for c, f in zip(chunks, factor))
 
 
-def _write_levels(group, levels, chunks, factor, progress):
-    """Each level as zarr array str(k) of the group; Dask levels are
-    computed block by block (da.store, all levels in one pass)."""
+def _fill(targets, levels, progress):
+    """Each level into its zarr array; Dask levels are computed block by
+    block (da.store, all levels in one pass)."""
     import dask.array as da
-    sources, targets = [], []
-    for k, level in enumerate(levels):
-        target = group.create_dataset(
-            str(k), shape=level.shape, dtype=level.dtype,
-            chunks=level_chunks(chunks, factor, k),
-            dimension_separator='/', overwrite=True)
+    sources, stores = [], []
+    for level, target in zip(levels, targets):
         if isinstance(level, da.Array):
             sources.append(level.rechunk(target.chunks))
-            targets.append(target)
+            stores.append(target)
         else:
             target[...] = np.asarray(level)
     if sources:
         with progress():
-            da.store(sources, targets, lock=False)
+            da.store(sources, stores, lock=False)
 
 
 class _Replace:
@@ -110,7 +107,6 @@ class _Replace:
 
 
 def _no_progress():
-    import contextlib
     return contextlib.nullcontext()
 
 
@@ -147,20 +143,40 @@ def default_chunks(level0, factor, num_mips, size=64):
 
 def _write(path, levels, factor, name, chunks, voxel_size, origin, unit,
            overwrite, progress, label):
-    zarr = _zarr()
     ndim = levels[0].ndim
+    factor = _factor(factor, ndim)
+    chunks = chunks or default_chunks(levels[0], factor, len(levels) - 1)
+    with creating(path, [level.shape for level in levels], levels[0].dtype,
+                  factor, name, chunks, voxel_size, origin, unit, overwrite,
+                  label) as targets:
+        _fill(targets, levels, progress or _no_progress)
+    return path
+
+
+def _factor(factor, ndim):
     if ndim not in SPACE_AXES:
         raise ValueError('gegl_seg.ome_zarr: a level has %d dimensions; 2 '
                          '(y, x) or 3 (z, y, x) are allowed' % ndim)
-    factor = tuple(int(f) for f in np.broadcast_to(factor, (ndim,)))
-    num_mips = len(levels) - 1
-    chunks = tuple(chunks or default_chunks(levels[0], factor, num_mips))
-    bad = [c for c, f in zip(chunks, factor) if c % f ** num_mips]
-    if bad:
+    return tuple(int(f) for f in np.broadcast_to(factor, (ndim,)))
+
+
+@contextlib.contextmanager
+def creating(path, shapes, dtype, factor, name, chunks, voxel_size=None,
+             origin=None, unit=None, overwrite=False, label=True):
+    """The OME-Zarr group `path` with its metadata and one empty zarr array
+    per level shape, level k chunked as chunks / factor^k: yields the
+    arrays to fill, and puts the group in place when the block ends
+    without an exception (nothing is left otherwise)."""
+    zarr = _zarr()
+    ndim = len(shapes[0])
+    factor = _factor(factor, ndim)
+    num_mips = len(shapes) - 1
+    chunks = tuple(int(c) for c in chunks)
+    if any(c % f ** num_mips for c, f in zip(chunks, factor)):
         raise ValueError('gegl_seg.ome_zarr: chunks %s are not multiples of '
                          'factor^%d = %s' % (chunks, num_mips, tuple(
                              f ** num_mips for f in factor)))
-    meta = multiscales(name, ndim, factor, len(levels), voxel_size, origin,
+    meta = multiscales(name, ndim, factor, len(shapes), voxel_size, origin,
                        unit, 'mode' if label else 'average')
     with _Replace(path, overwrite) as folder:
         root = zarr.open_group(folder, mode='w')
@@ -173,9 +189,10 @@ def _write(path, levels, factor, name, chunks, voxel_size, origin, unit,
         else:
             group = root
             group.attrs['multiscales'] = [meta]
-        _write_levels(group, levels, chunks, factor,
-                      progress or _no_progress)
-    return path
+        yield [group.create_dataset(str(k), shape=shape, dtype=dtype,
+                                    chunks=level_chunks(chunks, factor, k),
+                                    dimension_separator='/')
+               for k, shape in enumerate(shapes)]
 
 
 def read(path, name=None):

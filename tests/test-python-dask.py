@@ -306,6 +306,7 @@ def same_group(a, b):
 
 
 def test_to_ome_zarr(crop, folder):
+    import dask
     import dask.array as da
     import zarr
     import gegl_seg.dask as seg_dask
@@ -356,11 +357,27 @@ def test_to_ome_zarr(crop, folder):
         return block
     broken = da.from_array(crop, chunks=16).map_blocks(
         fail_late, dtype=crop.dtype)
-    check_fails_whole('to_ome_zarr: a failed run leaves the old group and '
-                      'no partial one',
-                      lambda: seg_dask.to_ome_zarr(broken, path, 2, 1,
-                                                   overwrite=True),
-                      folder, path, 'labels/labels/0', crop)
+    for scheduler in ('threads', 'processes', 'synchronous'):
+        with dask.config.set(scheduler=scheduler):
+            # Again and again: other tasks still run when one fails.
+            for _ in range(5 if scheduler == 'threads' else 1):
+                check_fails_whole(
+                    'to_ome_zarr, %s: a failed run leaves the old group '
+                    'and no partial one' % scheduler,
+                    lambda: seg_dask.to_ome_zarr(broken, path, 2, 1,
+                                                 overwrite=True),
+                    folder, path, 'labels/labels/0', crop)
+    for kwargs, words in (({'num_mips': -1}, 'num_mips -1'),
+                          ({'num_mips': 1, 'method': 'max'}, "'max'")):
+        bad = os.path.join(folder, 'bad.zarr')
+        try:
+            seg_dask.to_ome_zarr(da.from_array(crop, chunks=16), bad, 2,
+                                 **kwargs)
+            check('to_ome_zarr: %s is refused' % words, False)
+        except ValueError as e:
+            check('to_ome_zarr: %s is refused, nothing written' % words,
+                  words in str(e) and 'dask.to_ome_zarr' in str(e)
+                  and not os.path.exists(bad), str(e))
     try:
         seg_dask.to_ome_zarr(da.from_array(crop, chunks=(16, 20, 20)),
                              os.path.join(folder, 'bad.zarr'), 2, 3)

@@ -299,6 +299,15 @@ def _level(array, factor, method, sparse):
 PYRAMID_METHODS = ('mode', 'average')
 
 
+def _check_pyramid_args(method, num_mips, function):
+    if method not in PYRAMID_METHODS:
+        _fail(function, 'method %r is not one of %s', method,
+              ', '.join(PYRAMID_METHODS))
+    if (not isinstance(num_mips, (int, np.integer))
+            or isinstance(num_mips, bool) or num_mips < 0):
+        _fail(function, 'num_mips %r is not a whole number ≥ 0', num_mips)
+
+
 def pyramid(array, factor, num_mips, method='mode', exact=False,
             sparse=False):
     """Every level of a pyramid: [array, level 1, …, level num_mips].
@@ -309,12 +318,7 @@ def pyramid(array, factor, num_mips, method='mode', exact=False,
     'mode' (labels) or 'average'; `sparse` leaves zeros out.  Sizes round
     up: level k has ceil(size / factor^k) voxels along each axis."""
     function = 'pyramid'
-    if method not in PYRAMID_METHODS:
-        _fail(function, 'method %r is not one of %s', method,
-              ', '.join(PYRAMID_METHODS))
-    if (not isinstance(num_mips, (int, np.integer))
-            or isinstance(num_mips, bool) or num_mips < 0):
-        _fail(function, 'num_mips %r is not a whole number ≥ 0', num_mips)
+    _check_pyramid_args(method, num_mips, function)
     a = np.asarray(array)
     f = _per_axis(factor, a.ndim, function, 'factor')
     levels = [a]

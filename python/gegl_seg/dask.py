@@ -14,15 +14,18 @@ from integer coordinate sums, divided once at the end.
 """
 from fractions import Fraction
 import functools
+import os
 import uuid
 
 import numpy as np
 
 import dask
 import dask.array as da
+import dask.multiprocessing
+import dask.threaded
 
 from . import pyramid as _pyramid, label_stats as _label_stats
-from . import PYRAMID_METHODS, _per_axis, _fail
+from . import _per_axis, _fail, _check_pyramid_args
 
 __all__ = ['pyramid', 'to_ome_zarr', 'label_stats', 'check_chunks']
 
@@ -69,9 +72,7 @@ def pyramid(array, factor, num_mips, method='mode', exact=False,
     chunks are the input's divided by factor^k, so every level stays
     chunk-aligned (ready for da.to_zarr)."""
     function = 'dask.pyramid'
-    if method not in PYRAMID_METHODS:
-        _fail(function, 'method %r is not one of %s', method,
-              ', '.join(PYRAMID_METHODS))
+    _check_pyramid_args(method, num_mips, function)
     array = da.asarray(array)
     factor = check_chunks(array, factor, num_mips, function)
     if num_mips == 0:
@@ -149,9 +150,7 @@ def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
     written under a temporary name beside it and renamed when whole."""
     from . import ome_zarr
     function = 'dask.to_ome_zarr'
-    if method not in PYRAMID_METHODS:
-        _fail(function, 'method %r is not one of %s', method,
-              ', '.join(PYRAMID_METHODS))
+    _check_pyramid_args(method, num_mips, function)
     array = da.asarray(array)
     if chunks is None:
         factor = check_chunks(array, factor, num_mips, function)
@@ -174,29 +173,45 @@ def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
             array, 'gegl_seg-to-ome-zarr-' + uuid.uuid4().hex,
             _write_block, targets, factor, num_mips, method, exact, sparse)
         with (progress or ome_zarr._no_progress)():
-            _run_for_effect(written)
+            _compute_writes(written)
     return path
 
 
-def _run_for_effect(array):
-    """Computes every chunk of an array whose chunks are only acknowledged
-    writes.  On a dask.distributed client the chunks stay on the workers
-    (no gather into one array, no concatenating task); an exception in a
-    task is raised here all the same."""
-    client = getattr(dask.base.get_scheduler(collections=[array]),
-                     '__self__', None)
+def _compute_writes(collection):
+    """Computes a Dask collection whose results are only acknowledged
+    writes, and returns or raises only when no task runs any more, so that
+    the caller may remove what failed tasks wrote.  (Dask's local
+    schedulers raise at the first error while other tasks still run: they
+    get a pool of their own here, closed and waited for.)  On a
+    dask.distributed client the chunks stay on the workers (no gather
+    into one array, no concatenating task)."""
+    import concurrent.futures
+    import multiprocessing
+    scheduler = dask.base.get_scheduler(collections=[collection])
+    client = getattr(scheduler, '__self__', None)
     try:
         from distributed import Client, wait
     except ImportError:
         Client = None
-    if Client is None or not isinstance(client, Client):
-        array.compute()
+    if Client is not None and isinstance(client, Client):
+        futures = client.futures_of(client.persist(collection))
+        wait(futures)       # every task, the failed ones too
+        for future in futures:
+            if future.status != 'finished':
+                future.result()
         return
-    futures = client.futures_of(client.persist(array))
-    wait(futures)
-    for future in futures:
-        if future.status != 'finished':
-            future.result()
+    workers = dask.config.get('num_workers', None) or os.cpu_count() or 1
+    if scheduler is dask.threaded.get:
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            collection.compute(scheduler='threads', pool=pool)
+    elif scheduler is dask.multiprocessing.get:
+        context = multiprocessing.get_context(
+            dask.config.get('multiprocessing.context', 'spawn'))
+        with concurrent.futures.ProcessPoolExecutor(
+                workers, mp_context=context) as pool:
+            collection.compute(scheduler='processes', pool=pool)
+    else:
+        collection.compute()
 
 
 # A partial: {label key: [label, count, mins, maxs, sums]}, global

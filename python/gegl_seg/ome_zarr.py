@@ -72,8 +72,10 @@ def _fill(targets, levels, progress):
         else:
             target[...] = np.asarray(level)
     if sources:
+        from .dask import _compute_writes
         with progress():
-            da.store(sources, stores, lock=False)
+            _compute_writes(da.store(sources, stores, lock=False,
+                                    compute=False))
 
 
 class _Replace:

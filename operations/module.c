@@ -11,6 +11,7 @@
 #include "module-ops.h"
 #include "seg-mapped-buffer.h"
 #include "seg-npy-common.h"
+#include "seg-stack.h"
 
 static const GeglModuleInfo modinfo = { GEGL_MODULE_ABI_VERSION };
 
@@ -23,6 +24,11 @@ G_MODULE_EXPORT GeglBuffer *seg_buffer_new_for_memory (gconstpointer pixels,
                                                        gint slice_height,
                                                        GDestroyNotify release,
                                                        gpointer release_data);
+G_MODULE_EXPORT gboolean    seg_node_render_to_memory (GeglNode            *node,
+                                                       const GeglRectangle *rect,
+                                                       const Babl          *format,
+                                                       gpointer             pixels,
+                                                       gint rowstride);
 
 G_MODULE_EXPORT const GeglModuleInfo *
 gegl_module_query (GTypeModule *module)
@@ -82,4 +88,21 @@ seg_buffer_new_for_memory (gconstpointer  pixels,
   if (buffer != NULL)
     gegl_object_set_has_forked (G_OBJECT (buffer));
   return buffer;
+}
+
+/* For the same programs: rect of node's output rendered into pixels (rows
+ * rowstride bytes apart, in format).  The volume ops write their output
+ * there directly, sparing GEGL's copy out of their tiles; TRUE when all
+ * of rect was rendered so, FALSE when the caller must render it with
+ * gegl_node_blit () (another op or format). */
+G_MODULE_EXPORT gboolean
+seg_node_render_to_memory (GeglNode            *node,
+                           const GeglRectangle *rect,
+                           const Babl          *format,
+                           gpointer             pixels,
+                           gint                 rowstride)
+{
+  if (!GEGL_IS_NODE (node) || rect == NULL || format == NULL)
+    return FALSE;
+  return seg_stack_render_to_memory (node, rect, format, pixels, rowstride);
 }

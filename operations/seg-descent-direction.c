@@ -200,7 +200,8 @@ process (GeglOperation       *operation,
                        .output     = output,
                        .kernel     = band_kernel,
                        .data       = &descent,
-                       .slab       = SEG_DESCENT_SLAB };
+                       .slab       = SEG_DESCENT_SLAB,
+                       .operation  = operation };
   return seg_stack_process (&job, OP_NAME, roi);
 }
 

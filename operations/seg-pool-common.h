@@ -66,8 +66,9 @@ gboolean seg_pool_map (GeglOperation        *operation,
 void seg_pool_report_problem (GeglOperation        *operation,
                               const SegPoolRequest *request);
 
-/* Renders roi of output from input, in format (no conversion), one band of
- * output rows at a time so that memory stays bounded whatever the roi.
+/* Renders roi of operation's output from input, in its output format (no
+ * conversion), one band of output rows at a time so that memory stays
+ * bounded whatever the roi.
  * Every kernel call gets sparse, data and scratch_size bytes of scratch.
  * (seg-pool-process.c) */
 gboolean seg_pool_process (const SegPoolRequest *request,
@@ -76,7 +77,7 @@ gboolean seg_pool_process (const SegPoolRequest *request,
                            gboolean              sparse,
                            gconstpointer         data,
                            gsize                 scratch_size,
-                           const Babl           *format,
+                           GeglOperation        *operation,
                            GeglBuffer           *input,
                            GeglBuffer           *output,
                            const GeglRectangle  *roi);

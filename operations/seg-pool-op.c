@@ -93,7 +93,6 @@ seg_pool_op_mode_process (GeglOperation       *operation,
                           gint                 level)
 {
   SegPoolRequest request = seg_pool_op_request (operation);
-  const Babl    *format  = gegl_operation_get_format (operation, "output");
   SegStackMap    map;
   gboolean       sparse = FALSE;
 
@@ -102,5 +101,5 @@ seg_pool_op_mode_process (GeglOperation       *operation,
   g_object_get (operation, "sparse", &sparse, NULL);
   return seg_pool_process (&request, &map, mode_pool_kernel, sparse, NULL,
                            seg_mode_pool_scratch_size (&request.factors),
-                           format, input, output, roi);
+                           operation, input, output, roi);
 }

@@ -311,16 +311,18 @@ seg_pool_process (const SegPoolRequest *request,
                   gboolean              sparse,
                   gconstpointer         data,
                   gsize                 scratch_size,
-                  const Babl           *format,
+                  GeglOperation        *operation,
                   GeglBuffer           *input,
                   GeglBuffer           *output,
                   const GeglRectangle  *roi)
 {
-  const SegFactors *f = &request->factors;
-  Pool              p = { 0 };
-  SegStackJob job = { map, format, format, input, output, band_kernel, &p, 0 };
-  GeglRectangle todo;
-  SegStatus     status = SEG_OK;
+  const SegFactors *f      = &request->factors;
+  const Babl       *format = gegl_operation_get_format (operation, "output");
+  Pool              p      = { 0 };
+  SegStackJob       job    = { map,         format, format, input,    output,
+                               band_kernel, &p,     0,      operation };
+  GeglRectangle     todo;
+  SegStatus         status = SEG_OK;
 
   p.run = seg_stack_run_new (&job, roi);
   if (p.run == NULL)

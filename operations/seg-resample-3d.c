@@ -216,7 +216,8 @@ process (GeglOperation       *operation,
                                         .input      = input,
                                         .output     = output,
                                         .kernel     = band_kernel,
-                                        .data       = &resample };
+                                        .data       = &resample,
+                                        .operation  = operation };
   return seg_stack_process (&job, OP_NAME, roi);
 }
 

@@ -112,8 +112,8 @@ process (GeglOperation       *operation,
     return TRUE;
   return seg_pool_process (
     &request, &map, average_kernel, o->sparse, &layout,
-    seg_average_pool_scratch_size (&request.factors, &layout), format, input,
-    output, roi);
+    seg_average_pool_scratch_size (&request.factors, &layout), operation,
+    input, output, roi);
 }
 
 static void

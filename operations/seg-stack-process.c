@@ -15,6 +15,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include <gegl-scratch.h>
@@ -29,9 +30,27 @@
  * row's input, whatever that takes). */
 #define BAND_INPUT_BYTES (512 * 1024)
 
+/* A caller's memory that takes an op's output in place of its tiles, for
+ * one render (seg_stack_render_to_memory ()). */
+typedef struct
+{
+  guint8       *pixels;
+  gsize         rowstride;
+  GeglRectangle rect;
+  const Babl   *format;
+  atomic_ullong written; /* pixels, from every thread of the render */
+} MemoryTarget;
+
+static GQuark
+memory_target_quark (void)
+{
+  return g_quark_from_static_string ("seg-stack-memory-target");
+}
+
 struct _SegStackRun
 {
   SegStackJob   job;
+  MemoryTarget *target; /* or NULL: the output's tiles         */
   SegStackMap   map;
   SegStack      out;
   gint          in_bpp, out_bpp;
@@ -68,6 +87,25 @@ copy_bytes (guint8 *dst, const guint8 *src, gsize n)
 #endif
 }
 
+/* Rows of rect (absolute, within the target) from src into the target. */
+static void
+write_target (MemoryTarget        *target,
+              gint                 bpp,
+              const GeglRectangle *rect,
+              const guint8        *src,
+              gsize                src_stride)
+{
+  const gsize row_bytes = (gsize) rect->width * bpp;
+  guint8     *dst       = target->pixels +
+                (gsize) (rect->y - target->rect.y) * target->rowstride +
+                (gsize) (rect->x - target->rect.x) * bpp;
+
+  for (gint r = 0; r < rect->height; r++)
+    copy_bytes (dst + r * target->rowstride, src + r * src_stride, row_bytes);
+  atomic_fetch_add (&target->written,
+                    (unsigned long long) rect->width * rect->height);
+}
+
 void
 seg_stack_run_write (const SegStackRun   *run,
                      const GeglRectangle *rect,
@@ -76,6 +114,14 @@ seg_stack_run_write (const SegStackRun   *run,
 {
   GeglBufferIterator *it;
 
+  if (run->target != NULL && gegl_rectangle_contains (&run->target->rect, rect))
+    {
+      write_target (run->target, run->out_bpp, rect, src, src_stride);
+#ifdef __SSE2__
+      _mm_sfence ();
+#endif
+      return;
+    }
   it = gegl_buffer_iterator_new (run->job.output, rect, 0, run->job.out_format,
                                  GEGL_ACCESS_WRITE, GEGL_ABYSS_NONE, 1);
   while (gegl_buffer_iterator_next (it))
@@ -145,6 +191,11 @@ seg_stack_run_new (const SegStackJob *job, const GeglRectangle *roi)
   run->in_bpp  = babl_format_get_bytes_per_pixel (job->in_format);
   run->out_bpp = babl_format_get_bytes_per_pixel (job->out_format);
   run->todo    = todo;
+  if (job->operation != NULL)
+    run->target =
+      g_object_get_qdata (G_OBJECT (job->operation), memory_target_quark ());
+  if (run->target != NULL && run->target->format != job->out_format)
+    run->target = NULL;
 
   /* Input bytes per output row, about, then output rows per band. */
   seg_axis_input_span (&map->x, todo.x - box.x, todo.x + todo.width - box.x,
@@ -322,4 +373,26 @@ seg_stack_process (const SegStackJob   *job,
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+seg_stack_render_to_memory (GeglNode            *node,
+                            const GeglRectangle *rect,
+                            const Babl          *format,
+                            gpointer             pixels,
+                            gint                 rowstride)
+{
+  GeglOperation *operation = gegl_node_get_gegl_operation (node);
+  MemoryTarget   target    = { pixels, (gsize) rowstride, *rect, format, 0 };
+
+  if (operation == NULL || pixels == NULL || rowstride <= 0 ||
+      rect->width <= 0 || rect->height <= 0)
+    return FALSE;
+  g_object_set_qdata (G_OBJECT (operation), memory_target_quark (), &target);
+  /* No destination: GEGL renders the node and copies nothing out. */
+  gegl_node_blit (node, 1.0, rect, format, NULL, GEGL_AUTO_ROWSTRIDE,
+                  GEGL_BLIT_DEFAULT);
+  g_object_set_qdata (G_OBJECT (operation), memory_target_quark (), NULL);
+  return atomic_load (&target.written) ==
+         (unsigned long long) rect->width * rect->height;
 }

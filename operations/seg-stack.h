@@ -216,6 +216,9 @@ typedef struct
    * (0 or 1: one), for a kernel that reuses the rows of neighbour slices
    * across the output slices of a band. */
   gint slab;
+  /* The op whose output this is: where a caller gave it a memory target
+   * (seg_stack_render_to_memory ()), the run writes there instead. */
+  GeglOperation *operation;
 } SegStackJob;
 
 typedef struct _SegStackRun SegStackRun;
@@ -238,8 +241,9 @@ SegStatus seg_stack_run_rect (
   SegStackRun *run, gint out_z, gint r0, gint r1, gint c0, gint c1);
 
 /* Writes rect (absolute) of the output from src, rows src_stride bytes
- * apart, in the output format, straight into the output's tiles with
- * streaming stores: nothing reads them soon. */
+ * apart, in the output format, with streaming stores (nothing reads them
+ * soon): into the op's memory target where it has one that holds rect,
+ * else straight into the output's tiles. */
 void seg_stack_run_write (const SegStackRun   *run,
                           const GeglRectangle *rect,
                           const guint8        *src,
@@ -251,6 +255,21 @@ void seg_stack_run_write (const SegStackRun   *run,
 gboolean seg_stack_process (const SegStackJob   *job,
                             const gchar         *op_name,
                             const GeglRectangle *roi);
+
+/* Renders rect of node's output into pixels (rows rowstride bytes apart,
+ * in format), for programs that keep the result in their own memory.
+ * Where node's op runs on this band driver and its output format is
+ * format, every run writes its output there directly, and GEGL's copy out
+ * of the node's tiles (gegl_node_blit ()) is saved; TRUE when all of rect
+ * was written so.  FALSE when some of it was not (another op, another
+ * format, a region GEGL rendered through other means): then the caller
+ * renders it again with gegl_node_blit ().  One render at a time per
+ * node. */
+gboolean seg_stack_render_to_memory (GeglNode            *node,
+                                     const GeglRectangle *rect,
+                                     const Babl          *format,
+                                     gpointer             pixels,
+                                     gint                 rowstride);
 
 /* ------------------------------------------------------------------------
  * How a stack's depth passes downstream

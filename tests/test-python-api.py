@@ -5,6 +5,7 @@ from DESIGN.md: every dtype of the .npy table, C and Fortran order, 2D and
 3D, odd sizes (partial blocks), ties; tinybrain's calls (against tinybrain
 itself when SEG_TINYBRAIN names a folder holding it); pyramids; bad input.
 Prints TAP."""
+import ctypes
 import itertools
 import math
 import os
@@ -397,6 +398,95 @@ def test_layouts(rng):
           all(same(a, b) for a, b in zip(*results_by_threads)))
 
 
+def blit(graph, box, dtype, stride):
+    """box (x, y, w, h) of the graph's last node through gegl_node_blit
+    (GEGL's copy out of the node's tiles), in an array of rows `stride`
+    pixels long."""
+    gegl = _gegl._state['c'][0]
+    x, y, w, h = box
+    out = np.full((h, stride), 0xAB, dtype)
+    rect = _gegl._Rectangle(x, y, w, h)
+    gegl.gegl_node_blit(_gegl._pointer(graph.last), 1.0, ctypes.byref(rect),
+                        _gegl._babl(_gegl.format_of(dtype)), out.ctypes.data,
+                        out.strides[0], 0)
+    return out
+
+
+def render_to_memory(graph, box, dtype, stride):
+    """(whether the module's direct path rendered all of box, the array)."""
+    seg = _gegl._state['c'][4]
+    x, y, w, h = box
+    out = np.full((h, stride), 0xAB, dtype)
+    rect = _gegl._Rectangle(x, y, w, h)
+    done = seg.seg_node_render_to_memory(
+        _gegl._pointer(graph.last), ctypes.byref(rect),
+        _gegl._babl(_gegl.format_of(dtype)), out.ctypes.data, out.strides[0])
+    return bool(done), out
+
+
+def test_render_to_memory(rng):
+    """seg_node_render_to_memory: the volume ops write their output into
+    the caller's memory, equal to GEGL's blit out of their tiles, for the
+    whole output and for parts of it, on 1 and 4 threads; where the last
+    node is not one of them, or the format is not its own, it says so and
+    the API renders through gegl_node_blit."""
+    Gegl = _gegl.init()
+    volume = random_labels(rng, (7, 38, 45), 'u2', n_labels=3)
+    floats = rng.standard_normal((5, 19, 23)).astype(np.float32)
+    cases = [
+        ('seg:countless-3d', volume, dict(depth=7)),
+        ('seg:mode-pool', volume, dict(factor_x=3, factor_y=2, factor_z=2,
+                                       depth=7)),
+        ('seg:sparse-average', volume, dict(factor_x=2, factor_y=5,
+                                            factor_z=3, depth=7,
+                                            sparse=True)),
+        ('seg:descent-direction', floats, dict(depth=5, spacing_z=3.0)),
+        ('seg:resample-3d', floats, dict(depth=5, width=31, height=11,
+                                         out_depth=4, mode=1)),
+    ]
+    for threads in (1, 4):
+        Gegl.config().props.threads = threads
+        for operation, image, properties in cases:
+            with _gegl._lock:
+                graph = _gegl.Graph(image)
+                try:
+                    # Off the origin: the target's own coordinates count.
+                    graph.add('gegl:translate', x=-3.0, y=5.0)
+                    node = graph.add(operation, **properties)
+                    x, y, w, h = graph.bounding_box()
+                    dtype = np.uint8 if 'descent' in operation \
+                        else image.dtype
+                    parts = [(x, y, w, h),
+                             (x + 1, y + h // 3, w - 2, h // 2 + 1),
+                             (x + w - 1, y, 1, h)]
+                    for box in parts:
+                        want = blit(graph, box, dtype, box[2] + 3)
+                        done, got = render_to_memory(graph, box, dtype,
+                                                     box[2] + 3)
+                        check('%s, %d thread(s), %s: rendered into memory '
+                              'directly' % (operation, threads, box), done)
+                        check('%s, %d thread(s), %s: equal to GEGL\'s blit, '
+                              'row ends untouched' % (operation, threads, box),
+                              same(got, want))
+                    done, _ = render_to_memory(graph, (x, y, w, h),
+                                               np.float64, w)
+                    check('%s: another format is left to gegl_node_blit'
+                          % operation, not done)
+                    graph.add('gegl:translate', x=2.0, y=0.0)
+                    box = graph.bounding_box()
+                    done, _ = render_to_memory(graph, box, dtype, box[2])
+                    check('%s, then gegl:translate: left to gegl_node_blit'
+                          % operation, not done)
+                    check('%s, then gegl:translate: Graph.render falls back '
+                          'to gegl_node_blit' % operation,
+                          same(graph.render((box[3], box[2]), dtype),
+                               blit(graph, box, dtype, box[2])))
+                    del node
+                finally:
+                    graph.close()
+    Gegl.config().props.threads = 1
+
+
 def test_pyramid(rng):
     volume = random_labels(rng, (13, 21, 18), 'u4', n_labels=5)
     levels = gegl_seg.pyramid(volume, (1, 2, 2), 3)
@@ -569,7 +659,7 @@ def main():
     rng = np.random.RandomState(int(os.environ.get('SEG_SEED', '18')))
     _gegl.init().config().props.threads = 1
     for test in (test_pooling, test_label_stats, test_descent, test_resample,
-                 test_layouts, test_pyramid, test_tinybrain, test_errors,
+                 test_layouts, test_render_to_memory, test_pyramid, test_tinybrain, test_errors,
                  test_malloc):
         test(rng)
     return finish()

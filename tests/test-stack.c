@@ -559,7 +559,7 @@ render (const SegStackMap *map,
   GeglBuffer   *out = gegl_buffer_new (&box, out_format);
   Watch         w   = { map, pixel, slab };
   SegStackJob   job = { map, in_format,    out_format, in->buffer,
-                        out, watch_kernel, &w,         slab };
+                        out, watch_kernel, &w,         slab, NULL };
 
   if (n_parts <= 1)
     ck_assert (seg_stack_process (&job, "seg:test", &box));

@@ -14,8 +14,12 @@ using the pointers that PyGObject wraps:
   tile of the whole array, which GEGL's tile cache evicts and copies
   whole, again and again when GEGL runs more than one thread.)  Where the
   memory cannot serve (unaligned), gegl_buffer_set copies it once;
-- out: gegl_node_blit renders the last node and copies its output once,
-  straight into the result array's memory.
+- out: the volume ops write their output straight into the result array
+  (seg_node_render_to_memory, exported by the module too).  Without it,
+  GEGL renders into the tiles of the node's output buffer and
+  gegl_node_blit copies them out: a second pass over the output that
+  costs as much as the fastest ops themselves.  Where the last node is
+  another op, or the module cannot, gegl_node_blit copies the output once.
 
 The graph itself is built with GObject introspection.  GEGL is initialised
 once per process, on first use (so a Dask worker process sets itself up).
@@ -84,6 +88,8 @@ def _c_api():
         seg = ctypes.CDLL('gegl-seg.so', mode=os.RTLD_NOLOAD)
         seg.seg_buffer_new_for_memory.restype = p
         seg.seg_buffer_new_for_memory.argtypes = [p, i, i, p, i, _RELEASE, p]
+        seg.seg_node_render_to_memory.restype = ctypes.c_int
+        seg.seg_node_render_to_memory.argtypes = [p, rect, p, p, i]
     except (OSError, AttributeError):
         seg = None
     return gegl, babl, gobject, get_pointer, seg
@@ -273,9 +279,13 @@ class Graph:
                 % (self.last.get_operation(), width, height, shape))
         if out.size:
             box = _Rectangle(x, y, width, height)
-            gegl.gegl_node_blit(_pointer(self.last), 1.0, ctypes.byref(box),
-                                _babl(format_of(dtype)), out.ctypes.data,
-                                width * out.itemsize, 0)
+            node, fmt = _pointer(self.last), _babl(format_of(dtype))
+            seg = _state['c'][4]
+            if seg is None or not seg.seg_node_render_to_memory(
+                    node, ctypes.byref(box), fmt, out.ctypes.data,
+                    width * out.itemsize):
+                gegl.gegl_node_blit(node, 1.0, ctypes.byref(box), fmt,
+                                    out.ctypes.data, width * out.itemsize, 0)
         return out
 
     def process(self):

@@ -118,7 +118,7 @@ def _progress(minimum):
 
 def pyramid_command(args):
     import dask
-    from . import dask as seg_dask
+    from . import dask as seg_dask, ome_zarr
 
     if os.path.exists(args.output) and not args.overwrite:
         raise ValueError(_('%s exists; --overwrite replaces it')
@@ -154,9 +154,9 @@ def pyramid_command(args):
                              args.method, args.exact, args.sparse, name=name,
                              voxel_size=voxel_size, unit=args.unit,
                              overwrite=args.overwrite, progress=progress)
-    shapes = ' → '.join('×'.join(str(-(-n // f ** k))
-                                 for n, f in zip(volume.shape, factor))
-                        for k in range(args.mips + 1))
+    shapes = ' → '.join(
+        '×'.join(map(str, ome_zarr.level_shape(volume.shape, factor, k)))
+        for k in range(args.mips + 1))
     print(_('%(out)s: %(levels)d levels, %(shapes)s')
           % {'out': args.output, 'levels': args.mips + 1, 'shapes': shapes})
     return 0

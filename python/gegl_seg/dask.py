@@ -160,7 +160,7 @@ def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
     chunks = tuple(chunks or ome_zarr.default_chunks(array, factor,
                                                      num_mips))
     array = _on_chunk_grid(array, chunks)
-    shapes = [tuple(-(-s // f ** k) for s, f in zip(array.shape, factor))
+    shapes = [ome_zarr.level_shape(array.shape, factor, k)
               for k in range(num_mips + 1)]
     label = method == 'mode'
     with ome_zarr.creating(path, shapes, array.dtype, factor,

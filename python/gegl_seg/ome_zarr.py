@@ -56,6 +56,12 @@ def multiscales(name, ndim, factor, num_levels, voxel_size=None,
                          'factor': list(factor)}}
 
 
+def level_shape(shape, factor, k):
+    """Level k's shape: ceil(n / f^k) along each axis, as tinybrain and
+    CloudVolume round."""
+    return tuple(-(-int(n) // f ** k) for n, f in zip(shape, factor))
+
+
 def level_chunks(chunks, factor, k):
     return tuple(max(1, c // f ** k) for c, f in zip(chunks, factor))
 

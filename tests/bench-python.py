@@ -14,11 +14,12 @@ copy, read + write) is measured in the same run.
    - graph: the GEGL graph alone, gegl:buffer-source of a GEGL buffer that
      already holds the volume → op → gegl_node_blit_buffer into a GEGL
      buffer (no NumPy), in the tile cache the API sized (it runs after);
-   - API: gegl_seg.countless3d (the array read in place, the result
-     rendered once into a new array);
+   - API: gegl_seg.countless3d (the array read in place, the op writing
+     its output straight into a new array);
    - GI bytes: what plain GObject introspection allows, Buffer.set of
      tobytes () → the graph → Buffer.get → a writable array.
-   Target: API ≤ 1.3 × graph.
+   Target: API ≤ 1.3 × graph, in medians and in the best runs (each
+   route runs once untimed first).
 2. tinybrain: downsample_segmentation (2, 2, 2), num_mips=3 on the same
    volume as tinybrain takes it (Fortran order (x, y, z)), gegl_seg
    against tinybrain (SEG_TINYBRAIN: the folder to import it from), the
@@ -67,13 +68,19 @@ def module(name, path):
     return m
 
 
-def median_time(run, reps):
+def timings(run, reps):
+    """(median, fastest) time of reps runs, and the last result."""
     times = []
     for _ in range(reps):
         t = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - t)
-    return statistics.median(times), result
+    return statistics.median(times), min(times), result
+
+
+def median_time(run, reps):
+    median, _, result = timings(run, reps)
+    return median, result
 
 
 def bandwidth(reps):
@@ -93,9 +100,6 @@ def row(name, seconds, voxels, reference=None, note=''):
 
 def bench_copies(Gegl, gegl_seg, v, reps):
     depth, height, width = v.shape
-    buffer = Gegl.Buffer.new('Y u32', 0, 0, width, height * depth)
-    buffer.set(Gegl.Rectangle.new(0, 0, width, height * depth), 'Y u32',
-               v.tobytes())
 
     def pool_into_buffer(source_buffer):
         """source_buffer → seg:countless-3d → a new GEGL buffer."""
@@ -122,23 +126,36 @@ def bench_copies(Gegl, gegl_seg, v, reps):
         return np.frombuffer(data, np.uint32).reshape(
             -(-depth // 2), box.height // -(-depth // 2), box.width).copy()
 
-    # The API first: it sizes GEGL's tile cache to its graph, and the
-    # graph alone then runs with that cache too, not in a cache that the
-    # volume alone fills.
-    t_api, got = median_time(lambda: gegl_seg.countless3d(v), reps)
-    t_graph, _ = median_time(graph_alone, reps)
+    # The API first: it sizes GEGL's tile cache to its graph.  The graph
+    # alone's input buffer is filled after, so that all of it lies in that
+    # cache (in GEGL's default cache, which the volume alone fills, its
+    # tiles would go to swap and back).  Each route runs once before it is
+    # timed: GEGL's first graphs in a process allocate its tile memory.
+    def api():
+        return gegl_seg.countless3d(v)
+    api()
+    t_api, best_api, got = timings(api, reps)
+    buffer = Gegl.Buffer.new('Y u32', 0, 0, width, height * depth)
+    buffer.set(Gegl.Rectangle.new(0, 0, width, height * depth), 'Y u32',
+               v.tobytes())
+    graph_alone()
+    t_graph, best_graph, _ = timings(graph_alone, reps)
+    del buffer      # room in the cache for the GI route's own input
     t_gi, gi = median_time(gi_bytes, reps)
     assert np.array_equal(got, gi), 'API and GI results differ'
     print('\n### 1. copies: seg:countless-3d, %s uint32, one thread\n'
           % '×'.join(map(str, v.shape)))
     print('| route | ms | MVx/s in | graph × route | |')
     print('|---|---:|---:|---:|---|')
-    row('graph alone (GEGL buffers)', t_graph, v.size, t_graph)
+    row('graph alone (GEGL buffers)', t_graph, v.size, t_graph,
+        'best run %.1f ms' % (best_graph * 1e3))
     row('gegl_seg.countless3d', t_api, v.size, t_graph,
-        'API / graph = %.2f (target ≤ 1.3)' % (t_api / t_graph))
+        'best run %.1f ms; API / graph = %.2f (medians), %.2f (best runs); '
+        'target ≤ 1.3' % (best_api * 1e3, t_api / t_graph,
+                          best_api / best_graph))
     row('GI bytes (tobytes, set, get, copy)', t_gi, v.size, t_graph)
-    del buffer
-    return t_api / t_graph
+    # The target holds for both the medians and the best runs.
+    return max(t_api / t_graph, best_api / best_graph)
 
 
 def bench_tinybrain(gegl_seg, v, reps):
@@ -297,7 +314,8 @@ def bench_dask(gegl_seg, v, reps, quick):
         # The cluster's work split between two plain processes: what the
         # machine gives two workers that need no scheduler.
         dst = output('plain')
-        shapes = [tuple(-(-n // 2 ** k) for n in v.shape) for k in range(4)]
+        shapes = [ome_zarr.level_shape(v.shape, (2,) * 3, k)
+                  for k in range(4)]
         with ome_zarr.creating(dst, shapes, v.dtype, 2, 'labels',
                                (chunk,) * 3, overwrite=True):
             pass
@@ -315,6 +333,23 @@ def bench_dask(gegl_seg, v, reps, quick):
             c.run(_blosc_on_one_thread)
             runs[0][1]()     # the workers start GEGL
             measure(runs)
+            if not config:
+                costs.append(cluster_costs(c, runs[0][1]))
+
+    costs = []
+
+    def cluster_costs(c, run):
+        """(the tasks' time on the workers, the CPU time of this process,
+        which holds the LocalCluster's scheduler and the client) of one
+        run, from Dask's task stream."""
+        from distributed import get_task_stream
+        cpu = time.process_time()
+        with get_task_stream(client=c) as stream:
+            run()
+        cpu = time.process_time() - cpu
+        busy = sum(s['stop'] - s['start'] for task in stream.data
+                   for s in task['startstops'] if s['action'] == 'compute')
+        return busy, cpu
 
     times = {}
 
@@ -373,6 +408,15 @@ def bench_dask(gegl_seg, v, reps, quick):
             100 * (t[key] * 2 / t['single'] - 1),
             100 * (t[key] * 2 / t['sync'] - 1),
             (t[key] * 2 - t['single']) / n_chunks * 1e3))
+    busy = statistics.median(b for b, _ in costs)
+    cpu = statistics.median(c for _, c in costs)
+    print('\nOne more run of dask.to_ome_zarr on the 2 × 1 cluster, through '
+          'Dask\'s task stream: the tasks took %.0f ms on the workers (%+.0f '
+          '%% against the same tasks in one process); the scheduler and the '
+          'client (one process here) used %.0f ms of CPU (%.0f %% of the '
+          'one-process time), on the same two cores.'
+          % (busy * 1e3, 100 * (busy / t['sync'] - 1), cpu * 1e3,
+             100 * cpu / t['single']))
     print('\nLean workers: %s, %d threads each (GEGL on one).' % (
         ', '.join('%s=%s' % item for item in LEAN_WORKERS.items()),
         LEAN_THREADS))
@@ -410,7 +454,7 @@ def main():
     bench_torch(gegl_seg, v, reps, quick)
     overhead = bench_dask(gegl_seg, v, reps, quick)
     print('\ntargets:')
-    print('  %s  API within 1.3 × the graph: %.2f' % (
+    print('  %s  API within 1.3 × the graph (medians and best runs): %.2f' % (
         'PASS' if api <= 1.3 else 'MISS', api))
     if tb is not None:
         print('  %s  ≥ 3 × tinybrain: %.2f' % ('PASS' if tb >= 3 else 'MISS',

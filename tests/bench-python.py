@@ -254,6 +254,13 @@ def _chunks_by_hand(src, dst, chunks):
                      False, False)
 
 
+def _spin(seconds):
+    """A task of pure CPU work: no memory traffic, no I/O."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
 def _blosc_on_one_thread():
     """Blosc compresses on several threads when called from a process's
     main thread, and on one in a Dask worker's task thread: one thread
@@ -276,7 +283,7 @@ def bench_dask(gegl_seg, v, reps, quick):
         import dask
         import dask.array as da
         import zarr
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster, wait
     except ImportError as e:
         print('\n### 4. Dask: %s\n' % e)
         return None
@@ -288,6 +295,8 @@ def bench_dask(gegl_seg, v, reps, quick):
     folder = tempfile.mkdtemp(prefix='bench-python-', dir='/dev/shm')
     src = os.path.join(folder, 'in.zarr')
     zarr.save_array(src, v, chunks=(chunk,) * 3)
+
+    n_chunks = int(np.prod([-(-s // chunk) for s in v.shape]))
 
     def output(name):
         return os.path.join(folder, name + '.zarr')
@@ -335,6 +344,11 @@ def bench_dask(gegl_seg, v, reps, quick):
             measure(runs)
             if not config:
                 costs.append(cluster_costs(c, runs[0][1]))
+                # Dask's own floor here: as many tasks of pure CPU work,
+                # as long as the chunk tasks are in one process.
+                spin = statistics.median(times['sync']) / n_chunks
+                measure([('floor', lambda: wait(c.map(
+                    _spin, [spin] * n_chunks, pure=False)))])
 
     costs = []
 
@@ -385,7 +399,6 @@ def bench_dask(gegl_seg, v, reps, quick):
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     t = {name: statistics.median(spent) for name, spent in times.items()}
-    n_chunks = int(np.prod([-(-s // chunk) for s in v.shape]))
     print('\n### 4. zarr → 3-mip pyramid → OME-Zarr, %d³ chunks (%d), '
           '/dev/shm, blosc on one thread\n' % (chunk, n_chunks))
     print('Overhead = cluster time × 2 workers / one-process time − 1 '
@@ -400,6 +413,9 @@ def bench_dask(gegl_seg, v, reps, quick):
                        'Dask)', 'plain'),
                       ('LocalCluster 2 × 1: dask.pyramid + write_labels',
                        'levels'),
+                      ('LocalCluster 2 × 1: %d tasks of pure CPU work as '
+                       'long as the chunks\' (client.map; no GEGL, no zarr)'
+                       % n_chunks, 'floor'),
                       ('LocalCluster 2 × 1: dask.to_ome_zarr', 'chunks'),
                       ('LocalCluster 2 × %d, lean workers: dask.to_ome_zarr'
                        % LEAN_THREADS, 'lean')):

@@ -50,7 +50,7 @@ memory_target_quark (void)
 struct _SegStackRun
 {
   SegStackJob   job;
-  MemoryTarget *target; /* or NULL: the output's tiles         */
+  MemoryTarget *target; /* or NULL: the output's tiles */
   SegStackMap   map;
   SegStack      out;
   gint          in_bpp, out_bpp;
@@ -385,8 +385,10 @@ seg_stack_render_to_memory (GeglNode            *node,
   GeglOperation *operation = gegl_node_get_gegl_operation (node);
   MemoryTarget   target    = { pixels, (gsize) rowstride, *rect, format, 0 };
 
-  if (operation == NULL || pixels == NULL || rowstride <= 0 ||
-      rect->width <= 0 || rect->height <= 0)
+  if (operation == NULL || pixels == NULL || rect->width <= 0 ||
+      rect->height <= 0 ||
+      (gint64) rowstride <
+        (gint64) rect->width * babl_format_get_bytes_per_pixel (format))
     return FALSE;
   g_object_set_qdata (G_OBJECT (operation), memory_target_quark (), &target);
   /* No destination: GEGL renders the node and copies nothing out. */

@@ -263,8 +263,9 @@ gboolean seg_stack_process (const SegStackJob   *job,
  * of the node's tiles (gegl_node_blit ()) is saved; TRUE when all of rect
  * was written so.  FALSE when some of it was not (another op, another
  * format, a region GEGL rendered through other means): then the caller
- * renders it again with gegl_node_blit ().  One render at a time per
- * node. */
+ * renders it again with gegl_node_blit ().  Also FALSE, rendering
+ * nothing, when rowstride is shorter than a row of rect.  One render at a
+ * time per node. */
 gboolean seg_stack_render_to_memory (GeglNode            *node,
                                      const GeglRectangle *rect,
                                      const Babl          *format,

@@ -468,6 +468,10 @@ def test_render_to_memory(rng):
                         check('%s, %d thread(s), %s: equal to GEGL\'s blit, '
                               'row ends untouched' % (operation, threads, box),
                               same(got, want))
+                    done, _ = render_to_memory(graph, (x, y, w, h), dtype,
+                                               w - 1)
+                    check('%s: rows shorter than the region are refused'
+                          % operation, not done)
                     done, _ = render_to_memory(graph, (x, y, w, h),
                                                np.float64, w)
                     check('%s: another format is left to gegl_node_blit'

@@ -106,22 +106,15 @@ write_target (MemoryTarget        *target,
                     (unsigned long long) rect->width * rect->height);
 }
 
-void
-seg_stack_run_write (const SegStackRun   *run,
-                     const GeglRectangle *rect,
-                     const guint8        *src,
-                     gsize                src_stride)
+/* Rows of rect (absolute) from src into the output's tiles. */
+static void
+write_tiles (const SegStackRun   *run,
+             const GeglRectangle *rect,
+             const guint8        *src,
+             gsize                src_stride)
 {
   GeglBufferIterator *it;
 
-  if (run->target != NULL && gegl_rectangle_contains (&run->target->rect, rect))
-    {
-      write_target (run->target, run->out_bpp, rect, src, src_stride);
-#ifdef __SSE2__
-      _mm_sfence ();
-#endif
-      return;
-    }
   it = gegl_buffer_iterator_new (run->job.output, rect, 0, run->job.out_format,
                                  GEGL_ACCESS_WRITE, GEGL_ABYSS_NONE, 1);
   while (gegl_buffer_iterator_next (it))
@@ -135,6 +128,18 @@ seg_stack_run_write (const SegStackRun   *run,
       for (gint r = 0; r < roi->height; r++)
         copy_bytes (dst + r * row_bytes, from + r * src_stride, row_bytes);
     }
+}
+
+void
+seg_stack_run_write (const SegStackRun   *run,
+                     const GeglRectangle *rect,
+                     const guint8        *src,
+                     gsize                src_stride)
+{
+  if (run->target != NULL && gegl_rectangle_contains (&run->target->rect, rect))
+    write_target (run->target, run->out_bpp, rect, src, src_stride);
+  else
+    write_tiles (run, rect, src, src_stride);
 #ifdef __SSE2__
   _mm_sfence ();
 #endif

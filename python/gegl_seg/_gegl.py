@@ -278,14 +278,13 @@ class Graph:
                 'gegl_seg: %s gave a %d×%d image, not the expected %s'
                 % (self.last.get_operation(), width, height, shape))
         if out.size:
-            box = _Rectangle(x, y, width, height)
+            box = ctypes.byref(_Rectangle(x, y, width, height))
             node, fmt = _pointer(self.last), _babl(format_of(dtype))
+            pixels, stride = out.ctypes.data, width * out.itemsize
             seg = _state['c'][4]
             if seg is None or not seg.seg_node_render_to_memory(
-                    node, ctypes.byref(box), fmt, out.ctypes.data,
-                    width * out.itemsize):
-                gegl.gegl_node_blit(node, 1.0, ctypes.byref(box), fmt,
-                                    out.ctypes.data, width * out.itemsize, 0)
+                    node, box, fmt, pixels, stride):
+                gegl.gegl_node_blit(node, 1.0, box, fmt, pixels, stride, 0)
         return out
 
     def process(self):

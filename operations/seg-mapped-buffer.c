@@ -181,7 +181,7 @@ seg_mapped_backend_class_init (SegMappedBackendClass *klass)
 }
 
 static void
-seg_mapped_backend_class_finalize (SegMappedBackendClass *klass)
+seg_mapped_backend_class_finalize (SegMappedBackendClass *klass G_GNUC_UNUSED)
 {
 }
 
@@ -297,4 +297,43 @@ seg_mapped_buffer_new_for_memory (gconstpointer        pixels,
   m->release      = release;
   m->release_data = release_data;
   return buffer_new (m, m->base, extent, format, tile_rows);
+}
+
+gboolean
+seg_mapped_buffer_rows (GeglBuffer *buffer, SegMappedRows *rows)
+{
+  GeglTileBackend  *backend = NULL;
+  SegMappedBackend *b;
+  GeglRectangle     mapped;
+  const Babl       *format;
+  gint              shift_x = 0, shift_y = 0, bpp;
+  gboolean          ok;
+
+  /* No such buffer exists before the module registers the type. */
+  if (seg_mapped_backend_get_type () == 0)
+    return FALSE;
+  g_object_get (buffer, "backend", &backend, "shift-x", &shift_x, "shift-y",
+                &shift_y, NULL);
+  if (backend == NULL)
+    return FALSE;
+  ok = G_TYPE_CHECK_INSTANCE_TYPE (backend, seg_mapped_backend_get_type ());
+  /* The buffer holds its backend: the pointers stay valid without this
+   * reference. */
+  g_object_unref (backend);
+  if (!ok)
+    return FALSE;
+  b      = (SegMappedBackend *) backend;
+  format = gegl_tile_backend_get_format (backend);
+  bpp    = babl_format_get_bytes_per_pixel (format);
+  mapped =
+    (GeglRectangle){ -shift_x, -shift_y, (gint) (b->row_bytes / bpp), b->rows };
+  if (gegl_buffer_get_format (buffer) != format ||
+      !gegl_rectangle_intersect (&rows->rect, &mapped,
+                                 gegl_buffer_get_abyss (buffer)))
+    return FALSE;
+  rows->format    = format;
+  rows->row_bytes = b->row_bytes;
+  rows->first = b->pixels + (gsize) (rows->rect.y + shift_y) * b->row_bytes +
+                (gsize) (rows->rect.x + shift_x) * (gsize) bpp;
+  return TRUE;
 }

@@ -41,6 +41,29 @@ GeglBuffer *seg_mapped_buffer_new_for_memory (gconstpointer        pixels,
                                               GDestroyNotify       release,
                                               gpointer release_data);
 
+/* Where a buffer's pixels lie in memory, for reading them in place. */
+typedef struct
+{
+  const guint8 *first; /* the pixel at (rect.x, rect.y)              */
+  gsize         row_bytes;
+  GeglRectangle rect; /* what can be read so, in buffer coordinates */
+  const Babl   *format;
+} SegMappedRows;
+
+/* TRUE, with *rows set, when buffer is one of these buffers (or a
+ * buffer on the same tiles, shifted): its pixels inside rows->rect are
+ * the mapping's bytes, rows->row_bytes apart, in rows->format.  Reading
+ * them there is reading the buffer, which nobody writes. */
+gboolean seg_mapped_buffer_rows (GeglBuffer *buffer, SegMappedRows *rows);
+
+/* The pixel (x, y) of rows->rect, bpp bytes each. */
+static inline const guint8 *
+seg_mapped_rows_at (const SegMappedRows *rows, gint x, gint y, gint bpp)
+{
+  return rows->first + (gsize) (y - rows->rect.y) * rows->row_bytes +
+         (gsize) (x - rows->rect.x) * (gsize) bpp;
+}
+
 G_END_DECLS
 
 #endif

@@ -289,6 +289,20 @@ nearest (const Job *job)
 
 /* ---- Numbers ------------------------------------------------------------ */
 
+/* CASE (type, C type) for each component type but half, which C has
+ * not: the cases of the switches that convert numbers loop by loop. */
+#define EACH_NUMBER_TYPE(CASE)  \
+  CASE (SEG_TYPE_U8, uint8_t)   \
+  CASE (SEG_TYPE_U16, uint16_t) \
+  CASE (SEG_TYPE_U32, uint32_t) \
+  CASE (SEG_TYPE_U64, uint64_t) \
+  CASE (SEG_TYPE_I8, int8_t)    \
+  CASE (SEG_TYPE_I16, int16_t)  \
+  CASE (SEG_TYPE_I32, int32_t)  \
+  CASE (SEG_TYPE_I64, int64_t)  \
+  CASE (SEG_TYPE_FLOAT, float)  \
+  CASE (SEG_TYPE_DOUBLE, double)
+
 /* A case of a switch on type: the n components at src, of C type CTYPE,
  * as doubles into dst. */
 #define LOAD_ROW(TYPE, CTYPE)                      \
@@ -315,16 +329,7 @@ load_row (const uint8_t        *src,
 
   switch (layout->type)
     {
-      LOAD_ROW (SEG_TYPE_U8, uint8_t)
-      LOAD_ROW (SEG_TYPE_U16, uint16_t)
-      LOAD_ROW (SEG_TYPE_U32, uint32_t)
-      LOAD_ROW (SEG_TYPE_U64, uint64_t)
-      LOAD_ROW (SEG_TYPE_I8, int8_t)
-      LOAD_ROW (SEG_TYPE_I16, int16_t)
-      LOAD_ROW (SEG_TYPE_I32, int32_t)
-      LOAD_ROW (SEG_TYPE_I64, int64_t)
-      LOAD_ROW (SEG_TYPE_FLOAT, float)
-      LOAD_ROW (SEG_TYPE_DOUBLE, double)
+      EACH_NUMBER_TYPE (LOAD_ROW)
     default:
       for (size_t i = 0; i < n; i++)
         dst[i] = seg_number_load (src + i * 2, SEG_TYPE_HALF);
@@ -437,16 +442,7 @@ interpolate_x_from (double          *dst,
 {
   switch (type)
     {
-      INTERPOLATE_FROM (SEG_TYPE_U8, uint8_t)
-      INTERPOLATE_FROM (SEG_TYPE_U16, uint16_t)
-      INTERPOLATE_FROM (SEG_TYPE_U32, uint32_t)
-      INTERPOLATE_FROM (SEG_TYPE_U64, uint64_t)
-      INTERPOLATE_FROM (SEG_TYPE_I8, int8_t)
-      INTERPOLATE_FROM (SEG_TYPE_I16, int16_t)
-      INTERPOLATE_FROM (SEG_TYPE_I32, int32_t)
-      INTERPOLATE_FROM (SEG_TYPE_I64, int64_t)
-      INTERPOLATE_FROM (SEG_TYPE_FLOAT, float)
-      INTERPOLATE_FROM (SEG_TYPE_DOUBLE, double)
+      EACH_NUMBER_TYPE (INTERPOLATE_FROM)
     default: return false;
     }
 }
@@ -565,15 +561,88 @@ add_windows (double *sum, const double *src, const Axis *ax, int n_out, int nc)
           sum[(size_t) x * nc + k] += src[(size_t) xx * nc + k];
 }
 
+/* A case of a switch on type: add_windows () of windows of 2 in a row of
+ * one number of C type CTYPE a voxel, straight from the row (a number as
+ * a double is exact: the same sums as loading the row first). */
+#define ADD_PAIRS_FROM(TYPE, CTYPE)                                   \
+  case TYPE:                                                          \
+    for (int x = 0; x < n_out; x++)                                   \
+      {                                                               \
+        CTYPE a, b;                                                   \
+                                                                      \
+        memcpy (&a, row + (size_t) 2 * x * sizeof a, sizeof a);       \
+        memcpy (&b, row + (size_t) (2 * x + 1) * sizeof b, sizeof b); \
+        sum[x] = sum[x] + (double) a + (double) b;                    \
+      }                                                               \
+    return true;
+
+/* add_windows () of the windows of 2 of ax (one after the other) in a row
+ * of one number a voxel, of type, without loading it first; false where
+ * the windows are others, or for half, which it leaves to load_row (). */
+SEG_CLONES static bool
+add_pairs_from (double          *sum,
+                const uint8_t   *src,
+                SegComponentType type,
+                const Axis      *ax,
+                int              n_out)
+{
+  const uint8_t *row;
+
+  if (ax->step != 2)
+    return false;
+  row = src + (size_t) ax->first[0] * seg_component_size (type);
+  switch (type)
+    {
+      EACH_NUMBER_TYPE (ADD_PAIRS_FROM)
+    default: return false;
+    }
+}
+
+/* TRUE when n is a power of two. */
+static inline bool
+power_of_two (int n)
+{
+  return n > 0 && (n & (n - 1)) == 0;
+}
+
+/* TRUE when the divisions of divide_windows () are exact and can be one
+ * multiplication: every window's sides are powers of two, so each
+ * division only lowers the exponent, and the sums are of numbers that
+ * are no doubles, so they lie far from the range where a double loses
+ * bits that way (sums of floats are multiples of 2^-149, and a window of
+ * at most 65536³ voxels divides them by at most 2^48, far from the
+ * smallest normal double, 2^-1022; nor can such a sum overflow). */
+static bool
+windows_scale_exactly (const Axis *ax, int n_out, SegComponentType type)
+{
+  if (type == SEG_TYPE_DOUBLE)
+    return false;
+  for (int x = 0; x < n_out; x++)
+    if (!power_of_two ((int) ax->w0[x]))
+      return false;
+  return true;
+}
+
 /* The sums of n_out voxels divided by their windows' depth kz, height
- * ky and widths (ax's w0), in that order. */
+ * ky and widths (ax's w0), in that order; or, where scale is not NULL
+ * (windows_scale_exactly ()), multiplied by scale[x] = 1 / (kz·ky·w0[x]),
+ * which gives the same doubles. */
 SEG_CLONES static void
-divide_windows (double *sum, int kz, int ky, const Axis *ax, int n_out, int nc)
+divide_windows (double       *sum,
+                int           kz,
+                int           ky,
+                const Axis   *ax,
+                const double *scale,
+                int           n_out,
+                int           nc)
 {
   const double dz = kz, dy = ky;
   const double *restrict dx = ax->w0;
 
-  if (nc == 1)
+  if (nc == 1 && scale != NULL)
+    for (int x = 0; x < n_out; x++)
+      sum[x] = sum[x] * scale[x];
+  else if (nc == 1)
     for (int x = 0; x < n_out; x++)
       sum[x] = sum[x] / dz / dy / dx[x];
   else
@@ -593,38 +662,52 @@ area (const Job *job)
   const Axis      *az     = &job->axis[2];
   const int        nc     = job->layout->n_components;
   const size_t     n      = (size_t) out->width * nc;
+  const bool       direct = nc == 1 && ax->step == 2;
   double          *sum    = doubles (n);
   double          *loaded = doubles ((size_t) in->width * nc);
+  double          *scale  = doubles (n);
+  const bool       scaled =
+    nc == 1 && windows_scale_exactly (ax, out->width, job->layout->type);
 
-  if (sum == NULL || loaded == NULL)
+  if (sum == NULL || loaded == NULL || scale == NULL)
     {
       free (sum);
       free (loaded);
+      free (scale);
       return SEG_ENOMEM;
     }
   for (int z = 0; z < out->depth; z++)
     for (int y = 0; y < out->height; y++)
       {
-        const int kz = az->second[z] - az->first[z];
-        const int ky = ay->second[y] - ay->first[y];
+        const int  kz    = az->second[z] - az->first[z];
+        const int  ky    = ay->second[y] - ay->first[y];
+        const bool exact = scaled && power_of_two (kz) && power_of_two (ky);
 
         memset (sum, 0, n * sizeof *sum);
         for (int zz = az->first[z]; zz < az->second[z]; zz++)
           for (int yy = ay->first[y]; yy < ay->second[y]; yy++)
             {
-              load_row ((const uint8_t *) in->data +
-                          (ptrdiff_t) zz * in->slice_stride +
-                          (ptrdiff_t) yy * in->row_stride,
-                        in->width, job->layout, loaded);
+              const uint8_t *row = (const uint8_t *) in->data +
+                                   (ptrdiff_t) zz * in->slice_stride +
+                                   (ptrdiff_t) yy * in->row_stride;
+
+              if (direct &&
+                  add_pairs_from (sum, row, job->layout->type, ax, out->width))
+                continue;
+              load_row (row, in->width, job->layout, loaded);
               add_windows (sum, loaded, ax, out->width, nc);
             }
-        divide_windows (sum, kz, ky, ax, out->width, nc);
+        if (exact)
+          for (int x = 0; x < out->width; x++)
+            scale[x] = 1.0 / ((double) kz * ky * ax->w0[x]);
+        divide_windows (sum, kz, ky, ax, exact ? scale : NULL, out->width, nc);
         store_row ((uint8_t *) out->data + (ptrdiff_t) z * out->slice_stride +
                      (ptrdiff_t) y * out->row_stride,
                    sum, out->width, job->layout);
       }
   free (sum);
   free (loaded);
+  free (scale);
   return SEG_OK;
 }
 

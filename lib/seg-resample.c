@@ -121,6 +121,8 @@ typedef struct
                              else 0 */
   int     stride;         /* first[i] = first[0] + i·stride for every i;
                              else 0 */
+  bool    halves;         /* linear: second[i] = first[i] + 1 and stride
+                             2, the taps of a halving */
 } Axis;
 
 static void
@@ -175,14 +177,18 @@ axis_new (
         {
           a->step   = a->second[0] - a->first[0];
           a->stride = n > 1 ? a->first[1] - a->first[0] : 0;
+          a->halves = r->mode == SEG_RESAMPLE_LINEAR;
           for (int j = 0; j < n; j++)
             {
+              if (a->second[j] != a->first[j] + 1)
+                a->halves = false;
               if (a->second[j] - a->first[j] != a->step ||
                   a->first[j] != a->first[0] + j * a->step)
                 a->step = 0;
               if (a->first[j] != a->first[0] + j * a->stride)
                 a->stride = 0;
             }
+          a->halves = a->halves && a->stride == 2;
           return SEG_OK;
         }
     }
@@ -416,19 +422,37 @@ interpolate_x (
       }
 }
 
+/* STATEMENT for x = 0 … n - 1, with a and b the numbers 2x and 2x + 1 of
+ * C type CTYPE from row on: the loop over neighbouring pairs that halving
+ * a row along x takes, which the compiler vectorises. */
+#define FOR_PAIRS(CTYPE, row, n, STATEMENT)                           \
+  for (int x = 0; x < (n); x++)                                       \
+    {                                                                 \
+      CTYPE a, b;                                                     \
+                                                                      \
+      memcpy (&a, (row) + (size_t) 2 * x * sizeof a, sizeof a);       \
+      memcpy (&b, (row) + (size_t) (2 * x + 1) * sizeof b, sizeof b); \
+      STATEMENT;                                                      \
+    }
+
 /* A case of a switch on type: interpolate_x () of one number of C type
  * CTYPE a voxel, straight from the row (a number as a double is exact:
- * the same bits as loading the row first). */
-#define INTERPOLATE_FROM(TYPE, CTYPE)                                   \
-  case TYPE:                                                            \
-    for (int x = 0; x < n_out; x++)                                     \
-      {                                                                 \
-        CTYPE a, b;                                                     \
-                                                                        \
-        memcpy (&a, src + (size_t) ax->first[x] * sizeof a, sizeof a);  \
-        memcpy (&b, src + (size_t) ax->second[x] * sizeof b, sizeof b); \
-        dst[x] = (double) a * ax->w0[x] + (double) b * ax->w1[x];       \
-      }                                                                 \
+ * the same bits as loading the row first); taps that are pairs, one
+ * after the other (halving), without their tables. */
+#define INTERPOLATE_FROM(TYPE, CTYPE)                                        \
+  case TYPE:                                                                 \
+    if (ax->halves)                                                          \
+      FOR_PAIRS (CTYPE, src + (size_t) ax->first[0] * sizeof (CTYPE), n_out, \
+                 dst[x] = (double) a * ax->w0[x] + (double) b * ax->w1[x])   \
+    else                                                                     \
+      for (int x = 0; x < n_out; x++)                                        \
+        {                                                                    \
+          CTYPE a, b;                                                        \
+                                                                             \
+          memcpy (&a, src + (size_t) ax->first[x] * sizeof a, sizeof a);     \
+          memcpy (&b, src + (size_t) ax->second[x] * sizeof b, sizeof b);    \
+          dst[x] = (double) a * ax->w0[x] + (double) b * ax->w1[x];          \
+        }                                                                    \
     return true;
 
 /* interpolate_x () of a row of one number a voxel, of type, without
@@ -564,16 +588,9 @@ add_windows (double *sum, const double *src, const Axis *ax, int n_out, int nc)
 /* A case of a switch on type: add_windows () of windows of 2 in a row of
  * one number of C type CTYPE a voxel, straight from the row (a number as
  * a double is exact: the same sums as loading the row first). */
-#define ADD_PAIRS_FROM(TYPE, CTYPE)                                   \
-  case TYPE:                                                          \
-    for (int x = 0; x < n_out; x++)                                   \
-      {                                                               \
-        CTYPE a, b;                                                   \
-                                                                      \
-        memcpy (&a, row + (size_t) 2 * x * sizeof a, sizeof a);       \
-        memcpy (&b, row + (size_t) (2 * x + 1) * sizeof b, sizeof b); \
-        sum[x] = sum[x] + (double) a + (double) b;                    \
-      }                                                               \
+#define ADD_PAIRS_FROM(TYPE, CTYPE)                                          \
+  case TYPE:                                                                 \
+    FOR_PAIRS (CTYPE, row, n_out, sum[x] = sum[x] + (double) a + (double) b) \
     return true;
 
 /* add_windows () of the windows of 2 of ax (one after the other) in a row

@@ -15,7 +15,9 @@
  * the Python package lends), its rows already lie in memory one after
  * the other: the kernel then reads them there, a strided view, and the
  * band copies nothing.  The copy cost as much as the fastest kernels
- * themselves.
+ * themselves.  Likewise on the way out: where a caller's memory takes the
+ * output (seg_stack_render_to_memory ()), the kernel writes each band
+ * there; otherwise into a band buffer that goes to the output's tiles.
  */
 #include "config.h"
 
@@ -288,6 +290,40 @@ band_in_place (const SegStackRun *run,
   return TRUE;
 }
 
+/* TRUE, with *view set, when the output rows [r0, r1) and columns
+ * [c0, c1) of slices out_z … out_z + n_slices - 1 (relative to the output
+ * stack) lie in the memory target: then the kernel writes them there, and
+ * the band copies nothing out. */
+static gboolean
+band_to_target (const SegStackRun *run,
+                gint               out_z,
+                gint               n_slices,
+                gint               r0,
+                gint               r1,
+                gint               c0,
+                gint               c1,
+                SegVolume         *view)
+{
+  const SegStack *out    = &run->out;
+  MemoryTarget   *target = run->target;
+  GeglRectangle   all;
+
+  if (target == NULL)
+    return FALSE;
+  all =
+    (GeglRectangle){ out->x + c0, out->y + out_z * out->slice_height + r0,
+                     c1 - c0, (n_slices - 1) * out->slice_height + (r1 - r0) };
+  if (!gegl_rectangle_contains (&target->rect, &all))
+    return FALSE;
+  *view = seg_volume_packed (
+    target->pixels + (gsize) (all.y - target->rect.y) * target->rowstride +
+      (gsize) (all.x - target->rect.x) * run->out_bpp,
+    c1 - c0, r1 - r0, n_slices, run->out_bpp);
+  view->row_stride   = (ptrdiff_t) target->rowstride;
+  view->slice_stride = (ptrdiff_t) target->rowstride * out->slice_height;
+  return TRUE;
+}
+
 /* One band: output rows [r0, r1) of slices out_z … out_z + n_slices - 1,
  * columns [c0, c1). */
 static SegStatus
@@ -326,6 +362,16 @@ run_band (SegStackRun *run,
                              (gsize) (z - z0) * in_view.slice_stride,
                            in_view.row_stride, GEGL_ABYSS_NONE);
         }
+    }
+  if (band_to_target (run, out_z, n_slices, r0, r1, c0, c1, &out_view))
+    {
+      band   = (SegStackBand){ c0, r0, out_z, x0, y0, z0 };
+      status = run->job.kernel (&in_view, &out_view, &band, run->job.data);
+      if (status == SEG_OK)
+        atomic_fetch_add (&run->target->written,
+                          (unsigned long long) (c1 - c0) * (r1 - r0) *
+                            n_slices);
+      return status;
     }
   out_view = seg_volume_packed (NULL, c1 - c0, r1 - r0, n_slices, run->out_bpp);
   out_view.data = band_buffer (&run->out_buf, &run->out_size,

@@ -685,6 +685,7 @@ area (const Job *job)
   double          *scale  = doubles (n);
   const bool       scaled =
     nc == 1 && windows_scale_exactly (ax, out->width, job->layout->type);
+  int scaled_for = 0; /* the kz·ky that scale holds, 0: none yet */
 
   if (sum == NULL || loaded == NULL || scale == NULL)
     {
@@ -714,9 +715,12 @@ area (const Job *job)
               load_row (row, in->width, job->layout, loaded);
               add_windows (sum, loaded, ax, out->width, nc);
             }
-        if (exact)
-          for (int x = 0; x < out->width; x++)
-            scale[x] = 1.0 / ((double) kz * ky * ax->w0[x]);
+        if (exact && kz * ky != scaled_for)
+          {
+            for (int x = 0; x < out->width; x++)
+              scale[x] = 1.0 / ((double) kz * ky * ax->w0[x]);
+            scaled_for = kz * ky;
+          }
         divide_windows (sum, kz, ky, ax, exact ? scale : NULL, out->width, nc);
         store_row ((uint8_t *) out->data + (ptrdiff_t) z * out->slice_stride +
                      (ptrdiff_t) y * out->row_stride,

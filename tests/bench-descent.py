@@ -12,13 +12,19 @@ process where GEGL is involved:
 
   kernel    lib/seg-descent.c alone on the volume in memory
             (BUILD/tests/bench-kernel descent), labels to memory;
-  gegl      the job: seg:npy-load → seg:descent-direction depth=128 →
+  api       gegl_seg.descent_direction () on the volume in memory, to a
+            new array: the GEGL graph, one GEGL thread, reading the array
+            in place and rendering into the result (the job the NumPy
+            method does); its first run in the process not counted;
+  gegl job  seg:npy-load → seg:descent-direction depth=128 →
             seg:npy-save, from the file in the page cache to the labels'
             file in /dev/shm;
   numpy     the vectorised NumPy method a user writes (sliding_window_view
-            over the volume in float64, the 27 scores, argmax), on a
-            32 × 128 × 128 sub-volume, its interior counted: it needs
-            about 27 float64 copies of the volume;
+            over the volume in float64, the 27 scores, argmax), on the
+            first 10 slices of the volume, whole slices as a user's
+            volume has them, its interior counted: it needs about 27
+            float64 copies of what it reads, so the whole volume would
+            take 7 GB;
   read      NumPy's max () over the volume in memory: one pass over its
             bytes, the floor of any method, and the memory's read
             bandwidth in GB/s.
@@ -95,13 +101,23 @@ def child_gegl(vol_path, out_path, depth):
     return time.perf_counter() - t
 
 
+def child_api(vol_path, reps):
+    """reps + 1 runs of gegl_seg.descent_direction () on the volume in
+    memory, the first not counted."""
+    v = np.load(vol_path)
+    return benchargs.api_times(lambda g: g.descent_direction(v), reps)
+
+
+def run_api(vol_path, reps, env):
+    return benchargs.seconds_of(
+        __file__, ["--api", vol_path, str(reps)], env,
+        "bench-descent: gegl_seg.descent_direction failed")
+
+
 def run_gegl(vol_path, out_path, depth, env):
-    out = subprocess.run([sys.executable, __file__, "--child", vol_path,
-                          out_path, str(depth)], stdout=subprocess.PIPE,
-                         env=env)
-    if out.returncode != 0:
-        sys.exit("bench-descent: the GEGL graph failed")
-    return json.loads(out.stdout)["seconds"]
+    return benchargs.seconds_of(
+        __file__, ["--child", vol_path, out_path, str(depth)], env,
+        "bench-descent: the GEGL graph failed")
 
 
 def run_kernel(program, vol_path, reps):
@@ -115,14 +131,21 @@ def main():
         a = sys.argv[sys.argv.index("--child") + 1:]
         print(json.dumps({"seconds": child_gegl(a[0], a[1], int(a[2]))}))
         return
+    if "--api" in sys.argv:
+        a = sys.argv[sys.argv.index("--api") + 1:]
+        print(json.dumps({"seconds": child_api(a[0], int(a[1]))}))
+        return
     build, reps, quick, _ = benchargs.parse(sys.argv[1:])
     program = os.path.join(build, "tests", "bench-kernel")
     env = dict(os.environ, GEGL_PATH=os.path.join(build, "operations"),
                GEGL_SWAP="RAM")
+    api_env = benchargs.api_env(build, env)
     shape = (16, 64, 64) if quick else (128, 512, 512)
+    # The check's part, and the slab the NumPy method is timed on.
     sub = (8, 32, 32) if quick else (32, 128, 128)
+    slab = (4, 64, 64) if quick else (10, 512, 512)
     n = shape[0] * shape[1] * shape[2]
-    n_sub = (sub[0] - 2) * (sub[1] - 2) * (sub[2] - 2)
+    n_slab = (slab[0] - 2) * (slab[1] - 2) * (slab[2] - 2)
 
     rng = np.random.default_rng(0x5EED)
     noise = rng.random(shape, dtype=np.float32)
@@ -135,8 +158,8 @@ def main():
         print("seg:descent-direction, one thread; medians of %d; %s" %
               (reps, "GEGL_PATH=" + env["GEGL_PATH"]))
         print("%d × %d × %d float32 (%d MiB); NumPy on %d × %d × %d" %
-              (shape[2], shape[1], shape[0], n * 4 >> 20, sub[2], sub[1],
-               sub[0]))
+              (shape[2], shape[1], shape[0], n * 4 >> 20, slab[2], slab[1],
+               slab[0]))
         for name, v in (("smooth field", smooth), ("white noise", noise)):
             vol = os.path.join(work, "vol.npy")
             part = os.path.join(work, "part.npy")
@@ -153,10 +176,11 @@ def main():
                          (name, int((got != want).sum())))
 
             kernel = run_kernel(program, vol, reps)
+            api = run_api(vol, reps, api_env)
+            p = np.ascontiguousarray(v[:slab[0], :slab[1], :slab[2]])
             job, npy, read = [], [], []
             for _ in range(reps):
                 job.append(run_gegl(vol, out, shape[0], env))
-                p = np.load(part)
                 t = time.perf_counter()
                 numpy_descent(p)
                 npy.append(time.perf_counter() - t)
@@ -164,19 +188,23 @@ def main():
                 v.max()
                 read.append(time.perf_counter() - t)
             k, g = statistics.median(kernel), statistics.median(job)
+            a = statistics.median(api)
             m, r = statistics.median(npy), statistics.median(read)
-            numpy_mvx = n_sub / m / 1e6
+            numpy_mvx = n_slab / m / 1e6
             print("\n%s" % name)
             print("  kernel        %8.3f s %8.1f MVx/s %8.0f× NumPy" %
                   (k, n / k / 1e6, n / k / 1e6 / numpy_mvx))
+            print("  api (GEGL)    %8.3f s %8.1f MVx/s %8.0f× NumPy" %
+                  (a, n / a / 1e6, n / a / 1e6 / numpy_mvx))
             print("  gegl job      %8.3f s %8.1f MVx/s %8.0f× NumPy" %
                   (g, n / g / 1e6, n / g / 1e6 / numpy_mvx))
             print("  numpy         %8.3f s %8.2f MVx/s (on %d interior "
-                  "voxels)" % (m, numpy_mvx, n_sub))
+                  "voxels)" % (m, numpy_mvx, n_slab))
             print("  read          %8.3f s %8.1f MVx/s, %.1f GB/s" %
                   (r, n / r / 1e6, n * 4 / r / 1e9))
-            print("  spread (s): kernel %.3f-%.3f, gegl %.3f-%.3f" %
-                  (min(kernel), max(kernel), min(job), max(job)))
+            print("  spread (s): kernel %.3f-%.3f, api %.3f-%.3f, "
+                  "gegl %.3f-%.3f" % (min(kernel), max(kernel), min(api),
+                                      max(api), min(job), max(job)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(ram, ignore_errors=True)

@@ -25,3 +25,43 @@ def parse(argv, options=()):
              (i == 0 or argv[i - 1] not in takes_value)]
     build = os.path.abspath(words[0] if words else os.path.join(ROOT, "build"))
     return build, reps, quick, values
+
+
+def seconds_of(script, args, env, failure):
+    """The "seconds" that `script --child-mode …` (args, strings) prints as
+    JSON, run by this Python in a fresh process with env; exits with
+    failure when the child fails."""
+    import json
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, script] + list(args),
+                         stdout=subprocess.PIPE, env=env)
+    if out.returncode != 0:
+        sys.exit(failure)
+    return json.loads(out.stdout)["seconds"]
+
+
+def api_env(build, env):
+    """env for a child that imports the gegl_seg package from the source
+    tree: its graphs start from gegl:buffer-source, one of GEGL's own
+    plug-ins that the build links beside the tests."""
+    return dict(env, GEGL_PATH=os.pathsep.join([
+        os.path.join(build, "operations"),
+        os.path.join(build, "tests", "gegl-plugins")]))
+
+
+def api_times(call, reps):
+    """Seconds of reps runs of call (gegl_seg), after one not counted,
+    with the gegl_seg package of the source tree and one GEGL thread."""
+    import sys
+    import time
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    import gegl_seg
+    from gegl_seg import _gegl
+    _gegl.init().config().props.threads = 1
+    times = []
+    for _ in range(reps + 1):
+        t = time.perf_counter()
+        call(gegl_seg)
+        times.append(time.perf_counter() - t)
+    return times[1:]

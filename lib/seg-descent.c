@@ -695,11 +695,6 @@ fill_row (const Descent *k, RowMinima *m, const uint8_t *row, int zz, int yy)
   float *restrict v = m->v, *restrict lo_x = m->lo_x;
   uint8_t *restrict at_x = m->at_x;
 
-  /* The row two further down the slice is read two output rows later:
-   * ask for it now, as reading it then would wait on memory (a prefetch
-   * past the input is harmless). */
-  for (size_t b = 0; b < (size_t) width * (size_t) k->in->bpp; b += 64)
-    _mm_prefetch ((const char *) row + 2 * k->in->row_stride + b, _MM_HINT_T1);
   read_row_floats (k, row, 0, width, v);
   for (int x = width + 2; x < width + 18; x++)
     v[x] = INFINITY;
@@ -1194,8 +1189,12 @@ vector_16 (const Descent   *k,
 /* The entry of input row yy of slice zz (at row, NULL outside the
  * input), filled when it does not hold it. */
 SEG_AVX512 static RowMinima *
-cached_row (
-  const Descent *k, MinimaCache *c, const uint8_t *row, int zz, int yy)
+cached_row (const Descent *k,
+            MinimaCache   *c,
+            const uint8_t *row,
+            int            zz,
+            int            yy,
+            const char   **ahead)
 {
   RowMinima *m;
 
@@ -1203,8 +1202,24 @@ cached_row (
     return &c->missing;
   m = &c->row[zz % (SLAB + 2) * 4 + yy % 4];
   if (m->zz != zz || m->yy != yy)
-    fill_row (k, m, row, zz, yy);
+    {
+      fill_row (k, m, row, zz, yy);
+      /* The row two further down the slice is filled two output rows
+       * later: its prefetch goes with this row's vectors. */
+      *ahead = (const char *) row + 2 * k->in->row_stride;
+    }
   return m;
+}
+
+/* The bytes at offset of each of the n rows ahead, into L2: one line of
+ * each per vector of the row being done, so that the prefetches never
+ * queue up as a whole row's at once did (a prefetch past the input is
+ * harmless). */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+prefetch_ahead (const char *const *ahead, int n, size_t offset)
+{
+  for (int a = 0; a < n; a++)
+    _mm_prefetch (ahead[a] + offset, _MM_HINT_T1);
 }
 
 /* Output row (zi, yi) of the input, voxels x0 … x0 + n - 1, into out,
@@ -1219,13 +1234,19 @@ row_avx512 (const Descent *k,
             int            n,
             uint8_t       *out)
 {
-  RowMinima *m[N_ROWS];
-  FloatRows  ch;
-  Planes     p;
+  RowMinima  *m[N_ROWS];
+  FloatRows   ch;
+  Planes      p;
+  const char *ahead[N_ROWS] = { NULL };
+  int         n_ahead       = 0;
+  const int   bpp           = k->in->bpp;
 
   for (int r = 0; r < N_ROWS; r++)
     {
-      m[r]      = cached_row (k, c, rows[r], zi + r / 3 - 1, yi + r % 3 - 1);
+      m[r] = cached_row (k, c, rows[r], zi + r / 3 - 1, yi + r % 3 - 1,
+                         &ahead[n_ahead]);
+      if (ahead[n_ahead] != NULL)
+        n_ahead++;
       ch.row[r] = m[r]->v + x0;
     }
   for (int r = 1; r < N_ROWS; r += 3)
@@ -1239,10 +1260,16 @@ row_avx512 (const Descent *k,
    * its loop has no call, and its constants stay in registers). */
   if (k->three_d)
     for (int i = 0; i < n; i += 16)
-      c->redo[i / 16] = vector_16 (k, &ch, &p, x0, i, n, out, true);
+      {
+        prefetch_ahead (ahead, n_ahead, (size_t) (x0 + i) * bpp);
+        c->redo[i / 16] = vector_16 (k, &ch, &p, x0, i, n, out, true);
+      }
   else
     for (int i = 0; i < n; i += 16)
-      c->redo[i / 16] = vector_16 (k, &ch, &p, x0, i, n, out, false);
+      {
+        prefetch_ahead (ahead, n_ahead, (size_t) (x0 + i) * bpp);
+        c->redo[i / 16] = vector_16 (k, &ch, &p, x0, i, n, out, false);
+      }
   for (int i = 0; i < n; i += 16)
     if (c->redo[i / 16] != 0)
       redo_16 (k, &ch, i, n, out, k->three_d);

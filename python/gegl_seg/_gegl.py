@@ -129,18 +129,19 @@ _ADAPTIVE_MMAP_MAX = 32 << 20
 _ADAPTIVE_TRIM_MAX = 2 * _ADAPTIVE_MMAP_MAX
 
 
-def _undo_eager_trim():
-    """dask.distributed's nanny starts its workers with
-    MALLOC_TRIM_THRESHOLD_=65536 (distributed.nanny.pre-spawn-environ).
-    Setting it also freezes glibc's mmap threshold at 128 KiB, so every
-    chunk-sized array and GEGL tile block is mapped afresh, page-faulted
-    in and unmapped again on free: gegl_seg ran 3 times slower in such a
-    worker.  Where the variable is set, give glibc back the thresholds it
-    reaches by itself in any other process (blocks under 32 MiB from the
-    heap, at most 64 MiB of freed heap kept).  GEGL_SEG_KEEP_MALLOC=1
-    leaves malloc as it is."""
-    if ('MALLOC_TRIM_THRESHOLD_' not in os.environ
-            or os.environ.get('GEGL_SEG_KEEP_MALLOC') == '1'):
+def _settle_malloc():
+    """glibc maps every block over its mmap threshold afresh, 128 KiB at
+    first, and frees it by unmapping: each chunk-sized array, each GEGL
+    tile block, faulted in page by page and dropped again.  glibc raises
+    the threshold by itself after large frees (up to blocks under 32 MiB
+    from the heap, at most 64 MiB of freed heap kept per arena), but only
+    after some, and not at all where MALLOC_TRIM_THRESHOLD_ is set, as
+    dask.distributed's nanny sets it for its workers
+    (distributed.nanny.pre-spawn-environ): gegl_seg ran 3 times slower in
+    such a worker, and a loop of zarr chunks in a plain process twice as
+    slow as it does once glibc has settled.  gegl_seg sets those settled
+    thresholds at once.  GEGL_SEG_KEEP_MALLOC=1 leaves malloc as it is."""
+    if os.environ.get('GEGL_SEG_KEEP_MALLOC') == '1':
         return
     try:
         mallopt = ctypes.CDLL(None).mallopt
@@ -173,7 +174,7 @@ def init():
                     '(meson install -C build) nor on GEGL_PATH')
             _state['c'] = _c_api()
             _install_node_set()
-            _undo_eager_trim()
+            _settle_malloc()
             _state['Gegl'] = Gegl
         return _state['Gegl']
 

@@ -339,6 +339,7 @@ run_band (SegStackRun *run,
   SegStackBand       band;
   SegVolume          in_view, out_view;
   gint               x0, x1, y0, y1, z0, z1;
+  gboolean           direct; /* the kernel writes into the target */
   SegStatus          status;
 
   seg_axis_input_span (&map->x, c0, c1, &x0, &x1);
@@ -363,24 +364,25 @@ run_band (SegStackRun *run,
                            in_view.row_stride, GEGL_ABYSS_NONE);
         }
     }
-  if (band_to_target (run, out_z, n_slices, r0, r1, c0, c1, &out_view))
+  direct = band_to_target (run, out_z, n_slices, r0, r1, c0, c1, &out_view);
+  if (!direct)
     {
-      band   = (SegStackBand){ c0, r0, out_z, x0, y0, z0 };
-      status = run->job.kernel (&in_view, &out_view, &band, run->job.data);
-      if (status == SEG_OK)
-        atomic_fetch_add (&run->target->written,
-                          (unsigned long long) (c1 - c0) * (r1 - r0) *
-                            n_slices);
-      return status;
+      out_view =
+        seg_volume_packed (NULL, c1 - c0, r1 - r0, n_slices, run->out_bpp);
+      out_view.data = band_buffer (&run->out_buf, &run->out_size,
+                                   (gsize) out_view.slice_stride * n_slices);
     }
-  out_view = seg_volume_packed (NULL, c1 - c0, r1 - r0, n_slices, run->out_bpp);
-  out_view.data = band_buffer (&run->out_buf, &run->out_size,
-                               (gsize) out_view.slice_stride * n_slices);
 
   band   = (SegStackBand){ c0, r0, out_z, x0, y0, z0 };
   status = run->job.kernel (&in_view, &out_view, &band, run->job.data);
   if (status != SEG_OK)
     return status;
+  if (direct)
+    {
+      atomic_fetch_add (&run->target->written,
+                        (unsigned long long) (c1 - c0) * (r1 - r0) * n_slices);
+      return SEG_OK;
+    }
 
   for (gint s = 0; s < n_slices; s++)
     {

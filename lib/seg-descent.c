@@ -31,10 +31,14 @@
  * diagonals of a slice) are taken once per input row into a cache
  * (RowMinima) that serves every output row around it; output rows are
  * done slab by slab of slices, so that each input row is read about once.
- * The common path (vector_16 ()) then needs the best class only; vectors
- * where a second class comes near it, or with a doubt, are done again
- * from the rows with every class (redo_16 ()).  Its margins are wider,
- * its fallback the same.  The double path serves the other types, other
+ * Classes of one distance (x and y where their spacings are equal, and z
+ * too where its spacing is the same) are one group there: the lowest of
+ * their values, the first index holding it, so that isotropic spacing
+ * takes 3 groups rather than 7 classes, and x and y alike (as in EM
+ * stacks) 5.  The common path (vector_16 ()) then needs the best group
+ * only; vectors where a second group comes near it, or with a doubt, are
+ * done again from the rows with every class (redo_16 ()).  Its margins
+ * are wider, its fallback the same.  The double path serves the other types, other
  * CPUs and SEG_KERNELS=portable.
  */
 #include "seg-descent.h"
@@ -93,6 +97,15 @@ seg_descent_check (const SegDescent *d)
     }
 }
 
+/* How vector_16 () takes the classes: each one alone, or those of one
+ * distance together (their lowest value, the first index holding it). */
+enum
+{
+  CLASSES, /* the 7 classes (3 in 2-D)                              */
+  SIDES,   /* x and y one distance apart: 5 groups (2 in 2-D)       */
+  ALL      /* x, y and z alike (3-D): 3 groups, by the axes stepped */
+};
+
 /* What every chunk of one call shares. */
 typedef struct
 {
@@ -100,8 +113,12 @@ typedef struct
   SegComponentType type;
   bool             three_d;
   double           dist[N_CLASSES], inv[N_CLASSES];
-  float            inv_float[N_CLASSES]; /* inv rounded, for vector_16 () */
+  float            inv_float[N_CLASSES]; /* inv rounded, for redo_16 () */
   int              n_classes; /* classes 1 … n_classes: 3 in 2-D, 7 */
+  /* vector_16 ()'s groups of classes of one distance, and theirs
+   * rounded to floats. */
+  int   grouping;
+  float group_inv[N_CLASSES];
   /* Each class's neighbours in index order: row and step in x. */
   int    n_members[N_CLASSES];
   int    member_row[N_CLASSES][8], member_dx[N_CLASSES][8];
@@ -598,10 +615,12 @@ read_row_floats (
  *
  *   lo_x:  the lower of voxels x - 1 and x + 1;         at_x  0 or 2
  *   lo_y:  the lower of voxel x of rows yy - 1, yy + 1; at_y  0 or 6
+ *          (with SIDES, the lowest of those four;        0, 2, 4, 6)
  *   lo_xy: the lowest of the four diagonal voxels;      at_xy 0, 2, 6, 8
  *
- * (lo_y … at_xy once the entry is centred: lower-index row first, then
- * the lower-index voxel, as the index orders them.) */
+ * at is the neighbour's index within the plane, (dy + 1)·3 + (dx + 1),
+ * less the lowest one of the array (3, 1 and 0).  lo_y … at_xy are set
+ * once the entry is centred: ties go to the lower index. */
 typedef struct
 {
   int      zz, yy; /* the input row held; -1: none */
@@ -714,13 +733,19 @@ fill_row (const Descent *k, RowMinima *m, const uint8_t *row, int zz, int yy)
 }
 
 /* lo_y … at_xy of entry m, from the rows above (up, yy - 1) and below
- * (down, yy + 1) it. */
-SEG_AVX512 static void
-centre_row (RowMinima *m, const RowMinima *up, const RowMinima *down, int width)
+ * (down, yy + 1) it; lo_y the lowest of the four sides where sides. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+centre_row (RowMinima       *m,
+            const RowMinima *up,
+            const RowMinima *down,
+            int              width,
+            bool             sides)
 {
   const float *restrict up_v = up->v, *restrict down_v = down->v;
   const float *restrict up_x = up->lo_x, *restrict down_x = down->lo_x;
   const uint8_t *restrict up_at = up->at_x, *restrict down_at = down->at_x;
+  const float *restrict lo_x   = m->lo_x;
+  const uint8_t *restrict at_x = m->at_x;
   float *restrict lo_y = m->lo_y, *restrict lo_xy = m->lo_xy;
   uint8_t *restrict at_y = m->at_y, *restrict at_xy = m->at_xy;
 
@@ -728,12 +753,27 @@ centre_row (RowMinima *m, const RowMinima *up, const RowMinima *down, int width)
     {
       __m512    low;
       __mmask16 lower;
+      __m128i   at;
 
       lower = lower_16 (_mm512_loadu_ps (up_v + x + 1),
                         _mm512_loadu_ps (down_v + x + 1), &low);
+      at    = _mm_maskz_mov_epi8 (lower, _mm_set1_epi8 (6));
+      if (sides)
+        {
+          /* In index order the sides are y - 1 (0), x - 1 (2), x + 1 (4),
+           * y + 1 (6): on a tie, a side in x wins over y + 1 only. */
+          const __m512    row = _mm512_load_ps (lo_x + x);
+          const __mmask16 in_x =
+            _mm512_cmp_ps_mask (row, low, _CMP_LT_OQ) |
+            (_mm512_cmp_ps_mask (row, low, _CMP_EQ_OQ) & lower);
+
+          low = _mm512_mask_mov_ps (low, in_x, row);
+          at  = _mm_mask_add_epi8 (at, in_x,
+                                   _mm_load_si128 ((const __m128i *) (at_x + x)),
+                                   _mm_set1_epi8 (2));
+        }
       _mm512_store_ps (lo_y + x, low);
-      _mm_store_si128 ((__m128i *) (at_y + x),
-                       _mm_maskz_mov_epi8 (lower, _mm_set1_epi8 (6)));
+      _mm_store_si128 ((__m128i *) (at_y + x), at);
       lower =
         lower_16 (_mm512_load_ps (up_x + x), _mm512_load_ps (down_x + x), &low);
       _mm512_store_ps (lo_xy + x, low);
@@ -983,7 +1023,10 @@ store_bytes_16 (uint8_t  *out,
   const __mmask16 centre = ~nonneg | _mm512_cmp_ps_mask (c, c, _CMP_UNORD_Q);
 
   label = _mm_mask_blend_epi8 (centre, label, _mm_set1_epi8 (three_d ? 13 : 4));
-  _mm_mask_storeu_epi8 (out, lanes, label);
+  if (lanes == 0xffff)
+    _mm_storeu_si128 ((__m128i *) out, label);
+  else
+    _mm_mask_storeu_epi8 (out, lanes, label);
 }
 
 /* Voxels i … i + 15 again, every class from the rows, where vector_16 ()
@@ -1032,30 +1075,69 @@ redo_16 (const Descent   *k,
  * slices z - 1, z and z + 1 (the missing row where there is none). */
 typedef struct
 {
-  const RowMinima *below, *here, *above;
+  const RowMinima *plane[3]; /* below, here, above */
 } Planes;
 
-/* The scores of the classes of voxels i … i + 15 so far: each one's
- * product, lowest value and (offset) index of the first neighbour holding
- * it, and the best product. */
+/* The row minima a group of classes takes its lowest value from. */
+enum
+{
+  SAME_XY,   /* the voxel at the centre's x and y (planes z ± 1) */
+  X_PAIR,    /* lo_x                                             */
+  Y_PAIR,    /* lo_y: with SIDES or ALL, the four sides          */
+  DIAGONALS, /* lo_xy                                            */
+};
+
+/* A group: its class of lowest index (its distance), and the minima it
+ * takes, in index order, each as plane (0 … 2: slices z - 1 … z + 1)
+ * and minima. */
 typedef struct
 {
-  __m512  score[N_CLASSES], low[N_CLASSES];
-  __m128i at[N_CLASSES]; /* bytes */
-  __m512  best;
-} Scores16;
+  int cls;
+  int n;
+  int plane[3], minima[3];
+} Group;
 
-/* Class cl's lowest value low and index at (offset: the label adds the
- * class's base): its product and the best; a NaN product never counts. */
-SEG_AVX512 static inline __attribute__ ((always_inline)) void
-score_16 (
-  Scores16 *s, int cl, __m512 c, __m512 low, __m128i at, const Descent *k)
+/* clang-format off */
+#define GROUP_1(CLS, P, M)             { CLS, 1, { P }, { M } }
+#define GROUP_2(CLS, P, M, Q, N)       { CLS, 2, { P, Q }, { M, N } }
+#define GROUP_3(CLS, P, M, Q, N, R, O) { CLS, 3, { P, Q, R }, { M, N, O } }
+
+static const Group groups_2d[2][N_CLASSES] = {
+  [CLASSES] = { GROUP_1 (1, 1, X_PAIR),
+                GROUP_1 (2, 1, Y_PAIR),
+                GROUP_1 (3, 1, DIAGONALS) },
+  [SIDES]   = { GROUP_1 (1, 1, Y_PAIR),
+                GROUP_1 (3, 1, DIAGONALS) },
+};
+
+static const Group groups_3d[3][N_CLASSES] = {
+  [CLASSES] = { GROUP_1 (1, 1, X_PAIR),
+                GROUP_1 (2, 1, Y_PAIR),
+                GROUP_1 (3, 1, DIAGONALS),
+                GROUP_2 (4, 0, SAME_XY, 2, SAME_XY),
+                GROUP_2 (5, 0, X_PAIR, 2, X_PAIR),
+                GROUP_2 (6, 0, Y_PAIR, 2, Y_PAIR),
+                GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
+  [SIDES]   = { GROUP_1 (1, 1, Y_PAIR),
+                GROUP_1 (3, 1, DIAGONALS),
+                GROUP_2 (4, 0, SAME_XY, 2, SAME_XY),
+                GROUP_2 (5, 0, Y_PAIR, 2, Y_PAIR),
+                GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
+  [ALL]     = { GROUP_3 (1, 0, SAME_XY, 1, Y_PAIR, 2, SAME_XY),
+                GROUP_3 (3, 0, Y_PAIR, 1, DIAGONALS, 2, Y_PAIR),
+                GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
+};
+/* clang-format on */
+
+static const int n_groups_2d[2] = { 3, 2 };
+static const int n_groups_3d[3] = { 7, 5, 3 };
+
+/* The groups of grouping, and how many. */
+static inline const Group *
+groups_of (int grouping, bool three_d, int *n)
 {
-  s->low[cl] = low;
-  s->at[cl]  = at;
-  s->score[cl] =
-    _mm512_mul_ps (_mm512_sub_ps (c, low), _mm512_set1_ps (k->inv_float[cl]));
-  s->best = _mm512_max_ps (s->score[cl], s->best);
+  *n = three_d ? n_groups_3d[grouping] : n_groups_2d[grouping];
+  return three_d ? groups_3d[grouping] : groups_2d[grouping];
 }
 
 /* Sixteen bytes from p. */
@@ -1065,39 +1147,59 @@ bytes_16 (const uint8_t *p)
   return _mm_loadu_si128 ((const __m128i *) p);
 }
 
-/* The lower of a class's minima in slices z - 1 (below) and z + 1
- * (above), the lower slice on ties: its value and index offset. */
+/* The lowest index of a row minima's neighbours in the plane. */
+static const int minima_base[] = {
+  [SAME_XY] = 4, [X_PAIR] = 3, [Y_PAIR] = 1, [DIAGONALS] = 0
+};
+
+/* Group g's lowest value over voxels x … x + 15 and the index of the first
+ * neighbour holding it: the minima in index order, the earlier on ties. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) void
-across_planes_16 (const float   *below,
-                  const uint8_t *below_at,
-                  const float   *above,
-                  const uint8_t *above_at,
-                  int            x,
-                  __m512        *low,
-                  __m128i       *at)
+group_low_16 (const Group  *g,
+              const Planes *p,
+              int           x,
+              bool          three_d,
+              __m512       *low,
+              __m128i      *at)
 {
-  const __mmask16 upper =
-    lower_16 (_mm512_loadu_ps (below + x), _mm512_loadu_ps (above + x), low);
+#pragma GCC unroll 3
+  for (int e = 0; e < g->n; e++)
+    {
+      const RowMinima *m = p->plane[g->plane[e]];
+      const int        base =
+        (three_d ? g->plane[e] * 9 : 0) + minima_base[g->minima[e]];
+      const __m128i  b     = _mm_set1_epi8 ((char) base);
+      const float   *lo    = g->minima[e] == SAME_XY  ? m->v + 1
+                             : g->minima[e] == X_PAIR ? m->lo_x
+                             : g->minima[e] == Y_PAIR ? m->lo_y
+                                                      : m->lo_xy;
+      const uint8_t *lo_at = g->minima[e] == X_PAIR   ? m->at_x
+                             : g->minima[e] == Y_PAIR ? m->at_y
+                                                      : m->at_xy;
+      const __m512   v     = _mm512_loadu_ps (lo + x);
 
-  *at = _mm_mask_add_epi8 (bytes_16 (below_at + x), upper,
-                           bytes_16 (above_at + x), _mm_set1_epi8 (18));
-}
+      if (e == 0)
+        {
+          *low = v;
+          *at  = g->minima[e] == SAME_XY
+                   ? b
+                   : _mm_add_epi8 (bytes_16 (lo_at + x), b);
+        }
+      else
+        {
+          const __mmask16 lower = lower_16 (*low, v, low);
 
-/* As across_planes_16 () for the class that steps along z only. */
-SEG_AVX512 static inline __attribute__ ((always_inline)) void
-across_planes_z_16 (
-  const float *below, const float *above, int x, __m512 *low, __m128i *at)
-{
-  const __mmask16 upper =
-    lower_16 (_mm512_loadu_ps (below + x), _mm512_loadu_ps (above + x), low);
-
-  *at = _mm_maskz_mov_epi8 (upper, _mm_set1_epi8 (18));
+          *at = g->minima[e] == SAME_XY
+                  ? _mm_mask_mov_epi8 (*at, lower, b)
+                  : _mm_mask_add_epi8 (*at, lower, bytes_16 (lo_at + x), b);
+        }
+    }
 }
 
 /* Labels of voxels i … i + 15 of the row into out (the lanes past n are
- * not stored); returns the lanes to redo.  three_d is a constant where
- * inlined, so that the classes unroll and their vectors stay in
- * registers. */
+ * not stored); returns the lanes to redo.  grouping and three_d are
+ * constants where inlined, so that the groups unroll and their vectors
+ * stay in registers. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) __mmask16
 vector_16 (const Descent   *k,
            const FloatRows *ch,
@@ -1106,82 +1208,67 @@ vector_16 (const Descent   *k,
            int              i,
            int              n,
            uint8_t         *out,
+           int              grouping,
            bool             three_d)
 {
-  /* The index of each class's first neighbour: the label adds it to the
-   * offset of the one holding the class's lowest value. */
-  static const int base_3d[N_CLASSES] = { 13, 12, 10, 9, 4, 3, 1, 0 };
-  static const int base_2d[N_CLASSES] = { 4, 3, 1, 0 };
-  const int        n_classes          = three_d ? 7 : 3;
-  const int        x                  = x0 + i;
-  const __m512     zero               = _mm512_setzero_ps ();
-  const __mmask16  lanes              = lanes_16 (i, n);
-  const __m512     c                  = centre_16 (k, ch, i, lanes);
-  const RowMinima *h                  = p->here;
-  Scores16         s;
-  __m512           low, diff, thresh;
-  __m128i          at, label = _mm_setzero_si128 ();
-  __mmask16        doubt, nonneg, any = 0, two = 0;
+  const int       x     = x0 + i;
+  const __m512    zero  = _mm512_setzero_ps ();
+  const __mmask16 lanes = lanes_16 (i, n);
+  const __m512    c     = centre_16 (k, ch, i, lanes);
+  int             n_groups;
+  const Group    *groups = groups_of (grouping, three_d, &n_groups);
+  __m512          score[N_CLASSES], low[N_CLASSES];
+  __m128i         at[N_CLASSES]; /* neighbour indices, as bytes */
+  __m512          best  = _mm512_set1_ps (-INFINITY), diff, thresh, best_low;
+  __m128i         label = _mm_setzero_si128 ();
+  __mmask16       doubt, nonneg, any = 0, two = 0;
 
-  /* Steps 2 and 3: each class's lowest value from the cache, and its
-   * product. */
-  s.best = _mm512_set1_ps (-INFINITY);
-  score_16 (&s, 1, c, _mm512_loadu_ps (h->lo_x + x), bytes_16 (h->at_x + x), k);
-  score_16 (&s, 2, c, _mm512_loadu_ps (h->lo_y + x), bytes_16 (h->at_y + x), k);
-  score_16 (&s, 3, c, _mm512_loadu_ps (h->lo_xy + x), bytes_16 (h->at_xy + x),
-            k);
-  if (three_d)
+  /* Steps 2 and 3: each group's lowest value from the cache, and its
+   * product; a NaN product never counts. */
+#pragma GCC unroll 8
+  for (int g = 0; g < n_groups; g++)
     {
-      const RowMinima *b = p->below, *a = p->above;
-
-      across_planes_z_16 (b->v + 1, a->v + 1, x, &low, &at);
-      score_16 (&s, 4, c, low, at, k);
-      across_planes_16 (b->lo_x, b->at_x, a->lo_x, a->at_x, x, &low, &at);
-      score_16 (&s, 5, c, low, at, k);
-      across_planes_16 (b->lo_y, b->at_y, a->lo_y, a->at_y, x, &low, &at);
-      score_16 (&s, 6, c, low, at, k);
-      across_planes_16 (b->lo_xy, b->at_xy, a->lo_xy, a->at_xy, x, &low, &at);
-      score_16 (&s, 7, c, low, at, k);
+      group_low_16 (&groups[g], p, x, three_d, &low[g], &at[g]);
+      score[g] = _mm512_mul_ps (_mm512_sub_ps (c, low[g]),
+                                _mm512_set1_ps (k->group_inv[g]));
+      best     = _mm512_max_ps (score[g], best);
     }
 
-  /* Step 4: the classes near the best (within the products' error); where
+  /* Step 4: the groups near the best (within the products' error); where
    * there is one, it is the best and gives the label and the lowest value
    * the doubts below need. */
-  thresh = _mm512_fnmadd_ps (s.best, _mm512_set1_ps (NEAR_FLOAT), s.best);
-  low    = zero;
+  thresh   = _mm512_fnmadd_ps (best, _mm512_set1_ps (NEAR_FLOAT), best);
+  best_low = zero;
 #pragma GCC unroll 8
-  for (int cl = 1; cl <= n_classes; cl++)
+  for (int g = 0; g < n_groups; g++)
     {
-      const __mmask16 near =
-        _mm512_cmp_ps_mask (s.score[cl], thresh, _CMP_GE_OQ);
+      const __mmask16 near = _mm512_cmp_ps_mask (score[g], thresh, _CMP_GE_OQ);
 
-      label = _mm_mask_add_epi8 (
-        label, near, s.at[cl],
-        _mm_set1_epi8 ((char) (three_d ? base_3d[cl] : base_2d[cl])));
-      low = _mm512_mask_mov_ps (low, near, s.low[cl]);
+      label    = _mm_mask_mov_epi8 (label, near, at[g]);
+      best_low = _mm512_mask_mov_ps (best_low, near, low[g]);
       two |= any & near;
       any |= near;
     }
 
   /* Doubt: a best of zero or more outside the products' safe range, or
    * one that underflowed to zero and lost its sign; for floats, a centre
-   * far (2²⁰ times) above the best class's lowest value, where two
-   * different floats of the class can round to one score (small integers
+   * far (2²⁰ times) above the best group's lowest value, where two
+   * different floats of the group can round to one score (small integers
    * never can). */
-  diff   = _mm512_sub_ps (c, low);
-  nonneg = _mm512_cmp_ps_mask (s.best, zero, _CMP_GE_OQ);
-  doubt  = out_of_range_16 (s.best);
-  doubt |= _mm512_cmp_ps_mask (s.best, zero, _CMP_EQ_OQ) &
+  diff   = _mm512_sub_ps (c, best_low);
+  nonneg = _mm512_cmp_ps_mask (best, zero, _CMP_GE_OQ);
+  doubt  = out_of_range_16 (best);
+  doubt |= _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ) &
            _mm512_cmp_ps_mask (diff, zero, _CMP_NEQ_OQ);
   if (k->type == SEG_TYPE_FLOAT)
     doubt |=
-      nonneg & ~_mm512_cmp_ps_mask (
-                 _mm512_abs_ps (diff),
-                 _mm512_mul_ps (_mm512_abs_ps (low), _mm512_set1_ps (0x1p20f)),
-                 _CMP_LE_OQ);
+      nonneg & ~_mm512_cmp_ps_mask (_mm512_abs_ps (diff),
+                                    _mm512_mul_ps (_mm512_abs_ps (best_low),
+                                                   _mm512_set1_ps (0x1p20f)),
+                                    _CMP_LE_OQ);
   store_bytes_16 (out + i, lanes, c, nonneg, label, three_d);
-  /* Lanes where a second class comes near the best or ties it (there the
-   * products may misorder the classes, and the label is the first index
+  /* Lanes where a second group comes near the best or ties it (there the
+   * products may misorder the groups, and the label is the first index
    * over all the classes tied), or in doubt: for redo_16 (). */
   return ((two & nonneg) | doubt) & lanes;
 }
@@ -1204,26 +1291,61 @@ cached_row (const Descent *k,
   if (m->zz != zz || m->yy != yy)
     {
       fill_row (k, m, row, zz, yy);
-      /* The row two further down the slice is filled two output rows
-       * later: its prefetch goes with this row's vectors. */
-      *ahead = (const char *) row + 2 * k->in->row_stride;
+      /* The next row down the slice is filled a step in y later: its
+       * prefetch goes with this row's vectors. */
+      *ahead = (const char *) row + k->in->row_stride;
     }
   return m;
 }
 
-/* The bytes at offset of each of the n rows ahead, into L2: one line of
- * each per vector of the row being done, so that the prefetches never
- * queue up as a whole row's at once did (a prefetch past the input is
- * harmless). */
+/* The bytes at offset of each of the n rows ahead, into all the caches:
+ * one line of each per vector of the row being done, so that the
+ * prefetches never queue up as a whole row's at once did (a prefetch past
+ * the input is harmless). */
 SEG_AVX512 static inline __attribute__ ((always_inline)) void
 prefetch_ahead (const char *const *ahead, int n, size_t offset)
 {
   for (int a = 0; a < n; a++)
-    _mm_prefetch (ahead[a] + offset, _MM_HINT_T1);
+    _mm_prefetch (ahead[a] + offset, _MM_HINT_T0);
+}
+
+/* The labels of an output row, from voxel x0 on: vector_16 () on every
+ * vector, then redo_16 () on those it left.  ahead: the input rows whose
+ * lines go to the cache alongside, next_out the output row done next
+ * (NULL: none). */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+vectors (const Descent     *k,
+         MinimaCache       *c,
+         const FloatRows   *ch,
+         const Planes      *p,
+         const char *const *ahead,
+         int                n_ahead,
+         uint8_t           *next_out,
+         int                x0,
+         int                n,
+         uint8_t           *out,
+         int                grouping,
+         bool               three_d)
+{
+  const size_t bpp = (size_t) k->in->bpp;
+
+  /* The vectors to redo, after the common path has done the row (so that
+   * its loop has no call, and its constants stay in registers). */
+  for (int i = 0; i < n; i += 16)
+    {
+      prefetch_ahead (ahead, n_ahead, (size_t) (x0 + i) * bpp);
+      if (next_out != NULL && (i & 63) == 0)
+        seg_prefetch_write (next_out + i);
+      c->redo[i / 16] = vector_16 (k, ch, p, x0, i, n, out, grouping, three_d);
+    }
+  for (int i = 0; i < n; i += 16)
+    if (c->redo[i / 16] != 0)
+      redo_16 (k, ch, i, n, out, three_d);
 }
 
 /* Output row (zi, yi) of the input, voxels x0 … x0 + n - 1, into out,
- * sixteen voxels at a time; rows: the input rows around it (NULL: none). */
+ * sixteen voxels at a time; rows: the input rows around it (NULL: none);
+ * next_out: the output row done next (NULL: none). */
 SEG_AVX512 static void
 row_avx512 (const Descent *k,
             MinimaCache   *c,
@@ -1232,14 +1354,14 @@ row_avx512 (const Descent *k,
             int            yi,
             int            x0,
             int            n,
-            uint8_t       *out)
+            uint8_t       *out,
+            uint8_t       *next_out)
 {
   RowMinima  *m[N_ROWS];
   FloatRows   ch;
   Planes      p;
   const char *ahead[N_ROWS] = { NULL };
   int         n_ahead       = 0;
-  const int   bpp           = k->in->bpp;
 
   for (int r = 0; r < N_ROWS; r++)
     {
@@ -1251,28 +1373,30 @@ row_avx512 (const Descent *k,
     }
   for (int r = 1; r < N_ROWS; r += 3)
     if (!m[r]->centred)
-      centre_row (m[r], m[r - 1], m[r + 1], k->in->width);
-  ch.centre = rows[4] + (size_t) x0 * (size_t) k->in->bpp;
-  p.below   = m[1];
-  p.here    = m[4];
-  p.above   = m[7];
-  /* The vectors to redo, after the common path has done the row (so that
-   * its loop has no call, and its constants stay in registers). */
-  if (k->three_d)
-    for (int i = 0; i < n; i += 16)
       {
-        prefetch_ahead (ahead, n_ahead, (size_t) (x0 + i) * bpp);
-        c->redo[i / 16] = vector_16 (k, &ch, &p, x0, i, n, out, true);
+        if (k->grouping == CLASSES)
+          centre_row (m[r], m[r - 1], m[r + 1], k->in->width, false);
+        else
+          centre_row (m[r], m[r - 1], m[r + 1], k->in->width, true);
       }
+  ch.centre  = rows[4] + (size_t) x0 * (size_t) k->in->bpp;
+  p.plane[0] = m[1];
+  p.plane[1] = m[4];
+  p.plane[2] = m[7];
+#define VECTORS(GROUPING, THREE_D)                                        \
+  vectors (k, c, &ch, &p, ahead, n_ahead, next_out, x0, n, out, GROUPING, \
+           THREE_D)
+  if (!k->three_d && k->grouping == CLASSES)
+    VECTORS (CLASSES, false);
+  else if (!k->three_d)
+    VECTORS (SIDES, false);
+  else if (k->grouping == CLASSES)
+    VECTORS (CLASSES, true);
+  else if (k->grouping == SIDES)
+    VECTORS (SIDES, true);
   else
-    for (int i = 0; i < n; i += 16)
-      {
-        prefetch_ahead (ahead, n_ahead, (size_t) (x0 + i) * bpp);
-        c->redo[i / 16] = vector_16 (k, &ch, &p, x0, i, n, out, false);
-      }
-  for (int i = 0; i < n; i += 16)
-    if (c->redo[i / 16] != 0)
-      redo_16 (k, &ch, i, n, out, k->three_d);
+    VECTORS (ALL, true);
+#undef VECTORS
 }
 #endif
 
@@ -1302,6 +1426,53 @@ rows_around (const SegVolume *in,
                       (ptrdiff_t) yy * in->row_stride
                   : NULL;
     }
+}
+
+/* How vector_16 () groups the classes: those of one distance together,
+ * where the spacings make them so; and each group's inverse distance. */
+static void
+grouping (Descent *k, const SegDescent *d)
+{
+  const double *s = d->spacing;
+
+  k->grouping = CLASSES;
+  if (s[0] == s[1])
+    k->grouping = d->three_d && s[2] == s[0] ? ALL : SIDES;
+#if SEG_HAVE_AVX512
+  {
+    int          n;
+    const Group *groups = groups_of (k->grouping, d->three_d, &n);
+
+    for (int g = 0; g < n; g++)
+      k->group_inv[g] = k->inv_float[groups[g].cls];
+  }
+#endif
+}
+
+/* The output row done after row y of slice z, the slab's first slice
+ * zs (slices slab by slab, rows, slices: as seg_descent_direction ()
+ * does them); NULL after the last. */
+static uint8_t *
+next_row_out (const SegVolume *out, int zs, int y, int z)
+{
+  const int slab_end = zs + SLAB < out->depth ? zs + SLAB : out->depth;
+
+  if (z + 1 < slab_end)
+    z++;
+  else if (y + 1 < out->height)
+    {
+      z = zs;
+      y++;
+    }
+  else if (slab_end < out->depth)
+    {
+      z = slab_end;
+      y = 0;
+    }
+  else
+    return NULL;
+  return (uint8_t *) out->data + (ptrdiff_t) z * out->slice_stride +
+         (ptrdiff_t) y * out->row_stride;
 }
 
 SegStatus
@@ -1360,6 +1531,7 @@ seg_descent_direction (const SegVolume  *in,
           k.member_dx[c][e]  = dx;
           k.n_members[c]++;
         }
+  grouping (&k, d);
 #if SEG_HAVE_AVX512
   floats = takes_floats (d->type) && seg_kernels_avx512 () && !k.exact_only &&
            minima_cache_init (&cache, in->width);
@@ -1381,7 +1553,8 @@ seg_descent_direction (const SegVolume  *in,
 #if SEG_HAVE_AVX512
           if (floats)
             {
-              row_avx512 (&k, &cache, rows, zi, yi, x0, out->width, dst);
+              row_avx512 (&k, &cache, rows, zi, yi, x0, out->width, dst,
+                          next_row_out (out, zs, y, z));
               continue;
             }
 #endif

@@ -291,8 +291,11 @@ START_TEST (test_classes_within_rounding_are_ordered_exactly)
   const float centre = (float) (rng_range (&r, -1000, 1000) / 7.0);
   double     *numbers;
 
+  /* Equal spacings often: the kernel groups their classes. */
   for (int a = 0; a < 3; a++)
-    d.spacing[a] = rng_chance (&r, 30) ? 1 : random_spacing (&r);
+    d.spacing[a] = a > 0 && rng_chance (&r, 40) ? d.spacing[a - 1]
+                   : rng_chance (&r, 30)        ? 1
+                                                : random_spacing (&r);
   /* Row y = 1 of slice 1 (slice 0 in 2-D) holds the centres, every other
    * voxel is a neighbour whose class scores about score against them. */
   for (int z = 0; z < dd; z++)
@@ -446,6 +449,79 @@ START_TEST (test_distinct_values_rounding_to_one_score_tie)
 }
 END_TEST
 
+/* Every set of neighbours of one distance (the kernel takes classes of
+ * one distance together: x and y where their spacings are equal, x, y
+ * and z where all three are): a 3 × 3 × 3 cube, centre 5, the set at 1,
+ * every other neighbour 9 (scoring below zero).  All of the set score
+ * alike, so the label is the set's lowest index; without it, the next
+ * one.  Float, u8 and int16 take the AVX-512 path where there is one,
+ * double the other. */
+START_TEST (test_neighbours_of_one_distance_tie_to_lowest_index)
+{
+  static const double spacings[][3] = {
+    { 1, 1, 1 }, { 3, 3, 3 }, { 1, 1, 2 }, { 0.5, 0.5, 0.1 },
+    { 2, 1, 1 }, { 1, 2, 1 }, { 1, 2, 3 },
+  };
+  static const SegComponentType kinds[] = { SEG_TYPE_FLOAT, SEG_TYPE_U8,
+                                            SEG_TYPE_I16, SEG_TYPE_DOUBLE };
+
+  for (int sp = 0; sp < N_ELEMENTS (spacings); sp++)
+    {
+      const double *s = spacings[sp];
+      double        dist[27];
+
+      for (int i = 0; i < 27; i++)
+        {
+          const double dx = (i % 3 - 1) * s[0], dy = (i / 3 % 3 - 1) * s[1],
+                       dz = (i / 9 - 1) * s[2];
+
+          dist[i] = sqrt (dx * dx + dy * dy + dz * dz);
+        }
+      for (int first = 0; first < 27; first++)
+        {
+          bool in_set[27];
+          bool earlier = false;
+
+          /* One set per distance, from its lowest index. */
+          for (int i = 0; i < first; i++)
+            earlier |= i != 13 && dist[i] == dist[first];
+          if (first == 13 || earlier)
+            continue;
+          for (int i = 0; i < 27; i++)
+            in_set[i] = i != 13 && dist[i] == dist[first];
+          for (int want = first; want < 27; want++)
+            {
+              if (!in_set[want])
+                continue;
+              for (int t = 0; t < N_ELEMENTS (kinds); t++)
+                {
+                  const int  bpp = seg_component_size (kinds[t]);
+                  Buf        in  = buf_new (3, 3, 3, bpp, packed);
+                  uint8_t    l[27];
+                  SegVolume  out = seg_volume_packed (l, 3, 3, 3, 1);
+                  SegDescent d   = { kinds[t], { s[0], s[1], s[2] }, true };
+
+                  for (int i = 0; i < 27; i++)
+                    set_number (&in.v, kinds[t], i % 3, i / 3 % 3, i / 9,
+                                i == 13     ? 5
+                                : in_set[i] ? 1
+                                            : 9);
+                  ck_assert_int_eq (
+                    seg_descent_direction (&in.v, &out, 0, 0, 0, &d), SEG_OK);
+                  if (l[13] != want)
+                    ck_abort_msg ("spacing %g %g %g, type %d, set from %d: "
+                                  "%d, not %d",
+                                  s[0], s[1], s[2], (int) kinds[t], first,
+                                  l[13], want);
+                  buf_free (&in);
+                }
+              in_set[want] = false;
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST (test_bad_arguments_are_refused)
 {
   double     v[8] = { 0 };
@@ -495,13 +571,16 @@ END_TEST
 int
 main (void)
 {
-  const TTest *const plain[] = { test_plateau_ties_to_lowest_index,
-                                 test_minimum_and_lone_voxels_are_centres,
-                                 test_spacing_weighs_the_steps,
-                                 test_slices_meet_only_along_z,
-                                 test_distinct_values_rounding_to_one_score_tie,
-                                 test_bad_arguments_are_refused };
-  Suite             *s       = suite_create ("descent");
+  const TTest *const plain[] = {
+    test_plateau_ties_to_lowest_index,
+    test_minimum_and_lone_voxels_are_centres,
+    test_spacing_weighs_the_steps,
+    test_slices_meet_only_along_z,
+    test_distinct_values_rounding_to_one_score_tie,
+    test_neighbours_of_one_distance_tie_to_lowest_index,
+    test_bad_arguments_are_refused
+  };
+  Suite *s = suite_create ("descent");
 
   add_tcase (s, "rules", 30, plain, N_ELEMENTS (plain));
   add_loop_tcase (s, "random", 300, test_directions_match_reference, 4000);

@@ -25,9 +25,13 @@ process where GEGL is involved:
             volume has them, its interior counted: it needs about 27
             float64 copies of what it reads, so the whole volume would
             take 7 GB;
-  read      NumPy's max () over the volume in memory: one pass over its
-            bytes, the floor of any method, and the memory's read
-            bandwidth in GB/s.
+  read      one pass over the volume's bytes in memory, in C
+            (BUILD/tests/bench-kernel read): the floor of any method, and
+            the memory's read bandwidth in GB/s.
+
+The kernel also runs at spacings (x, y, z) 4 4 40, x and y alike as in
+EM stacks, and 1 2 3, three different: it takes classes of one distance
+together, so spacing changes its work (1 1 1, the default, is the least).
 
 Medians of N (default 3); MVx/s counts voxels.  Checked once per volume:
 the op's labels on the sub-volume equal the NumPy method's on its
@@ -120,8 +124,13 @@ def run_gegl(vol_path, out_path, depth, env):
         "bench-descent: the GEGL graph failed")
 
 
-def run_kernel(program, vol_path, reps):
-    out = subprocess.run([program, "descent", vol_path, str(reps)],
+def run_kernel(program, vol_path, reps, spacing=()):
+    """The seconds of each of reps runs of the kernel, at spacing (x, y,
+    z; default 1 1 1); with "read", of one pass over the volume's
+    bytes."""
+    what = ["read"] if spacing == "read" else ["descent"]
+    extra = [] if spacing in ((), "read") else [str(s) for s in spacing]
+    out = subprocess.run([program] + what + [vol_path, str(reps)] + extra,
                          stdout=subprocess.PIPE, check=True)
     return [float(x) for x in out.stdout.split()]
 
@@ -176,17 +185,17 @@ def main():
                          (name, int((got != want).sum())))
 
             kernel = run_kernel(program, vol, reps)
+            em = run_kernel(program, vol, reps, (4, 4, 40))
+            three = run_kernel(program, vol, reps, (1, 2, 3))
+            read = run_kernel(program, vol, reps, "read")
             api = run_api(vol, reps, api_env)
             p = np.ascontiguousarray(v[:slab[0], :slab[1], :slab[2]])
-            job, npy, read = [], [], []
+            job, npy = [], []
             for _ in range(reps):
                 job.append(run_gegl(vol, out, shape[0], env))
                 t = time.perf_counter()
                 numpy_descent(p)
                 npy.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                v.max()
-                read.append(time.perf_counter() - t)
             k, g = statistics.median(kernel), statistics.median(job)
             a = statistics.median(api)
             m, r = statistics.median(npy), statistics.median(read)
@@ -194,13 +203,17 @@ def main():
             print("\n%s" % name)
             print("  kernel        %8.3f s %8.1f MVx/s %8.0f× NumPy" %
                   (k, n / k / 1e6, n / k / 1e6 / numpy_mvx))
+            for label, times in (("  4 4 40", em), ("  1 2 3", three)):
+                t = statistics.median(times)
+                print("  %-13s %8.3f s %8.1f MVx/s  (kernel, spacing x y z)"
+                      % (label, t, n / t / 1e6))
             print("  api (GEGL)    %8.3f s %8.1f MVx/s %8.0f× NumPy" %
                   (a, n / a / 1e6, n / a / 1e6 / numpy_mvx))
             print("  gegl job      %8.3f s %8.1f MVx/s %8.0f× NumPy" %
                   (g, n / g / 1e6, n / g / 1e6 / numpy_mvx))
             print("  numpy         %8.3f s %8.2f MVx/s (on %d interior "
                   "voxels)" % (m, numpy_mvx, n_slab))
-            print("  read          %8.3f s %8.1f MVx/s, %.1f GB/s" %
+            print("  read (C)      %8.3f s %8.1f MVx/s, %.1f GB/s" %
                   (r, n / r / 1e6, n * 4 / r / 1e9))
             print("  spread (s): kernel %.3f-%.3f, api %.3f-%.3f, "
                   "gegl %.3f-%.3f" % (min(kernel), max(kernel), min(api),

@@ -7,6 +7,8 @@
  *   bench-kernel descent VOLUME.npy REPS [SX SY SZ]    (float32; descent)
  *   bench-kernel resample VOLUME.npy REPS MODE W H D   (float32 or uint32;
  *                                                       resample)
+ *   bench-kernel read VOLUME.npy REPS                   (one pass over the
+ *                                                       volume's bytes)
  *
  * MODE: nearest, linear or area.  Prints the seconds of each repetition,
  * one per line.  The volume is read into memory first, the output goes to
@@ -15,6 +17,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include "seg-descent.h"
 #include "seg-npy.h"
 #include "seg-resample.h"
+#include "seg-rows.h"
 
 static double
 now_s (void)
@@ -135,13 +139,49 @@ run_resample (const SegVolume *in, void *data)
   return now_s () - t0;
 }
 
+/* The XOR of the volume's 64-bit words: a pass over its bytes that
+ * nothing can skip, in vectors (the memory's read bandwidth). */
+SEG_CLONES static uint64_t
+xor_of (const uint64_t *restrict w, size_t n)
+{
+  uint64_t a = 0, b = 0, c = 0, d = 0;
+  size_t   i = 0;
+
+  for (; i + 4 <= n; i += 4)
+    {
+      a ^= w[i];
+      b ^= w[i + 1];
+      c ^= w[i + 2];
+      d ^= w[i + 3];
+    }
+  for (; i < n; i++)
+    a ^= w[i];
+  return a ^ b ^ c ^ d;
+}
+
+/* Where the XOR goes, so that the pass is never left out. */
+static volatile uint64_t read_sink;
+
+static double
+run_read (const SegVolume *in, void *data)
+{
+  const double t0 = now_s ();
+
+  (void) data;
+  /* The volume's words: an odd number of floats leaves one out. */
+  read_sink ^=
+    xor_of (in->data, (size_t) in->width * in->height * in->depth / 2);
+  return now_s () - t0;
+}
+
 int
 main (int argc, char **argv)
 {
   const char    *usage = "usage: bench-kernel descent VOLUME.npy REPS "
                          "[SX SY SZ]\n"
                          "       bench-kernel resample VOLUME.npy REPS "
-                         "nearest|linear|area W H D\n";
+                         "nearest|linear|area W H D\n"
+                         "       bench-kernel read VOLUME.npy REPS\n";
   SegNpyHeader   h;
   unsigned char *file, *out;
   size_t         size;
@@ -149,8 +189,10 @@ main (int argc, char **argv)
   int            reps, status;
   const bool     descent  = argc > 1 && strcmp (argv[1], "descent") == 0;
   const bool     resample = argc > 1 && strcmp (argv[1], "resample") == 0;
+  const bool     read     = argc > 1 && strcmp (argv[1], "read") == 0;
 
-  if (!(descent && (argc == 4 || argc == 7)) && !(resample && argc == 8))
+  if (!(descent && (argc == 4 || argc == 7)) && !(resample && argc == 8) &&
+      !(read && argc == 4))
     {
       fputs (usage, stderr);
       return 2;
@@ -171,7 +213,12 @@ main (int argc, char **argv)
     }
   in = seg_volume_packed (file + h.data_offset, (int) h.shape[2],
                           (int) h.shape[1], (int) h.shape[0], 4);
-  if (descent)
+  if (read)
+    {
+      out    = NULL;
+      status = repeat (run_read, &in, NULL, reps);
+    }
+  else if (descent)
     {
       Descent job = { { SEG_TYPE_FLOAT, { 1, 1, 1 }, true }, in };
 

@@ -630,10 +630,10 @@ typedef struct
   uint8_t *at_x, *at_y, *at_xy;
 } RowMinima;
 
-/* Row yy of slice zz lives in entry (zz mod (SLAB + 2))·4 + yy mod 4, so
- * that the rows around the output rows of a slab in one row never share
- * one. */
-#define CACHED_ROWS ((SLAB + 2) * 4)
+/* Row yy of slice zz lives in entry (zz mod (SLAB + 2))·3 + yy mod 3, so
+ * that the rows around the output rows of a slab in one row (slices
+ * zs - 1 … zs + SLAB, rows y - 1 … y + 1) never share one. */
+#define CACHED_ROWS ((SLAB + 2) * 3)
 
 typedef struct
 {
@@ -1287,7 +1287,7 @@ cached_row (const Descent *k,
 
   if (row == NULL)
     return &c->missing;
-  m = &c->row[zz % (SLAB + 2) * 4 + yy % 4];
+  m = &c->row[zz % (SLAB + 2) * 3 + yy % 3];
   if (m->zz != zz || m->yy != yy)
     {
       fill_row (k, m, row, zz, yy);

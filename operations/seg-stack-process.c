@@ -237,6 +237,12 @@ seg_stack_run_new (const SegStackJob *job, const GeglRectangle *roi)
                     MAX (1, BAND_INPUT_BYTES * widest_span (&map->z) /
                               (in_row_bytes * span)));
     }
+  /* The limits keep band buffers in the caches; reading the input in place
+   * and writing into the target, a band has none, and whole slices save
+   * the kernel a fresh start (its rows around the band's edges read again,
+   * its prefetches not yet ahead) every few rows. */
+  if (run->in_place && run->target != NULL)
+    run->rows_per_band = run->rows_per_slab = map->y.out_size;
   return run;
 }
 

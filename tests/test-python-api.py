@@ -429,6 +429,10 @@ def volume_op_cases(rng):
     labels to pool, floats for the rest, linear and area resampling."""
     volume = random_labels(rng, (7, 38, 45), 'u2', n_labels=3)
     floats = rng.standard_normal((5, 19, 23)).astype(np.float32)
+    # Rows wide enough that the stack layer cuts a slab into bands of rows
+    # where it copies them (a band's input bytes are bounded), and takes
+    # whole slices where it reads in place and writes into the target.
+    wide = rng.standard_normal((10, 40, 700)).astype(np.float32)
     return [
         ('seg:countless-3d', volume, dict(depth=7)),
         ('seg:mode-pool', volume, dict(factor_x=3, factor_y=2, factor_z=2,
@@ -441,6 +445,9 @@ def volume_op_cases(rng):
                                          out_depth=4, mode=1)),
         ('seg:resample-3d', floats, dict(depth=5, width=8, height=6,
                                          out_depth=2, mode=2)),
+        ('seg:descent-direction', wide, dict(depth=10)),
+        ('seg:resample-3d', wide, dict(depth=10, width=350, height=20,
+                                       out_depth=5, mode=1)),
     ]
 
 

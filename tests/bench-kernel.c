@@ -203,11 +203,11 @@ main (int argc, char **argv)
   if (seg_npy_header_parse (file, size, &h) != SEG_NPY_OK || h.n_dims != 3 ||
       h.item_size != 4 || h.fortran_order || h.big_endian ||
       h.data_offset + h.data_size > size ||
-      !(h.kind == SEG_NPY_FLOAT || (resample && h.kind == SEG_NPY_UINT)))
+      !(h.kind == SEG_NPY_FLOAT || (!descent && h.kind == SEG_NPY_UINT)))
     {
       fprintf (stderr,
                "bench-kernel: %s is not a C-order 3-D little-endian "
-               "float32 (or, to resample, uint32) array\n",
+               "float32 (or, to resample or read, uint32) array\n",
                argv[2]);
       return 1;
     }

@@ -31,7 +31,9 @@ Methods (medians of N, default 3):
   volresample   its published single-thread figures for 512³ → 256³
                 float32 on an i7-8565U (nearest 23.6 ms, linear 99.9 ms,
                 area 230 ms): it is not in Debian
-  read          NumPy's max () over the input: one read of its bytes
+  read          one pass over the input's bytes in memory, in C
+                (BUILD/tests/bench-kernel read): the memory's read
+                bandwidth, the floor of any method
 
 MVx/s count output voxels.  The outputs are checked: nearest equal to
 PyTorch's, linear and area to PyTorch's on float64 within float32
@@ -136,10 +138,11 @@ def run_kernel(program, src, reps, size, mode):
     return [float(x) for x in out.stdout.split()]
 
 
-def read_once(v):
-    t = time.perf_counter()
-    v.max()
-    return time.perf_counter() - t
+def run_read(program, src, reps):
+    """Seconds of reps passes over the volume's bytes in memory, in C."""
+    out = subprocess.run([program, "read", src, str(reps)],
+                         stdout=subprocess.PIPE, check=True)
+    return [float(x) for x in out.stdout.split()]
 
 
 def main():
@@ -197,12 +200,13 @@ def main():
         # the volume's memory: not counted.
         kernel = run_kernel(program, src, reps + 1, size, mode)[1:]
         api = run_api(src, size, mode, reps, api_env)
-        seg, torch1, rd = [], [], []
+        # The first pass pays for the first touch of the memory.
+        rd = run_read(program, src, reps + 1)[1:]
+        seg, torch1 = [], []
         for _ in range(reps):
             seg.append(run_seg(args, env))
             t, want = torch_job(v, size, mode, 1)
             torch1.append(t)
-            rd.append(read_once(v))
         # Checked against PyTorch on float64 (float32 PyTorch computes its
         # source indices in single precision).
         if mode == "nearest":
@@ -219,10 +223,11 @@ def main():
         volres = "%8.1f×" % (VOLRESAMPLE[mode] / a) if float_job else ""
         print("%-15s %7.1f ms %4.0f MVx/s %7.1f ms %4.0f MVx/s "
               "%7.1f ms %4.0f MVx/s %7.1f ms %4.0f MVx/s %8.1f× %9s "
-              "%8.1f× %5.1f ms" %
+              "%8.1f× %5.1f ms, %4.1f GB/s" %
               (name, 1e3 * a, n_out / a / 1e6, 1e3 * s, n_out / s / 1e6,
                1e3 * k, n_out / k / 1e6, 1e3 * t, n_out / t / 1e6, t / a,
-               volres, t / s, 1e3 * statistics.median(rd)))
+               volres, t / s, 1e3 * statistics.median(rd),
+               v.nbytes / statistics.median(rd) / 1e9))
         if float_job and (t / a < target[mode] or a > VOLRESAMPLE[mode]):
             missed.append(name)
     if not quick:

@@ -38,8 +38,8 @@
  * stacks) 5.  The common path (vector_16 ()) then needs the best group
  * only; vectors where a second group comes near it, or with a doubt, are
  * done again from the rows with every class (redo_16 ()).  Its margins
- * are wider, its fallback the same.  The double path serves the other types, other
- * CPUs and SEG_KERNELS=portable.
+ * are wider, its fallback the same.  The double path serves the other
+ * types, other CPUs and SEG_KERNELS=portable.
  */
 #include "seg-descent.h"
 
@@ -115,8 +115,8 @@ typedef struct
   double           dist[N_CLASSES], inv[N_CLASSES];
   float            inv_float[N_CLASSES]; /* inv rounded, for redo_16 () */
   int              n_classes; /* classes 1 … n_classes: 3 in 2-D, 7 */
-  /* vector_16 ()'s groups of classes of one distance, and theirs
-   * rounded to floats. */
+  /* How vector_16 () groups the classes, and each group's inverse
+   * distance rounded to a float. */
   int   grouping;
   float group_inv[N_CLASSES];
   /* Each class's neighbours in index order: row and step in x. */
@@ -615,7 +615,7 @@ read_row_floats (
  *
  *   lo_x:  the lower of voxels x - 1 and x + 1;         at_x  0 or 2
  *   lo_y:  the lower of voxel x of rows yy - 1, yy + 1; at_y  0 or 6
- *          (with SIDES, the lowest of those four;        0, 2, 4, 6)
+ *          (with SIDES or ALL, of the four sides;        0, 2, 4, 6)
  *   lo_xy: the lowest of the four diagonal voxels;      at_xy 0, 2, 6, 8
  *
  * at is the neighbour's index within the plane, (dy + 1)·3 + (dx + 1),

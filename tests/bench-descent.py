@@ -126,11 +126,9 @@ def run_gegl(vol_path, out_path, depth, env):
 
 def run_kernel(program, vol_path, reps, spacing=()):
     """The seconds of each of reps runs of the kernel, at spacing (x, y,
-    z; default 1 1 1); with "read", of one pass over the volume's
-    bytes."""
-    what = ["read"] if spacing == "read" else ["descent"]
-    extra = [] if spacing in ((), "read") else [str(s) for s in spacing]
-    out = subprocess.run([program] + what + [vol_path, str(reps)] + extra,
+    z; default 1 1 1)."""
+    out = subprocess.run([program, "descent", vol_path, str(reps)] +
+                         [str(s) for s in spacing],
                          stdout=subprocess.PIPE, check=True)
     return [float(x) for x in out.stdout.split()]
 
@@ -187,7 +185,7 @@ def main():
             kernel = run_kernel(program, vol, reps)
             em = run_kernel(program, vol, reps, (4, 4, 40))
             three = run_kernel(program, vol, reps, (1, 2, 3))
-            read = run_kernel(program, vol, reps, "read")
+            read = benchargs.read_times(build, vol, reps)
             api = run_api(vol, reps, api_env)
             p = np.ascontiguousarray(v[:slab[0], :slab[1], :slab[2]])
             job, npy = [], []

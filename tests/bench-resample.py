@@ -138,13 +138,6 @@ def run_kernel(program, src, reps, size, mode):
     return [float(x) for x in out.stdout.split()]
 
 
-def run_read(program, src, reps):
-    """Seconds of reps passes over the volume's bytes in memory, in C."""
-    out = subprocess.run([program, "read", src, str(reps)],
-                         stdout=subprocess.PIPE, check=True)
-    return [float(x) for x in out.stdout.split()]
-
-
 def main():
     if "--child" in sys.argv:
         a = sys.argv[sys.argv.index("--child") + 1:]
@@ -200,8 +193,7 @@ def main():
         # the volume's memory: not counted.
         kernel = run_kernel(program, src, reps + 1, size, mode)[1:]
         api = run_api(src, size, mode, reps, api_env)
-        # The first pass pays for the first touch of the memory.
-        rd = run_read(program, src, reps + 1)[1:]
+        rd = benchargs.read_times(build, src, reps)
         seg, torch1 = [], []
         for _ in range(reps):
             seg.append(run_seg(args, env))

@@ -65,3 +65,15 @@ def api_times(call, reps):
         call(gegl_seg)
         times.append(time.perf_counter() - t)
     return times[1:]
+
+
+def read_times(build, path, reps):
+    """Seconds of reps passes over the bytes of the .npy volume at path,
+    in memory, in C (BUILD/tests/bench-kernel read): the memory's read
+    bandwidth, the floor of any method.  A first pass, which pays for the
+    first touch of the memory, is not counted."""
+    import subprocess
+    program = os.path.join(build, "tests", "bench-kernel")
+    out = subprocess.run([program, "read", path, str(reps + 1)],
+                         stdout=subprocess.PIPE, check=True)
+    return [float(x) for x in out.stdout.split()][1:]

@@ -1276,12 +1276,8 @@ vector_16 (const Descent   *k,
 /* The entry of input row yy of slice zz (at row, NULL outside the
  * input), filled when it does not hold it. */
 SEG_AVX512 static RowMinima *
-cached_row (const Descent *k,
-            MinimaCache   *c,
-            const uint8_t *row,
-            int            zz,
-            int            yy,
-            const char   **ahead)
+cached_row (
+  const Descent *k, MinimaCache *c, const uint8_t *row, int zz, int yy)
 {
   RowMinima *m;
 
@@ -1289,12 +1285,7 @@ cached_row (const Descent *k,
     return &c->missing;
   m = &c->row[zz % (SLAB + 2) * 3 + yy % 3];
   if (m->zz != zz || m->yy != yy)
-    {
-      fill_row (k, m, row, zz, yy);
-      /* The next row down the slice is filled a step in y later: its
-       * prefetch goes with this row's vectors. */
-      *ahead = (const char *) row + k->in->row_stride;
-    }
+    fill_row (k, m, row, zz, yy);
   return m;
 }
 
@@ -1307,6 +1298,39 @@ prefetch_ahead (const char *const *ahead, int n, size_t offset)
 {
   for (int a = 0; a < n; a++)
     _mm_prefetch (ahead[a] + offset, _MM_HINT_T0);
+}
+
+/* The input rows to prefetch along the vectors of output row (zi, yi),
+ * slab zs … ze - 1 (input slices): those its slab fills first at the
+ * next step in y, row yi + 2.  Each output row fills the row of slice
+ * zi + 1 (in 2-D its own slice's); the slab's first also fills those of
+ * slices zs - 1 and zs, whose prefetches go with its second and third
+ * output rows, so that no row's vectors carry more than two.  Returns
+ * how many. */
+static inline int
+rows_ahead (
+  const Descent *k, int zs, int ze, int zi, int yi, const char *ahead[3])
+{
+  const SegVolume *in   = k->in;
+  const int        last = ze - 1 - zs;
+  const char      *row;
+  int              n = 0;
+
+  if (yi + 2 >= in->height)
+    return 0;
+  row = (const char *) in->data + (ptrdiff_t) (yi + 2) * in->row_stride;
+  if (!k->three_d)
+    {
+      ahead[n++] = row + (ptrdiff_t) zi * in->slice_stride;
+      return n;
+    }
+  if (zi + 1 < in->depth)
+    ahead[n++] = row + (ptrdiff_t) (zi + 1) * in->slice_stride;
+  if (zi - zs == (last < 1 ? last : 1) && zs > 0)
+    ahead[n++] = row + (ptrdiff_t) (zs - 1) * in->slice_stride;
+  if (zi - zs == (last < 2 ? last : 2))
+    ahead[n++] = row + (ptrdiff_t) zs * in->slice_stride;
+  return n;
 }
 
 /* The labels of an output row, from voxel x0 on: vector_16 () on every
@@ -1344,12 +1368,15 @@ vectors (const Descent     *k,
 }
 
 /* Output row (zi, yi) of the input, voxels x0 … x0 + n - 1, into out,
- * sixteen voxels at a time; rows: the input rows around it (NULL: none);
- * next_out: the output row done next (NULL: none). */
+ * sixteen voxels at a time, in the slab of input slices zs … ze - 1;
+ * rows: the input rows around it (NULL: none); next_out: the output row
+ * done next (NULL: none). */
 SEG_AVX512 static void
 row_avx512 (const Descent *k,
             MinimaCache   *c,
             const uint8_t *rows[N_ROWS],
+            int            zs,
+            int            ze,
             int            zi,
             int            yi,
             int            x0,
@@ -1360,15 +1387,12 @@ row_avx512 (const Descent *k,
   RowMinima  *m[N_ROWS];
   FloatRows   ch;
   Planes      p;
-  const char *ahead[N_ROWS] = { NULL };
-  int         n_ahead       = 0;
+  const char *ahead[3];
+  const int   n_ahead = rows_ahead (k, zs, ze, zi, yi, ahead);
 
   for (int r = 0; r < N_ROWS; r++)
     {
-      m[r] = cached_row (k, c, rows[r], zi + r / 3 - 1, yi + r % 3 - 1,
-                         &ahead[n_ahead]);
-      if (ahead[n_ahead] != NULL)
-        n_ahead++;
+      m[r]      = cached_row (k, c, rows[r], zi + r / 3 - 1, yi + r % 3 - 1);
       ch.row[r] = m[r]->v + x0;
     }
   for (int r = 1; r < N_ROWS; r += 3)
@@ -1553,8 +1577,10 @@ seg_descent_direction (const SegVolume  *in,
 #if SEG_HAVE_AVX512
           if (floats)
             {
-              row_avx512 (&k, &cache, rows, zi, yi, x0, out->width, dst,
-                          next_row_out (out, zs, y, z));
+              const int ze = zs + SLAB < out->depth ? zs + SLAB : out->depth;
+
+              row_avx512 (&k, &cache, rows, z0 + zs, z0 + ze, zi, yi, x0,
+                          out->width, dst, next_row_out (out, zs, y, z));
               continue;
             }
 #endif

@@ -755,22 +755,24 @@ centre_row (RowMinima       *m,
       __mmask16 lower;
       __m128i   at;
 
-      lower = lower_16 (_mm512_loadu_ps (up_v + x + 1),
-                        _mm512_loadu_ps (down_v + x + 1), &low);
-      at    = _mm_maskz_mov_epi8 (lower, _mm_set1_epi8 (6));
       if (sides)
         {
-          /* In index order the sides are y - 1 (0), x - 1 (2), x + 1 (4),
-           * y + 1 (6): on a tie, a side in x wins over y + 1 only. */
-          const __m512    row = _mm512_load_ps (lo_x + x);
-          const __mmask16 in_x =
-            _mm512_cmp_ps_mask (row, low, _CMP_LT_OQ) |
-            (_mm512_cmp_ps_mask (row, low, _CMP_EQ_OQ) & lower);
-
-          low = _mm512_mask_mov_ps (low, in_x, row);
-          at  = _mm_mask_add_epi8 (at, in_x,
-                                   _mm_load_si128 ((const __m128i *) (at_x + x)),
-                                   _mm_set1_epi8 (2));
+          /* The sides in index order, y - 1 (0), x - 1 (2), x + 1 (4),
+           * y + 1 (6), each taken where it is lower: ties stay with the
+           * earlier. */
+          low   = _mm512_loadu_ps (up_v + x + 1);
+          lower = lower_16 (low, _mm512_load_ps (lo_x + x), &low);
+          at    = _mm_maskz_add_epi8 (
+               lower, _mm_load_si128 ((const __m128i *) (at_x + x)),
+               _mm_set1_epi8 (2));
+          lower = lower_16 (low, _mm512_loadu_ps (down_v + x + 1), &low);
+          at    = _mm_mask_mov_epi8 (at, lower, _mm_set1_epi8 (6));
+        }
+      else
+        {
+          lower = lower_16 (_mm512_loadu_ps (up_v + x + 1),
+                            _mm512_loadu_ps (down_v + x + 1), &low);
+          at    = _mm_maskz_mov_epi8 (lower, _mm_set1_epi8 (6));
         }
       _mm512_store_ps (lo_y + x, low);
       _mm_store_si128 ((__m128i *) (at_y + x), at);

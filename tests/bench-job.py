@@ -23,9 +23,10 @@ Which gegl and module: the `gegl` program on PATH, with
   - by default, BUILD's module (BUILD: the build folder, default `build`),
     GEGL_PATH=BUILD/operations:<GEGL's plug-in folder>, as the README tells
     a user who has not installed it;
-  - --lean: GEGL_PATH=BUILD/tools/lean-plug-ins, the folder that
-    gegl-seg-lean uses (tools/meson.build): this build's module and the
-    GEGL modules a volume pipeline needs, as `gegl-seg-lean gegl …` runs;
+  - --lean: as `gegl-seg-lean gegl …` runs, with the environment that
+    BUILD/tools/gegl-seg-lean gives its command: GEGL_PATH=BUILD/tools/
+    lean-plug-ins (tools/meson.build: this build's module and the GEGL
+    modules a volume pipeline needs) and glibc's malloc in huge pages;
   - --installed: no GEGL_PATH, GEGL's own folders (the installed module).
 The start-up of the tiny copy is also shown for each of these three that
 can run, so the module sets compare.  GEGL runs with its defaults except
@@ -448,10 +449,18 @@ class Bench:
             self.setups['default'] = (
                 'GEGL_PATH=BUILD/operations:' + pluginsdir,
                 dict(base, GEGL_PATH=ops + ':' + pluginsdir))
-        if os.path.isdir(lean):
+        script = os.path.join(self.opts.build, 'tools', 'gegl-seg-lean')
+        if os.path.isdir(lean) and os.path.isfile(script):
+            # The environment the script gives its command: the folder,
+            # and glibc's malloc in huge pages.
+            env = subprocess.run([script, 'env', '-0'], env=base,
+                                 check=True, capture_output=True,
+                                 text=True).stdout
             self.setups['lean'] = (
-                'GEGL_PATH=BUILD/tools/lean-plug-ins (gegl-seg-lean)',
-                dict(base, GEGL_PATH=lean))
+                'gegl-seg-lean: GEGL_PATH=BUILD/tools/lean-plug-ins, '
+                'GLIBC_TUNABLES=glibc.malloc.hugetlb=1',
+                dict(item.split('=', 1) for item in env.split('\0')
+                     if '=' in item))
         installed = subprocess.run(['gegl', '--exists', 'seg:npy-load'],
                                    env=base, capture_output=True)
         if installed.returncode == 0:

@@ -6,8 +6,10 @@ and nothing GEGL would descend into; jobs run through it give the bytes
 that the same jobs give with the tests' usual GEGL_PATH (.npy → pooling →
 .npy in a seg format, a bit-exact .npy copy, a PNG through an XML graph),
 without a warning; a file that cannot be loaded is still refused; a
-GEGL_PATH set before does not make a module load twice; and the script
-refuses to run when its link to our module leads nowhere.  Prints TAP."""
+GEGL_PATH set before does not make a module load twice; the command gets
+glibc's malloc in huge pages unless the caller chose otherwise; and the
+script refuses to run when its link to our module leads nowhere.  Prints
+TAP."""
 import os
 import shutil
 import subprocess
@@ -28,12 +30,12 @@ def check(name, problems):
     results.append((name, problems))
 
 
-def run(args, lean=True, cwd=None):
+def run(args, lean=True, cwd=None, env=None):
     """gegl (or any command) through gegl-seg-lean, or plainly with the
     tests' GEGL_PATH."""
     return subprocess.run(([LEAN] if lean else []) + args, cwd=cwd,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=300)
+                          text=True, timeout=300, env=env)
 
 
 def clean(r):
@@ -170,6 +172,27 @@ def test_python():
     check('any command: Python finds the ops', problems)
 
 
+def test_malloc():
+    """GLIBC_TUNABLES as the command sees it, for what the caller set."""
+    cases = [({}, 'glibc.malloc.hugetlb=1'),
+             ({'GLIBC_TUNABLES': 'glibc.malloc.arena_max=2'},
+              'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1'),
+             ({'GLIBC_TUNABLES': 'glibc.malloc.hugetlb=0'},
+              'glibc.malloc.hugetlb=0'),
+             ({'GEGL_SEG_KEEP_MALLOC': '1'}, '')]
+    problems = []
+    for set_before, want in cases:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ('GLIBC_TUNABLES', 'GEGL_SEG_KEEP_MALLOC')}
+        env.update(set_before)
+        r = run(['sh', '-c', 'printf %s "${GLIBC_TUNABLES:-}"'], env=env)
+        problems += clean(r)
+        if r.stdout != want:
+            problems.append('%r gave GLIBC_TUNABLES=%r, not %r'
+                            % (set_before, r.stdout, want))
+    check('malloc in huge pages unless the caller chose', problems)
+
+
 def test_refusal(tmp):
     """A copy of the script whose folder's link to our module leads
     nowhere, as after the module was uninstalled."""
@@ -208,6 +231,7 @@ def main():
         test_failed_load(tmp)
         test_once()
         test_python()
+        test_malloc()
         test_refusal(tmp)
     finally:
         shutil.rmtree(tmp)

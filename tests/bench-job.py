@@ -453,14 +453,13 @@ class Bench:
         if os.path.isdir(lean) and os.path.isfile(script):
             # The environment the script gives its command: the folder,
             # and glibc's malloc in huge pages.
-            env = subprocess.run([script, 'env', '-0'], env=base,
-                                 check=True, capture_output=True,
-                                 text=True).stdout
+            env = dict(item.split('=', 1) for item in subprocess.run(
+                [script, 'env', '-0'], env=base, check=True,
+                capture_output=True, text=True).stdout.split('\0')
+                if '=' in item)
             self.setups['lean'] = (
                 'gegl-seg-lean: GEGL_PATH=BUILD/tools/lean-plug-ins, '
-                'GLIBC_TUNABLES=glibc.malloc.hugetlb=1',
-                dict(item.split('=', 1) for item in env.split('\0')
-                     if '=' in item))
+                'GLIBC_TUNABLES=' + env.get('GLIBC_TUNABLES', ''), env)
         installed = subprocess.run(['gegl', '--exists', 'seg:npy-load'],
                                    env=base, capture_output=True)
         if installed.returncode == 0:

@@ -1475,14 +1475,12 @@ grouping (Descent *k, const SegDescent *d)
 #endif
 }
 
-/* The output row done after row y of slice z, the slab's first slice
- * zs (slices slab by slab, rows, slices: as seg_descent_direction ()
- * does them); NULL after the last. */
+/* The output row done after row y of slice z, in the slab of slices
+ * zs … slab_end - 1 (slices slab by slab, rows, slices: as
+ * seg_descent_direction () does them); NULL after the last. */
 static uint8_t *
-next_row_out (const SegVolume *out, int zs, int y, int z)
+next_row_out (const SegVolume *out, int zs, int slab_end, int y, int z)
 {
-  const int slab_end = zs + SLAB < out->depth ? zs + SLAB : out->depth;
-
   if (z + 1 < slab_end)
     z++;
   else if (y + 1 < out->height)
@@ -1566,33 +1564,36 @@ seg_descent_direction (const SegVolume  *in,
   /* Slab by slab of slices, row by row, slice by slice: the minima of
    * an input row, taken once, serve every output row around it. */
   for (int zs = 0; zs < out->depth; zs += SLAB)
-    for (int y = 0; y < out->height; y++)
-      for (int z = zs; z < zs + SLAB && z < out->depth; z++)
-        {
-          const int      zi = z0 + z, yi = y0 + y;
-          const uint8_t *rows[N_ROWS];
-          uint8_t       *dst = (uint8_t *) out->data +
-                         (ptrdiff_t) z * out->slice_stride +
-                         (ptrdiff_t) y * out->row_stride;
+    {
+      const int slab_end = zs + SLAB < out->depth ? zs + SLAB : out->depth;
 
-          rows_around (in, zi, yi, d->three_d, rows);
+      for (int y = 0; y < out->height; y++)
+        for (int z = zs; z < slab_end; z++)
+          {
+            const int      zi = z0 + z, yi = y0 + y;
+            const uint8_t *rows[N_ROWS];
+            uint8_t       *dst = (uint8_t *) out->data +
+                           (ptrdiff_t) z * out->slice_stride +
+                           (ptrdiff_t) y * out->row_stride;
+
+            rows_around (in, zi, yi, d->three_d, rows);
 #if SEG_HAVE_AVX512
-          if (floats)
-            {
-              const int ze = zs + SLAB < out->depth ? zs + SLAB : out->depth;
-
-              row_avx512 (&k, &cache, rows, z0 + zs, z0 + ze, zi, yi, x0,
-                          out->width, dst, next_row_out (out, zs, y, z));
-              continue;
-            }
+            if (floats)
+              {
+                row_avx512 (&k, &cache, rows, z0 + zs, z0 + slab_end, zi, yi,
+                            x0, out->width, dst,
+                            next_row_out (out, zs, slab_end, y, z));
+                continue;
+              }
 #endif
-          for (int x = 0; x < out->width; x += CHUNK)
-            {
-              const int n = out->width - x < CHUNK ? out->width - x : CHUNK;
+            for (int x = 0; x < out->width; x += CHUNK)
+              {
+                const int n = out->width - x < CHUNK ? out->width - x : CHUNK;
 
-              chunk (&k, &ch, rows, x0 + x, n, dst + x);
-            }
-        }
+                chunk (&k, &ch, rows, x0 + x, n, dst + x);
+              }
+          }
+    }
 #if SEG_HAVE_AVX512
   if (floats)
     minima_cache_free (&cache);

@@ -241,7 +241,7 @@ def _chunks_by_hand(src, dst, chunks):
     into the OME-Zarr group dst."""
     import zarr
     from gegl_seg import _gegl
-    from gegl_seg.dask import _write_block
+    from gegl_seg.dask import _write_blocks
     _blosc_on_one_thread()
     _gegl.init().config().props.threads = 1
     source = zarr.open_array(src, mode='r')
@@ -250,8 +250,8 @@ def _chunks_by_hand(src, dst, chunks):
     for index in chunks:
         region = tuple(slice(i * c, (i + 1) * c)
                        for i, c in zip(index, source.chunks))
-        _write_block(source[region], region, targets, (2, 2, 2), 3, 'mode',
-                     False, False)
+        _write_blocks([[source[region], region]], targets, (2, 2, 2), 3,
+                      'mode', False, False)
 
 
 def _spin(seconds):

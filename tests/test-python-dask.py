@@ -341,6 +341,41 @@ def test_to_ome_zarr(crop, folder):
                   'labels' if method == 'mode' else 'image'),
               same_group(read_group(got_path), read_group(want_path)))
 
+    # Tasks of several chunks: any number per task writes the same group.
+    volume = da.from_array(crop, chunks=16)
+    want_path = os.path.join(folder, 'want.zarr')
+    ome_zarr.write_labels(want_path, seg_dask.pyramid(volume, 2, 2), 2,
+                          overwrite=True)
+    for per_task in (1, 2, 7, 75, 1000):
+        got_path = os.path.join(folder, 'got.zarr')
+        seg_dask.to_ome_zarr(volume, got_path, 2, 2, overwrite=True,
+                             chunks_per_task=per_task)
+        check('to_ome_zarr, %d of the 75 chunks per task: the group '
+              'write_labels writes' % per_task,
+              same_group(read_group(got_path), read_group(want_path)))
+    for bad in (0, -2, 1.5, True, '4'):
+        path = os.path.join(folder, 'bad.zarr')
+        try:
+            seg_dask.to_ome_zarr(volume, path, 2, 2, chunks_per_task=bad)
+            check('to_ome_zarr: chunks_per_task %r is refused' % (bad,),
+                  False)
+        except ValueError as e:
+            check('to_ome_zarr: chunks_per_task %r is refused, nothing '
+                  'written' % (bad,),
+                  'chunks_per_task %r' % (bad,) in str(e)
+                  and not os.path.exists(path), str(e))
+    # By default about 32 MiB per task, but 16 tasks where there are
+    # enough chunks.
+    for shape, chunks, per_task in (((48, 80, 80), 16, 5),
+                                    ((512,) * 3, 128, 4),
+                                    ((1024,) * 3, 128, 4),
+                                    ((64,) * 3, 64, 1)):
+        check('to_ome_zarr: %s chunks of %s in tasks of %d' % (
+                  shape, chunks, per_task),
+              seg_dask._chunks_per_task(
+                  da.zeros(shape, dtype=np.uint32, chunks=chunks), None,
+                  'to_ome_zarr') == per_task)
+
     path = os.path.join(folder, 'kept.zarr')
     seg_dask.to_ome_zarr(da.from_array(crop, chunks=16), path, 2, 1)
     try:

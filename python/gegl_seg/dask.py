@@ -2,7 +2,7 @@
 """Pyramids and label statistics of Dask arrays, block by block, on any
 Dask scheduler (threads, processes, a dask.distributed cluster), with
 results bit-identical to gegl_seg's on the whole volume; to_ome_zarr
-writes a pyramid with one task per chunk.
+writes a pyramid with a few chunks per task.
 
 Why block-wise is exact: pooling blocks start at the volume's origin, so
 when every chunk but the last along each axis is a multiple of
@@ -21,6 +21,7 @@ import numpy as np
 
 import dask
 import dask.array as da
+import dask.core
 import dask.multiprocessing
 import dask.threaded
 
@@ -95,36 +96,108 @@ def pyramid(array, factor, num_mips, method='mode', exact=False,
     return levels
 
 
-def _write_block(block, region, targets, factor, num_mips, method, exact,
-                 sparse):
-    """One chunk's every level, written straight into the level arrays:
-    the chunk's region of level k starts at its level-0 start / factor^k,
-    on a zarr chunk boundary, so no two tasks write the same zarr chunk."""
-    levels = _pyramid(np.asarray(block), factor, num_mips, method, exact,
-                      sparse)
-    for k, (level, target) in enumerate(zip(levels, targets)):
-        target[tuple(slice(r.start // f ** k, r.start // f ** k + n)
-                     for r, f, n in zip(region, factor, level.shape))] = level
-    return np.ones((1,) * block.ndim, bool)
+def _write_blocks(blocks, targets, factor, num_mips, method, exact,
+                  sparse):
+    """Each chunk's every level, for blocks of [chunk, its region as
+    slices], written straight into the level arrays: a chunk's region of
+    level k starts at its level-0 start / factor^k, on a zarr chunk
+    boundary, so no two tasks write the same zarr chunk.  A chunk may
+    also come as a _Chunk, read only when its turn comes."""
+    for block, region in blocks:
+        if isinstance(block, _Chunk):
+            block = block.read()
+        levels = _pyramid(np.asarray(block), factor, num_mips, method,
+                          exact, sparse)
+        for k, (level, target) in enumerate(zip(levels, targets)):
+            target[tuple(slice(r.start // f ** k, r.start // f ** k + n)
+                         for r, f, n in zip(region, factor,
+                                            level.shape))] = level
+    return np.ones(1, bool)
 
 
-def _per_block(array, name, function, *args):
-    """A Dask array of one element per chunk of `array`: function(chunk,
-    its region as slices, *args).  A Blockwise layer, so that Dask fuses
-    the task that reads a chunk into the one that uses it (map_blocks'
-    block_info would add a task per chunk and keep them apart)."""
-    from dask.blockwise import blockwise
+# A task's chunks hold about this much, as a rule: each task costs
+# dask.distributed about 2 ms of the scheduler's and the worker's time
+# (docs/python.md), so tasks much shorter than 100 ms spend a large part
+# of a cluster's time on Dask (32 MiB of labels take about 90 ms here).
+TASK_BYTES = 32 << 20
+# Tasks a run keeps where it has the chunks for them: enough to spread
+# over a small cluster's workers and to even out their ends.
+MIN_TASKS = 16
+
+
+def _chunks_per_task(array, chunks_per_task, function):
+    """How many chunks each task takes: chunks_per_task, or by default
+    chunks of TASK_BYTES together but no fewer than MIN_TASKS tasks."""
+    if chunks_per_task is None:
+        chunk_bytes = array.dtype.itemsize * int(np.prod(
+            [sizes[0] for sizes in array.chunks]))
+        n_chunks = int(np.prod(array.numblocks))
+        return max(1, min(TASK_BYTES // max(1, chunk_bytes),
+                          -(-n_chunks // MIN_TASKS)))
+    if (isinstance(chunks_per_task, (bool, np.bool_))
+            or not isinstance(chunks_per_task, (int, np.integer))
+            or chunks_per_task < 1):
+        _fail(function, 'chunks_per_task %r is not a whole number of 1 or '
+              'more', chunks_per_task)
+    return int(chunks_per_task)
+
+
+class _Chunk:
+    """A chunk's task and the values of the keys it names: a task of
+    several chunks reads each only when it comes to it, so that one chunk
+    at a time is in memory, and in the caches while it is pooled."""
+
+    KEY = 'gegl_seg-chunk'
+
+    def __init__(self, task, known):
+        self.task = task
+        self.known = known
+
+    def read(self):
+        # The values quoted: a value that looks like a task stays a value.
+        graph = {key: dask.core.quote(value)
+                 for key, value in self.known.items()}
+        graph[self.KEY] = self.task
+        return dask.core.get(graph, self.KEY)
+
+
+def _chunks(blocks, keys, *values):
+    """blocks ([a chunk's task, its region] pairs) with _Chunks for the
+    tasks, which name the keys whose values Dask gives here."""
+    known = dict(zip(keys, values))
+    return [[_Chunk(task, known), region] for task, region in blocks]
+
+
+def _in_tasks(array, name, function, per_task, *args):
+    """A Dask array of one element per task: each takes per_task
+    consecutive chunks of `array` (in C order of the chunk grid) and
+    calls function([[chunk, its region as slices], …], *args), each
+    chunk a _Chunk.  Each chunk's own task is put into the task that uses
+    it, so a chunk is read where it is used and never travels between
+    workers.  The chunks' tasks are those of the array's graph once Dask
+    has optimised it, kept as they are: a later optimisation could
+    otherwise fuse away the keys they name."""
+    from dask.core import flatten, get_dependencies, quote
     from dask.highlevelgraph import HighLevelGraph
-    from dask.layers import ArraySliceDep
-    index = tuple(range(array.ndim))
-    constants = [x for arg in args for x in (arg, None)]
-    layer = blockwise(function, name, index, array.name, index,
-                      ArraySliceDep(array.chunks), index, *constants,
-                      numblocks={array.name: array.numblocks})
-    graph = HighLevelGraph.from_collections(name, layer,
-                                            dependencies=[array])
-    return da.Array(graph, name, tuple((1,) * n for n in array.numblocks),
-                    dtype=bool)
+    (array,) = dask.optimize(array)
+    tasks = dict(array.__dask_graph__())
+    starts = [np.cumsum((0,) + sizes) for sizes in array.chunks]
+    keys = list(flatten(array.__dask_keys__()))
+    layer = {}
+    for t, first in enumerate(range(0, len(keys), per_task)):
+        group = keys[first:first + per_task]
+        blocks = [[tasks[key], tuple(slice(int(s[i]), int(s[i + 1]))
+                                     for s, i in zip(starts, key[1:]))]
+                  for key in group]
+        named = list(dict.fromkeys(
+            k for key in group
+            for k in get_dependencies(tasks, task=tasks[key])))
+        chunks = (_chunks, quote(blocks), quote(named)) + tuple(named)
+        layer[(name, t)] = (function, chunks) + args
+    inputs = name + '-inputs'
+    graph = HighLevelGraph({name: layer, inputs: tasks},
+                           {name: {inputs}, inputs: set()})
+    return da.Array(graph, name, ((1,) * len(layer),), dtype=bool)
 
 
 def _on_chunk_grid(array, chunks):
@@ -137,17 +210,21 @@ def _on_chunk_grid(array, chunks):
 
 def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
                 sparse=False, name=None, chunks=None, voxel_size=None,
-                origin=None, unit=None, overwrite=False, progress=None):
+                origin=None, unit=None, overwrite=False, progress=None,
+                chunks_per_task=None):
     """gegl_seg.dask.pyramid written as OME-Zarr (the label pyramid
-    labels/<name> for method 'mode', the root image for 'average'), one
-    task per chunk: each task reads its chunk, computes all its levels and
-    writes them into the zarr arrays; nothing travels between workers.
-    The levels are those of gegl_seg.ome_zarr.write_labels/write_image
-    given gegl_seg.dask.pyramid's levels, bit for bit.  chunks: level 0's
-    zarr chunks (the array's first chunks by default); the array is
-    rechunked to them where its chunks do not start on their grid.  `path`
-    must be on storage every worker sees; like write_labels, the group is
-    written under a temporary name beside it and renamed when whole."""
+    labels/<name> for method 'mode', the root image for 'average'), a
+    few chunks per task: each task reads its chunks, computes all their
+    levels and writes them into the zarr arrays; nothing travels between
+    workers.  The levels are those of gegl_seg.ome_zarr.write_labels/
+    write_image given gegl_seg.dask.pyramid's levels, bit for bit.
+    chunks: level 0's zarr chunks (the array's first chunks by default);
+    the array is rechunked to them where its chunks do not start on their
+    grid.  chunks_per_task: consecutive Dask chunks per task (default:
+    about 32 MiB of them, but at least 16 tasks where there are as many
+    chunks).  `path` must be on storage every worker sees; like
+    write_labels, the group is written under a temporary name beside it
+    and renamed when whole."""
     from . import ome_zarr
     function = 'dask.to_ome_zarr'
     _check_pyramid_args(method, num_mips, function)
@@ -160,6 +237,7 @@ def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
     chunks = tuple(chunks or ome_zarr.default_chunks(array, factor,
                                                      num_mips))
     array = _on_chunk_grid(array, chunks)
+    per_task = _chunks_per_task(array, chunks_per_task, function)
     shapes = [ome_zarr.level_shape(array.shape, factor, k)
               for k in range(num_mips + 1)]
     label = method == 'mode'
@@ -169,9 +247,9 @@ def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
                            label) as targets:
         # A name of its own per call: the tasks write into this call's
         # temporary group, so no result of an earlier call may stand in.
-        written = _per_block(
-            array, 'gegl_seg-to-ome-zarr-' + uuid.uuid4().hex,
-            _write_block, targets, factor, num_mips, method, exact, sparse)
+        written = _in_tasks(
+            array, 'gegl_seg-to-ome-zarr-' + uuid.uuid4().hex, _write_blocks,
+            per_task, targets, factor, num_mips, method, exact, sparse)
         with (progress or ome_zarr._no_progress)():
             _compute_writes(written)
     return path

@@ -271,11 +271,12 @@ def _blosc_on_one_thread():
 
 # dask.distributed's worker defaults that cost gegl_seg's tasks most: a
 # statistical profiler sampling the task thread every 10 ms, and a memory
-# monitor reading /proc every 100 ms.  Lean workers also run two task
-# threads, so that one chunk starts while the other's end is reported.
+# monitor reading /proc every 100 ms.  One task thread, as the default
+# workers here: to_ome_zarr's tasks of several chunks leave no gap worth
+# a second thread on the same core.
 LEAN_WORKERS = {'distributed.worker.profile.enabled': False,
                 'distributed.worker.memory.monitor-interval': '1s'}
-LEAN_THREADS = 2
+LEAN_THREADS = 1
 
 
 def bench_dask(gegl_seg, v, reps, quick):

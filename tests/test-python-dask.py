@@ -135,7 +135,7 @@ def test_cluster(crop, stored, folder):
     import threading
     import cloudpickle
     import dask.array as da
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, get_task_stream
     import gegl_seg
     import gegl_seg.dask as seg_dask
     from gegl_seg import ome_zarr
@@ -186,6 +186,21 @@ def test_cluster(crop, stored, folder):
         cloudpickle.register_pickle_by_value(malloc_probe)
         check('LocalCluster: to_ome_zarr writes the single process\'s '
               'group', same_group(read_group(path), read_group(want_group)))
+        # dask.distributed orders tasks by their keys as strings unless
+        # told otherwise: the tasks must start in their own order, the
+        # small last ones last (each worker holds up to 2 at a time).
+        with get_task_stream(client=client) as stream:
+            seg_dask.to_ome_zarr(volume, path, 2, 2, overwrite=True)
+        started = sorted((s['start'], int(task['key'].rsplit(',')[-1][:-1]))
+                         for task in stream.data
+                         if 'gegl_seg-to-ome-zarr' in task['key']
+                         for s in task['startstops']
+                         if s['action'] == 'compute')
+        check('LocalCluster: to_ome_zarr\'s %d tasks start in their order'
+              % len(started),
+              len(started) > 12 and all(abs(rank - t) <= 3 for rank, (_, t)
+                                        in enumerate(started)),
+              str([t for _, t in started]))
         check('LocalCluster: the workers serve 1 MiB blocks from the heap '
               '(gegl_seg undid the nanny\'s MALLOC_TRIM_THRESHOLD_)',
               not any(client.run(malloc_probe.maps_fresh_block).values()))
@@ -375,6 +390,33 @@ def test_to_ome_zarr(crop, folder):
               seg_dask._chunks_per_task(
                   da.zeros(shape, dtype=np.uint32, chunks=chunks), None,
                   'to_ome_zarr') == per_task)
+
+    # The tasks shrink towards the end: at most 1/(2·threads) of what is
+    # left, so that the workers end together.
+    for n, per_task, threads, want in (
+            (64, 4, 2, [4] * 13 + [3, 3, 2, 1, 1, 1, 1]),
+            (10, 4, 1, [4, 4, 2]),
+            (3, 4, 8, [1, 1, 1]),
+            (1, 1, 2, [1])):
+        check('to_ome_zarr: %d chunks, at most %d per task, %d threads: '
+              'tasks of %s' % (n, per_task, threads, want),
+              seg_dask._task_sizes(n, per_task, threads) == want)
+    rng = np.random.default_rng(18)
+    shrinking = True
+    for _ in range(500):
+        n, per_task, threads = (int(rng.integers(1, 400)),
+                                int(rng.integers(1, 40)),
+                                int(rng.integers(1, 17)))
+        sizes = seg_dask._task_sizes(n, per_task, threads)
+        left = np.cumsum([0] + sizes)[:-1]
+        shrinking &= (sum(sizes) == n and max(sizes) <= per_task
+                      and sizes == sorted(sizes, reverse=True)
+                      and all(s <= max(1, -(-(n - l) // (2 * threads)))
+                              or threads == 1
+                              for s, l in zip(sizes, left)))
+    check('to_ome_zarr: 500 random task plans cover the chunks in '
+          'shrinking tasks of at most 1/(2·threads) of what is left',
+          shrinking)
 
     path = os.path.join(folder, 'kept.zarr')
     seg_dask.to_ome_zarr(da.from_array(crop, chunks=16), path, 2, 1)

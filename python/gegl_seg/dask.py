@@ -121,7 +121,7 @@ def _write_blocks(blocks, targets, factor, num_mips, method, exact,
 # of a cluster's time on Dask (32 MiB of labels take about 90 ms here).
 TASK_BYTES = 32 << 20
 # Tasks a run keeps where it has the chunks for them: enough to spread
-# over a small cluster's workers and to even out their ends.
+# over a small cluster's workers.
 MIN_TASKS = 16
 
 
@@ -168,8 +168,53 @@ def _chunks(blocks, keys, *values):
     return [[_Chunk(task, known), region] for task, region in blocks]
 
 
-def _in_tasks(array, name, function, per_task, *args):
-    """A Dask array of one element per task: each takes per_task
+def _scheduler_threads(collection):
+    """How many tasks the scheduler that would compute `collection` runs
+    at once: a dask.distributed client's worker threads, a local pool's
+    workers, 1 for the synchronous scheduler."""
+    scheduler, client = _scheduler_of(collection)
+    if client is not None:
+        return max(1, sum(client.nthreads().values()))
+    if scheduler in (dask.threaded.get, dask.multiprocessing.get):
+        return _local_workers()
+    return 1
+
+
+def _scheduler_of(collection):
+    """The scheduler that would compute `collection`, and its
+    dask.distributed client, if it is one's (else None)."""
+    scheduler = dask.base.get_scheduler(collections=[collection])
+    client = getattr(scheduler, '__self__', None)
+    try:
+        from distributed import Client
+    except ImportError:
+        return scheduler, None
+    return scheduler, client if isinstance(client, Client) else None
+
+
+def _local_workers():
+    """The workers of Dask's local thread or process pool."""
+    return dask.config.get('num_workers', None) or os.cpu_count() or 1
+
+
+def _task_sizes(n_chunks, per_task, threads):
+    """Chunks per task, in the order the tasks run: per_task, then fewer
+    towards the end, at most 1/(2·threads) of the chunks still to do (a
+    guided schedule).  Equal tasks would leave a worker idle for up to a
+    whole task at the end while another finishes its last; shrinking
+    tasks make the workers end within about one chunk of each other."""
+    sizes = []
+    left = n_chunks
+    while left:
+        size = min(per_task, left if threads <= 1 else
+                   -(-left // (2 * threads)))
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
+def _in_tasks(array, name, function, sizes, *args):
+    """A Dask array of one element per task: task t takes sizes[t]
     consecutive chunks of `array` (in C order of the chunk grid) and
     calls function([[chunk, its region as slices], …], *args), each
     chunk a _Chunk.  Each chunk's own task is put into the task that uses
@@ -178,14 +223,15 @@ def _in_tasks(array, name, function, per_task, *args):
     has optimised it, kept as they are: a later optimisation could
     otherwise fuse away the keys they name."""
     from dask.core import flatten, get_dependencies, quote
-    from dask.highlevelgraph import HighLevelGraph
+    from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
     (array,) = dask.optimize(array)
     tasks = dict(array.__dask_graph__())
     starts = [np.cumsum((0,) + sizes) for sizes in array.chunks]
     keys = list(flatten(array.__dask_keys__()))
     layer = {}
-    for t, first in enumerate(range(0, len(keys), per_task)):
-        group = keys[first:first + per_task]
+    firsts = np.cumsum([0] + list(sizes))
+    for t, size in enumerate(sizes):
+        group = keys[firsts[t]:firsts[t] + size]
         blocks = [[tasks[key], tuple(slice(int(s[i]), int(s[i + 1]))
                                      for s, i in zip(starts, key[1:]))]
                   for key in group]
@@ -195,9 +241,17 @@ def _in_tasks(array, name, function, per_task, *args):
         chunks = (_chunks, quote(blocks), quote(named)) + tuple(named)
         layer[(name, t)] = (function, chunks) + args
     inputs = name + '-inputs'
+    # dask.distributed orders tasks by their keys as strings ('10' before
+    # '2'): a priority per task keeps them in their order.
+    layer = MaterializedLayer(layer, annotations={'priority': _in_order})
     graph = HighLevelGraph({name: layer, inputs: tasks},
                            {name: {inputs}, inputs: set()})
     return da.Array(graph, name, ((1,) * len(layer),), dtype=bool)
+
+
+def _in_order(key):
+    """The priority of task (name, t): the earlier, the higher."""
+    return -key[1]
 
 
 def _on_chunk_grid(array, chunks):
@@ -222,7 +276,8 @@ def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
     the array is rechunked to them where its chunks do not start on their
     grid.  chunks_per_task: consecutive Dask chunks per task (default:
     about 32 MiB of them, but at least 16 tasks where there are as many
-    chunks).  `path` must be on storage every worker sees; like
+    chunks); the last tasks take fewer, so that the workers end
+    together.  `path` must be on storage every worker sees; like
     write_labels, the group is written under a temporary name beside it
     and renamed when whole."""
     from . import ome_zarr
@@ -237,7 +292,9 @@ def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
     chunks = tuple(chunks or ome_zarr.default_chunks(array, factor,
                                                      num_mips))
     array = _on_chunk_grid(array, chunks)
-    per_task = _chunks_per_task(array, chunks_per_task, function)
+    sizes = _task_sizes(int(np.prod(array.numblocks)),
+                        _chunks_per_task(array, chunks_per_task, function),
+                        _scheduler_threads(array))
     shapes = [ome_zarr.level_shape(array.shape, factor, k)
               for k in range(num_mips + 1)]
     label = method == 'mode'
@@ -249,36 +306,34 @@ def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
         # temporary group, so no result of an earlier call may stand in.
         written = _in_tasks(
             array, 'gegl_seg-to-ome-zarr-' + uuid.uuid4().hex, _write_blocks,
-            per_task, targets, factor, num_mips, method, exact, sparse)
+            sizes, targets, factor, num_mips, method, exact, sparse)
         with (progress or ome_zarr._no_progress)():
-            _compute_writes(written)
+            _compute_writes(written, optimized=True)
     return path
 
 
-def _compute_writes(collection):
+def _compute_writes(collection, optimized=False):
     """Computes a Dask collection whose results are only acknowledged
     writes, and returns or raises only when no task runs any more, so that
     the caller may remove what failed tasks wrote.  (Dask's local
     schedulers raise at the first error while other tasks still run: they
     get a pool of their own here, closed and waited for.)  On a
     dask.distributed client the chunks stay on the workers (no gather
-    into one array, no concatenating task)."""
+    into one array, no concatenating task).  optimized: the collection's
+    graph is final (Dask's optimisation would drop its annotations)."""
     import concurrent.futures
     import multiprocessing
-    scheduler = dask.base.get_scheduler(collections=[collection])
-    client = getattr(scheduler, '__self__', None)
-    try:
-        from distributed import Client, wait
-    except ImportError:
-        Client = None
-    if Client is not None and isinstance(client, Client):
-        futures = client.futures_of(client.persist(collection))
+    scheduler, client = _scheduler_of(collection)
+    if client is not None:
+        from distributed import wait
+        futures = client.futures_of(client.persist(
+            collection, optimize_graph=not optimized))
         wait(futures)       # every task, the failed ones too
         for future in futures:
             if future.status != 'finished':
                 future.result()
         return
-    workers = dask.config.get('num_workers', None) or os.cpu_count() or 1
+    workers = _local_workers()
     if scheduler is dask.threaded.get:
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             collection.compute(scheduler='threads', pool=pool)

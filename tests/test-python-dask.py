@@ -418,6 +418,24 @@ def test_to_ome_zarr(crop, folder):
           'shrinking tasks of at most 1/(2·threads) of what is left',
           shrinking)
 
+    # Small data of the input graph (the zarr array object) travels in
+    # the tasks, which then wait for no other; large data stays a task.
+    stored = os.path.join(folder, 'small-data.zarr')
+    zarr.save_array(stored, crop, chunks=16)
+    big = dask.delayed(np.arange(1 << 15))
+    for words, array, free in (
+            ('a zarr array', da.from_zarr(stored), True),
+            ('an array beside 256 KiB of data',
+             da.from_zarr(stored).map_blocks(lambda b, x: b, big,
+                                             dtype=crop.dtype), False)):
+        written = seg_dask._in_tasks(array, 'probe', len, [5] * 15)
+        needs = written.__dask_graph__().get_all_dependencies()
+        check('to_ome_zarr\'s tasks on %s %s' % (
+                  words, 'need no other task' if free else
+                  'need the task that holds the data'),
+              all(not needs[key] for key in written.__dask_keys__())
+              == free)
+
     path = os.path.join(folder, 'kept.zarr')
     seg_dask.to_ome_zarr(da.from_array(crop, chunks=16), path, 2, 1)
     try:

@@ -238,7 +238,8 @@ def _in_tasks(array, name, function, sizes, *args):
         named = list(dict.fromkeys(
             k for key in group
             for k in get_dependencies(tasks, task=tasks[key])))
-        chunks = (_chunks, quote(blocks), quote(named)) + tuple(named)
+        chunks = (_chunks, quote(blocks), quote(named)) + tuple(
+            quote(tasks[k]) if _small_data(tasks, k) else k for k in named)
         layer[(name, t)] = (function, chunks) + args
     inputs = name + '-inputs'
     # dask.distributed orders tasks by their keys as strings ('10' before
@@ -247,6 +248,22 @@ def _in_tasks(array, name, function, sizes, *args):
     graph = HighLevelGraph({name: layer, inputs: tasks},
                            {name: {inputs}, inputs: set()})
     return da.Array(graph, name, ((1,) * len(layer),), dtype=bool)
+
+
+# Data of the input graph (a zarr array object, say) up to this size
+# travels inside every task that names it.
+SMALL_DATA = 64 << 10
+
+
+def _small_data(tasks, key):
+    """Whether key's value in the graph is small data rather than a task:
+    given to the tasks as a value, it spares them waiting for a task that
+    holds it and fetching it from the worker that ran that task."""
+    from dask.core import get_dependencies, istask
+    from dask.sizeof import sizeof
+    value = tasks[key]
+    return (not istask(value) and not get_dependencies(tasks, task=value)
+            and sizeof(value) <= SMALL_DATA)
 
 
 def _in_order(key):

@@ -34,11 +34,13 @@ copy, read + write) is measured in the same run.
    - one process, chunk by chunk: gegl_seg.dask.to_ome_zarr on Dask's
      synchronous scheduler (the cluster's tasks, without the cluster);
    - a LocalCluster of 2 worker processes × 1 thread (GEGL on one
-     thread), through gegl_seg.dask.to_ome_zarr (one task per chunk) and
-     through gegl_seg.dask.pyramid's levels given to
-     gegl_seg.ome_zarr.write_labels (tasks per level and zarr chunk).
-   Overhead = cluster
-   time × 2 workers / one-process time − 1.  Target (to_ome_zarr): < 25 %.
+     thread), through gegl_seg.dask.to_ome_zarr (tasks of a few chunks)
+     and through gegl_seg.dask.pyramid's levels given to
+     gegl_seg.ome_zarr.write_labels (tasks per level and zarr chunk);
+   - a LocalCluster of 1 worker, the second core left to the scheduler:
+     what Dask costs where it does not compete with the workers.
+   Overhead = cluster time × workers / one-process time − 1.  Target
+   (to_ome_zarr on 2 workers): < 25 %.
 
 The connectomics volume is looked for as bench-label-stats.py does
 (SEG_CONNECTOMICS, else ../shared/data); --quick uses a 128³ random
@@ -340,16 +342,16 @@ def bench_dask(gegl_seg, v, reps, quick):
                                     [(src, dst, grid[0::2]),
                                      (src, dst, grid[1::2])])
 
-    def on_cluster(config, threads, runs):
+    def on_cluster(config, threads, runs, workers=2):
         with dask.config.set(config), LocalCluster(
-                n_workers=2, threads_per_worker=threads, processes=True,
+                n_workers=workers, threads_per_worker=threads, processes=True,
                 dashboard_address=None,
                 env={'GEGL_PATH': os.environ['GEGL_PATH'],
                      'GEGL_THREADS': '1'}) as cluster, Client(cluster) as c:
             c.run(_blosc_on_one_thread)
             runs[0][1]()     # the workers start GEGL
             measure(runs)
-            if not config:
+            if not config and workers == 2:
                 costs.append(cluster_costs(c, runs[0][1]))
                 # Dask's own floor here: as many tasks of pure CPU work,
                 # as long as the chunk tasks are in one process.
@@ -396,13 +398,16 @@ def bench_dask(gegl_seg, v, reps, quick):
                                    ('levels', tasks_per_level)])
                 on_cluster(LEAN_WORKERS, LEAN_THREADS,
                            [('lean', task_per_chunk('lean'))])
+                # One worker: the other core left to the scheduler.
+                on_cluster({}, 1, [('one', task_per_chunk('one'))], 1)
         want = zarr.open_group(output('single'), mode='r')
         same = all(np.array_equal(
             want['labels/labels/%d' % k][...],
             zarr.open_group(output(name), mode='r')[
                 'labels/labels/%d' % k][...])
             for k in range(4)
-            for name in ('sync', 'plain', 'levels', 'chunks', 'lean'))
+            for name in ('sync', 'plain', 'levels', 'chunks', 'lean',
+                         'one'))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     t = {name: statistics.median(spent) for name, spent in times.items()}
@@ -431,6 +436,13 @@ def bench_dask(gegl_seg, v, reps, quick):
             100 * (t[key] * 2 / t['single'] - 1),
             100 * (t[key] * 2 / t['sync'] - 1),
             (t[key] * 2 - t['single']) / n_chunks * 1e3))
+    print('| LocalCluster 1 × 1 (a core left to the scheduler): '
+          'dask.to_ome_zarr | %.1f | %.0f | %.0f %%; %.0f %% (one worker) '
+          '| %.1f ms |' % (
+              t['one'] * 1e3, v.size / t['one'] / 1e6,
+              100 * (t['one'] / t['single'] - 1),
+              100 * (t['one'] / t['sync'] - 1),
+              (t['one'] - t['single']) / n_chunks * 1e3))
     busy = statistics.median(b for b, _ in costs)
     cpu = statistics.median(c for _, c in costs)
     print('\nOne more run of dask.to_ome_zarr on the 2 × 1 cluster, through '

@@ -226,7 +226,7 @@ def _in_tasks(array, name, function, sizes, *args):
     from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
     (array,) = dask.optimize(array)
     tasks = dict(array.__dask_graph__())
-    starts = [np.cumsum((0,) + sizes) for sizes in array.chunks]
+    starts = [np.cumsum((0,) + extents) for extents in array.chunks]
     keys = list(flatten(array.__dask_keys__()))
     layer = {}
     firsts = np.cumsum([0] + list(sizes))

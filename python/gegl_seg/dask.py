@@ -23,6 +23,7 @@ import dask
 import dask.array as da
 import dask.core
 import dask.multiprocessing
+import dask.sizeof
 import dask.threaded
 
 from . import pyramid as _pyramid, label_stats as _label_stats
@@ -228,6 +229,8 @@ def _in_tasks(array, name, function, sizes, *args):
     tasks = dict(array.__dask_graph__())
     starts = [np.cumsum((0,) + extents) for extents in array.chunks]
     keys = list(flatten(array.__dask_keys__()))
+    small = {key: quote(value) for key, value in tasks.items()
+             if _small_data(tasks, value)}
     layer = {}
     firsts = np.cumsum([0] + list(sizes))
     for t, size in enumerate(sizes):
@@ -239,7 +242,7 @@ def _in_tasks(array, name, function, sizes, *args):
             k for key in group
             for k in get_dependencies(tasks, task=tasks[key])))
         chunks = (_chunks, quote(blocks), quote(named)) + tuple(
-            quote(tasks[k]) if _small_data(tasks, k) else k for k in named)
+            small.get(k, k) for k in named)
         layer[(name, t)] = (function, chunks) + args
     inputs = name + '-inputs'
     # dask.distributed orders tasks by their keys as strings ('10' before
@@ -255,15 +258,14 @@ def _in_tasks(array, name, function, sizes, *args):
 SMALL_DATA = 64 << 10
 
 
-def _small_data(tasks, key):
-    """Whether key's value in the graph is small data rather than a task:
-    given to the tasks as a value, it spares them waiting for a task that
-    holds it and fetching it from the worker that ran that task."""
-    from dask.core import get_dependencies, istask
-    from dask.sizeof import sizeof
-    value = tasks[key]
-    return (not istask(value) and not get_dependencies(tasks, task=value)
-            and sizeof(value) <= SMALL_DATA)
+def _small_data(tasks, value):
+    """Whether a value of the graph `tasks` is small data rather than a
+    task: given to the tasks that name it as a value, it spares them
+    waiting for a task that holds it and fetching it from the worker that
+    ran that task."""
+    return (not dask.core.istask(value)
+            and not dask.core.get_dependencies(tasks, task=value)
+            and dask.sizeof.sizeof(value) <= SMALL_DATA)
 
 
 def _in_order(key):

@@ -413,7 +413,7 @@ def bench_dask(gegl_seg, v, reps, quick):
     t = {name: statistics.median(spent) for name, spent in times.items()}
     print('\n### 4. zarr → 3-mip pyramid → OME-Zarr, %d³ chunks (%d), '
           '/dev/shm, blosc on one thread\n' % (chunk, n_chunks))
-    print('Overhead = cluster time × 2 workers / one-process time − 1 '
+    print('Overhead = cluster time × workers / one-process time − 1 '
           '(whole volume; chunk by chunk); all levels equal to the '
           'one-process levels: %s.\n' % same)
     print('| run | ms | MVx/s in | overhead | per chunk per worker |')
@@ -421,28 +421,23 @@ def bench_dask(gegl_seg, v, reps, quick):
     row('one process, the whole volume', t['single'], v.size)
     row('one process, chunk by chunk (to_ome_zarr, synchronous)',
         t['sync'], v.size)
-    for name, key in (('two plain processes, half the chunks each (no '
-                       'Dask)', 'plain'),
-                      ('LocalCluster 2 × 1: dask.pyramid + write_labels',
-                       'levels'),
-                      ('LocalCluster 2 × 1: %d tasks of pure CPU work as '
-                       'long as the chunks\' (client.map; no GEGL, no zarr)'
-                       % n_chunks, 'floor'),
-                      ('LocalCluster 2 × 1: dask.to_ome_zarr', 'chunks'),
-                      ('LocalCluster 2 × %d, lean workers: dask.to_ome_zarr'
-                       % LEAN_THREADS, 'lean')):
+    for name, key, workers in (
+            ('two plain processes, half the chunks each (no Dask)',
+             'plain', 2),
+            ('LocalCluster 2 × 1: dask.pyramid + write_labels', 'levels', 2),
+            ('LocalCluster 2 × 1: %d tasks of pure CPU work as long as the '
+             'chunks\' (client.map; no GEGL, no zarr)' % n_chunks, 'floor',
+             2),
+            ('LocalCluster 2 × 1: dask.to_ome_zarr', 'chunks', 2),
+            ('LocalCluster 2 × %d, lean workers: dask.to_ome_zarr'
+             % LEAN_THREADS, 'lean', 2),
+            ('LocalCluster 1 × 1 (a core left to the scheduler): '
+             'dask.to_ome_zarr', 'one', 1)):
         print('| %s | %.1f | %.0f | %.0f %%; %.0f %% | %.1f ms |' % (
             name, t[key] * 1e3, v.size / t[key] / 1e6,
-            100 * (t[key] * 2 / t['single'] - 1),
-            100 * (t[key] * 2 / t['sync'] - 1),
-            (t[key] * 2 - t['single']) / n_chunks * 1e3))
-    print('| LocalCluster 1 × 1 (a core left to the scheduler): '
-          'dask.to_ome_zarr | %.1f | %.0f | %.0f %%; %.0f %% (one worker) '
-          '| %.1f ms |' % (
-              t['one'] * 1e3, v.size / t['one'] / 1e6,
-              100 * (t['one'] / t['single'] - 1),
-              100 * (t['one'] / t['sync'] - 1),
-              (t['one'] - t['single']) / n_chunks * 1e3))
+            100 * (t[key] * workers / t['single'] - 1),
+            100 * (t[key] * workers / t['sync'] - 1),
+            (t[key] * workers - t['single']) / n_chunks * 1e3))
     busy = statistics.median(b for b, _ in costs)
     cpu = statistics.median(c for _, c in costs)
     print('\nOne more run of dask.to_ome_zarr on the 2 × 1 cluster, through '

@@ -486,6 +486,109 @@ def test_to_ome_zarr(crop, folder):
               str(e))
 
 
+def stored_bytes(array):
+    """{chunk index: its bytes as stored} of a zarr array."""
+    return {index: bytes(array.chunk_store[array._chunk_key(index)])
+            for index in np.ndindex(*array.cdata_shape)
+            if array._chunk_key(index) in array.chunk_store}
+
+
+def shifted_view(z, dy):
+    """z[:, dy:] as a Dask array of 16³ chunks whose tasks read z itself
+    (Dask's getter on the zarr array, at slices dy further on in y), as
+    da.from_zarr's would after slicing were Dask to fuse the two."""
+    import dask.array as da
+    shape = (z.shape[0], z.shape[1] - dy, z.shape[2])
+    chunks = tuple(tuple(min(16, n - s) for s in range(0, n, 16))
+                   for n in shape)
+    graph = {'zarr-source': z}
+    for index in np.ndindex(*(len(c) for c in chunks)):
+        graph[('shifted',) + index] = (da.core.getter, 'zarr-source', tuple(
+            slice(i * 16 + d, i * 16 + d + c[i])
+            for i, d, c in zip(index, (0, dy, 0), chunks)))
+    return da.Array(graph, 'shifted', chunks, dtype=z.dtype)
+
+
+def test_stored_chunks(crop, folder):
+    """Level 0 of a zarr input that stores chunks as the output does is
+    copied as stored; anything else is encoded afresh.  Either way the
+    group equals the one write_labels writes."""
+    import dask.array as da
+    import numcodecs
+    import zarr
+    import gegl_seg.dask as seg_dask
+    from gegl_seg import ome_zarr
+
+    part = np.ascontiguousarray(crop[:40, :72, :76])   # edge chunks
+    fast = numcodecs.Blosc(cname='lz4', clevel=1)
+
+    def stored(name, missing=(), **kwargs):
+        """part as a zarr array of 16³ chunks; chunks with an odd index
+        sum are stored at clevel 1, which the default compressor would
+        not write, and the `missing` chunks are not stored at all."""
+        z = zarr.open_array(os.path.join(folder, name), mode='w',
+                            shape=part.shape, dtype=part.dtype,
+                            chunks=(16, 16, 16), **kwargs)
+        z[...] = part
+        for index in np.ndindex(*z.cdata_shape):
+            key = z._chunk_key(index)
+            if index in missing:
+                del z.chunk_store[key]
+            elif sum(index) % 2 and z.compressor == zarr.Blosc():
+                raw = z.chunk_store[key]
+                z.chunk_store[key] = fast.encode(z.compressor.decode(raw))
+                raw_again = z.chunk_store[key]
+                assert raw_again != raw
+        return zarr.open_array(os.path.join(folder, name), mode='r')
+
+    got_path = os.path.join(folder, 'stored-got.zarr')
+    want_path = os.path.join(folder, 'stored-want.zarr')
+    missing = {(0, 0, 0), (2, 4, 4)}
+    cases = (
+        ('a zarr array with zarr\'s default encoding', True,
+         stored('alike.zarr'), lambda z: da.from_zarr(z)),
+        ('the same through da.from_array', True,
+         stored('alike.zarr'),
+         lambda z: da.from_array(z, chunks=16, asarray=True, lock=False)),
+        ('chunks never written (the fill value)', True,
+         stored('holes.zarr', missing), lambda z: da.from_zarr(z)),
+        ('another compressor', False,
+         stored('zlib.zarr', compressor=numcodecs.Zlib(1)),
+         lambda z: da.from_zarr(z)),
+        ('a filter', False,
+         stored('delta.zarr', filters=[numcodecs.Delta(part.dtype)]),
+         lambda z: da.from_zarr(z)),
+        ('Fortran order', False, stored('f.zarr', order='F'),
+         lambda z: da.from_zarr(z)),
+        ('another fill value, with chunks never written', False,
+         stored('fill.zarr', missing, fill_value=7),
+         lambda z: da.from_zarr(z)),
+        ('a part of the array', False, stored('alike.zarr'),
+         lambda z: da.from_zarr(z)[:, 16:]),
+        ('a part of the array read straight from it', False,
+         stored('alike.zarr'), lambda z: shifted_view(z, 16)),
+        ('Dask chunks of two zarr chunks', False, stored('alike.zarr'),
+         lambda z: da.from_zarr(z, chunks=(32, 16, 16))))
+    for words, copied, source, volume in cases:
+        array = volume(source)
+        seg_dask.to_ome_zarr(array, got_path, 2, 2, overwrite=True,
+                             chunks=(16, 16, 16))
+        ome_zarr.write_labels(want_path, seg_dask.pyramid(
+            array.rechunk(16), 2, 2), 2, overwrite=True)
+        level0 = zarr.open_group(got_path, mode='r')['labels/labels/0']
+        raw_in, raw_out = stored_bytes(source), stored_bytes(level0)
+        if copied:
+            as_stored = raw_in == raw_out
+        else:
+            as_stored = (any(raw_out[i] != raw_in.get(i) for i in raw_out)
+                         or array.shape != source.shape)
+        check('to_ome_zarr, %s: level 0 %s; the group write_labels '
+              'writes' % (words, 'copied as stored' if copied else
+                          'encoded afresh'),
+              as_stored and same_group(read_group(got_path),
+                                       read_group(want_path)))
+
+
 def run_cli(*args, env=None):
     return subprocess.run([sys.executable, '-m', 'gegl_seg', 'pyramid']
                           + list(args), capture_output=True, text=True,
@@ -534,6 +637,16 @@ def test_cli(crop, folder):
               same(g.compute(), w) for g, w in
               zip(levels, gegl_seg.pyramid(crop, (1, 2, 2), 3, exact=True))),
           run.stderr)
+    # Input chunks that are --chunks: level 0 is the input as stored.
+    zarr.save_array(stored, crop, chunks=(16, 16, 16))
+    run = run_cli(stored, out_z, '--mips', '2', '--chunks', '16',
+                  '--overwrite')
+    levels, _ = ome_zarr.read(out_z) if run.returncode == 0 else ([], {})
+    check('CLI: a zarr array chunked as --chunks: level 0 copied as stored',
+          run.returncode == 0 and stored_bytes(zarr.open_array(stored)) ==
+          stored_bytes(zarr.open_group(out_z)['labels/labels/0'])
+          and all(same(g.compute(), w) for g, w in
+                  zip(levels, gegl_seg.pyramid(crop, 2, 2))), run.stderr)
     before = os.path.getmtime(os.path.join(out, 'labels', 'labels', '0',
                                            '.zarray'))
     run = run_cli(npy, out, '--mips', '1')
@@ -580,6 +693,7 @@ def main():
         test_dask_local(crop, stored)
         test_ome_zarr(crop, folder)
         test_to_ome_zarr(crop, folder)
+        test_stored_chunks(crop, folder)
         test_cli(crop, folder)
         test_cluster(crop, stored, folder)
     finally:

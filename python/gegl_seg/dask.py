@@ -103,13 +103,19 @@ def _write_blocks(blocks, targets, factor, num_mips, method, exact,
     slices], written straight into the level arrays: a chunk's region of
     level k starts at its level-0 start / factor^k, on a zarr chunk
     boundary, so no two tasks write the same zarr chunk.  A chunk may
-    also come as a _Chunk, read only when its turn comes."""
+    also come as a _Chunk, read only when its turn comes, whose level 0
+    is copied as it is stored where it is a chunk of a zarr array that
+    stores chunks as level 0 does."""
     for block, region in blocks:
+        copied = None
         if isinstance(block, _Chunk):
-            block = block.read()
+            copied = block.copy_stored(region, targets[0])
+            block = block.read() if copied is None else copied
         levels = _pyramid(np.asarray(block), factor, num_mips, method,
                           exact, sparse)
         for k, (level, target) in enumerate(zip(levels, targets)):
+            if k == 0 and copied is not None:
+                continue
             target[tuple(slice(r.start // f ** k, r.start // f ** k + n)
                          for r, f, n in zip(region, factor,
                                             level.shape))] = level
@@ -160,6 +166,22 @@ class _Chunk:
                  for key, value in self.known.items()}
         graph[self.KEY] = self.task
         return dask.core.get(graph, self.KEY)
+
+    def copy_stored(self, region, target):
+        """This chunk copied into zarr array `target` as stored and
+        returned decoded (gegl_seg.ome_zarr.copy_stored_chunk) when its
+        task is Dask's plain read of `region` of a zarr array (as
+        da.from_zarr and da.from_array make); else None."""
+        from . import ome_zarr
+        task = self.task
+        if not (dask.core.istask(task) and len(task) == 3
+                and task[0] is da.core.getter
+                and isinstance(task[2], tuple) and task[2] == region):
+            return None
+        source = task[1]
+        if isinstance(source, (str, tuple)):
+            source = self.known.get(source)
+        return ome_zarr.copy_stored_chunk(source, region, target)
 
 
 def _chunks(blocks, keys, *values):

@@ -84,6 +84,78 @@ def _fill(targets, levels, progress):
                                     compute=False))
 
 
+def copy_stored_chunk(source, region, target):
+    """The chunk of zarr array `source` at `region` (slices), copied into
+    zarr array `target` as it is stored (its compressed bytes unchanged)
+    and returned decoded; None, with nothing written, unless `region` is
+    exactly one stored chunk of both arrays and they store chunks alike:
+    the same dtype, chunks, order, compressor, filters and fill value.
+    Encoding level 0 again is the largest part of writing a pyramid whose
+    input is already a zarr array chunked as the output."""
+    if not _stored_alike(source, target):
+        return None
+    index = _chunk_at(source, region)
+    if index is None or _chunk_at(target, region) != index:
+        return None
+    try:
+        data = source.chunk_store[source._chunk_key(index)]
+    except KeyError:
+        # Never written: the fill value throughout, in the target too.
+        if source.fill_value is None:
+            return None
+        return np.full(tuple(r.stop - r.start for r in region),
+                       source.fill_value, source.dtype)
+    target.chunk_store[target._chunk_key(index)] = data
+    return _decoded(source, data)[tuple(slice(0, r.stop - r.start)
+                                        for r in region)]
+
+
+def _chunk_at(array, region):
+    """The index of the stored chunk of zarr array `array` that is
+    exactly `region` (a chunk at the far edge ends with the array), else
+    None."""
+    if len(region) != array.ndim:
+        return None
+    index = []
+    for r, c, n in zip(region, array.chunks, array.shape):
+        if (not isinstance(r, slice) or r.step not in (None, 1)
+                or not isinstance(r.start, (int, np.integer))
+                or r.start % c or r.stop != min(r.start + c, n)):
+            return None
+        index.append(int(r.start) // c)
+    return tuple(index)
+
+
+def _stored_alike(source, target):
+    zarr = _zarr()
+    return (isinstance(source, zarr.Array)
+            and hasattr(source, '_chunk_key')
+            and source.dtype == target.dtype and source.dtype != object
+            and source.chunks == target.chunks
+            and source.order == target.order
+            and source.compressor == target.compressor
+            and list(source.filters or ()) == list(target.filters or ())
+            and _same_fill(source.fill_value, target.fill_value))
+
+
+def _same_fill(a, b):
+    if a is None or b is None:
+        return a is b
+    return bool(a == b or (a != a and b != b))
+
+
+def _decoded(array, data):
+    """A stored chunk of zarr array `array` decoded as zarr decodes it:
+    the compressor, then the filters in reverse, a whole chunk in the
+    array's order."""
+    from numcodecs.compat import ensure_ndarray
+    chunk = array.compressor.decode(data) if array.compressor else data
+    for codec in reversed(array.filters or ()):
+        chunk = codec.decode(chunk)
+    return ensure_ndarray(chunk).view(array.dtype).reshape(
+        array.chunks, order=array.order)
+
+
 class _Replace:
     """A temporary folder beside path, renamed to path when whole."""
 

@@ -591,6 +591,25 @@ def test_stored_chunks(crop, folder):
               as_stored and same_group(read_group(got_path),
                                        read_group(want_path)))
 
+    # Into an array that holds data already: a chunk never written in the
+    # source is the fill value in the target too.
+    source = stored('holes.zarr', missing)
+    target = zarr.open_array(os.path.join(folder, 'full.zarr'), mode='w',
+                             shape=part.shape, dtype=part.dtype,
+                             chunks=(16, 16, 16))
+    target[...] = 9
+    regions = [tuple(slice(i * 16, min(i * 16 + 16, n))
+                     for i, n in zip(index, part.shape))
+               for index in np.ndindex(*source.cdata_shape)]
+    copies = [ome_zarr.copy_stored_chunk(source, region, target)
+              for region in regions]
+    check('copy_stored_chunk: every chunk copied and returned, a chunk '
+          'never written left unwritten in an array that held one',
+          all(c is not None and same(c, source[region])
+              for c, region in zip(copies, regions))
+          and same(target[...], source[...])
+          and stored_bytes(target) == stored_bytes(source))
+
 
 def run_cli(*args, env=None):
     return subprocess.run([sys.executable, '-m', 'gegl_seg', 'pyramid']

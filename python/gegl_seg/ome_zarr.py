@@ -97,15 +97,20 @@ def copy_stored_chunk(source, region, target):
     index = _chunk_at(source, region)
     if index is None or _chunk_at(target, region) != index:
         return None
+    key = target._chunk_key(index)
     try:
         data = source.chunk_store[source._chunk_key(index)]
     except KeyError:
         # Never written: the fill value throughout, in the target too.
         if source.fill_value is None:
             return None
+        try:
+            del target.chunk_store[key]
+        except KeyError:
+            pass
         return np.full(tuple(r.stop - r.start for r in region),
                        source.fill_value, source.dtype)
-    target.chunk_store[target._chunk_key(index)] = data
+    target.chunk_store[key] = data
     return _decoded(source, data)[tuple(slice(0, r.stop - r.start)
                                         for r in region)]
 

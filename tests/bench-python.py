@@ -33,7 +33,8 @@ copy, read + write) is measured in the same run.
      written with gegl_seg.ome_zarr;
    - one process, chunk by chunk: gegl_seg.dask.to_ome_zarr on Dask's
      synchronous scheduler (the cluster's tasks, without the cluster),
-     which copies level 0's chunks as stored;
+     which copies level 0's chunks as stored, and the same on Dask's
+     threaded scheduler with 2 threads;
    - a LocalCluster of 2 worker processes × 1 thread (GEGL on one
      thread), through gegl_seg.dask.to_ome_zarr (tasks of a few chunks)
      and through gegl_seg.dask.pyramid's levels given to
@@ -331,6 +332,10 @@ def bench_dask(gegl_seg, v, reps, quick):
         with dask.config.set(scheduler='synchronous'):
             seg_dask.to_ome_zarr(da.from_zarr(src), path, 2, 3)
 
+    def on_threads(path):
+        with dask.config.set(scheduler='threads', num_workers=2):
+            seg_dask.to_ome_zarr(da.from_zarr(src), path, 2, 3)
+
     def tasks_per_level(path):
         levels = seg_dask.pyramid(da.from_zarr(src), 2, 3)
         ome_zarr.write_labels(path, levels, 2)
@@ -407,7 +412,7 @@ def bench_dask(gegl_seg, v, reps, quick):
             # not fall on one configuration only.
             for _ in range(2):
                 measure([('single', single), ('sync', chunk_by_chunk),
-                         ('plain', plain)])
+                         ('threads', on_threads), ('plain', plain)])
                 on_cluster({}, 1, [('chunks', task_per_chunk),
                                    ('levels', tasks_per_level)])
                 on_cluster(LEAN_WORKERS, LEAN_THREADS,
@@ -420,8 +425,8 @@ def bench_dask(gegl_seg, v, reps, quick):
             zarr.open_group(outputs[name], mode='r')[
                 'labels/labels/%d' % k][...])
             for k in range(4)
-            for name in ('sync', 'plain', 'levels', 'chunks', 'lean',
-                         'one'))
+            for name in ('sync', 'threads', 'plain', 'levels', 'chunks',
+                         'lean', 'one'))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     t = {name: statistics.median(spent) for name, spent in times.items()}
@@ -436,6 +441,8 @@ def bench_dask(gegl_seg, v, reps, quick):
     row('one process, chunk by chunk (to_ome_zarr, synchronous)',
         t['sync'], v.size)
     for name, key, workers in (
+            ('one process, Dask\'s 2 threads (to_ome_zarr, the command '
+             'line\'s default scheduler)', 'threads', 2),
             ('two plain processes, half the chunks each (no Dask)',
              'plain', 2),
             ('LocalCluster 2 × 1: dask.pyramid + write_labels', 'levels', 2),

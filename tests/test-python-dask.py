@@ -379,17 +379,20 @@ def test_to_ome_zarr(crop, folder):
                   'written' % (bad,),
                   'chunks_per_task %r' % (bad,) in str(e)
                   and not os.path.exists(path), str(e))
-    # By default about 32 MiB per task, but 16 tasks where there are
-    # enough chunks.
-    for shape, chunks, per_task in (((48, 80, 80), 16, 5),
-                                    ((512,) * 3, 128, 4),
-                                    ((1024,) * 3, 128, 4),
-                                    ((64,) * 3, 64, 1)):
-        check('to_ome_zarr: %s chunks of %s in tasks of %d' % (
-                  shape, chunks, per_task),
+    # By default about 64 MiB per task, but 4 tasks per thread of the
+    # scheduler where there are enough chunks.
+    for shape, chunks, dtype, threads, per_task in (
+            ((48, 80, 80), 16, np.uint32, 2, 10),
+            ((512,) * 3, 128, np.uint32, 2, 8),
+            ((1024,) * 3, 128, np.uint32, 2, 8),
+            ((1024,) * 3, 128, np.uint32, 64, 2),
+            ((512,) * 3, 128, np.uint8, 1, 16),
+            ((64,) * 3, 64, np.uint32, 2, 1)):
+        check('to_ome_zarr: %s chunks of %s %s, %d threads: tasks of %d' % (
+                  shape, chunks, np.dtype(dtype).name, threads, per_task),
               seg_dask._chunks_per_task(
-                  da.zeros(shape, dtype=np.uint32, chunks=chunks), None,
-                  'to_ome_zarr') == per_task)
+                  da.zeros(shape, dtype=dtype, chunks=chunks), None,
+                  threads, 'to_ome_zarr') == per_task)
 
     # The tasks shrink towards the end: at most 1/(2·threads) of what is
     # left, so that the workers end together.

@@ -123,24 +123,26 @@ def _write_blocks(blocks, targets, factor, num_mips, method, exact,
 
 
 # A task's chunks hold about this much, as a rule: each task costs
-# dask.distributed about 2 ms of the scheduler's and the worker's time
-# (docs/python.md), so tasks much shorter than 100 ms spend a large part
-# of a cluster's time on Dask (32 MiB of labels take about 90 ms here).
-TASK_BYTES = 32 << 20
-# Tasks a run keeps where it has the chunks for them: enough to spread
-# over a small cluster's workers.
-MIN_TASKS = 16
+# dask.distributed a few ms of the scheduler's, the client's and the
+# worker's time (docs/python.md), so tasks much shorter than 100 ms spend
+# a large part of a cluster's time on Dask (64 MiB of labels from zarr
+# take about 75 ms here with level 0 copied as stored).
+TASK_BYTES = 64 << 20
+# Tasks per scheduler thread a run keeps where it has the chunks for
+# them: enough to spread the work, and to end it in smaller tasks.
+MIN_TASKS_PER_THREAD = 4
 
 
-def _chunks_per_task(array, chunks_per_task, function):
+def _chunks_per_task(array, chunks_per_task, threads, function):
     """How many chunks each task takes: chunks_per_task, or by default
-    chunks of TASK_BYTES together but no fewer than MIN_TASKS tasks."""
+    chunks of TASK_BYTES together but no fewer than MIN_TASKS_PER_THREAD
+    tasks per thread of the scheduler."""
     if chunks_per_task is None:
         chunk_bytes = array.dtype.itemsize * int(np.prod(
             [sizes[0] for sizes in array.chunks]))
         n_chunks = int(np.prod(array.numblocks))
         return max(1, min(TASK_BYTES // max(1, chunk_bytes),
-                          -(-n_chunks // MIN_TASKS)))
+                          -(-n_chunks // (MIN_TASKS_PER_THREAD * threads))))
     if (isinstance(chunks_per_task, (bool, np.bool_))
             or not isinstance(chunks_per_task, (int, np.integer))
             or chunks_per_task < 1):
@@ -316,11 +318,11 @@ def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
     chunks: level 0's zarr chunks (the array's first chunks by default);
     the array is rechunked to them where its chunks do not start on their
     grid.  chunks_per_task: consecutive Dask chunks per task (default:
-    about 32 MiB of them, but at least 16 tasks where there are as many
-    chunks); the last tasks take fewer, so that the workers end
-    together.  `path` must be on storage every worker sees; like
-    write_labels, the group is written under a temporary name beside it
-    and renamed when whole."""
+    about 64 MiB of them, but at least 4 tasks per thread of the
+    scheduler where there are as many chunks); the last tasks take
+    fewer, so that the workers end together.  `path` must be on storage
+    every worker sees; like write_labels, the group is written under a
+    temporary name beside it and renamed when whole."""
     from . import ome_zarr
     function = 'dask.to_ome_zarr'
     _check_pyramid_args(method, num_mips, function)
@@ -333,9 +335,10 @@ def to_ome_zarr(array, path, factor, num_mips, method='mode', exact=False,
     chunks = tuple(chunks or ome_zarr.default_chunks(array, factor,
                                                      num_mips))
     array = _on_chunk_grid(array, chunks)
+    threads = _scheduler_threads(array)
     sizes = _task_sizes(int(np.prod(array.numblocks)),
-                        _chunks_per_task(array, chunks_per_task, function),
-                        _scheduler_threads(array))
+                        _chunks_per_task(array, chunks_per_task, threads,
+                                         function), threads)
     shapes = [ome_zarr.level_shape(array.shape, factor, k)
               for k in range(num_mips + 1)]
     label = method == 'mode'

@@ -50,6 +50,7 @@ The connectomics volume is looked for as bench-label-stats.py does
 volume and one repetition.
 """
 import importlib.util
+import itertools
 import multiprocessing
 import os
 import shutil
@@ -314,14 +315,16 @@ def bench_dask(gegl_seg, v, reps, quick):
     n_chunks = int(np.prod([-(-s // chunk) for s in v.shape]))
 
     outputs = {}
+    serial = itertools.count()
 
     def output(name):
         """A new group for each run of `name`, as the command line writes
         one (it replaces none without --overwrite); the group of its run
         before is removed here, outside the timing."""
-        shutil.rmtree(outputs.get(name, folder + '/none'), ignore_errors=True)
+        if name in outputs:
+            shutil.rmtree(outputs[name], ignore_errors=True)
         outputs[name] = os.path.join(folder, '%s-%d.zarr' % (
-            name, len(times.get(name, ()))))
+            name, next(serial)))
         return outputs[name]
 
     def single(path):
@@ -430,6 +433,9 @@ def bench_dask(gegl_seg, v, reps, quick):
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     t = {name: statistics.median(spent) for name, spent in times.items()}
+    # The overheads' reference: the faster one-process route, the same
+    # job done as well as one process does it.
+    best = min(t['single'], t['sync'])
     print('\n### 4. zarr → 3-mip pyramid → OME-Zarr, %d³ chunks (%d), '
           '/dev/shm, blosc on one thread\n' % (chunk, n_chunks))
     print('Overhead = cluster time × workers / one-process time − 1 '
@@ -458,8 +464,7 @@ def bench_dask(gegl_seg, v, reps, quick):
             name, t[key] * 1e3, v.size / t[key] / 1e6,
             100 * (t[key] * workers / t['single'] - 1),
             100 * (t[key] * workers / t['sync'] - 1),
-            (t[key] * workers - min(t['single'], t['sync'])) / n_chunks
-            * 1e3))
+            (t[key] * workers - best) / n_chunks * 1e3))
     busy = statistics.median(b for b, _ in costs)
     cpu = statistics.median(c for _, c in costs)
     print('\nOne more run of dask.to_ome_zarr on the 2 × 1 cluster, through '
@@ -472,9 +477,6 @@ def bench_dask(gegl_seg, v, reps, quick):
     print('\nLean workers: %s, %d threads each (GEGL on one).' % (
         ', '.join('%s=%s' % item for item in LEAN_WORKERS.items()),
         LEAN_THREADS))
-    # Against the faster one-process route: the same job done as well as
-    # one process does it.
-    best = min(t['single'], t['sync'])
     return {key: t[key] * 2 / best - 1 for key in ('chunks', 'lean')}
 
 

@@ -186,9 +186,19 @@ def test_cluster(crop, stored, folder):
         cloudpickle.register_pickle_by_value(malloc_probe)
         check('LocalCluster: to_ome_zarr writes the single process\'s '
               'group', same_group(read_group(path), read_group(want_group)))
+        marked = marked_zarr(os.path.join(folder, 'marked.zarr'), crop)
+        seg_dask.to_ome_zarr(da.from_zarr(marked), path, 2, 2,
+                             overwrite=True)
+        import zarr
+        check('LocalCluster: the workers copy level 0 as stored, and write '
+              'the same group', stored_bytes(marked) == stored_bytes(
+                  zarr.open_group(path)['labels/labels/0'])
+              and same_group(read_group(path), read_group(want_group)))
         # dask.distributed orders tasks by their keys as strings unless
-        # told otherwise: the tasks must start in their own order, the
-        # small last ones last (each worker holds up to 2 at a time).
+        # told otherwise ('10' before '2'): no task may start more than 3
+        # places before its turn, so that the small last ones run last.
+        # (A task may start later than its turn: each worker holds up to
+        # 2 at a time, and one queued behind a slow task waits.)
         with get_task_stream(client=client) as stream:
             seg_dask.to_ome_zarr(volume, path, 2, 2, overwrite=True)
         started = sorted((s['start'], int(task['key'].rsplit(',')[-1][:-1]))
@@ -196,9 +206,9 @@ def test_cluster(crop, stored, folder):
                          if 'gegl_seg-to-ome-zarr' in task['key']
                          for s in task['startstops']
                          if s['action'] == 'compute')
-        check('LocalCluster: to_ome_zarr\'s %d tasks start in their order'
-              % len(started),
-              len(started) > 12 and all(abs(rank - t) <= 3 for rank, (_, t)
+        check('LocalCluster: none of to_ome_zarr\'s %d tasks starts more '
+              'than 3 places before its turn' % len(started),
+              len(started) > 12 and all(t - rank <= 3 for rank, (_, t)
                                         in enumerate(started)),
               str([t for _, t in started]))
         check('LocalCluster: the workers serve 1 MiB blocks from the heap '
@@ -512,6 +522,28 @@ def shifted_view(z, dy):
     return da.Array(graph, 'shifted', chunks, dtype=z.dtype)
 
 
+def marked_zarr(path, array, missing=(), **kwargs):
+    """array as a zarr array of 16³ chunks, opened to read: chunks with
+    an odd index sum are stored at blosc clevel 1, which zarr's default
+    compressor would not write (so that a copy as stored shows), and the
+    `missing` chunks are not stored at all."""
+    import numcodecs
+    import zarr
+    z = zarr.open_array(path, mode='w', shape=array.shape,
+                        dtype=array.dtype, chunks=(16, 16, 16), **kwargs)
+    z[...] = array
+    fast = numcodecs.Blosc(cname='lz4', clevel=1)
+    for index in np.ndindex(*z.cdata_shape):
+        key = z._chunk_key(index)
+        if index in missing:
+            del z.chunk_store[key]
+        elif sum(index) % 2 and z.compressor == zarr.Blosc():
+            raw = z.chunk_store[key]
+            z.chunk_store[key] = fast.encode(z.compressor.decode(raw))
+            assert z.chunk_store[key] != raw
+    return zarr.open_array(path, mode='r')
+
+
 def test_stored_chunks(crop, folder):
     """Level 0 of a zarr input that stores chunks as the output does is
     copied as stored; anything else is encoded afresh.  Either way the
@@ -523,26 +555,10 @@ def test_stored_chunks(crop, folder):
     from gegl_seg import ome_zarr
 
     part = np.ascontiguousarray(crop[:40, :72, :76])   # edge chunks
-    fast = numcodecs.Blosc(cname='lz4', clevel=1)
 
     def stored(name, missing=(), **kwargs):
-        """part as a zarr array of 16³ chunks; chunks with an odd index
-        sum are stored at clevel 1, which the default compressor would
-        not write, and the `missing` chunks are not stored at all."""
-        z = zarr.open_array(os.path.join(folder, name), mode='w',
-                            shape=part.shape, dtype=part.dtype,
-                            chunks=(16, 16, 16), **kwargs)
-        z[...] = part
-        for index in np.ndindex(*z.cdata_shape):
-            key = z._chunk_key(index)
-            if index in missing:
-                del z.chunk_store[key]
-            elif sum(index) % 2 and z.compressor == zarr.Blosc():
-                raw = z.chunk_store[key]
-                z.chunk_store[key] = fast.encode(z.compressor.decode(raw))
-                raw_again = z.chunk_store[key]
-                assert raw_again != raw
-        return zarr.open_array(os.path.join(folder, name), mode='r')
+        return marked_zarr(os.path.join(folder, name), part, missing,
+                           **kwargs)
 
     got_path = os.path.join(folder, 'stored-got.zarr')
     want_path = os.path.join(folder, 'stored-want.zarr')

@@ -135,6 +135,7 @@ def test_cluster(crop, stored, folder):
     import threading
     import cloudpickle
     import dask.array as da
+    import zarr
     from distributed import Client, LocalCluster, get_task_stream
     import gegl_seg
     import gegl_seg.dask as seg_dask
@@ -189,7 +190,6 @@ def test_cluster(crop, stored, folder):
         marked = marked_zarr(os.path.join(folder, 'marked.zarr'), crop)
         seg_dask.to_ome_zarr(da.from_zarr(marked), path, 2, 2,
                              overwrite=True)
-        import zarr
         check('LocalCluster: the workers copy level 0 as stored, and write '
               'the same group', stored_bytes(marked) == stored_bytes(
                   zarr.open_group(path)['labels/labels/0'])
@@ -563,11 +563,11 @@ def test_stored_chunks(crop, folder):
     got_path = os.path.join(folder, 'stored-got.zarr')
     want_path = os.path.join(folder, 'stored-want.zarr')
     missing = {(0, 0, 0), (2, 4, 4)}
+    alike = stored('alike.zarr')
     cases = (
-        ('a zarr array with zarr\'s default encoding', True,
-         stored('alike.zarr'), lambda z: da.from_zarr(z)),
-        ('the same through da.from_array', True,
-         stored('alike.zarr'),
+        ('a zarr array with zarr\'s default encoding', True, alike,
+         lambda z: da.from_zarr(z)),
+        ('the same through da.from_array', True, alike,
          lambda z: da.from_array(z, chunks=16, asarray=True, lock=False)),
         ('keys nested as the output\'s (dimension_separator /)', True,
          stored('nested.zarr', dimension_separator='/'),
@@ -585,11 +585,11 @@ def test_stored_chunks(crop, folder):
         ('another fill value, with chunks never written', False,
          stored('fill.zarr', missing, fill_value=7),
          lambda z: da.from_zarr(z)),
-        ('a part of the array', False, stored('alike.zarr'),
+        ('a part of the array', False, alike,
          lambda z: da.from_zarr(z)[:, 16:]),
-        ('a part of the array read straight from it', False,
-         stored('alike.zarr'), lambda z: shifted_view(z, 16)),
-        ('Dask chunks of two zarr chunks', False, stored('alike.zarr'),
+        ('a part of the array read straight from it', False, alike,
+         lambda z: shifted_view(z, 16)),
+        ('Dask chunks of two zarr chunks', False, alike,
          lambda z: da.from_zarr(z, chunks=(32, 16, 16))))
     for words, copied, source, volume in cases:
         array = volume(source)
@@ -678,8 +678,9 @@ def test_cli(crop, folder):
               same(g.compute(), w) for g, w in
               zip(levels, gegl_seg.pyramid(crop, (1, 2, 2), 3, exact=True))),
           run.stderr)
-    # Input chunks that are --chunks: level 0 is the input as stored.
-    zarr.save_array(stored, crop, chunks=(16, 16, 16))
+    # Input chunks that are --chunks: level 0 is the input as stored
+    # (marked, so that encoding it again would show).
+    marked_zarr(stored, crop)
     run = run_cli(stored, out_z, '--mips', '2', '--chunks', '16',
                   '--overwrite')
     levels, _ = ome_zarr.read(out_z) if run.returncode == 0 else ([], {})

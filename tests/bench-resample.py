@@ -43,6 +43,7 @@ looks for it.  --quick: 64³ inputs, one repetition.
 import importlib.util
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -171,65 +172,71 @@ def main():
             ("labels nearest", labels, "nearest")]
 
     work = tempfile.mkdtemp(prefix="bench-resample-")
-    ram = tempfile.mkdtemp(prefix="bench-resample-",
-                           dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-    n_out = float(np.prod(size))
-    print("seg:resample-3d, %d³ → %d³, one thread; medians of %d; %s" %
-          (side, size[0], reps, "GEGL_PATH=" + env["GEGL_PATH"]))
-    print("%-15s %18s %18s %18s %18s %9s %9s %9s %8s" %
-          ("", "seg API", "seg job", "seg kernel", "torch", "API×torch",
-           "API×volr", "job×torch", "read"))
-    # Issue 16's targets through GEGL, against PyTorch in the same run.
-    target = {"nearest": 3.0, "linear": 2.0, "area": 3.0}
-    missed = []
-    for name, v, mode in jobs:
-        src = os.path.join(work, "in.npy")
-        dst = os.path.join(ram, "out.npy")
-        np.save(src, v)
-        args = [src, dst] + [str(s) for s in size] + [mode]
-        run_seg(args, env)  # warm-up, and the output to check
-        got = np.load(dst)
-        # The kernel's first run in a process pays for its first touch of
-        # the volume's memory: not counted.
-        kernel = run_kernel(program, src, reps + 1, size, mode)[1:]
-        api = run_api(src, size, mode, reps, api_env)
-        rd = benchargs.read_times(build, src, reps)
-        seg, torch1 = [], []
-        for _ in range(reps):
-            seg.append(run_seg(args, env))
-            t, want = torch_job(v, size, mode, 1)
-            torch1.append(t)
-        # Checked against PyTorch on float64 (float32 PyTorch computes its
-        # source indices in single precision).
-        if mode == "nearest":
-            ok = np.array_equal(got, want)
-        else:
-            exact = torch_job(v.astype(np.float64), size, mode, 2)[1]
-            ok = np.allclose(got, exact.astype(np.float32), rtol=1e-6,
-                             atol=1e-7)
-        if not ok:
-            sys.exit("bench-resample: %s: the output differs from PyTorch's"
-                     % name)
-        a, s, k, t = (statistics.median(x) for x in (api, seg, kernel, torch1))
-        float_job = v.dtype == np.float32 and not quick
-        volres = "%8.1f×" % (VOLRESAMPLE[mode] / a) if float_job else ""
-        print("%-15s %7.1f ms %4.0f MVx/s %7.1f ms %4.0f MVx/s "
-              "%7.1f ms %4.0f MVx/s %7.1f ms %4.0f MVx/s %8.1f× %9s "
-              "%8.1f× %5.1f ms, %4.1f GB/s" %
-              (name, 1e3 * a, n_out / a / 1e6, 1e3 * s, n_out / s / 1e6,
-               1e3 * k, n_out / k / 1e6, 1e3 * t, n_out / t / 1e6, t / a,
-               volres, t / s, 1e3 * statistics.median(rd),
-               v.nbytes / statistics.median(rd) / 1e9))
-        if float_job and (t / a < target[mode] or a > VOLRESAMPLE[mode]):
-            missed.append(name)
-    if not quick:
-        print("volresample, published: %s" % ", ".join(
-            "%s %.1f ms (%.0f MVx/s)" % (m, 1e3 * t, n_out / t / 1e6)
-            for m, t in VOLRESAMPLE.items()))
-        print("targets through GEGL (seg API): ≥ 3× PyTorch for nearest "
-              "and area, ≥ 2× for linear, faster than volresample: %s" %
-              ("met" if not missed else "missed by " + ", ".join(missed)))
-    return 0
+    ram_base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    ram = tempfile.mkdtemp(prefix="bench-resample-", dir=ram_base)
+    try:
+        n_out = float(np.prod(size))
+        print("seg:resample-3d, %d³ → %d³, one thread; medians of %d; %s" %
+              (side, size[0], reps, "GEGL_PATH=" + env["GEGL_PATH"]))
+        print("%-15s %18s %18s %18s %18s %9s %9s %9s %8s" %
+              ("", "seg API", "seg job", "seg kernel", "torch", "API×torch",
+               "API×volr", "job×torch", "read"))
+        # Issue 16's targets through GEGL, against PyTorch in the same run.
+        target = {"nearest": 3.0, "linear": 2.0, "area": 3.0}
+        missed = []
+        for name, v, mode in jobs:
+            src = os.path.join(work, "in.npy")
+            dst = os.path.join(ram, "out.npy")
+            np.save(src, v)
+            args = [src, dst] + [str(s) for s in size] + [mode]
+            run_seg(args, env)  # warm-up, and the output to check
+            got = np.load(dst)
+            # The kernel's first run in a process pays for its first touch of
+            # the volume's memory: not counted.
+            kernel = run_kernel(program, src, reps + 1, size, mode)[1:]
+            api = run_api(src, size, mode, reps, api_env)
+            rd = benchargs.read_times(build, src, reps)
+            seg, torch1 = [], []
+            for _ in range(reps):
+                seg.append(run_seg(args, env))
+                t, want = torch_job(v, size, mode, 1)
+                torch1.append(t)
+            # Checked against PyTorch on float64 (float32 PyTorch computes its
+            # source indices in single precision).
+            if mode == "nearest":
+                ok = np.array_equal(got, want)
+            else:
+                exact = torch_job(v.astype(np.float64), size, mode, 2)[1]
+                ok = np.allclose(got, exact.astype(np.float32), rtol=1e-6,
+                                 atol=1e-7)
+            if not ok:
+                sys.exit("bench-resample: %s: the output differs from "
+                         "PyTorch's" % name)
+            a, s, k, t = (statistics.median(x)
+                          for x in (api, seg, kernel, torch1))
+            float_job = v.dtype == np.float32 and not quick
+            volres = "%8.1f×" % (VOLRESAMPLE[mode] / a) if float_job else ""
+            print("%-15s %7.1f ms %4.0f MVx/s %7.1f ms %4.0f MVx/s "
+                  "%7.1f ms %4.0f MVx/s %7.1f ms %4.0f MVx/s %8.1f× %9s "
+                  "%8.1f× %5.1f ms, %4.1f GB/s" %
+                  (name, 1e3 * a, n_out / a / 1e6, 1e3 * s, n_out / s / 1e6,
+                   1e3 * k, n_out / k / 1e6, 1e3 * t, n_out / t / 1e6, t / a,
+                   volres, t / s, 1e3 * statistics.median(rd),
+                   v.nbytes / statistics.median(rd) / 1e9))
+            if float_job and (t / a < target[mode] or
+                              a > VOLRESAMPLE[mode]):
+                missed.append(name)
+        if not quick:
+            print("volresample, published: %s" % ", ".join(
+                "%s %.1f ms (%.0f MVx/s)" % (m, 1e3 * t, n_out / t / 1e6)
+                for m, t in VOLRESAMPLE.items()))
+            print("targets through GEGL (seg API): ≥ 3× PyTorch for nearest "
+                  "and area, ≥ 2× for linear, faster than volresample: %s" %
+                  ("met" if not missed else "missed by " + ", ".join(missed)))
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(ram, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -46,11 +46,12 @@ import os
 import re
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 
 import numpy
+
+import bounded
 
 ROOT = os.environ.get('SEG_SOURCE_ROOT',
                       os.path.dirname(os.path.dirname(os.path.abspath(
@@ -199,8 +200,7 @@ def run_example(folder, language, text):
         with open(script, 'w', encoding='utf-8') as f:
             f.write(text)
         command = [sys.executable, script]
-    return subprocess.run(command, cwd=folder, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, timeout=600)
+    return bounded.run(command, 600, cwd=folder)
 
 
 def main():

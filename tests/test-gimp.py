@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 
+import bounded
 from gimpenv import make_profile
 import gi
 gi.require_version('Gegl', '0.4')
@@ -102,8 +103,7 @@ def run_gimp(env, scripts):
     for s in scripts:
         args += ['-b', s]
     args += ['-b', '(gimp-quit 0)']
-    run = subprocess.run(args, env=env, capture_output=True, text=True,
-                         timeout=300)
+    run = bounded.run(args, 300, env=env)
     return run.returncode, run.stdout + run.stderr
 
 

@@ -18,6 +18,8 @@ import tempfile
 
 import numpy as np
 
+import bounded
+
 LEAN = os.environ['SEG_LEAN']
 MODULE = os.environ['SEG_MODULE']
 PLUGINS = os.environ['SEG_GEGL_PLUGINS']
@@ -33,9 +35,8 @@ def check(name, problems):
 def run(args, lean=True, cwd=None, env=None):
     """gegl (or any command) through gegl-seg-lean, or plainly with the
     tests' GEGL_PATH."""
-    return subprocess.run(([LEAN] if lean else []) + args, cwd=cwd,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=300, env=env)
+    return bounded.run(([LEAN] if lean else []) + args, 300, cwd=cwd,
+                       env=env)
 
 
 def clean(r):

@@ -180,6 +180,7 @@ def main():
         print(json.dumps({"seconds": child_api(a[0], int(a[1]))}))
         return
     build, reps, quick, _ = benchargs.parse(sys.argv[1:])
+    benchargs.check_machine()
     program = os.path.join(build, "tests", "bench-kernel")
     env = dict(os.environ, GEGL_PATH=os.path.join(build, "operations"),
                GEGL_SWAP="RAM")

@@ -240,6 +240,7 @@ def main():
         return
 
     build, reps, quick, values = benchargs.parse(sys.argv[1:], ("only",))
+    benchargs.check_machine()
     only = values["only"]
     env = dict(os.environ, GEGL_PATH=os.path.join(build, "operations") + ":" +
                os.path.join(build, "tests", "gegl-plugins"), GEGL_SWAP="RAM")

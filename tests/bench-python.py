@@ -482,6 +482,7 @@ def bench_dask(gegl_seg, v, reps, quick):
 
 def main():
     build, reps, quick, _ = benchargs.parse(sys.argv[1:])
+    benchargs.check_machine()
     os.environ.setdefault('GEGL_PATH', os.pathsep.join([
         os.path.join(build, 'operations'),
         os.path.join(build, 'tests', 'gegl-plugins')]))

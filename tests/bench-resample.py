@@ -153,6 +153,7 @@ def main():
         return 0
 
     build, reps, quick, _ = benchargs.parse(sys.argv[1:])
+    benchargs.check_machine()
     env = dict(os.environ, GEGL_PATH=os.path.join(build, "operations"),
                GEGL_SWAP="RAM")
     api_env = benchargs.api_env(build, env)

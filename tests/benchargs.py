@@ -27,6 +27,37 @@ def parse(argv, options=()):
     return build, reps, quick, values
 
 
+def busy_cores(seconds=1.0):
+    """How many cores other programs kept busy over `seconds`, while this
+    process sleeps, from /proc/stat; None where it cannot be read."""
+    import time
+
+    def busy():
+        with open("/proc/stat") as f:
+            # user nice system idle iowait irq softirq steal
+            ticks = [int(x) for x in f.readline().split()[1:9]]
+        return sum(ticks) - ticks[3] - ticks[4]
+
+    try:
+        before = busy()
+        time.sleep(seconds)
+        after = busy()
+    except (OSError, ValueError, IndexError):
+        return None
+    return (after - before) / os.sysconf("SC_CLK_TCK") / seconds
+
+
+def check_machine():
+    """Warns when other programs keep part of the machine busy: on 2
+    cores, a busy core slows the benchmark's own through the memory and
+    the caches they share, and nothing in the figures would show it."""
+    busy = busy_cores()
+    if busy is not None and busy > 0.25:
+        print("warning: other programs kept %.2f of this machine's %d "
+              "cores busy in the second before this run; its figures will "
+              "be low" % (busy, os.cpu_count()))
+
+
 def seconds_of(script, args, env, failure):
     """The "seconds" that `script --child-mode …` (args, strings) prints as
     JSON, run by this Python in a fresh process with env; exits with

@@ -98,6 +98,8 @@ import time
 
 import numpy as np
 
+import benchargs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VOLUME = 'connectomics512_zyx_u32.npy.gz'
 TINY = 4                     # side of the start-up volume
@@ -852,6 +854,7 @@ def main():
     opts = parser.parse_args()
     if opts.reps is not None and opts.reps < 1:
         parser.error('--reps must be at least 1')
+    benchargs.check_machine()
     opts.build = os.path.abspath(opts.build)
     if opts.jobs:
         keys = opts.jobs.split(',')

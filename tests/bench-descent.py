@@ -109,19 +109,6 @@ def available_bytes():
     return 0
 
 
-def numpy_times(v, reps):
-    """The seconds of each of reps runs of numpy_descent on v, after one
-    not counted (a process's first run pays for fresh memory, up to twice
-    the time)."""
-    numpy_descent(v)
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        numpy_descent(v)
-        times.append(time.perf_counter() - t)
-    return times
-
-
 def child_gegl(vol_path, out_path, depth):
     import gi
     gi.require_version("Gegl", "0.4")
@@ -238,8 +225,11 @@ def main():
             api = run_api(vol, reps, api_env)
             p = np.ascontiguousarray(v[:slab[0], :slab[1], :slab[2]])
             job = [run_gegl(vol, out, shape[0], env) for _ in range(reps)]
-            npy_slab = numpy_times(p, reps)
-            npy = (numpy_times(v, numpy_reps) if whole else npy_slab)
+            # A process's first run of NumPy's method pays for fresh
+            # memory, up to twice the time: not counted.
+            npy_slab = benchargs.warm_times(lambda: numpy_descent(p), reps)
+            npy = (benchargs.warm_times(lambda: numpy_descent(v), numpy_reps)
+                   if whole else npy_slab)
             k, g = statistics.median(kernel), statistics.median(job)
             a = statistics.median(api)
             m, r = statistics.median(npy), statistics.median(read)

@@ -85,15 +85,21 @@ def api_times(call, reps):
     """Seconds of reps runs of call (gegl_seg), after one not counted,
     with the gegl_seg package of the source tree and one GEGL thread."""
     import sys
-    import time
     sys.path.insert(0, os.path.join(ROOT, "python"))
     import gegl_seg
     from gegl_seg import _gegl
     _gegl.init().config().props.threads = 1
+    return warm_times(lambda: call(gegl_seg), reps)
+
+
+def warm_times(call, reps):
+    """Seconds of reps runs of call (), after one not counted (a process's
+    first run pays for its fresh memory and its start-up)."""
+    import time
     times = []
     for _ in range(reps + 1):
         t = time.perf_counter()
-        call(gegl_seg)
+        call()
         times.append(time.perf_counter() - t)
     return times[1:]
 

@@ -181,9 +181,16 @@ def bench_tinybrain(gegl_seg, v, reps):
     print('|---|---:|---:|---:|---|')
     folder = os.environ.get('SEG_TINYBRAIN')
     ratio = None
+    tinybrain = None
     if folder:
         sys.path.insert(0, folder)
-        import tinybrain
+        try:
+            import tinybrain
+        except ImportError as e:
+            why = 'tinybrain not importable from %s (%s)' % (folder, e)
+    else:
+        why = 'SEG_TINYBRAIN not set'
+    if tinybrain is not None:
         t_tb, want = median_time(
             lambda: tinybrain.downsample_segmentation(vt, (2, 2, 2),
                                                       num_mips=3), reps)
@@ -193,7 +200,7 @@ def bench_tinybrain(gegl_seg, v, reps):
             'outputs equal: %s; target ≥ 3' % same)
         ratio = t_tb / t_seg
     else:
-        row('gegl_seg', t_seg, v.size, None, 'SEG_TINYBRAIN not set')
+        row('gegl_seg', t_seg, v.size, None, why)
     return ratio
 
 

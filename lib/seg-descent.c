@@ -643,6 +643,12 @@ typedef struct
   uint16_t *redo; /* per vector of an output row: lanes to redo */
 } MinimaCache;
 
+/* v starts this many floats into its array, so that the voxels of a
+ * vector's own column (v + 1 + x, which every output row reads from
+ * planes z ± 1) lie on cache lines, as the minima do, rather than
+ * across two. */
+#define V_SHIFT 15
+
 /* The arrays of an entry, from memory: stride floats each, then stride
  * bytes each. */
 static void
@@ -650,7 +656,7 @@ minima_arrays (RowMinima *m, float *memory, size_t stride)
 {
   uint8_t *bytes = (uint8_t *) (memory + 4 * stride);
 
-  m->v     = memory;
+  m->v     = memory + V_SHIFT;
   m->lo_x  = memory + stride;
   m->lo_y  = memory + 2 * stride;
   m->lo_xy = memory + 3 * stride;
@@ -671,8 +677,9 @@ minima_cache_free (MinimaCache *c)
 static bool
 minima_cache_init (MinimaCache *c, int width)
 {
-  /* v needs width + 2 + 16; a multiple of 16 keeps every array aligned. */
-  const size_t stride = ((size_t) width + 2 + 16 + 15) / 16 * 16;
+  /* v needs V_SHIFT + width + 2 + 16; a multiple of 16 keeps every
+   * array aligned. */
+  const size_t stride = ((size_t) width + V_SHIFT + 2 + 16 + 15) / 16 * 16;
   /* 4 arrays of floats and 3 of bytes, rounded to keep entries aligned */
   const size_t entry =
     4 * stride + (3 * stride / sizeof (float) + 15) / 16 * 16;
@@ -690,7 +697,7 @@ minima_cache_init (MinimaCache *c, int width)
     minima_arrays (s < CACHED_ROWS ? &c->row[s] : &c->missing,
                    memory + (size_t) s * entry, stride);
   for (size_t i = 0; i < 4 * stride; i++)
-    c->missing.v[i] = INFINITY;
+    memory[(size_t) CACHED_ROWS * entry + i] = INFINITY;
   memset (c->missing.at_x, 0, 3 * stride);
   c->missing.centred = true;
   return true;

@@ -1020,18 +1020,16 @@ store_16 (uint8_t  *out,
   _mm512_mask_cvtepi32_storeu_epi8 (out, lanes, label);
 }
 
-/* As store_16 (), the labels as bytes. */
+/* As store_16 (), the labels as bytes, for centres from the cache (never
+ * NaN: vector_16 () redoes those it cannot take as +∞). */
 SEG_AVX512 static inline __attribute__ ((always_inline)) void
 store_bytes_16 (uint8_t  *out,
                 __mmask16 lanes,
-                __m512    c,
                 __mmask16 nonneg,
                 __m128i   label,
                 bool      three_d)
 {
-  const __mmask16 centre = ~nonneg | _mm512_cmp_ps_mask (c, c, _CMP_UNORD_Q);
-
-  label = _mm_mask_blend_epi8 (centre, label, _mm_set1_epi8 (three_d ? 13 : 4));
+  label = _mm_mask_blend_epi8 (~nonneg, label, _mm_set1_epi8 (three_d ? 13 : 4));
   if (lanes == 0xffff)
     _mm_storeu_si128 ((__m128i *) out, label);
   else
@@ -1223,7 +1221,10 @@ vector_16 (const Descent   *k,
   const int       x     = x0 + i;
   const __m512    zero  = _mm512_setzero_ps ();
   const __mmask16 lanes = lanes_16 (i, n);
-  const __m512    c     = centre_16 (k, ch, i, lanes);
+  /* The centres from the cache, NaN as +∞: a NaN centre with a neighbour
+   * scores +∞, out of the products' range, and is redone from its own
+   * number; with none, it is the centre either way. */
+  const __m512    c     = _mm512_loadu_ps (ch->row[4] + i + 1);
   int             n_groups;
   const Group    *groups = groups_of (grouping, three_d, &n_groups);
   __m512          score[N_CLASSES], low[N_CLASSES];
@@ -1275,7 +1276,7 @@ vector_16 (const Descent   *k,
                                     _mm512_mul_ps (_mm512_abs_ps (best_low),
                                                    _mm512_set1_ps (0x1p20f)),
                                     _CMP_LE_OQ);
-  store_bytes_16 (out + i, lanes, c, nonneg, label, three_d);
+  store_bytes_16 (out + i, lanes, nonneg, label, three_d);
   /* Lanes where a second group comes near the best or ties it (there the
    * products may misorder the groups, and the label is the first index
    * over all the classes tied), or in doubt: for redo_16 (). */

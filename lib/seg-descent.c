@@ -641,28 +641,33 @@ typedef struct
   RowMinima missing; /* a row outside the input: +∞ everywhere */
   void     *memory;
   uint16_t *redo; /* per vector of an output row: lanes to redo */
+  /* Where the loops over an input row start: the output's first voxel
+   * x0 less a multiple of 16, -15 … 0, so that they fill the arrays in
+   * the vectors the output reads (each on its cache line). */
+  int first;
 } MinimaCache;
 
-/* v starts this many floats into its array, so that the voxels of a
- * vector's own column (v + 1 + x, which every output row reads from
- * planes z ± 1) lie on cache lines, as the minima do, rather than
- * across two. */
+/* v starts this many floats further into its array than the others, so
+ * that the voxels of a vector's own column (v + 1 + x, which every
+ * output row reads from planes z ± 1) lie on cache lines, as the minima
+ * do, rather than across two. */
 #define V_SHIFT 15
 
 /* The arrays of an entry, from memory: stride floats each, then stride
- * bytes each. */
+ * bytes each; each starts shift entries in (shift = -first), so that
+ * the vectors of an output row that starts at x0 lie on cache lines. */
 static void
-minima_arrays (RowMinima *m, float *memory, size_t stride)
+minima_arrays (RowMinima *m, float *memory, size_t stride, int shift)
 {
   uint8_t *bytes = (uint8_t *) (memory + 4 * stride);
 
-  m->v     = memory + V_SHIFT;
-  m->lo_x  = memory + stride;
-  m->lo_y  = memory + 2 * stride;
-  m->lo_xy = memory + 3 * stride;
-  m->at_x  = bytes;
-  m->at_y  = bytes + stride;
-  m->at_xy = bytes + 2 * stride;
+  m->v     = memory + V_SHIFT + shift;
+  m->lo_x  = memory + stride + shift;
+  m->lo_y  = memory + 2 * stride + shift;
+  m->lo_xy = memory + 3 * stride + shift;
+  m->at_x  = bytes + shift;
+  m->at_y  = bytes + stride + shift;
+  m->at_xy = bytes + 2 * stride + shift;
   m->zz = m->yy = -1;
   m->centred    = false;
 }
@@ -675,11 +680,13 @@ minima_cache_free (MinimaCache *c)
 }
 
 static bool
-minima_cache_init (MinimaCache *c, int width)
+minima_cache_init (MinimaCache *c, int width, int x0)
 {
-  /* v needs V_SHIFT + width + 2 + 16; a multiple of 16 keeps every
-   * array aligned. */
-  const size_t stride = ((size_t) width + V_SHIFT + 2 + 16 + 15) / 16 * 16;
+  const int shift = (16 - x0 % 16) % 16;
+  /* v needs 15 + V_SHIFT + width + 2 + 16 floats at most; a multiple of
+   * 16 keeps every array's start on a cache line. */
+  const size_t stride =
+    ((size_t) width + 15 + V_SHIFT + 2 + 16 + 15) / 16 * 16;
   /* 4 arrays of floats and 3 of bytes, rounded to keep entries aligned */
   const size_t entry =
     4 * stride + (3 * stride / sizeof (float) + 15) / 16 * 16;
@@ -693,12 +700,19 @@ minima_cache_init (MinimaCache *c, int width)
       minima_cache_free (c);
       return false;
     }
+  c->first = -shift;
   for (int s = 0; s <= CACHED_ROWS; s++)
-    minima_arrays (s < CACHED_ROWS ? &c->row[s] : &c->missing,
-                   memory + (size_t) s * entry, stride);
+    {
+      /* What the loops read left of voxel -1 is never used, but set. */
+      for (size_t i = 0; i < 16 + V_SHIFT; i++)
+        memory[(size_t) s * entry + i] = INFINITY;
+      minima_arrays (s < CACHED_ROWS ? &c->row[s] : &c->missing,
+                     memory + (size_t) s * entry, stride, shift);
+    }
   for (size_t i = 0; i < 4 * stride; i++)
     memory[(size_t) CACHED_ROWS * entry + i] = INFINITY;
-  memset (c->missing.at_x, 0, 3 * stride);
+  memset (memory + (size_t) CACHED_ROWS * entry + 4 * stride, 0,
+          3 * stride);
   c->missing.centred = true;
   return true;
 }
@@ -715,7 +729,12 @@ lower_16 (__m512 a, __m512 b, __m512 *low)
  * floats, and lo_x, at_x (up to a vector past the row's end, so that a
  * vector that starts anywhere in the row reads no unset lane). */
 SEG_AVX512 static void
-fill_row (const Descent *k, RowMinima *m, const uint8_t *row, int zz, int yy)
+fill_row (const Descent *k,
+          RowMinima     *m,
+          int            first,
+          const uint8_t *row,
+          int            zz,
+          int            yy)
 {
   const int width   = k->in->width;
   float *restrict v = m->v, *restrict lo_x = m->lo_x;
@@ -724,7 +743,7 @@ fill_row (const Descent *k, RowMinima *m, const uint8_t *row, int zz, int yy)
   read_row_floats (k, row, 0, width, v);
   for (int x = width + 2; x < width + 18; x++)
     v[x] = INFINITY;
-  for (int x = 0; x <= width; x += 16)
+  for (int x = first; x <= width; x += 16)
     {
       __m512          low;
       const __mmask16 right =
@@ -745,6 +764,7 @@ SEG_AVX512 static inline __attribute__ ((always_inline)) void
 centre_row (RowMinima       *m,
             const RowMinima *up,
             const RowMinima *down,
+            int              first,
             int              width,
             bool             sides)
 {
@@ -756,7 +776,7 @@ centre_row (RowMinima       *m,
   float *restrict lo_y = m->lo_y, *restrict lo_xy = m->lo_xy;
   uint8_t *restrict at_y = m->at_y, *restrict at_xy = m->at_xy;
 
-  for (int x = 0; x <= width; x += 16)
+  for (int x = first; x <= width; x += 16)
     {
       __m512    low;
       __mmask16 lower;
@@ -1295,7 +1315,7 @@ cached_row (
     return &c->missing;
   m = &c->row[zz % (SLAB + 2) * 3 + yy % 3];
   if (m->zz != zz || m->yy != yy)
-    fill_row (k, m, row, zz, yy);
+    fill_row (k, m, c->first, row, zz, yy);
   return m;
 }
 
@@ -1409,9 +1429,11 @@ row_avx512 (const Descent *k,
     if (!m[r]->centred)
       {
         if (k->grouping == CLASSES)
-          centre_row (m[r], m[r - 1], m[r + 1], k->in->width, false);
+          centre_row (m[r], m[r - 1], m[r + 1], c->first, k->in->width,
+                      false);
         else
-          centre_row (m[r], m[r - 1], m[r + 1], k->in->width, true);
+          centre_row (m[r], m[r - 1], m[r + 1], c->first, k->in->width,
+                      true);
       }
   ch.centre  = rows[4] + (size_t) x0 * (size_t) k->in->bpp;
   p.plane[0] = m[1];
@@ -1566,7 +1588,7 @@ seg_descent_direction (const SegVolume  *in,
   grouping (&k, d);
 #if SEG_HAVE_AVX512
   floats = takes_floats (d->type) && seg_kernels_avx512 () && !k.exact_only &&
-           minima_cache_init (&cache, in->width);
+           minima_cache_init (&cache, in->width, x0);
 #endif
 
   /* Slab by slab of slices, row by row, slice by slice: the minima of

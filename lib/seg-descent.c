@@ -1381,7 +1381,8 @@ vectors (const Descent     *k,
          int                grouping,
          bool               three_d)
 {
-  const size_t bpp = (size_t) k->in->bpp;
+  const size_t bpp  = (size_t) k->in->bpp;
+  unsigned     any  = 0;
 
   /* The vectors to redo, after the common path has done the row (so that
    * its loop has no call, and its constants stay in registers). */
@@ -1391,8 +1392,9 @@ vectors (const Descent     *k,
       if (next_out != NULL && (i & 63) == 0)
         seg_prefetch_write (next_out + i);
       c->redo[i / 16] = vector_16 (k, ch, p, x0, i, n, out, grouping, three_d);
+      any |= c->redo[i / 16];
     }
-  for (int i = 0; i < n; i += 16)
+  for (int i = 0; i < n && any != 0; i += 16)
     if (c->redo[i / 16] != 0)
       redo_16 (k, ch, i, n, out, three_d);
 }

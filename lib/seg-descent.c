@@ -743,15 +743,24 @@ fill_row (const Descent *k,
   read_row_floats (k, row, 0, width, v);
   for (int x = width + 2; x < width + 18; x++)
     v[x] = INFINITY;
+  /* The voxels left and right of a vector's, from its own and the next
+   * and last (each read once, on its cache line). */
+  __m512i last = _mm512_load_si512 (v + first - 15),
+          here = _mm512_load_si512 (v + first + 1);
   for (int x = first; x <= width; x += 16)
     {
+      const __m512i   next = _mm512_load_si512 (v + x + 17);
       __m512          low;
       const __mmask16 right =
-        lower_16 (_mm512_loadu_ps (v + x), _mm512_loadu_ps (v + x + 2), &low);
+        lower_16 (_mm512_castsi512_ps (_mm512_alignr_epi32 (here, last, 15)),
+                  _mm512_castsi512_ps (_mm512_alignr_epi32 (next, here, 1)),
+                  &low);
 
       _mm512_store_ps (lo_x + x, low);
       _mm_store_si128 ((__m128i *) (at_x + x),
                        _mm_maskz_mov_epi8 (right, _mm_set1_epi8 (2)));
+      last = here;
+      here = next;
     }
   m->zz      = zz;
   m->yy      = yy;

@@ -614,6 +614,7 @@ read_row_floats (
  * holding the minimum in the neighbour index, ties to the lower index:
  *
  *   lo_x:  the lower of voxels x - 1 and x + 1;         at_x  0 or 2
+ *          (with CLASSES only: the others take the pairs from v)
  *   lo_y:  the lower of voxel x of rows yy - 1, yy + 1; at_y  0 or 6
  *          (with SIDES or ALL, of the four sides;        0, 2, 4, 6)
  *   lo_xy: the lowest of the four diagonal voxels;      at_xy 0, 2, 6, 8
@@ -725,9 +726,64 @@ lower_16 (__m512 a, __m512 b, __m512 *low)
   return _mm512_cmp_ps_mask (b, a, _CMP_LT_OQ);
 }
 
+/* Vectors of a row's numbers (v[x + 1]: voxel x) before (last), at
+ * (here) and after (next) voxels x … x + 15, each read once, on its
+ * cache line, as a loop goes along the row from voxel first;
+ * window_left () and window_right () give the voxels beside them by lane
+ * shifts. */
+typedef struct
+{
+  const float *v;
+  __m512       last, here, next;
+} Window;
+
+SEG_AVX512 static inline __attribute__ ((always_inline)) Window
+window_at (const float *v, int first)
+{
+  Window w;
+
+  w.v    = v;
+  w.last = _mm512_set1_ps (INFINITY); /* voxels left of voxel -1 */
+  w.here = _mm512_load_ps (v + first + 1);
+  w.next = w.here;
+  return w;
+}
+
+/* The vector after voxels x … x + 15. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+window_load (Window *w, int x)
+{
+  w->next = _mm512_load_ps (w->v + x + 17);
+}
+
+/* Voxels x - 1 … x + 14. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __m512
+window_left (const Window *w)
+{
+  return _mm512_castsi512_ps (_mm512_alignr_epi32 (
+    _mm512_castps_si512 (w->here), _mm512_castps_si512 (w->last), 15));
+}
+
+/* Voxels x + 1 … x + 16. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __m512
+window_right (const Window *w)
+{
+  return _mm512_castsi512_ps (_mm512_alignr_epi32 (
+    _mm512_castps_si512 (w->next), _mm512_castps_si512 (w->here), 1));
+}
+
+/* On to voxels x + 16 … x + 31. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) void
+window_step (Window *w)
+{
+  w->last = w->here;
+  w->here = w->next;
+}
+
 /* Entry m becomes input row yy of slice zz (at row): its voxels as
- * floats, and lo_x, at_x (up to a vector past the row's end, so that a
- * vector that starts anywhere in the row reads no unset lane). */
+ * floats (up to a vector past the row's end, so that a vector that
+ * starts anywhere in the row reads no unset lane) and, where the common
+ * path takes the pairs in x alone (CLASSES), lo_x and at_x. */
 SEG_AVX512 static void
 fill_row (const Descent *k,
           RowMinima     *m,
@@ -743,32 +799,34 @@ fill_row (const Descent *k,
   read_row_floats (k, row, 0, width, v);
   for (int x = width + 2; x < width + 18; x++)
     v[x] = INFINITY;
-  /* The voxels left and right of a vector's, from its own and the next
-   * and last (each read once, on its cache line). */
-  __m512i last = _mm512_load_si512 (v + first - 15),
-          here = _mm512_load_si512 (v + first + 1);
-  for (int x = first; x <= width; x += 16)
+  if (k->grouping == CLASSES)
     {
-      const __m512i   next = _mm512_load_si512 (v + x + 17);
-      __m512          low;
-      const __mmask16 right =
-        lower_16 (_mm512_castsi512_ps (_mm512_alignr_epi32 (here, last, 15)),
-                  _mm512_castsi512_ps (_mm512_alignr_epi32 (next, here, 1)),
-                  &low);
+      Window w = window_at (v, first);
 
-      _mm512_store_ps (lo_x + x, low);
-      _mm_store_si128 ((__m128i *) (at_x + x),
-                       _mm_maskz_mov_epi8 (right, _mm_set1_epi8 (2)));
-      last = here;
-      here = next;
+      for (int x = first; x <= width; x += 16)
+        {
+          __m512          low;
+          __mmask16       right;
+
+          window_load (&w, x);
+          right = lower_16 (window_left (&w), window_right (&w), &low);
+          _mm512_store_ps (lo_x + x, low);
+          _mm_store_si128 ((__m128i *) (at_x + x),
+                           _mm_maskz_mov_epi8 (right, _mm_set1_epi8 (2)));
+          window_step (&w);
+        }
     }
   m->zz      = zz;
   m->yy      = yy;
   m->centred = false;
 }
 
-/* lo_y … at_xy of entry m, from the rows above (up, yy - 1) and below
- * (down, yy + 1) it; lo_y the lowest of the four sides where sides. */
+/* lo_y … at_xy of entry m, from its own voxels and those of the rows
+ * above (up, yy - 1) and below (down, yy + 1) it, each neighbour taken
+ * in index order where it is lower, so that ties stay with the earlier;
+ * lo_y the lowest of the four sides where sides.  The voxels beside a
+ * vector's come from the rows' numbers by lane shifts: the rows' lo_x,
+ * an array more to read, would come from L2. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) void
 centre_row (RowMinima       *m,
             const RowMinima *up,
@@ -777,13 +835,10 @@ centre_row (RowMinima       *m,
             int              width,
             bool             sides)
 {
-  const float *restrict up_v = up->v, *restrict down_v = down->v;
-  const float *restrict up_x = up->lo_x, *restrict down_x = down->lo_x;
-  const uint8_t *restrict up_at = up->at_x, *restrict down_at = down->at_x;
-  const float *restrict lo_x   = m->lo_x;
-  const uint8_t *restrict at_x = m->at_x;
   float *restrict lo_y = m->lo_y, *restrict lo_xy = m->lo_xy;
   uint8_t *restrict at_y = m->at_y, *restrict at_xy = m->at_xy;
+  Window above = window_at (up->v, first), below = window_at (down->v, first),
+         own = window_at (m->v, first);
 
   for (int x = first; x <= width; x += 16)
     {
@@ -791,35 +846,38 @@ centre_row (RowMinima       *m,
       __mmask16 lower;
       __m128i   at;
 
+      window_load (&above, x);
+      window_load (&below, x);
+      /* The sides: y - 1 (0), x - 1 (2), x + 1 (4), y + 1 (6); without
+       * sides, y - 1 and y + 1 only. */
+      low = above.here;
+      at  = _mm_setzero_si128 ();
       if (sides)
         {
-          /* The sides in index order, y - 1 (0), x - 1 (2), x + 1 (4),
-           * y + 1 (6), each taken where it is lower: ties stay with the
-           * earlier. */
-          low   = _mm512_loadu_ps (up_v + x + 1);
-          lower = lower_16 (low, _mm512_load_ps (lo_x + x), &low);
-          at    = _mm_maskz_add_epi8 (
-               lower, _mm_load_si128 ((const __m128i *) (at_x + x)),
-               _mm_set1_epi8 (2));
-          lower = lower_16 (low, _mm512_loadu_ps (down_v + x + 1), &low);
-          at    = _mm_mask_mov_epi8 (at, lower, _mm_set1_epi8 (6));
+          window_load (&own, x);
+          lower    = lower_16 (low, window_left (&own), &low);
+          at       = _mm_mask_mov_epi8 (at, lower, _mm_set1_epi8 (2));
+          lower    = lower_16 (low, window_right (&own), &low);
+          at       = _mm_mask_mov_epi8 (at, lower, _mm_set1_epi8 (4));
+          window_step (&own);
         }
-      else
-        {
-          lower = lower_16 (_mm512_loadu_ps (up_v + x + 1),
-                            _mm512_loadu_ps (down_v + x + 1), &low);
-          at    = _mm_maskz_mov_epi8 (lower, _mm_set1_epi8 (6));
-        }
+      lower = lower_16 (low, below.here, &low);
+      at    = _mm_mask_mov_epi8 (at, lower, _mm_set1_epi8 (6));
       _mm512_store_ps (lo_y + x, low);
       _mm_store_si128 ((__m128i *) (at_y + x), at);
-      lower =
-        lower_16 (_mm512_load_ps (up_x + x), _mm512_load_ps (down_x + x), &low);
+
+      /* The diagonals: (y - 1, x - 1) (0), (y - 1, x + 1) (2),
+       * (y + 1, x - 1) (6), (y + 1, x + 1) (8). */
+      lower = lower_16 (window_left (&above), window_right (&above), &low);
+      at    = _mm_maskz_mov_epi8 (lower, _mm_set1_epi8 (2));
+      lower = lower_16 (low, window_left (&below), &low);
+      at    = _mm_mask_mov_epi8 (at, lower, _mm_set1_epi8 (6));
+      lower = lower_16 (low, window_right (&below), &low);
+      at    = _mm_mask_mov_epi8 (at, lower, _mm_set1_epi8 (8));
       _mm512_store_ps (lo_xy + x, low);
-      _mm_store_si128 ((__m128i *) (at_xy + x),
-                       _mm_mask_add_epi8 (
-                         _mm_load_si128 ((const __m128i *) (up_at + x)), lower,
-                         _mm_load_si128 ((const __m128i *) (down_at + x)),
-                         _mm_set1_epi8 (6)));
+      _mm_store_si128 ((__m128i *) (at_xy + x), at);
+      window_step (&above);
+      window_step (&below);
     }
   m->centred = true;
 }

@@ -686,8 +686,7 @@ minima_cache_init (MinimaCache *c, int width, int x0)
   const int shift = (16 - x0 % 16) % 16;
   /* v needs 15 + V_SHIFT + width + 2 + 16 floats at most; a multiple of
    * 16 keeps every array's start on a cache line. */
-  const size_t stride =
-    ((size_t) width + 15 + V_SHIFT + 2 + 16 + 15) / 16 * 16;
+  const size_t stride = ((size_t) width + 15 + V_SHIFT + 2 + 16 + 15) / 16 * 16;
   /* 4 arrays of floats and 3 of bytes, rounded to keep entries aligned */
   const size_t entry =
     4 * stride + (3 * stride / sizeof (float) + 15) / 16 * 16;
@@ -712,8 +711,7 @@ minima_cache_init (MinimaCache *c, int width, int x0)
     }
   for (size_t i = 0; i < 4 * stride; i++)
     memory[(size_t) CACHED_ROWS * entry + i] = INFINITY;
-  memset (memory + (size_t) CACHED_ROWS * entry + 4 * stride, 0,
-          3 * stride);
+  memset (memory + (size_t) CACHED_ROWS * entry + 4 * stride, 0, 3 * stride);
   c->missing.centred = true;
   return true;
 }
@@ -785,12 +783,8 @@ window_step (Window *w)
  * starts anywhere in the row reads no unset lane) and, where the common
  * path takes the pairs in x alone (CLASSES), lo_x and at_x. */
 SEG_AVX512 static void
-fill_row (const Descent *k,
-          RowMinima     *m,
-          int            first,
-          const uint8_t *row,
-          int            zz,
-          int            yy)
+fill_row (
+  const Descent *k, RowMinima *m, int first, const uint8_t *row, int zz, int yy)
 {
   const int width   = k->in->width;
   float *restrict v = m->v, *restrict lo_x = m->lo_x;
@@ -805,8 +799,8 @@ fill_row (const Descent *k,
 
       for (int x = first; x <= width; x += 16)
         {
-          __m512          low;
-          __mmask16       right;
+          __m512    low;
+          __mmask16 right;
 
           window_load (&w, x);
           right = lower_16 (window_left (&w), window_right (&w), &low);
@@ -855,10 +849,10 @@ centre_row (RowMinima       *m,
       if (sides)
         {
           window_load (&own, x);
-          lower    = lower_16 (low, window_left (&own), &low);
-          at       = _mm_mask_mov_epi8 (at, lower, _mm_set1_epi8 (2));
-          lower    = lower_16 (low, window_right (&own), &low);
-          at       = _mm_mask_mov_epi8 (at, lower, _mm_set1_epi8 (4));
+          lower = lower_16 (low, window_left (&own), &low);
+          at    = _mm_mask_mov_epi8 (at, lower, _mm_set1_epi8 (2));
+          lower = lower_16 (low, window_right (&own), &low);
+          at    = _mm_mask_mov_epi8 (at, lower, _mm_set1_epi8 (4));
           window_step (&own);
         }
       lower = lower_16 (low, below.here, &low);
@@ -1110,13 +1104,11 @@ store_16 (uint8_t  *out,
 /* As store_16 (), the labels as bytes, for centres from the cache (never
  * NaN: vector_16 () redoes those it cannot take as +∞). */
 SEG_AVX512 static inline __attribute__ ((always_inline)) void
-store_bytes_16 (uint8_t  *out,
-                __mmask16 lanes,
-                __mmask16 nonneg,
-                __m128i   label,
-                bool      three_d)
+store_bytes_16 (
+  uint8_t *out, __mmask16 lanes, __mmask16 nonneg, __m128i label, bool three_d)
 {
-  label = _mm_mask_blend_epi8 (~nonneg, label, _mm_set1_epi8 (three_d ? 13 : 4));
+  label =
+    _mm_mask_blend_epi8 (~nonneg, label, _mm_set1_epi8 (three_d ? 13 : 4));
   if (lanes == 0xffff)
     _mm_storeu_si128 ((__m128i *) out, label);
   else
@@ -1311,14 +1303,14 @@ vector_16 (const Descent   *k,
   /* The centres from the cache, NaN as +∞: a NaN centre with a neighbour
    * scores +∞, out of the products' range, and is redone from its own
    * number; with none, it is the centre either way. */
-  const __m512    c     = _mm512_loadu_ps (ch->row[4] + i + 1);
-  int             n_groups;
-  const Group    *groups = groups_of (grouping, three_d, &n_groups);
-  __m512          score[N_CLASSES], low[N_CLASSES];
-  __m128i         at[N_CLASSES]; /* neighbour indices, as bytes */
-  __m512          best  = _mm512_set1_ps (-INFINITY), diff, thresh, best_low;
-  __m128i         label = _mm_setzero_si128 ();
-  __mmask16       doubt, nonneg, any = 0, two = 0;
+  const __m512 c = _mm512_loadu_ps (ch->row[4] + i + 1);
+  int          n_groups;
+  const Group *groups = groups_of (grouping, three_d, &n_groups);
+  __m512       score[N_CLASSES], low[N_CLASSES];
+  __m128i      at[N_CLASSES]; /* neighbour indices, as bytes */
+  __m512       best  = _mm512_set1_ps (-INFINITY), diff, thresh, best_low;
+  __m128i      label = _mm_setzero_si128 ();
+  __mmask16    doubt, nonneg, any = 0, two = 0;
 
   /* Steps 2 and 3: each group's lowest value from the cache, and its
    * product; a NaN product never counts. */
@@ -1448,8 +1440,8 @@ vectors (const Descent     *k,
          int                grouping,
          bool               three_d)
 {
-  const size_t bpp  = (size_t) k->in->bpp;
-  unsigned     any  = 0;
+  const size_t bpp = (size_t) k->in->bpp;
+  unsigned     any = 0;
 
   /* The vectors to redo, after the common path has done the row (so that
    * its loop has no call, and its constants stay in registers). */
@@ -1498,11 +1490,9 @@ row_avx512 (const Descent *k,
     if (!m[r]->centred)
       {
         if (k->grouping == CLASSES)
-          centre_row (m[r], m[r - 1], m[r + 1], c->first, k->in->width,
-                      false);
+          centre_row (m[r], m[r - 1], m[r + 1], c->first, k->in->width, false);
         else
-          centre_row (m[r], m[r - 1], m[r + 1], c->first, k->in->width,
-                      true);
+          centre_row (m[r], m[r - 1], m[r + 1], c->first, k->in->width, true);
       }
   ch.centre  = rows[4] + (size_t) x0 * (size_t) k->in->bpp;
   p.plane[0] = m[1];

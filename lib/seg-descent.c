@@ -38,11 +38,15 @@
  * stacks) 5.  The common path (vector_16 ()) then needs the best group
  * only; vectors where a second group comes near it, or with a doubt, are
  * done again from the rows with every class (redo_16 ()).  Its margins
- * are wider, its fallback the same.  The double path serves the other
- * types, other CPUs and SEG_KERNELS=portable.
+ * are wider, its fallback the same.  Around most output rows the doubts
+ * of range and of distinct values rounding together cannot arise: small
+ * integers, or floats of one band of magnitudes (plain_row ()); there
+ * the common path leaves their checks out.  The double path serves the
+ * other types, other CPUs and SEG_KERNELS=portable.
  */
 #include "seg-descent.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -119,6 +123,12 @@ typedef struct
    * distance rounded to a float. */
   int   grouping;
   float group_inv[N_CLASSES];
+  /* Where vector_16 () can leave out the checks of its products' range
+   * and of float collisions (see plain_row ()): integers always or never
+   * (plain_ints); floats where the magnitudes around an output row lie
+   * in [plain_min, plain_max] and within 2¹⁸ of each other. */
+  bool  plain_ints;
+  float plain_min, plain_max;
   /* Each class's neighbours in index order: row and step in x. */
   int    n_members[N_CLASSES];
   int    member_row[N_CLASSES][8], member_dx[N_CLASSES][8];
@@ -552,57 +562,21 @@ typedef struct
   const uint8_t *centre;
 } FloatRows;
 
-/* Voxels [x, x + n) of row as floats into dst, NaN as +∞ where
- * nan_as_inf (in the same pass: reading dst back at once would wait for
- * its stores). */
+/* Voxels [0, n) of a row of integers that floats hold exactly (u8, u16,
+ * int8, int16) into dst. */
 SEG_AVX512 static void
-read_floats (const uint8_t   *row,
-             int              x,
-             int              n,
-             SegComponentType type,
-             bool             nan_as_inf,
-             float           *dst)
+read_small_ints (const uint8_t *row, int n, SegComponentType type, float *dst)
 {
+  const int x = 0;
+
   switch (type)
     {
       READ_NUMBERS (SEG_TYPE_U8, uint8_t)
       READ_NUMBERS (SEG_TYPE_U16, uint16_t)
       READ_NUMBERS (SEG_TYPE_I8, int8_t)
       READ_NUMBERS (SEG_TYPE_I16, int16_t)
-    case SEG_TYPE_FLOAT:
-      {
-        const uint8_t *p = row + (size_t) x * sizeof (float);
-
-        if (nan_as_inf)
-          for (int i = 0; i < n; i++)
-            {
-              float v;
-
-              memcpy (&v, p + (size_t) i * sizeof v, sizeof v);
-              dst[i] = v != v ? INFINITY : v;
-            }
-        else
-          memcpy (dst, p, (size_t) n * sizeof (float));
-        return;
-      }
     default: return;
     }
-}
-
-/* As read_row (), in floats. */
-SEG_AVX512 static void
-read_row_floats (
-  const Descent *k, const uint8_t *row, int x0, int n, float *dst)
-{
-  const int width = k->in->width;
-  const int from  = x0 - 1 < 0 ? 0 : x0 - 1;
-  const int to    = x0 + n + 1 > width ? width : x0 + n + 1;
-
-  for (int x = x0 - 1; x < from; x++)
-    dst[x - (x0 - 1)] = INFINITY;
-  read_floats (row, from, to - from, k->type, true, dst + (from - (x0 - 1)));
-  for (int x = to; x < x0 + n + 1; x++)
-    dst[x - (x0 - 1)] = INFINITY;
 }
 
 /* Each input row's minima over its neighbours' positions, converted and
@@ -624,8 +598,11 @@ read_row_floats (
  * once the entry is centred: ties go to the lower index. */
 typedef struct
 {
-  int      zz, yy; /* the input row held; -1: none */
-  bool     centred;
+  int  zz, yy; /* the input row held; -1: none */
+  bool centred;
+  /* Floats only: the least and greatest magnitude of the row's voxels
+   * (+∞ for a NaN or an infinite one); +∞ and 0 for a missing row. */
+  float    abs_min, abs_max;
   float   *v; /* v[x + 1]: voxel x, +∞ beyond the row and for NaN */
   float   *lo_x, *lo_y, *lo_xy;
   uint8_t *at_x, *at_y, *at_xy;
@@ -713,7 +690,16 @@ minima_cache_init (MinimaCache *c, int width, int x0)
     memory[(size_t) CACHED_ROWS * entry + i] = INFINITY;
   memset (memory + (size_t) CACHED_ROWS * entry + 4 * stride, 0, 3 * stride);
   c->missing.centred = true;
+  c->missing.abs_min = INFINITY;
+  c->missing.abs_max = 0;
   return true;
+}
+
+/* The lanes of voxels i … i + 15 (n in the row) to store. */
+static inline __mmask16
+lanes_16 (int i, int n)
+{
+  return n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
 }
 
 /* The lower of b and a in each lane (a on ties), and where it is b. */
@@ -778,6 +764,33 @@ window_step (Window *w)
   w->here = w->next;
 }
 
+/* Voxels 0 … width - 1 of a float row into v[1 …], NaN as +∞ (v[0]
+ * +∞, and up to a vector past the row set), and the least and greatest
+ * of their magnitudes. */
+SEG_AVX512 static void
+read_float_row (
+  const uint8_t *row, int width, float *v, float *abs_min, float *abs_max)
+{
+  const __m512 inf = _mm512_set1_ps (INFINITY);
+  __m512       lo = inf, hi = _mm512_setzero_ps ();
+
+  v[0] = INFINITY;
+  for (int x = 0; x < width; x += 16)
+    {
+      const __mmask16 lanes = lanes_16 (x, width);
+      __m512          f =
+        _mm512_maskz_loadu_ps (lanes, row + (size_t) x * sizeof (float));
+
+      f = _mm512_mask_mov_ps (f, _mm512_cmp_ps_mask (f, f, _CMP_UNORD_Q), inf);
+      _mm512_storeu_ps (v + 1 + x, f);
+      f  = _mm512_abs_ps (f);
+      lo = _mm512_mask_min_ps (lo, lanes, lo, f);
+      hi = _mm512_mask_max_ps (hi, lanes, hi, f);
+    }
+  *abs_min = _mm512_reduce_min_ps (lo);
+  *abs_max = _mm512_reduce_max_ps (hi);
+}
+
 /* Entry m becomes input row yy of slice zz (at row): its voxels as
  * floats (up to a vector past the row's end, so that a vector that
  * starts anywhere in the row reads no unset lane) and, where the common
@@ -790,8 +803,14 @@ fill_row (
   float *restrict v = m->v, *restrict lo_x = m->lo_x;
   uint8_t *restrict at_x = m->at_x;
 
-  read_row_floats (k, row, 0, width, v);
-  for (int x = width + 2; x < width + 18; x++)
+  if (k->type == SEG_TYPE_FLOAT)
+    read_float_row (row, width, v, &m->abs_min, &m->abs_max);
+  else
+    {
+      v[0] = INFINITY;
+      read_small_ints (row, width, k->type, v + 1);
+    }
+  for (int x = width + 1; x < width + 18; x++)
     v[x] = INFINITY;
   if (k->grouping == CLASSES)
     {
@@ -1056,13 +1075,6 @@ class_low_16 (
     }
 }
 
-/* The lanes of voxels i … i + 15 (n in the row) to store. */
-static inline __mmask16
-lanes_16 (int i, int n)
-{
-  return n - i >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - i)) - 1);
-}
-
 /* The centres of voxels i … i + 15: a float row's own (with its NaNs;
  * masked, so as not to read past the row), other rows' from the cache. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) __m512
@@ -1283,9 +1295,10 @@ group_low_16 (const Group  *g,
 }
 
 /* Labels of voxels i … i + 15 of the row into out (the lanes past n are
- * not stored); returns the lanes to redo.  grouping and three_d are
- * constants where inlined, so that the groups unroll and their vectors
- * stay in registers. */
+ * not stored); returns the lanes to redo.  grouping, three_d and checked
+ * are constants where inlined, so that the groups unroll and their
+ * vectors stay in registers; without checked, the row is plain
+ * (plain_row ()), and the doubts below cannot arise. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) __mmask16
 vector_16 (const Descent   *k,
            const FloatRows *ch,
@@ -1295,7 +1308,8 @@ vector_16 (const Descent   *k,
            int              n,
            uint8_t         *out,
            int              grouping,
-           bool             three_d)
+           bool             three_d,
+           bool             checked)
 {
   const int       x     = x0 + i;
   const __m512    zero  = _mm512_setzero_ps ();
@@ -1333,8 +1347,9 @@ vector_16 (const Descent   *k,
     {
       const __mmask16 near = _mm512_cmp_ps_mask (score[g], thresh, _CMP_GE_OQ);
 
-      label    = _mm_mask_mov_epi8 (label, near, at[g]);
-      best_low = _mm512_mask_mov_ps (best_low, near, low[g]);
+      label = _mm_mask_mov_epi8 (label, near, at[g]);
+      if (checked)
+        best_low = _mm512_mask_mov_ps (best_low, near, low[g]);
       two |= any & near;
       any |= near;
     }
@@ -1344,9 +1359,14 @@ vector_16 (const Descent   *k,
    * far (2²⁰ times) above the best group's lowest value, where two
    * different floats of the group can round to one score (small integers
    * never can). */
-  diff   = _mm512_sub_ps (c, best_low);
   nonneg = _mm512_cmp_ps_mask (best, zero, _CMP_GE_OQ);
-  doubt  = out_of_range_16 (best);
+  if (!checked)
+    {
+      store_bytes_16 (out + i, lanes, nonneg, label, three_d);
+      return two & nonneg & lanes;
+    }
+  diff  = _mm512_sub_ps (c, best_low);
+  doubt = out_of_range_16 (best);
   doubt |= _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ) &
            _mm512_cmp_ps_mask (diff, zero, _CMP_NEQ_OQ);
   if (k->type == SEG_TYPE_FLOAT)
@@ -1438,7 +1458,8 @@ vectors (const Descent     *k,
          int                n,
          uint8_t           *out,
          int                grouping,
-         bool               three_d)
+         bool               three_d,
+         bool               checked)
 {
   const size_t bpp = (size_t) k->in->bpp;
   unsigned     any = 0;
@@ -1450,12 +1471,38 @@ vectors (const Descent     *k,
       prefetch_ahead (ahead, n_ahead, (size_t) (x0 + i) * bpp);
       if (next_out != NULL && (i & 63) == 0)
         seg_prefetch_write (next_out + i);
-      c->redo[i / 16] = vector_16 (k, ch, p, x0, i, n, out, grouping, three_d);
+      c->redo[i / 16] =
+        vector_16 (k, ch, p, x0, i, n, out, grouping, three_d, checked);
       any |= c->redo[i / 16];
     }
   for (int i = 0; i < n && any != 0; i += 16)
     if (c->redo[i / 16] != 0)
       redo_16 (k, ch, i, n, out, three_d);
+}
+
+/* Whether the output row whose input rows are m is plain: no product
+ * of vector_16 () can leave the safe range (0 or 2⁻¹⁰⁰ … 2¹⁰⁰), underflow
+ * or, for floats, belong to two different values of a group.  Integers
+ * (of 16 bits at most) differ by 0 or 1 … 2¹⁷, so their products lie in
+ * range where plain_ints says so.  Floats are plain where every number
+ * around the row (the centre among them) is finite and non-zero, with
+ * magnitudes in [plain_min, plain_max] and within 2¹⁸ of each other:
+ * then a difference is 0 or at least the least magnitude × 2⁻²⁵ (a
+ * multiple of the smaller number's last place) and at most twice the
+ * greatest, and a centre within 2²⁰ times any lowest value. */
+static inline bool
+plain_row (const Descent *k, RowMinima *const m[N_ROWS])
+{
+  float lo = INFINITY, hi = 0;
+
+  if (k->type != SEG_TYPE_FLOAT)
+    return k->plain_ints;
+  for (int r = 0; r < N_ROWS; r++)
+    {
+      lo = m[r]->abs_min < lo ? m[r]->abs_min : lo;
+      hi = m[r]->abs_max > hi ? m[r]->abs_max : hi;
+    }
+  return lo >= k->plain_min && hi <= k->plain_max && hi <= 0x1p18f * lo;
 }
 
 /* Output row (zi, yi) of the input, voxels x0 … x0 + n - 1, into out,
@@ -1480,6 +1527,7 @@ row_avx512 (const Descent *k,
   Planes      p;
   const char *ahead[3];
   const int   n_ahead = rows_ahead (k, zs, ze, zi, yi, ahead);
+  bool        plain;
 
   for (int r = 0; r < N_ROWS; r++)
     {
@@ -1494,13 +1542,20 @@ row_avx512 (const Descent *k,
         else
           centre_row (m[r], m[r - 1], m[r + 1], c->first, k->in->width, true);
       }
+  plain      = plain_row (k, m);
   ch.centre  = rows[4] + (size_t) x0 * (size_t) k->in->bpp;
   p.plane[0] = m[1];
   p.plane[1] = m[4];
   p.plane[2] = m[7];
-#define VECTORS(GROUPING, THREE_D)                                        \
-  vectors (k, c, &ch, &p, ahead, n_ahead, next_out, x0, n, out, GROUPING, \
-           THREE_D)
+#define VECTORS(GROUPING, THREE_D)                                            \
+  do                                                                          \
+    if (plain)                                                                \
+      vectors (k, c, &ch, &p, ahead, n_ahead, next_out, x0, n, out, GROUPING, \
+               THREE_D, false);                                               \
+    else                                                                      \
+      vectors (k, c, &ch, &p, ahead, n_ahead, next_out, x0, n, out, GROUPING, \
+               THREE_D, true);                                                \
+  while (0)
   if (!k->three_d && k->grouping == CLASSES)
     VECTORS (CLASSES, false);
   else if (!k->three_d)
@@ -1543,6 +1598,15 @@ rows_around (const SegVolume *in,
     }
 }
 
+#if SEG_HAVE_AVX512
+/* A positive bound as a float, +∞ where it is beyond floats. */
+static float
+float_bound (double b)
+{
+  return b > FLT_MAX ? INFINITY : (float) b;
+}
+#endif
+
 /* How vector_16 () groups the classes: those of one distance together,
  * where the spacings make them so; and each group's inverse distance. */
 static void
@@ -1558,8 +1622,19 @@ grouping (Descent *k, const SegDescent *d)
     int          n;
     const Group *groups = groups_of (k->grouping, d->three_d, &n);
 
+    double inv_min = INFINITY, inv_max = 0;
+
     for (int g = 0; g < n; g++)
-      k->group_inv[g] = k->inv_float[groups[g].cls];
+      {
+        k->group_inv[g] = k->inv_float[groups[g].cls];
+        inv_min         = k->group_inv[g] < inv_min ? k->group_inv[g] : inv_min;
+        inv_max         = k->group_inv[g] > inv_max ? k->group_inv[g] : inv_max;
+      }
+    /* Products of differences in [1, 2¹⁷], or in [the least magnitude ×
+     * 2⁻²⁵, twice the greatest], each rounded, stay within 2⁻⁹⁹ … 2⁹⁹. */
+    k->plain_ints = inv_min >= 0x1p-98 && inv_max <= 0x1p80;
+    k->plain_min  = float_bound (0x1p-73 / inv_min);
+    k->plain_max  = float_bound (0x1p97 / inv_max);
   }
 #endif
 }

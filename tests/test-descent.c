@@ -271,6 +271,94 @@ START_TEST (test_directions_match_reference)
 }
 END_TEST
 
+/* ---- Floats of one band of magnitudes ----------------------------------- */
+
+/* The kernel on all of float volume in, every label of out against the
+ * reference; where names the case. */
+static void
+check_float_volume (Buf *in, Buf *out, const SegDescent *d, const char *where)
+{
+  const int w = in->v.width, h = in->v.height, dd = in->v.depth;
+  double   *numbers;
+
+  ck_assert_int_eq (seg_descent_direction (&in->v, &out->v, 0, 0, 0, d),
+                    SEG_OK);
+  numbers = numbers_of (&in->v, SEG_TYPE_FLOAT);
+  for (int z = 0; z < dd; z++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          const int want = ref_descent_label (numbers, w, h, dd, x, y, z,
+                                              d->spacing, d->three_d);
+          const int got  = *at (&out->v, x, y, z);
+
+          if (got != want)
+            ck_abort_msg ("%s: voxel %d,%d,%d: %d, not %d", where, x, y, z, got,
+                          want);
+        }
+  free (numbers);
+}
+
+/* A float of magnitude in [2^e0, 2^(e0 + span + 1)): mantissas near 1
+ * (ties, and numbers a last place apart) or any, either sign, many at
+ * the foot; now and then a zero, a NaN, an infinity or a subnormal. */
+static float
+band_float (Rng *r, int e0, int span)
+{
+  const float sign = rng_chance (r, 30) ? -1.0f : 1.0f;
+  double      m;
+
+  if (rng_chance (r, 2))
+    {
+      static const float odd[] = { 0.0f,      -0.0f,     NAN,      INFINITY,
+                                   -INFINITY, 0x1p-149f, 0x1p-130f };
+
+      return odd[rng_below (r, N_ELEMENTS (odd))];
+    }
+  m = rng_chance (r, 70) ? 1.0 + rng_below (r, 4) * 0x1p-23
+                         : 1.0 + (double) rng_below (r, 1 << 23) * 0x1p-23;
+  /* Many at the band's foot, so that lowest values tie or lie a last
+   * place apart below centres up to 2^span times above them. */
+  return sign * (float) ldexp (
+                  m, e0 + (rng_chance (r, 40) ? 0 : rng_range (r, 0, span)));
+}
+
+/* Float volumes whose numbers lie within a band of magnitudes, from 2⁰
+ * to 2³² wide, anywhere from subnormals to the largest floats: where
+ * the band is narrow, the kernel leaves out its checks of the products'
+ * range and of distinct values rounding to one score (its rows are
+ * plain), so the bounds of that must hold at every end of the range. */
+START_TEST (test_floats_of_one_band_match_reference)
+{
+  Rng        r       = rng_new ((uint64_t) _i, 79);
+  const bool three_d = rng_chance (&r, 70);
+  const int  w = rng_range (&r, 1, 40), h = rng_range (&r, 1, 8);
+  const int  dd   = three_d ? rng_range (&r, 1, 4) : 1;
+  const int  span = rng_range (&r, 0, 32);
+  const int  e0   = rng_chance (&r, 30)   ? rng_range (&r, -90, -60)
+                    : rng_chance (&r, 30) ? rng_range (&r, 80, 127 - span)
+                                          : rng_range (&r, -149, 127 - span);
+  SegDescent d    = { SEG_TYPE_FLOAT, { 1, 1, 1 }, three_d };
+  Buf        in   = buf_new (w, h, dd, 4, random_strides (&r, 4));
+  Buf        out  = buf_new (w, h, dd, 1, random_strides (&r, 1));
+  char       where[96];
+
+  for (int a = 0; a < 3; a++)
+    d.spacing[a] = a > 0 && rng_chance (&r, 50) ? d.spacing[a - 1]
+                   : rng_chance (&r, 30)        ? 1
+                                                : random_spacing (&r);
+  for (int z = 0; z < dd; z++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        set_number (&in.v, SEG_TYPE_FLOAT, x, y, z, band_float (&r, e0, span));
+  snprintf (where, sizeof where, "seed %d: band 2^%d + %d, spacing %g %g %g",
+            _i, e0, span, d.spacing[0], d.spacing[1], d.spacing[2]);
+  check_float_volume (&in, &out, &d, where);
+  buf_free (&in);
+  buf_free (&out);
+}
+END_TEST
+
 /* ---- Classes within rounding of each other ------------------------------ */
 
 /* Float volumes where every class of a voxel's neighbours scores within a
@@ -289,7 +377,7 @@ START_TEST (test_classes_within_rounding_are_ordered_exactly)
   const double score =
     ldexp (1.0 + rng_below (&r, 1000) / 1000.0, rng_range (&r, -20, 20));
   const float centre = (float) (rng_range (&r, -1000, 1000) / 7.0);
-  double     *numbers;
+  char        where[32];
 
   /* Equal spacings often: the kernel groups their classes. */
   for (int a = 0; a < 3; a++)
@@ -313,20 +401,8 @@ START_TEST (test_classes_within_rounding_are_ordered_exactly)
             v = (float) (centre - score * dist * wobble);
           set_number (&in.v, SEG_TYPE_FLOAT, x, y, z, v);
         }
-  ck_assert_int_eq (seg_descent_direction (&in.v, &out.v, 0, 0, 0, &d), SEG_OK);
-  numbers = numbers_of (&in.v, SEG_TYPE_FLOAT);
-  for (int z = 0; z < dd; z++)
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++)
-        {
-          const int want =
-            ref_descent_label (numbers, w, h, dd, x, y, z, d.spacing, three_d);
-
-          if (*at (&out.v, x, y, z) != want)
-            ck_abort_msg ("seed %d: voxel %d,%d,%d: %d, not %d", _i, x, y, z,
-                          *at (&out.v, x, y, z), want);
-        }
-  free (numbers);
+  snprintf (where, sizeof where, "seed %d", _i);
+  check_float_volume (&in, &out, &d, where);
   buf_free (&in);
   buf_free (&out);
 }
@@ -444,6 +520,13 @@ START_TEST (test_distinct_values_rounding_to_one_score_tie)
   ck_assert_int_eq (l[1], 3);
   /* Floats: centre 1, left the least subnormal, right 0: 1 - 2⁻¹⁴⁹ is 1
    * in double. */
+  ck_assert_int_eq (seg_descent_direction (&in, &out, 0, 0, 0, &d), SEG_OK);
+  ck_assert_int_eq (l[1], 3);
+  /* Floats with no zero near them: centre 2³¹, left 1 + 2⁻²³, right 1.
+   * 2³¹ - 1 - 2⁻²³ rounds to 2³¹ - 1 in double (to even, halfway). */
+  f[0] = 1 + 0x1p-23f;
+  f[1] = 0x1p31f;
+  f[2] = 1;
   ck_assert_int_eq (seg_descent_direction (&in, &out, 0, 0, 0, &d), SEG_OK);
   ck_assert_int_eq (l[1], 3);
 }
@@ -584,6 +667,8 @@ main (void)
 
   add_tcase (s, "rules", 30, plain, N_ELEMENTS (plain));
   add_loop_tcase (s, "random", 300, test_directions_match_reference, 4000);
+  add_loop_tcase (s, "one band", 300, test_floats_of_one_band_match_reference,
+                  3000);
   add_loop_tcase (s, "near ties", 300,
                   test_classes_within_rounding_are_ordered_exactly, 1000);
   return run_suite (s);

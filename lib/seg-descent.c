@@ -1461,22 +1461,25 @@ vectors (const Descent     *k,
          bool               three_d,
          bool               checked)
 {
-  const size_t bpp = (size_t) k->in->bpp;
-  unsigned     any = 0;
+  const size_t    bpp     = (size_t) k->in->bpp;
+  unsigned        any     = 0;
+  uint16_t *const redo_at = c->redo;
 
   /* The vectors to redo, after the common path has done the row (so that
    * its loop has no call, and its constants stay in registers). */
   for (int i = 0; i < n; i += 16)
     {
+      __mmask16 redo;
+
       prefetch_ahead (ahead, n_ahead, (size_t) (x0 + i) * bpp);
       if (next_out != NULL && (i & 63) == 0)
         seg_prefetch_write (next_out + i);
-      c->redo[i / 16] =
-        vector_16 (k, ch, p, x0, i, n, out, grouping, three_d, checked);
-      any |= c->redo[i / 16];
+      redo = vector_16 (k, ch, p, x0, i, n, out, grouping, three_d, checked);
+      redo_at[i / 16] = redo;
+      any |= redo;
     }
   for (int i = 0; i < n && any != 0; i += 16)
-    if (c->redo[i / 16] != 0)
+    if (redo_at[i / 16] != 0)
       redo_16 (k, ch, i, n, out, three_d);
 }
 

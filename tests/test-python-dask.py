@@ -689,6 +689,16 @@ def test_cli(crop, folder):
           stored_bytes(zarr.open_group(out_z)['labels/labels/0'])
           and all(same(g.compute(), w) for g, w in
                   zip(levels, gegl_seg.pyramid(crop, 2, 2))), run.stderr)
+    # Without --chunks, a zarr input's chunks (16³, multiples of 2²) are
+    # the run's: level 0 is again the input as stored.
+    run = run_cli(stored, out_z, '--mips', '2', '--overwrite')
+    levels, _ = ome_zarr.read(out_z) if run.returncode == 0 else ([], {})
+    check('CLI: a zarr array without --chunks: its own chunks, level 0 '
+          'copied as stored',
+          run.returncode == 0 and stored_bytes(zarr.open_array(stored)) ==
+          stored_bytes(zarr.open_group(out_z)['labels/labels/0'])
+          and all(same(g.compute(), w) for g, w in
+                  zip(levels, gegl_seg.pyramid(crop, 2, 2))), run.stderr)
     before = os.path.getmtime(os.path.join(out, 'labels', 'labels', '0',
                                            '.zarray'))
     run = run_cli(npy, out, '--mips', '1')

@@ -31,10 +31,12 @@ _ = _translations().gettext
 
 
 def _open_input(path, chunks_of):
-    """The input as a Dask array."""
+    """The input as a Dask array, chunked as chunks_of(ndim, stored) says
+    (stored: a zarr array's chunks, None for a .npy file)."""
     import dask.array as da
     if not os.path.exists(path):
         raise ValueError(_('%s: no such file or folder') % path)
+    stored = None
     if path.endswith('.npy') and os.path.isfile(path):
         array = np.load(path, mmap_mode='r')
         if array.flags.f_contiguous and not array.flags.c_contiguous:
@@ -44,11 +46,12 @@ def _open_input(path, chunks_of):
         array = zarr.open(path, mode='r')
         if not hasattr(array, 'shape'):
             raise ValueError(_('%s is a zarr group, not an array') % path)
+        stored = array.chunks
     if array.ndim not in (2, 3):
         raise ValueError(_('%(path)s has %(ndim)d dimensions; 2 (y, x) or 3 '
                            '(z, y, x) are allowed')
                          % {'path': path, 'ndim': array.ndim})
-    return da.from_array(array, chunks=chunks_of(array.ndim),
+    return da.from_array(array, chunks=chunks_of(array.ndim, stored),
                          asarray=True, lock=False)
 
 
@@ -79,9 +82,12 @@ def _parser():
                           'above'))
     p.add_argument('--sparse', action='store_true',
                    help=_('leave zero out: it wins only all-zero blocks'))
-    p.add_argument('--chunks', type=int, nargs='+', default=[128],
+    p.add_argument('--chunks', type=int, nargs='+', default=None,
                    help=_('chunk of the input per axis, z y x, rounded to a '
-                          'multiple of factor^mips; default 128'))
+                          'multiple of factor^mips; default: a zarr '
+                          "input's own chunks where they are such "
+                          'multiples (level 0 is then copied as stored), '
+                          'else 128'))
     p.add_argument('--voxel-size', type=float, nargs='+', default=None,
                    help=_('size of an input voxel per axis, z y x'))
     p.add_argument('--unit', default=None,
@@ -130,10 +136,13 @@ def pyramid_command(args):
             raise ValueError(_('--factor %d is not a whole number from 1 to '
                                '64') % f)
 
-    def chunks_of(ndim):
+    def chunks_of(ndim, stored):
         factor = _per_axis(args.factor, ndim, '--factor')
         step = [f ** args.mips for f in factor]
-        chunks = _per_axis(args.chunks, ndim, '--chunks')
+        if args.chunks is None and stored is not None and all(
+                c % s == 0 for c, s in zip(stored, step)):
+            return tuple(stored)
+        chunks = _per_axis(args.chunks or [128], ndim, '--chunks')
         return tuple(max(s, c // s * s) for c, s in zip(chunks, step))
 
     volume = _open_input(args.input, chunks_of)

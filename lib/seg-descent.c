@@ -567,7 +567,7 @@ typedef struct
 SEG_AVX512 static void
 read_small_ints (const uint8_t *row, int n, SegComponentType type, float *dst)
 {
-  const int x = 0;
+  const int x = 0; /* READ_NUMBERS's first voxel */
 
   switch (type)
     {

@@ -1309,11 +1309,12 @@ vector_16 (const Descent   *k,
            uint8_t         *out,
            int              grouping,
            bool             three_d,
-           bool             checked)
+           bool             checked,
+           bool             full)
 {
   const int       x     = x0 + i;
   const __m512    zero  = _mm512_setzero_ps ();
-  const __mmask16 lanes = lanes_16 (i, n);
+  const __mmask16 lanes = full ? (__mmask16) 0xffff : lanes_16 (i, n);
   /* The centres from the cache, NaN as +∞: a NaN centre with a neighbour
    * scores +∞, out of the products' range, and is redone from its own
    * number; with none, it is the centre either way. */
@@ -1466,7 +1467,8 @@ vectors (const Descent     *k,
   uint16_t *const redo_at = c->redo;
 
   /* The vectors to redo, after the common path has done the row (so that
-   * its loop has no call, and its constants stay in registers). */
+   * its loop has no call, and its constants stay in registers); whole
+   * vectors need no mask. */
   for (int i = 0; i < n; i += 16)
     {
       __mmask16 redo;
@@ -1474,7 +1476,12 @@ vectors (const Descent     *k,
       prefetch_ahead (ahead, n_ahead, (size_t) (x0 + i) * bpp);
       if (next_out != NULL && (i & 63) == 0)
         seg_prefetch_write (next_out + i);
-      redo = vector_16 (k, ch, p, x0, i, n, out, grouping, three_d, checked);
+      if (i + 16 <= n)
+        redo =
+          vector_16 (k, ch, p, x0, i, n, out, grouping, three_d, checked, true);
+      else
+        redo = vector_16 (k, ch, p, x0, i, n, out, grouping, three_d, checked,
+                          false);
       redo_at[i / 16] = redo;
       any |= redo;
     }

@@ -1250,46 +1250,88 @@ static const int minima_base[] = {
   [SAME_XY] = 4, [X_PAIR] = 3, [Y_PAIR] = 1, [DIAGONALS] = 0
 };
 
-/* Group g's lowest value over voxels x … x + 15 and the index of the first
- * neighbour holding it: the minima in index order, the earlier on ties. */
+/* Where a row's groups take their minima from: each member's array of
+ * lowest values and of indices, from voxel x0 on, and the groups' inverse
+ * distances.  vectors () copies them out of the cache's entries before
+ * its loop: the labels are stored as bytes, which may alias anything, so
+ * that the compiler would otherwise load every pointer again for each
+ * vector. */
+typedef struct
+{
+  const float   *lo[N_CLASSES][3];
+  const uint8_t *at[N_CLASSES][3]; /* NULL for SAME_XY */
+  __m512         inv[N_CLASSES];
+} Sources;
+
+/* The sources of the groups of grouping around an output row from voxel
+ * x0 on. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) Sources
+sources_of (
+  const Descent *k, const Planes *p, int x0, int grouping, bool three_d)
+{
+  Sources      s;
+  int          n_groups;
+  const Group *groups = groups_of (grouping, three_d, &n_groups);
+
+#pragma GCC unroll 8
+  for (int g = 0; g < n_groups; g++)
+    {
+#pragma GCC unroll 3
+      for (int e = 0; e < groups[g].n; e++)
+        {
+          const RowMinima *m      = p->plane[groups[g].plane[e]];
+          const int        minima = groups[g].minima[e];
+
+          s.lo[g][e] = (minima == SAME_XY  ? m->v + 1
+                        : minima == X_PAIR ? m->lo_x
+                        : minima == Y_PAIR ? m->lo_y
+                                           : m->lo_xy) +
+                       x0;
+          s.at[g][e] = minima == SAME_XY  ? NULL
+                       : minima == X_PAIR ? m->at_x + x0
+                       : minima == Y_PAIR ? m->at_y + x0
+                                          : m->at_xy + x0;
+        }
+      s.inv[g] = _mm512_set1_ps (k->group_inv[g]);
+    }
+  return s;
+}
+
+/* Group g's lowest value over voxels i … i + 15 of the row and the index
+ * of the first neighbour holding it: the minima in index order, the
+ * earlier on ties. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) void
-group_low_16 (const Group  *g,
-              const Planes *p,
-              int           x,
-              bool          three_d,
-              __m512       *low,
-              __m128i      *at)
+group_low_16 (const Group   *g,
+              const Sources *s,
+              int            gi,
+              int            i,
+              bool           three_d,
+              __m512        *low,
+              __m128i       *at)
 {
 #pragma GCC unroll 3
   for (int e = 0; e < g->n; e++)
     {
-      const RowMinima *m = p->plane[g->plane[e]];
-      const int        base =
+      const int base =
         (three_d ? g->plane[e] * 9 : 0) + minima_base[g->minima[e]];
-      const __m128i  b     = _mm_set1_epi8 ((char) base);
-      const float   *lo    = g->minima[e] == SAME_XY  ? m->v + 1
-                             : g->minima[e] == X_PAIR ? m->lo_x
-                             : g->minima[e] == Y_PAIR ? m->lo_y
-                                                      : m->lo_xy;
-      const uint8_t *lo_at = g->minima[e] == X_PAIR   ? m->at_x
-                             : g->minima[e] == Y_PAIR ? m->at_y
-                                                      : m->at_xy;
-      const __m512   v     = _mm512_loadu_ps (lo + x);
+      const __m128i b = _mm_set1_epi8 ((char) base);
+      const __m512  v = _mm512_loadu_ps (s->lo[gi][e] + i);
 
       if (e == 0)
         {
           *low = v;
           *at  = g->minima[e] == SAME_XY
                    ? b
-                   : _mm_add_epi8 (bytes_16 (lo_at + x), b);
+                   : _mm_add_epi8 (bytes_16 (s->at[gi][e] + i), b);
         }
       else
         {
           const __mmask16 lower = lower_16 (*low, v, low);
 
-          *at = g->minima[e] == SAME_XY
-                  ? _mm_mask_mov_epi8 (*at, lower, b)
-                  : _mm_mask_add_epi8 (*at, lower, bytes_16 (lo_at + x), b);
+          *at =
+            g->minima[e] == SAME_XY
+              ? _mm_mask_mov_epi8 (*at, lower, b)
+              : _mm_mask_add_epi8 (*at, lower, bytes_16 (s->at[gi][e] + i), b);
         }
     }
 }
@@ -1302,8 +1344,7 @@ group_low_16 (const Group  *g,
 SEG_AVX512 static inline __attribute__ ((always_inline)) __mmask16
 vector_16 (const Descent   *k,
            const FloatRows *ch,
-           const Planes    *p,
-           int              x0,
+           const Sources   *s,
            int              i,
            int              n,
            uint8_t         *out,
@@ -1312,7 +1353,6 @@ vector_16 (const Descent   *k,
            bool             checked,
            bool             full)
 {
-  const int       x     = x0 + i;
   const __m512    zero  = _mm512_setzero_ps ();
   const __mmask16 lanes = full ? (__mmask16) 0xffff : lanes_16 (i, n);
   /* The centres from the cache, NaN as +∞: a NaN centre with a neighbour
@@ -1332,9 +1372,8 @@ vector_16 (const Descent   *k,
 #pragma GCC unroll 8
   for (int g = 0; g < n_groups; g++)
     {
-      group_low_16 (&groups[g], p, x, three_d, &low[g], &at[g]);
-      score[g] = _mm512_mul_ps (_mm512_sub_ps (c, low[g]),
-                                _mm512_set1_ps (k->group_inv[g]));
+      group_low_16 (&groups[g], s, g, i, three_d, &low[g], &at[g]);
+      score[g] = _mm512_mul_ps (_mm512_sub_ps (c, low[g]), s->inv[g]);
       best     = _mm512_max_ps (score[g], best);
     }
 
@@ -1463,6 +1502,7 @@ vectors (const Descent     *k,
          bool               checked)
 {
   const size_t    bpp     = (size_t) k->in->bpp;
+  const Sources   s       = sources_of (k, p, x0, grouping, three_d);
   unsigned        any     = 0;
   uint16_t *const redo_at = c->redo;
 
@@ -1478,10 +1518,10 @@ vectors (const Descent     *k,
         seg_prefetch_write (next_out + i);
       if (i + 16 <= n)
         redo =
-          vector_16 (k, ch, p, x0, i, n, out, grouping, three_d, checked, true);
+          vector_16 (k, ch, &s, i, n, out, grouping, three_d, checked, true);
       else
-        redo = vector_16 (k, ch, p, x0, i, n, out, grouping, three_d, checked,
-                          false);
+        redo =
+          vector_16 (k, ch, &s, i, n, out, grouping, three_d, checked, false);
       redo_at[i / 16] = redo;
       any |= redo;
     }

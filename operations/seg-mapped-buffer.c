@@ -299,28 +299,77 @@ seg_mapped_buffer_new_for_memory (gconstpointer        pixels,
   return buffer_new (m, m->base, extent, format, tile_rows);
 }
 
+/* The backend of buffer, and its shift.  The buffer holds its backend:
+ * the pointer stays valid without a reference. */
+static GeglTileBackend *
+backend_of (GeglBuffer *buffer, gint *shift_x, gint *shift_y)
+{
+  GeglTileBackend *backend = NULL;
+
+  g_object_get (buffer, "backend", &backend, "shift-x", shift_x, "shift-y",
+                shift_y, NULL);
+  if (backend != NULL)
+    g_object_unref (backend);
+  return backend;
+}
+
+/* How many buffers on buffers seg_mapped_buffer_rows () looks through. */
+#define MAX_WRAPPERS 4
+
+/* The buffer whose tiles a GeglTileBackendBuffer (GEGL's backend that
+ * takes every tile from another buffer) hands out; NULL for any other
+ * backend.  GEGL's filters wrap their input so for every thread of a
+ * region but the first (gegl_operation_context_dup_input_maybe_copy ()),
+ * each thread its own buffer on the same tiles, at the same shift. */
+static GeglBuffer *
+wrapped_buffer (GeglTileBackend *backend)
+{
+  const GType wrapper = g_type_from_name ("GeglTileBackendBuffer");
+  GeglBuffer *inner   = NULL;
+
+  if (wrapper == 0 || !G_TYPE_CHECK_INSTANCE_TYPE (backend, wrapper) ||
+      g_object_class_find_property (G_OBJECT_GET_CLASS (backend), "buffer") ==
+        NULL)
+    return NULL;
+  g_object_get (backend, "buffer", &inner, NULL);
+  /* The wrapper holds its buffer, as long as it lives. */
+  if (inner != NULL)
+    g_object_unref (inner);
+  return inner;
+}
+
 gboolean
 seg_mapped_buffer_rows (GeglBuffer *buffer, SegMappedRows *rows)
 {
-  GeglTileBackend  *backend = NULL;
+  GeglTileBackend  *backend;
   SegMappedBackend *b;
   GeglRectangle     mapped;
   const Babl       *format;
   gint              shift_x = 0, shift_y = 0, bpp;
-  gboolean          ok;
 
   /* No such buffer exists before the module registers the type. */
   if (seg_mapped_backend_get_type () == 0)
     return FALSE;
-  g_object_get (buffer, "backend", &backend, "shift-x", &shift_x, "shift-y",
-                &shift_y, NULL);
-  if (backend == NULL)
-    return FALSE;
-  ok = G_TYPE_CHECK_INSTANCE_TYPE (backend, seg_mapped_backend_get_type ());
-  /* The buffer holds its backend: the pointers stay valid without this
-   * reference. */
-  g_object_unref (backend);
-  if (!ok)
+  backend = backend_of (buffer, &shift_x, &shift_y);
+  /* Through the buffers that only pass on another's tiles, at the same
+   * shift: their pixels are that buffer's. */
+  for (gint i = 0;
+       i < MAX_WRAPPERS && backend != NULL &&
+       !G_TYPE_CHECK_INSTANCE_TYPE (backend, seg_mapped_backend_get_type ());
+       i++)
+    {
+      GeglBuffer *inner = wrapped_buffer (backend);
+      gint        inner_x, inner_y;
+
+      if (inner == NULL ||
+          gegl_buffer_get_format (inner) != gegl_buffer_get_format (buffer))
+        return FALSE;
+      backend = backend_of (inner, &inner_x, &inner_y);
+      if (inner_x != shift_x || inner_y != shift_y)
+        return FALSE;
+    }
+  if (backend == NULL ||
+      !G_TYPE_CHECK_INSTANCE_TYPE (backend, seg_mapped_backend_get_type ()))
     return FALSE;
   b      = (SegMappedBackend *) backend;
   format = gegl_tile_backend_get_format (backend);

@@ -8,9 +8,11 @@
  */
 #include <check.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gegl-harness.h"
+#include "seg-mapped-buffer.h"
 #include "seg-stack.h"
 
 static const SegAxisKind all_kinds[] = { SEG_AXIS_POOL, SEG_AXIS_SAME,
@@ -335,9 +337,11 @@ END_TEST
  * Y u32). */
 typedef struct
 {
-  SegStack    s;
-  guint32    *values; /* slice-major, as the image's rows */
-  GeglBuffer *buffer;
+  SegStack      s;
+  guint32      *values; /* slice-major, as the image's rows */
+  GeglBuffer   *buffer;
+  const guint8 *lent; /* the memory buffer reads, or NULL */
+  gsize         lent_bytes;
 } Input;
 
 static Input
@@ -355,6 +359,8 @@ input_new (guint64 *rng, const Babl *format, guint32 max)
   r                 = seg_stack_extent (&in.s);
   n                 = (gsize) r.width * r.height;
   in.values         = g_new (guint32, n);
+  in.lent           = NULL;
+  in.lent_bytes     = 0;
   for (gsize i = 0; i < n; i++)
     in.values[i] = (guint32) (splitmix64 (rng) % ((guint64) max + 1));
   in.buffer = gegl_buffer_new (&r, format);
@@ -395,6 +401,8 @@ typedef struct
   const SegStackMap *map;
   PixelFunc          pixel;
   gint               slab; /* the job's */
+  const guint8      *lent; /* the input's memory, read in place, or NULL */
+  gsize              lent_bytes;
 } Watch;
 
 /* The view holds what the band's output reads, and no more than that
@@ -435,6 +443,12 @@ watch_kernel (const SegVolume    *in,
   /* One assertion per band: check's assertions write to a file each time
    * they pass. */
   check_view (w, in, out, b);
+  if (w->lent != NULL)
+    ck_assert_msg ((const guint8 *) in->data >= w->lent &&
+                     (const guint8 *) in->data < w->lent + w->lent_bytes,
+                   "band (%d, %d, %d): its input was copied, not read where "
+                   "it lies",
+                   b->out_x0, b->out_y0, b->out_z);
   for (gint s = 0; s < out->depth; s++)
     {
       /* Slice s of the band as a band of its own. */
@@ -557,9 +571,9 @@ render (const SegStackMap *map,
 {
   GeglRectangle box = seg_stack_map_bounding_box (map);
   GeglBuffer   *out = gegl_buffer_new (&box, out_format);
-  Watch         w   = { map, pixel, slab };
-  SegStackJob   job = { map, in_format,    out_format, in->buffer,
-                        out, watch_kernel, &w,         slab, NULL };
+  Watch         w   = { map, pixel, slab, in->lent, in->lent_bytes };
+  SegStackJob   job = { map,          in_format, out_format, in->buffer, out,
+                        watch_kernel, &w,        slab,       NULL };
 
   if (n_parts <= 1)
     ck_assert (seg_stack_process (&job, "seg:test", &box));
@@ -710,6 +724,139 @@ START_TEST (test_driver_resizes_by_the_axes_indices)
 }
 END_TEST
 
+/* GEGL 0.4 exports the backend that takes every tile from another buffer
+ * without a header: its filters wrap their input in it for every thread
+ * of a region but the first (gegl_operation_context_dup_input_maybe_copy
+ * ()). */
+GeglTileBackend *gegl_tile_backend_buffer_new (GeglBuffer *buffer);
+
+/* input as GEGL's filters hand it to a thread: a buffer of the same
+ * geometry on the wrapping backend. */
+static GeglBuffer *
+wrapped_for_a_thread (GeglBuffer *input)
+{
+  GeglTileBackend     *backend = gegl_tile_backend_buffer_new (input);
+  const GeglRectangle *e       = gegl_buffer_get_extent (input);
+  const GeglRectangle *a       = gegl_buffer_get_abyss (input);
+  gint                 shift_x, shift_y, tile_width, tile_height;
+  GeglBuffer          *wrapped;
+
+  g_object_get (input, "shift-x", &shift_x, "shift-y", &shift_y, "tile-width",
+                &tile_width, "tile-height", &tile_height, NULL);
+  wrapped = g_object_new (
+    GEGL_TYPE_BUFFER, "format", gegl_buffer_get_format (input), "x", e->x, "y",
+    e->y, "width", e->width, "height", e->height, "abyss-x", a->x, "abyss-y",
+    a->y, "abyss-width", a->width, "abyss-height", a->height, "shift-x",
+    shift_x, "shift-y", shift_y, "tile-width", tile_width, "tile-height",
+    tile_height, "backend", backend, NULL);
+  g_object_unref (backend);
+  return wrapped;
+}
+
+static void
+keep_memory (gpointer data)
+{
+  (void) data; /* the test frees it */
+}
+
+/* The driver reads memory lent as a buffer where it lies, whether the
+ * buffer comes as it is or wrapped as for GEGL's threads, and the sums
+ * stay right. */
+START_TEST (test_driver_reads_lent_memory_where_it_lies)
+{
+  guint64 rng  = 0x5eed0006;
+  gint    lent = 0;
+
+  for (gint trial = 0; trial < 60; trial++)
+    {
+      const Babl   *u16  = babl_format ("Y u16");
+      Input         in   = input_new (&rng, u16, 65535);
+      const gsize   n    = (gsize) in.s.width * in.s.slice_height * in.s.depth;
+      const gsize   size = (n * 2 + 63) / 64 * 64;
+      guint16      *pixels = aligned_alloc (64, size);
+      GeglBuffer   *buffer = NULL;
+      GeglRectangle extent;
+
+      for (gsize i = 0; i < n; i++)
+        pixels[i] = (guint16) in.values[i];
+      in.s.x = in.s.y = 0;
+      extent          = seg_stack_extent (&in.s);
+      buffer          = seg_mapped_buffer_new_for_memory (
+                 pixels, &extent, u16, in.s.slice_height, keep_memory, NULL);
+      if (buffer != NULL)
+        {
+          SegStackMap m;
+          guint32    *want = sum_reference (&in);
+
+          lent++;
+          g_object_unref (in.buffer);
+          in.buffer =
+            trial % 2 ? wrapped_for_a_thread (buffer) : g_object_ref (buffer);
+          in.lent       = (const guint8 *) pixels;
+          in.lent_bytes = n * 2;
+          m.in          = in.s;
+          m.x           = seg_axis_same (in.s.width, 1);
+          m.y           = seg_axis_same (in.s.slice_height, 1);
+          m.z           = seg_axis_same (in.s.depth, 1);
+          m.out_x = m.out_y = 0;
+          for (gint run = 0; run < N_RUNS; run++)
+            {
+              gint     slab, i = 0;
+              guint32 *got =
+                render_run (&m, &in, u16, sum_pixel, &rng, run, &slab);
+
+              while (i < (gint) n - 1 && got[i] == want[i])
+                i++;
+              ck_assert_msg (got[i] == want[i],
+                             "trial %d, run %d: pixel %d is %u, expected %u",
+                             trial, run, i, got[i], want[i]);
+              g_free (got);
+            }
+          g_free (want);
+          g_object_unref (buffer);
+        }
+      input_free (&in);
+      free (pixels);
+    }
+  ck_assert_msg (lent >= 30, "only %d of 60 stacks could be lent", lent);
+}
+END_TEST
+
+/* A type module for the buffer's backend type: this test has the module's
+ * sources, not the module. */
+typedef GTypeModule      TestModule;
+typedef GTypeModuleClass TestModuleClass;
+
+static GType test_module_get_type (void);
+
+G_DEFINE_TYPE (TestModule, test_module, G_TYPE_TYPE_MODULE)
+
+static gboolean
+test_module_load (GTypeModule *module)
+{
+  (void) module;
+  return TRUE;
+}
+
+static void
+test_module_unload (GTypeModule *module)
+{
+  (void) module;
+}
+
+static void
+test_module_class_init (TestModuleClass *klass)
+{
+  klass->load   = test_module_load;
+  klass->unload = test_module_unload;
+}
+
+static void
+test_module_init (TestModule *module)
+{
+  (void) module;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -717,6 +864,12 @@ main (int argc, char **argv)
   TCase *tc;
 
   harness_init (&argc, &argv);
+  {
+    GTypeModule *module = g_object_new (test_module_get_type (), NULL);
+
+    g_type_module_use (module);
+    seg_mapped_buffer_register_type (module);
+  }
   tc = harness_tcase (s, "axes");
   tcase_add_test (tc, test_axis_spans_follow_the_contract);
   tcase_add_test (tc, test_axis_ranges_are_the_bounds_of_their_indices);
@@ -726,5 +879,6 @@ main (int argc, char **argv)
   tc = harness_tcase (s, "driver");
   tcase_add_test (tc, test_driver_hands_kernels_their_neighbour_slices);
   tcase_add_test (tc, test_driver_resizes_by_the_axes_indices);
+  tcase_add_test (tc, test_driver_reads_lent_memory_where_it_lies);
   return harness_run (s);
 }

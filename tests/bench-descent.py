@@ -16,6 +16,10 @@ process where GEGL is involved:
             new array: the GEGL graph, one GEGL thread, reading the array
             in place and rendering into the result (the job the NumPy
             method does); its first run in the process not counted;
+  api, N cores
+            the same with GEGL's default threads, one per core: what a
+            user gets without asking (issue 15's targets are for one
+            thread);
   gegl job  seg:npy-load → seg:descent-direction depth=128 →
             seg:npy-save, from the file in the page cache to the labels'
             file in /dev/shm;
@@ -129,16 +133,18 @@ def child_gegl(vol_path, out_path, depth):
     return time.perf_counter() - t
 
 
-def child_api(vol_path, reps):
+def child_api(vol_path, reps, threads):
     """reps + 1 runs of gegl_seg.descent_direction () on the volume in
-    memory, the first not counted."""
+    memory, the first not counted, on `threads` GEGL threads (0: GEGL's
+    default)."""
     v = np.load(vol_path)
-    return benchargs.api_times(lambda g: g.descent_direction(v), reps)
+    return benchargs.api_times(lambda g: g.descent_direction(v), reps,
+                               threads)
 
 
-def run_api(vol_path, reps, env):
+def run_api(vol_path, reps, env, threads=1):
     return benchargs.seconds_of(
-        __file__, ["--api", vol_path, str(reps)], env,
+        __file__, ["--api", vol_path, str(reps), str(threads)], env,
         "bench-descent: gegl_seg.descent_direction failed")
 
 
@@ -164,7 +170,8 @@ def main():
         return
     if "--api" in sys.argv:
         a = sys.argv[sys.argv.index("--api") + 1:]
-        print(json.dumps({"seconds": child_api(a[0], int(a[1]))}))
+        print(json.dumps({"seconds": child_api(a[0], int(a[1]),
+                                               int(a[2]))}))
         return
     build, reps, quick, _ = benchargs.parse(sys.argv[1:])
     benchargs.check_machine()
@@ -194,7 +201,8 @@ def main():
                            dir="/dev/shm" if os.path.isdir("/dev/shm")
                            else None)
     try:
-        print("seg:descent-direction, one thread; medians of %d; %s" %
+        print("seg:descent-direction, one thread but where said; medians of "
+              "%d; %s" %
               (reps, "GEGL_PATH=" + env["GEGL_PATH"]))
         print("%d × %d × %d float32 (%d MiB); NumPy's method on %d × %d × "
               "%d%s" % (shape[2], shape[1], shape[0], n * 4 >> 20,
@@ -223,6 +231,9 @@ def main():
             three = run_kernel(program, vol, reps, (1, 2, 3))
             read = benchargs.read_times(build, vol, reps)
             api = run_api(vol, reps, api_env)
+            # What a user gets without asking: GEGL's threads, one per
+            # core.
+            api_all = run_api(vol, reps, api_env, 0)
             p = np.ascontiguousarray(v[:slab[0], :slab[1], :slab[2]])
             job = [run_gegl(vol, out, shape[0], env) for _ in range(reps)]
             # A process's first run of NumPy's method pays for fresh
@@ -244,6 +255,10 @@ def main():
                       % (label, t, n / t / 1e6))
             print("  api (GEGL)    %8.3f s %8.1f MVx/s %8.0f× NumPy" %
                   (a, n / a / 1e6, n / a / 1e6 / numpy_mvx))
+            t = statistics.median(api_all)
+            print("  api, %d cores  %8.3f s %8.1f MVx/s %8.0f× NumPy  (GEGL's "
+                  "default threads)" % (os.cpu_count() or 1, t, n / t / 1e6,
+                                        n / t / 1e6 / numpy_mvx))
             print("  gegl job      %8.3f s %8.1f MVx/s %8.0f× NumPy" %
                   (g, n / g / 1e6, n / g / 1e6 / numpy_mvx))
             print("  numpy         %8.3f s %8.2f MVx/s (on %d interior "

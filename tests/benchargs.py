@@ -81,14 +81,16 @@ def api_env(build, env):
         os.path.join(build, "tests", "gegl-plugins")]))
 
 
-def api_times(call, reps):
+def api_times(call, reps, threads=1):
     """Seconds of reps runs of call (gegl_seg), after one not counted,
-    with the gegl_seg package of the source tree and one GEGL thread."""
+    with the gegl_seg package of the source tree and `threads` GEGL
+    threads (0: GEGL's default, one per core)."""
     import sys
     sys.path.insert(0, os.path.join(ROOT, "python"))
     import gegl_seg
     from gegl_seg import _gegl
-    _gegl.init().config().props.threads = 1
+    if threads > 0:
+        _gegl.init().config().props.threads = threads
     return warm_times(lambda: call(gegl_seg), reps)
 
 

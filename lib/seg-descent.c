@@ -1364,7 +1364,7 @@ vector_16 (const Descent   *k,
   __m512       score[N_CLASSES], low[N_CLASSES];
   __m128i      at[N_CLASSES]; /* neighbour indices, as bytes */
   __m512       best  = _mm512_set1_ps (-INFINITY), diff, thresh, best_low;
-  __m128i      label = _mm_setzero_si128 ();
+  __m128i      label = _mm_set1_epi8 (127);
   __mmask16    doubt, nonneg, any = 0, two = 0;
 
   /* Steps 2 and 3: each group's lowest value from the cache, and its
@@ -1379,7 +1379,8 @@ vector_16 (const Descent   *k,
 
   /* Step 4: the groups near the best (within the products' error); where
    * there is one, it is the best and gives the label and the lowest value
-   * the doubts below need. */
+   * the doubts below need.  Where several tie at a best of zero, the
+   * least of their indices is the label (below). */
   thresh   = _mm512_fnmadd_ps (best, _mm512_set1_ps (NEAR_FLOAT), best);
   best_low = zero;
 #pragma GCC unroll 8
@@ -1387,7 +1388,7 @@ vector_16 (const Descent   *k,
     {
       const __mmask16 near = _mm512_cmp_ps_mask (score[g], thresh, _CMP_GE_OQ);
 
-      label = _mm_mask_mov_epi8 (label, near, at[g]);
+      label = _mm_mask_min_epu8 (label, near, label, at[g]);
       if (checked)
         best_low = _mm512_mask_mov_ps (best_low, near, low[g]);
       two |= any & near;
@@ -1402,8 +1403,16 @@ vector_16 (const Descent   *k,
   nonneg = _mm512_cmp_ps_mask (best, zero, _CMP_GE_OQ);
   if (!checked)
     {
+      /* A best of zero: no neighbour lies below the centre, and the
+       * groups near it are those whose lowest value equals the centre,
+       * exactly (in a plain row no product of a nonzero difference is
+       * zero).  Each gives the first index holding that value, and the
+       * least of them is the label: nothing to redo.  Plateaus are made
+       * of such voxels. */
+      const __mmask16 flat = _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ);
+
       store_bytes_16 (out + i, lanes, nonneg, label, three_d);
-      return two & nonneg & lanes;
+      return two & nonneg & ~flat & lanes;
     }
   diff  = _mm512_sub_ps (c, best_low);
   doubt = out_of_range_16 (best);

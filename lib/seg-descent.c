@@ -1365,7 +1365,8 @@ vector_16 (const Descent   *k,
   __m128i      at[N_CLASSES]; /* neighbour indices, as bytes */
   __m512       best  = _mm512_set1_ps (-INFINITY), diff, thresh, best_low;
   __m128i      label = _mm_set1_epi8 (127);
-  __mmask16    doubt, nonneg, any = 0, two = 0;
+  __mmask16    doubt, nonneg, flat, any = 0, two = 0;
+  __mmask16    equal = 0xffff; /* lanes whose near groups' lowest is c */
 
   /* Steps 2 and 3: each group's lowest value from the cache, and its
    * product; a NaN product never counts. */
@@ -1390,7 +1391,10 @@ vector_16 (const Descent   *k,
 
       label = _mm_mask_min_epu8 (label, near, label, at[g]);
       if (checked)
-        best_low = _mm512_mask_mov_ps (best_low, near, low[g]);
+        {
+          best_low = _mm512_mask_mov_ps (best_low, near, low[g]);
+          equal &= ~near | _mm512_cmp_ps_mask (low[g], c, _CMP_EQ_OQ);
+        }
       two |= any & near;
       any |= near;
     }
@@ -1401,16 +1405,16 @@ vector_16 (const Descent   *k,
    * different floats of the group can round to one score (small integers
    * never can). */
   nonneg = _mm512_cmp_ps_mask (best, zero, _CMP_GE_OQ);
+  /* Flat: a best of zero whose near groups all have the centre's value
+   * as their lowest, as on plateaus.  No neighbour lies below the
+   * centre, those groups tie at zero exactly, and each gives the first
+   * index holding that value: the least of them is the label, and there
+   * is nothing to redo.  In a plain row no product of a nonzero
+   * difference is zero, so a best of zero is flat; elsewhere a product
+   * may have underflowed, and the lowest values are compared. */
+  flat = _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ) & equal;
   if (!checked)
     {
-      /* A best of zero: no neighbour lies below the centre, and the
-       * groups near it are those whose lowest value equals the centre,
-       * exactly (in a plain row no product of a nonzero difference is
-       * zero).  Each gives the first index holding that value, and the
-       * least of them is the label: nothing to redo.  Plateaus are made
-       * of such voxels. */
-      const __mmask16 flat = _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ);
-
       store_bytes_16 (out + i, lanes, nonneg, label, three_d);
       return two & nonneg & ~flat & lanes;
     }
@@ -1427,8 +1431,9 @@ vector_16 (const Descent   *k,
   store_bytes_16 (out + i, lanes, nonneg, label, three_d);
   /* Lanes where a second group comes near the best or ties it (there the
    * products may misorder the groups, and the label is the first index
-   * over all the classes tied), or in doubt: for redo_16 (). */
-  return ((two & nonneg) | doubt) & lanes;
+   * over all the classes tied), but for flat ones, or in doubt (flat
+   * ones never are): for redo_16 (). */
+  return ((two & nonneg & ~flat) | doubt) & lanes;
 }
 
 /* The entry of input row yy of slice zz (at row, NULL outside the

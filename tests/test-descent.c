@@ -535,6 +535,33 @@ START_TEST (test_distinct_values_rounding_to_one_score_tie)
 }
 END_TEST
 
+START_TEST (test_products_that_underflow_are_not_plateaus)
+{
+  /* Floats, 17 × 1 × 3, spacing z 4, every voxel 1 but three: the
+   * centre (16, 0, 1) 2⁻¹⁴⁸, alone in its vector of sixteen; below-left
+   * of it (dz −1, dx −1: index 3, √17 away) the same; above it (dz +1:
+   * 22) 2⁻¹⁴⁹.  The step to 22 drops 2⁻¹⁴⁹ over 4, a score of 2⁻¹⁵¹:
+   * positive in double, zero in a float product, like the zero of 3,
+   * whose class comes after 22's.  It is no tie: 22 wins. */
+  enum
+  {
+    W = 17
+  };
+  float            f[W * 3];
+  uint8_t          l[W * 3];
+  const SegDescent d   = { SEG_TYPE_FLOAT, { 1, 1, 4 }, true };
+  SegVolume        in  = seg_volume_packed (f, W, 1, 3, 4);
+  SegVolume        out = seg_volume_packed (l, W, 1, 3, 1);
+
+  for (int i = 0; i < W * 3; i++)
+    f[i] = 1;
+  f[W + 16] = f[15] = 0x1p-148f; /* the centre, and (15, 0, 0) */
+  f[2 * W + 16]     = 0x1p-149f; /* (16, 0, 2) */
+  ck_assert_int_eq (seg_descent_direction (&in, &out, 0, 0, 0, &d), SEG_OK);
+  ck_assert_int_eq (l[W + 16], 22);
+}
+END_TEST
+
 /* Every set of neighbours of one distance (the kernel takes classes of
  * one distance together: x and y where their spacings are equal, x, y
  * and z where all three are): a 3 × 3 × 3 cube, centre 5, the set at 1,
@@ -663,6 +690,7 @@ main (void)
     test_spacing_weighs_the_steps,
     test_slices_meet_only_along_z,
     test_distinct_values_rounding_to_one_score_tie,
+    test_products_that_underflow_are_not_plateaus,
     test_neighbours_of_one_distance_tie_to_lowest_index,
     test_bad_arguments_are_refused
   };

@@ -765,14 +765,18 @@ window_step (Window *w)
 }
 
 /* Voxels 0 … width - 1 of a float row into v[1 …], NaN as +∞ (v[0]
- * +∞, and up to a vector past the row set), and the least and greatest
- * of their magnitudes. */
+ * +∞, and up to a vector past the row set), and the least of their
+ * magnitudes but zero (+∞ for a row of zeros) and the greatest. */
 SEG_AVX512 static void
 read_float_row (
   const uint8_t *row, int width, float *v, float *abs_min, float *abs_max)
 {
   const __m512 inf = _mm512_set1_ps (INFINITY);
-  __m512       lo = inf, hi = _mm512_setzero_ps ();
+  /* The least magnitude but zero, as its bits less one, unsigned: zero
+   * becomes the greatest and never counts. */
+  __m512i  lo = _mm512_set1_epi32 (-1);
+  __m512   hi = _mm512_setzero_ps ();
+  uint32_t least;
 
   v[0] = INFINITY;
   for (int x = 0; x < width; x += 16)
@@ -784,10 +788,19 @@ read_float_row (
       f = _mm512_mask_mov_ps (f, _mm512_cmp_ps_mask (f, f, _CMP_UNORD_Q), inf);
       _mm512_storeu_ps (v + 1 + x, f);
       f  = _mm512_abs_ps (f);
-      lo = _mm512_mask_min_ps (lo, lanes, lo, f);
+      lo = _mm512_mask_min_epu32 (
+        lo, lanes, lo,
+        _mm512_sub_epi32 (_mm512_castps_si512 (f), _mm512_set1_epi32 (1)));
       hi = _mm512_mask_max_ps (hi, lanes, hi, f);
     }
-  *abs_min = _mm512_reduce_min_ps (lo);
+  least = _mm512_reduce_min_epu32 (lo);
+  if (least == UINT32_MAX)
+    *abs_min = INFINITY;
+  else
+    {
+      least++;
+      memcpy (abs_min, &least, sizeof least);
+    }
   *abs_max = _mm512_reduce_max_ps (hi);
 }
 
@@ -1549,11 +1562,16 @@ vectors (const Descent     *k,
  * or, for floats, belong to two different values of a group.  Integers
  * (of 16 bits at most) differ by 0 or 1 … 2¹⁷, so their products lie in
  * range where plain_ints says so.  Floats are plain where every number
- * around the row (the centre among them) is finite and non-zero, with
- * magnitudes in [plain_min, plain_max] and within 2¹⁸ of each other:
- * then a difference is 0 or at least the least magnitude × 2⁻²⁵ (a
- * multiple of the smaller number's last place) and at most twice the
- * greatest, and a centre within 2²⁰ times any lowest value. */
+ * around the row (the centre among them) is finite, and zero or of a
+ * magnitude in [plain_min, plain_max], those magnitudes within 2¹⁸ of
+ * each other: then a difference is 0 or at least the least nonzero
+ * magnitude × 2⁻²⁵ (a multiple of the smaller number's last place, or a
+ * number itself where the other is zero) and at most twice the
+ * greatest, and two distinct values of a group differ by at least 2⁻⁴⁴
+ * of the centre's difference to either, so that their quotients never
+ * round to one double (the doubt vector_16 () takes, outside plain
+ * rows, as a centre far above its lowest value).  Zeros are backgrounds
+ * of masked volumes: plateaus, which the common path settles. */
 static inline bool
 plain_row (const Descent *k, RowMinima *const m[N_ROWS])
 {

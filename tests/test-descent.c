@@ -301,14 +301,17 @@ check_float_volume (Buf *in, Buf *out, const SegDescent *d, const char *where)
 
 /* A float of magnitude in [2^e0, 2^(e0 + span + 1)): mantissas near 1
  * (ties, and numbers a last place apart) or any, either sign, many at
- * the foot; where odd, now and then a zero, a NaN, an infinity or a
+ * the foot; where zeros, a quarter of them ±0 (a background: rows that
+ * stay plain); where odd, now and then a zero, a NaN, an infinity or a
  * subnormal. */
 static float
-band_float (Rng *r, int e0, int span, bool odd)
+band_float (Rng *r, int e0, int span, bool zeros, bool odd)
 {
   const float sign = rng_chance (r, 30) ? -1.0f : 1.0f;
   double      m;
 
+  if (zeros && rng_chance (r, 25))
+    return sign * 0.0f;
   if (odd && rng_chance (r, 2))
     {
       static const float odd[] = { 0.0f,      -0.0f,     NAN,      INFINITY,
@@ -334,15 +337,16 @@ START_TEST (test_floats_of_one_band_match_reference)
   Rng        r       = rng_new ((uint64_t) _i, 79);
   const bool three_d = rng_chance (&r, 70);
   const int  w = rng_range (&r, 1, 40), h = rng_range (&r, 1, 8);
-  const int  dd   = three_d ? rng_range (&r, 1, 4) : 1;
-  const int  span = rng_range (&r, 0, 32);
-  const bool odd  = rng_chance (&r, 50);
-  const int  e0   = rng_chance (&r, 30)   ? rng_range (&r, -90, -60)
-                    : rng_chance (&r, 30) ? rng_range (&r, 80, 127 - span)
-                                          : rng_range (&r, -149, 127 - span);
-  SegDescent d    = { SEG_TYPE_FLOAT, { 1, 1, 1 }, three_d };
-  Buf        in   = buf_new (w, h, dd, 4, random_strides (&r, 4));
-  Buf        out  = buf_new (w, h, dd, 1, random_strides (&r, 1));
+  const int  dd    = three_d ? rng_range (&r, 1, 4) : 1;
+  const int  span  = rng_range (&r, 0, 32);
+  const bool odd   = rng_chance (&r, 50);
+  const bool zeros = rng_chance (&r, 40);
+  const int  e0    = rng_chance (&r, 30)   ? rng_range (&r, -90, -60)
+                     : rng_chance (&r, 30) ? rng_range (&r, 80, 127 - span)
+                                           : rng_range (&r, -149, 127 - span);
+  SegDescent d     = { SEG_TYPE_FLOAT, { 1, 1, 1 }, three_d };
+  Buf        in    = buf_new (w, h, dd, 4, random_strides (&r, 4));
+  Buf        out   = buf_new (w, h, dd, 1, random_strides (&r, 1));
   char       where[96];
 
   for (int a = 0; a < 3; a++)
@@ -353,9 +357,10 @@ START_TEST (test_floats_of_one_band_match_reference)
     for (int y = 0; y < h; y++)
       for (int x = 0; x < w; x++)
         set_number (&in.v, SEG_TYPE_FLOAT, x, y, z,
-                    band_float (&r, e0, span, odd));
-  snprintf (where, sizeof where, "seed %d: band 2^%d + %d, spacing %g %g %g",
-            _i, e0, span, d.spacing[0], d.spacing[1], d.spacing[2]);
+                    band_float (&r, e0, span, zeros, odd));
+  snprintf (where, sizeof where, "seed %d: band 2^%d + %d%s, spacing %g %g %g",
+            _i, e0, span, zeros ? " and zeros" : "", d.spacing[0], d.spacing[1],
+            d.spacing[2]);
   check_float_volume (&in, &out, &d, where);
   buf_free (&in);
   buf_free (&out);

@@ -628,44 +628,53 @@ render_run (const SegStackMap *map,
   return got;
 }
 
+/* in's 3 × 3 × 3 sums rendered by the driver in every run, each against
+ * the sums straight from the array (trial names the case). */
+static void
+check_neighbour_sums (Input *in, guint64 *rng, gint trial)
+{
+  const Babl   *u16 = babl_format ("Y u16");
+  SegStackMap   m;
+  guint32      *want = sum_reference (in);
+  GeglRectangle box;
+
+  m.in    = in->s;
+  m.x     = seg_axis_same (in->s.width, 1);
+  m.y     = seg_axis_same (in->s.slice_height, 1);
+  m.z     = seg_axis_same (in->s.depth, 1);
+  m.out_x = in->s.x;
+  m.out_y = in->s.y;
+  box     = seg_stack_map_bounding_box (&m);
+
+  for (gint run = 0; run < N_RUNS; run++)
+    {
+      gint     slab;
+      guint32 *got = render_run (&m, in, u16, sum_pixel, rng, run, &slab);
+      gint     i   = 0;
+
+      /* The first difference, if any (one assertion: check's write to a
+       * file each time they pass). */
+      while (i < box.width * box.height - 1 && got[i] == want[i])
+        i++;
+      ck_assert_msg (got[i] == want[i],
+                     "trial %d, run %d, slab %d, %dx%dx%d: pixel %d is %u, "
+                     "expected %u",
+                     trial, run, slab, in->s.width, in->s.slice_height,
+                     in->s.depth, i, got[i], want[i]);
+      g_free (got);
+    }
+  g_free (want);
+}
+
 START_TEST (test_driver_hands_kernels_their_neighbour_slices)
 {
   guint64 rng = 0x5eed0004;
 
   for (gint trial = 0; trial < 60; trial++)
     {
-      const Babl   *u16 = babl_format ("Y u16");
-      Input         in  = input_new (&rng, u16, 65535);
-      SegStackMap   m;
-      guint32      *want = sum_reference (&in);
-      GeglRectangle box;
+      Input in = input_new (&rng, babl_format ("Y u16"), 65535);
 
-      m.in    = in.s;
-      m.x     = seg_axis_same (in.s.width, 1);
-      m.y     = seg_axis_same (in.s.slice_height, 1);
-      m.z     = seg_axis_same (in.s.depth, 1);
-      m.out_x = in.s.x;
-      m.out_y = in.s.y;
-      box     = seg_stack_map_bounding_box (&m);
-
-      for (gint run = 0; run < N_RUNS; run++)
-        {
-          gint     slab;
-          guint32 *got = render_run (&m, &in, u16, sum_pixel, &rng, run, &slab);
-          gint     i   = 0;
-
-          /* The first difference, if any (one assertion: check's write to
-           * a file each time they pass). */
-          while (i < box.width * box.height - 1 && got[i] == want[i])
-            i++;
-          ck_assert_msg (got[i] == want[i],
-                         "trial %d, run %d, slab %d, %dx%dx%d: pixel %d is "
-                         "%u, expected %u",
-                         trial, run, slab, in.s.width, in.s.slice_height,
-                         in.s.depth, i, got[i], want[i]);
-          g_free (got);
-        }
-      g_free (want);
+      check_neighbour_sums (&in, &rng, trial);
       input_free (&in);
     }
 }
@@ -785,34 +794,13 @@ START_TEST (test_driver_reads_lent_memory_where_it_lies)
                  pixels, &extent, u16, in.s.slice_height, keep_memory, NULL);
       if (buffer != NULL)
         {
-          SegStackMap m;
-          guint32    *want = sum_reference (&in);
-
           lent++;
           g_object_unref (in.buffer);
           in.buffer =
             trial % 2 ? wrapped_for_a_thread (buffer) : g_object_ref (buffer);
           in.lent       = (const guint8 *) pixels;
           in.lent_bytes = n * 2;
-          m.in          = in.s;
-          m.x           = seg_axis_same (in.s.width, 1);
-          m.y           = seg_axis_same (in.s.slice_height, 1);
-          m.z           = seg_axis_same (in.s.depth, 1);
-          m.out_x = m.out_y = 0;
-          for (gint run = 0; run < N_RUNS; run++)
-            {
-              gint     slab, i = 0;
-              guint32 *got =
-                render_run (&m, &in, u16, sum_pixel, &rng, run, &slab);
-
-              while (i < (gint) n - 1 && got[i] == want[i])
-                i++;
-              ck_assert_msg (got[i] == want[i],
-                             "trial %d, run %d: pixel %d is %u, expected %u",
-                             trial, run, i, got[i], want[i]);
-              g_free (got);
-            }
-          g_free (want);
+          check_neighbour_sums (&in, &rng, trial);
           g_object_unref (buffer);
         }
       input_free (&in);

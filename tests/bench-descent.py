@@ -240,8 +240,8 @@ def main():
             # core.
             api_all = run_api(vol, reps, api_env, 0)
             # 8-bit volumes, as EM is stored: the volume stretched over
-            # 0 … 255, and with its own narrow range in 8 bits (a quarter
-            # to a sixth of the levels), plateaus everywhere.
+            # 0 … 255, and 255 × the volume rounded down (the smooth
+            # field's 40 levels: plateaus everywhere).
             eight = []
             for name8, v8 in (("stretched", np.round(
                     (v - v.min()) / (v.max() - v.min()) * 255)),

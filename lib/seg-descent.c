@@ -6,43 +6,44 @@
  * which axes they step along: x, y, xy, z, xz, yz, xyz.  Neighbours of a
  * class share one distance, and a score falls as the neighbour's value
  * rises (the rounded difference and the rounded quotient are monotonic),
- * so the best neighbour of a class is one of its lowest value.  The kernel
- * thus takes, for a chunk of a row at a time and in loops the compiler
- * vectorises:
+ * so the best neighbour of a class is one of its lowest value.  Classes
+ * of one distance (x and y where their spacings are equal, and z too
+ * where its spacing is the same) make one group: the lowest of their
+ * values, the first index holding it, so that isotropic spacing takes 3
+ * groups rather than 7 classes, and x and y alike (as in EM stacks) 5.
  *
- *   1. the rows around it as doubles, a missing or NaN neighbour as +∞
- *      (which scores −∞ or NaN, never the best, as a skipped one);
- *   2. each class's lowest value, through the pairwise minima of rows;
- *   3. each class's score, multiplied by the inverse distance;
- *   4. the best class, and in it the first neighbour holding its lowest
- *      value, in index order.
+ * The lowest values are separable: a group's minimum over slices z ± 1 is
+ * the lower of two per-slice minima, and those (over x ± 1, y ± 1 or the
+ * four sides, and the four diagonals of a slice) are taken once per input
+ * row into a cache that serves every output row around it; output rows
+ * are done slab by slab of slices, so that each input row is read about
+ * once.  Each output voxel then needs its groups' lowest values from the
+ * cache, their scores (the difference multiplied by the inverse
+ * distance), the best group and its first lowest neighbour.
  *
- * Where the products could order two classes differently from the exact
- * quotients (they lie within far less than a part in 10¹¹), where classes
- * tie in a way that is not certain, or where two distinct values of a
- * class could round to one score, the voxel is done again exactly, with
- * the divisions, in index order (exact_label ()).  Small integers never
- * need the last check: their differences are exact and at least 1 apart.
+ * Where the products could order two groups differently from the exact
+ * quotients (they lie within far less than a part in 10¹¹), where a best
+ * of zero may hide an underflow, where a score is outside the products'
+ * safe range, or where two distinct values of a group could round to one
+ * score, the voxel is done again exactly, with the divisions, in index
+ * order (exact_label ()).  Integers of 32 bits and less never need the
+ * last check: their differences are exact and at least 1 apart.
  *
- * With AVX-512, numbers that are floats exactly (float, u8, u16, int8,
- * int16) take the same steps sixteen at a time in single precision.  The
- * lowest values are separable: a class's minimum over slices z ± 1 is the
- * lower of two per-slice minima, and those (over x ± 1, y ± 1 and the four
- * diagonals of a slice) are taken once per input row into a cache
- * (RowMinima) that serves every output row around it; output rows are
- * done slab by slab of slices, so that each input row is read about once.
- * Classes of one distance (x and y where their spacings are equal, and z
- * too where its spacing is the same) are one group there: the lowest of
- * their values, the first index holding it, so that isotropic spacing
- * takes 3 groups rather than 7 classes, and x and y alike (as in EM
- * stacks) 5.  The common path (vector_16 ()) then needs the best group
- * only; vectors where a second group comes near it, or with a doubt, are
- * done again from the rows with every class (redo_16 ()).  Its margins
- * are wider, its fallback the same.  Around most output rows the doubts
- * of range and of distinct values rounding together cannot arise: small
- * integers, or floats of one band of magnitudes (plain_row ()); there
- * the common path leaves their checks out.  The double path serves the
- * other types, other CPUs and SEG_KERNELS=portable.
+ * Two paths take these steps:
+ *
+ *  - the double path, for every type, in double precision: the cache
+ *    (RowLows) and the vote over its groups (vote ()) four voxels at a
+ *    time in GCC's vector extensions, compiled for AVX-512, AVX2 and
+ *    baseline x86-64 (chunk ());
+ *  - with AVX-512, numbers that are floats exactly (float, u8, u16,
+ *    int8, int16) sixteen at a time in single precision, in intrinsics
+ *    (RowMinima, vector_16 ()).  Its margins are wider, its fallback
+ *    the same: vectors where a second group comes near the best, or with
+ *    a doubt, are done again from the rows with every class (redo_16 ()).
+ *    Around most output rows the doubts of range and of distinct values
+ *    rounding together cannot arise: small integers, or floats of one
+ *    band of magnitudes (plain_row ()); there the common path leaves
+ *    their checks out.  SEG_KERNELS=portable leaves it out.
  */
 #include "seg-descent.h"
 
@@ -129,10 +130,6 @@ typedef struct
    * in [plain_min, plain_max] and within 2¹⁸ of each other. */
   bool  plain_ints;
   float plain_min, plain_max;
-  /* Each class's neighbours in index order: row and step in x. */
-  int    n_members[N_CLASSES];
-  int    member_row[N_CLASSES][8], member_dx[N_CLASSES][8];
-  double inf_row[CHUNK + 2]; /* a missing row             */
   /* Distances so far from 1 that quotients can underflow or overflow
    * where products and differences do not: every voxel the exact way. */
   bool exact_only;
@@ -161,6 +158,73 @@ class_distance (const double spacing[3], int c)
 
   return sqrt (dx * dx + dy * dy + dz * dz);
 }
+
+/* The row minima a group of classes takes its lowest value from. */
+enum
+{
+  SAME_XY,   /* the voxel at the centre's x and y (planes z ± 1) */
+  X_PAIR,    /* lo_x                                             */
+  Y_PAIR,    /* lo_y: with SIDES or ALL, the four sides          */
+  DIAGONALS, /* lo_xy                                            */
+};
+
+/* A group: its class of lowest index (its distance), and the minima it
+ * takes, in index order, each as plane (0 … 2: slices z - 1 … z + 1)
+ * and minima. */
+typedef struct
+{
+  int cls;
+  int n;
+  int plane[3], minima[3];
+} Group;
+
+/* clang-format off */
+#define GROUP_1(CLS, P, M)             { CLS, 1, { P }, { M } }
+#define GROUP_2(CLS, P, M, Q, N)       { CLS, 2, { P, Q }, { M, N } }
+#define GROUP_3(CLS, P, M, Q, N, R, O) { CLS, 3, { P, Q, R }, { M, N, O } }
+
+static const Group groups_2d[2][N_CLASSES] = {
+  [CLASSES] = { GROUP_1 (1, 1, X_PAIR),
+                GROUP_1 (2, 1, Y_PAIR),
+                GROUP_1 (3, 1, DIAGONALS) },
+  [SIDES]   = { GROUP_1 (1, 1, Y_PAIR),
+                GROUP_1 (3, 1, DIAGONALS) },
+};
+
+static const Group groups_3d[3][N_CLASSES] = {
+  [CLASSES] = { GROUP_1 (1, 1, X_PAIR),
+                GROUP_1 (2, 1, Y_PAIR),
+                GROUP_1 (3, 1, DIAGONALS),
+                GROUP_2 (4, 0, SAME_XY, 2, SAME_XY),
+                GROUP_2 (5, 0, X_PAIR, 2, X_PAIR),
+                GROUP_2 (6, 0, Y_PAIR, 2, Y_PAIR),
+                GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
+  [SIDES]   = { GROUP_1 (1, 1, Y_PAIR),
+                GROUP_1 (3, 1, DIAGONALS),
+                GROUP_2 (4, 0, SAME_XY, 2, SAME_XY),
+                GROUP_2 (5, 0, Y_PAIR, 2, Y_PAIR),
+                GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
+  [ALL]     = { GROUP_3 (1, 0, SAME_XY, 1, Y_PAIR, 2, SAME_XY),
+                GROUP_3 (3, 0, Y_PAIR, 1, DIAGONALS, 2, Y_PAIR),
+                GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
+};
+/* clang-format on */
+
+static const int n_groups_2d[2] = { 3, 2 };
+static const int n_groups_3d[3] = { 7, 5, 3 };
+
+/* The groups of grouping, and how many. */
+static inline const Group *
+groups_of (int grouping, bool three_d, int *n)
+{
+  *n = three_d ? n_groups_3d[grouping] : n_groups_2d[grouping];
+  return three_d ? groups_3d[grouping] : groups_2d[grouping];
+}
+
+/* The lowest index of a row minima's neighbours in the plane. */
+static const int minima_base[] = {
+  [SAME_XY] = 4, [X_PAIR] = 3, [Y_PAIR] = 1, [DIAGONALS] = 0
+};
 
 /* ---- Rows as doubles ---------------------------------------------------- */
 
@@ -268,272 +332,538 @@ exact_label (const Descent      *k,
   return (uint8_t) (best < 0 || score < 0 ? centre_of (k) : best);
 }
 
-/* ---- A chunk ------------------------------------------------------------ */
+#pragma GCC diagnostic ignored "-Wpsabi"
 
-/* The chunk's working arrays, CHUNK voxels each.  Every step is a loop
- * over the chunk's voxels, for one class or one neighbour at a time, with
- * no branch in it and doubles only (flags and labels too), so that the
- * compiler vectorises each; chunk () is compiled for AVX-512, AVX2 and
- * baseline x86-64 (seg-rows.h). */
+/* ---- Vectors of doubles ------------------------------------------------ */
+
+/* Vectors of doubles for the double path, in GCC's vector extensions:
+ * four lanes, which each target that chunk () is compiled for holds in
+ * one register or two (GCC makes scalar code of the comparisons of wider
+ * vectors for AVX2); a comparison gives lanes of all ones (true) or
+ * zeros.  The helpers are always inlined, so that the ABI note GCC gives
+ * for passing such vectors does not apply. */
+#define V_LANES 4
+typedef double  VDouble __attribute__ ((vector_size (V_LANES * 8)));
+typedef int64_t VMask __attribute__ ((vector_size (V_LANES * 8)));
+
+static inline __attribute__ ((always_inline)) VDouble
+v_load (const double *p)
+{
+  VDouble v;
+
+  memcpy (&v, p, sizeof v);
+  return v;
+}
+
+static inline __attribute__ ((always_inline)) void
+v_store (double *p, VDouble v)
+{
+  memcpy (p, &v, sizeof v);
+}
+
+static inline __attribute__ ((always_inline)) VDouble
+v_all (double x)
+{
+  return (VDouble){ x, x, x, x };
+}
+
+/* a in the lanes of m, b elsewhere. */
+static inline __attribute__ ((always_inline)) VDouble
+v_select (VMask m, VDouble a, VDouble b)
+{
+  return (VDouble) (((VMask) a & m) | ((VMask) b & ~m));
+}
+
+static inline __attribute__ ((always_inline)) VDouble
+v_abs (VDouble a)
+{
+  return (VDouble) ((VMask) a & ~(VMask) v_all (-0.0));
+}
+
+/* ---- The rows around, each taken once ----------------------------------- */
+
+/* Row yy of slice zz lives in entry (zz mod (SLAB + 2))·3 + yy mod 3, so
+ * that the rows around the output rows of a slab in one row (slices
+ * zs - 1 … zs + SLAB, rows y - 1 … y + 1) never share one. */
+#define CACHED_ROWS ((SLAB + 2) * 3)
+
+/* n rounded up to whole vectors. */
+static inline int
+padded (int n)
+{
+  return (n + V_LANES - 1) / V_LANES * V_LANES;
+}
+
+static inline int
+cache_slot (int zz, int yy)
+{
+  return zz % (SLAB + 2) * 3 + yy % 3;
+}
+
+/* An input row's numbers and its minima in the slice, in double, over
+ * the output's voxels x0 … x0 + n - 1 (the double path).  Each at holds,
+ * for its lowest value, the first neighbour in index order holding it, as
+ * an offset from the minima's lowest index (minima_base): 0 or 2 in x;
+ * 0 or 6 in y, or 0, 2, 4 or 6 for the four sides; 0, 2, 6 or 8 for the
+ * diagonals. */
 typedef struct
 {
-  double row[N_ROWS][CHUNK + 2];   /* voxels x0 - 1 … x0 + n           */
-  double centre[CHUNK];            /* the centres, NaN kept             */
-  double pair[N_ROWS][CHUNK];      /* min of the left and right voxel   */
-  double pair_at[N_ROWS][CHUNK];   /* its index (the left one on ties)  */
-  double low[N_CLASSES][CHUNK];    /* each class's lowest value         */
-  double low_at[N_CLASSES][CHUNK]; /* the first index holding it       */
-  double diff[N_CLASSES][CHUNK];   /* centre − low                      */
-  double score[N_CLASSES][CHUNK];  /* diff × the inverse distance       */
-  double best[CHUNK];              /* the best class's product          */
-  double first_diff[CHUNK];        /* of the first class reaching best  */
-  double first_dist[CHUNK];        /* and its distance (0: none yet)    */
-  double label[CHUNK];
-  double doubt[CHUNK]; /* 1: done again exactly                          */
+  int     zz, yy; /* the input row held; -1: none */
+  bool    centred;
+  double *v; /* v[j]: voxel x0 - 1 + j, j ≤ n + 1; +∞ outside, for NaN */
+  double *lo_x, *at_x;   /* [j]: of voxel x0 + j: its pair in x        */
+  double *lo_y, *at_y;   /* in y, or (with sides) the four sides       */
+  double *lo_xy, *at_xy; /* the four diagonals                         */
+} RowLows;
+
+typedef struct
+{
+  RowLows row[CACHED_ROWS];
+  RowLows missing; /* a row outside the input: +∞ everywhere */
+  double *memory;
+} LowsCache;
+
+static bool
+lows_cache_init (LowsCache *c, int n)
+{
+  /* 7 arrays an entry, each on its own cache line: v holds n + 2
+   * numbers and the loops read it to padded (n) + 1 */
+  const size_t stride = ((size_t) padded (n) + 8 + 7) / 8 * 8;
+  const size_t entry  = 7 * stride;
+
+  c->memory = aligned_alloc (64, (CACHED_ROWS + 1) * entry * sizeof (double));
+  if (c->memory == NULL)
+    return false;
+  for (int e = 0; e <= CACHED_ROWS; e++)
+    {
+      RowLows *m = e < CACHED_ROWS ? &c->row[e] : &c->missing;
+      double  *a = c->memory + (size_t) e * entry;
+
+      m->v     = a;
+      m->lo_x  = a + stride;
+      m->at_x  = a + 2 * stride;
+      m->lo_y  = a + 3 * stride;
+      m->at_y  = a + 4 * stride;
+      m->lo_xy = a + 5 * stride;
+      m->at_xy = a + 6 * stride;
+      m->zz = m->yy = -1;
+      m->centred    = false;
+    }
+  for (size_t i = 0; i < entry; i++)
+    c->missing.v[i] = INFINITY;
+  for (size_t i = 0; i < stride; i++)
+    c->missing.at_x[i] = c->missing.at_y[i] = c->missing.at_xy[i] = 0;
+  c->missing.centred = true;
+  return true;
+}
+
+/* low and at become b and b_at in the lanes where b is lower: members
+ * taken in index order keep the first of the lowest. */
+static inline __attribute__ ((always_inline)) void
+take_lower (VDouble *low, VDouble *at, VDouble b, VDouble b_at)
+{
+  const VMask lower = b < *low;
+
+  *low = v_select (lower, b, *low);
+  *at  = v_select (lower, b_at, *at);
+}
+
+/* Entry m becomes input row yy of slice zz (at row): its numbers and its
+ * pairs in x. */
+SEG_CLONES static void
+fill_lows (const Descent *k,
+           RowLows       *m,
+           const uint8_t *row,
+           int            x0,
+           int            n,
+           int            zz,
+           int            yy)
+{
+  double *const v = m->v;
+
+  read_row (k, row, x0, n, v);
+  /* The loops below and vote () read up to a vector past the row: set,
+   * not used. */
+  for (int j = n + 2; j <= padded (n) + 1; j++)
+    v[j] = INFINITY;
+  for (int j = 0; j < n; j += V_LANES)
+    {
+      VDouble low = v_load (v + j), at = v_all (0);
+
+      take_lower (&low, &at, v_load (v + j + 2), v_all (2));
+      v_store (m->lo_x + j, low);
+      v_store (m->at_x + j, at);
+    }
+  m->zz      = zz;
+  m->yy      = yy;
+  m->centred = false;
+}
+
+/* lo_y … at_xy of entry m, from its own numbers and those of the rows
+ * above (up) and below (down) it; lo_y the four sides where sides. */
+SEG_CLONES static void
+centre_lows (
+  RowLows *m, const RowLows *up, const RowLows *down, int n, bool sides)
+{
+  for (int j = 0; j < n; j += V_LANES)
+    {
+      VDouble low = v_load (up->v + j + 1), at = v_all (0);
+
+      if (sides)
+        {
+          take_lower (&low, &at, v_load (m->v + j), v_all (2));
+          take_lower (&low, &at, v_load (m->v + j + 2), v_all (4));
+        }
+      take_lower (&low, &at, v_load (down->v + j + 1), v_all (6));
+      v_store (m->lo_y + j, low);
+      v_store (m->at_y + j, at);
+      low = v_load (up->lo_x + j);
+      at  = v_load (up->at_x + j);
+      take_lower (&low, &at, v_load (down->lo_x + j),
+                  v_load (down->at_x + j) + v_all (6));
+      v_store (m->lo_xy + j, low);
+      v_store (m->at_xy + j, at);
+    }
+  m->centred = true;
+}
+
+/* The entry of input row yy of slice zz (at row, NULL outside the
+ * input), filled when it does not hold it. */
+static RowLows *
+lows_row (const Descent *k,
+          LowsCache     *c,
+          const uint8_t *row,
+          int            x0,
+          int            n,
+          int            zz,
+          int            yy)
+{
+  RowLows *m;
+
+  if (row == NULL)
+    return &c->missing;
+  m = &c->row[cache_slot (zz, yy)];
+  if (m->zz != zz || m->yy != yy)
+    fill_lows (k, m, row, x0, n, zz, yy);
+  return m;
+}
+
+/* ---- A chunk ------------------------------------------------------------ */
+
+/* What the vote of a chunk leaves, CHUNK voxels each: labels as doubles,
+ * doubts as the lanes' masks. */
+typedef struct
+{
+  double  label[CHUNK];
+  int64_t doubt[CHUNK];  /* nonzero: done again exactly               */
+  double  centre[CHUNK]; /* a doubted voxel's centre, NaN kept         */
+  /* For doubles and 64-bit integers: each group's lowest value, the
+   * centre's difference to it, and 1 where it comes near a best of zero
+   * or more. */
+  double low[N_CLASSES][CHUNK];
+  double diff[N_CLASSES][CHUNK];
+  double near[N_CLASSES][CHUNK];
 } Chunk;
 
-/* low and at become b and its index b_at where b is lower: members taken
- * in index order keep the first of the lowest. */
-static inline __attribute__ ((always_inline)) void
-take_lower (double *low, double *at, double b, double b_at)
+/* The groups' minima around an output row, from voxel j on: each
+ * member's lowest values and offsets (NULL for SAME_XY), and its lowest
+ * index (as vector_16 () takes them). */
+typedef struct
 {
-  const bool lower = b < *low;
+  const double *lo[N_CLASSES][3];
+  const double *at[N_CLASSES][3];
+  double        base[N_CLASSES][3];
+} LowSources;
 
-  *at  = lower ? b_at : *at;
-  *low = lower ? b : *low;
+static inline __attribute__ ((always_inline)) LowSources
+low_sources (RowLows *const m[N_ROWS], int j, int grouping, bool three_d)
+{
+  LowSources   s;
+  int          n_groups;
+  const Group *groups = groups_of (grouping, three_d, &n_groups);
+
+  for (int g = 0; g < n_groups; g++)
+    for (int e = 0; e < groups[g].n; e++)
+      {
+        const RowLows *r      = m[groups[g].plane[e] * 3 + 1];
+        const int      minima = groups[g].minima[e];
+
+        s.lo[g][e] = (minima == SAME_XY  ? r->v + 1
+                      : minima == X_PAIR ? r->lo_x
+                      : minima == Y_PAIR ? r->lo_y
+                                         : r->lo_xy) +
+                     j;
+        s.at[g][e] = minima == SAME_XY  ? NULL
+                     : minima == X_PAIR ? r->at_x + j
+                     : minima == Y_PAIR ? r->at_y + j
+                                        : r->at_xy + j;
+        s.base[g][e] =
+          (three_d ? groups[g].plane[e] * 9 : 0) + minima_base[minima];
+      }
+  return s;
 }
 
-/* The lower of two members (a first in index order) and its index. */
-static inline __attribute__ ((always_inline)) void
-lower_of_2 (
-  double a, double a_at, double b, double b_at, double *low, double *at)
+/* The lanes of a positive best outside the products' safe range,
+ * 2⁻¹⁰⁰⁰ … 2¹⁰⁰⁰, by its bits (positive doubles order as their bits do;
+ * GCC makes scalar code of these two comparisons on doubles). */
+static inline __attribute__ ((always_inline)) VMask
+out_of_range (VDouble best)
 {
-  *low = a;
-  *at  = a_at;
-  take_lower (low, at, b, b_at);
+  typedef uint64_t VBits __attribute__ ((vector_size (V_LANES * 8)));
+  const VBits low = (VBits) v_all (0x1p-1000), high = (VBits) v_all (0x1p+1000);
+
+  return (VMask) ((VBits) best - low > high - low);
 }
 
-/* Step 2: each class's lowest value and the first neighbour, in index
- * order, that holds it.  Rows r = (dz + 1)·3 + (dy + 1) run in index
- * order, and so do x − 1, x, x + 1 within a row. */
+/* Steps 2 to 4 for voxels 0 … n - 1 of the chunk, V_LANES at a time,
+ * centres c (NaN as +∞): each group's lowest value and first index, its
+ * product, the best, and the label where one group alone comes near the
+ * best (or where the groups near it tie at zero, with the least of their
+ * indices).  The voxel is doubted where the products cannot decide: a
+ * second group near a best other than zero, a best outside their safe
+ * range, a zero product of a nonzero difference, or (floats) a centre
+ * far above the best group's lowest value, where two floats of the group
+ * can round to one score.  wide: keep each group's lowest value,
+ * difference and nearness for doubt_collisions ().  grouping, three_d
+ * and wide are constants where inlined.  Reads up to a vector past n. */
 static inline __attribute__ ((always_inline)) void
-class_lows (const Descent *k, Chunk *restrict ch, int n)
+vote (const Descent    *k,
+      const LowSources *s,
+      const double *restrict c,
+      int  n,
+      int  grouping,
+      bool three_d,
+      bool wide,
+      Chunk *restrict ch)
 {
-  double col[N_ROWS]; /* the index of each row's middle voxel */
+  const bool   floats = k->type == SEG_TYPE_FLOAT;
+  const VMask  none   = (VMask) v_all (0.0);
+  int          n_groups;
+  const Group *groups = groups_of (grouping, three_d, &n_groups);
+  VDouble      inv[N_CLASSES];
 
-  for (int r = 0; r < N_ROWS; r++)
+  for (int g = 0; g < n_groups; g++)
+    inv[g] = v_all (k->inv[groups[g].cls]);
+  for (int i = 0; i < n; i += V_LANES)
     {
-      const double left  = index_of (k, r / 3 - 1, r % 3 - 1, -1);
-      const double right = index_of (k, r / 3 - 1, r % 3 - 1, 1);
+      const VDouble centre = v_load (c + i);
+      VDouble low[N_CLASSES], at[N_CLASSES], diff[N_CLASSES], q[N_CLASSES];
+      VDouble best = v_all (-INFINITY), thresh, label = v_all (255);
+      VMask   any = none, two = none, unsure = none, far = none, doubt;
+      VMask   zero, above;
 
-      col[r] = index_of (k, r / 3 - 1, r % 3 - 1, 0);
-      if (!k->three_d && r / 3 != 1)
-        continue;
-      for (int i = 0; i < n; i++)
-        lower_of_2 (ch->row[r][i], left, ch->row[r][i + 2], right,
-                    &ch->pair[r][i], &ch->pair_at[r][i]);
-    }
-  for (int i = 0; i < n; i++)
-    {
-      ch->low[1][i]    = ch->pair[4][i];
-      ch->low_at[1][i] = ch->pair_at[4][i];
-      lower_of_2 (ch->row[3][i + 1], col[3], ch->row[5][i + 1], col[5],
-                  &ch->low[2][i], &ch->low_at[2][i]);
-      lower_of_2 (ch->pair[3][i], ch->pair_at[3][i], ch->pair[5][i],
-                  ch->pair_at[5][i], &ch->low[3][i], &ch->low_at[3][i]);
-    }
-  if (!k->three_d)
-    return;
-  for (int i = 0; i < n; i++)
-    {
-      double low, at;
-
-      lower_of_2 (ch->row[1][i + 1], col[1], ch->row[7][i + 1], col[7],
-                  &ch->low[4][i], &ch->low_at[4][i]);
-      lower_of_2 (ch->pair[1][i], ch->pair_at[1][i], ch->pair[7][i],
-                  ch->pair_at[7][i], &ch->low[5][i], &ch->low_at[5][i]);
-      lower_of_2 (ch->row[0][i + 1], col[0], ch->row[2][i + 1], col[2], &low,
-                  &at);
-      take_lower (&low, &at, ch->row[6][i + 1], col[6]);
-      take_lower (&low, &at, ch->row[8][i + 1], col[8]);
-      ch->low[6][i]    = low;
-      ch->low_at[6][i] = at;
-      lower_of_2 (ch->pair[0][i], ch->pair_at[0][i], ch->pair[2][i],
-                  ch->pair_at[2][i], &low, &at);
-      take_lower (&low, &at, ch->pair[6][i], ch->pair_at[6][i]);
-      take_lower (&low, &at, ch->pair[8][i], ch->pair_at[8][i]);
-      ch->low[7][i]    = low;
-      ch->low_at[7][i] = at;
-    }
-}
-
-/* Step 3: each class's product and the best of them; doubt where the
- * products cannot decide: a class beside the best that they cannot
- * order, or one tied with it where the tie is not certain (certain: both
- * differences zero, or equal differences at equal distances), or a best
- * of zero or more outside the products' safe range.  Below zero the
- * centre wins for certain (a product has its difference's sign). */
-static inline __attribute__ ((always_inline)) void
-best_classes (const Descent *k, Chunk *restrict ch, int n)
-{
-  for (int i = 0; i < n; i++)
-    ch->best[i] = -INFINITY;
-  for (int c = 1; c <= k->n_classes; c++)
-    {
-      const double inv = k->inv[c];
-
-      for (int i = 0; i < n; i++)
+#pragma GCC unroll 8
+      for (int g = 0; g < n_groups; g++)
         {
-          const double t = ch->centre[i] - ch->low[c][i];
-          const double q = t * inv;
-
-          ch->diff[c][i]  = t;
-          ch->score[c][i] = q;
-          ch->best[i]     = q > ch->best[i] ? q : ch->best[i];
-        }
-    }
-  for (int i = 0; i < n; i++)
-    {
-      const double s = ch->best[i];
-
-      ch->doubt[i] = (s > 0) & !((s > 0x1p-1000) & (s < 0x1p+1000)) ? 1.0 : 0.0;
-      ch->first_dist[i] = 0;
-      ch->first_diff[i] = 0;
-    }
-  for (int c = 1; c <= k->n_classes; c++)
-    {
-      const double dist = k->dist[c];
-
-      for (int i = 0; i < n; i++)
-        {
-          const double s     = ch->best[i];
-          const double q     = ch->score[c][i];
-          const double t     = ch->diff[c][i];
-          const int    tied  = q == s;
-          const int    first = ch->first_dist[i] == 0;
-          const int    near  = !tied & (s - q <= NEAR * s);
-          const int    sure =
-            (s == 0) | ((t == ch->first_diff[i]) & (dist == ch->first_dist[i]));
-          const int unsure = tied & !first & !sure;
-          /* A product that underflowed to zero has lost its sign. */
-          const int lost = tied & (q == 0) & (t != 0);
-
-          ch->doubt[i] =
-            lost | ((s >= 0) & (near | unsure)) ? 1.0 : ch->doubt[i];
-          ch->first_diff[i] = tied & first ? t : ch->first_diff[i];
-          ch->first_dist[i] = tied & first ? dist : ch->first_dist[i];
-        }
-    }
-}
-
-/* Step 4: the label, the first lowest neighbour of the classes that
- * reach the best product (tied for certain), the lowest index of those;
- * the centre where no score is zero or more or the centre is NaN. */
-static inline __attribute__ ((always_inline)) void
-labels (const Descent *k, Chunk *restrict ch, int n)
-{
-  for (int i = 0; i < n; i++)
-    ch->label[i] = 255;
-  for (int c = 1; c <= k->n_classes; c++)
-    {
-      for (int i = 0; i < n; i++)
-        ch->label[i] =
-          (ch->score[c][i] == ch->best[i]) & (ch->low_at[c][i] < ch->label[i])
-            ? ch->low_at[c][i]
-            : ch->label[i];
-    }
-  for (int i = 0; i < n; i++)
-    ch->label[i] = (ch->centre[i] != ch->centre[i]) | !(ch->best[i] >= 0)
-                     ? (double) centre_of (k)
-                     : ch->label[i];
-}
-
-/* Whether two different values of a class could round to one score:
- * their differences from the centre then lie within a few units in the
- * last place.  For floats, only where the centre is 2²⁰ times the
- * class's lowest value or more; for doubles and 64-bit integers (rounded
- * to doubles), checked neighbour by neighbour.  Integers of 32 bits and
- * less differ by 1 at least, far more than their scores' rounding. */
-static inline __attribute__ ((always_inline)) void
-doubt_collisions (const Descent *k, Chunk *restrict ch, int n)
-{
-  if (k->type == SEG_TYPE_FLOAT)
-    {
-      for (int c = 1; c <= k->n_classes; c++)
-        {
-          for (int i = 0; i < n; i++)
-            ch->doubt[i] =
-              (ch->score[c][i] == ch->best[i]) & (ch->best[i] >= 0) &
-                  !(fabs (ch->diff[c][i]) <= 0x1p20 * fabs (ch->low[c][i]))
-                ? 1.0
-                : ch->doubt[i];
-        }
-      return;
-    }
-  if (k->type != SEG_TYPE_DOUBLE && k->type != SEG_TYPE_I64 &&
-      k->type != SEG_TYPE_U64)
-    return;
-  for (int c = 1; c <= k->n_classes; c++)
-    {
-      for (int e = 0; e < k->n_members[c]; e++)
-        {
-          const double *restrict v =
-            ch->row[k->member_row[c][e]] + 1 + k->member_dx[c][e];
-          const double inv = k->inv[c];
-
-          /* Close differences, or scores both so small that the
-           * division rounds them together. */
-          for (int i = 0; i < n; i++)
+          low[g] = v_load (s->lo[g][0] + i);
+          at[g]  = v_all (s->base[g][0]);
+          if (groups[g].minima[0] != SAME_XY)
+            at[g] += v_load (s->at[g][0] + i);
+#pragma GCC unroll 3
+          for (int e = 1; e < groups[g].n; e++)
             {
-              const double top = ch->diff[c][i];
-              const double t   = ch->centre[i] - v[i];
+              VDouble b_at = v_all (s->base[g][e]);
 
-              ch->doubt[i] = (ch->score[c][i] == ch->best[i]) &
-                                 (ch->best[i] >= 0) & (v[i] != ch->low[c][i]) &
-                                 ((t >= top - 0x1p-48 * fabs (top)) |
-                                  (fabs (t * inv) < 0x1p-1000))
-                               ? 1.0
-                               : ch->doubt[i];
+              if (groups[g].minima[e] != SAME_XY)
+                b_at += v_load (s->at[g][e] + i);
+              take_lower (&low[g], &at[g], v_load (s->lo[g][e] + i), b_at);
+            }
+          diff[g] = centre - low[g];
+          q[g]    = diff[g] * inv[g];
+          best    = v_select (q[g] > best, q[g], best);
+        }
+      thresh = best - v_all (NEAR) * best;
+      zero   = best == v_all (0);
+      above  = best > v_all (0);
+#pragma GCC unroll 8
+      for (int g = 0; g < n_groups; g++)
+        {
+          const VMask near = q[g] >= thresh;
+
+          label = v_select (near & (at[g] < label), at[g], label);
+          two |= any & near;
+          any |= near;
+          unsure |= near & (diff[g] != v_all (0));
+          if (floats)
+            far |= near & (v_abs (diff[g]) > v_all (0x1p20) * v_abs (low[g]));
+          if (wide)
+            {
+              v_store (ch->low[g] + i, low[g]);
+              v_store (ch->diff[g] + i, diff[g]);
+              v_store (ch->near[g] + i, v_select (near & (best >= v_all (0)),
+                                                  v_all (1), v_all (0)));
             }
         }
+      doubt = (above & (out_of_range (best) | two | far)) | (zero & unsure);
+      v_store (ch->label + i,
+               v_select (best >= v_all (0), label, v_all (three_d ? 13 : 4)));
+      memcpy (ch->doubt + i, &doubt, sizeof doubt);
     }
 }
 
-/* Output voxels [0, n) of an out row, input voxels from x0 on, the rows
- * around them at rows (NULL: none). */
+/* Doubles and 64-bit integers (rounded to doubles): doubt where another
+ * neighbour of a group near the best has an exact score that can round
+ * to its group's: a difference within a few units in the last place of
+ * the group's, or a score so small that the division rounds it to zero
+ * (checked neighbour by neighbour).  Integers of 32 bits and less differ
+ * by 1 at least, far more than their scores' rounding, and vote () checks
+ * floats. */
+static inline __attribute__ ((always_inline)) void
+doubt_collisions (const Descent *k,
+                  RowLows *const m[N_ROWS],
+                  const double *restrict c,
+                  int  j,
+                  int  n,
+                  int  grouping,
+                  bool three_d,
+                  Chunk *restrict ch)
+{
+  int          n_groups;
+  const Group *groups = groups_of (grouping, three_d, &n_groups);
+
+  for (int g = 0; g < n_groups; g++)
+    for (int e = 0; e < groups[g].n; e++)
+      for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++)
+          {
+            const int    minima = groups[g].minima[e];
+            const double inv    = k->inv[groups[g].cls];
+            const bool   side   = (dx == 0) != (dy == 0);
+            const bool   member = minima == SAME_XY     ? dx == 0 && dy == 0
+                                  : minima == X_PAIR    ? dy == 0 && dx != 0
+                                  : minima == DIAGONALS ? dx != 0 && dy != 0
+                                  : grouping == CLASSES ? dx == 0 && dy != 0
+                                                        : side;
+            const double *restrict v;
+
+            if (!member)
+              continue;
+            v = m[groups[g].plane[e] * 3 + dy + 1]->v + j + 1 + dx;
+            for (int i = 0; i < n; i += V_LANES)
+              {
+                const VDouble top = v_load (ch->diff[g] + i);
+                const VDouble low = v_load (ch->low[g] + i);
+                const VDouble u   = v_load (v + i);
+                const VDouble t   = v_load (c + i) - u;
+                VMask         doubt;
+
+                memcpy (&doubt, ch->doubt + i, sizeof doubt);
+                doubt |= (v_load (ch->near[g] + i) != v_all (0)) & (u != low) &
+                         ((t >= top - v_all (0x1p-48) * v_abs (top)) |
+                          (v_abs (t * v_all (inv)) < v_all (0x1p-1000)));
+                memcpy (ch->doubt + i, &doubt, sizeof doubt);
+              }
+          }
+}
+
+/* Steps 2 to 4 for voxels j … j + n - 1 of an output row, by groups as
+ * grouping says; m: the entries around (r = (dz + 1)·3 + (dy + 1)).  wide:
+ * doubles and 64-bit integers, checked neighbour by neighbour. */
+static inline __attribute__ ((always_inline)) void
+chunk_by (const Descent *k,
+          Chunk         *ch,
+          RowLows *const m[N_ROWS],
+          int            j,
+          int            n,
+          int            grouping,
+          bool           three_d,
+          bool           wide)
+{
+  const LowSources s = low_sources (m, j, grouping, three_d);
+  const double    *c = m[4]->v + j + 1;
+
+  vote (k, &s, c, n, grouping, three_d, wide, ch);
+  if (wide)
+    doubt_collisions (k, m, c, j, n, grouping, three_d, ch);
+}
+
+/* chunk_by () with the grouping and the width as constants. */
+#define CHUNK_BY(WIDE)                                 \
+  do                                                   \
+    if (!k->three_d && k->grouping == CLASSES)         \
+      chunk_by (k, ch, m, j, n, CLASSES, false, WIDE); \
+    else if (!k->three_d)                              \
+      chunk_by (k, ch, m, j, n, SIDES, false, WIDE);   \
+    else if (k->grouping == CLASSES)                   \
+      chunk_by (k, ch, m, j, n, CLASSES, true, WIDE);  \
+    else if (k->grouping == SIDES)                     \
+      chunk_by (k, ch, m, j, n, SIDES, true, WIDE);    \
+    else                                               \
+      chunk_by (k, ch, m, j, n, ALL, true, WIDE);      \
+  while (0)
+
+/* Voxels j … j + n - 1 of an output row into out, from the entries m
+ * around it; centre: the centre row's input voxels from x0 + j on.
+ * Doubted voxels are done again exactly. */
 SEG_CLONES static void
 chunk (const Descent *k,
        Chunk         *ch,
-       const uint8_t *rows[N_ROWS],
-       int            x0,
+       RowLows *const m[N_ROWS],
+       const uint8_t *centre,
+       int            j,
        int            n,
        uint8_t       *out)
 {
-  const double *row_ptrs[N_ROWS];
+  const double *rows[N_ROWS];
+  int           any = 0;
 
   for (int r = 0; r < N_ROWS; r++)
-    {
-      if (rows[r] != NULL)
-        read_row (k, rows[r], x0, n, ch->row[r]);
-      else
-        memcpy (ch->row[r], k->inf_row, sizeof ch->row[r]);
-      row_ptrs[r] = ch->row[r];
-    }
-  read_numbers (rows[4], x0, n, k->type, ch->centre);
+    rows[r] = m[r]->v + j;
   if (k->exact_only)
     {
+      read_numbers (centre, 0, n, k->type, ch->centre);
       for (int i = 0; i < n; i++)
-        out[i] = exact_label (k, row_ptrs, i, ch->centre[i]);
+        out[i] = exact_label (k, rows, i, ch->centre[i]);
       return;
     }
-  class_lows (k, ch, n);
-  best_classes (k, ch, n);
-  labels (k, ch, n);
-  doubt_collisions (k, ch, n);
+  if (k->type == SEG_TYPE_DOUBLE || k->type == SEG_TYPE_I64 ||
+      k->type == SEG_TYPE_U64)
+    CHUNK_BY (true);
+  else
+    CHUNK_BY (false);
   for (int i = 0; i < n; i++)
-    out[i] = ch->doubt[i] != 0 ? exact_label (k, row_ptrs, i, ch->centre[i])
-                               : (uint8_t) ch->label[i];
+    out[i] = (uint8_t) ch->label[i];
+  for (int i = 0; i < n; i++)
+    any |= ch->doubt[i] != 0;
+  if (any == 0)
+    return;
+  read_numbers (centre, 0, n, k->type, ch->centre);
+  for (int i = 0; i < n; i++)
+    if (ch->doubt[i] != 0)
+      out[i] = exact_label (k, rows, i, ch->centre[i]);
 }
+#undef CHUNK_BY
+
+/* Output row (zi, yi) of the input, voxels x0 … x0 + n - 1, into out,
+ * CHUNK voxels at a time; rows: the input rows around it (NULL: none). */
+static void
+row_double (const Descent *k,
+            LowsCache     *c,
+            Chunk         *ch,
+            const uint8_t *rows[N_ROWS],
+            int            zi,
+            int            yi,
+            int            x0,
+            int            n,
+            uint8_t       *out)
+{
+  RowLows *m[N_ROWS];
+
+  for (int r = 0; r < N_ROWS; r++)
+    m[r] = lows_row (k, c, rows[r], x0, n, zi + r / 3 - 1, yi + r % 3 - 1);
+  for (int r = 1; r < N_ROWS; r += 3)
+    if (!m[r]->centred)
+      {
+        if (k->grouping == CLASSES)
+          centre_lows (m[r], m[r - 1], m[r + 1], n, false);
+        else
+          centre_lows (m[r], m[r - 1], m[r + 1], n, true);
+      }
+  for (int j = 0; j < n; j += CHUNK)
+    chunk (k, ch, m, rows[4] + (size_t) (x0 + j) * (size_t) k->in->bpp, j,
+           n - j < CHUNK ? n - j : CHUNK, out + j);
+}
+
 
 /* ---- Sixteen voxels at a time in single precision (AVX-512) ------------ */
 
@@ -607,11 +937,6 @@ typedef struct
   float   *lo_x, *lo_y, *lo_xy;
   uint8_t *at_x, *at_y, *at_xy;
 } RowMinima;
-
-/* Row yy of slice zz lives in entry (zz mod (SLAB + 2))·3 + yy mod 3, so
- * that the rows around the output rows of a slab in one row (slices
- * zs - 1 … zs + SLAB, rows y - 1 … y + 1) never share one. */
-#define CACHED_ROWS ((SLAB + 2) * 3)
 
 typedef struct
 {
@@ -1189,79 +1514,12 @@ typedef struct
   const RowMinima *plane[3]; /* below, here, above */
 } Planes;
 
-/* The row minima a group of classes takes its lowest value from. */
-enum
-{
-  SAME_XY,   /* the voxel at the centre's x and y (planes z ± 1) */
-  X_PAIR,    /* lo_x                                             */
-  Y_PAIR,    /* lo_y: with SIDES or ALL, the four sides          */
-  DIAGONALS, /* lo_xy                                            */
-};
-
-/* A group: its class of lowest index (its distance), and the minima it
- * takes, in index order, each as plane (0 … 2: slices z - 1 … z + 1)
- * and minima. */
-typedef struct
-{
-  int cls;
-  int n;
-  int plane[3], minima[3];
-} Group;
-
-/* clang-format off */
-#define GROUP_1(CLS, P, M)             { CLS, 1, { P }, { M } }
-#define GROUP_2(CLS, P, M, Q, N)       { CLS, 2, { P, Q }, { M, N } }
-#define GROUP_3(CLS, P, M, Q, N, R, O) { CLS, 3, { P, Q, R }, { M, N, O } }
-
-static const Group groups_2d[2][N_CLASSES] = {
-  [CLASSES] = { GROUP_1 (1, 1, X_PAIR),
-                GROUP_1 (2, 1, Y_PAIR),
-                GROUP_1 (3, 1, DIAGONALS) },
-  [SIDES]   = { GROUP_1 (1, 1, Y_PAIR),
-                GROUP_1 (3, 1, DIAGONALS) },
-};
-
-static const Group groups_3d[3][N_CLASSES] = {
-  [CLASSES] = { GROUP_1 (1, 1, X_PAIR),
-                GROUP_1 (2, 1, Y_PAIR),
-                GROUP_1 (3, 1, DIAGONALS),
-                GROUP_2 (4, 0, SAME_XY, 2, SAME_XY),
-                GROUP_2 (5, 0, X_PAIR, 2, X_PAIR),
-                GROUP_2 (6, 0, Y_PAIR, 2, Y_PAIR),
-                GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
-  [SIDES]   = { GROUP_1 (1, 1, Y_PAIR),
-                GROUP_1 (3, 1, DIAGONALS),
-                GROUP_2 (4, 0, SAME_XY, 2, SAME_XY),
-                GROUP_2 (5, 0, Y_PAIR, 2, Y_PAIR),
-                GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
-  [ALL]     = { GROUP_3 (1, 0, SAME_XY, 1, Y_PAIR, 2, SAME_XY),
-                GROUP_3 (3, 0, Y_PAIR, 1, DIAGONALS, 2, Y_PAIR),
-                GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
-};
-/* clang-format on */
-
-static const int n_groups_2d[2] = { 3, 2 };
-static const int n_groups_3d[3] = { 7, 5, 3 };
-
-/* The groups of grouping, and how many. */
-static inline const Group *
-groups_of (int grouping, bool three_d, int *n)
-{
-  *n = three_d ? n_groups_3d[grouping] : n_groups_2d[grouping];
-  return three_d ? groups_3d[grouping] : groups_2d[grouping];
-}
-
 /* Sixteen bytes from p. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) __m128i
 bytes_16 (const uint8_t *p)
 {
   return _mm_loadu_si128 ((const __m128i *) p);
 }
-
-/* The lowest index of a row minima's neighbours in the plane. */
-static const int minima_base[] = {
-  [SAME_XY] = 4, [X_PAIR] = 3, [Y_PAIR] = 1, [DIAGONALS] = 0
-};
 
 /* Where a row's groups take their minima from: each member's array of
  * lowest values and of indices, from voxel x0 on, and the groups' inverse
@@ -1459,7 +1717,7 @@ cached_row (
 
   if (row == NULL)
     return &c->missing;
-  m = &c->row[zz % (SLAB + 2) * 3 + yy % 3];
+  m = &c->row[cache_slot (zz, yy)];
   if (m->zz != zz || m->yy != yy)
     fill_row (k, m, c->first, row, zz, yy);
   return m;
@@ -1753,8 +2011,9 @@ seg_descent_direction (const SegVolume  *in,
                        int               z0,
                        const SegDescent *d)
 {
-  Descent k;
-  Chunk   ch;
+  Descent   k;
+  Chunk     ch;
+  LowsCache lows;
 #if SEG_HAVE_AVX512
   MinimaCache cache;
   bool        floats;
@@ -1781,31 +2040,17 @@ seg_descent_direction (const SegVolume  *in,
       k.inv[c]       = 1 / k.dist[c];
       k.inv_float[c] = (float) k.inv[c];
     }
-  for (int i = 0; i < CHUNK + 2; i++)
-    k.inf_row[i] = INFINITY;
   k.exact_only = false;
   for (int c = 1; c <= k.n_classes; c++)
     k.exact_only |= !(k.dist[c] > 0x1p-100 && k.dist[c] < 0x1p+100);
-  for (int c = 0; c < N_CLASSES; c++)
-    k.n_members[c] = 0;
-  for (int dz = -1; dz <= 1; dz++)
-    for (int dy = -1; dy <= 1; dy++)
-      for (int dx = -1; dx <= 1; dx++)
-        {
-          const int c = (dx != 0) | (dy != 0) << 1 | (dz != 0) << 2;
-          const int e = k.n_members[c];
-
-          if (c == 0 || (!k.three_d && dz != 0))
-            continue;
-          k.member_row[c][e] = (dz + 1) * 3 + (dy + 1);
-          k.member_dx[c][e]  = dx;
-          k.n_members[c]++;
-        }
   grouping (&k, d);
 #if SEG_HAVE_AVX512
   floats = takes_floats (d->type) && seg_kernels_avx512 () && !k.exact_only &&
            minima_cache_init (&cache, in->width, x0);
+  if (!floats)
 #endif
+    if (!lows_cache_init (&lows, out->width))
+      return SEG_ENOMEM;
 
   /* Slab by slab of slices, row by row, slice by slice: the minima of
    * an input row, taken once, serve every output row around it. */
@@ -1832,17 +2077,14 @@ seg_descent_direction (const SegVolume  *in,
                 continue;
               }
 #endif
-            for (int x = 0; x < out->width; x += CHUNK)
-              {
-                const int n = out->width - x < CHUNK ? out->width - x : CHUNK;
-
-                chunk (&k, &ch, rows, x0 + x, n, dst + x);
-              }
+            row_double (&k, &lows, &ch, rows, zi, yi, x0, out->width, dst);
           }
     }
 #if SEG_HAVE_AVX512
   if (floats)
     minima_cache_free (&cache);
+  else
 #endif
+    free (lows.memory);
   return SEG_OK;
 }

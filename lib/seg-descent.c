@@ -130,6 +130,7 @@ typedef struct
    * in [plain_min, plain_max] and within 2¹⁸ of each other. */
   bool  plain_ints;
   float plain_min, plain_max;
+  bool  wide; /* the double path in 4 lanes (seg_kernels_wide ()) */
   /* Distances so far from 1 that quotients can underflow or overflow
    * where products and differences do not: every voxel the exact way. */
   bool exact_only;
@@ -332,54 +333,6 @@ exact_label (const Descent      *k,
   return (uint8_t) (best < 0 || score < 0 ? centre_of (k) : best);
 }
 
-#pragma GCC diagnostic ignored "-Wpsabi"
-
-/* ---- Vectors of doubles ------------------------------------------------ */
-
-/* Vectors of doubles for the double path, in GCC's vector extensions:
- * four lanes, which each target that chunk () is compiled for holds in
- * one register or two (GCC makes scalar code of the comparisons of wider
- * vectors for AVX2); a comparison gives lanes of all ones (true) or
- * zeros.  The helpers are always inlined, so that the ABI note GCC gives
- * for passing such vectors does not apply. */
-#define V_LANES 4
-typedef double  VDouble __attribute__ ((vector_size (V_LANES * 8)));
-typedef int64_t VMask __attribute__ ((vector_size (V_LANES * 8)));
-
-static inline __attribute__ ((always_inline)) VDouble
-v_load (const double *p)
-{
-  VDouble v;
-
-  memcpy (&v, p, sizeof v);
-  return v;
-}
-
-static inline __attribute__ ((always_inline)) void
-v_store (double *p, VDouble v)
-{
-  memcpy (p, &v, sizeof v);
-}
-
-static inline __attribute__ ((always_inline)) VDouble
-v_all (double x)
-{
-  return (VDouble){ x, x, x, x };
-}
-
-/* a in the lanes of m, b elsewhere. */
-static inline __attribute__ ((always_inline)) VDouble
-v_select (VMask m, VDouble a, VDouble b)
-{
-  return (VDouble) (((VMask) a & m) | ((VMask) b & ~m));
-}
-
-static inline __attribute__ ((always_inline)) VDouble
-v_abs (VDouble a)
-{
-  return (VDouble) ((VMask) a & ~(VMask) v_all (-0.0));
-}
-
 /* ---- The rows around, each taken once ----------------------------------- */
 
 /* Row yy of slice zz lives in entry (zz mod (SLAB + 2))·3 + yy mod 3, so
@@ -387,11 +340,14 @@ v_abs (VDouble a)
  * zs - 1 … zs + SLAB, rows y - 1 … y + 1) never share one. */
 #define CACHED_ROWS ((SLAB + 2) * 3)
 
-/* n rounded up to whole vectors. */
+/* The widest vectors of the double path (descent-lanes.inc), in doubles. */
+#define MAX_LANES 4
+
+/* n rounded up to whole vectors of the widest. */
 static inline int
 padded (int n)
 {
-  return (n + V_LANES - 1) / V_LANES * V_LANES;
+  return (n + MAX_LANES - 1) / MAX_LANES * MAX_LANES;
 }
 
 static inline int
@@ -457,95 +413,37 @@ lows_cache_init (LowsCache *c, int n)
   return true;
 }
 
-/* low and at become b and b_at in the lanes where b is lower: members
- * taken in index order keep the first of the lowest. */
-static inline __attribute__ ((always_inline)) void
-take_lower (VDouble *low, VDouble *at, VDouble b, VDouble b_at)
+/* The input rows to prefetch along the vectors of output row (zi, yi),
+ * slab zs … ze - 1 (input slices): those its slab fills first at the
+ * next step in y, row yi + 2.  Each output row fills the row of slice
+ * zi + 1 (in 2-D its own slice's); the slab's first also fills those of
+ * slices zs - 1 and zs, whose prefetches go with its second and third
+ * output rows, so that no row's vectors carry more than two.  Returns
+ * how many. */
+static inline int
+rows_ahead (
+  const Descent *k, int zs, int ze, int zi, int yi, const char *ahead[3])
 {
-  const VMask lower = b < *low;
+  const SegVolume *in   = k->in;
+  const int        last = ze - 1 - zs;
+  const char      *row;
+  int              n = 0;
 
-  *low = v_select (lower, b, *low);
-  *at  = v_select (lower, b_at, *at);
-}
-
-/* Entry m becomes input row yy of slice zz (at row): its numbers and its
- * pairs in x. */
-SEG_CLONES static void
-fill_lows (const Descent *k,
-           RowLows       *m,
-           const uint8_t *row,
-           int            x0,
-           int            n,
-           int            zz,
-           int            yy)
-{
-  double *const v = m->v;
-
-  read_row (k, row, x0, n, v);
-  /* The loops below and vote () read up to a vector past the row: set,
-   * not used. */
-  for (int j = n + 2; j <= padded (n) + 1; j++)
-    v[j] = INFINITY;
-  for (int j = 0; j < n; j += V_LANES)
+  if (yi + 2 >= in->height)
+    return 0;
+  row = (const char *) in->data + (ptrdiff_t) (yi + 2) * in->row_stride;
+  if (!k->three_d)
     {
-      VDouble low = v_load (v + j), at = v_all (0);
-
-      take_lower (&low, &at, v_load (v + j + 2), v_all (2));
-      v_store (m->lo_x + j, low);
-      v_store (m->at_x + j, at);
+      ahead[n++] = row + (ptrdiff_t) zi * in->slice_stride;
+      return n;
     }
-  m->zz      = zz;
-  m->yy      = yy;
-  m->centred = false;
-}
-
-/* lo_y … at_xy of entry m, from its own numbers and those of the rows
- * above (up) and below (down) it; lo_y the four sides where sides. */
-SEG_CLONES static void
-centre_lows (
-  RowLows *m, const RowLows *up, const RowLows *down, int n, bool sides)
-{
-  for (int j = 0; j < n; j += V_LANES)
-    {
-      VDouble low = v_load (up->v + j + 1), at = v_all (0);
-
-      if (sides)
-        {
-          take_lower (&low, &at, v_load (m->v + j), v_all (2));
-          take_lower (&low, &at, v_load (m->v + j + 2), v_all (4));
-        }
-      take_lower (&low, &at, v_load (down->v + j + 1), v_all (6));
-      v_store (m->lo_y + j, low);
-      v_store (m->at_y + j, at);
-      low = v_load (up->lo_x + j);
-      at  = v_load (up->at_x + j);
-      take_lower (&low, &at, v_load (down->lo_x + j),
-                  v_load (down->at_x + j) + v_all (6));
-      v_store (m->lo_xy + j, low);
-      v_store (m->at_xy + j, at);
-    }
-  m->centred = true;
-}
-
-/* The entry of input row yy of slice zz (at row, NULL outside the
- * input), filled when it does not hold it. */
-static RowLows *
-lows_row (const Descent *k,
-          LowsCache     *c,
-          const uint8_t *row,
-          int            x0,
-          int            n,
-          int            zz,
-          int            yy)
-{
-  RowLows *m;
-
-  if (row == NULL)
-    return &c->missing;
-  m = &c->row[cache_slot (zz, yy)];
-  if (m->zz != zz || m->yy != yy)
-    fill_lows (k, m, row, x0, n, zz, yy);
-  return m;
+  if (zi + 1 < in->depth)
+    ahead[n++] = row + (ptrdiff_t) (zi + 1) * in->slice_stride;
+  if (zi - zs == (last < 1 ? last : 1) && zs > 0)
+    ahead[n++] = row + (ptrdiff_t) (zs - 1) * in->slice_stride;
+  if (zi - zs == (last < 2 ? last : 2))
+    ahead[n++] = row + (ptrdiff_t) zs * in->slice_stride;
+  return n;
 }
 
 /* ---- A chunk ------------------------------------------------------------ */
@@ -603,265 +501,91 @@ low_sources (RowLows *const m[N_ROWS], int j, int grouping, bool three_d)
   return s;
 }
 
-/* The lanes of a positive best outside the products' safe range,
- * 2⁻¹⁰⁰⁰ … 2¹⁰⁰⁰, by its bits (positive doubles order as their bits do;
- * GCC makes scalar code of these two comparisons on doubles). */
-static inline __attribute__ ((always_inline)) VMask
-out_of_range (VDouble best)
-{
-  typedef uint64_t VBits __attribute__ ((vector_size (V_LANES * 8)));
-  const VBits low = (VBits) v_all (0x1p-1000), high = (VBits) v_all (0x1p+1000);
+/* The double path's vector code, in vectors of 4 doubles for AVX2 and
+ * AVX-512 and of 2 elsewhere; GCC's note that passing such vectors
+ * changes the ABI does not apply to code always inlined. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#define V_LANES      4
+#define SUFFIX       wide
+#define LANES_CLONES SEG_CLONES
+#include "descent-lanes.inc"
+#define V_LANES 2
+#define SUFFIX  narrow
+#define LANES_CLONES
+#include "descent-lanes.inc"
 
-  return (VMask) ((VBits) best - low > high - low);
-}
-
-/* Steps 2 to 4 for voxels 0 … n - 1 of the chunk, V_LANES at a time,
- * centres c (NaN as +∞): each group's lowest value and first index, its
- * product, the best, and the label where one group alone comes near the
- * best (or where the groups near it tie at zero, with the least of their
- * indices).  The voxel is doubted where the products cannot decide: a
- * second group near a best other than zero, a best outside their safe
- * range, a zero product of a nonzero difference, or (floats) a centre
- * far above the best group's lowest value, where two floats of the group
- * can round to one score.  wide: keep each group's lowest value,
- * difference and nearness for doubt_collisions ().  grouping, three_d
- * and wide are constants where inlined.  Reads up to a vector past n. */
-static inline __attribute__ ((always_inline)) void
-vote (const Descent    *k,
-      const LowSources *s,
-      const double *restrict c,
-      int  n,
-      int  grouping,
-      bool three_d,
-      bool wide,
-      Chunk *restrict ch)
-{
-  const bool   floats = k->type == SEG_TYPE_FLOAT;
-  const VMask  none   = (VMask) v_all (0.0);
-  int          n_groups;
-  const Group *groups = groups_of (grouping, three_d, &n_groups);
-  VDouble      inv[N_CLASSES];
-
-  for (int g = 0; g < n_groups; g++)
-    inv[g] = v_all (k->inv[groups[g].cls]);
-  for (int i = 0; i < n; i += V_LANES)
-    {
-      const VDouble centre = v_load (c + i);
-      VDouble low[N_CLASSES], at[N_CLASSES], diff[N_CLASSES], q[N_CLASSES];
-      VDouble best = v_all (-INFINITY), thresh, label = v_all (255);
-      VMask   any = none, two = none, unsure = none, far = none, doubt;
-      VMask   zero, above;
-
-#pragma GCC unroll 8
-      for (int g = 0; g < n_groups; g++)
-        {
-          low[g] = v_load (s->lo[g][0] + i);
-          at[g]  = v_all (s->base[g][0]);
-          if (groups[g].minima[0] != SAME_XY)
-            at[g] += v_load (s->at[g][0] + i);
-#pragma GCC unroll 3
-          for (int e = 1; e < groups[g].n; e++)
-            {
-              VDouble b_at = v_all (s->base[g][e]);
-
-              if (groups[g].minima[e] != SAME_XY)
-                b_at += v_load (s->at[g][e] + i);
-              take_lower (&low[g], &at[g], v_load (s->lo[g][e] + i), b_at);
-            }
-          diff[g] = centre - low[g];
-          q[g]    = diff[g] * inv[g];
-          best    = v_select (q[g] > best, q[g], best);
-        }
-      thresh = best - v_all (NEAR) * best;
-      zero   = best == v_all (0);
-      above  = best > v_all (0);
-#pragma GCC unroll 8
-      for (int g = 0; g < n_groups; g++)
-        {
-          const VMask near = q[g] >= thresh;
-
-          label = v_select (near & (at[g] < label), at[g], label);
-          two |= any & near;
-          any |= near;
-          unsure |= near & (diff[g] != v_all (0));
-          if (floats)
-            far |= near & (v_abs (diff[g]) > v_all (0x1p20) * v_abs (low[g]));
-          if (wide)
-            {
-              v_store (ch->low[g] + i, low[g]);
-              v_store (ch->diff[g] + i, diff[g]);
-              v_store (ch->near[g] + i, v_select (near & (best >= v_all (0)),
-                                                  v_all (1), v_all (0)));
-            }
-        }
-      doubt = (above & (out_of_range (best) | two | far)) | (zero & unsure);
-      v_store (ch->label + i,
-               v_select (best >= v_all (0), label, v_all (three_d ? 13 : 4)));
-      memcpy (ch->doubt + i, &doubt, sizeof doubt);
-    }
-}
-
-/* Doubles and 64-bit integers (rounded to doubles): doubt where another
- * neighbour of a group near the best has an exact score that can round
- * to its group's: a difference within a few units in the last place of
- * the group's, or a score so small that the division rounds it to zero
- * (checked neighbour by neighbour).  Integers of 32 bits and less differ
- * by 1 at least, far more than their scores' rounding, and vote () checks
- * floats. */
-static inline __attribute__ ((always_inline)) void
-doubt_collisions (const Descent *k,
-                  RowLows *const m[N_ROWS],
-                  const double *restrict c,
-                  int  j,
-                  int  n,
-                  int  grouping,
-                  bool three_d,
-                  Chunk *restrict ch)
-{
-  int          n_groups;
-  const Group *groups = groups_of (grouping, three_d, &n_groups);
-
-  for (int g = 0; g < n_groups; g++)
-    for (int e = 0; e < groups[g].n; e++)
-      for (int dy = -1; dy <= 1; dy++)
-        for (int dx = -1; dx <= 1; dx++)
-          {
-            const int    minima = groups[g].minima[e];
-            const double inv    = k->inv[groups[g].cls];
-            const bool   side   = (dx == 0) != (dy == 0);
-            const bool   member = minima == SAME_XY     ? dx == 0 && dy == 0
-                                  : minima == X_PAIR    ? dy == 0 && dx != 0
-                                  : minima == DIAGONALS ? dx != 0 && dy != 0
-                                  : grouping == CLASSES ? dx == 0 && dy != 0
-                                                        : side;
-            const double *restrict v;
-
-            if (!member)
-              continue;
-            v = m[groups[g].plane[e] * 3 + dy + 1]->v + j + 1 + dx;
-            for (int i = 0; i < n; i += V_LANES)
-              {
-                const VDouble top = v_load (ch->diff[g] + i);
-                const VDouble low = v_load (ch->low[g] + i);
-                const VDouble u   = v_load (v + i);
-                const VDouble t   = v_load (c + i) - u;
-                VMask         doubt;
-
-                memcpy (&doubt, ch->doubt + i, sizeof doubt);
-                doubt |= (v_load (ch->near[g] + i) != v_all (0)) & (u != low) &
-                         ((t >= top - v_all (0x1p-48) * v_abs (top)) |
-                          (v_abs (t * v_all (inv)) < v_all (0x1p-1000)));
-                memcpy (ch->doubt + i, &doubt, sizeof doubt);
-              }
-          }
-}
-
-/* Steps 2 to 4 for voxels j … j + n - 1 of an output row, by groups as
- * grouping says; m: the entries around (r = (dz + 1)·3 + (dy + 1)).  wide:
- * doubles and 64-bit integers, checked neighbour by neighbour. */
-static inline __attribute__ ((always_inline)) void
-chunk_by (const Descent *k,
-          Chunk         *ch,
-          RowLows *const m[N_ROWS],
-          int            j,
+/* The entry of input row yy of slice zz (at row, NULL outside the
+ * input), filled when it does not hold it. */
+static RowLows *
+lows_row (const Descent *k,
+          LowsCache     *c,
+          const uint8_t *row,
+          int            x0,
           int            n,
-          int            grouping,
-          bool           three_d,
-          bool           wide)
+          int            zz,
+          int            yy)
 {
-  const LowSources s = low_sources (m, j, grouping, three_d);
-  const double    *c = m[4]->v + j + 1;
+  RowLows *m;
 
-  vote (k, &s, c, n, grouping, three_d, wide, ch);
-  if (wide)
-    doubt_collisions (k, m, c, j, n, grouping, three_d, ch);
-}
-
-/* chunk_by () with the grouping and the width as constants. */
-#define CHUNK_BY(WIDE)                                 \
-  do                                                   \
-    if (!k->three_d && k->grouping == CLASSES)         \
-      chunk_by (k, ch, m, j, n, CLASSES, false, WIDE); \
-    else if (!k->three_d)                              \
-      chunk_by (k, ch, m, j, n, SIDES, false, WIDE);   \
-    else if (k->grouping == CLASSES)                   \
-      chunk_by (k, ch, m, j, n, CLASSES, true, WIDE);  \
-    else if (k->grouping == SIDES)                     \
-      chunk_by (k, ch, m, j, n, SIDES, true, WIDE);    \
-    else                                               \
-      chunk_by (k, ch, m, j, n, ALL, true, WIDE);      \
-  while (0)
-
-/* Voxels j … j + n - 1 of an output row into out, from the entries m
- * around it; centre: the centre row's input voxels from x0 + j on.
- * Doubted voxels are done again exactly. */
-SEG_CLONES static void
-chunk (const Descent *k,
-       Chunk         *ch,
-       RowLows *const m[N_ROWS],
-       const uint8_t *centre,
-       int            j,
-       int            n,
-       uint8_t       *out)
-{
-  const double *rows[N_ROWS];
-  int           any = 0;
-
-  for (int r = 0; r < N_ROWS; r++)
-    rows[r] = m[r]->v + j;
-  if (k->exact_only)
-    {
-      read_numbers (centre, 0, n, k->type, ch->centre);
-      for (int i = 0; i < n; i++)
-        out[i] = exact_label (k, rows, i, ch->centre[i]);
-      return;
-    }
-  if (k->type == SEG_TYPE_DOUBLE || k->type == SEG_TYPE_I64 ||
-      k->type == SEG_TYPE_U64)
-    CHUNK_BY (true);
+  if (row == NULL)
+    return &c->missing;
+  m = &c->row[cache_slot (zz, yy)];
+  if (m->zz == zz && m->yy == yy)
+    return m;
+  if (k->wide)
+    fill_lows_wide (k, m, row, x0, n, zz, yy);
   else
-    CHUNK_BY (false);
-  for (int i = 0; i < n; i++)
-    out[i] = (uint8_t) ch->label[i];
-  for (int i = 0; i < n; i++)
-    any |= ch->doubt[i] != 0;
-  if (any == 0)
-    return;
-  read_numbers (centre, 0, n, k->type, ch->centre);
-  for (int i = 0; i < n; i++)
-    if (ch->doubt[i] != 0)
-      out[i] = exact_label (k, rows, i, ch->centre[i]);
+    fill_lows_narrow (k, m, row, x0, n, zz, yy);
+  return m;
 }
-#undef CHUNK_BY
 
 /* Output row (zi, yi) of the input, voxels x0 … x0 + n - 1, into out,
- * CHUNK voxels at a time; rows: the input rows around it (NULL: none). */
+ * CHUNK voxels at a time, in the slab of input slices zs … ze - 1; rows:
+ * the input rows around it (NULL: none). */
 static void
 row_double (const Descent *k,
             LowsCache     *c,
             Chunk         *ch,
             const uint8_t *rows[N_ROWS],
+            int            zs,
+            int            ze,
             int            zi,
             int            yi,
             int            x0,
             int            n,
             uint8_t       *out)
 {
-  RowLows *m[N_ROWS];
+  const size_t bpp = (size_t) k->in->bpp;
+  RowLows     *m[N_ROWS];
+  const char  *ahead[3];
+  const int    n_ahead = rows_ahead (k, zs, ze, zi, yi, ahead);
 
   for (int r = 0; r < N_ROWS; r++)
     m[r] = lows_row (k, c, rows[r], x0, n, zi + r / 3 - 1, yi + r % 3 - 1);
   for (int r = 1; r < N_ROWS; r += 3)
     if (!m[r]->centred)
       {
-        if (k->grouping == CLASSES)
-          centre_lows (m[r], m[r - 1], m[r + 1], n, false);
+        const bool sides = k->grouping != CLASSES;
+
+        if (k->wide)
+          centre_lows_wide (m[r], m[r - 1], m[r + 1], n, sides);
         else
-          centre_lows (m[r], m[r - 1], m[r + 1], n, true);
+          centre_lows_narrow (m[r], m[r - 1], m[r + 1], n, sides);
       }
   for (int j = 0; j < n; j += CHUNK)
-    chunk (k, ch, m, rows[4] + (size_t) (x0 + j) * (size_t) k->in->bpp, j,
-           n - j < CHUNK ? n - j : CHUNK, out + j);
+    {
+      const int here = n - j < CHUNK ? n - j : CHUNK;
+
+      for (int a = 0; a < n_ahead; a++)
+        for (size_t b = 0; b < (size_t) here * bpp; b += 64)
+          seg_prefetch (ahead[a] + (size_t) (x0 + j) * bpp + b, 3);
+      if (k->wide)
+        chunk_wide (k, ch, m, rows[4] + (size_t) (x0 + j) * bpp, j, here,
+                    out + j);
+      else
+        chunk_narrow (k, ch, m, rows[4] + (size_t) (x0 + j) * bpp, j, here,
+                      out + j);
+    }
 }
 
 
@@ -1734,39 +1458,6 @@ prefetch_ahead (const char *const *ahead, int n, size_t offset)
     _mm_prefetch (ahead[a] + offset, _MM_HINT_T0);
 }
 
-/* The input rows to prefetch along the vectors of output row (zi, yi),
- * slab zs … ze - 1 (input slices): those its slab fills first at the
- * next step in y, row yi + 2.  Each output row fills the row of slice
- * zi + 1 (in 2-D its own slice's); the slab's first also fills those of
- * slices zs - 1 and zs, whose prefetches go with its second and third
- * output rows, so that no row's vectors carry more than two.  Returns
- * how many. */
-static inline int
-rows_ahead (
-  const Descent *k, int zs, int ze, int zi, int yi, const char *ahead[3])
-{
-  const SegVolume *in   = k->in;
-  const int        last = ze - 1 - zs;
-  const char      *row;
-  int              n = 0;
-
-  if (yi + 2 >= in->height)
-    return 0;
-  row = (const char *) in->data + (ptrdiff_t) (yi + 2) * in->row_stride;
-  if (!k->three_d)
-    {
-      ahead[n++] = row + (ptrdiff_t) zi * in->slice_stride;
-      return n;
-    }
-  if (zi + 1 < in->depth)
-    ahead[n++] = row + (ptrdiff_t) (zi + 1) * in->slice_stride;
-  if (zi - zs == (last < 1 ? last : 1) && zs > 0)
-    ahead[n++] = row + (ptrdiff_t) (zs - 1) * in->slice_stride;
-  if (zi - zs == (last < 2 ? last : 2))
-    ahead[n++] = row + (ptrdiff_t) zs * in->slice_stride;
-  return n;
-}
-
 /* The labels of an output row, from voxel x0 on: vector_16 () on every
  * vector, then redo_16 () on those it left.  ahead: the input rows whose
  * lines go to the cache alongside, next_out the output row done next
@@ -1979,6 +1670,7 @@ grouping (Descent *k, const SegDescent *d)
 #endif
 }
 
+#if SEG_HAVE_AVX512
 /* The output row done after row y of slice z, in the slab of slices
  * zs … slab_end - 1 (slices slab by slab, rows, slices: as
  * seg_descent_direction () does them); NULL after the last. */
@@ -2002,6 +1694,7 @@ next_row_out (const SegVolume *out, int zs, int slab_end, int y, int z)
   return (uint8_t *) out->data + (ptrdiff_t) z * out->slice_stride +
          (ptrdiff_t) y * out->row_stride;
 }
+#endif
 
 SegStatus
 seg_descent_direction (const SegVolume  *in,
@@ -2040,6 +1733,11 @@ seg_descent_direction (const SegVolume  *in,
       k.inv[c]       = 1 / k.dist[c];
       k.inv_float[c] = (float) k.inv[c];
     }
+#if SEG_HAVE_CLONES || defined(__AVX2__)
+  k.wide = seg_kernels_wide ();
+#else
+  k.wide = false; /* its code would be for SSE2 alone */
+#endif
   k.exact_only = false;
   for (int c = 1; c <= k.n_classes; c++)
     k.exact_only |= !(k.dist[c] > 0x1p-100 && k.dist[c] < 0x1p+100);
@@ -2077,7 +1775,8 @@ seg_descent_direction (const SegVolume  *in,
                 continue;
               }
 #endif
-            row_double (&k, &lows, &ch, rows, zi, yi, x0, out->width, dst);
+            row_double (&k, &lows, &ch, rows, z0 + zs, z0 + slab_end, zi, yi,
+                        x0, out->width, dst);
           }
     }
 #if SEG_HAVE_AVX512

@@ -23,6 +23,15 @@ cpu_has_avx512 (void)
 #endif
 }
 
+/* SEG_KERNELS=portable. */
+static bool
+portable_asked (void)
+{
+  const char *kernels = getenv ("SEG_KERNELS");
+
+  return kernels != NULL && strcmp (kernels, "portable") == 0;
+}
+
 bool
 seg_kernels_avx512 (void)
 {
@@ -32,10 +41,26 @@ seg_kernels_avx512 (void)
 
   if (c < 0)
     {
-      const char *kernels = getenv ("SEG_KERNELS");
+      c = cpu_has_avx512 () && !portable_asked ();
+      __atomic_store_n (&choice, c, __ATOMIC_RELAXED);
+    }
+  return c != 0;
+}
 
-      c = cpu_has_avx512 () &&
-          !(kernels != NULL && strcmp (kernels, "portable") == 0);
+bool
+seg_kernels_wide (void)
+{
+  static int choice = -1;
+  int        c      = __atomic_load_n (&choice, __ATOMIC_RELAXED);
+
+  if (c < 0)
+    {
+#if defined(__GNUC__) && defined(__x86_64__)
+      __builtin_cpu_init ();
+      c = __builtin_cpu_supports ("avx2") && !portable_asked ();
+#else
+      c = 0;
+#endif
       __atomic_store_n (&choice, c, __ATOMIC_RELAXED);
     }
   return c != 0;

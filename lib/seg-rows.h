@@ -34,8 +34,10 @@
 #define SEG_CLONES \
   __attribute__ (( \
     target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define SEG_HAVE_CLONES 1
 #else
 #define SEG_CLONES
+#define SEG_HAVE_CLONES 0
 #endif
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(SEG_NO_AVX512)
@@ -49,6 +51,12 @@
 
 /* TRUE when the hand-written AVX-512 kernels may run (see above). */
 bool seg_kernels_avx512 (void);
+
+/* TRUE when portable kernels written for 32-byte vectors may run: the CPU
+ * has AVX2 and SEG_KERNELS is not "portable"; else they take their
+ * 16-byte form, which GCC compiles well for SSE2 and NEON.  Such a kernel
+ * must be compiled for AVX2 too: SEG_CLONES, or a build for AVX2. */
+bool seg_kernels_wide (void);
 
 /* seg_prefetch (p, locality) asks for the cache line at p ahead of a read,
  * into the cache levels that locality names as __builtin_prefetch's does

@@ -23,13 +23,13 @@ cpu_has_avx512 (void)
 #endif
 }
 
-/* SEG_KERNELS=portable. */
+/* Whether SEG_KERNELS is name. */
 static bool
-portable_asked (void)
+kernels_asked (const char *name)
 {
   const char *kernels = getenv ("SEG_KERNELS");
 
-  return kernels != NULL && strcmp (kernels, "portable") == 0;
+  return kernels != NULL && strcmp (kernels, name) == 0;
 }
 
 bool
@@ -41,7 +41,8 @@ seg_kernels_avx512 (void)
 
   if (c < 0)
     {
-      c = cpu_has_avx512 () && !portable_asked ();
+      c = cpu_has_avx512 () && !kernels_asked ("portable") &&
+          !kernels_asked ("avx2");
       __atomic_store_n (&choice, c, __ATOMIC_RELAXED);
     }
   return c != 0;
@@ -57,7 +58,7 @@ seg_kernels_wide (void)
     {
 #if defined(__GNUC__) && defined(__x86_64__)
       __builtin_cpu_init ();
-      c = __builtin_cpu_supports ("avx2") && !portable_asked ();
+      c = __builtin_cpu_supports ("avx2") && !kernels_asked ("portable");
 #else
       c = 0;
 #endif

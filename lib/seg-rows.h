@@ -17,10 +17,12 @@
  *    single-precision descent directions (docs/label-stats.md,
  *    docs/descent-direction.md).  They run when seg_kernels_avx512 () says so,
  *    decided once per process: the CPU and the OS have the subsets, and
- *    the environment variable SEG_KERNELS is not "portable".  The tests
- *    run the kernel suites once more with SEG_KERNELS=portable, so that
- *    the portable code is checked on AVX-512 machines too.
- *    -DSEG_NO_AVX512 leaves them out of the build.
+ *    the environment variable SEG_KERNELS is not "portable" (nor "avx2",
+ *    which keeps the portable kernels' wide forms, as a CPU with AVX2 and
+ *    without AVX-512 runs them: for measuring).  The tests run the kernel
+ *    suites once more with SEG_KERNELS=portable, so that the portable
+ *    code is checked on AVX-512 machines too.  -DSEG_NO_AVX512 leaves
+ *    them out of the build.
  */
 #ifndef SEG_ROWS_H
 #define SEG_ROWS_H

@@ -24,6 +24,13 @@ process where GEGL is involved:
             are stored: stretched over 0 … 255, and narrow (255 × the
             value, rounded down: the smooth field's 40 levels, plateaus
             everywhere);
+  float64   api, one thread, on the volume as float64 (NumPy's default
+            type), which the double path takes;
+  double path
+            the kernel with SEG_KERNELS=avx2 (4 lanes: what a CPU with
+            AVX2 and without AVX-512 runs, compiled here for AVX-512) and
+            SEG_KERNELS=portable (2 lanes, baseline x86-64: CPUs without
+            AVX2);
   gegl job  seg:npy-load → seg:descent-direction depth=128 →
             seg:npy-save, from the file in the page cache to the labels'
             file in /dev/shm;
@@ -158,12 +165,15 @@ def run_gegl(vol_path, out_path, depth, env):
         "bench-descent: the GEGL graph failed")
 
 
-def run_kernel(program, vol_path, reps, spacing=()):
+def run_kernel(program, vol_path, reps, spacing=(), kernels=None):
     """The seconds of each of reps runs of the kernel, at spacing (x, y,
-    z; default 1 1 1)."""
+    z; default 1 1 1), with SEG_KERNELS=kernels where given."""
+    env = dict(os.environ)
+    if kernels:
+        env["SEG_KERNELS"] = kernels
     out = subprocess.run([program, "descent", vol_path, str(reps)] +
                          [str(s) for s in spacing],
-                         stdout=subprocess.PIPE, check=True)
+                         stdout=subprocess.PIPE, check=True, env=env)
     return [float(x) for x in out.stdout.split()]
 
 
@@ -234,6 +244,9 @@ def main():
             kernel = run_kernel(program, vol, reps)
             em = run_kernel(program, vol, reps, (4, 4, 40))
             three = run_kernel(program, vol, reps, (1, 2, 3))
+            double = [(lanes, run_kernel(program, vol, reps, (), kernels))
+                      for lanes, kernels in (("4 lanes", "avx2"),
+                                             ("2 lanes", "portable"))]
             read = benchargs.read_times(build, vol, reps)
             api = run_api(vol, reps, api_env)
             # What a user gets without asking: GEGL's threads, one per
@@ -248,6 +261,8 @@ def main():
                     ("narrow", np.floor(v * 255))):
                 np.save(vol8, v8.astype(np.uint8))
                 eight.append((name8, run_api(vol8, reps, api_env)))
+            np.save(vol8, v.astype(np.float64))
+            api64 = run_api(vol8, reps, api_env)
             p = np.ascontiguousarray(v[:slab[0], :slab[1], :slab[2]])
             job = [run_gegl(vol, out, shape[0], env) for _ in range(reps)]
             # A process's first run of NumPy's method pays for fresh
@@ -277,6 +292,13 @@ def main():
                 t = statistics.median(times)
                 print("  %-13s %8.3f s %8.1f MVx/s  (api, 8 bits, one "
                       "thread)" % ("u8 " + name8, t, n / t / 1e6))
+            t = statistics.median(api64)
+            print("  float64       %8.3f s %8.1f MVx/s  (api, one thread)" %
+                  (t, n / t / 1e6))
+            for lanes, times in double:
+                t = statistics.median(times)
+                print("  %-13s %8.3f s %8.1f MVx/s  (kernel, double path)" %
+                      (lanes, t, n / t / 1e6))
             print("  gegl job      %8.3f s %8.1f MVx/s %8.0f× NumPy" %
                   (g, n / g / 1e6, n / g / 1e6 / numpy_mvx))
             print("  numpy         %8.3f s %8.2f MVx/s (on %d interior "

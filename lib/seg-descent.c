@@ -131,6 +131,9 @@ typedef struct
   bool  plain_ints;
   float plain_min, plain_max;
   bool  wide; /* the double path in 4 lanes (seg_kernels_wide ()) */
+  /* Doubles and 64-bit integers, whose distinct values can divide to one
+   * score: the double path takes each group's second-lowest value too. */
+  bool seconds;
   /* Distances so far from 1 that quotients can underflow or overflow
    * where products and differences do not: every voxel the exact way. */
   bool exact_only;
@@ -370,6 +373,9 @@ typedef struct
   double *lo_x, *at_x;   /* [j]: of voxel x0 + j: its pair in x        */
   double *lo_y, *at_y;   /* in y, or (with sides) the four sides       */
   double *lo_xy, *at_xy; /* the four diagonals                         */
+  /* Doubles and 64-bit integers (Descent.seconds): the least value above
+   * lo_x, lo_y and lo_xy among the same neighbours, +∞ where none. */
+  double *sec_x, *sec_y, *sec_xy;
 } RowLows;
 
 typedef struct
@@ -382,10 +388,10 @@ typedef struct
 static bool
 lows_cache_init (LowsCache *c, int n)
 {
-  /* 7 arrays an entry, each on its own cache line: v holds n + 2
+  /* 10 arrays an entry, each on its own cache line: v holds n + 2
    * numbers and the loops read it to padded (n) + 1 */
   const size_t stride = ((size_t) padded (n) + 8 + 7) / 8 * 8;
-  const size_t entry  = 7 * stride;
+  const size_t entry  = 10 * stride;
 
   c->memory = aligned_alloc (64, (CACHED_ROWS + 1) * entry * sizeof (double));
   if (c->memory == NULL)
@@ -395,13 +401,16 @@ lows_cache_init (LowsCache *c, int n)
       RowLows *m = e < CACHED_ROWS ? &c->row[e] : &c->missing;
       double  *a = c->memory + (size_t) e * entry;
 
-      m->v     = a;
-      m->lo_x  = a + stride;
-      m->at_x  = a + 2 * stride;
-      m->lo_y  = a + 3 * stride;
-      m->at_y  = a + 4 * stride;
-      m->lo_xy = a + 5 * stride;
-      m->at_xy = a + 6 * stride;
+      m->v      = a;
+      m->lo_x   = a + stride;
+      m->at_x   = a + 2 * stride;
+      m->lo_y   = a + 3 * stride;
+      m->at_y   = a + 4 * stride;
+      m->lo_xy  = a + 5 * stride;
+      m->at_xy  = a + 6 * stride;
+      m->sec_x  = a + 7 * stride;
+      m->sec_y  = a + 8 * stride;
+      m->sec_xy = a + 9 * stride;
       m->zz = m->yy = -1;
       m->centred    = false;
     }
@@ -455,12 +464,6 @@ typedef struct
   double  label[CHUNK];
   int64_t doubt[CHUNK];  /* nonzero: done again exactly               */
   double  centre[CHUNK]; /* a doubted voxel's centre, NaN kept         */
-  /* For doubles and 64-bit integers: each group's lowest value, the
-   * centre's difference to it, and 1 where it comes near a best of zero
-   * or more. */
-  double low[N_CLASSES][CHUNK];
-  double diff[N_CLASSES][CHUNK];
-  double near[N_CLASSES][CHUNK];
 } Chunk;
 
 /* The groups' minima around an output row, from voxel j on: each
@@ -470,6 +473,7 @@ typedef struct
 {
   const double *lo[N_CLASSES][3];
   const double *at[N_CLASSES][3];
+  const double *sec[N_CLASSES][3]; /* NULL for SAME_XY */
   double        base[N_CLASSES][3];
 } LowSources;
 
@@ -491,10 +495,14 @@ low_sources (RowLows *const m[N_ROWS], int j, int grouping, bool three_d)
                       : minima == Y_PAIR ? r->lo_y
                                          : r->lo_xy) +
                      j;
-        s.at[g][e] = minima == SAME_XY  ? NULL
-                     : minima == X_PAIR ? r->at_x + j
-                     : minima == Y_PAIR ? r->at_y + j
-                                        : r->at_xy + j;
+        s.at[g][e]  = minima == SAME_XY  ? NULL
+                      : minima == X_PAIR ? r->at_x + j
+                      : minima == Y_PAIR ? r->at_y + j
+                                         : r->at_xy + j;
+        s.sec[g][e] = minima == SAME_XY  ? NULL
+                      : minima == X_PAIR ? r->sec_x + j
+                      : minima == Y_PAIR ? r->sec_y + j
+                                         : r->sec_xy + j;
         s.base[g][e] =
           (three_d ? groups[g].plane[e] * 9 : 0) + minima_base[minima];
       }
@@ -568,9 +576,9 @@ row_double (const Descent *k,
         const bool sides = k->grouping != CLASSES;
 
         if (k->wide)
-          centre_lows_wide (m[r], m[r - 1], m[r + 1], n, sides);
+          centre_lows_wide (k, m[r], m[r - 1], m[r + 1], n, sides);
         else
-          centre_lows_narrow (m[r], m[r - 1], m[r + 1], n, sides);
+          centre_lows_narrow (k, m[r], m[r - 1], m[r + 1], n, sides);
       }
   for (int j = 0; j < n; j += CHUNK)
     {
@@ -1738,6 +1746,8 @@ seg_descent_direction (const SegVolume  *in,
 #else
   k.wide = false; /* its code would be for SSE2 alone */
 #endif
+  k.seconds = d->type == SEG_TYPE_DOUBLE || d->type == SEG_TYPE_I64 ||
+              d->type == SEG_TYPE_U64;
   k.exact_only = false;
   for (int c = 1; c <= k.n_classes; c++)
     k.exact_only |= !(k.dist[c] > 0x1p-100 && k.dist[c] < 0x1p+100);

@@ -32,9 +32,9 @@
  * Two paths take these steps:
  *
  *  - the double path, for every type, in double precision: the cache
- *    (RowLows) and the vote over its groups (vote ()) four voxels at a
- *    time in GCC's vector extensions, compiled for AVX-512, AVX2 and
- *    baseline x86-64 (chunk ());
+ *    (RowLows) and the vote over its groups (vote ()) in GCC's vector
+ *    extensions (descent-lanes.inc), four voxels at a time where the CPU
+ *    has AVX2 (compiled for AVX-512 and AVX2), two elsewhere;
  *  - with AVX-512, numbers that are floats exactly (float, u8, u16,
  *    int8, int16) sixteen at a time in single precision, in intrinsics
  *    (RowMinima, vector_16 ()).  Its margins are wider, its fallback

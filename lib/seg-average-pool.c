@@ -13,7 +13,7 @@
  * take the general path alone: their sums are kept in two's complement,
  * in 128 bits for 64-bit components, and divided truncating toward zero.
  *
- * Full 2×2×1 and 2×2×2 blocks of one-component u8, u16 and float, and
+ * Full 2×2×1 and 2×2×2 blocks of one-component u8, u16, u32 and float, and
  * full 2×2×1 blocks of two- to four-component u8 without alpha (not
  * sparse), go through row kernels instead (average-pool-rows.inc), which
  * the compiler vectorises; sparse means of one-component u8 also have
@@ -699,37 +699,49 @@ sparse_mean_u8 (uint32_t s, uint32_t k)
   return (uint8_t) floor_div_small (s, k);
 }
 
-static inline uint32_t
-value_u16 (const uint8_t *p, size_t i)
-{
-  uint16_t v;
+/* The row kernels' helpers for unsigned integers of type T, summed in
+ * ACC: background is 0, which adds nothing. */
+#define UNSIGNED_HELPERS(SUFFIX, T, ACC)                                \
+  static inline ACC value_##SUFFIX (const uint8_t *p, size_t i)         \
+  {                                                                     \
+    T v;                                                                \
+                                                                        \
+    memcpy (&v, p + sizeof v * i, sizeof v);                            \
+    return v;                                                           \
+  }                                                                     \
+                                                                        \
+  static inline ACC counted_value_##SUFFIX (const uint8_t *p, size_t i) \
+  {                                                                     \
+    return value_##SUFFIX (p, i);                                       \
+  }                                                                     \
+                                                                        \
+  static inline uint32_t counted_##SUFFIX (const uint8_t *p, size_t i)  \
+  {                                                                     \
+    return value_##SUFFIX (p, i) != 0;                                  \
+  }                                                                     \
+                                                                        \
+  static inline T mean_##SUFFIX (ACC s, uint32_t k)                     \
+  {                                                                     \
+    return (T) (s / k);                                                 \
+  }
 
-  memcpy (&v, p + 2 * i, sizeof v);
-  return v;
-}
-
-static inline uint32_t
-counted_value_u16 (const uint8_t *p, size_t i)
-{
-  return value_u16 (p, i);
-}
-
-static inline uint32_t
-counted_u16 (const uint8_t *p, size_t i)
-{
-  return value_u16 (p, i) != 0;
-}
-
-static inline uint16_t
-mean_u16 (uint32_t s, uint32_t k)
-{
-  return (uint16_t) (s / k);
-}
+UNSIGNED_HELPERS (u16, uint16_t, uint32_t)
+UNSIGNED_HELPERS (u32, uint32_t, uint64_t)
+#undef UNSIGNED_HELPERS
 
 static inline uint16_t
 sparse_mean_u16 (uint32_t s, uint32_t k)
 {
   return (uint16_t) floor_div_small (s, k);
+}
+
+/* floor_div_small () for sums of 32-bit values, below 2^35: in double, where
+ * they are exact and s / k (k ≤ 8) again lies at least 1/8 from the
+ * integers around it, while rounding moves it by at most 2^-53 × 2^35. */
+static inline uint32_t
+sparse_mean_u32 (uint64_t s, uint32_t k)
+{
+  return (uint32_t) (int64_t) ((double) s / (double) (k + (k == 0)));
 }
 
 static inline uint32_t
@@ -801,6 +813,10 @@ sparse_mean_float (double s, uint32_t k)
 #define ACC    uint32_t
 #define SUFFIX u16
 #include "average-pool-rows.inc"
+#define T      uint32_t
+#define ACC    uint64_t
+#define SUFFIX u32
+#include "average-pool-rows.inc"
 #define T      float
 #define ACC    double
 #define SUFFIX float
@@ -867,6 +883,8 @@ static const RowKernels kernels_u8    = { { mean4_u8, mean4_sparse_u8 },
                                           { mean8_u8, mean8_sparse_u8 } };
 static const RowKernels kernels_u16   = { { mean4_u16, mean4_sparse_u16 },
                                           { mean8_u16, mean8_sparse_u16 } };
+static const RowKernels kernels_u32   = { { mean4_u32, mean4_sparse_u32 },
+                                          { mean8_u32, mean8_sparse_u32 } };
 static const RowKernels kernels_float = { { mean4_float, mean4_sparse_float },
                                           { mean8_float, mean8_sparse_float } };
 static const RowKernels kernels_u8x2 = { { mean4_u8x2, NULL }, { NULL, NULL } };
@@ -881,6 +899,7 @@ row_kernels_for (const SegPixelLayout *layout)
       {
       case SEG_TYPE_U8: return &kernels_u8;
       case SEG_TYPE_U16: return &kernels_u16;
+      case SEG_TYPE_U32: return &kernels_u32;
       case SEG_TYPE_FLOAT: return &kernels_float;
       default: return NULL;
       }

@@ -482,11 +482,11 @@ static SegPixelLayout
 random_fast_layout (Rng *r)
 {
   static const SegPixelLayout fast[] = {
-    { SEG_TYPE_U8, 1, -1 },    { SEG_TYPE_U8, 1, -1 },
-    { SEG_TYPE_U8, 1, 0 },     { SEG_TYPE_U16, 1, -1 },
-    { SEG_TYPE_FLOAT, 1, -1 }, { SEG_TYPE_FLOAT, 1, 0 },
-    { SEG_TYPE_U8, 2, -1 },    { SEG_TYPE_U8, 3, -1 },
-    { SEG_TYPE_U8, 4, -1 },
+    { SEG_TYPE_U8, 1, -1 },   { SEG_TYPE_U8, 1, -1 },
+    { SEG_TYPE_U8, 1, 0 },    { SEG_TYPE_U16, 1, -1 },
+    { SEG_TYPE_U32, 1, -1 },  { SEG_TYPE_FLOAT, 1, -1 },
+    { SEG_TYPE_FLOAT, 1, 0 }, { SEG_TYPE_U8, 2, -1 },
+    { SEG_TYPE_U8, 3, -1 },   { SEG_TYPE_U8, 4, -1 },
   };
 
   return fast[rng_below (r, N_ELEMENTS (fast))];

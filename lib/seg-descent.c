@@ -130,7 +130,8 @@ typedef struct
    * in [plain_min, plain_max] and within 2¹⁸ of each other. */
   bool  plain_ints;
   float plain_min, plain_max;
-  bool  wide; /* the double path in 4 lanes (seg_kernels_wide ()) */
+  /* The double path's functions in the width it takes (DoublePath). */
+  const struct DoublePath *path;
   /* Doubles and 64-bit integers, whose distinct values can divide to one
    * score: the double path takes each group's second-lowest value too. */
   bool seconds;
@@ -522,6 +523,36 @@ low_sources (RowLows *const m[N_ROWS], int j, int grouping, bool three_d)
 #define LANES_CLONES
 #include "descent-lanes.inc"
 
+/* The double path's functions in one width. */
+typedef struct DoublePath
+{
+  void (*fill) (const Descent *k,
+                RowLows       *m,
+                const uint8_t *row,
+                int            x0,
+                int            n,
+                int            zz,
+                int            yy);
+  void (*centre) (const Descent *k,
+                  RowLows       *m,
+                  const RowLows *up,
+                  const RowLows *down,
+                  int            n,
+                  bool           sides);
+  void (*chunk) (const Descent *k,
+                 Chunk         *ch,
+                 RowLows *const m[N_ROWS],
+                 const uint8_t *centre,
+                 int            j,
+                 int            n,
+                 uint8_t       *out);
+} DoublePath;
+
+static const DoublePath path_wide   = { fill_lows_wide, centre_lows_wide,
+                                        chunk_wide };
+static const DoublePath path_narrow = { fill_lows_narrow, centre_lows_narrow,
+                                        chunk_narrow };
+
 /* The entry of input row yy of slice zz (at row, NULL outside the
  * input), filled when it does not hold it. */
 static RowLows *
@@ -538,12 +569,8 @@ lows_row (const Descent *k,
   if (row == NULL)
     return &c->missing;
   m = &c->row[cache_slot (zz, yy)];
-  if (m->zz == zz && m->yy == yy)
-    return m;
-  if (k->wide)
-    fill_lows_wide (k, m, row, x0, n, zz, yy);
-  else
-    fill_lows_narrow (k, m, row, x0, n, zz, yy);
+  if (m->zz != zz || m->yy != yy)
+    k->path->fill (k, m, row, x0, n, zz, yy);
   return m;
 }
 
@@ -572,14 +599,7 @@ row_double (const Descent *k,
     m[r] = lows_row (k, c, rows[r], x0, n, zi + r / 3 - 1, yi + r % 3 - 1);
   for (int r = 1; r < N_ROWS; r += 3)
     if (!m[r]->centred)
-      {
-        const bool sides = k->grouping != CLASSES;
-
-        if (k->wide)
-          centre_lows_wide (k, m[r], m[r - 1], m[r + 1], n, sides);
-        else
-          centre_lows_narrow (k, m[r], m[r - 1], m[r + 1], n, sides);
-      }
+      k->path->centre (k, m[r], m[r - 1], m[r + 1], n, k->grouping != CLASSES);
   for (int j = 0; j < n; j += CHUNK)
     {
       const int here = n - j < CHUNK ? n - j : CHUNK;
@@ -587,15 +607,10 @@ row_double (const Descent *k,
       for (int a = 0; a < n_ahead; a++)
         for (size_t b = 0; b < (size_t) here * bpp; b += 64)
           seg_prefetch (ahead[a] + (size_t) (x0 + j) * bpp + b, 3);
-      if (k->wide)
-        chunk_wide (k, ch, m, rows[4] + (size_t) (x0 + j) * bpp, j, here,
-                    out + j);
-      else
-        chunk_narrow (k, ch, m, rows[4] + (size_t) (x0 + j) * bpp, j, here,
+      k->path->chunk (k, ch, m, rows[4] + (size_t) (x0 + j) * bpp, j, here,
                       out + j);
     }
 }
-
 
 /* ---- Sixteen voxels at a time in single precision (AVX-512) ------------ */
 
@@ -1742,9 +1757,9 @@ seg_descent_direction (const SegVolume  *in,
       k.inv_float[c] = (float) k.inv[c];
     }
 #if SEG_HAVE_CLONES || defined(__AVX2__)
-  k.wide = seg_kernels_wide ();
+  k.path = seg_kernels_wide () ? &path_wide : &path_narrow;
 #else
-  k.wide = false; /* its code would be for SSE2 alone */
+  k.path = &path_narrow; /* the wide code would be for SSE2 alone */
 #endif
   k.seconds = d->type == SEG_TYPE_DOUBLE || d->type == SEG_TYPE_I64 ||
               d->type == SEG_TYPE_U64;

@@ -512,12 +512,21 @@ low_sources (RowLows *const m[N_ROWS], int j, int grouping, bool three_d)
 
 /* The double path's vector code, in vectors of 4 doubles for AVX2 and
  * AVX-512 and of 2 elsewhere; GCC's note that passing such vectors
- * changes the ABI does not apply to code always inlined. */
+ * changes the ABI does not apply to code always inlined.  The wide form
+ * exists only where some CPU can run it in AVX2: without clones, for a
+ * target without AVX2, it would be SSE2 code slower than the narrow. */
 #pragma GCC diagnostic ignored "-Wpsabi"
+#if SEG_HAVE_CLONES || defined(__AVX2__)
+#define HAVE_WIDE_PATH 1
+#else
+#define HAVE_WIDE_PATH 0
+#endif
+#if HAVE_WIDE_PATH
 #define V_LANES      4
 #define SUFFIX       wide
 #define LANES_CLONES SEG_CLONES
 #include "descent-lanes.inc"
+#endif
 #define V_LANES 2
 #define SUFFIX  narrow
 #define LANES_CLONES
@@ -548,8 +557,10 @@ typedef struct DoublePath
                  uint8_t       *out);
 } DoublePath;
 
-static const DoublePath path_wide   = { fill_lows_wide, centre_lows_wide,
-                                        chunk_wide };
+#if HAVE_WIDE_PATH
+static const DoublePath path_wide = { fill_lows_wide, centre_lows_wide,
+                                      chunk_wide };
+#endif
 static const DoublePath path_narrow = { fill_lows_narrow, centre_lows_narrow,
                                         chunk_narrow };
 
@@ -1756,10 +1767,10 @@ seg_descent_direction (const SegVolume  *in,
       k.inv[c]       = 1 / k.dist[c];
       k.inv_float[c] = (float) k.inv[c];
     }
-#if SEG_HAVE_CLONES || defined(__AVX2__)
+#if HAVE_WIDE_PATH
   k.path = seg_kernels_wide () ? &path_wide : &path_narrow;
 #else
-  k.path = &path_narrow; /* the wide code would be for SSE2 alone */
+  k.path = &path_narrow;
 #endif
   k.seconds = d->type == SEG_TYPE_DOUBLE || d->type == SEG_TYPE_I64 ||
               d->type == SEG_TYPE_U64;

@@ -4,8 +4,10 @@
 # Installs what the tests need (Debian 12, as root), then builds and runs the
 # whole suite twice: a plain optimised build, and one with AddressSanitizer
 # and UndefinedBehaviorSanitizer.  The kernel and GEGL suites also run under
-# valgrind.
-# Build folders: build-test/ and build-asan/ beside the sources.
+# valgrind, and the kernel suites in builds for other CPUs (below).  Every
+# build takes warnings as errors.
+# Build folders: build-test/, build-asan/, build-generic/ and build-avx2/
+# beside the sources.
 #
 # Every stage runs even when an earlier one failed, so that one run shows
 # all that is wrong (a valgrind failure used to hide the sanitizers'
@@ -42,7 +44,7 @@ install_packages () {
 
 plain () {
   rm -rf build-test &&
-  meson setup build-test >/dev/null &&
+  meson setup build-test -Dwerror=true >/dev/null &&
   meson test -C build-test --print-errorlogs
 }
 
@@ -52,10 +54,36 @@ under_valgrind () {
     --print-errorlogs
 }
 
+# cpu_build DIR C_ARGS: the kernel suites in a build of their own.
+cpu_build () {
+  rm -rf "$1" &&
+  meson setup "$1" -Dwerror=true -Dc_args="$2" >/dev/null &&
+  meson test -C "$1" --suite lib --suite lib-portable --print-errorlogs
+}
+
+# The kernels as other CPUs run them.  On x86-64 Linux the library holds
+# clones for AVX2 and AVX-512 and hand-written AVX-512 kernels, and this
+# machine runs the best it has; these builds leave them out: plain C for
+# baseline x86-64, as every build without clones (other systems, other
+# architectures) compiles it, and the code for AVX2 alone, as CPUs
+# without AVX-512 run it (where this CPU can run it).
+other_cpus () {
+  result=0
+  cpu_build build-generic "-DSEG_NO_CLONES -DSEG_NO_AVX512" || result=1
+  if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo &&
+     grep -qw bmi2 /proc/cpuinfo; then
+    cpu_build build-avx2 "-march=haswell -DSEG_NO_CLONES -DSEG_NO_AVX512" ||
+      result=1
+  else
+    echo "run-all: this CPU has no AVX2: the AVX2 build is left out"
+  fi
+  return $result
+}
+
 sanitizers () {
   rm -rf build-asan &&
-  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
-    >/dev/null &&
+  meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
+    -Db_lundef=false >/dev/null &&
   meson test -C build-asan --print-errorlogs
 }
 
@@ -63,6 +91,7 @@ all_start=$(date +%s)
 stage packages install_packages
 stage plain plain
 stage valgrind under_valgrind
+stage cpus other_cpus
 stage asan sanitizers
 
 echo

@@ -654,60 +654,55 @@ pool_general (const General *g, int z, int y0, int y1, int x0, int x1)
 
 /* ---- Row kernels for full 2×2×1 and 2×2×2 blocks ------------------------ */
 
-/* floor (s / k) for k = 0 … 8 and s ≤ 65535 k (0 when k = 0, where s is
- * 0 too), by one float division that the compiler vectorises: s and k are
- * exact in a float, so the quotient is exact when k divides s; when it
- * does not, s / k lies at least 1/8 from the integers around it, while
- * rounding moves it by at most 2^-24 × 2^16 = 2^-8, so truncation still
- * gives the floor.  The tests check every (s, k) of u8 and u16 blocks. */
-static inline uint32_t
-floor_div_small (uint32_t s, uint32_t k)
+/* The mean of a sum s over k = 0 … 8 counted voxels, truncated toward
+ * zero as C divides (for the unsigned types the floor), and 0 when k = 0,
+ * where s is 0 too.  The compiler vectorises no integer division by a
+ * variable, so these divide in floating point, which it does:
+ *
+ *   - trunc_div_float () for sums of 8- and 16-bit values, |s| ≤ 2^19;
+ *   - trunc_div_double () for sums of 32-bit values, |s| < 2^35;
+ *
+ * s and k are exact there, so the quotient is exact when k divides s;
+ * when it does not, s / k lies at least 1/8 from the integers around it,
+ * while rounding moves it by at most 2^-24 × 2^16 = 2^-8 (2^-53 × 2^32 in
+ * double), so truncation still gives the integer toward zero.  The tests
+ * check every (s, k) of 8- and 16-bit blocks. */
+static inline int32_t
+trunc_div_float (int32_t s, uint32_t k)
 {
   /* k + (k == 0), not a branch: the division must not sit under a
-   * condition for the loop to vectorise; through int32_t, which every
-   * vector instruction set converts to. */
-  return (uint32_t) (int32_t) ((float) s / (float) (k + (k == 0)));
+   * condition for the loop to vectorise. */
+  return (int32_t) ((float) s / (float) (k + (k == 0)));
 }
 
-static inline uint32_t
-value_u8 (const uint8_t *p, size_t i)
+static inline int64_t
+trunc_div_double (int64_t s, uint32_t k)
 {
-  return p[i];
+  return (int64_t) ((double) s / (double) (k + (k == 0)));
 }
 
-static inline uint32_t
-counted_value_u8 (const uint8_t *p, size_t i)
-{
-  return p[i]; /* background is 0, which adds nothing */
-}
+/* NAME (p, i): element i of type T of the row at p. */
+#define LOADER(NAME, T)                             \
+  static inline T NAME (const uint8_t *p, size_t i) \
+  {                                                 \
+    T v;                                            \
+                                                    \
+    memcpy (&v, p + sizeof v * i, sizeof v);        \
+    return v;                                       \
+  }
 
-static inline uint32_t
-counted_u8 (const uint8_t *p, size_t i)
-{
-  return p[i] != 0;
-}
+LOADER (load_u64, uint64_t)
+LOADER (load_i64, int64_t)
 
-static inline uint8_t
-mean_u8 (uint32_t s, uint32_t k)
-{
-  return (uint8_t) (s / k);
-}
-
-static inline uint8_t
-sparse_mean_u8 (uint32_t s, uint32_t k)
-{
-  return (uint8_t) floor_div_small (s, k);
-}
-
-/* The row kernels' helpers for unsigned integers of type T, summed in
- * ACC: background is 0, which adds nothing. */
-#define UNSIGNED_HELPERS(SUFFIX, T, ACC)                                \
+/* The row kernels' helpers for integers of type T of at most 32 bits,
+ * summed in ACC (signed for signed T) and divided by DIV (s, k) where k
+ * varies: background is 0, which adds nothing. */
+#define INTEGER_HELPERS(SUFFIX, T, ACC, DIV)                            \
+  LOADER (load_##SUFFIX, T)                                             \
+                                                                        \
   static inline ACC value_##SUFFIX (const uint8_t *p, size_t i)         \
   {                                                                     \
-    T v;                                                                \
-                                                                        \
-    memcpy (&v, p + sizeof v * i, sizeof v);                            \
-    return v;                                                           \
+    return load_##SUFFIX (p, i);                                        \
   }                                                                     \
                                                                         \
   static inline ACC counted_value_##SUFFIX (const uint8_t *p, size_t i) \
@@ -722,88 +717,180 @@ sparse_mean_u8 (uint32_t s, uint32_t k)
                                                                         \
   static inline T mean_##SUFFIX (ACC s, uint32_t k)                     \
   {                                                                     \
-    return (T) (s / k);                                                 \
+    return (T) (s / (ACC) k);                                           \
+  }                                                                     \
+                                                                        \
+  static inline T sparse_mean_##SUFFIX (ACC s, uint32_t k)              \
+  {                                                                     \
+    return (T) DIV (s, k);                                              \
   }
 
-UNSIGNED_HELPERS (u16, uint16_t, uint32_t)
-UNSIGNED_HELPERS (u32, uint32_t, uint64_t)
-#undef UNSIGNED_HELPERS
+INTEGER_HELPERS (u8, uint8_t, uint32_t, trunc_div_float)
+INTEGER_HELPERS (u16, uint16_t, uint32_t, trunc_div_float)
+INTEGER_HELPERS (u32, uint32_t, uint64_t, trunc_div_double)
+INTEGER_HELPERS (i8, int8_t, int32_t, trunc_div_float)
+INTEGER_HELPERS (i16, int16_t, int32_t, trunc_div_float)
+INTEGER_HELPERS (i32, int32_t, int64_t, trunc_div_double)
+#undef INTEGER_HELPERS
 
-static inline uint16_t
-sparse_mean_u16 (uint32_t s, uint32_t k)
+/* 64-bit integers are summed in two parts, each value v as hi · 2^32 +
+ * lo with lo its low 32 bits and hi the rest (v >> 32, of v's sign), so
+ * that eight of them add up without overflow and without 128-bit
+ * arithmetic: the sum s = H · 2^32 + L, |H| < 2^35, 0 ≤ L < 2^35.  The
+ * two parts are a vector of two, which adds with +; H is kept in
+ * two's complement. */
+typedef uint64_t Split64 __attribute__ ((vector_size (16)));
+typedef int64_t  SplitSigned64 __attribute__ ((vector_size (16)));
+
+/* Both parts by one shift of v in both lanes (not a vector built from
+ * two scalars, which GCC assembles lane by lane). */
+static inline Split64
+split_u64 (uint64_t v)
 {
-  return (uint16_t) floor_div_small (s, k);
+  return ((Split64){ v, v } >> (Split64){ 32, 0 }) &
+         (Split64){ UINT64_MAX, 0xffffffffu };
 }
 
-/* floor_div_small () for sums of 32-bit values, below 2^35: in double, where
- * they are exact and s / k (k ≤ 8) again lies at least 1/8 from the
- * integers around it, while rounding moves it by at most 2^-53 × 2^35. */
-static inline uint32_t
-sparse_mean_u32 (uint64_t s, uint32_t k)
+/* floor (s / k) of a split sum (k ≥ 1) in 64-bit two's complement, which
+ * holds it exactly for a mean of 64-bit values, and whether k divides s:
+ * with H = q k + r (0 ≤ r < k), s = q k 2^32 + R where R = r 2^32 + L
+ * < 2^36, and floor (s / k) = q 2^32 + floor (R / k).  For k = 4 or 8 the
+ * compiler turns the divisions into shifts. */
+static inline uint64_t
+split_floor_div (Split64 s, uint32_t k, bool *exact)
 {
-  return (uint32_t) (int64_t) ((double) s / (double) (k + (k == 0)));
+  const int64_t h = (int64_t) s[0];
+  int64_t       q = h / k, r = h % k;
+  uint64_t      rest;
+
+  if (r < 0)
+    {
+      q -= 1;
+      r += k;
+    }
+  rest   = ((uint64_t) r << 32) + s[1];
+  *exact = rest % k == 0;
+  return ((uint64_t) q << 32) + rest / k;
 }
 
-static inline uint32_t
-bits_float (const uint8_t *p, size_t i)
+static inline Split64
+value_u64 (const uint8_t *p, size_t i)
 {
-  uint32_t bits;
-
-  memcpy (&bits, p + 4 * i, sizeof bits);
-  return bits;
+  return split_u64 (load_u64 (p, i));
 }
 
-static inline double
-value_float (const uint8_t *p, size_t i)
+/* hi by an arithmetic shift (GCC's and Clang's >> of a negative number). */
+static inline Split64
+value_i64 (const uint8_t *p, size_t i)
 {
-  uint32_t bits = bits_float (p, i);
-  float    v;
+  const int64_t v = load_i64 (p, i);
 
-  memcpy (&v, &bits, sizeof v);
-  return v;
+  return (Split64) ((SplitSigned64){ v, v } >> (SplitSigned64){ 32, 0 }) &
+         (Split64){ UINT64_MAX, 0xffffffffu };
 }
 
-static inline uint32_t
-counted_float (const uint8_t *p, size_t i)
+#define SPLIT_HELPERS(SUFFIX)                                               \
+  static inline Split64 counted_value_##SUFFIX (const uint8_t *p, size_t i) \
+  {                                                                         \
+    return value_##SUFFIX (p, i);                                           \
+  }                                                                         \
+                                                                            \
+  static inline uint32_t counted_##SUFFIX (const uint8_t *p, size_t i)      \
+  {                                                                         \
+    const Split64 v = value_##SUFFIX (p, i);                                \
+                                                                            \
+    return (v[0] | v[1]) != 0;                                              \
+  }
+
+SPLIT_HELPERS (u64)
+SPLIT_HELPERS (i64)
+#undef SPLIT_HELPERS
+
+static inline uint64_t
+mean_u64 (Split64 s, uint32_t k)
 {
-  return bits_float (p, i) != 0; /* -0.0 is not background */
+  bool exact;
+
+  return split_floor_div (s, k, &exact);
 }
 
-/* The float kernels select with integer operations on bits, not with ?:
- * on values: GCC sinks a conversion or division that only one arm uses
- * into a branch, and then, since such operations may trap, no longer
- * vectorises the loop. */
-
-/* Background (bits all zero) becomes -0.0: bit 31 set. */
-static inline double
-counted_value_float (const uint8_t *p, size_t i)
+static inline uint64_t
+sparse_mean_u64 (Split64 s, uint32_t k)
 {
-  uint32_t bits = bits_float (p, i);
-  float    v;
-
-  bits |= (uint32_t) (bits == 0) << 31;
-  memcpy (&v, &bits, sizeof v);
-  return v;
+  return mean_u64 (s, k + (k == 0));
 }
 
-static inline float
-mean_float (double s, uint32_t k)
+/* The floor, moved toward zero where it is negative and inexact. */
+static inline int64_t
+mean_i64 (Split64 s, uint32_t k)
 {
-  return (float) (s / k);
+  bool     exact;
+  uint64_t f = split_floor_div (s, k, &exact);
+
+  return (int64_t) (f + ((int64_t) f < 0 && !exact));
 }
 
-/* Divides by 1 when k = 0, then clears the result's bits. */
-static inline float
-sparse_mean_float (double s, uint32_t k)
+static inline int64_t
+sparse_mean_i64 (Split64 s, uint32_t k)
 {
-  float    m = (float) (s / (k + (k == 0)));
-  uint32_t bits;
-
-  memcpy (&bits, &m, sizeof bits);
-  bits &= 0u - (uint32_t) (k > 0);
-  memcpy (&m, &bits, sizeof m);
-  return m;
+  return mean_i64 (s, k + (k == 0));
 }
+
+/* The helpers for floating point type T, whose bits are the unsigned
+ * BITS, summed in double.  They select with integer operations on bits,
+ * not with ?: on values: GCC sinks a conversion or division that only one
+ * arm uses into a branch, and then, since such operations may trap, no
+ * longer vectorises the loop. */
+#define REAL_HELPERS(SUFFIX, T, BITS)                                      \
+  LOADER (bits_##SUFFIX, BITS)                                             \
+                                                                           \
+  static inline double value_##SUFFIX (const uint8_t *p, size_t i)         \
+  {                                                                        \
+    BITS bits = bits_##SUFFIX (p, i);                                      \
+    T    v;                                                                \
+                                                                           \
+    memcpy (&v, &bits, sizeof v);                                          \
+    return v;                                                              \
+  }                                                                        \
+                                                                           \
+  /* -0.0 is not background. */                                            \
+  static inline uint32_t counted_##SUFFIX (const uint8_t *p, size_t i)     \
+  {                                                                        \
+    return bits_##SUFFIX (p, i) != 0;                                      \
+  }                                                                        \
+                                                                           \
+  /* Background (bits all zero) becomes -0.0, which adds nothing. */       \
+  static inline double counted_value_##SUFFIX (const uint8_t *p, size_t i) \
+  {                                                                        \
+    BITS bits = bits_##SUFFIX (p, i);                                      \
+    T    v;                                                                \
+                                                                           \
+    bits |= (BITS) (bits == 0) << (8 * sizeof bits - 1);                   \
+    memcpy (&v, &bits, sizeof v);                                          \
+    return v;                                                              \
+  }                                                                        \
+                                                                           \
+  static inline T mean_##SUFFIX (double s, uint32_t k)                     \
+  {                                                                        \
+    return (T) (s / k);                                                    \
+  }                                                                        \
+                                                                           \
+  /* Divides by 1 when k = 0, then clears the result's bits. */            \
+  static inline T sparse_mean_##SUFFIX (double s, uint32_t k)              \
+  {                                                                        \
+    T    m = (T) (s / (k + (k == 0)));                                     \
+    BITS bits;                                                             \
+                                                                           \
+    memcpy (&bits, &m, sizeof bits);                                       \
+    bits &= (BITS) 0 - (BITS) (k > 0);                                     \
+    memcpy (&m, &bits, sizeof m);                                          \
+    return m;                                                              \
+  }
+
+REAL_HELPERS (float, float, uint32_t)
+REAL_HELPERS (double, double, uint64_t)
+#undef REAL_HELPERS
+#undef LOADER
 
 #define T      uint8_t
 #define ACC    uint32_t
@@ -817,9 +904,33 @@ sparse_mean_float (double s, uint32_t k)
 #define ACC    uint64_t
 #define SUFFIX u32
 #include "average-pool-rows.inc"
+#define T      uint64_t
+#define ACC    Split64
+#define SUFFIX u64
+#include "average-pool-rows.inc"
+#define T      int8_t
+#define ACC    int32_t
+#define SUFFIX i8
+#include "average-pool-rows.inc"
+#define T      int16_t
+#define ACC    int32_t
+#define SUFFIX i16
+#include "average-pool-rows.inc"
+#define T      int32_t
+#define ACC    int64_t
+#define SUFFIX i32
+#include "average-pool-rows.inc"
+#define T      int64_t
+#define ACC    Split64
+#define SUFFIX i64
+#include "average-pool-rows.inc"
 #define T      float
 #define ACC    double
 #define SUFFIX float
+#include "average-pool-rows.inc"
+#define T      double
+#define ACC    double
+#define SUFFIX double
 #include "average-pool-rows.inc"
 
 /* 2×2×1 means of u8 voxels of nc components, no alpha: the components
@@ -879,14 +990,27 @@ typedef struct
   SegRows2x2x2Fn mean8[2];
 } RowKernels;
 
-static const RowKernels kernels_u8    = { { mean4_u8, mean4_sparse_u8 },
-                                          { mean8_u8, mean8_sparse_u8 } };
-static const RowKernels kernels_u16   = { { mean4_u16, mean4_sparse_u16 },
-                                          { mean8_u16, mean8_sparse_u16 } };
-static const RowKernels kernels_u32   = { { mean4_u32, mean4_sparse_u32 },
-                                          { mean8_u32, mean8_sparse_u32 } };
-static const RowKernels kernels_float = { { mean4_float, mean4_sparse_float },
-                                          { mean8_float, mean8_sparse_float } };
+static const RowKernels kernels_u8     = { { mean4_u8, mean4_sparse_u8 },
+                                           { mean8_u8, mean8_sparse_u8 } };
+static const RowKernels kernels_u16    = { { mean4_u16, mean4_sparse_u16 },
+                                           { mean8_u16, mean8_sparse_u16 } };
+static const RowKernels kernels_u32    = { { mean4_u32, mean4_sparse_u32 },
+                                           { mean8_u32, mean8_sparse_u32 } };
+static const RowKernels kernels_float  = { { mean4_float, mean4_sparse_float },
+                                           { mean8_float, mean8_sparse_float } };
+static const RowKernels kernels_double = {
+  { mean4_double, mean4_sparse_double }, { mean8_double, mean8_sparse_double }
+};
+static const RowKernels kernels_u64  = { { mean4_u64, mean4_sparse_u64 },
+                                         { mean8_u64, mean8_sparse_u64 } };
+static const RowKernels kernels_i8   = { { mean4_i8, mean4_sparse_i8 },
+                                         { mean8_i8, mean8_sparse_i8 } };
+static const RowKernels kernels_i16  = { { mean4_i16, mean4_sparse_i16 },
+                                         { mean8_i16, mean8_sparse_i16 } };
+static const RowKernels kernels_i32  = { { mean4_i32, mean4_sparse_i32 },
+                                         { mean8_i32, mean8_sparse_i32 } };
+static const RowKernels kernels_i64  = { { mean4_i64, mean4_sparse_i64 },
+                                         { mean8_i64, mean8_sparse_i64 } };
 static const RowKernels kernels_u8x2 = { { mean4_u8x2, NULL }, { NULL, NULL } };
 static const RowKernels kernels_u8x3 = { { mean4_u8x3, NULL }, { NULL, NULL } };
 static const RowKernels kernels_u8x4 = { { mean4_u8x4, NULL }, { NULL, NULL } };
@@ -901,6 +1025,12 @@ row_kernels_for (const SegPixelLayout *layout)
       case SEG_TYPE_U16: return &kernels_u16;
       case SEG_TYPE_U32: return &kernels_u32;
       case SEG_TYPE_FLOAT: return &kernels_float;
+      case SEG_TYPE_DOUBLE: return &kernels_double;
+      case SEG_TYPE_I8: return &kernels_i8;
+      case SEG_TYPE_I16: return &kernels_i16;
+      case SEG_TYPE_I32: return &kernels_i32;
+      case SEG_TYPE_I64: return &kernels_i64;
+      case SEG_TYPE_U64: return &kernels_u64;
       default: return NULL;
       }
   if (layout->type != SEG_TYPE_U8 || layout->alpha >= 0)

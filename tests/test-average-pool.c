@@ -482,11 +482,14 @@ static SegPixelLayout
 random_fast_layout (Rng *r)
 {
   static const SegPixelLayout fast[] = {
-    { SEG_TYPE_U8, 1, -1 },   { SEG_TYPE_U8, 1, -1 },
-    { SEG_TYPE_U8, 1, 0 },    { SEG_TYPE_U16, 1, -1 },
-    { SEG_TYPE_U32, 1, -1 },  { SEG_TYPE_FLOAT, 1, -1 },
-    { SEG_TYPE_FLOAT, 1, 0 }, { SEG_TYPE_U8, 2, -1 },
-    { SEG_TYPE_U8, 3, -1 },   { SEG_TYPE_U8, 4, -1 },
+    { SEG_TYPE_U8, 1, -1 },     { SEG_TYPE_U8, 1, -1 },
+    { SEG_TYPE_U8, 1, 0 },      { SEG_TYPE_U16, 1, -1 },
+    { SEG_TYPE_U32, 1, -1 },    { SEG_TYPE_FLOAT, 1, -1 },
+    { SEG_TYPE_FLOAT, 1, 0 },   { SEG_TYPE_U8, 2, -1 },
+    { SEG_TYPE_U8, 3, -1 },     { SEG_TYPE_U8, 4, -1 },
+    { SEG_TYPE_DOUBLE, 1, -1 }, { SEG_TYPE_I8, 1, -1 },
+    { SEG_TYPE_I16, 1, -1 },    { SEG_TYPE_I32, 1, -1 },
+    { SEG_TYPE_I64, 1, -1 },    { SEG_TYPE_U64, 1, -1 },
   };
 
   return fast[rng_below (r, N_ELEMENTS (fast))];
@@ -1678,11 +1681,42 @@ END_TEST
 
 /* ---- The row kernels' division, exhaustively ---------------------------- */
 
+/* Values of k nonzero voxels of a type from lo to hi (lo < 0 < hi or
+ * lo = 1) that add up to s, into v: as even as possible, or where that
+ * would need a zero (|s| < k), ones of either sign and at most one ±2.
+ * False when there are none (s = 0, k = 1). */
+static bool
+nonzero_values_adding_to (int64_t s, int k, int64_t v[8])
+{
+  int64_t first = 0, rest = s, plus;
+
+  if (s >= k || s <= -k)
+    {
+      const int64_t base = s >= 0 ? s / k : -((-s + k - 1) / k); /* floor */
+
+      for (int j = 0; j < k; j++)
+        v[j] = base + (j < s - base * k);
+      return true;
+    }
+  if ((k - s) % 2 != 0)
+    {
+      if (k == 1)
+        return false;
+      first = s >= 0 ? 2 : -2;
+      rest  = s - first;
+    }
+  plus = (k - (first != 0) + rest) / 2;
+  for (int j = 0; j < k; j++)
+    v[j] = j == 0 && first != 0 ? first : j - (first != 0) < plus ? 1 : -1;
+  return true;
+}
+
 /* For every count k of counted voxels a sparse 2×2 (k ≤ 4) or 2×2×2
- * (k ≤ 8) block can have, and every sum s they can add up to (k … k·max),
- * one block: k voxels that add up to s (spread as evenly as possible, at
- * positions that rotate with s) and background elsewhere; its mean must be
- * floor (s / k).  One long row of blocks per k. */
+ * (k ≤ 8) block can have, and every sum s they can add up to (k · the
+ * least nonzero value … k · max), one block: k voxels that add up to s
+ * (nonzero_values_adding_to (), at positions that rotate with s) and
+ * background elsewhere; its mean must be s / k, truncated toward zero.
+ * One long row of blocks per k. */
 START_TEST (test_sparse_row_kernels_divide_exactly_for_every_sum_and_count)
 {
   static const struct
@@ -1690,52 +1724,61 @@ START_TEST (test_sparse_row_kernels_divide_exactly_for_every_sum_and_count)
     SegComponentType type;
     int              fz;
   } cfg[] = {
-    { SEG_TYPE_U8, 1 },
-    { SEG_TYPE_U8, 2 },
-    { SEG_TYPE_U16, 1 },
-    { SEG_TYPE_U16, 2 },
+    { SEG_TYPE_U8, 1 },  { SEG_TYPE_U8, 2 },  { SEG_TYPE_U16, 1 },
+    { SEG_TYPE_U16, 2 }, { SEG_TYPE_I8, 1 },  { SEG_TYPE_I8, 2 },
+    { SEG_TYPE_I16, 1 }, { SEG_TYPE_I16, 2 },
   };
   const SegPixelLayout l        = { cfg[_i].type, 1, -1 };
   const SegFactors     f        = { 2, 2, cfg[_i].fz };
   const int            n_voxels = 4 * cfg[_i].fz;
-  const uint64_t       max      = max_of (l.type);
-  const int            size     = seg_component_size (l.type);
-  const Averaging      a        = { .layout = &l };
-  void                *scratch  = scratch_new (&f, &l);
+  const bool           sign     = is_signed (l.type);
+  const int64_t max = (int64_t) (sign ? max_of (l.type) >> 1 : max_of (l.type));
+  const int64_t lo  = sign ? -max - 1 : 1;
+  const int     size      = seg_component_size (l.type);
+  const Averaging a       = { .layout = &l };
+  void           *scratch = scratch_new (&f, &l);
 
   for (int k = 1; k <= n_voxels; k++)
     {
-      const int blocks = (int) (max * (uint64_t) k) - k + 1;
+      const int blocks = (int) ((max - lo) * k + 1);
       Buf       in     = buf_new (2 * blocks, 2, cfg[_i].fz, size, packed);
       Buf       out    = buf_new (blocks, 1, 1, size, packed);
+      int64_t   v[8];
 
       memset (in.mem, 0, in.size);
       for (int b = 0; b < blocks; b++)
         {
-          const uint64_t s    = (uint64_t) (k + b);
-          const uint64_t base = s / (uint64_t) k, extra = s % (uint64_t) k;
+          const int64_t s = lo * k + b;
 
-          for (int j = 0; j < k; j++)
-            {
-              int pos = (int) ((s + (uint64_t) j) % (uint64_t) n_voxels);
+          if (nonzero_values_adding_to (s, k, v))
+            for (int j = 0; j < k; j++)
+              {
+                const int pos =
+                  (int) (((s + j) % n_voxels + n_voxels) % n_voxels);
 
-              put_u (at (&in.v, 2 * b + pos % 2, pos / 2 % 2, pos / 4), l.type,
-                     base + ((uint64_t) j < extra));
-            }
+                if (v[j] == 0 || v[j] < lo || v[j] > max)
+                  ck_abort_msg ("sum %lld over %d: voxel %lld", (long long) s,
+                                k, (long long) v[j]);
+                put_u (at (&in.v, 2 * b + pos % 2, pos / 2 % 2, pos / 4),
+                       l.type, (uint64_t) v[j]);
+              }
         }
       assert_status (average_pool (&in.v, &out.v, &f, true, scratch, &a),
                      SEG_OK, "division");
       for (int b = 0; b < blocks; b++)
         {
-          uint64_t s = (uint64_t) (k + b), got = 0;
+          const int64_t  s    = lo * k + b;
+          const uint64_t want = nonzero_values_adding_to (s, k, v)
+                                  ? (uint64_t) (s / k) & max_of (l.type)
+                                  : 0;
+          uint64_t       got  = get_u (at (&out.v, b, 0, 0), l.type);
 
-          memcpy (&got, at (&out.v, b, 0, 0), (size_t) size);
-          if (got != s / (uint64_t) k)
-            ck_abort_msg ("%s 2×2×%d, %s: sum %llu over %d "
-                          "voxels gives %llu, want %llu",
+          if (got != want)
+            ck_abort_msg ("%s 2×2×%d, %s: sum %lld over %d voxels gives "
+                          "0x%llx, want 0x%llx",
                           type_names[l.type], cfg[_i].fz, kernels_name (),
-                          (unsigned long long) s, k, (unsigned long long) got,
-                          (unsigned long long) (s / (uint64_t) k));
+                          (long long) s, k, (unsigned long long) got,
+                          (unsigned long long) want);
         }
       buf_free (&in);
       buf_free (&out);
@@ -2194,7 +2237,7 @@ average_pool_suite (void)
   tcase_add_test (tc, test_64_cubed_u32_maxima_give_the_maximum);
   tcase_add_test (tc, test_64_cubed_extremes_of_signed_and_64_bit_types);
   tcase_add_loop_test (
-    tc, test_sparse_row_kernels_divide_exactly_for_every_sum_and_count, 0, 4);
+    tc, test_sparse_row_kernels_divide_exactly_for_every_sum_and_count, 0, 8);
   tcase_add_loop_test (tc, test_large_outputs_match_pooling_in_slabs, 0, 5);
 
   return s;

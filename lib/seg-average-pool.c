@@ -465,6 +465,74 @@ add_voxel (const General   *g,
     }
 }
 
+/* Bits of a real component at p, zero for +0.0 alone. */
+static inline uint64_t
+real_bits (const uint8_t *p, SegComponentType type)
+{
+  uint16_t h;
+  uint32_t f;
+  uint64_t d;
+
+  switch (type)
+    {
+    case SEG_TYPE_HALF: memcpy (&h, p, sizeof h); return h;
+    case SEG_TYPE_FLOAT: memcpy (&f, p, sizeof f); return f;
+    default: memcpy (&d, p, sizeof d); return d;
+    }
+}
+
+/* Adds the n voxels of one component at p, left to right, to output
+ * voxel j of the chunk, as add_voxel () would one by one for a layout
+ * whose background is zero bytes, but in locals and without branches:
+ * voxel after voxel adds to registers rather than to the sums in memory,
+ * whose store and reload would chain every voxel to the one before.
+ * Background voxels add what leaves a sum unchanged (0 for integers,
+ * -0.0 for reals) and are not counted. */
+static inline void
+add_run_of_one (
+  const General *g, const uint8_t *p, int n, size_t j, SegComponentType type)
+{
+  const int  size   = seg_component_size (type);
+  const bool sparse = g->sparse;
+  uint32_t   count  = 0;
+
+  if (is_real (type))
+    {
+      double s = g->reals[j];
+
+      for (int i = 0; i < n; i++, p += size)
+        {
+          const bool background = sparse && real_bits (p, type) == 0;
+
+          s += background ? -0.0 : load_real (p, type);
+          count += !background;
+        }
+      g->reals[j] = s;
+    }
+  else
+    {
+      const bool wide   = words_for (type, false) == 2;
+      uint64_t  *w      = g->sums + j * (size_t) (wide ? 2 : 1);
+      uint64_t   sum[2] = { w[0], wide ? w[1] : 0 };
+
+      for (int i = 0; i < n; i++, p += size)
+        {
+          const uint64_t v =
+            is_numpy_int (type) ? load_word (p, type) : load_uint (p, type);
+
+          if (wide)
+            wide_add_signed (sum, v, type == SEG_TYPE_I64 && v >> 63);
+          else
+            sum[0] += v;
+          count += !sparse || v != 0;
+        }
+      w[0] = sum[0];
+      if (wide)
+        w[1] = sum[1];
+    }
+  g->counts[j] += count;
+}
+
 /* Adds one input row's share to output voxels x0 … x0+m-1 of a chunk:
  * their blocks' voxels in this row, left to right. */
 static inline void
@@ -482,6 +550,11 @@ add_row_as (const General   *g,
       int x   = (x0 + (int) j) * fx;
       int end = x + fx < width ? x + fx : width;
 
+      if (g->n == 1 && g->background.alpha_size == 0)
+        {
+          add_run_of_one (g, row + (ptrdiff_t) x * bpp, end - x, j, type);
+          continue;
+        }
       for (const uint8_t *p = row + (ptrdiff_t) x * bpp; x < end; x++, p += bpp)
         {
           if (g->sparse && seg_label_is_background_in (p, bpp, g->background))

@@ -37,9 +37,9 @@
 #include <immintrin.h>
 #endif
 
-/* Blocks up to this many voxels are counted pairwise: cheaper than hashing
- * for the sizes where n²/2 comparisons are few. */
-#define PAIRWISE_MAX 16
+/* Distinct labels a block's list holds (mode_listed ()) before the block
+ * is hashed instead; blocks of up to this many voxels never are. */
+#define LISTED_MAX 16
 
 /* One step of an AVX-512 kernel reads 128 bytes of every row. */
 static inline void
@@ -132,7 +132,7 @@ seg_mode_pool_scratch_size (const SegFactors *f)
   if (seg_factors_check (f) != SEG_OK)
     return 0;
   n = max_block_voxels (f);
-  if (n <= PAIRWISE_MAX)
+  if (n <= LISTED_MAX)
     return n * sizeof (const uint8_t *);
   return n * sizeof (const uint8_t *) + 2 * n * sizeof (uint32_t) +
          seg_label_table_fixed_size (n, SEG_MAX_BPP);
@@ -146,7 +146,7 @@ scratch_carve (void *memory, const SegFactors *f, int bpp)
   Scratch  s = { 0 };
 
   s.voxels = (const uint8_t **) (void *) p;
-  if (n <= PAIRWISE_MAX)
+  if (n <= LISTED_MAX)
     return s;
   p += n * sizeof (const uint8_t *);
   s.count = (uint32_t *) (void *) p;
@@ -164,37 +164,62 @@ left_out (const SegBackground *sparse, const uint8_t *v, int bpp)
   return sparse != NULL && seg_label_is_background_in (v, bpp, *sparse);
 }
 
-/* Mode of voxels[0 … n-1] by counting each distinct label once: O(n²).
- * Returns NULL when sparse and every voxel is background. */
-static const uint8_t *
-mode_pairwise (const uint8_t *const *voxels,
-               size_t                n,
-               int                   bpp,
-               const SegBackground  *sparse)
+/* Mode of voxels[0 … n-1] by a list of the distinct labels in order of
+ * first occurrence, each with its count: O(n × distinct labels), which
+ * real label volumes keep small, and no hashing or clearing.  The first
+ * label of the list to reach the top count is the one that occurs first
+ * in raster order.  Returns NULL when sparse and every voxel is
+ * background, and sets *full (leaving the result to mode_hashed ()) when
+ * the block has more than LISTED_MAX distinct labels.  bpp is a constant
+ * where inlined, so that comparing two labels is one instruction. */
+static inline __attribute__ ((always_inline)) const uint8_t *
+mode_listed_as (const uint8_t *const *voxels,
+                size_t                n,
+                int                   bpp,
+                const SegBackground  *sparse,
+                bool                 *full)
 {
-  const uint8_t *best       = NULL;
-  size_t         best_count = 0;
+  const uint8_t *label[LISTED_MAX];
+  uint32_t       count[LISTED_MAX];
+  size_t         d = 0, best = 0;
 
   for (size_t i = 0; i < n; i++)
     {
-      size_t count = 1;
-      bool   seen  = false;
+      size_t k = 0;
 
       if (left_out (sparse, voxels[i], bpp))
         continue;
-      for (size_t j = 0; j < i && !seen; j++)
-        seen = seg_label_equal (voxels[j], voxels[i], bpp);
-      if (seen)
-        continue;
-      for (size_t j = i + 1; j < n; j++)
-        count += seg_label_equal (voxels[j], voxels[i], bpp);
-      if (count > best_count)
+      while (k < d && !seg_label_equal (label[k], voxels[i], bpp))
+        k++;
+      if (k < d)
+        count[k]++;
+      else if (d == LISTED_MAX)
         {
-          best       = voxels[i];
-          best_count = count;
+          *full = true;
+          return NULL;
+        }
+      else
+        {
+          label[d]   = voxels[i];
+          count[d++] = 1;
         }
     }
-  return best;
+  if (d == 0)
+    return NULL;
+  for (size_t k = 1; k < d; k++)
+    if (count[k] > count[best])
+      best = k;
+  return label[best];
+}
+
+/* Whether all of voxels[0 … n-1] are one label. */
+static inline __attribute__ ((always_inline)) bool
+is_uniform_as (const uint8_t *const *voxels, size_t n, int bpp)
+{
+  for (size_t i = 1; i < n; i++)
+    if (!seg_label_equal (voxels[0], voxels[i], bpp))
+      return false;
+  return true;
 }
 
 /* Mode of s->voxels[0 … n-1] by hashing: O(n).  The table numbers labels
@@ -264,49 +289,68 @@ countless2 (const uint8_t       *a,
   return left_out (sparse, b, bpp) ? NULL : b;
 }
 
-static bool
-is_uniform (const uint8_t *const *voxels, size_t n, int bpp)
+/* A block of bw × bh × bd voxels from first; countless: a full 2×2×1
+ * block of a 2×2×1 pooling. */
+typedef struct
 {
-  for (size_t i = 1; i < n; i++)
-    if (!seg_label_equal (voxels[0], voxels[i], bpp))
-      return false;
-  return true;
-}
+  const uint8_t *first;
+  int            bw, bh, bd;
+  bool           countless;
+} Block;
 
-/* One block of bw × bh × bd voxels at first → one voxel at out. */
-static void
-pool_block (Scratch             *s,
-            const SegVolume     *in,
-            const uint8_t       *first,
-            int                  bw,
-            int                  bh,
-            int                  bd,
-            bool                 countless,
-            const SegBackground *sparse,
-            uint8_t             *out)
+/* Block b → one voxel at out, for voxels of bpp bytes: a constant where
+ * inlined, so that comparing and copying labels are single
+ * instructions. */
+static inline __attribute__ ((always_inline)) void
+pool_block_as (Scratch             *s,
+               const SegVolume     *in,
+               const Block         *b,
+               const SegBackground *sparse,
+               uint8_t             *out,
+               int                  bpp)
 {
-  const int      bpp = in->bpp;
-  size_t         n   = 0;
+  size_t         n = 0;
   const uint8_t *best;
 
-  for (int z = 0; z < bd; z++)
-    for (int y = 0; y < bh; y++)
-      for (int x = 0; x < bw; x++)
-        s->voxels[n++] = first + z * in->slice_stride + y * in->row_stride +
+  for (int z = 0; z < b->bd; z++)
+    for (int y = 0; y < b->bh; y++)
+      for (int x = 0; x < b->bw; x++)
+        s->voxels[n++] = b->first + z * in->slice_stride + y * in->row_stride +
                          (ptrdiff_t) x * bpp;
 
-  if (is_uniform (s->voxels, n, bpp))
+  if (is_uniform_as (s->voxels, n, bpp))
     best = s->voxels[0]; /* background stays background when sparse */
-  else if (countless)
+  else if (b->countless)
     best = countless2 (s->voxels[0], s->voxels[1], s->voxels[2], s->voxels[3],
                        bpp, sparse);
-  else if (n <= PAIRWISE_MAX)
-    best = mode_pairwise (s->voxels, n, bpp, sparse);
   else
-    best = mode_hashed (s, n, bpp, sparse);
+    {
+      bool full = false;
+
+      best = mode_listed_as (s->voxels, n, bpp, sparse, &full);
+      if (full)
+        best = mode_hashed (s, n, bpp, sparse);
+    }
 
   /* A block of background only: its first voxel, background too. */
   memcpy (out, best != NULL ? best : s->voxels[0], (size_t) bpp);
+}
+
+static void
+pool_block (Scratch             *s,
+            const SegVolume     *in,
+            const Block         *b,
+            const SegBackground *sparse,
+            uint8_t             *out)
+{
+  switch (in->bpp)
+    {
+    case 1: pool_block_as (s, in, b, sparse, out, 1); break;
+    case 2: pool_block_as (s, in, b, sparse, out, 2); break;
+    case 4: pool_block_as (s, in, b, sparse, out, 4); break;
+    case 8: pool_block_as (s, in, b, sparse, out, 8); break;
+    default: pool_block_as (s, in, b, sparse, out, in->bpp); break;
+    }
 }
 
 /* Number of leading full blocks of one output row that a row kernel can
@@ -418,12 +462,12 @@ seg_mode_pool (const SegVolume  *in,
 
           for (int ox = n_fast; ox < out->width; ox++)
             {
-              int x  = ox * f->x;
-              int bw = in->width - x < f->x ? in->width - x : f->x;
+              const int   x  = ox * f->x;
+              const int   bw = in->width - x < f->x ? in->width - x : f->x;
+              const Block b  = { row + (ptrdiff_t) x * bpp, bw, bh, bd,
+                                 countless && bw == 2 };
 
-              pool_block (&s, in, row + (ptrdiff_t) x * bpp, bw, bh, bd,
-                          countless && bw == 2, left,
-                          out_row + (ptrdiff_t) ox * bpp);
+              pool_block (&s, in, &b, left, out_row + (ptrdiff_t) ox * bpp);
             }
         }
     }

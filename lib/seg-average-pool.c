@@ -1055,38 +1055,158 @@ mean4_u8x4 (const uint8_t *restrict r0,
 }
 
 
+/* Means of full blocks of u8 voxels of nc components, the last a
+ * straight alpha that weights the others (Y'A, R'G'B'A): the alpha is the
+ * mean of the counted voxels' alphas, each colour component Σ c·a / Σ a,
+ * 0 where Σ a = 0.  Sparse leaves out background voxels, whose alpha is
+ * 0 or whose colour is all 0; a block of background only takes its plain
+ * mean, as the general path does.  rows: the block's 2 (nz = 1) or 4
+ * (nz = 2) input rows.  Both divisions are in float, which the compiler
+ * vectorises: Σ c·a < 2^19 and Σ a ≤ 2040 are exact there, and where
+ * Σ a does not divide Σ c·a their quotient (below 256) lies at least
+ * 1/2040 from the integers around it, while rounding moves it by at most
+ * 2^-17; the alpha's division is trunc_div_float ()'s. */
+static inline __attribute__ ((always_inline)) void
+mean_alpha_u8 (const uint8_t *const *rows,
+               uint8_t *restrict out,
+               size_t n,
+               int    nc,
+               int    nz,
+               bool   sparse)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      int32_t  sum[4] = { 0 }, plain[4] = { 0 };
+      uint32_t count = 0, alpha_sum, counted;
+      int32_t  none;
+
+      for (int r = 0; r < 2 * nz; r++)
+        for (int dx = 0; dx < 2; dx++)
+          {
+            const uint8_t *p = rows[r] + (2 * i + (size_t) dx) * (size_t) nc;
+            const int32_t  a = p[nc - 1];
+            int32_t        colour = 0, w;
+
+#pragma GCC unroll 4
+            for (int c = 0; c < nc - 1; c++)
+              colour |= p[c];
+            counted = !sparse || ((a != 0) & (colour != 0));
+            w       = counted ? a : 0;
+            count += counted;
+#pragma GCC unroll 4
+            for (int c = 0; c < nc - 1; c++)
+              {
+                sum[c] += p[c] * w;
+                plain[c] += p[c] * a;
+              }
+            sum[nc - 1] += w;
+            plain[nc - 1] += a;
+          }
+      /* Background only (where the sums are 0): the plain mean.  In
+       * arithmetic, not branches, for the loop to vectorise. */
+      none = count == 0;
+#pragma GCC unroll 4
+      for (int c = 0; c < nc; c++)
+        sum[c] += plain[c] & -none;
+      count += (uint32_t) (4 * nz * none);
+      alpha_sum = (uint32_t) sum[nc - 1];
+#pragma GCC unroll 4
+      for (int c = 0; c < nc - 1; c++)
+        out[i * (size_t) nc + (size_t) c] =
+          (uint8_t) trunc_div_float (sum[c], alpha_sum);
+      out[i * (size_t) nc + (size_t) (nc - 1)] =
+        (uint8_t) trunc_div_float ((int32_t) alpha_sum, count);
+    }
+}
+
+/* mean_alpha_u8 () for NC components and SPARSE, over 2×2×1 (mean4_…)
+ * and 2×2×2 (mean8_…) blocks. */
+#define MEAN_ALPHA_U8(NAME, NC, SPARSE)                                 \
+  SEG_CLONES static void mean4_##NAME (const uint8_t *restrict r0,      \
+                                       const uint8_t *restrict r1,      \
+                                       uint8_t *restrict out, size_t n) \
+  {                                                                     \
+    const uint8_t *const rows[2] = { r0, r1 };                          \
+                                                                        \
+    mean_alpha_u8 (rows, out, n, NC, 1, SPARSE);                        \
+  }                                                                     \
+                                                                        \
+  SEG_CLONES static void mean8_##NAME (                                 \
+    const uint8_t *restrict p0, const uint8_t *restrict p1,             \
+    const uint8_t *restrict p2, const uint8_t *restrict p3,             \
+    uint8_t *restrict out, size_t n)                                    \
+  {                                                                     \
+    const uint8_t *const rows[4] = { p0, p1, p2, p3 };                  \
+                                                                        \
+    mean_alpha_u8 (rows, out, n, NC, 2, SPARSE);                        \
+  }
+
+MEAN_ALPHA_U8 (ya_u8, 2, false)
+MEAN_ALPHA_U8 (sparse_ya_u8, 2, true)
+MEAN_ALPHA_U8 (rgba_u8, 4, false)
+MEAN_ALPHA_U8 (sparse_rgba_u8, 4, true)
+#undef MEAN_ALPHA_U8
+
 /* The row kernels of one layout, plain and sparse; NULL where there is
  * none. */
 typedef struct
 {
   SegRows2x2Fn   mean4[2];
   SegRows2x2x2Fn mean8[2];
+  /* Where the kernels see background: zero components (-1), or an alpha
+   * of 0 at this byte or colour of zeros around it. */
+  int background_alpha;
 } RowKernels;
 
 static const RowKernels kernels_u8     = { { mean4_u8, mean4_sparse_u8 },
-                                           { mean8_u8, mean8_sparse_u8 } };
+                                           { mean8_u8, mean8_sparse_u8 },
+                                           -1 };
 static const RowKernels kernels_u16    = { { mean4_u16, mean4_sparse_u16 },
-                                           { mean8_u16, mean8_sparse_u16 } };
+                                           { mean8_u16, mean8_sparse_u16 },
+                                           -1 };
 static const RowKernels kernels_u32    = { { mean4_u32, mean4_sparse_u32 },
-                                           { mean8_u32, mean8_sparse_u32 } };
+                                           { mean8_u32, mean8_sparse_u32 },
+                                           -1 };
 static const RowKernels kernels_float  = { { mean4_float, mean4_sparse_float },
-                                           { mean8_float, mean8_sparse_float } };
+                                           { mean8_float, mean8_sparse_float },
+                                           -1 };
 static const RowKernels kernels_double = {
-  { mean4_double, mean4_sparse_double }, { mean8_double, mean8_sparse_double }
+  { mean4_double, mean4_sparse_double },
+  { mean8_double, mean8_sparse_double },
+  -1
 };
-static const RowKernels kernels_u64  = { { mean4_u64, mean4_sparse_u64 },
-                                         { mean8_u64, mean8_sparse_u64 } };
-static const RowKernels kernels_i8   = { { mean4_i8, mean4_sparse_i8 },
-                                         { mean8_i8, mean8_sparse_i8 } };
-static const RowKernels kernels_i16  = { { mean4_i16, mean4_sparse_i16 },
-                                         { mean8_i16, mean8_sparse_i16 } };
-static const RowKernels kernels_i32  = { { mean4_i32, mean4_sparse_i32 },
-                                         { mean8_i32, mean8_sparse_i32 } };
-static const RowKernels kernels_i64  = { { mean4_i64, mean4_sparse_i64 },
-                                         { mean8_i64, mean8_sparse_i64 } };
-static const RowKernels kernels_u8x2 = { { mean4_u8x2, NULL }, { NULL, NULL } };
-static const RowKernels kernels_u8x3 = { { mean4_u8x3, NULL }, { NULL, NULL } };
-static const RowKernels kernels_u8x4 = { { mean4_u8x4, NULL }, { NULL, NULL } };
+static const RowKernels kernels_u64     = { { mean4_u64, mean4_sparse_u64 },
+                                            { mean8_u64, mean8_sparse_u64 },
+                                            -1 };
+static const RowKernels kernels_i8      = { { mean4_i8, mean4_sparse_i8 },
+                                            { mean8_i8, mean8_sparse_i8 },
+                                            -1 };
+static const RowKernels kernels_i16     = { { mean4_i16, mean4_sparse_i16 },
+                                            { mean8_i16, mean8_sparse_i16 },
+                                            -1 };
+static const RowKernels kernels_i32     = { { mean4_i32, mean4_sparse_i32 },
+                                            { mean8_i32, mean8_sparse_i32 },
+                                            -1 };
+static const RowKernels kernels_i64     = { { mean4_i64, mean4_sparse_i64 },
+                                            { mean8_i64, mean8_sparse_i64 },
+                                            -1 };
+static const RowKernels kernels_u8x2    = { { mean4_u8x2, NULL },
+                                            { NULL, NULL },
+                                            -1 };
+static const RowKernels kernels_u8x3    = { { mean4_u8x3, NULL },
+                                            { NULL, NULL },
+                                            -1 };
+static const RowKernels kernels_u8x4    = { { mean4_u8x4, NULL },
+                                            { NULL, NULL },
+                                            -1 };
+static const RowKernels kernels_ya_u8   = { { mean4_ya_u8, mean4_sparse_ya_u8 },
+                                            { mean8_ya_u8, mean8_sparse_ya_u8 },
+                                            1 };
+static const RowKernels kernels_rgba_u8 = {
+  { mean4_rgba_u8, mean4_sparse_rgba_u8 },
+  { mean8_rgba_u8, mean8_sparse_rgba_u8 },
+  3
+};
 
 static const RowKernels *
 row_kernels_for (const SegPixelLayout *layout)
@@ -1106,8 +1226,13 @@ row_kernels_for (const SegPixelLayout *layout)
       case SEG_TYPE_U64: return &kernels_u64;
       default: return NULL;
       }
-  if (layout->type != SEG_TYPE_U8 || layout->alpha >= 0)
+  if (layout->type != SEG_TYPE_U8)
     return NULL;
+  if (layout->alpha >= 0)
+    return layout->alpha != layout->n_components - 1 ? NULL
+           : layout->n_components == 2               ? &kernels_ya_u8
+           : layout->n_components == 4               ? &kernels_rgba_u8
+                                                     : NULL;
   switch (layout->n_components)
     {
     case 2: return &kernels_u8x2;
@@ -1293,9 +1418,12 @@ fast_path_for (const SegFactors     *f,
   const RowKernels *k  = row_kernels_for (layout);
   FastPath          fp = { NULL, NULL, NULL };
 
-  /* The row kernels know background as zero components only. */
-  if (k == NULL || f->x != 2 || f->y != 2 || f->z > 2 ||
-      (sparse && background.alpha_size > 0))
+  if (k == NULL || f->x != 2 || f->y != 2 || f->z > 2)
+    return fp;
+  if (sparse && (k->background_alpha < 0
+                   ? background.alpha_size != 0
+                   : background.alpha_size != 1 ||
+                       background.alpha_offset != k->background_alpha))
     return fp;
   if (f->z == 1)
     fp.mean4 = k->mean4[sparse];

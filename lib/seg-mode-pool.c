@@ -70,24 +70,38 @@ prefetch_step (Prefetch *pf)
 #define TBITS  64
 #define SUFFIX u64
 #include "mode-pool-rows.inc"
+/* R'G'B' u8 and u16 labels, as GIMP's layers without alpha hold them. */
+#define T            uint32_t
+#define TBITS        32
+#define SUFFIX       b3
+#define PACKED_BYTES 3
+#include "mode-pool-rows.inc"
+#define T            uint64_t
+#define TBITS        64
+#define SUFFIX       b6
+#define PACKED_BYTES 6
+#include "mode-pool-rows.inc"
 
-/* Indexed by log2 (bpp) for bpp 1, 2, 4, 8, then by sparse. */
-static const SegRows2x2Fn countless2_fns[4][2] = {
+/* Indexed by row_kernel_index () for bpp 1, 2, 4, 8, 3, 6, then by
+ * sparse. */
+static const SegRows2x2Fn countless2_fns[6][2] = {
   { countless2_u8, countless2_sparse_u8 },
   { countless2_u16, countless2_sparse_u16 },
   { countless2_u32, countless2_sparse_u32 },
   { countless2_u64, countless2_sparse_u64 },
+  { countless2_b3, countless2_sparse_b3 },
+  { countless2_b6, countless2_sparse_b6 },
 };
 
-static const SegRows2x2x2Fn mode8_fns[4][2] = {
-  { mode8_u8, mode8_sparse_u8 },
-  { mode8_u16, mode8_sparse_u16 },
-  { mode8_u32, mode8_sparse_u32 },
-  { mode8_u64, mode8_sparse_u64 },
+static const SegRows2x2x2Fn mode8_fns[6][2] = {
+  { mode8_u8, mode8_sparse_u8 },   { mode8_u16, mode8_sparse_u16 },
+  { mode8_u32, mode8_sparse_u32 }, { mode8_u64, mode8_sparse_u64 },
+  { mode8_b3, mode8_sparse_b3 },   { mode8_b6, mode8_sparse_b6 },
 };
 
 #if SEG_HAVE_AVX512
-/* 2×2×2 only, indexed by log2 (bpp), sparse. */
+/* 2×2×2 only, for bpp 1, 2, 4 and 8 (row_kernel_index () 0 … 3), then
+ * sparse. */
 static const SegRowsFn mode8_rows_avx512_fns[4][2] = {
   { mode8_rows_avx512_u8, mode8_sparse_rows_avx512_u8 },
   { mode8_rows_avx512_u16, mode8_sparse_rows_avx512_u16 },
@@ -97,7 +111,7 @@ static const SegRowsFn mode8_rows_avx512_fns[4][2] = {
 #endif
 
 static int
-log2_of_word_size (int bpp)
+row_kernel_index (int bpp)
 {
   switch (bpp)
     {
@@ -105,6 +119,8 @@ log2_of_word_size (int bpp)
     case 2: return 1;
     case 4: return 2;
     case 8: return 3;
+    case 3: return 4;
+    case 6: return 5;
     default: return -1;
     }
 }
@@ -349,6 +365,10 @@ pool_block (Scratch             *s,
     case 2: pool_block_as (s, in, b, sparse, out, 2); break;
     case 4: pool_block_as (s, in, b, sparse, out, 4); break;
     case 8: pool_block_as (s, in, b, sparse, out, 8); break;
+    case 3: pool_block_as (s, in, b, sparse, out, 3); break;
+    case 6: pool_block_as (s, in, b, sparse, out, 6); break;
+    case 12: pool_block_as (s, in, b, sparse, out, 12); break;
+    case 16: pool_block_as (s, in, b, sparse, out, 16); break;
     default: pool_block_as (s, in, b, sparse, out, in->bpp); break;
     }
 }
@@ -364,9 +384,8 @@ fast_blocks (const SegVolume     *in,
              int                  bh,
              int                  bd)
 {
-  if (log2_of_word_size (in->bpp) < 0 || bh != f->y || bd != f->z ||
-      f->x != 2 || f->y != 2 || f->z > 2 ||
-      (sparse != NULL && sparse->alpha_size > 0))
+  if (row_kernel_index (in->bpp) < 0 || bh != f->y || bd != f->z || f->x != 2 ||
+      f->y != 2 || f->z > 2 || (sparse != NULL && sparse->alpha_size > 0))
     return 0;
   return in->width / 2;
 }
@@ -383,10 +402,10 @@ pool_rows_fast (const SegVolume  *in,
                 size_t            n,
                 size_t            rows)
 {
-  const int k = log2_of_word_size (in->bpp);
+  const int k = row_kernel_index (in->bpp);
 
 #if SEG_HAVE_AVX512
-  if (f->z == 2 && seg_kernels_avx512 ())
+  if (f->z == 2 && k < 4 && seg_kernels_avx512 ())
     {
       size_t out_bytes = (size_t) out->width * (size_t) out->height *
                          (size_t) out->depth * (size_t) out->bpp;

@@ -1119,16 +1119,93 @@ mean_alpha_u8 (const uint8_t *const *rows,
     }
 }
 
-/* mean_alpha_u8 () for NC components and SPARSE, over 2×2×1 (mean4_…)
- * and 2×2×2 (mean8_…) blocks. */
-#define MEAN_ALPHA_U8(NAME, NC, SPARSE)                                 \
+/* Float bits at p. */
+static inline uint32_t
+float_bits_at (const uint8_t *p)
+{
+  uint32_t bits;
+
+  memcpy (&bits, p, sizeof bits);
+  return bits;
+}
+
+/* mean_alpha_u8 ()'s rule for float voxels, summed in double as the
+ * general path sums them and in its order, so that they round alike:
+ * colour adds c · a, alpha adds a, and a voxel whose alpha is ±0 adds
+ * its alpha alone (c · 0 could be NaN).  What a voxel does not add is
+ * added as -0.0, which leaves every sum as it is, and the sums start at
+ * -0.0 too.  Background has alpha bits all zero or colour bits all zero;
+ * the means are rounded to float once. */
+static inline __attribute__ ((always_inline)) void
+mean_alpha_float (const uint8_t *const *rows,
+                  uint8_t *restrict out,
+                  size_t n,
+                  int    nc,
+                  int    nz,
+                  bool   sparse)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      double   sum[4]   = { -0.0, -0.0, -0.0, -0.0 };
+      double   plain[4] = { -0.0, -0.0, -0.0, -0.0 };
+      uint32_t count    = 0;
+      float    mean;
+
+      for (int r = 0; r < 2 * nz; r++)
+        for (int dx = 0; dx < 2; dx++)
+          {
+            const uint8_t *p =
+              rows[r] + (2 * i + (size_t) dx) * (size_t) nc * sizeof (float);
+            const uint32_t alpha_bits = float_bits_at (p + (nc - 1) * 4);
+            uint32_t       colour     = 0;
+            float          a;
+            bool           background, clear;
+
+            memcpy (&a, &alpha_bits, sizeof a);
+#pragma GCC unroll 4
+            for (int c = 0; c < nc - 1; c++)
+              colour |= float_bits_at (p + c * 4);
+            background = sparse && (alpha_bits == 0 || colour == 0);
+            clear      = a == 0;
+#pragma GCC unroll 4
+            for (int c = 0; c < nc - 1; c++)
+              {
+                float        v;
+                const double term =
+                  (memcpy (&v, p + c * 4, sizeof v), (double) v * a);
+
+                sum[c] += background || clear ? -0.0 : term;
+                plain[c] += clear ? -0.0 : term;
+              }
+            sum[nc - 1] += background ? -0.0 : (double) a;
+            plain[nc - 1] += a;
+            count += !background;
+          }
+      if (count == 0)
+        {
+          memcpy (sum, plain, sizeof sum);
+          count = (uint32_t) (4 * nz);
+        }
+      for (int c = 0; c < nc - 1; c++)
+        {
+          mean = sum[nc - 1] != 0 ? (float) (sum[c] / sum[nc - 1]) : 0.0f;
+          memcpy (out + (i * (size_t) nc + (size_t) c) * 4, &mean, 4);
+        }
+      mean = (float) (sum[nc - 1] / count);
+      memcpy (out + (i * (size_t) nc + (size_t) (nc - 1)) * 4, &mean, 4);
+    }
+}
+
+/* KERNEL () for NC components and SPARSE, over 2×2×1 (mean4_…) and
+ * 2×2×2 (mean8_…) blocks. */
+#define MEAN_ALPHA(NAME, KERNEL, NC, SPARSE)                            \
   SEG_CLONES static void mean4_##NAME (const uint8_t *restrict r0,      \
                                        const uint8_t *restrict r1,      \
                                        uint8_t *restrict out, size_t n) \
   {                                                                     \
     const uint8_t *const rows[2] = { r0, r1 };                          \
                                                                         \
-    mean_alpha_u8 (rows, out, n, NC, 1, SPARSE);                        \
+    KERNEL (rows, out, n, NC, 1, SPARSE);                               \
   }                                                                     \
                                                                         \
   SEG_CLONES static void mean8_##NAME (                                 \
@@ -1138,14 +1215,18 @@ mean_alpha_u8 (const uint8_t *const *rows,
   {                                                                     \
     const uint8_t *const rows[4] = { p0, p1, p2, p3 };                  \
                                                                         \
-    mean_alpha_u8 (rows, out, n, NC, 2, SPARSE);                        \
+    KERNEL (rows, out, n, NC, 2, SPARSE);                               \
   }
 
-MEAN_ALPHA_U8 (ya_u8, 2, false)
-MEAN_ALPHA_U8 (sparse_ya_u8, 2, true)
-MEAN_ALPHA_U8 (rgba_u8, 4, false)
-MEAN_ALPHA_U8 (sparse_rgba_u8, 4, true)
-#undef MEAN_ALPHA_U8
+MEAN_ALPHA (ya_u8, mean_alpha_u8, 2, false)
+MEAN_ALPHA (sparse_ya_u8, mean_alpha_u8, 2, true)
+MEAN_ALPHA (rgba_u8, mean_alpha_u8, 4, false)
+MEAN_ALPHA (sparse_rgba_u8, mean_alpha_u8, 4, true)
+MEAN_ALPHA (ya_float, mean_alpha_float, 2, false)
+MEAN_ALPHA (sparse_ya_float, mean_alpha_float, 2, true)
+MEAN_ALPHA (rgba_float, mean_alpha_float, 4, false)
+MEAN_ALPHA (sparse_rgba_float, mean_alpha_float, 4, true)
+#undef MEAN_ALPHA
 
 /* The row kernels of one layout, plain and sparse; NULL where there is
  * none. */
@@ -1154,7 +1235,8 @@ typedef struct
   SegRows2x2Fn   mean4[2];
   SegRows2x2x2Fn mean8[2];
   /* Where the kernels see background: zero components (-1), or an alpha
-   * of 0 at this byte or colour of zeros around it. */
+   * of 0 (its bytes all zero) at this byte or colour of zeros around
+   * it. */
   int background_alpha;
 } RowKernels;
 
@@ -1207,6 +1289,16 @@ static const RowKernels kernels_rgba_u8 = {
   { mean8_rgba_u8, mean8_sparse_rgba_u8 },
   3
 };
+static const RowKernels kernels_ya_float = {
+  { mean4_ya_float, mean4_sparse_ya_float },
+  { mean8_ya_float, mean8_sparse_ya_float },
+  4
+};
+static const RowKernels kernels_rgba_float = {
+  { mean4_rgba_float, mean4_sparse_rgba_float },
+  { mean8_rgba_float, mean8_sparse_rgba_float },
+  12
+};
 
 static const RowKernels *
 row_kernels_for (const SegPixelLayout *layout)
@@ -1226,13 +1318,22 @@ row_kernels_for (const SegPixelLayout *layout)
       case SEG_TYPE_U64: return &kernels_u64;
       default: return NULL;
       }
+  if (layout->alpha >= 0)
+    {
+      const bool u8 = layout->type == SEG_TYPE_U8;
+
+      if (layout->alpha != layout->n_components - 1 ||
+          (!u8 && layout->type != SEG_TYPE_FLOAT))
+        return NULL;
+      switch (layout->n_components)
+        {
+        case 2: return u8 ? &kernels_ya_u8 : &kernels_ya_float;
+        case 4: return u8 ? &kernels_rgba_u8 : &kernels_rgba_float;
+        default: return NULL;
+        }
+    }
   if (layout->type != SEG_TYPE_U8)
     return NULL;
-  if (layout->alpha >= 0)
-    return layout->alpha != layout->n_components - 1 ? NULL
-           : layout->n_components == 2               ? &kernels_ya_u8
-           : layout->n_components == 4               ? &kernels_rgba_u8
-                                                     : NULL;
   switch (layout->n_components)
     {
     case 2: return &kernels_u8x2;
@@ -1420,10 +1521,11 @@ fast_path_for (const SegFactors     *f,
 
   if (k == NULL || f->x != 2 || f->y != 2 || f->z > 2)
     return fp;
-  if (sparse && (k->background_alpha < 0
-                   ? background.alpha_size != 0
-                   : background.alpha_size != 1 ||
-                       background.alpha_offset != k->background_alpha))
+  if (sparse &&
+      (k->background_alpha < 0
+         ? background.alpha_size != 0
+         : background.alpha_size != seg_component_size (layout->type) ||
+             background.alpha_offset != k->background_alpha))
     return fp;
   if (f->z == 1)
     fp.mean4 = k->mean4[sparse];

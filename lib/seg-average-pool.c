@@ -1006,52 +1006,51 @@ REAL_HELPERS (double, double, uint64_t)
 #define SUFFIX double
 #include "average-pool-rows.inc"
 
-/* 2×2×1 means of u8 voxels of nc components, no alpha: the components
- * are independent, so byte q of output voxel i is the mean of byte q of
- * input voxels 2i and 2i+1 of both rows.  nc is a constant in each
- * caller, so that each loop vectorises on its own. */
-static inline void
-mean4_u8_multi (const uint8_t *restrict r0,
-                const uint8_t *restrict r1,
-                uint8_t *restrict out,
-                size_t n,
-                size_t nc)
+/* n full 2×2×1 (nz = 1) or 2×2×2 (nz = 2) blocks of the row kernels
+ * below: rows are the blocks' 2 or 4 input rows. */
+typedef struct
 {
-  for (size_t i = 0; i < n; i++)
-    for (size_t q = 0; q < nc; q++)
-      {
-        size_t   at = 2 * i * nc + q;
-        uint32_t s  = (uint32_t) r0[at] + r0[at + nc] + r1[at] + r1[at + nc];
+  const uint8_t *const *rows;
+  size_t                n;
+  int                   nz;
+} Blocks;
 
-        out[i * nc + q] = (uint8_t) (s / 4);
-      }
-}
-
-SEG_CLONES static void
-mean4_u8x2 (const uint8_t *restrict r0,
-            const uint8_t *restrict r1,
-            uint8_t *restrict out,
-            size_t n)
+/* Means of full blocks of u8 voxels of nc components, no alpha: byte q
+ * of output voxel i is the mean of byte q of the block's voxels; sparse
+ * leaves out voxels whose bytes are all zero, which add nothing to the
+ * sums and only are not counted (trunc_div_float () divides exactly).
+ * nc is a constant in each caller, so that each loop vectorises on its
+ * own. */
+static inline __attribute__ ((always_inline)) void
+mean_u8_multi (Blocks b, uint8_t *restrict out, int nc, bool sparse)
 {
-  mean4_u8_multi (r0, r1, out, n, 2);
-}
+  const uint8_t *const *rows = b.rows;
+  const int             nz   = b.nz;
 
-SEG_CLONES static void
-mean4_u8x3 (const uint8_t *restrict r0,
-            const uint8_t *restrict r1,
-            uint8_t *restrict out,
-            size_t n)
-{
-  mean4_u8_multi (r0, r1, out, n, 3);
-}
+  for (size_t i = 0; i < b.n; i++)
+    {
+      uint32_t sum[4] = { 0 }, count = 0;
 
-SEG_CLONES static void
-mean4_u8x4 (const uint8_t *restrict r0,
-            const uint8_t *restrict r1,
-            uint8_t *restrict out,
-            size_t n)
-{
-  mean4_u8_multi (r0, r1, out, n, 4);
+      for (int r = 0; r < 2 * nz; r++)
+        for (int dx = 0; dx < 2; dx++)
+          {
+            const uint8_t *p   = rows[r] + (2 * i + (size_t) dx) * (size_t) nc;
+            uint32_t       any = 0;
+
+#pragma GCC unroll 4
+            for (int q = 0; q < nc; q++)
+              {
+                sum[q] += p[q];
+                any |= p[q];
+              }
+            count += any != 0;
+          }
+#pragma GCC unroll 4
+      for (int q = 0; q < nc; q++)
+        out[i * (size_t) nc + (size_t) q] =
+          sparse ? (uint8_t) trunc_div_float ((int32_t) sum[q], count)
+                 : (uint8_t) (sum[q] / (uint32_t) (4 * nz));
+    }
 }
 
 
@@ -1060,21 +1059,18 @@ mean4_u8x4 (const uint8_t *restrict r0,
  * mean of the counted voxels' alphas, each colour component Σ c·a / Σ a,
  * 0 where Σ a = 0.  Sparse leaves out background voxels, whose alpha is
  * 0 or whose colour is all 0; a block of background only takes its plain
- * mean, as the general path does.  rows: the block's 2 (nz = 1) or 4
- * (nz = 2) input rows.  Both divisions are in float, which the compiler
+ * mean, as the general path does.  Both divisions are in float, which the compiler
  * vectorises: Σ c·a < 2^19 and Σ a ≤ 2040 are exact there, and where
  * Σ a does not divide Σ c·a their quotient (below 256) lies at least
  * 1/2040 from the integers around it, while rounding moves it by at most
  * 2^-17; the alpha's division is trunc_div_float ()'s. */
 static inline __attribute__ ((always_inline)) void
-mean_alpha_u8 (const uint8_t *const *rows,
-               uint8_t *restrict out,
-               size_t n,
-               int    nc,
-               int    nz,
-               bool   sparse)
+mean_alpha_u8 (Blocks b, uint8_t *restrict out, int nc, bool sparse)
 {
-  for (size_t i = 0; i < n; i++)
+  const uint8_t *const *rows = b.rows;
+  const int             nz   = b.nz;
+
+  for (size_t i = 0; i < b.n; i++)
     {
       int32_t  sum[4] = { 0 }, plain[4] = { 0 };
       uint32_t count = 0, alpha_sum, counted;
@@ -1137,14 +1133,12 @@ float_bits_at (const uint8_t *p)
  * -0.0 too.  Background has alpha bits all zero or colour bits all zero;
  * the means are rounded to float once. */
 static inline __attribute__ ((always_inline)) void
-mean_alpha_float (const uint8_t *const *rows,
-                  uint8_t *restrict out,
-                  size_t n,
-                  int    nc,
-                  int    nz,
-                  bool   sparse)
+mean_alpha_float (Blocks b, uint8_t *restrict out, int nc, bool sparse)
 {
-  for (size_t i = 0; i < n; i++)
+  const uint8_t *const *rows = b.rows;
+  const int             nz   = b.nz;
+
+  for (size_t i = 0; i < b.n; i++)
     {
       double   sum[4]   = { -0.0, -0.0, -0.0, -0.0 };
       double   plain[4] = { -0.0, -0.0, -0.0, -0.0 };
@@ -1198,14 +1192,14 @@ mean_alpha_float (const uint8_t *const *rows,
 
 /* KERNEL () for NC components and SPARSE, over 2×2×1 (mean4_…) and
  * 2×2×2 (mean8_…) blocks. */
-#define MEAN_ALPHA(NAME, KERNEL, NC, SPARSE)                            \
+#define MEAN_MULTI(NAME, KERNEL, NC, SPARSE)                            \
   SEG_CLONES static void mean4_##NAME (const uint8_t *restrict r0,      \
                                        const uint8_t *restrict r1,      \
                                        uint8_t *restrict out, size_t n) \
   {                                                                     \
     const uint8_t *const rows[2] = { r0, r1 };                          \
                                                                         \
-    KERNEL (rows, out, n, NC, 1, SPARSE);                               \
+    KERNEL ((Blocks){ rows, n, 1 }, out, NC, SPARSE);                   \
   }                                                                     \
                                                                         \
   SEG_CLONES static void mean8_##NAME (                                 \
@@ -1215,18 +1209,24 @@ mean_alpha_float (const uint8_t *const *rows,
   {                                                                     \
     const uint8_t *const rows[4] = { p0, p1, p2, p3 };                  \
                                                                         \
-    KERNEL (rows, out, n, NC, 2, SPARSE);                               \
+    KERNEL ((Blocks){ rows, n, 2 }, out, NC, SPARSE);                   \
   }
 
-MEAN_ALPHA (ya_u8, mean_alpha_u8, 2, false)
-MEAN_ALPHA (sparse_ya_u8, mean_alpha_u8, 2, true)
-MEAN_ALPHA (rgba_u8, mean_alpha_u8, 4, false)
-MEAN_ALPHA (sparse_rgba_u8, mean_alpha_u8, 4, true)
-MEAN_ALPHA (ya_float, mean_alpha_float, 2, false)
-MEAN_ALPHA (sparse_ya_float, mean_alpha_float, 2, true)
-MEAN_ALPHA (rgba_float, mean_alpha_float, 4, false)
-MEAN_ALPHA (sparse_rgba_float, mean_alpha_float, 4, true)
-#undef MEAN_ALPHA
+MEAN_MULTI (u8x2, mean_u8_multi, 2, false)
+MEAN_MULTI (sparse_u8x2, mean_u8_multi, 2, true)
+MEAN_MULTI (u8x3, mean_u8_multi, 3, false)
+MEAN_MULTI (sparse_u8x3, mean_u8_multi, 3, true)
+MEAN_MULTI (u8x4, mean_u8_multi, 4, false)
+MEAN_MULTI (sparse_u8x4, mean_u8_multi, 4, true)
+MEAN_MULTI (ya_u8, mean_alpha_u8, 2, false)
+MEAN_MULTI (sparse_ya_u8, mean_alpha_u8, 2, true)
+MEAN_MULTI (rgba_u8, mean_alpha_u8, 4, false)
+MEAN_MULTI (sparse_rgba_u8, mean_alpha_u8, 4, true)
+MEAN_MULTI (ya_float, mean_alpha_float, 2, false)
+MEAN_MULTI (sparse_ya_float, mean_alpha_float, 2, true)
+MEAN_MULTI (rgba_float, mean_alpha_float, 4, false)
+MEAN_MULTI (sparse_rgba_float, mean_alpha_float, 4, true)
+#undef MEAN_MULTI
 
 /* The row kernels of one layout, plain and sparse; NULL where there is
  * none. */
@@ -1272,14 +1272,14 @@ static const RowKernels kernels_i32     = { { mean4_i32, mean4_sparse_i32 },
 static const RowKernels kernels_i64     = { { mean4_i64, mean4_sparse_i64 },
                                             { mean8_i64, mean8_sparse_i64 },
                                             -1 };
-static const RowKernels kernels_u8x2    = { { mean4_u8x2, NULL },
-                                            { NULL, NULL },
+static const RowKernels kernels_u8x2    = { { mean4_u8x2, mean4_sparse_u8x2 },
+                                            { mean8_u8x2, mean8_sparse_u8x2 },
                                             -1 };
-static const RowKernels kernels_u8x3    = { { mean4_u8x3, NULL },
-                                            { NULL, NULL },
+static const RowKernels kernels_u8x3    = { { mean4_u8x3, mean4_sparse_u8x3 },
+                                            { mean8_u8x3, mean8_sparse_u8x3 },
                                             -1 };
-static const RowKernels kernels_u8x4    = { { mean4_u8x4, NULL },
-                                            { NULL, NULL },
+static const RowKernels kernels_u8x4    = { { mean4_u8x4, mean4_sparse_u8x4 },
+                                            { mean8_u8x4, mean8_sparse_u8x4 },
                                             -1 };
 static const RowKernels kernels_ya_u8   = { { mean4_ya_u8, mean4_sparse_ya_u8 },
                                             { mean8_ya_u8, mean8_sparse_ya_u8 },

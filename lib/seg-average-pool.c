@@ -1054,66 +1054,82 @@ mean_u8_multi (Blocks b, uint8_t *restrict out, int nc, bool sparse)
 }
 
 
-/* Means of full blocks of u8 voxels of nc components, the last a
+/* Means of full blocks of integer voxels of nc components, the last a
  * straight alpha that weights the others (Y'A, R'G'B'A): the alpha is the
  * mean of the counted voxels' alphas, each colour component Σ c·a / Σ a,
  * 0 where Σ a = 0.  Sparse leaves out background voxels, whose alpha is
  * 0 or whose colour is all 0; a block of background only takes its plain
- * mean, as the general path does.  Both divisions are in float, which the compiler
- * vectorises: Σ c·a < 2^19 and Σ a ≤ 2040 are exact there, and where
- * Σ a does not divide Σ c·a their quotient (below 256) lies at least
- * 1/2040 from the integers around it, while rounding moves it by at most
- * 2^-17; the alpha's division is trunc_div_float ()'s. */
-static inline __attribute__ ((always_inline)) void
-mean_alpha_u8 (Blocks b, uint8_t *restrict out, int nc, bool sparse)
-{
-  const uint8_t *const *rows = b.rows;
-  const int             nz   = b.nz;
+ * mean, as the general path does.  For components of type T, summed in
+ * SUM and divided by DIV, in floating point, which the compiler
+ * vectorises:
+ *
+ *   - u8: in float; Σ c·a < 2^19 and Σ a ≤ 2040 are exact there, and
+ *     where Σ a does not divide Σ c·a their quotient (below 2^8) lies at
+ *     least 1/2040 from the integers around it, while rounding moves it
+ *     by at most 2^-17;
+ *   - u16: in double; Σ c·a < 2^35, Σ a < 2^19, the quotient (below 2^16)
+ *     at least 2^-19 from an integer, rounding at most 2^-37.
+ *
+ * The alpha's division, by at most 8, is exact in either. */
+#define MEAN_ALPHA_INT(SUFFIX, T, SUM, DIV)                                   \
+  static inline SUM component_##SUFFIX (const uint8_t *p, int c)              \
+  {                                                                           \
+    T v;                                                                      \
+                                                                              \
+    memcpy (&v, p + (size_t) c * sizeof v, sizeof v);                         \
+    return v;                                                                 \
+  }                                                                           \
+                                                                              \
+  static inline __attribute__ ((always_inline)) void mean_alpha_##SUFFIX (    \
+    Blocks b, uint8_t *restrict out, int nc, bool sparse)                     \
+  {                                                                           \
+    for (size_t i = 0; i < b.n; i++)                                          \
+      {                                                                       \
+        SUM      sum[4] = { 0 }, plain[4] = { 0 }, none, alpha_sum;           \
+        uint32_t count = 0, counted;                                          \
+        T        mean;                                                        \
+                                                                              \
+        for (int r = 0; r < 2 * b.nz; r++)                                    \
+          for (int dx = 0; dx < 2; dx++)                                      \
+            {                                                                 \
+              const uint8_t *p =                                              \
+                b.rows[r] + (2 * i + (size_t) dx) * (size_t) nc * sizeof (T); \
+              const SUM a      = component_##SUFFIX (p, nc - 1);              \
+              SUM       colour = 0, w;                                        \
+                                                                              \
+              _Pragma ("GCC unroll 4") for (int c = 0; c < nc - 1; c++)       \
+                colour |= component_##SUFFIX (p, c);                          \
+              counted = !sparse || ((a != 0) & (colour != 0));                \
+              w       = counted ? a : 0;                                      \
+              count += counted;                                               \
+              _Pragma ("GCC unroll 4") for (int c = 0; c < nc - 1; c++)       \
+              {                                                               \
+                sum[c] += component_##SUFFIX (p, c) * w;                      \
+                plain[c] += component_##SUFFIX (p, c) * a;                    \
+              }                                                               \
+              sum[nc - 1] += w;                                               \
+              plain[nc - 1] += a;                                             \
+            }                                                                 \
+        /* Background only (where the sums are 0): the plain mean.  In      \
+         * arithmetic, not branches, for the loop to vectorise. */ \
+        none = count == 0;                                                    \
+        _Pragma ("GCC unroll 4") for (int c = 0; c < nc; c++) sum[c] +=       \
+          plain[c] & -none;                                                   \
+        count += (uint32_t) (4 * b.nz * none);                                \
+        alpha_sum = sum[nc - 1];                                              \
+        _Pragma ("GCC unroll 4") for (int c = 0; c < nc; c++)                 \
+        {                                                                     \
+          mean = (T) (c < nc - 1 ? DIV (sum[c], (uint32_t) alpha_sum)         \
+                                 : DIV (alpha_sum, count));                   \
+          memcpy (out + (i * (size_t) nc + (size_t) c) * sizeof (T), &mean,   \
+                  sizeof (T));                                                \
+        }                                                                     \
+      }                                                                       \
+  }
 
-  for (size_t i = 0; i < b.n; i++)
-    {
-      int32_t  sum[4] = { 0 }, plain[4] = { 0 };
-      uint32_t count = 0, alpha_sum, counted;
-      int32_t  none;
-
-      for (int r = 0; r < 2 * nz; r++)
-        for (int dx = 0; dx < 2; dx++)
-          {
-            const uint8_t *p = rows[r] + (2 * i + (size_t) dx) * (size_t) nc;
-            const int32_t  a = p[nc - 1];
-            int32_t        colour = 0, w;
-
-#pragma GCC unroll 4
-            for (int c = 0; c < nc - 1; c++)
-              colour |= p[c];
-            counted = !sparse || ((a != 0) & (colour != 0));
-            w       = counted ? a : 0;
-            count += counted;
-#pragma GCC unroll 4
-            for (int c = 0; c < nc - 1; c++)
-              {
-                sum[c] += p[c] * w;
-                plain[c] += p[c] * a;
-              }
-            sum[nc - 1] += w;
-            plain[nc - 1] += a;
-          }
-      /* Background only (where the sums are 0): the plain mean.  In
-       * arithmetic, not branches, for the loop to vectorise. */
-      none = count == 0;
-#pragma GCC unroll 4
-      for (int c = 0; c < nc; c++)
-        sum[c] += plain[c] & -none;
-      count += (uint32_t) (4 * nz * none);
-      alpha_sum = (uint32_t) sum[nc - 1];
-#pragma GCC unroll 4
-      for (int c = 0; c < nc - 1; c++)
-        out[i * (size_t) nc + (size_t) c] =
-          (uint8_t) trunc_div_float (sum[c], alpha_sum);
-      out[i * (size_t) nc + (size_t) (nc - 1)] =
-        (uint8_t) trunc_div_float ((int32_t) alpha_sum, count);
-    }
-}
+MEAN_ALPHA_INT (u8, uint8_t, int32_t, trunc_div_float)
+MEAN_ALPHA_INT (u16, uint16_t, int64_t, trunc_div_double)
+#undef MEAN_ALPHA_INT
 
 /* Float bits at p. */
 static inline uint32_t
@@ -1222,6 +1238,10 @@ MEAN_MULTI (ya_u8, mean_alpha_u8, 2, false)
 MEAN_MULTI (sparse_ya_u8, mean_alpha_u8, 2, true)
 MEAN_MULTI (rgba_u8, mean_alpha_u8, 4, false)
 MEAN_MULTI (sparse_rgba_u8, mean_alpha_u8, 4, true)
+MEAN_MULTI (ya_u16, mean_alpha_u16, 2, false)
+MEAN_MULTI (sparse_ya_u16, mean_alpha_u16, 2, true)
+MEAN_MULTI (rgba_u16, mean_alpha_u16, 4, false)
+MEAN_MULTI (sparse_rgba_u16, mean_alpha_u16, 4, true)
 MEAN_MULTI (ya_float, mean_alpha_float, 2, false)
 MEAN_MULTI (sparse_ya_float, mean_alpha_float, 2, true)
 MEAN_MULTI (rgba_float, mean_alpha_float, 4, false)
@@ -1289,6 +1309,16 @@ static const RowKernels kernels_rgba_u8 = {
   { mean8_rgba_u8, mean8_sparse_rgba_u8 },
   3
 };
+static const RowKernels kernels_ya_u16 = {
+  { mean4_ya_u16, mean4_sparse_ya_u16 },
+  { mean8_ya_u16, mean8_sparse_ya_u16 },
+  2
+};
+static const RowKernels kernels_rgba_u16 = {
+  { mean4_rgba_u16, mean4_sparse_rgba_u16 },
+  { mean8_rgba_u16, mean8_sparse_rgba_u16 },
+  6
+};
 static const RowKernels kernels_ya_float = {
   { mean4_ya_float, mean4_sparse_ya_float },
   { mean8_ya_float, mean8_sparse_ya_float },
@@ -1320,17 +1350,24 @@ row_kernels_for (const SegPixelLayout *layout)
       }
   if (layout->alpha >= 0)
     {
-      const bool u8 = layout->type == SEG_TYPE_U8;
+      const RowKernels *ya, *rgba;
 
-      if (layout->alpha != layout->n_components - 1 ||
-          (!u8 && layout->type != SEG_TYPE_FLOAT))
-        return NULL;
-      switch (layout->n_components)
+      switch (layout->type)
         {
-        case 2: return u8 ? &kernels_ya_u8 : &kernels_ya_float;
-        case 4: return u8 ? &kernels_rgba_u8 : &kernels_rgba_float;
+        case SEG_TYPE_U8: ya = &kernels_ya_u8, rgba = &kernels_rgba_u8; break;
+        case SEG_TYPE_U16:
+          ya = &kernels_ya_u16, rgba = &kernels_rgba_u16;
+          break;
+        case SEG_TYPE_FLOAT:
+          ya = &kernels_ya_float, rgba = &kernels_rgba_float;
+          break;
         default: return NULL;
         }
+      if (layout->alpha != layout->n_components - 1)
+        return NULL;
+      return layout->n_components == 2   ? ya
+             : layout->n_components == 4 ? rgba
+                                         : NULL;
     }
   if (layout->type != SEG_TYPE_U8)
     return NULL;

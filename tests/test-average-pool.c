@@ -615,17 +615,19 @@ START_TEST (test_random_numpy_int_volumes_match_reference)
 }
 END_TEST
 
-/* Y'A and R'G'B'A u8 and float, straight alpha last (GIMP's layers), in
+/* Y'A and R'G'B'A u8, u16 and float, straight alpha last (GIMP's layers), in
  * the shapes of their row kernels: sparse or not, the background of such
  * formats or all bytes zero (which the row kernels leave to the general
  * path). */
-START_TEST (test_random_alpha_u8_and_float_blocks_match_reference)
+START_TEST (test_random_straight_alpha_blocks_match_reference)
 {
-  Rng            r = rng_new ((uint64_t) _i, 12);
-  SegPixelLayout l = { rng_chance (&r, 50) ? SEG_TYPE_U8 : SEG_TYPE_FLOAT,
+  Rng                           r       = rng_new ((uint64_t) _i, 12);
+  static const SegComponentType types[] = { SEG_TYPE_U8, SEG_TYPE_U16,
+                                            SEG_TYPE_FLOAT };
+  SegPixelLayout                l = { types[rng_below (&r, N_ELEMENTS (types))],
                        rng_chance (&r, 50) ? 4 : 2, 0 };
-  const int size = seg_component_size (l.type);
-  Case      c;
+  const int                     size = seg_component_size (l.type);
+  Case                          c;
 
   l.alpha = l.n_components - 1;
   c       = random_case_of (&r, _i, true, l);
@@ -2250,8 +2252,8 @@ average_pool_suite (void)
   tcase_add_loop_test (tc, test_random_numpy_int_volumes_match_reference, 0,
                        2000);
   tcase_add_loop_test (tc, test_random_alpha_volumes_match_reference, 0, 1000);
-  tcase_add_loop_test (
-    tc, test_random_alpha_u8_and_float_blocks_match_reference, 0, 1000);
+  tcase_add_loop_test (tc, test_random_straight_alpha_blocks_match_reference, 0,
+                       1000);
 
   tc =
     add_loop_tcase (s, "large", 300, test_large_random_blocks_match_reference,

@@ -1254,80 +1254,55 @@ typedef struct
 {
   SegRows2x2Fn   mean4[2];
   SegRows2x2x2Fn mean8[2];
-  /* Where the kernels see background: zero components (-1), or an alpha
-   * of 0 (its bytes all zero) at this byte or colour of zeros around
-   * it. */
-  int background_alpha;
 } RowKernels;
 
 static const RowKernels kernels_u8     = { { mean4_u8, mean4_sparse_u8 },
-                                           { mean8_u8, mean8_sparse_u8 },
-                                           -1 };
+                                           { mean8_u8, mean8_sparse_u8 } };
 static const RowKernels kernels_u16    = { { mean4_u16, mean4_sparse_u16 },
-                                           { mean8_u16, mean8_sparse_u16 },
-                                           -1 };
+                                           { mean8_u16, mean8_sparse_u16 } };
 static const RowKernels kernels_u32    = { { mean4_u32, mean4_sparse_u32 },
-                                           { mean8_u32, mean8_sparse_u32 },
-                                           -1 };
+                                           { mean8_u32, mean8_sparse_u32 } };
 static const RowKernels kernels_float  = { { mean4_float, mean4_sparse_float },
-                                           { mean8_float, mean8_sparse_float },
-                                           -1 };
+                                           { mean8_float, mean8_sparse_float } };
 static const RowKernels kernels_double = {
-  { mean4_double, mean4_sparse_double },
-  { mean8_double, mean8_sparse_double },
-  -1
+  { mean4_double, mean4_sparse_double }, { mean8_double, mean8_sparse_double }
 };
 static const RowKernels kernels_u64     = { { mean4_u64, mean4_sparse_u64 },
-                                            { mean8_u64, mean8_sparse_u64 },
-                                            -1 };
+                                            { mean8_u64, mean8_sparse_u64 } };
 static const RowKernels kernels_i8      = { { mean4_i8, mean4_sparse_i8 },
-                                            { mean8_i8, mean8_sparse_i8 },
-                                            -1 };
+                                            { mean8_i8, mean8_sparse_i8 } };
 static const RowKernels kernels_i16     = { { mean4_i16, mean4_sparse_i16 },
-                                            { mean8_i16, mean8_sparse_i16 },
-                                            -1 };
+                                            { mean8_i16, mean8_sparse_i16 } };
 static const RowKernels kernels_i32     = { { mean4_i32, mean4_sparse_i32 },
-                                            { mean8_i32, mean8_sparse_i32 },
-                                            -1 };
+                                            { mean8_i32, mean8_sparse_i32 } };
 static const RowKernels kernels_i64     = { { mean4_i64, mean4_sparse_i64 },
-                                            { mean8_i64, mean8_sparse_i64 },
-                                            -1 };
+                                            { mean8_i64, mean8_sparse_i64 } };
 static const RowKernels kernels_u8x2    = { { mean4_u8x2, mean4_sparse_u8x2 },
-                                            { mean8_u8x2, mean8_sparse_u8x2 },
-                                            -1 };
+                                            { mean8_u8x2, mean8_sparse_u8x2 } };
 static const RowKernels kernels_u8x3    = { { mean4_u8x3, mean4_sparse_u8x3 },
-                                            { mean8_u8x3, mean8_sparse_u8x3 },
-                                            -1 };
+                                            { mean8_u8x3, mean8_sparse_u8x3 } };
 static const RowKernels kernels_u8x4    = { { mean4_u8x4, mean4_sparse_u8x4 },
-                                            { mean8_u8x4, mean8_sparse_u8x4 },
-                                            -1 };
+                                            { mean8_u8x4, mean8_sparse_u8x4 } };
 static const RowKernels kernels_ya_u8   = { { mean4_ya_u8, mean4_sparse_ya_u8 },
-                                            { mean8_ya_u8, mean8_sparse_ya_u8 },
-                                            1 };
+                                            { mean8_ya_u8, mean8_sparse_ya_u8 } };
 static const RowKernels kernels_rgba_u8 = {
   { mean4_rgba_u8, mean4_sparse_rgba_u8 },
-  { mean8_rgba_u8, mean8_sparse_rgba_u8 },
-  3
+  { mean8_rgba_u8, mean8_sparse_rgba_u8 }
 };
 static const RowKernels kernels_ya_u16 = {
-  { mean4_ya_u16, mean4_sparse_ya_u16 },
-  { mean8_ya_u16, mean8_sparse_ya_u16 },
-  2
+  { mean4_ya_u16, mean4_sparse_ya_u16 }, { mean8_ya_u16, mean8_sparse_ya_u16 }
 };
 static const RowKernels kernels_rgba_u16 = {
   { mean4_rgba_u16, mean4_sparse_rgba_u16 },
-  { mean8_rgba_u16, mean8_sparse_rgba_u16 },
-  6
+  { mean8_rgba_u16, mean8_sparse_rgba_u16 }
 };
 static const RowKernels kernels_ya_float = {
   { mean4_ya_float, mean4_sparse_ya_float },
-  { mean8_ya_float, mean8_sparse_ya_float },
-  4
+  { mean8_ya_float, mean8_sparse_ya_float }
 };
 static const RowKernels kernels_rgba_float = {
   { mean4_rgba_float, mean4_sparse_rgba_float },
-  { mean8_rgba_float, mean8_sparse_rgba_float },
-  12
+  { mean8_rgba_float, mean8_sparse_rgba_float }
 };
 
 static const RowKernels *
@@ -1553,16 +1528,18 @@ fast_path_for (const SegFactors     *f,
                bool                  sparse,
                SegBackground         background)
 {
-  const RowKernels *k  = row_kernels_for (layout);
-  FastPath          fp = { NULL, NULL, NULL };
+  const RowKernels *k    = row_kernels_for (layout);
+  const int         size = seg_component_size (layout->type);
+  FastPath          fp   = { NULL, NULL, NULL };
 
   if (k == NULL || f->x != 2 || f->y != 2 || f->z > 2)
     return fp;
-  if (sparse &&
-      (k->background_alpha < 0
-         ? background.alpha_size != 0
-         : background.alpha_size != seg_component_size (layout->type) ||
-             background.alpha_offset != k->background_alpha))
+  /* The kernels see background as zero components, or, for a layout
+   * weighted by alpha, as an alpha of zero bytes or colour of zeros. */
+  if (sparse && !(weights_by_alpha (layout)
+                    ? background.alpha_offset == layout->alpha * size &&
+                        background.alpha_size == size
+                    : background.alpha_size == 0))
     return fp;
   if (f->z == 1)
     fp.mean4 = k->mean4[sparse];

@@ -1206,6 +1206,52 @@ mean_alpha_float (Blocks b, uint8_t *restrict out, int nc, bool sparse)
     }
 }
 
+/* Means of full blocks of float voxels of nc components, no alpha, as
+ * the general path makes them: each component summed in double from
+ * -0.0 in raster order, over the counted voxels, and divided by their
+ * count.  Sparse leaves out voxels whose bytes are all zero; they add
+ * -0.0, which changes no sum, and a block of them alone has the plain
+ * mean of its zeros, +0.0. */
+static inline __attribute__ ((always_inline)) void
+mean_float_multi (Blocks b, uint8_t *restrict out, int nc, bool sparse)
+{
+  for (size_t i = 0; i < b.n; i++)
+    {
+      double   sum[4] = { -0.0, -0.0, -0.0, -0.0 };
+      uint32_t count  = 0;
+
+      for (int r = 0; r < 2 * b.nz; r++)
+        for (int dx = 0; dx < 2; dx++)
+          {
+            const uint8_t *p =
+              b.rows[r] + (2 * i + (size_t) dx) * (size_t) nc * sizeof (float);
+            uint32_t any = 0;
+            bool     background;
+
+#pragma GCC unroll 4
+            for (int c = 0; c < nc; c++)
+              any |= float_bits_at (p + c * 4);
+            background = sparse && any == 0;
+#pragma GCC unroll 4
+            for (int c = 0; c < nc; c++)
+              {
+                float v;
+
+                memcpy (&v, p + c * 4, sizeof v);
+                sum[c] += background ? -0.0 : (double) v;
+              }
+            count += !background;
+          }
+#pragma GCC unroll 4
+      for (int c = 0; c < nc; c++)
+        {
+          const float mean = count != 0 ? (float) (sum[c] / count) : 0.0f;
+
+          memcpy (out + (i * (size_t) nc + (size_t) c) * 4, &mean, 4);
+        }
+    }
+}
+
 /* KERNEL () for NC components and SPARSE, over 2×2×1 (mean4_…) and
  * 2×2×2 (mean8_…) blocks. */
 #define MEAN_MULTI(NAME, KERNEL, NC, SPARSE)                            \
@@ -1234,6 +1280,12 @@ MEAN_MULTI (u8x3, mean_u8_multi, 3, false)
 MEAN_MULTI (sparse_u8x3, mean_u8_multi, 3, true)
 MEAN_MULTI (u8x4, mean_u8_multi, 4, false)
 MEAN_MULTI (sparse_u8x4, mean_u8_multi, 4, true)
+MEAN_MULTI (f32x2, mean_float_multi, 2, false)
+MEAN_MULTI (sparse_f32x2, mean_float_multi, 2, true)
+MEAN_MULTI (f32x3, mean_float_multi, 3, false)
+MEAN_MULTI (sparse_f32x3, mean_float_multi, 3, true)
+MEAN_MULTI (f32x4, mean_float_multi, 4, false)
+MEAN_MULTI (sparse_f32x4, mean_float_multi, 4, true)
 MEAN_MULTI (ya_u8, mean_alpha_u8, 2, false)
 MEAN_MULTI (sparse_ya_u8, mean_alpha_u8, 2, true)
 MEAN_MULTI (rgba_u8, mean_alpha_u8, 4, false)
@@ -1283,6 +1335,12 @@ static const RowKernels kernels_u8x3    = { { mean4_u8x3, mean4_sparse_u8x3 },
                                             { mean8_u8x3, mean8_sparse_u8x3 } };
 static const RowKernels kernels_u8x4    = { { mean4_u8x4, mean4_sparse_u8x4 },
                                             { mean8_u8x4, mean8_sparse_u8x4 } };
+static const RowKernels kernels_f32x2   = { { mean4_f32x2, mean4_sparse_f32x2 },
+                                            { mean8_f32x2, mean8_sparse_f32x2 } };
+static const RowKernels kernels_f32x3   = { { mean4_f32x3, mean4_sparse_f32x3 },
+                                            { mean8_f32x3, mean8_sparse_f32x3 } };
+static const RowKernels kernels_f32x4   = { { mean4_f32x4, mean4_sparse_f32x4 },
+                                            { mean8_f32x4, mean8_sparse_f32x4 } };
 static const RowKernels kernels_ya_u8   = { { mean4_ya_u8, mean4_sparse_ya_u8 },
                                             { mean8_ya_u8, mean8_sparse_ya_u8 } };
 static const RowKernels kernels_rgba_u8 = {
@@ -1344,13 +1402,13 @@ row_kernels_for (const SegPixelLayout *layout)
              : layout->n_components == 4 ? rgba
                                          : NULL;
     }
-  if (layout->type != SEG_TYPE_U8)
+  if (layout->type != SEG_TYPE_U8 && layout->type != SEG_TYPE_FLOAT)
     return NULL;
   switch (layout->n_components)
     {
-    case 2: return &kernels_u8x2;
-    case 3: return &kernels_u8x3;
-    case 4: return &kernels_u8x4;
+    case 2: return layout->type == SEG_TYPE_U8 ? &kernels_u8x2 : &kernels_f32x2;
+    case 3: return layout->type == SEG_TYPE_U8 ? &kernels_u8x3 : &kernels_f32x3;
+    case 4: return layout->type == SEG_TYPE_U8 ? &kernels_u8x4 : &kernels_f32x4;
     default: return NULL;
     }
 }

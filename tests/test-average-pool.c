@@ -490,6 +490,8 @@ random_fast_layout (Rng *r)
     { SEG_TYPE_DOUBLE, 1, -1 }, { SEG_TYPE_I8, 1, -1 },
     { SEG_TYPE_I16, 1, -1 },    { SEG_TYPE_I32, 1, -1 },
     { SEG_TYPE_I64, 1, -1 },    { SEG_TYPE_U64, 1, -1 },
+    { SEG_TYPE_FLOAT, 2, -1 },  { SEG_TYPE_FLOAT, 3, -1 },
+    { SEG_TYPE_FLOAT, 4, -1 },
   };
 
   return fast[rng_below (r, N_ELEMENTS (fast))];

@@ -1015,42 +1015,80 @@ typedef struct
   int                   nz;
 } Blocks;
 
-/* Means of full blocks of u8 voxels of nc components, no alpha: byte q
- * of output voxel i is the mean of byte q of the block's voxels; sparse
- * leaves out voxels whose bytes are all zero, which add nothing to the
- * sums and only are not counted (trunc_div_float () divides exactly).
- * nc is a constant in each caller, so that each loop vectorises on its
- * own. */
-static inline __attribute__ ((always_inline)) void
-mean_u8_multi (Blocks b, uint8_t *restrict out, int nc, bool sparse)
+/* Component q of an unsigned voxel at p whose components have size bytes
+ * (1 or 2), and storing one. */
+static inline uint32_t
+small_uint_at (const uint8_t *p, int q, int size)
 {
-  const uint8_t *const *rows = b.rows;
-  const int             nz   = b.nz;
+  uint16_t v;
 
+  if (size == 1)
+    return p[q];
+  memcpy (&v, p + 2 * q, sizeof v);
+  return v;
+}
+
+static inline void
+small_uint_put (uint8_t *p, size_t q, int size, uint32_t v)
+{
+  const uint16_t v16 = (uint16_t) v;
+
+  if (size == 1)
+    p[q] = (uint8_t) v;
+  else
+    memcpy (p + 2 * q, &v16, sizeof v16);
+}
+
+/* Means of full blocks of u8 or u16 voxels (size 1 or 2) of nc
+ * components, no alpha: component q of output voxel i is the mean of
+ * component q of the block's voxels; sparse leaves out voxels whose
+ * bytes are all zero, which add nothing to the sums and only are not
+ * counted (trunc_div_float () divides exactly: the sums stay below 2^19).
+ * nc and size are constants in each caller, so that each loop vectorises
+ * on its own. */
+static inline __attribute__ ((always_inline)) void
+mean_uint_multi (Blocks b, uint8_t *restrict out, int nc, int size, bool sparse)
+{
   for (size_t i = 0; i < b.n; i++)
     {
       uint32_t sum[4] = { 0 }, count = 0;
 
-      for (int r = 0; r < 2 * nz; r++)
+      for (int r = 0; r < 2 * b.nz; r++)
         for (int dx = 0; dx < 2; dx++)
           {
-            const uint8_t *p   = rows[r] + (2 * i + (size_t) dx) * (size_t) nc;
-            uint32_t       any = 0;
+            const uint8_t *p =
+              b.rows[r] + (2 * i + (size_t) dx) * (size_t) (nc * size);
+            uint32_t any = 0;
 
 #pragma GCC unroll 4
             for (int q = 0; q < nc; q++)
               {
-                sum[q] += p[q];
-                any |= p[q];
+                const uint32_t v = small_uint_at (p, q, size);
+
+                sum[q] += v;
+                any |= v;
               }
             count += any != 0;
           }
 #pragma GCC unroll 4
       for (int q = 0; q < nc; q++)
-        out[i * (size_t) nc + (size_t) q] =
-          sparse ? (uint8_t) trunc_div_float ((int32_t) sum[q], count)
-                 : (uint8_t) (sum[q] / (uint32_t) (4 * nz));
+        small_uint_put (out + i * (size_t) (nc * size), (size_t) q, size,
+                        sparse
+                          ? (uint32_t) trunc_div_float ((int32_t) sum[q], count)
+                          : sum[q] / (uint32_t) (4 * b.nz));
     }
+}
+
+static inline __attribute__ ((always_inline)) void
+mean_u8_multi (Blocks b, uint8_t *restrict out, int nc, bool sparse)
+{
+  mean_uint_multi (b, out, nc, 1, sparse);
+}
+
+static inline __attribute__ ((always_inline)) void
+mean_u16_multi (Blocks b, uint8_t *restrict out, int nc, bool sparse)
+{
+  mean_uint_multi (b, out, nc, 2, sparse);
 }
 
 
@@ -1280,6 +1318,12 @@ MEAN_MULTI (u8x3, mean_u8_multi, 3, false)
 MEAN_MULTI (sparse_u8x3, mean_u8_multi, 3, true)
 MEAN_MULTI (u8x4, mean_u8_multi, 4, false)
 MEAN_MULTI (sparse_u8x4, mean_u8_multi, 4, true)
+MEAN_MULTI (u16x2, mean_u16_multi, 2, false)
+MEAN_MULTI (sparse_u16x2, mean_u16_multi, 2, true)
+MEAN_MULTI (u16x3, mean_u16_multi, 3, false)
+MEAN_MULTI (sparse_u16x3, mean_u16_multi, 3, true)
+MEAN_MULTI (u16x4, mean_u16_multi, 4, false)
+MEAN_MULTI (sparse_u16x4, mean_u16_multi, 4, true)
 MEAN_MULTI (f32x2, mean_float_multi, 2, false)
 MEAN_MULTI (sparse_f32x2, mean_float_multi, 2, true)
 MEAN_MULTI (f32x3, mean_float_multi, 3, false)
@@ -1319,28 +1363,41 @@ static const RowKernels kernels_float  = { { mean4_float, mean4_sparse_float },
 static const RowKernels kernels_double = {
   { mean4_double, mean4_sparse_double }, { mean8_double, mean8_sparse_double }
 };
-static const RowKernels kernels_u64     = { { mean4_u64, mean4_sparse_u64 },
-                                            { mean8_u64, mean8_sparse_u64 } };
-static const RowKernels kernels_i8      = { { mean4_i8, mean4_sparse_i8 },
-                                            { mean8_i8, mean8_sparse_i8 } };
-static const RowKernels kernels_i16     = { { mean4_i16, mean4_sparse_i16 },
-                                            { mean8_i16, mean8_sparse_i16 } };
-static const RowKernels kernels_i32     = { { mean4_i32, mean4_sparse_i32 },
-                                            { mean8_i32, mean8_sparse_i32 } };
-static const RowKernels kernels_i64     = { { mean4_i64, mean4_sparse_i64 },
-                                            { mean8_i64, mean8_sparse_i64 } };
-static const RowKernels kernels_u8x2    = { { mean4_u8x2, mean4_sparse_u8x2 },
-                                            { mean8_u8x2, mean8_sparse_u8x2 } };
-static const RowKernels kernels_u8x3    = { { mean4_u8x3, mean4_sparse_u8x3 },
-                                            { mean8_u8x3, mean8_sparse_u8x3 } };
-static const RowKernels kernels_u8x4    = { { mean4_u8x4, mean4_sparse_u8x4 },
-                                            { mean8_u8x4, mean8_sparse_u8x4 } };
-static const RowKernels kernels_f32x2   = { { mean4_f32x2, mean4_sparse_f32x2 },
-                                            { mean8_f32x2, mean8_sparse_f32x2 } };
-static const RowKernels kernels_f32x3   = { { mean4_f32x3, mean4_sparse_f32x3 },
-                                            { mean8_f32x3, mean8_sparse_f32x3 } };
-static const RowKernels kernels_f32x4   = { { mean4_f32x4, mean4_sparse_f32x4 },
-                                            { mean8_f32x4, mean8_sparse_f32x4 } };
+static const RowKernels kernels_u64   = { { mean4_u64, mean4_sparse_u64 },
+                                          { mean8_u64, mean8_sparse_u64 } };
+static const RowKernels kernels_i8    = { { mean4_i8, mean4_sparse_i8 },
+                                          { mean8_i8, mean8_sparse_i8 } };
+static const RowKernels kernels_i16   = { { mean4_i16, mean4_sparse_i16 },
+                                          { mean8_i16, mean8_sparse_i16 } };
+static const RowKernels kernels_i32   = { { mean4_i32, mean4_sparse_i32 },
+                                          { mean8_i32, mean8_sparse_i32 } };
+static const RowKernels kernels_i64   = { { mean4_i64, mean4_sparse_i64 },
+                                          { mean8_i64, mean8_sparse_i64 } };
+static const RowKernels kernels_u8x2  = { { mean4_u8x2, mean4_sparse_u8x2 },
+                                          { mean8_u8x2, mean8_sparse_u8x2 } };
+static const RowKernels kernels_u8x3  = { { mean4_u8x3, mean4_sparse_u8x3 },
+                                          { mean8_u8x3, mean8_sparse_u8x3 } };
+static const RowKernels kernels_u8x4  = { { mean4_u8x4, mean4_sparse_u8x4 },
+                                          { mean8_u8x4, mean8_sparse_u8x4 } };
+static const RowKernels kernels_u16x2 = { { mean4_u16x2, mean4_sparse_u16x2 },
+                                          { mean8_u16x2, mean8_sparse_u16x2 } };
+static const RowKernels kernels_u16x3 = { { mean4_u16x3, mean4_sparse_u16x3 },
+                                          { mean8_u16x3, mean8_sparse_u16x3 } };
+static const RowKernels kernels_u16x4 = { { mean4_u16x4, mean4_sparse_u16x4 },
+                                          { mean8_u16x4, mean8_sparse_u16x4 } };
+static const RowKernels kernels_f32x2 = { { mean4_f32x2, mean4_sparse_f32x2 },
+                                          { mean8_f32x2, mean8_sparse_f32x2 } };
+static const RowKernels kernels_f32x3 = { { mean4_f32x3, mean4_sparse_f32x3 },
+                                          { mean8_f32x3, mean8_sparse_f32x3 } };
+static const RowKernels kernels_f32x4 = { { mean4_f32x4, mean4_sparse_f32x4 },
+                                          { mean8_f32x4, mean8_sparse_f32x4 } };
+/* Layouts of 2, 3 and 4 components without a straight alpha. */
+static const RowKernels *const multi_u8[3]  = { &kernels_u8x2, &kernels_u8x3,
+                                                &kernels_u8x4 };
+static const RowKernels *const multi_u16[3] = { &kernels_u16x2, &kernels_u16x3,
+                                                &kernels_u16x4 };
+static const RowKernels *const multi_f32[3] = { &kernels_f32x2, &kernels_f32x3,
+                                                &kernels_f32x4 };
 static const RowKernels kernels_ya_u8   = { { mean4_ya_u8, mean4_sparse_ya_u8 },
                                             { mean8_ya_u8, mean8_sparse_ya_u8 } };
 static const RowKernels kernels_rgba_u8 = {
@@ -1402,13 +1459,13 @@ row_kernels_for (const SegPixelLayout *layout)
              : layout->n_components == 4 ? rgba
                                          : NULL;
     }
-  if (layout->type != SEG_TYPE_U8 && layout->type != SEG_TYPE_FLOAT)
+  if (layout->n_components > 4)
     return NULL;
-  switch (layout->n_components)
+  switch (layout->type)
     {
-    case 2: return layout->type == SEG_TYPE_U8 ? &kernels_u8x2 : &kernels_f32x2;
-    case 3: return layout->type == SEG_TYPE_U8 ? &kernels_u8x3 : &kernels_f32x3;
-    case 4: return layout->type == SEG_TYPE_U8 ? &kernels_u8x4 : &kernels_f32x4;
+    case SEG_TYPE_U8: return multi_u8[layout->n_components - 2];
+    case SEG_TYPE_U16: return multi_u16[layout->n_components - 2];
+    case SEG_TYPE_FLOAT: return multi_f32[layout->n_components - 2];
     default: return NULL;
     }
 }

@@ -491,7 +491,8 @@ random_fast_layout (Rng *r)
     { SEG_TYPE_I16, 1, -1 },    { SEG_TYPE_I32, 1, -1 },
     { SEG_TYPE_I64, 1, -1 },    { SEG_TYPE_U64, 1, -1 },
     { SEG_TYPE_FLOAT, 2, -1 },  { SEG_TYPE_FLOAT, 3, -1 },
-    { SEG_TYPE_FLOAT, 4, -1 },
+    { SEG_TYPE_FLOAT, 4, -1 },  { SEG_TYPE_U16, 2, -1 },
+    { SEG_TYPE_U16, 3, -1 },    { SEG_TYPE_U16, 4, -1 },
   };
 
   return fast[rng_below (r, N_ELEMENTS (fast))];

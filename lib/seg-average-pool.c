@@ -767,17 +767,9 @@ trunc_div_double (int64_t s, uint32_t k)
 LOADER (load_u64, uint64_t)
 LOADER (load_i64, int64_t)
 
-/* The row kernels' helpers for integers of type T of at most 32 bits,
- * summed in ACC (signed for signed T) and divided by DIV (s, k) where k
- * varies: background is 0, which adds nothing. */
-#define INTEGER_HELPERS(SUFFIX, T, ACC, DIV)                            \
-  LOADER (load_##SUFFIX, T)                                             \
-                                                                        \
-  static inline ACC value_##SUFFIX (const uint8_t *p, size_t i)         \
-  {                                                                     \
-    return load_##SUFFIX (p, i);                                        \
-  }                                                                     \
-                                                                        \
+/* The helpers of integers, whose background is 0: a background voxel
+ * counts nothing and its value, 0, adds nothing. */
+#define ZERO_IS_BACKGROUND(SUFFIX, ACC)                                 \
   static inline ACC counted_value_##SUFFIX (const uint8_t *p, size_t i) \
   {                                                                     \
     return value_##SUFFIX (p, i);                                       \
@@ -785,17 +777,30 @@ LOADER (load_i64, int64_t)
                                                                         \
   static inline uint32_t counted_##SUFFIX (const uint8_t *p, size_t i)  \
   {                                                                     \
-    return value_##SUFFIX (p, i) != 0;                                  \
-  }                                                                     \
-                                                                        \
-  static inline T mean_##SUFFIX (ACC s, uint32_t k)                     \
-  {                                                                     \
-    return (T) (s / (ACC) k);                                           \
-  }                                                                     \
-                                                                        \
-  static inline T sparse_mean_##SUFFIX (ACC s, uint32_t k)              \
-  {                                                                     \
-    return (T) DIV (s, k);                                              \
+    return load_##SUFFIX (p, i) != 0;                                   \
+  }
+
+/* The row kernels' helpers for integers of type T of at most 32 bits,
+ * summed in ACC (signed for signed T) and divided by DIV (s, k) where k
+ * varies: background is 0, which adds nothing. */
+#define INTEGER_HELPERS(SUFFIX, T, ACC, DIV)                    \
+  LOADER (load_##SUFFIX, T)                                     \
+                                                                \
+  static inline ACC value_##SUFFIX (const uint8_t *p, size_t i) \
+  {                                                             \
+    return load_##SUFFIX (p, i);                                \
+  }                                                             \
+                                                                \
+  ZERO_IS_BACKGROUND (SUFFIX, ACC)                              \
+                                                                \
+  static inline T mean_##SUFFIX (ACC s, uint32_t k)             \
+  {                                                             \
+    return (T) (s / (ACC) k);                                   \
+  }                                                             \
+                                                                \
+  static inline T sparse_mean_##SUFFIX (ACC s, uint32_t k)      \
+  {                                                             \
+    return (T) DIV (s, k);                                      \
   }
 
 INTEGER_HELPERS (u8, uint8_t, uint32_t, trunc_div_float)
@@ -862,22 +867,9 @@ value_i64 (const uint8_t *p, size_t i)
          (Split64){ UINT64_MAX, 0xffffffffu };
 }
 
-#define SPLIT_HELPERS(SUFFIX)                                               \
-  static inline Split64 counted_value_##SUFFIX (const uint8_t *p, size_t i) \
-  {                                                                         \
-    return value_##SUFFIX (p, i);                                           \
-  }                                                                         \
-                                                                            \
-  static inline uint32_t counted_##SUFFIX (const uint8_t *p, size_t i)      \
-  {                                                                         \
-    const Split64 v = value_##SUFFIX (p, i);                                \
-                                                                            \
-    return (v[0] | v[1]) != 0;                                              \
-  }
-
-SPLIT_HELPERS (u64)
-SPLIT_HELPERS (i64)
-#undef SPLIT_HELPERS
+ZERO_IS_BACKGROUND (u64, Split64)
+ZERO_IS_BACKGROUND (i64, Split64)
+#undef ZERO_IS_BACKGROUND
 
 static inline uint64_t
 mean_u64 (Split64 s, uint32_t k)
@@ -1020,23 +1012,16 @@ typedef struct
 static inline uint32_t
 small_uint_at (const uint8_t *p, int q, int size)
 {
-  uint16_t v;
-
-  if (size == 1)
-    return p[q];
-  memcpy (&v, p + 2 * q, sizeof v);
-  return v;
+  return size == 1 ? load_u8 (p, (size_t) q) : load_u16 (p, (size_t) q);
 }
 
 static inline void
 small_uint_put (uint8_t *p, size_t q, int size, uint32_t v)
 {
-  const uint16_t v16 = (uint16_t) v;
-
   if (size == 1)
-    p[q] = (uint8_t) v;
+    put_u8 (p, q, (uint8_t) v);
   else
-    memcpy (p + 2 * q, &v16, sizeof v16);
+    put_u16 (p, q, (uint16_t) v);
 }
 
 /* Means of full blocks of u8 or u16 voxels (size 1 or 2) of nc
@@ -1110,14 +1095,6 @@ mean_u16_multi (Blocks b, uint8_t *restrict out, int nc, bool sparse)
  *
  * The alpha's division, by at most 8, is exact in either. */
 #define MEAN_ALPHA_INT(SUFFIX, T, SUM, DIV)                                   \
-  static inline SUM component_##SUFFIX (const uint8_t *p, int c)              \
-  {                                                                           \
-    T v;                                                                      \
-                                                                              \
-    memcpy (&v, p + (size_t) c * sizeof v, sizeof v);                         \
-    return v;                                                                 \
-  }                                                                           \
-                                                                              \
   static inline __attribute__ ((always_inline)) void mean_alpha_##SUFFIX (    \
     Blocks b, uint8_t *restrict out, int nc, bool sparse)                     \
   {                                                                           \
@@ -1132,18 +1109,18 @@ mean_u16_multi (Blocks b, uint8_t *restrict out, int nc, bool sparse)
             {                                                                 \
               const uint8_t *p =                                              \
                 b.rows[r] + (2 * i + (size_t) dx) * (size_t) nc * sizeof (T); \
-              const SUM a      = component_##SUFFIX (p, nc - 1);              \
+              const SUM a      = (SUM) load_##SUFFIX (p, (size_t) (nc - 1));  \
               SUM       colour = 0, w;                                        \
                                                                               \
               _Pragma ("GCC unroll 4") for (int c = 0; c < nc - 1; c++)       \
-                colour |= component_##SUFFIX (p, c);                          \
+                colour |= (SUM) load_##SUFFIX (p, (size_t) c);                \
               counted = !sparse || ((a != 0) & (colour != 0));                \
               w       = counted ? a : 0;                                      \
               count += counted;                                               \
               _Pragma ("GCC unroll 4") for (int c = 0; c < nc - 1; c++)       \
               {                                                               \
-                sum[c] += component_##SUFFIX (p, c) * w;                      \
-                plain[c] += component_##SUFFIX (p, c) * a;                    \
+                sum[c] += (SUM) load_##SUFFIX (p, (size_t) c) * w;            \
+                plain[c] += (SUM) load_##SUFFIX (p, (size_t) c) * a;          \
               }                                                               \
               sum[nc - 1] += w;                                               \
               plain[nc - 1] += a;                                             \
@@ -1159,8 +1136,7 @@ mean_u16_multi (Blocks b, uint8_t *restrict out, int nc, bool sparse)
         {                                                                     \
           mean = (T) (c < nc - 1 ? DIV (sum[c], (uint32_t) alpha_sum)         \
                                  : DIV (alpha_sum, count));                   \
-          memcpy (out + (i * (size_t) nc + (size_t) c) * sizeof (T), &mean,   \
-                  sizeof (T));                                                \
+          put_##SUFFIX (out, i *(size_t) nc + (size_t) c, mean);              \
         }                                                                     \
       }                                                                       \
   }
@@ -1168,16 +1144,6 @@ mean_u16_multi (Blocks b, uint8_t *restrict out, int nc, bool sparse)
 MEAN_ALPHA_INT (u8, uint8_t, int32_t, trunc_div_float)
 MEAN_ALPHA_INT (u16, uint16_t, int64_t, trunc_div_double)
 #undef MEAN_ALPHA_INT
-
-/* Float bits at p. */
-static inline uint32_t
-float_bits_at (const uint8_t *p)
-{
-  uint32_t bits;
-
-  memcpy (&bits, p, sizeof bits);
-  return bits;
-}
 
 /* mean_alpha_u8 ()'s rule for float voxels, summed in double as the
  * general path sums them and in its order, so that they round alike:
@@ -1197,35 +1163,31 @@ mean_alpha_float (Blocks b, uint8_t *restrict out, int nc, bool sparse)
       double   sum[4]   = { -0.0, -0.0, -0.0, -0.0 };
       double   plain[4] = { -0.0, -0.0, -0.0, -0.0 };
       uint32_t count    = 0;
-      float    mean;
 
       for (int r = 0; r < 2 * nz; r++)
         for (int dx = 0; dx < 2; dx++)
           {
             const uint8_t *p =
               rows[r] + (2 * i + (size_t) dx) * (size_t) nc * sizeof (float);
-            const uint32_t alpha_bits = float_bits_at (p + (nc - 1) * 4);
+            const uint32_t alpha_bits = bits_float (p, (size_t) (nc - 1));
+            const double   a          = value_float (p, (size_t) (nc - 1));
             uint32_t       colour     = 0;
-            float          a;
             bool           background, clear;
 
-            memcpy (&a, &alpha_bits, sizeof a);
 #pragma GCC unroll 4
             for (int c = 0; c < nc - 1; c++)
-              colour |= float_bits_at (p + c * 4);
+              colour |= bits_float (p, (size_t) c);
             background = sparse && (alpha_bits == 0 || colour == 0);
             clear      = a == 0;
 #pragma GCC unroll 4
             for (int c = 0; c < nc - 1; c++)
               {
-                float        v;
-                const double term =
-                  (memcpy (&v, p + c * 4, sizeof v), (double) v * a);
+                const double term = value_float (p, (size_t) c) * a;
 
                 sum[c] += background || clear ? -0.0 : term;
                 plain[c] += clear ? -0.0 : term;
               }
-            sum[nc - 1] += background ? -0.0 : (double) a;
+            sum[nc - 1] += background ? -0.0 : a;
             plain[nc - 1] += a;
             count += !background;
           }
@@ -1235,12 +1197,10 @@ mean_alpha_float (Blocks b, uint8_t *restrict out, int nc, bool sparse)
           count = (uint32_t) (4 * nz);
         }
       for (int c = 0; c < nc - 1; c++)
-        {
-          mean = sum[nc - 1] != 0 ? (float) (sum[c] / sum[nc - 1]) : 0.0f;
-          memcpy (out + (i * (size_t) nc + (size_t) c) * 4, &mean, 4);
-        }
-      mean = (float) (sum[nc - 1] / count);
-      memcpy (out + (i * (size_t) nc + (size_t) (nc - 1)) * 4, &mean, 4);
+        put_float (out, i * (size_t) nc + (size_t) c,
+                   sum[nc - 1] != 0 ? (float) (sum[c] / sum[nc - 1]) : 0.0f);
+      put_float (out, i * (size_t) nc + (size_t) (nc - 1),
+                 (float) (sum[nc - 1] / count));
     }
 }
 
@@ -1268,25 +1228,17 @@ mean_float_multi (Blocks b, uint8_t *restrict out, int nc, bool sparse)
 
 #pragma GCC unroll 4
             for (int c = 0; c < nc; c++)
-              any |= float_bits_at (p + c * 4);
+              any |= bits_float (p, (size_t) c);
             background = sparse && any == 0;
 #pragma GCC unroll 4
             for (int c = 0; c < nc; c++)
-              {
-                float v;
-
-                memcpy (&v, p + c * 4, sizeof v);
-                sum[c] += background ? -0.0 : (double) v;
-              }
+              sum[c] += background ? -0.0 : value_float (p, (size_t) c);
             count += !background;
           }
 #pragma GCC unroll 4
       for (int c = 0; c < nc; c++)
-        {
-          const float mean = count != 0 ? (float) (sum[c] / count) : 0.0f;
-
-          memcpy (out + (i * (size_t) nc + (size_t) c) * 4, &mean, 4);
-        }
+        put_float (out, i * (size_t) nc + (size_t) c,
+                   count != 0 ? (float) (sum[c] / count) : 0.0f);
     }
 }
 

@@ -623,9 +623,8 @@ row_double (const Descent *k,
     }
 }
 
-/* ---- Sixteen voxels at a time in single precision (AVX-512) ------------ */
+/* ---- Single precision: the cache and the exact way for both widths ----- */
 
-#if SEG_HAVE_AVX512
 /* Types whose numbers are floats exactly: this path takes them. */
 static bool
 takes_floats (SegComponentType type)
@@ -652,7 +651,7 @@ typedef struct
 
 /* Voxels [0, n) of a row of integers that floats hold exactly (u8, u16,
  * int8, int16) into dst. */
-SEG_AVX512 static void
+SEG_CLONES static void
 read_small_ints (const uint8_t *row, int n, SegComponentType type, float *dst)
 {
   const int x = 0; /* READ_NUMBERS's first voxel */
@@ -694,6 +693,9 @@ typedef struct
   float   *v; /* v[x + 1]: voxel x, +∞ beyond the row and for NaN */
   float   *lo_x, *lo_y, *lo_xy;
   uint8_t *at_x, *at_y, *at_xy;
+  /* The same as int32_t, for the vector extensions' path (which GCC
+   * cannot widen bytes for well): set where the cache was made for it. */
+  int32_t *at32_x, *at32_y, *at32_xy;
 } RowMinima;
 
 typedef struct
@@ -701,7 +703,10 @@ typedef struct
   RowMinima row[CACHED_ROWS];
   RowMinima missing; /* a row outside the input: +∞ everywhere */
   void     *memory;
-  uint16_t *redo; /* per vector of an output row: lanes to redo */
+  uint16_t *redo; /* AVX-512: per vector of an output row, lanes to redo */
+  /* The vector extensions' path: per voxel of an output row, its label
+   * and whether to redo it (nonzero). */
+  int32_t *labels, *redo_lanes;
   /* Where the loops over an input row start: the output's first voxel
    * x0 less a multiple of 16, -15 … 0, so that they fill the arrays in
    * the vectors the output reads (each on its cache line). */
@@ -715,20 +720,25 @@ typedef struct
 #define V_SHIFT 15
 
 /* The arrays of an entry, from memory: stride floats each, then stride
- * bytes each; each starts shift entries in (shift = -first), so that
- * the vectors of an output row that starts at x0 lie on cache lines. */
+ * indices each (bytes, or int32_t where at32); each starts shift entries
+ * in (shift = -first), so that the vectors of an output row that starts
+ * at x0 lie on cache lines. */
 static void
-minima_arrays (RowMinima *m, float *memory, size_t stride, int shift)
+minima_arrays (RowMinima *m, float *memory, size_t stride, int shift, bool at32)
 {
   uint8_t *bytes = (uint8_t *) (memory + 4 * stride);
+  int32_t *ints  = (int32_t *) (memory + 4 * stride);
 
-  m->v     = memory + V_SHIFT + shift;
-  m->lo_x  = memory + stride + shift;
-  m->lo_y  = memory + 2 * stride + shift;
-  m->lo_xy = memory + 3 * stride + shift;
-  m->at_x  = bytes + shift;
-  m->at_y  = bytes + stride + shift;
-  m->at_xy = bytes + 2 * stride + shift;
+  m->v       = memory + V_SHIFT + shift;
+  m->lo_x    = memory + stride + shift;
+  m->lo_y    = memory + 2 * stride + shift;
+  m->lo_xy   = memory + 3 * stride + shift;
+  m->at_x    = bytes + shift;
+  m->at_y    = bytes + stride + shift;
+  m->at_xy   = bytes + 2 * stride + shift;
+  m->at32_x  = at32 ? ints + shift : NULL;
+  m->at32_y  = at32 ? ints + stride + shift : NULL;
+  m->at32_xy = at32 ? ints + 2 * stride + shift : NULL;
   m->zz = m->yy = -1;
   m->centred    = false;
 }
@@ -738,24 +748,33 @@ minima_cache_free (MinimaCache *c)
 {
   free (c->memory);
   free (c->redo);
+  free (c->labels);
+  free (c->redo_lanes);
 }
 
+/* The cache for output rows of width voxels from x0 on; at32 for the
+ * vector extensions' path. */
 static bool
-minima_cache_init (MinimaCache *c, int width, int x0)
+minima_cache_init (MinimaCache *c, int width, int x0, bool at32)
 {
   const int shift = (16 - x0 % 16) % 16;
   /* v needs 15 + V_SHIFT + width + 2 + 16 floats at most; a multiple of
    * 16 keeps every array's start on a cache line. */
   const size_t stride = ((size_t) width + 15 + V_SHIFT + 2 + 16 + 15) / 16 * 16;
-  /* 4 arrays of floats and 3 of bytes, rounded to keep entries aligned */
+  /* 4 arrays of floats and 3 of indices, rounded to keep entries
+   * aligned */
+  const size_t at_size = at32 ? sizeof (int32_t) : 1;
   const size_t entry =
-    4 * stride + (3 * stride / sizeof (float) + 15) / 16 * 16;
+    4 * stride + (3 * stride * at_size / sizeof (float) + 15) / 16 * 16;
   float *memory;
 
   memory    = aligned_alloc (64, (CACHED_ROWS + 1) * entry * sizeof (float));
   c->memory = memory;
   c->redo   = malloc (((size_t) width + 15) / 16 * sizeof (uint16_t));
-  if (memory == NULL || c->redo == NULL)
+  c->labels = malloc (((size_t) width + 16) * sizeof (int32_t));
+  c->redo_lanes = malloc (((size_t) width + 16) * sizeof (int32_t));
+  if (memory == NULL || c->redo == NULL || c->labels == NULL ||
+      c->redo_lanes == NULL)
     {
       minima_cache_free (c);
       return false;
@@ -767,17 +786,153 @@ minima_cache_init (MinimaCache *c, int width, int x0)
       for (size_t i = 0; i < 16 + V_SHIFT; i++)
         memory[(size_t) s * entry + i] = INFINITY;
       minima_arrays (s < CACHED_ROWS ? &c->row[s] : &c->missing,
-                     memory + (size_t) s * entry, stride, shift);
+                     memory + (size_t) s * entry, stride, shift, at32);
     }
   for (size_t i = 0; i < 4 * stride; i++)
     memory[(size_t) CACHED_ROWS * entry + i] = INFINITY;
-  memset (memory + (size_t) CACHED_ROWS * entry + 4 * stride, 0, 3 * stride);
+  memset (memory + (size_t) CACHED_ROWS * entry + 4 * stride, 0,
+          3 * stride * at_size);
   c->missing.centred = true;
   c->missing.abs_min = INFINITY;
   c->missing.abs_max = 0;
   return true;
 }
 
+/* The centre i as a float: NaN kept (rows map it to +∞). */
+static inline float
+centre_at (const Descent *k, const FloatRows *ch, int i)
+{
+  float v;
+
+  if (k->type != SEG_TYPE_FLOAT)
+    return ch->row[4][i + 1];
+  memcpy (&v, ch->centre + (size_t) i * sizeof v, sizeof v);
+  return v;
+}
+
+/* The label of voxel i of the chunk, exactly, from its floats. */
+static uint8_t
+exact_label_of_floats (const Descent *k, const FloatRows *ch, int i)
+{
+  double        around[N_ROWS][3];
+  const double *rows[N_ROWS];
+
+  for (int r = 0; r < N_ROWS; r++)
+    {
+      for (int dx = 0; dx < 3; dx++)
+        around[r][dx] = ch->row[r][i + dx];
+      rows[r] = around[r];
+    }
+  return exact_label (k, rows, 0, centre_at (k, ch, i));
+}
+
+/* The planes around an output row: the entries of its input row in
+ * slices z - 1, z and z + 1 (the missing row where there is none). */
+typedef struct
+{
+  const RowMinima *plane[3]; /* below, here, above */
+} Planes;
+
+
+/* Each group member's arrays of lowest values and of indices around an
+ * output row, from voxel x0 on. */
+typedef struct
+{
+  const float *lo[N_CLASSES][3];
+  const void  *at[N_CLASSES][3]; /* NULL for SAME_XY */
+} GroupArrays;
+
+/* at32: the indices as int32_t, else as bytes. */
+static inline __attribute__ ((always_inline)) GroupArrays
+group_arrays (const Planes *p, int x0, int grouping, bool three_d, bool at32)
+{
+  GroupArrays  s;
+  int          n_groups;
+  const Group *groups = groups_of (grouping, three_d, &n_groups);
+
+#pragma GCC unroll 8
+  for (int g = 0; g < n_groups; g++)
+#pragma GCC unroll 3
+    for (int e = 0; e < groups[g].n; e++)
+      {
+        const RowMinima *m      = p->plane[groups[g].plane[e]];
+        const int        minima = groups[g].minima[e];
+
+        s.lo[g][e] = (minima == SAME_XY  ? m->v + 1
+                      : minima == X_PAIR ? m->lo_x
+                      : minima == Y_PAIR ? m->lo_y
+                                         : m->lo_xy) +
+                     x0;
+        if (at32)
+          s.at[g][e] = minima == SAME_XY  ? NULL
+                       : minima == X_PAIR ? m->at32_x + x0
+                       : minima == Y_PAIR ? m->at32_y + x0
+                                          : m->at32_xy + x0;
+        else
+          s.at[g][e] = minima == SAME_XY  ? NULL
+                       : minima == X_PAIR ? m->at_x + x0
+                       : minima == Y_PAIR ? m->at_y + x0
+                                          : m->at_xy + x0;
+      }
+  return s;
+}
+
+
+/* Whether the output row whose input rows are m is plain: no product
+ * of vector_16 () can leave the safe range (0 or 2⁻¹⁰⁰ … 2¹⁰⁰), underflow
+ * or, for floats, belong to two different values of a group.  Integers
+ * (of 16 bits at most) differ by 0 or 1 … 2¹⁷, so their products lie in
+ * range where plain_ints says so.  Floats are plain where every number
+ * around the row (the centre among them) is finite, and zero or of a
+ * magnitude in [plain_min, plain_max], those magnitudes within 2¹⁸ of
+ * each other: then a difference is 0 or at least the least nonzero
+ * magnitude × 2⁻²⁵ (a multiple of the smaller number's last place, or a
+ * number itself where the other is zero) and at most twice the
+ * greatest, and two distinct values of a group differ by at least 2⁻⁴⁴
+ * of the centre's difference to either, so that their quotients never
+ * round to one double (the doubt vector_16 () takes, outside plain
+ * rows, as a centre far above its lowest value).  Zeros are backgrounds
+ * of masked volumes: plateaus, which the common path settles. */
+static inline bool
+plain_row (const Descent *k, RowMinima *const m[N_ROWS])
+{
+  float lo = INFINITY, hi = 0;
+
+  if (k->type != SEG_TYPE_FLOAT)
+    return k->plain_ints;
+  for (int r = 0; r < N_ROWS; r++)
+    {
+      lo = m[r]->abs_min < lo ? m[r]->abs_min : lo;
+      hi = m[r]->abs_max > hi ? m[r]->abs_max : hi;
+    }
+  return lo >= k->plain_min && hi <= k->plain_max && hi <= 0x1p18f * lo;
+}
+
+
+/* A positive bound as a float, +∞ where it is beyond floats. */
+static float
+float_bound (double b)
+{
+  return b > FLT_MAX ? INFINITY : (float) b;
+}
+
+/* The single-precision path in GCC's vector extensions, for CPUs
+ * without AVX-512: eight floats a vector where the CPU has AVX2, four
+ * elsewhere (HAVE_WIDE_PATH as for the double path). */
+#if HAVE_WIDE_PATH
+#define F_LANES  8
+#define F_SUFFIX wide
+#define F_CLONES SEG_CLONES
+#include "descent-floats.inc"
+#endif
+#define F_LANES  4
+#define F_SUFFIX narrow
+#define F_CLONES
+#include "descent-floats.inc"
+
+/* ---- Sixteen voxels at a time in single precision (AVX-512) ------------ */
+
+#if SEG_HAVE_AVX512
 /* The lanes of voxels i … i + 15 (n in the row) to store. */
 static inline __mmask16
 lanes_16 (int i, int n)
@@ -999,34 +1154,6 @@ take_lower_16 (__m512 *low, __m512i *at, __m512 b, __m512i b_at)
 
   *low = _mm512_mask_blend_ps (lower, *low, b);
   *at  = _mm512_mask_blend_epi32 (lower, *at, b_at);
-}
-
-/* The centre i as a float: NaN kept (rows map it to +∞). */
-static inline float
-centre_at (const Descent *k, const FloatRows *ch, int i)
-{
-  float v;
-
-  if (k->type != SEG_TYPE_FLOAT)
-    return ch->row[4][i + 1];
-  memcpy (&v, ch->centre + (size_t) i * sizeof v, sizeof v);
-  return v;
-}
-
-/* The label of voxel i of the chunk, exactly, from its floats. */
-static uint8_t
-exact_label_of_floats (const Descent *k, const FloatRows *ch, int i)
-{
-  double        around[N_ROWS][3];
-  const double *rows[N_ROWS];
-
-  for (int r = 0; r < N_ROWS; r++)
-    {
-      for (int dx = 0; dx < 3; dx++)
-        around[r][dx] = ch->row[r][i + dx];
-      rows[r] = around[r];
-    }
-  return exact_label (k, rows, 0, centre_at (k, ch, i));
 }
 
 /* The index of neighbour (dz, dy, dx) in every lane. */
@@ -1265,13 +1392,6 @@ redo_16 (const Descent   *k,
     }
 }
 
-/* The planes around an output row: the entries of its input row in
- * slices z - 1, z and z + 1 (the missing row where there is none). */
-typedef struct
-{
-  const RowMinima *plane[3]; /* below, here, above */
-} Planes;
-
 /* Sixteen bytes from p. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) __m128i
 bytes_16 (const uint8_t *p)
@@ -1279,17 +1399,15 @@ bytes_16 (const uint8_t *p)
   return _mm_loadu_si128 ((const __m128i *) p);
 }
 
-/* Where a row's groups take their minima from: each member's array of
- * lowest values and of indices, from voxel x0 on, and the groups' inverse
- * distances.  vectors () copies them out of the cache's entries before
- * its loop: the labels are stored as bytes, which may alias anything, so
- * that the compiler would otherwise load every pointer again for each
- * vector. */
+/* Where a row's groups take their minima from: the groups' inverse
+ * distances and each member's arrays (group_arrays ()).  vectors ()
+ * copies them out of the cache's entries before its loop: the labels are
+ * stored as bytes, which may alias anything, so that the compiler would
+ * otherwise load every pointer again for each vector. */
 typedef struct
 {
-  const float   *lo[N_CLASSES][3];
-  const uint8_t *at[N_CLASSES][3]; /* NULL for SAME_XY */
-  __m512         inv[N_CLASSES];
+  GroupArrays a;
+  __m512      inv[N_CLASSES];
 } Sources;
 
 /* The sources of the groups of grouping around an output row from voxel
@@ -1298,31 +1416,14 @@ SEG_AVX512 static inline __attribute__ ((always_inline)) Sources
 sources_of (
   const Descent *k, const Planes *p, int x0, int grouping, bool three_d)
 {
-  Sources      s;
-  int          n_groups;
-  const Group *groups = groups_of (grouping, three_d, &n_groups);
+  Sources s;
+  int     n_groups;
 
+  groups_of (grouping, three_d, &n_groups);
+  s.a = group_arrays (p, x0, grouping, three_d, false);
 #pragma GCC unroll 8
   for (int g = 0; g < n_groups; g++)
-    {
-#pragma GCC unroll 3
-      for (int e = 0; e < groups[g].n; e++)
-        {
-          const RowMinima *m      = p->plane[groups[g].plane[e]];
-          const int        minima = groups[g].minima[e];
-
-          s.lo[g][e] = (minima == SAME_XY  ? m->v + 1
-                        : minima == X_PAIR ? m->lo_x
-                        : minima == Y_PAIR ? m->lo_y
-                                           : m->lo_xy) +
-                       x0;
-          s.at[g][e] = minima == SAME_XY  ? NULL
-                       : minima == X_PAIR ? m->at_x + x0
-                       : minima == Y_PAIR ? m->at_y + x0
-                                          : m->at_xy + x0;
-        }
-      s.inv[g] = _mm512_set1_ps (k->group_inv[g]);
-    }
+    s.inv[g] = _mm512_set1_ps (k->group_inv[g]);
   return s;
 }
 
@@ -1344,23 +1445,25 @@ group_low_16 (const Group   *g,
       const int base =
         (three_d ? g->plane[e] * 9 : 0) + minima_base[g->minima[e]];
       const __m128i b = _mm_set1_epi8 ((char) base);
-      const __m512  v = _mm512_loadu_ps (s->lo[gi][e] + i);
+      const __m512  v = _mm512_loadu_ps (s->a.lo[gi][e] + i);
 
       if (e == 0)
         {
           *low = v;
           *at  = g->minima[e] == SAME_XY
                    ? b
-                   : _mm_add_epi8 (bytes_16 (s->at[gi][e] + i), b);
+                   : _mm_add_epi8 (
+                       bytes_16 ((const uint8_t *) s->a.at[gi][e] + i), b);
         }
       else
         {
           const __mmask16 lower = lower_16 (*low, v, low);
 
-          *at =
-            g->minima[e] == SAME_XY
-              ? _mm_mask_mov_epi8 (*at, lower, b)
-              : _mm_mask_add_epi8 (*at, lower, bytes_16 (s->at[gi][e] + i), b);
+          *at = g->minima[e] == SAME_XY
+                  ? _mm_mask_mov_epi8 (*at, lower, b)
+                  : _mm_mask_add_epi8 (
+                      *at, lower,
+                      bytes_16 ((const uint8_t *) s->a.at[gi][e] + i), b);
         }
     }
 }
@@ -1540,36 +1643,6 @@ vectors (const Descent     *k,
       redo_16 (k, ch, i, n, out, three_d);
 }
 
-/* Whether the output row whose input rows are m is plain: no product
- * of vector_16 () can leave the safe range (0 or 2⁻¹⁰⁰ … 2¹⁰⁰), underflow
- * or, for floats, belong to two different values of a group.  Integers
- * (of 16 bits at most) differ by 0 or 1 … 2¹⁷, so their products lie in
- * range where plain_ints says so.  Floats are plain where every number
- * around the row (the centre among them) is finite, and zero or of a
- * magnitude in [plain_min, plain_max], those magnitudes within 2¹⁸ of
- * each other: then a difference is 0 or at least the least nonzero
- * magnitude × 2⁻²⁵ (a multiple of the smaller number's last place, or a
- * number itself where the other is zero) and at most twice the
- * greatest, and two distinct values of a group differ by at least 2⁻⁴⁴
- * of the centre's difference to either, so that their quotients never
- * round to one double (the doubt vector_16 () takes, outside plain
- * rows, as a centre far above its lowest value).  Zeros are backgrounds
- * of masked volumes: plateaus, which the common path settles. */
-static inline bool
-plain_row (const Descent *k, RowMinima *const m[N_ROWS])
-{
-  float lo = INFINITY, hi = 0;
-
-  if (k->type != SEG_TYPE_FLOAT)
-    return k->plain_ints;
-  for (int r = 0; r < N_ROWS; r++)
-    {
-      lo = m[r]->abs_min < lo ? m[r]->abs_min : lo;
-      hi = m[r]->abs_max > hi ? m[r]->abs_max : hi;
-    }
-  return lo >= k->plain_min && hi <= k->plain_max && hi <= 0x1p18f * lo;
-}
-
 /* Output row (zi, yi) of the input, voxels x0 … x0 + n - 1, into out,
  * sixteen voxels at a time, in the slab of input slices zs … ze - 1;
  * rows: the input rows around it (NULL: none); next_out: the output row
@@ -1663,14 +1736,6 @@ rows_around (const SegVolume *in,
     }
 }
 
-#if SEG_HAVE_AVX512
-/* A positive bound as a float, +∞ where it is beyond floats. */
-static float
-float_bound (double b)
-{
-  return b > FLT_MAX ? INFINITY : (float) b;
-}
-#endif
 
 /* How vector_16 () groups the classes: those of one distance together,
  * where the spacings make them so; and each group's inverse distance. */
@@ -1682,7 +1747,6 @@ grouping (Descent *k, const SegDescent *d)
   k->grouping = CLASSES;
   if (s[0] == s[1])
     k->grouping = d->three_d && s[2] == s[0] ? ALL : SIDES;
-#if SEG_HAVE_AVX512
   {
     int          n;
     const Group *groups = groups_of (k->grouping, d->three_d, &n);
@@ -1701,10 +1765,8 @@ grouping (Descent *k, const SegDescent *d)
     k->plain_min  = float_bound (0x1p-73 / inv_min);
     k->plain_max  = float_bound (0x1p97 / inv_max);
   }
-#endif
 }
 
-#if SEG_HAVE_AVX512
 /* The output row done after row y of slice z, in the slab of slices
  * zs … slab_end - 1 (slices slab by slab, rows, slices: as
  * seg_descent_direction () does them); NULL after the last. */
@@ -1728,7 +1790,47 @@ next_row_out (const SegVolume *out, int zs, int slab_end, int y, int z)
   return (uint8_t *) out->data + (ptrdiff_t) z * out->slice_stride +
          (ptrdiff_t) y * out->row_stride;
 }
+
+/* The single-precision path's output rows, in one of its forms. */
+typedef void (*RowFloats) (const Descent *k,
+                           MinimaCache   *c,
+                           const uint8_t *rows[N_ROWS],
+                           int            zs,
+                           int            ze,
+                           int            zi,
+                           int            yi,
+                           int            x0,
+                           int            n,
+                           uint8_t       *out,
+                           uint8_t       *next_out);
+
+/* The form of the single-precision path this CPU takes. */
+static RowFloats
+row_floats (void)
+{
+#if SEG_HAVE_AVX512
+  if (seg_kernels_avx512 ())
+    return row_avx512;
 #endif
+#if HAVE_WIDE_PATH
+  if (seg_kernels_wide ())
+    return row_floats_wide;
+#endif
+  return row_floats_narrow;
+}
+
+/* Whether row_f takes its indices as int32_t (the vector extensions'
+ * forms) rather than bytes (AVX-512). */
+static bool
+takes_at32 (RowFloats row_f)
+{
+#if SEG_HAVE_AVX512
+  return row_f != row_avx512;
+#else
+  (void) row_f;
+  return true;
+#endif
+}
 
 SegStatus
 seg_descent_direction (const SegVolume  *in,
@@ -1738,14 +1840,13 @@ seg_descent_direction (const SegVolume  *in,
                        int               z0,
                        const SegDescent *d)
 {
-  Descent   k;
-  Chunk     ch;
-  LowsCache lows;
-#if SEG_HAVE_AVX512
+  Descent     k;
+  Chunk       ch;
+  LowsCache   lows;
   MinimaCache cache;
   bool        floats;
-#endif
-  SegStatus status = seg_descent_check (d);
+  RowFloats   row_f  = row_floats ();
+  SegStatus   status = seg_descent_check (d);
 
   if (status != SEG_OK)
     return status;
@@ -1778,11 +1879,9 @@ seg_descent_direction (const SegVolume  *in,
   for (int c = 1; c <= k.n_classes; c++)
     k.exact_only |= !(k.dist[c] > 0x1p-100 && k.dist[c] < 0x1p+100);
   grouping (&k, d);
-#if SEG_HAVE_AVX512
-  floats = takes_floats (d->type) && seg_kernels_avx512 () && !k.exact_only &&
-           minima_cache_init (&cache, in->width, x0);
+  floats = takes_floats (d->type) && !k.exact_only &&
+           minima_cache_init (&cache, in->width, x0, takes_at32 (row_f));
   if (!floats)
-#endif
     if (!lows_cache_init (&lows, out->width))
       return SEG_ENOMEM;
 
@@ -1802,24 +1901,19 @@ seg_descent_direction (const SegVolume  *in,
                            (ptrdiff_t) y * out->row_stride;
 
             rows_around (in, zi, yi, d->three_d, rows);
-#if SEG_HAVE_AVX512
             if (floats)
               {
-                row_avx512 (&k, &cache, rows, z0 + zs, z0 + slab_end, zi, yi,
-                            x0, out->width, dst,
-                            next_row_out (out, zs, slab_end, y, z));
+                row_f (&k, &cache, rows, z0 + zs, z0 + slab_end, zi, yi, x0,
+                       out->width, dst, next_row_out (out, zs, slab_end, y, z));
                 continue;
               }
-#endif
             row_double (&k, &lows, &ch, rows, z0 + zs, z0 + slab_end, zi, yi,
                         x0, out->width, dst);
           }
     }
-#if SEG_HAVE_AVX512
   if (floats)
     minima_cache_free (&cache);
   else
-#endif
     free (lows.memory);
   return SEG_OK;
 }

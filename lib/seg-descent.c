@@ -31,19 +31,23 @@
  *
  * Two paths take these steps:
  *
- *  - the double path, for every type, in double precision: the cache
- *    (RowLows) and the vote over its groups (vote ()) in GCC's vector
- *    extensions (descent-lanes.inc), four voxels at a time where the CPU
- *    has AVX2 (compiled for AVX-512 and AVX2), two elsewhere;
- *  - with AVX-512, numbers that are floats exactly (float, u8, u16,
- *    int8, int16) sixteen at a time in single precision, in intrinsics
- *    (RowMinima, vector_16 ()).  Its margins are wider, its fallback
- *    the same: vectors where a second group comes near the best, or with
- *    a doubt, are done again from the rows with every class (redo_16 ()).
- *    Around most output rows the doubts of range and of distinct values
- *    rounding together cannot arise: small integers, or floats of one
- *    band of magnitudes (plain_row ()); there the common path leaves
- *    their checks out.  SEG_KERNELS=portable leaves it out.
+ *  - the double path, for the other types (double, 32- and 64-bit
+ *    integers), in double precision: the cache (RowLows) and the vote
+ *    over its groups (vote ()) in GCC's vector extensions
+ *    (descent-lanes.inc), four voxels at a time where the CPU has AVX2
+ *    (compiled for AVX-512 and AVX2), two elsewhere;
+ *  - the single-precision path, for numbers that are floats exactly
+ *    (float, u8, u16, int8, int16): with AVX-512 sixteen at a time in
+ *    intrinsics (RowMinima, vector_16 ()), elsewhere eight (AVX2) or four
+ *    at a time in GCC's vector extensions (descent-floats.inc).  Its
+ *    margins are wider, its fallback the same: vectors where a second
+ *    group comes near the best, or with a doubt, are done again (with
+ *    AVX-512 from the rows with every class, redo_16 (); elsewhere the
+ *    exact way).  Around most output rows the doubts of range and of
+ *    distinct values rounding together cannot arise: small integers, or
+ *    floats of one band of magnitudes (plain_row ()); there the common
+ *    path leaves their checks out.  SEG_KERNELS=portable takes the
+ *    four-float form, SEG_KERNELS=avx2 the eight-float one.
  */
 #include "seg-descent.h"
 

@@ -166,10 +166,14 @@ boundaries_avx512 (const uint8_t *row, int bpp, int lo, int hi, int32_t *at)
         }
       /* Sixteen lanes' positions at a time, compressed in a register
        * (compressing into memory is slow on some cores) and stored whole:
-       * at has room for the lanes past n. */
+       * at has room for the lanes past n.  With 8-byte labels only the
+       * mask's 8 lanes count: GCC 12 (at -O1 with UBSan) stores an 8-bit
+       * compare mask into differ as one byte, leaving the bytes above it
+       * as they were. */
       for (int j = 0; j < lanes; j += 16)
         {
-          const __mmask16 k = (__mmask16) (differ >> j);
+          const __mmask16 k =
+            (__mmask16) (differ >> j) & (lanes < 16 ? 0xff : 0xffff);
 
           _mm512_storeu_si512 (
             at + n, _mm512_maskz_compress_epi32 (

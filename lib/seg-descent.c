@@ -774,11 +774,18 @@ minima_cache_init (MinimaCache *c, int width, int x0, bool at32)
 
   memory    = aligned_alloc (64, (CACHED_ROWS + 1) * entry * sizeof (float));
   c->memory = memory;
-  c->redo   = malloc (((size_t) width + 15) / 16 * sizeof (uint16_t));
-  c->labels = malloc (((size_t) width + 16) * sizeof (int32_t));
-  c->redo_lanes = malloc (((size_t) width + 16) * sizeof (int32_t));
-  if (memory == NULL || c->redo == NULL || c->labels == NULL ||
-      c->redo_lanes == NULL)
+  c->redo   = NULL;
+  c->labels = NULL;
+  c->redo_lanes = NULL;
+  if (at32)
+    {
+      c->labels     = malloc (((size_t) width + 16) * sizeof (int32_t));
+      c->redo_lanes = malloc (((size_t) width + 16) * sizeof (int32_t));
+    }
+  else
+    c->redo = malloc (((size_t) width + 15) / 16 * sizeof (uint16_t));
+  if (memory == NULL ||
+      (at32 ? c->labels == NULL || c->redo_lanes == NULL : c->redo == NULL))
     {
       minima_cache_free (c);
       return false;
@@ -920,6 +927,75 @@ float_bound (double b)
   return b > FLT_MAX ? INFINITY : (float) b;
 }
 
+/* How a form of the single-precision path fills an entry with an input
+ * row, and centres it (fill_row (), centre_row ()). */
+typedef void (*FillRow) (const Descent *k,
+                         RowMinima     *m,
+                         int            first,
+                         const uint8_t *row,
+                         int            zz,
+                         int            yy);
+typedef void (*CentreRow) (RowMinima       *m,
+                           const RowMinima *up,
+                           const RowMinima *down,
+                           int              first,
+                           int              width,
+                           bool             sides);
+
+/* The entry of input row yy of slice zz (at row, NULL outside the
+ * input), filled when it does not hold it. */
+static inline __attribute__ ((always_inline)) RowMinima *
+cached_row (const Descent *k,
+            MinimaCache   *c,
+            FillRow        fill,
+            const uint8_t *row,
+            int            zz,
+            int            yy)
+{
+  RowMinima *m;
+
+  if (row == NULL)
+    return &c->missing;
+  m = &c->row[cache_slot (zz, yy)];
+  if (m->zz != zz || m->yy != yy)
+    fill (k, m, c->first, row, zz, yy);
+  return m;
+}
+
+/* The entries around output row (zi, yi), from the input rows around it
+ * (NULL: none), filled and centred where they are not yet; the rows from
+ * voxel x0 on into ch and the planes into p.  Returns whether the row is
+ * plain (plain_row ()). */
+static inline __attribute__ ((always_inline)) bool
+rows_ready (const Descent *k,
+            MinimaCache   *c,
+            FillRow        fill,
+            CentreRow      centre,
+            const uint8_t *rows[N_ROWS],
+            int            zi,
+            int            yi,
+            int            x0,
+            FloatRows     *ch,
+            Planes        *p)
+{
+  RowMinima *m[N_ROWS];
+
+  for (int r = 0; r < N_ROWS; r++)
+    {
+      m[r] = cached_row (k, c, fill, rows[r], zi + r / 3 - 1, yi + r % 3 - 1);
+      ch->row[r] = m[r]->v + x0;
+    }
+  for (int r = 1; r < N_ROWS; r += 3)
+    if (!m[r]->centred)
+      centre (m[r], m[r - 1], m[r + 1], c->first, k->in->width,
+              k->grouping != CLASSES);
+  ch->centre  = rows[4] + (size_t) x0 * (size_t) k->in->bpp;
+  p->plane[0] = m[1];
+  p->plane[1] = m[4];
+  p->plane[2] = m[7];
+  return plain_row (k, m);
+}
+
 /* The single-precision path in GCC's vector extensions, for CPUs
  * without AVX-512: eight floats a vector where the CPU has AVX2, four
  * elsewhere (HAVE_WIDE_PATH as for the double path). */
@@ -929,8 +1005,7 @@ float_bound (double b)
 /* Only CPUs without AVX-512 take it, so no AVX-512 clone: where one has
  * it, SEG_KERNELS=avx2 runs what an AVX2 CPU runs. */
 #if SEG_HAVE_CLONES
-#define F_CLONES \
-  __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#define F_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
 #else
 #define F_CLONES
 #endif
@@ -1155,6 +1230,21 @@ centre_row (RowMinima       *m,
       window_step (&below);
     }
   m->centred = true;
+}
+
+/* centre_row () with sides a constant in each call. */
+SEG_AVX512 static void
+centre_row_by (RowMinima       *m,
+               const RowMinima *up,
+               const RowMinima *down,
+               int              first,
+               int              width,
+               bool             sides)
+{
+  if (sides)
+    centre_row (m, up, down, first, width, true);
+  else
+    centre_row (m, up, down, first, width, false);
 }
 
 /* low and at become b and b_at in the lanes where b is lower. */
@@ -1579,21 +1669,6 @@ vector_16 (const Descent   *k,
   return ((two & nonneg & ~flat) | doubt) & lanes;
 }
 
-/* The entry of input row yy of slice zz (at row, NULL outside the
- * input), filled when it does not hold it. */
-SEG_AVX512 static RowMinima *
-cached_row (
-  const Descent *k, MinimaCache *c, const uint8_t *row, int zz, int yy)
-{
-  RowMinima *m;
-
-  if (row == NULL)
-    return &c->missing;
-  m = &c->row[cache_slot (zz, yy)];
-  if (m->zz != zz || m->yy != yy)
-    fill_row (k, m, c->first, row, zz, yy);
-  return m;
-}
 
 /* The bytes at offset of each of the n rows ahead, into all the caches:
  * one line of each per vector of the row being done, so that the
@@ -1671,31 +1746,13 @@ row_avx512 (const Descent *k,
             uint8_t       *out,
             uint8_t       *next_out)
 {
-  RowMinima  *m[N_ROWS];
   FloatRows   ch;
   Planes      p;
   const char *ahead[3];
   const int   n_ahead = rows_ahead (k, zs, ze, zi, yi, ahead);
-  bool        plain;
+  const bool  plain =
+    rows_ready (k, c, fill_row, centre_row_by, rows, zi, yi, x0, &ch, &p);
 
-  for (int r = 0; r < N_ROWS; r++)
-    {
-      m[r]      = cached_row (k, c, rows[r], zi + r / 3 - 1, yi + r % 3 - 1);
-      ch.row[r] = m[r]->v + x0;
-    }
-  for (int r = 1; r < N_ROWS; r += 3)
-    if (!m[r]->centred)
-      {
-        if (k->grouping == CLASSES)
-          centre_row (m[r], m[r - 1], m[r + 1], c->first, k->in->width, false);
-        else
-          centre_row (m[r], m[r - 1], m[r + 1], c->first, k->in->width, true);
-      }
-  plain      = plain_row (k, m);
-  ch.centre  = rows[4] + (size_t) x0 * (size_t) k->in->bpp;
-  p.plane[0] = m[1];
-  p.plane[1] = m[4];
-  p.plane[2] = m[7];
 #define VECTORS(GROUPING, THREE_D)                                            \
   do                                                                          \
     if (plain)                                                                \

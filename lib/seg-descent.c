@@ -1002,18 +1002,20 @@ rows_ready (const Descent *k,
 #if HAVE_WIDE_PATH
 #define F_LANES  8
 #define F_SUFFIX wide
-/* Only CPUs without AVX-512 take it, so no AVX-512 clone: where one has
- * it, SEG_KERNELS=avx2 runs what an AVX2 CPU runs. */
+/* Only CPUs with AVX2 and without AVX-512 take it: compiled for AVX2
+ * alone, types included (in clones, GCC 12 handled the 32-byte vector
+ * types declared for the baseline target partly lane by lane). */
 #if SEG_HAVE_CLONES
-#define F_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
-#else
-#define F_CLONES
+#pragma GCC push_options
+#pragma GCC target("avx2")
 #endif
 #include "descent-floats.inc"
+#if SEG_HAVE_CLONES
+#pragma GCC pop_options
+#endif
 #endif
 #define F_LANES  4
 #define F_SUFFIX narrow
-#define F_CLONES
 #include "descent-floats.inc"
 
 /* ---- Sixteen voxels at a time in single precision (AVX-512) ------------ */

@@ -996,6 +996,21 @@ rows_ready (const Descent *k,
   return plain_row (k, m);
 }
 
+/* What the loops over an output row ask for at its voxel i, once per 16
+ * voxels: the bytes at offset of each of the n rows ahead, into all the
+ * caches (a line of each per 16 voxels, so that the prefetches never
+ * queue up as a whole row's at once did; a prefetch past the input is
+ * harmless), and every 64 voxels the output row done next (NULL: none). */
+static inline __attribute__ ((always_inline)) void
+prefetch_ahead (
+  const char *const *ahead, int n, size_t offset, uint8_t *next_out, int i)
+{
+  for (int a = 0; a < n; a++)
+    seg_prefetch (ahead[a] + offset, 3);
+  if (next_out != NULL && (i & 63) == 0)
+    seg_prefetch_write (next_out + i);
+}
+
 /* The single-precision path in GCC's vector extensions, for CPUs
  * without AVX-512: eight floats a vector where the CPU has AVX2, four
  * elsewhere (HAVE_WIDE_PATH as for the double path). */
@@ -1672,17 +1687,6 @@ vector_16 (const Descent   *k,
 }
 
 
-/* The bytes at offset of each of the n rows ahead, into all the caches:
- * one line of each per vector of the row being done, so that the
- * prefetches never queue up as a whole row's at once did (a prefetch past
- * the input is harmless). */
-SEG_AVX512 static inline __attribute__ ((always_inline)) void
-prefetch_ahead (const char *const *ahead, int n, size_t offset)
-{
-  for (int a = 0; a < n; a++)
-    _mm_prefetch (ahead[a] + offset, _MM_HINT_T0);
-}
-
 /* The labels of an output row, from voxel x0 on: vector_16 () on every
  * vector, then redo_16 () on those it left.  ahead: the input rows whose
  * lines go to the cache alongside, next_out the output row done next
@@ -1714,9 +1718,7 @@ vectors (const Descent     *k,
     {
       __mmask16 redo;
 
-      prefetch_ahead (ahead, n_ahead, (size_t) (x0 + i) * bpp);
-      if (next_out != NULL && (i & 63) == 0)
-        seg_prefetch_write (next_out + i);
+      prefetch_ahead (ahead, n_ahead, (size_t) (x0 + i) * bpp, next_out, i);
       if (i + 16 <= n)
         redo =
           vector_16 (k, ch, &s, i, n, out, grouping, three_d, checked, true);

@@ -123,7 +123,11 @@ typedef struct
   bool             three_d;
   double           dist[N_CLASSES], inv[N_CLASSES];
   float            inv_float[N_CLASSES]; /* inv rounded, for redo_16 () */
-  int              n_classes; /* classes 1 … n_classes: 3 in 2-D, 7 */
+  /* The first class whose distance is the same double, as a float:
+   * classes of one distance as crowded_doubt () compares them (their
+   * distances rounded to floats may meet where the doubles do not). */
+  float same_distance[N_CLASSES];
+  int   n_classes; /* classes 1 … n_classes: 3 in 2-D, 7 */
   /* How vector_16 () groups the classes, and each group's inverse
    * distance rounded to a float. */
   int   grouping;
@@ -1300,12 +1304,12 @@ crowded_doubt (const Descent *k,
 {
   const int    n_classes = three_d ? 7 : 3;
   const __m512 zero      = _mm512_setzero_ps ();
-  __m512       first_low = zero, first_dist = zero;
+  __m512       first_low = zero, first_class = zero;
   __mmask16    first_set = 0, doubt = 0;
 
   for (int cl = 1; cl <= n_classes; cl++)
     {
-      const __m512    dist = _mm512_set1_ps ((float) k->dist[cl]);
+      const __m512    cls  = _mm512_set1_ps (k->same_distance[cl]);
       const __mmask16 tied = _mm512_cmp_ps_mask (score[cl], best, _CMP_EQ_OQ);
       const __mmask16 near =
         ~tied &
@@ -1315,7 +1319,7 @@ crowded_doubt (const Descent *k,
       const __mmask16 sure =
         _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ) |
         (_mm512_cmp_ps_mask (low[cl], first_low, _CMP_EQ_OQ) &
-         _mm512_cmp_ps_mask (dist, first_dist, _CMP_EQ_OQ));
+         _mm512_cmp_ps_mask (cls, first_class, _CMP_EQ_OQ));
       const __mmask16 first = tied & ~first_set;
       const __mmask16 lost  = tied &
                              _mm512_cmp_ps_mask (score[cl], zero, _CMP_EQ_OQ) &
@@ -1328,8 +1332,8 @@ crowded_doubt (const Descent *k,
                                       _mm512_mul_ps (_mm512_abs_ps (low[cl]),
                                                      _mm512_set1_ps (0x1p20f)),
                                       _CMP_LE_OQ);
-      first_low  = _mm512_mask_blend_ps (first, first_low, low[cl]);
-      first_dist = _mm512_mask_blend_ps (first, first_dist, dist);
+      first_low   = _mm512_mask_blend_ps (first, first_low, low[cl]);
+      first_class = _mm512_mask_blend_ps (first, first_class, cls);
       first_set |= first;
     }
   return doubt;
@@ -1940,6 +1944,13 @@ seg_descent_direction (const SegVolume  *in,
       k.inv[c]       = 1 / k.dist[c];
       k.inv_float[c] = (float) k.inv[c];
     }
+  for (int c = 1; c < N_CLASSES; c++)
+    for (int e = 1; e <= c; e++)
+      if (k.dist[e] == k.dist[c])
+        {
+          k.same_distance[c] = (float) e;
+          break;
+        }
 #if HAVE_WIDE_PATH
   k.path = seg_kernels_wide () ? &path_wide : &path_narrow;
 #else

@@ -567,6 +567,40 @@ START_TEST (test_products_that_underflow_are_not_plateaus)
 }
 END_TEST
 
+/* The centre's label in a 3 × 3 × 3 volume of type at spacing s: the
+ * centre 5, the neighbours in low 1, the others 9. */
+static int
+centre_label (SegComponentType type, const double s[3], const bool low[27])
+{
+  Buf        in = buf_new (3, 3, 3, seg_component_size (type), packed);
+  uint8_t    l[27];
+  SegVolume  out = seg_volume_packed (l, 3, 3, 3, 1);
+  SegDescent d   = { type, { s[0], s[1], s[2] }, true };
+
+  for (int i = 0; i < 27; i++)
+    set_number (&in.v, type, i % 3, i / 3 % 3, i / 9,
+                i == 13  ? 5
+                : low[i] ? 1
+                         : 9);
+  ck_assert_int_eq (seg_descent_direction (&in.v, &out, 0, 0, 0, &d), SEG_OK);
+  buf_free (&in);
+  return l[13];
+}
+
+/* The distance of each of the 27 indices of a 3-D neighbourhood at
+ * spacing s (x, y, z). */
+static void
+neighbour_distances (const double s[3], double dist[27])
+{
+  for (int i = 0; i < 27; i++)
+    {
+      const double dx = (i % 3 - 1) * s[0], dy = (i / 3 % 3 - 1) * s[1],
+                   dz = (i / 9 - 1) * s[2];
+
+      dist[i] = sqrt (dx * dx + dy * dy + dz * dz);
+    }
+}
+
 /* Every set of neighbours of one distance (the kernel takes classes of
  * one distance together: x and y where their spacings are equal, x, y
  * and z where all three are): a 3 × 3 × 3 cube, centre 5, the set at 1,
@@ -588,13 +622,7 @@ START_TEST (test_neighbours_of_one_distance_tie_to_lowest_index)
       const double *s = spacings[sp];
       double        dist[27];
 
-      for (int i = 0; i < 27; i++)
-        {
-          const double dx = (i % 3 - 1) * s[0], dy = (i / 3 % 3 - 1) * s[1],
-                       dz = (i / 9 - 1) * s[2];
-
-          dist[i] = sqrt (dx * dx + dy * dy + dz * dz);
-        }
+      neighbour_distances (s, dist);
       for (int first = 0; first < 27; first++)
         {
           bool in_set[27];
@@ -613,30 +641,64 @@ START_TEST (test_neighbours_of_one_distance_tie_to_lowest_index)
                 continue;
               for (int t = 0; t < N_ELEMENTS (kinds); t++)
                 {
-                  const int  bpp = seg_component_size (kinds[t]);
-                  Buf        in  = buf_new (3, 3, 3, bpp, packed);
-                  uint8_t    l[27];
-                  SegVolume  out = seg_volume_packed (l, 3, 3, 3, 1);
-                  SegDescent d   = { kinds[t], { s[0], s[1], s[2] }, true };
+                  const int got = centre_label (kinds[t], s, in_set);
 
-                  for (int i = 0; i < 27; i++)
-                    set_number (&in.v, kinds[t], i % 3, i / 3 % 3, i / 9,
-                                i == 13     ? 5
-                                : in_set[i] ? 1
-                                            : 9);
-                  ck_assert_int_eq (
-                    seg_descent_direction (&in.v, &out, 0, 0, 0, &d), SEG_OK);
-                  if (l[13] != want)
+                  if (got != want)
                     ck_abort_msg ("spacing %g %g %g, type %d, set from %d: "
                                   "%d, not %d",
-                                  s[0], s[1], s[2], (int) kinds[t], first,
-                                  l[13], want);
-                  buf_free (&in);
+                                  s[0], s[1], s[2], (int) kinds[t], first, got,
+                                  want);
                 }
               in_set[want] = false;
             }
         }
     }
+}
+END_TEST
+
+/* Neighbours whose distances differ as doubles but not as floats (an
+ * axis thousands of times longer than the others): of two with one value,
+ * the nearer scores higher, whatever their indices. */
+START_TEST (test_distances_one_float_apart_are_told_apart)
+{
+  static const double           spacings[][3] = { { 0.0625, 0.0625, 972 },
+                                                  { 5, 0.03125, 480 },
+                                                  { 0.0234375, 56.5, 770 } };
+  static const SegComponentType kinds[]       = { SEG_TYPE_FLOAT, SEG_TYPE_U8,
+                                                  SEG_TYPE_I16, SEG_TYPE_DOUBLE };
+  int                           pairs         = 0;
+
+  for (int sp = 0; sp < N_ELEMENTS (spacings); sp++)
+    {
+      const double *s = spacings[sp];
+      double        dist[27];
+
+      neighbour_distances (s, dist);
+      for (int a = 0; a < 27; a++)
+        for (int b = a + 1; b < 27; b++)
+          {
+            const int want    = dist[a] < dist[b] ? a : b;
+            bool      low[27] = { false };
+
+            if (a == 13 || b == 13 || dist[a] == dist[b] ||
+                (float) dist[a] != (float) dist[b])
+              continue;
+            pairs++;
+            low[a] = low[b] = true;
+            for (int t = 0; t < N_ELEMENTS (kinds); t++)
+              {
+                const int got = centre_label (kinds[t], s, low);
+
+                if (got != want)
+                  ck_abort_msg ("spacing %g %g %g, type %d, %d and %d: %d, "
+                                "not %d",
+                                s[0], s[1], s[2], (int) kinds[t], a, b, got,
+                                want);
+              }
+          }
+    }
+  /* The spacings above have such pairs. */
+  ck_assert_int_gt (pairs, 10);
 }
 END_TEST
 
@@ -697,6 +759,7 @@ main (void)
     test_distinct_values_rounding_to_one_score_tie,
     test_products_that_underflow_are_not_plateaus,
     test_neighbours_of_one_distance_tie_to_lowest_index,
+    test_distances_one_float_apart_are_told_apart,
     test_bad_arguments_are_refused
   };
   Suite *s = suite_create ("descent");

@@ -32,22 +32,26 @@
  * Two paths take these steps:
  *
  *  - the double path, for the other types (double, 32- and 64-bit
- *    integers), in double precision: the cache (RowLows) and the vote
- *    over its groups (vote ()) in GCC's vector extensions
- *    (descent-lanes.inc), four voxels at a time where the CPU has AVX2
- *    (compiled for AVX-512 and AVX2), two elsewhere;
+ *    integers) where their numbers are not all floats, in double
+ *    precision: the cache (RowLows) and the vote over its groups
+ *    (vote ()) in GCC's vector extensions (descent-lanes.inc), four
+ *    voxels at a time where the CPU has AVX2 (compiled for AVX-512 and
+ *    AVX2), two elsewhere;
  *  - the single-precision path, for numbers that are floats exactly
- *    (float, u8, u16, int8, int16): with AVX-512 sixteen at a time in
- *    intrinsics (RowMinima, vector_16 ()), elsewhere eight (AVX2) or four
- *    at a time in GCC's vector extensions (descent-floats.inc).  Its
- *    margins are wider, its fallback the same: vectors where a second
- *    group comes near the best, or with a doubt, are done again (with
- *    AVX-512 from the rows with every class, redo_16 (); elsewhere the
- *    exact way).  Around most output rows the doubts of range and of
- *    distinct values rounding together cannot arise: small integers, or
- *    floats of one band of magnitudes (plain_row ()); there the common
- *    path leaves their checks out.  SEG_KERNELS=portable takes the
- *    four-float form, SEG_KERNELS=avx2 the eight-float one.
+ *    (float, u8, u16, int8, int16; the wider types where every row
+ *    around the output holds only floats, as the rows' conversion
+ *    checks: a call that meets a row that does not starts again on the
+ *    double path): with AVX-512 sixteen at a time in intrinsics
+ *    (RowMinima, vector_16 ()), elsewhere eight (AVX2) or four at a
+ *    time in GCC's vector extensions (descent-floats.inc).  Its margins
+ *    are wider, its fallback the same: vectors where a second group
+ *    comes near the best, or with a doubt, are done again (with AVX-512
+ *    from the rows with every class, redo_16 (); elsewhere the exact
+ *    way).  Around most output rows the doubts of range and of distinct
+ *    values rounding together cannot arise: small integers, or floats of
+ *    one band of magnitudes (plain_row ()); there the common path leaves
+ *    their checks out.  SEG_KERNELS=portable takes the four-float form,
+ *    SEG_KERNELS=avx2 the eight-float one.
  */
 #include "seg-descent.h"
 
@@ -138,6 +142,10 @@ typedef struct
    * in [plain_min, plain_max] and within 2¹⁸ of each other. */
   bool  plain_ints;
   float plain_min, plain_max;
+  /* The single-precision path takes the numbers as floats of any
+   * magnitude (float, and the wider types, whose numbers it takes where
+   * they are floats exactly), not as small integers. */
+  bool float_numbers;
   /* The double path's functions in the width it takes (DoublePath). */
   const struct DoublePath *path;
   /* Doubles and 64-bit integers, whose distinct values can divide to one
@@ -674,6 +682,52 @@ read_small_ints (const uint8_t *row, int n, SegComponentType type, float *dst)
     }
 }
 
+/* Whether the wider types (double, 32- and 64-bit integers) may hold
+ * numbers that are all floats exactly, and so take the single-precision
+ * path: they do where every row around an output region does. */
+static bool
+may_take_floats (SegComponentType type)
+{
+  return type == SEG_TYPE_DOUBLE || type == SEG_TYPE_I32 ||
+         type == SEG_TYPE_U32 || type == SEG_TYPE_I64 || type == SEG_TYPE_U64;
+}
+
+/* A case of wide_as_floats (): numbers of C type CTYPE, exact as floats
+ * where FITS holds of v. */
+#define WIDE_AS_FLOATS(TYPE, CTYPE, FITS)                   \
+  case TYPE:                                                \
+    for (int i = 0; i < n; i++)                             \
+      {                                                     \
+        CTYPE v;                                            \
+                                                            \
+        memcpy (&v, row + (size_t) i * sizeof v, sizeof v); \
+        dst[i] = (float) v;                                 \
+        missed |= !(FITS);                                  \
+      }                                                     \
+    break;
+
+/* Voxels [0, n) of a row of a wider type (may_take_floats ()) into dst
+ * as floats, NaN kept; returns whether every one is a float exactly
+ * (integers: of magnitude 2²⁴ at most, which all are; larger ones are
+ * left to the double path, where few are floats). */
+SEG_CLONES static bool
+wide_as_floats (const uint8_t *row, int n, SegComponentType type, float *dst)
+{
+  int missed = 0;
+
+  switch (type)
+    {
+      WIDE_AS_FLOATS (SEG_TYPE_DOUBLE, double, (double) dst[i] == v || v != v)
+      WIDE_AS_FLOATS (SEG_TYPE_I32, int32_t, v >= -0x1000000 && v <= 0x1000000)
+      WIDE_AS_FLOATS (SEG_TYPE_U32, uint32_t, v <= 0x1000000)
+      WIDE_AS_FLOATS (SEG_TYPE_I64, int64_t, v >= -0x1000000 && v <= 0x1000000)
+      WIDE_AS_FLOATS (SEG_TYPE_U64, uint64_t, v <= 0x1000000)
+    default: return false;
+    }
+  return missed == 0;
+}
+#undef WIDE_AS_FLOATS
+
 /* Each input row's minima over its neighbours' positions, converted and
  * taken once: an input row serves the 9 output rows around it, and the
  * minima of a plane's two rows around row y serve the 3 output rows of
@@ -697,7 +751,10 @@ typedef struct
   bool centred;
   /* Floats only: the least and greatest magnitude of the row's voxels
    * (+∞ for a NaN or an infinite one); +∞ and 0 for a missing row. */
-  float    abs_min, abs_max;
+  float abs_min, abs_max;
+  /* A wider type's row holding a number that is not a float: the
+   * single-precision path cannot take it. */
+  bool     inexact;
   float   *v; /* v[x + 1]: voxel x, +∞ beyond the row and for NaN */
   float   *lo_x, *lo_y, *lo_xy;
   uint8_t *at_x, *at_y, *at_xy;
@@ -715,6 +772,9 @@ typedef struct
   /* The vector extensions' path: per voxel of an output row, its label
    * and whether to redo it (nonzero). */
   int32_t *labels, *redo_lanes;
+  /* An entry was filled with a row that held a number not a float
+   * (RowMinima.inexact): the call goes to the double path. */
+  bool inexact;
   /* Where the loops over an input row start: the output's first voxel
    * x0 less a multiple of 16, -15 … 0, so that they fill the arrays in
    * the vectors the output reads (each on its cache line). */
@@ -749,6 +809,7 @@ minima_arrays (RowMinima *m, float *memory, size_t stride, int shift, bool at32)
   m->at32_xy = at32 ? ints + 2 * stride + shift : NULL;
   m->zz = m->yy = -1;
   m->centred    = false;
+  m->inexact    = false;
 }
 
 static void
@@ -794,7 +855,8 @@ minima_cache_init (MinimaCache *c, int width, int x0, bool at32)
       minima_cache_free (c);
       return false;
     }
-  c->first = -shift;
+  c->first   = -shift;
+  c->inexact = false;
   for (int s = 0; s <= CACHED_ROWS; s++)
     {
       /* What the loops read left of voxel -1 is never used, but set. */
@@ -817,8 +879,14 @@ minima_cache_init (MinimaCache *c, int width, int x0, bool at32)
 static inline float
 centre_at (const Descent *k, const FloatRows *ch, int i)
 {
-  float v;
+  float  v;
+  double d;
 
+  if (k->type == SEG_TYPE_DOUBLE)
+    {
+      memcpy (&d, ch->centre + (size_t) i * sizeof d, sizeof d);
+      return (float) d; /* a float exactly, or NaN */
+    }
   if (k->type != SEG_TYPE_FLOAT)
     return ch->row[4][i + 1];
   memcpy (&v, ch->centre + (size_t) i * sizeof v, sizeof v);
@@ -913,7 +981,7 @@ plain_row (const Descent *k, RowMinima *const m[N_ROWS])
 {
   float lo = INFINITY, hi = 0;
 
-  if (k->type != SEG_TYPE_FLOAT)
+  if (!k->float_numbers)
     return k->plain_ints;
   for (int r = 0; r < N_ROWS; r++)
     {
@@ -929,6 +997,20 @@ static float
 float_bound (double b)
 {
   return b > FLT_MAX ? INFINITY : (float) b;
+}
+
+/* Where a float row's reader (read_float_row ()) takes the numbers of
+ * input row `row` for entry m from: the row itself for floats; for a
+ * wider type, its numbers converted into m->v + 1, where the reader
+ * puts them back in place, and m->inexact set where one is not a float
+ * exactly. */
+static inline const uint8_t *
+float_source (const Descent *k, RowMinima *m, const uint8_t *row)
+{
+  if (k->type == SEG_TYPE_FLOAT)
+    return row;
+  m->inexact = !wide_as_floats (row, k->in->width, k->type, m->v + 1);
+  return (const uint8_t *) (m->v + 1);
 }
 
 /* How a form of the single-precision path fills an entry with an input
@@ -962,7 +1044,10 @@ cached_row (const Descent *k,
     return &c->missing;
   m = &c->row[cache_slot (zz, yy)];
   if (m->zz != zz || m->yy != yy)
-    fill (k, m, c->first, row, zz, yy);
+    {
+      fill (k, m, c->first, row, zz, yy);
+      c->inexact |= m->inexact;
+    }
   return m;
 }
 
@@ -1161,8 +1246,9 @@ fill_row (
   float *restrict v = m->v, *restrict lo_x = m->lo_x;
   uint8_t *restrict at_x = m->at_x;
 
-  if (k->type == SEG_TYPE_FLOAT)
-    read_float_row (row, width, v, &m->abs_min, &m->abs_max);
+  if (k->float_numbers)
+    read_float_row (float_source (k, m, row), width, v, &m->abs_min,
+                    &m->abs_max);
   else
     {
       v[0] = INFINITY;
@@ -1326,7 +1412,7 @@ crowded_doubt (const Descent *k,
                              _mm512_cmp_ps_mask (diff[cl], zero, _CMP_NEQ_OQ);
 
       doubt |= lost | (nonneg & (near | (tied & first_set & ~sure)));
-      if (k->type == SEG_TYPE_FLOAT)
+      if (k->float_numbers)
         doubt |= nonneg & tied &
                  ~_mm512_cmp_ps_mask (_mm512_abs_ps (diff[cl]),
                                       _mm512_mul_ps (_mm512_abs_ps (low[cl]),
@@ -1676,7 +1762,7 @@ vector_16 (const Descent   *k,
   doubt = out_of_range_16 (best);
   doubt |= _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ) &
            _mm512_cmp_ps_mask (diff, zero, _CMP_NEQ_OQ);
-  if (k->type == SEG_TYPE_FLOAT)
+  if (k->float_numbers)
     doubt |=
       nonneg & ~_mm512_cmp_ps_mask (_mm512_abs_ps (diff),
                                     _mm512_mul_ps (_mm512_abs_ps (best_low),
@@ -1908,6 +1994,54 @@ takes_at32 (RowFloats row_f)
 #endif
 }
 
+/* Output rows of out from (x0, y0, z0) of the input, slab by slab of
+ * slices, row by row, slice by slice: the minima of an input row, taken
+ * once, serve every output row around it.  With row_f, the
+ * single-precision path; returns false where it met a row it cannot
+ * take (MinimaCache.inexact), leaving out to be done again.  Without,
+ * the double path. */
+static bool
+all_rows (const Descent   *k,
+          const SegVolume *out,
+          int              x0,
+          int              y0,
+          int              z0,
+          RowFloats        row_f,
+          MinimaCache     *cache,
+          LowsCache       *lows,
+          Chunk           *ch)
+{
+  const SegVolume *in = k->in;
+
+  for (int zs = 0; zs < out->depth; zs += SLAB)
+    {
+      const int slab_end = zs + SLAB < out->depth ? zs + SLAB : out->depth;
+
+      for (int y = 0; y < out->height; y++)
+        for (int z = zs; z < slab_end; z++)
+          {
+            const int      zi = z0 + z, yi = y0 + y;
+            const uint8_t *rows[N_ROWS];
+            uint8_t       *dst = (uint8_t *) out->data +
+                           (ptrdiff_t) z * out->slice_stride +
+                           (ptrdiff_t) y * out->row_stride;
+
+            rows_around (in, zi, yi, k->three_d, rows);
+            if (row_f == NULL)
+              {
+                row_double (k, lows, ch, rows, z0 + zs, z0 + slab_end, zi, yi,
+                            x0, out->width, dst);
+                continue;
+              }
+            row_f (k, cache, rows, z0 + zs, z0 + slab_end, zi, yi, x0,
+                   out->width, dst, next_row_out (out, zs, slab_end, y, z));
+            if (cache->inexact)
+              return false;
+          }
+    }
+  return true;
+}
+
 SegStatus
 seg_descent_direction (const SegVolume  *in,
                        const SegVolume  *out,
@@ -1920,7 +2054,7 @@ seg_descent_direction (const SegVolume  *in,
   Chunk       ch;
   LowsCache   lows;
   MinimaCache cache;
-  bool        floats;
+  bool        done   = false;
   RowFloats   row_f  = row_floats ();
   SegStatus   status = seg_descent_check (d);
 
@@ -1958,45 +2092,25 @@ seg_descent_direction (const SegVolume  *in,
 #endif
   k.seconds = d->type == SEG_TYPE_DOUBLE || d->type == SEG_TYPE_I64 ||
               d->type == SEG_TYPE_U64;
-  k.exact_only = false;
+  k.float_numbers = d->type == SEG_TYPE_FLOAT || may_take_floats (d->type);
+  k.exact_only    = false;
   for (int c = 1; c <= k.n_classes; c++)
     k.exact_only |= !(k.dist[c] > 0x1p-100 && k.dist[c] < 0x1p+100);
   grouping (&k, d);
-  floats = takes_floats (d->type) && !k.exact_only &&
-           minima_cache_init (&cache, in->width, x0, takes_at32 (row_f));
-  if (!floats)
-    if (!lows_cache_init (&lows, out->width))
-      return SEG_ENOMEM;
 
-  /* Slab by slab of slices, row by row, slice by slice: the minima of
-   * an input row, taken once, serve every output row around it. */
-  for (int zs = 0; zs < out->depth; zs += SLAB)
+  /* The single-precision path where the numbers are floats; for a wider
+   * type, until a row around the output holds one that is not. */
+  if ((takes_floats (d->type) || may_take_floats (d->type)) && !k.exact_only &&
+      minima_cache_init (&cache, in->width, x0, takes_at32 (row_f)))
     {
-      const int slab_end = zs + SLAB < out->depth ? zs + SLAB : out->depth;
-
-      for (int y = 0; y < out->height; y++)
-        for (int z = zs; z < slab_end; z++)
-          {
-            const int      zi = z0 + z, yi = y0 + y;
-            const uint8_t *rows[N_ROWS];
-            uint8_t       *dst = (uint8_t *) out->data +
-                           (ptrdiff_t) z * out->slice_stride +
-                           (ptrdiff_t) y * out->row_stride;
-
-            rows_around (in, zi, yi, d->three_d, rows);
-            if (floats)
-              {
-                row_f (&k, &cache, rows, z0 + zs, z0 + slab_end, zi, yi, x0,
-                       out->width, dst, next_row_out (out, zs, slab_end, y, z));
-                continue;
-              }
-            row_double (&k, &lows, &ch, rows, z0 + zs, z0 + slab_end, zi, yi,
-                        x0, out->width, dst);
-          }
+      done = all_rows (&k, out, x0, y0, z0, row_f, &cache, NULL, NULL);
+      minima_cache_free (&cache);
     }
-  if (floats)
-    minima_cache_free (&cache);
-  else
-    free (lows.memory);
+  if (done)
+    return SEG_OK;
+  if (!lows_cache_init (&lows, out->width))
+    return SEG_ENOMEM;
+  all_rows (&k, out, x0, y0, z0, NULL, NULL, &lows, &ch);
+  free (lows.memory);
   return SEG_OK;
 }

@@ -83,6 +83,8 @@ set_number (
       SET (SEG_TYPE_I8, int8_t)
       SET (SEG_TYPE_I16, int16_t)
       SET (SEG_TYPE_I32, int32_t)
+      SET (SEG_TYPE_U64, uint64_t)
+      SET (SEG_TYPE_I64, int64_t)
       SET (SEG_TYPE_FLOAT, float)
       SET (SEG_TYPE_DOUBLE, double)
 #undef SET
@@ -90,9 +92,19 @@ set_number (
     }
 }
 
+/* Types whose numbers are not all floats: the kernel takes those that
+ * are the single-precision way. */
+static bool
+wider_than_floats (SegComponentType type)
+{
+  return type == SEG_TYPE_DOUBLE || type == SEG_TYPE_U32 ||
+         type == SEG_TYPE_I32 || type == SEG_TYPE_U64 || type == SEG_TYPE_I64;
+}
+
 /* A random number for a voxel of type: a few small values (plateaus and
  * ties), or anything in the type's range, NaNs and infinities for floats,
- * values near the top of the 64-bit types. */
+ * values near the top of the 64-bit types; in style 3, for the wider
+ * types, numbers that are floats exactly. */
 static void
 random_voxel (Rng             *r,
               const SegVolume *v,
@@ -105,6 +117,23 @@ random_voxel (Rng             *r,
   uint8_t *p    = at (v, x, y, z);
   uint64_t bits = rng_next (r);
 
+  if (style == 3 && wider_than_floats (type))
+    {
+      /* Numbers that are floats exactly: any float (NaNs, infinities
+       * and subnormals among them), integers up to 2²⁴. */
+      double n = rng_range (r, 0, 1 << 24);
+
+      if (type == SEG_TYPE_DOUBLE)
+        {
+          random_voxel (r, v, SEG_TYPE_FLOAT, 1, x, y, z);
+          n = number (v, SEG_TYPE_FLOAT, x, y, z);
+        }
+      else if ((type == SEG_TYPE_I32 || type == SEG_TYPE_I64) &&
+               rng_chance (r, 50))
+        n = -n;
+      set_number (v, type, x, y, z, n);
+      return;
+    }
   if (style == 0 || rng_chance (r, 20))
     {
       set_number (v, type, x, y, z, rng_below (r, 4));
@@ -206,7 +235,7 @@ START_TEST (test_directions_match_reference)
   const int              w = rng_range (&r, 1, 20), h = rng_range (&r, 1, 20);
   const int              dd    = three_d ? rng_range (&r, 1, 6) : 1;
   const int              bpp   = seg_component_size (type);
-  const int              style = rng_below (&r, 3);
+  const int              style = rng_below (&r, 4);
   SegDescent             d     = { type, { 1, 1, 1 }, three_d };
   Buf                    in = buf_new (w, h, dd, bpp, random_strides (&r, bpp));
   int                    ow, oh, od, x0, y0, z0;
@@ -229,6 +258,34 @@ START_TEST (test_directions_match_reference)
     for (int i = 0; i < w * h * dd / 8; i++)
       set_number (&in.v, type, rng_below (&r, w), rng_below (&r, h),
                   rng_below (&r, dd), type == SEG_TYPE_FLOAT ? 0x1p30 : 0x1p62);
+  /* Small numbers (plateaus and ties) of a wider type, whose floats the
+   * kernel would take the single-precision way: one number that is not a
+   * float, anywhere, so that the double path takes most of them too. */
+  if (style == 0 && wider_than_floats (type))
+    set_number (&in.v, type, rng_below (&r, w), rng_below (&r, h),
+                rng_below (&r, dd), type == SEG_TYPE_DOUBLE ? 0.1 : 0x1p24 + 1);
+  /* Numbers that are floats, now and then with one that is not
+   * anywhere, a hair above the neighbours around it, all of one value
+   * with which its float would tie: the kernel takes the
+   * single-precision path until it meets it. */
+  if (style == 3 && wider_than_floats (type) && rng_chance (&r, 60))
+    {
+      const int x = rng_below (&r, w), y = rng_below (&r, h),
+                z = rng_below (&r, dd);
+      double n =
+        type == SEG_TYPE_DOUBLE ? number (&in.v, type, x, y, z) : 0x1p24;
+
+      if (!isfinite (n) || n == 0)
+        n = 1;
+      for (int k = -1; k <= 1; k++)
+        for (int j = -1; j <= 1; j++)
+          for (int i = -1; i <= 1; i++)
+            if (x + i >= 0 && x + i < w && y + j >= 0 && y + j < h &&
+                z + k >= 0 && z + k < dd)
+              set_number (&in.v, type, x + i, y + j, z + k, n);
+      set_number (&in.v, type, x, y, z,
+                  type == SEG_TYPE_DOUBLE ? n + fabs (n) * 0x1p-40 : n + 1);
+    }
 
   /* Any sub-box of the input, or all of it. */
   ow     = rng_chance (&r, 50) ? w : rng_range (&r, 1, w);
@@ -273,17 +330,19 @@ END_TEST
 
 /* ---- Floats of one band of magnitudes ----------------------------------- */
 
-/* The kernel on all of float volume in, every label of out against the
- * reference; where names the case. */
+/* The kernel on all of volume in (of d->type), every label of out
+ * against the reference on numbers; where names the case. */
 static void
-check_float_volume (Buf *in, Buf *out, const SegDescent *d, const char *where)
+check_volume (const Buf        *in,
+              Buf              *out,
+              const SegDescent *d,
+              const double     *numbers,
+              const char       *where)
 {
   const int w = in->v.width, h = in->v.height, dd = in->v.depth;
-  double   *numbers;
 
   ck_assert_int_eq (seg_descent_direction (&in->v, &out->v, 0, 0, 0, d),
                     SEG_OK);
-  numbers = numbers_of (&in->v, SEG_TYPE_FLOAT);
   for (int z = 0; z < dd; z++)
     for (int y = 0; y < h; y++)
       for (int x = 0; x < w; x++)
@@ -293,9 +352,28 @@ check_float_volume (Buf *in, Buf *out, const SegDescent *d, const char *where)
           const int got  = *at (&out->v, x, y, z);
 
           if (got != want)
-            ck_abort_msg ("%s: voxel %d,%d,%d: %d, not %d", where, x, y, z, got,
-                          want);
+            ck_abort_msg ("%s%s: voxel %d,%d,%d: %d, not %d", where,
+                          d->type == SEG_TYPE_DOUBLE ? ", as doubles" : "", x,
+                          y, z, got, want);
         }
+}
+
+/* check_volume () on float volume in, then on its numbers as doubles
+ * (floats exactly, which the kernel takes the single-precision way
+ * too). */
+static void
+check_float_volume (Buf *in, Buf *out, const SegDescent *d, const char *where)
+{
+  const int  w = in->v.width, h = in->v.height, dd = in->v.depth;
+  double    *numbers    = numbers_of (&in->v, SEG_TYPE_FLOAT);
+  Buf        wide       = buf_new (w, h, dd, 8, packed);
+  SegDescent as_doubles = *d;
+
+  check_volume (in, out, d, numbers, where);
+  put_packed (&wide.v, numbers);
+  as_doubles.type = SEG_TYPE_DOUBLE;
+  check_volume (&wide, out, &as_doubles, numbers, where);
+  buf_free (&wide);
   free (numbers);
 }
 

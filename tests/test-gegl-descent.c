@@ -22,8 +22,19 @@
 
 #define OP "seg:descent-direction"
 
-static const gchar *const formats[] = { "Y float", "Y u16", "Y' u8",
-                                        "seg int16", "R'G'B' u8" };
+static const gchar *const formats[] = { "Y float",   "Y u16",     "Y' u8",
+                                        "seg int16", "R'G'B' u8", "Y double",
+                                        "seg int64" };
+
+/* A format's components, seg int64 one number (babl holds it as two
+ * u32). */
+static gint
+numbers_per_pixel (const Babl *format)
+{
+  return strcmp (babl_get_name (format), "seg int64") == 0
+           ? 1
+           : babl_format_get_n_components (format);
+}
 
 /* A random stack: its pixels, their numbers and the op's settings. */
 typedef struct
@@ -56,9 +67,13 @@ static void
 fill (guint8 *px, gsize n, const Babl *format, guint64 *seed)
 {
   const gint     bpp     = babl_format_get_bytes_per_pixel (format);
-  const gint     n_comps = babl_format_get_n_components (format);
+  const gint     n_comps = numbers_per_pixel (format);
   const gboolean is_float =
     babl_format_get_type (format, 0) == babl_type ("float");
+  /* Half the stacks of 8-byte numbers hold only numbers that floats
+   * hold too, which the kernel takes in single precision. */
+  const gboolean floats_only =
+    bpp == 8 && n_comps == 1 && rand_range (seed, 0, 1) == 0;
 
   for (gsize i = 0; i < n; i++)
     {
@@ -77,6 +92,17 @@ fill (guint8 *px, gsize n, const Babl *format, guint64 *seed)
         }
       for (gint b = 0; b < bpp; b++)
         p[b] = (guint8) splitmix64 (seed);
+      if (floats_only)
+        {
+          const gint32 i = (gint32) (splitmix64 (seed) >> 40) - (1 << 23);
+          gdouble      d = (gfloat) (i / 1e3);
+          gint64       k = i;
+
+          if (babl_format_get_type (format, 0) == babl_type ("double"))
+            memcpy (p, &d, 8);
+          else
+            memcpy (p, &k, 8);
+        }
       if (rand_range (seed, 0, 99) < 60)
         {
           memset (p, 0, (gsize) bpp);
@@ -96,7 +122,7 @@ numbers_of (const guint8 *px, gsize n, const Babl *format)
   const Babl  *type = babl_format_get_type (format, 0);
   const gchar *name = babl_get_name (format);
 
-  if (babl_format_get_n_components (format) > 1)
+  if (numbers_per_pixel (format) > 1)
     {
       babl_process (babl_fish (format, babl_format ("Y' double")), px, v,
                     (long) n);
@@ -111,6 +137,15 @@ numbers_of (const guint8 *px, gsize n, const Babl *format)
           memcpy (&x, px + 2 * i, 2);
           v[i] = x;
         }
+      else if (strcmp (name, "seg int64") == 0)
+        {
+          gint64 x;
+
+          memcpy (&x, px + 8 * i, 8);
+          v[i] = (gdouble) x;
+        }
+      else if (type == babl_type ("double"))
+        memcpy (&v[i], px + 8 * i, 8);
       else if (type == babl_type ("u16"))
         {
           guint16 x;

@@ -1377,11 +1377,13 @@ index_16 (bool three_d, int dz, int dy, int dx)
  * not certain (certain are zero differences, a float difference being
  * zero only between equal numbers, and equal lowest values at one
  * distance: the same difference, divided alike); a tied product that
- * underflowed to zero; for floats, a tied class whose centre is far above
- * its lowest value. */
+ * underflowed to zero; for floats, where checked (the row is not plain:
+ * plain_row ()), a tied class whose centre is far above its lowest
+ * value. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) __mmask16
 crowded_doubt (const Descent *k,
                bool           three_d,
+               bool           checked,
                const __m512  *score,
                const __m512  *diff,
                const __m512  *low,
@@ -1412,7 +1414,7 @@ crowded_doubt (const Descent *k,
                              _mm512_cmp_ps_mask (diff[cl], zero, _CMP_NEQ_OQ);
 
       doubt |= lost | (nonneg & (near | (tied & first_set & ~sure)));
-      if (k->float_numbers)
+      if (k->float_numbers && checked)
         doubt |= nonneg & tied &
                  ~_mm512_cmp_ps_mask (_mm512_abs_ps (diff[cl]),
                                       _mm512_mul_ps (_mm512_abs_ps (low[cl]),
@@ -1561,15 +1563,16 @@ store_bytes_16 (
 /* Voxels i … i + 15 again, every class from the rows, where vector_16 ()
  * found classes crowding the best or a doubt: the doubts of
  * crowded_doubt (), the label the first index over the classes tied at
- * the best, and the lanes in doubt done exactly.  Out of the common
- * path. */
+ * the best, and the lanes in doubt done exactly; checked as for
+ * vector_16 ().  Out of the common path. */
 SEG_AVX512 __attribute__ ((noinline)) static void
 redo_16 (const Descent   *k,
          const FloatRows *ch,
          int              i,
          int              n,
          uint8_t         *out,
-         bool             three_d)
+         bool             three_d,
+         bool             checked)
 {
   const int       n_classes = three_d ? 7 : 3;
   const __mmask16 lanes     = lanes_16 (i, n);
@@ -1588,7 +1591,7 @@ redo_16 (const Descent   *k,
     }
   nonneg = _mm512_cmp_ps_mask (best, _mm512_setzero_ps (), _CMP_GE_OQ);
   doubt  = out_of_range_16 (best) |
-          crowded_doubt (k, three_d, score, diff, low, best, nonneg);
+          crowded_doubt (k, three_d, checked, score, diff, low, best, nonneg);
   label = crowded_label (three_d, score, low_at, best, _mm512_setzero_si512 (),
                          0xffff);
   store_16 (out + i, lanes, c, nonneg, label, three_d);
@@ -1820,7 +1823,7 @@ vectors (const Descent     *k,
     }
   for (int i = 0; i < n && any != 0; i += 16)
     if (redo_at[i / 16] != 0)
-      redo_16 (k, ch, i, n, out, three_d);
+      redo_16 (k, ch, i, n, out, three_d, checked);
 }
 
 /* Output row (zi, yi) of the input, voxels x0 … x0 + n - 1, into out,

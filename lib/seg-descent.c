@@ -897,16 +897,19 @@ centre_at (const Descent *k, const FloatRows *ch, int i)
 static uint8_t
 exact_label_of_floats (const Descent *k, const FloatRows *ch, int i)
 {
+  const float   c = centre_at (k, ch, i);
   double        around[N_ROWS][3];
   const double *rows[N_ROWS];
 
+  if (c != c)
+    return (uint8_t) centre_of (k); /* a NaN centre, as exact_label () */
   for (int r = 0; r < N_ROWS; r++)
     {
       for (int dx = 0; dx < 3; dx++)
         around[r][dx] = ch->row[r][i + dx];
       rows[r] = around[r];
     }
-  return exact_label (k, rows, 0, centre_at (k, ch, i));
+  return exact_label (k, rows, 0, c);
 }
 
 /* The planes around an output row: the entries of its input row in
@@ -1519,6 +1522,34 @@ centre_16 (const Descent *k, const FloatRows *ch, int i, __mmask16 lanes)
            : _mm512_loadu_ps (ch->row[4] + i + 1);
 }
 
+/* The lanes of voxels i … i + 15 whose own number is NaN (the cache
+ * holds +∞ for it): float and double centres, read with masks; integers
+ * have none. */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __mmask16
+nan_centres_16 (const Descent *k, const FloatRows *ch, int i, __mmask16 lanes)
+{
+  const uint8_t *p = ch->centre + (size_t) i * (size_t) k->in->bpp;
+
+  if (k->type == SEG_TYPE_FLOAT)
+    {
+      const __m512 v = _mm512_maskz_loadu_ps (lanes, p);
+
+      return _mm512_cmp_ps_mask (v, v, _CMP_UNORD_Q);
+    }
+  if (k->type == SEG_TYPE_DOUBLE)
+    {
+      const __m512d low = _mm512_maskz_loadu_pd ((__mmask8) lanes, p);
+      const __m512d high =
+        _mm512_maskz_loadu_pd ((__mmask8) (lanes >> 8), p + 64);
+
+      return (
+        __mmask16) (_mm512_cmp_pd_mask (low, low, _CMP_UNORD_Q) |
+                    (unsigned) _mm512_cmp_pd_mask (high, high, _CMP_UNORD_Q)
+                      << 8);
+    }
+  return 0;
+}
+
 /* Lanes whose best product is above zero but outside the products' safe
  * range. */
 SEG_AVX512 static inline __attribute__ ((always_inline)) __mmask16
@@ -1708,7 +1739,7 @@ vector_16 (const Descent   *k,
   __m128i      at[N_CLASSES]; /* neighbour indices, as bytes */
   __m512       best  = _mm512_set1_ps (-INFINITY), diff, thresh, best_low;
   __m128i      label = _mm_set1_epi8 (127);
-  __mmask16    doubt, nonneg, flat, any = 0, two = 0;
+  __mmask16    doubt, nonneg, flat, inf_centres, any = 0, two = 0;
   __mmask16    equal = 0xffff; /* lanes whose near groups' lowest is c */
 
   /* Steps 2 and 3: each group's lowest value from the cache, and its
@@ -1771,6 +1802,18 @@ vector_16 (const Descent   *k,
                                     _mm512_mul_ps (_mm512_abs_ps (best_low),
                                                    _mm512_set1_ps (0x1p20f)),
                                     _CMP_LE_OQ);
+  /* NaN centres, +∞ in the cache, score +∞ where they have a neighbour
+   * (doubts of range): their label is the centre, settled here rather
+   * than redone.  Rows with one are never plain. */
+  inf_centres =
+    _mm512_cmp_ps_mask (c, _mm512_set1_ps (INFINITY), _CMP_EQ_OQ) & lanes;
+  if (inf_centres != 0)
+    {
+      const __mmask16 nan = inf_centres & nan_centres_16 (k, ch, i, lanes);
+
+      nonneg &= ~nan;
+      doubt &= ~nan;
+    }
   store_bytes_16 (out + i, lanes, nonneg, label, three_d);
   /* Lanes where a second group comes near the best or ties it (there the
    * products may misorder the groups, and the label is the first index

@@ -654,6 +654,18 @@ takes_floats (SegComponentType type)
  * and their product, are within 2⁻²² of the exact quotient. */
 #define NEAR_FLOAT 0x1p-18f
 
+/* Where a centre c lies more than this many times the magnitude of a
+ * group's lowest value a above it (|c - a| > FAR·|a|, the difference
+ * rounded to a float), another float b of the group may divide to the
+ * same double score as a; nearer, it cannot.  b differs from a by at
+ * least a float's spacing at a, 2⁻²⁴·|a| or more (a subnormal's too),
+ * and the double differences c - a and c - b then lie more than 2⁻⁵⁰ of
+ * c - a apart (|c - a| < 2²⁶·|a|, with the float difference's rounding
+ * inside the margin), more than the two roundings of the differences
+ * and the two of the quotients can close.  A lowest value of zero is
+ * always far. */
+#define FAR 0x1p25f
+
 /* The rows around an output row as floats, each from the voxel left of
  * the output's first (row[r][i] is voxel x0 + i - 1; a missing or NaN
  * one +∞), with room for the last vector's lanes past the row's end; and
@@ -1375,8 +1387,19 @@ index_16 (bool three_d, int dz, int dy, int dx)
                                     : (dy + 1) * 3 + (dx + 1));
 }
 
+/* Lanes whose centre lies so far above a group's lowest value that
+ * another value of the group may divide to the same score (FAR). */
+SEG_AVX512 static inline __attribute__ ((always_inline)) __mmask16
+far_centre_16 (__m512 diff, __m512 low)
+{
+  return ~_mm512_cmp_ps_mask (
+    _mm512_abs_ps (diff),
+    _mm512_mul_ps (_mm512_abs_ps (low), _mm512_set1_ps (FAR)), _CMP_LE_OQ);
+}
+
 /* The doubts of lanes where classes crowd the best: a class beside it
- * that the products cannot order, or one tied with it where the tie is
+ * that the products cannot order (one at another distance, or, where
+ * the centre is far, at the same), or one tied with it where the tie is
  * not certain (certain are zero differences, a float difference being
  * zero only between equal numbers, and equal lowest values at one
  * distance: the same difference, divided alike); a tied product that
@@ -1395,9 +1418,25 @@ crowded_doubt (const Descent *k,
 {
   const int    n_classes = three_d ? 7 : 3;
   const __m512 zero      = _mm512_setzero_ps ();
-  __m512       first_low = zero, first_class = zero;
-  __mmask16    first_set = 0, doubt = 0;
+  __m512       first_low = zero, first_class = zero, first_diff = zero;
+  __mmask16    first_set = 0, doubt = 0, far = 0;
 
+  /* The first class tied at the best: a class near it at the same
+   * distance has a higher lowest value, and the products order the two
+   * as the quotients do, unless those may meet (far_centre_16 ()). */
+  for (int cl = 1; cl <= n_classes; cl++)
+    {
+      const __mmask16 first =
+        _mm512_cmp_ps_mask (score[cl], best, _CMP_EQ_OQ) & ~first_set;
+
+      first_low   = _mm512_mask_blend_ps (first, first_low, low[cl]);
+      first_diff  = _mm512_mask_blend_ps (first, first_diff, diff[cl]);
+      first_class = _mm512_mask_blend_ps (
+        first, first_class, _mm512_set1_ps (k->same_distance[cl]));
+      first_set |= first;
+    }
+  if (k->float_numbers && checked)
+    far = far_centre_16 (first_diff, first_low);
   for (int cl = 1; cl <= n_classes; cl++)
     {
       const __m512    cls  = _mm512_set1_ps (k->same_distance[cl]);
@@ -1407,25 +1446,17 @@ crowded_doubt (const Descent *k,
         _mm512_cmp_ps_mask (_mm512_sub_ps (best, score[cl]),
                             _mm512_mul_ps (best, _mm512_set1_ps (NEAR_FLOAT)),
                             _CMP_LE_OQ);
+      const __mmask16 same = _mm512_cmp_ps_mask (cls, first_class, _CMP_EQ_OQ);
       const __mmask16 sure =
         _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ) |
-        (_mm512_cmp_ps_mask (low[cl], first_low, _CMP_EQ_OQ) &
-         _mm512_cmp_ps_mask (cls, first_class, _CMP_EQ_OQ));
-      const __mmask16 first = tied & ~first_set;
-      const __mmask16 lost  = tied &
+        (_mm512_cmp_ps_mask (low[cl], first_low, _CMP_EQ_OQ) & same);
+      const __mmask16 lost = tied &
                              _mm512_cmp_ps_mask (score[cl], zero, _CMP_EQ_OQ) &
                              _mm512_cmp_ps_mask (diff[cl], zero, _CMP_NEQ_OQ);
 
-      doubt |= lost | (nonneg & (near | (tied & first_set & ~sure)));
+      doubt |= lost | (nonneg & ((near & (~same | far)) | (tied & ~sure)));
       if (k->float_numbers && checked)
-        doubt |= nonneg & tied &
-                 ~_mm512_cmp_ps_mask (_mm512_abs_ps (diff[cl]),
-                                      _mm512_mul_ps (_mm512_abs_ps (low[cl]),
-                                                     _mm512_set1_ps (0x1p20f)),
-                                      _CMP_LE_OQ);
-      first_low   = _mm512_mask_blend_ps (first, first_low, low[cl]);
-      first_class = _mm512_mask_blend_ps (first, first_class, cls);
-      first_set |= first;
+        doubt |= nonneg & tied & far_centre_16 (diff[cl], low[cl]);
     }
   return doubt;
 }
@@ -1775,7 +1806,7 @@ vector_16 (const Descent   *k,
 
   /* Doubt: a best of zero or more outside the products' safe range, or
    * one that underflowed to zero and lost its sign; for floats, a centre
-   * far (2²⁰ times) above the best group's lowest value, where two
+   * far (FAR times) above the best group's lowest value, where two
    * different floats of the group can round to one score (small integers
    * never can). */
   nonneg = _mm512_cmp_ps_mask (best, zero, _CMP_GE_OQ);
@@ -1797,11 +1828,7 @@ vector_16 (const Descent   *k,
   doubt |= _mm512_cmp_ps_mask (best, zero, _CMP_EQ_OQ) &
            _mm512_cmp_ps_mask (diff, zero, _CMP_NEQ_OQ);
   if (k->float_numbers)
-    doubt |=
-      nonneg & ~_mm512_cmp_ps_mask (_mm512_abs_ps (diff),
-                                    _mm512_mul_ps (_mm512_abs_ps (best_low),
-                                                   _mm512_set1_ps (0x1p20f)),
-                                    _CMP_LE_OQ);
+    doubt |= nonneg & far_centre_16 (diff, best_low);
   /* NaN centres, +∞ in the cache, score +∞ where they have a neighbour
    * (doubts of range): their label is the centre, settled here rather
    * than redone.  Rows with one are never plain. */

@@ -618,6 +618,64 @@ START_TEST (test_distinct_values_rounding_to_one_score_tie)
 }
 END_TEST
 
+/* The labels of a 2-D float image of w × h numbers v at spacing x and
+ * y, checked against the reference, and again as doubles. */
+static void
+check_float_image (
+  const double *v, int w, int h, double sx, double sy, const char *where)
+{
+  SegDescent d   = { SEG_TYPE_FLOAT, { sx, sy, 1 }, false };
+  Buf        in  = buf_new (w, h, 1, 4, packed);
+  Buf        out = buf_new (w, h, 1, 1, packed);
+
+  for (int i = 0; i < w * h; i++)
+    set_number (&in.v, SEG_TYPE_FLOAT, i % w, i / w, 0, v[i]);
+  check_float_volume (&in, &out, &d, where);
+  buf_free (&in);
+  buf_free (&out);
+}
+
+/* Floats a and the next one above it, b, beside centres c from 2²⁰ to
+ * 2³⁴ times |a| above them, b at the lower index: where c is far enough
+ * above, the two differences divide to one double (a tie: b), and the
+ * kernel must find where that can happen; nearer, a wins, and the kernel
+ * need not doubt it.  In a row, a and b are one class (x); in a 3 × 3
+ * image at equal spacings, b above and a right of the centre, two
+ * classes of one distance (y and x), whose products may also differ by
+ * a float's step where the quotients meet. */
+START_TEST (test_far_centres_tie_where_the_quotients_meet)
+{
+  static const float lows[] = {
+    1, 0x1.fffffep-1f, 3, 0x1.fffffep+10f, -0x1p-20f, 0x1.8p-126f, -5.5f
+  };
+  static const double distances[] = { 1, 3, 0.7, 10 };
+  char                where[96];
+  int                 ties = 0;
+
+  for (int e = 0; e < N_ELEMENTS (lows); e++)
+    for (int m = 20; m <= 34; m++)
+      for (int step = 0; step < 16; step++)
+        for (int s = 0; s < N_ELEMENTS (distances); s++)
+          {
+            const float a = lows[e], b = nextafterf (a, INFINITY);
+            const float c = (float) (a + fabs (a) * ldexp (1 + step / 16.0, m));
+            const double dist   = distances[s];
+            const double row[3] = { b, c, a };
+            double       image[9];
+
+            ties += (c - (double) a) / dist == (c - (double) b) / dist;
+            snprintf (where, sizeof where, "a %a, centre %a, spacing %g", a, c,
+                      dist);
+            check_float_image (row, 3, 1, dist, 1, where);
+            for (int i = 0; i < 9; i++)
+              image[i] = i == 1 ? b : i == 4 ? c : i == 5 ? a : 2.0 * c + 1;
+            check_float_image (image, 3, 3, dist, dist, where);
+          }
+  /* The sweep reaches the ties it is about. */
+  ck_assert_int_gt (ties, 100);
+}
+END_TEST
+
 START_TEST (test_products_that_underflow_are_not_plateaus)
 {
   /* Floats, 17 × 1 × 3, spacing z 4, every voxel 1 but three: the
@@ -835,6 +893,7 @@ main (void)
     test_spacing_weighs_the_steps,
     test_slices_meet_only_along_z,
     test_distinct_values_rounding_to_one_score_tie,
+    test_far_centres_tie_where_the_quotients_meet,
     test_products_that_underflow_are_not_plateaus,
     test_neighbours_of_one_distance_tie_to_lowest_index,
     test_distances_one_float_apart_are_told_apart,

@@ -1015,17 +1015,17 @@ float_bound (double b)
 }
 
 /* Where a float row's reader (read_float_row ()) takes the numbers of
- * input row `row` for entry m from: the row itself for floats; for a
- * wider type, its numbers converted into m->v + 1, where the reader
- * puts them back in place, and m->inexact set where one is not a float
- * exactly. */
+ * input row `row` from, for an entry whose numbers go to v: the row
+ * itself for floats; for a wider type, its numbers converted into v + 1,
+ * where the reader puts them back in place, and *inexact set where one
+ * is not a float exactly. */
 static inline const uint8_t *
-float_source (const Descent *k, RowMinima *m, const uint8_t *row)
+float_source (const Descent *k, const uint8_t *row, float *v, bool *inexact)
 {
   if (k->type == SEG_TYPE_FLOAT)
     return row;
-  m->inexact = !wide_as_floats (row, k->in->width, k->type, m->v + 1);
-  return (const uint8_t *) (m->v + 1);
+  *inexact = !wide_as_floats (row, k->in->width, k->type, v + 1);
+  return (const uint8_t *) (v + 1);
 }
 
 /* How a form of the single-precision path fills an entry with an input
@@ -1262,8 +1262,8 @@ fill_row (
   uint8_t *restrict at_x = m->at_x;
 
   if (k->float_numbers)
-    read_float_row (float_source (k, m, row), width, v, &m->abs_min,
-                    &m->abs_max);
+    read_float_row (float_source (k, row, v, &m->inexact), width, v,
+                    &m->abs_min, &m->abs_max);
   else
     {
       v[0] = INFINITY;

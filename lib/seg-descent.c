@@ -116,8 +116,18 @@ enum
 {
   CLASSES, /* the 7 classes (3 in 2-D)                              */
   SIDES,   /* x and y one distance apart: 5 groups (2 in 2-D)       */
-  ALL      /* x, y and z alike (3-D): 3 groups, by the axes stepped */
+  ALL,     /* x, y and z alike (3-D): 3 groups, by the axes stepped */
+  Y_Z,     /* y and z alike, not x (3-D): 5 groups                  */
+  X_Z      /* x and z alike, not y (3-D): 5 groups                  */
 };
+
+/* Whether the groups take lo_y over the four sides (x and y alike), not
+ * over y - 1 and y + 1 with the pairs in x apart (lo_x). */
+static inline bool
+four_sides (int grouping)
+{
+  return grouping == SIDES || grouping == ALL;
+}
 
 /* What every chunk of one call shares. */
 typedef struct
@@ -212,7 +222,7 @@ static const Group groups_2d[2][N_CLASSES] = {
                 GROUP_1 (3, 1, DIAGONALS) },
 };
 
-static const Group groups_3d[3][N_CLASSES] = {
+static const Group groups_3d[5][N_CLASSES] = {
   [CLASSES] = { GROUP_1 (1, 1, X_PAIR),
                 GROUP_1 (2, 1, Y_PAIR),
                 GROUP_1 (3, 1, DIAGONALS),
@@ -228,11 +238,21 @@ static const Group groups_3d[3][N_CLASSES] = {
   [ALL]     = { GROUP_3 (1, 0, SAME_XY, 1, Y_PAIR, 2, SAME_XY),
                 GROUP_3 (3, 0, Y_PAIR, 1, DIAGONALS, 2, Y_PAIR),
                 GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
+  [Y_Z]     = { GROUP_1 (1, 1, X_PAIR),
+                GROUP_3 (2, 0, SAME_XY, 1, Y_PAIR, 2, SAME_XY),
+                GROUP_3 (3, 0, X_PAIR, 1, DIAGONALS, 2, X_PAIR),
+                GROUP_2 (6, 0, Y_PAIR, 2, Y_PAIR),
+                GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
+  [X_Z]     = { GROUP_3 (1, 0, SAME_XY, 1, X_PAIR, 2, SAME_XY),
+                GROUP_1 (2, 1, Y_PAIR),
+                GROUP_3 (3, 0, Y_PAIR, 1, DIAGONALS, 2, Y_PAIR),
+                GROUP_2 (5, 0, X_PAIR, 2, X_PAIR),
+                GROUP_2 (7, 0, DIAGONALS, 2, DIAGONALS) },
 };
 /* clang-format on */
 
 static const int n_groups_2d[2] = { 3, 2 };
-static const int n_groups_3d[3] = { 7, 5, 3 };
+static const int n_groups_3d[5] = { 7, 5, 3, 5, 5 };
 
 /* The groups of grouping, and how many. */
 static inline const Group *
@@ -626,7 +646,8 @@ row_double (const Descent *k,
     m[r] = lows_row (k, c, rows[r], x0, n, zi + r / 3 - 1, yi + r % 3 - 1);
   for (int r = 1; r < N_ROWS; r += 3)
     if (!m[r]->centred)
-      k->path->centre (k, m[r], m[r - 1], m[r + 1], n, k->grouping != CLASSES);
+      k->path->centre (k, m[r], m[r - 1], m[r + 1], n,
+                       four_sides (k->grouping));
   for (int j = 0; j < n; j += CHUNK)
     {
       const int here = n - j < CHUNK ? n - j : CHUNK;
@@ -749,7 +770,7 @@ wide_as_floats (const uint8_t *row, int n, SegComponentType type, float *dst)
  * holding the minimum in the neighbour index, ties to the lower index:
  *
  *   lo_x:  the lower of voxels x - 1 and x + 1;         at_x  0 or 2
- *          (with CLASSES only: the others take the pairs from v)
+ *          (not with SIDES or ALL: they take the pairs from v)
  *   lo_y:  the lower of voxel x of rows yy - 1, yy + 1; at_y  0 or 6
  *          (with SIDES or ALL, of the four sides;        0, 2, 4, 6)
  *   lo_xy: the lowest of the four diagonal voxels;      at_xy 0, 2, 6, 8
@@ -1092,7 +1113,7 @@ rows_ready (const Descent *k,
   for (int r = 1; r < N_ROWS; r += 3)
     if (!m[r]->centred)
       centre (m[r], m[r - 1], m[r + 1], c->first, k->in->width,
-              k->grouping != CLASSES);
+              four_sides (k->grouping));
   ch->centre  = rows[4] + (size_t) x0 * (size_t) k->in->bpp;
   p->plane[0] = m[1];
   p->plane[1] = m[4];
@@ -1252,7 +1273,7 @@ read_float_row (
 /* Entry m becomes input row yy of slice zz (at row): its voxels as
  * floats (up to a vector past the row's end, so that a vector that
  * starts anywhere in the row reads no unset lane) and, where the common
- * path takes the pairs in x alone (CLASSES), lo_x and at_x. */
+ * path takes the pairs in x alone (not four_sides ()), lo_x and at_x. */
 SEG_AVX512 static void
 fill_row (
   const Descent *k, RowMinima *m, int first, const uint8_t *row, int zz, int yy)
@@ -1271,7 +1292,7 @@ fill_row (
     }
   for (int x = width + 1; x < width + 18; x++)
     v[x] = INFINITY;
-  if (k->grouping == CLASSES)
+  if (!four_sides (k->grouping))
     {
       Window w = window_at (v, first);
 
@@ -1937,6 +1958,10 @@ row_avx512 (const Descent *k,
     VECTORS (CLASSES, true);
   else if (k->grouping == SIDES)
     VECTORS (SIDES, true);
+  else if (k->grouping == Y_Z)
+    VECTORS (Y_Z, true);
+  else if (k->grouping == X_Z)
+    VECTORS (X_Z, true);
   else
     VECTORS (ALL, true);
 #undef VECTORS
@@ -1982,6 +2007,10 @@ grouping (Descent *k, const SegDescent *d)
   k->grouping = CLASSES;
   if (s[0] == s[1])
     k->grouping = d->three_d && s[2] == s[0] ? ALL : SIDES;
+  else if (d->three_d && s[1] == s[2])
+    k->grouping = Y_Z;
+  else if (d->three_d && s[0] == s[2])
+    k->grouping = X_Z;
   {
     int          n;
     const Group *groups = groups_of (k->grouping, d->three_d, &n);

@@ -245,10 +245,13 @@ START_TEST (test_directions_match_reference)
   SegStatus              status;
   char                   where[160];
 
-  /* Equal spacings now and then: classes of one distance. */
+  /* Equal spacings now and then: classes of one distance (x and y, y and
+   * z, x and z, all three). */
   d.spacing[0] = random_spacing (&r);
   d.spacing[1] = rng_chance (&r, 30) ? d.spacing[0] : random_spacing (&r);
-  d.spacing[2] = rng_chance (&r, 30) ? d.spacing[1] : random_spacing (&r);
+  d.spacing[2] = rng_chance (&r, 30)   ? d.spacing[1]
+                 : rng_chance (&r, 20) ? d.spacing[0]
+                                       : random_spacing (&r);
   for (int z = 0; z < dd; z++)
     for (int y = 0; y < h; y++)
       for (int x = 0; x < w; x++)

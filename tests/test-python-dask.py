@@ -107,6 +107,62 @@ def test_dask_local(crop, stored):
           len(stats['label']) == 0 and stats['min'].shape == (0, 2))
 
 
+def test_dask_descent(crop):
+    import dask.array as da
+    import gegl_seg
+    import gegl_seg.dask as seg_dask
+
+    rng = np.random.default_rng(18)
+    # A smooth field with plateaus (rounded), NaNs and ties across the
+    # chunks' borders, which the margins must carry.
+    field = rng.random((24, 40, 36))
+    for axis in range(3):
+        field = np.cumsum(field, axis=axis)
+    field = np.round(field / field.max() * 60).astype(np.float32)
+    field[rng.random(field.shape) < 0.02] = np.nan
+    for chunks, spacing in (((7, 9, 11), 1.0), ((1, 40, 36), (40, 4, 4)),
+                            ((24, 13, 5), (4, 4, 40)), ((5, 5, 5), (1, 2, 3))):
+        want = gegl_seg.descent_direction(field, spacing)
+        source = da.from_array(field, chunks=chunks)
+        got = seg_dask.descent_direction(source, spacing)
+        check('dask.descent_direction, chunks %s, spacing %s, equals the '
+              'whole volume' % (chunks, spacing),
+              got.chunks == source.chunks and same(got.compute(), want))
+    image = rng.integers(0, 5, (31, 29)).astype(np.int16)
+    check('dask.descent_direction of a 2D int16 image',
+          same(seg_dask.descent_direction(da.from_array(image, chunks=(8, 6)),
+                                          (2, 1)).compute(),
+               gegl_seg.descent_direction(image, (2, 1))))
+    # gegl_seg takes x from the memory order, which a Dask array lacks.
+    fortran = np.asfortranarray(field.T)
+    source = da.from_array(fortran, chunks=(10, 10, 10))
+    check("dask.descent_direction, order='F', of an (x, y, z) array",
+          same(seg_dask.descent_direction(source, (4, 4, 40), 'F').compute(),
+               gegl_seg.descent_direction(fortran, (4, 4, 40))))
+    check("dask.descent_direction, order='C', of the same array",
+          same(seg_dask.descent_direction(source, (4, 4, 40)).compute(),
+               gegl_seg.descent_direction(np.ascontiguousarray(fortran),
+                                          (4, 4, 40))))
+    labels = da.from_array(crop, chunks=(16, 24, 24))
+    check('dask.descent_direction of real labels on the processes scheduler',
+          same(seg_dask.descent_direction(labels).compute(
+              scheduler='processes'), gegl_seg.descent_direction(crop)))
+    for args, words in (((da.zeros((2, 2, 2, 2), chunks=1),), '4 dimensions'),
+                        ((da.zeros((0, 4), chunks=2),), 'empty'),
+                        ((labels, (1, 0, 1)), 'spacing 0'),
+                        ((labels, (1, 1)), 'has 2 values'),
+                        ((labels, 1.0, 'K'), "order 'K'"),
+                        ((da.zeros((4, 4), dtype=np.complex64, chunks=2),),
+                         'complex64')):
+        try:
+            seg_dask.descent_direction(*args)
+            check('dask.descent_direction refuses %s' % words, False)
+        except ValueError as e:
+            check('dask.descent_direction refuses %s at once' % words,
+                  'gegl_seg.dask.descent_direction: ' in str(e) and
+                  words in str(e), str(e))
+
+
 def want_pool(crop):
     import gegl_seg
     return gegl_seg.mode_pool(crop, 2)
@@ -743,6 +799,7 @@ def main():
         stored[...] = crop
         gegl_seg._gegl.init().config().props.threads = 1
         test_dask_local(crop, stored)
+        test_dask_descent(crop)
         test_ome_zarr(crop, folder)
         test_to_ome_zarr(crop, folder)
         test_stored_chunks(crop, folder)

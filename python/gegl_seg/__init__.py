@@ -142,6 +142,18 @@ def sparse_average(array, factor=2, sparse=True):
                  'sparse_average')
 
 
+def _spacing(spacing, ndim, function):
+    """A spacing per array axis, each a positive finite number, as floats."""
+    s = _per_axis(spacing, ndim, function, 'spacing')
+    for value in s:
+        if not (isinstance(value, (int, float, np.integer, np.floating))
+                and not isinstance(value, (bool, np.bool_))
+                and np.isfinite(value) and value > 0):
+            _fail(function, 'spacing %r is not a positive finite number',
+                  value)
+    return tuple(float(v) for v in s)
+
+
 def descent_direction(array, spacing=1.0):
     """For every pixel or voxel, the index of its neighbour of steepest
     descent, as uint8 of the array's shape: (dz+1)·9 + (dy+1)·3 + (dx+1) in
@@ -149,13 +161,8 @@ def descent_direction(array, spacing=1.0):
     `spacing` is the physical size of a step along each array axis."""
     function = 'descent_direction'
     view, transposed = _stack(array, function)
-    s = _per_axis(spacing, view.ndim, function, 'spacing')
-    for value in s:
-        if not (isinstance(value, (int, float, np.integer, np.floating))
-                and np.isfinite(value) and value > 0):
-            _fail(function, 'spacing %r is not a positive finite number',
-                  value)
-    s = tuple(float(v) for v in (s[::-1] if transposed else s))
+    s = _spacing(spacing, view.ndim, function)
+    s = s[::-1] if transposed else s
     sz, sy, sx = (1.0,) * (3 - len(s)) + s
 
     def build(graph):

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: LGPL-3.0-or-later
-"""Pyramids and label statistics of Dask arrays, block by block, on any
-Dask scheduler (threads, processes, a dask.distributed cluster), with
-results bit-identical to gegl_seg's on the whole volume; to_ome_zarr
-writes a pyramid with a few chunks per task.
+"""Pyramids, label statistics and descent directions of Dask arrays,
+block by block, on any Dask scheduler (threads, processes, a
+dask.distributed cluster), with results bit-identical to gegl_seg's on the
+whole volume; to_ome_zarr writes a pyramid with a few chunks per task.
 
 Why block-wise is exact: pooling blocks start at the volume's origin, so
 when every chunk but the last along each axis is a multiple of
@@ -10,7 +10,9 @@ factor^num_mips, every pooling block of every level lies inside one chunk,
 and the volume's last, partial blocks are the last chunk's.  (igneous
 plans its tasks the same way.)  Label statistics are merged from per-chunk
 partials exactly: counts add, bounds take min and max, and centroids come
-from integer coordinate sums, divided once at the end.
+from integer coordinate sums, divided once at the end.  A voxel's descent
+direction depends on its 26 neighbours alone, so each chunk is labelled
+with a margin of one voxel from the chunks around it.
 """
 from fractions import Fraction
 import functools
@@ -27,9 +29,11 @@ import dask.sizeof
 import dask.threaded
 
 from . import pyramid as _pyramid, label_stats as _label_stats
-from . import _per_axis, _fail, _check_pyramid_args
+from . import descent_direction as _descent_direction
+from . import _gegl, _per_axis, _fail, _check_pyramid_args, _spacing
 
-__all__ = ['pyramid', 'to_ome_zarr', 'label_stats', 'check_chunks']
+__all__ = ['pyramid', 'to_ome_zarr', 'label_stats', 'descent_direction',
+           'check_chunks']
 
 
 def check_chunks(array, factor, num_mips, function='check_chunks'):
@@ -482,3 +486,41 @@ def label_stats(array, sparse=True, compute=True):
                                             ndim=array.ndim), pure=True)(
         partials[0])
     return result.compute() if compute else result
+
+
+# ---- Descent directions ----------------------------------------------------
+
+def _descent_block(block, spacing, order):
+    block = np.asarray(block)
+    block = (np.asfortranarray(block) if order == 'F'
+             else np.ascontiguousarray(block))
+    return _descent_direction(block, spacing)
+
+
+def descent_direction(array, spacing=1.0, order='C'):
+    """gegl_seg.descent_direction on a 2D or 3D Dask array, lazily: uint8
+    labels of the array's shape and chunks, bit-identical to the whole
+    volume's.  Each chunk is labelled with a margin of one voxel from the
+    chunks around it (da.map_overlap), and none past the volume's edges,
+    where the whole volume has no neighbours either.  `spacing` is the
+    physical size of a step along each array axis.
+
+    A Dask array has no memory order, which gegl_seg takes the axes from:
+    `order` says it.  'C' takes the axes as (z, y, x) (2D: (y, x)), as
+    gegl_seg.descent_direction takes a C-order array; 'F' as (x, y, z),
+    as it takes a Fortran-order one (tinybrain's layout)."""
+    function = 'dask.descent_direction'
+    array = da.asarray(array)
+    if array.ndim not in (2, 3):
+        _fail(function, 'the array has %d dimensions (shape %s); 2 or 3 are '
+              'allowed', array.ndim, array.shape)
+    if array.size == 0:
+        _fail(function, 'the array is empty (shape %s)', array.shape)
+    if order not in ('C', 'F'):
+        _fail(function, 'order %r is not \'C\' or \'F\'', order)
+    spacing = _spacing(spacing, array.ndim, function)
+    _gegl.format_of(array.dtype, function)
+    return array.map_overlap(_descent_block, depth=1, boundary='none',
+                             trim=True, dtype=np.uint8,
+                             meta=np.empty((0,) * array.ndim, np.uint8),
+                             spacing=spacing, order=order)

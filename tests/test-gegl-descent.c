@@ -186,8 +186,14 @@ stack_new (guint64 seed_number)
   s.spacing[0] = random_spacing (&seed);
   s.spacing[1] =
     rand_range (&seed, 0, 2) == 0 ? s.spacing[0] : random_spacing (&seed);
-  s.spacing[2] =
-    rand_range (&seed, 0, 2) == 0 ? s.spacing[1] : random_spacing (&seed);
+  /* z alike to y or to x now and then: the kernel groups those too. */
+  switch (rand_range (&seed, 0, 5))
+    {
+    case 0:
+    case 1: s.spacing[2] = s.spacing[1]; break;
+    case 2: s.spacing[2] = s.spacing[0]; break;
+    default: s.spacing[2] = random_spacing (&seed);
+    }
   n    = (gsize) w * s.extent.height;
   s.px = g_malloc (n * s.bpp);
   fill (s.px, n, s.format, &seed);

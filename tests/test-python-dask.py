@@ -101,6 +101,21 @@ def test_dask_local(crop, stored):
                      .compute(scheduler='processes'), want))
     check('the crop has many labels, split across chunks',
           len(want['label']) >= 40)
+    # Chunks of unknown size, as boolean indexing leaves them.
+    unknown = volume[volume[:, 0, 0] > 0]
+    for name, call in (
+            ('pyramid', lambda: seg_dask.pyramid(unknown, 2, 1)),
+            ('label_stats', lambda: seg_dask.label_stats(unknown)),
+            ('descent_direction',
+             lambda: seg_dask.descent_direction(unknown))):
+        try:
+            call()
+            check('dask.%s refuses chunks of unknown size' % name, False)
+        except ValueError as e:
+            check('dask.%s refuses chunks of unknown size, saying how to '
+                  'find them' % name,
+                  str(e).startswith('gegl_seg.dask.%s: ' % name) and
+                  'compute_chunk_sizes()' in str(e), str(e))
     zeros = da.zeros((10, 10), np.uint16, chunks=5)
     stats = seg_dask.label_stats(zeros)
     check('dask.label_stats of background only: no labels',

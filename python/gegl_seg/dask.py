@@ -36,9 +36,18 @@ __all__ = ['pyramid', 'to_ome_zarr', 'label_stats', 'descent_direction',
            'check_chunks']
 
 
+def _known_chunks(array, function):
+    """ValueError where Dask does not know the array's chunk sizes (as
+    after boolean indexing)."""
+    if any(np.isnan(c) for chunks in array.chunks for c in chunks):
+        _fail(function, "the array's chunk sizes are unknown (its shape is "
+              "%s); array.compute_chunk_sizes() finds them", array.shape)
+
+
 def check_chunks(array, factor, num_mips, function='check_chunks'):
     """ValueError unless every chunk but the last along each axis is a
     multiple of factor^num_mips; the message gives chunks that would do."""
+    _known_chunks(array, function)
     factor = tuple(int(f) for f in _per_axis(factor, array.ndim, function,
                                              'factor'))
     steps = [f ** num_mips for f in factor]
@@ -471,6 +480,7 @@ def label_stats(array, sparse=True, compute=True):
     if array.ndim not in (2, 3):
         _fail('dask.label_stats', 'the array has %d dimensions; 2 or 3 are '
               'allowed', array.ndim)
+    _known_chunks(array, 'dask.label_stats')
     starts = [np.concatenate([[0], np.cumsum(c)[:-1]]) for c in array.chunks]
     blocks = array.to_delayed()
     partial_of = dask.delayed(_block_partial, pure=True)
@@ -514,6 +524,7 @@ def descent_direction(array, spacing=1.0, order='C'):
     if array.ndim not in (2, 3):
         _fail(function, 'the array has %d dimensions (shape %s); 2 or 3 are '
               'allowed', array.ndim, array.shape)
+    _known_chunks(array, function)
     if array.size == 0:
         _fail(function, 'the array is empty (shape %s)', array.shape)
     if order not in ('C', 'F'):

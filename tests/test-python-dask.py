@@ -701,10 +701,72 @@ def test_stored_chunks(crop, folder):
           and stored_bytes(target) == stored_bytes(source))
 
 
-def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, '-m', 'gegl_seg', 'pyramid']
+def run_cli(*args, env=None, command='pyramid'):
+    return subprocess.run([sys.executable, '-m', 'gegl_seg', command]
                           + list(args), capture_output=True, text=True,
                           env=env)
+
+
+def test_cli_descent(crop, folder):
+    import gegl_seg
+    import zarr
+
+    rng = np.random.default_rng(44)
+    field = rng.random(crop.shape)
+    for axis in range(3):
+        field = np.cumsum(field, axis=axis)
+    field = np.round(field).astype(np.float32)    # plateaus, ties
+    npy = os.path.join(folder, 'field.npy')
+    np.save(npy, field)
+    want = gegl_seg.descent_direction(field, (40, 8, 8))
+    out = os.path.join(folder, 'directions.npy')
+    run = run_cli(npy, out, '--spacing', '40', '8', '8', '--chunks', '16',
+                  '20', '24', '--progress', command='descent')
+    check('CLI descent: a .npy file to a .npy file, in chunks',
+          run.returncode == 0 and same(np.load(out), want) and
+          '[####' in run.stderr, run.stderr)
+    check('CLI descent: it says what it wrote',
+          'directions.npy: the directions of 48×80×80 voxels' in run.stdout,
+          run.stdout)
+    fortran = os.path.join(folder, 'field-xyz.npy')
+    np.save(fortran, np.asfortranarray(field.T))
+    out_f = os.path.join(folder, 'directions-xyz.npy')
+    run = run_cli(fortran, out_f, '--spacing', '40', '8', '8',
+                  command='descent')
+    got = np.load(out_f) if run.returncode == 0 else None
+    check('CLI descent: a Fortran-order (x, y, z) .npy gives the NumPy '
+          "call's labels, in its order",
+          run.returncode == 0 and got.flags.f_contiguous and same(
+              got, gegl_seg.descent_direction(np.load(fortran), (8, 8, 40))),
+          run.stderr)
+    stored = os.path.join(folder, 'field.zarr')
+    zarr.save_array(stored, field, chunks=(10, 30, 30))
+    out_z = os.path.join(folder, 'directions.zarr')
+    run = run_cli(stored, out_z, '--spacing', '40', '8', '8',
+                  '--scheduler', 'processes', command='descent')
+    got = zarr.open_array(out_z) if run.returncode == 0 else None
+    check('CLI descent: a zarr array to a zarr array in its chunks, on '
+          'processes',
+          run.returncode == 0 and got.chunks == (10, 30, 30) and
+          same(got[...], want), run.stderr)
+    before = os.path.getmtime(os.path.join(out_z, '.zarray'))
+    for what, args, words in (
+            ('an existing OUT', (stored, out_z), 'exists'),
+            ('--spacing 0', (stored, out + '2', '--spacing', '0'), '0'),
+            ('--spacing 1 2', (stored, out + '2', '--spacing', '1', '2'),
+             '2 values'),
+            ('a missing input', (os.path.join(folder, 'none.zarr'),
+                                 out + '2'), 'none.zarr')):
+        run = run_cli(*args, command='descent')
+        check('CLI descent: %s is refused with a message, nothing written'
+              % what,
+              run.returncode == 1 and words in run.stderr
+              and 'Traceback' not in run.stderr
+              and not os.path.exists(out + '2') and before ==
+              os.path.getmtime(os.path.join(out_z, '.zarray')), run.stderr)
+    check('CLI descent: no temporary file left beside its outputs',
+          not [f for f in os.listdir(folder) if f.startswith('.')],
+          str(os.listdir(folder)))
 
 
 def test_cli(crop, folder):
@@ -819,6 +881,7 @@ def main():
         test_to_ome_zarr(crop, folder)
         test_stored_chunks(crop, folder)
         test_cli(crop, folder)
+        test_cli_descent(crop, folder)
         test_cluster(crop, stored, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -755,6 +755,10 @@ def test_cli_descent(crop, folder):
             ('--spacing 0', (stored, out + '2', '--spacing', '0'), '0'),
             ('--spacing 1 2', (stored, out + '2', '--spacing', '1', '2'),
              '2 values'),
+            ('--chunks 0', (stored, out + '2', '--chunks', '0'),
+             '--chunks 0'),
+            ('OUT in a missing folder', (stored, os.path.join(
+                folder, 'none', 'out.zarr')), 'none: no such file'),
             ('a missing input', (os.path.join(folder, 'none.zarr'),
                                  out + '2'), 'none.zarr')):
         run = run_cli(*args, command='descent')

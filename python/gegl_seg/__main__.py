@@ -153,12 +153,21 @@ def _progress(minimum):
     return lambda: ProgressBar(minimum=minimum, out=sys.stderr)
 
 
-def pyramid_command(args):
-    from . import dask as seg_dask, ome_zarr
-
+def _check_output(args):
+    """ValueError where OUT cannot be written: its folder missing, or OUT
+    there without --overwrite."""
+    folder = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(folder):
+        raise ValueError(_('%s: no such file or folder') % folder)
     if os.path.exists(args.output) and not args.overwrite:
         raise ValueError(_('%s exists; --overwrite replaces it')
                          % args.output)
+
+
+def pyramid_command(args):
+    from . import dask as seg_dask, ome_zarr
+
+    _check_output(args)
     if args.mips < 0:
         raise ValueError(_('--mips %d is negative') % args.mips)
     for f in args.factor:
@@ -225,13 +234,15 @@ def descent_command(args):
     import contextlib
     from . import dask as seg_dask, ome_zarr
 
-    if os.path.exists(args.output) and not args.overwrite:
-        raise ValueError(_('%s exists; --overwrite replaces it')
-                         % args.output)
+    _check_output(args)
     for s in args.spacing:
         if not (np.isfinite(s) and s > 0):
             raise ValueError(_('--spacing %g is not a positive finite '
                                'number') % s)
+    for c in args.chunks or []:
+        if c < 1:
+            raise ValueError(_('--chunks %d is not a whole number of at '
+                               'least 1') % c)
 
     def chunks_of(ndim, stored):
         if args.chunks is None and stored is not None:

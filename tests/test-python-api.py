@@ -674,7 +674,7 @@ def test_errors(rng):
                  'mode_pool', 'empty')
     expect_error('a 1D array is refused',
                  lambda: gegl_seg.mode_pool(np.zeros(4, np.uint8)),
-                 '1 dimensions')
+                 'has 1 dimension (shape (4,))')
     expect_error('a 4D array is refused by countless3d',
                  lambda: gegl_seg.countless3d(np.zeros((2, 2, 2, 2))),
                  'countless3d', '4 dimensions')

@@ -38,15 +38,21 @@ def _fail(function, message, *args):
     raise ValueError('gegl_seg.%s: %s' % (function, message % args))
 
 
+def _fail_rank(function, shape, allowed):
+    """Refuses an array of len(shape) dimensions; allowed says which
+    numbers of dimensions are ('2 or 3')."""
+    n = len(shape)
+    _fail(function, 'the array has %d dimension%s (shape %s); %s are '
+          'allowed', n, '' if n == 1 else 's', shape, allowed)
+
+
 def _stack(array, function, ndims=(2, 3)):
     """The array as a C-contiguous, aligned, native-order stack view, and
     whether that view is the array's transpose (a Fortran-order array is
     the C-order stack of its reversed axes, without a copy)."""
     a = np.asarray(array)
     if a.ndim not in ndims:
-        _fail(function, 'the array has %d dimensions (shape %s); %s are '
-              'allowed', a.ndim, a.shape,
-              ' or '.join(str(n) for n in ndims))
+        _fail_rank(function, a.shape, ' or '.join(str(n) for n in ndims))
     _gegl.format_of(a.dtype, function)
     if a.size == 0:
         _fail(function, 'the array is empty (shape %s)', a.shape)
@@ -195,8 +201,7 @@ def resample(data, size, mode='nearest'):
               ', '.join(RESAMPLE_MODES))
     spatial = 2 if a.ndim == 2 else 3
     if a.ndim not in (2, 3, 4, 5):
-        _fail(function, 'the array has %d dimensions (shape %s); 2 to 5 '
-              'are allowed', a.ndim, a.shape)
+        _fail_rank(function, a.shape, '2 to 5')
     size = _per_axis(size, spatial, function, 'size')
     for value in size:
         if (isinstance(value, (bool, np.bool_))

@@ -30,7 +30,8 @@ import dask.threaded
 
 from . import pyramid as _pyramid, label_stats as _label_stats
 from . import descent_direction as _descent_direction
-from . import _gegl, _per_axis, _fail, _check_pyramid_args, _spacing
+from . import (_gegl, _per_axis, _fail, _fail_rank, _check_pyramid_args,
+               _spacing)
 
 __all__ = ['pyramid', 'to_ome_zarr', 'label_stats', 'descent_direction',
            'check_chunks']
@@ -522,8 +523,7 @@ def descent_direction(array, spacing=1.0, order='C'):
     function = 'dask.descent_direction'
     array = da.asarray(array)
     if array.ndim not in (2, 3):
-        _fail(function, 'the array has %d dimensions (shape %s); 2 or 3 are '
-              'allowed', array.ndim, array.shape)
+        _fail_rank(function, array.shape, '2 or 3')
     _known_chunks(array, function)
     if array.size == 0:
         _fail(function, 'the array is empty (shape %s)', array.shape)

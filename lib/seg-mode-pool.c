@@ -5,11 +5,14 @@
  * Full blocks of the two common shapes (2×2×1 and 2×2×2) on 1-, 2-, 4- and
  * 8-byte labels go through branch-free row kernels (mode-pool-rows.inc)
  * that the compiler vectorises, and for 2×2×2 AVX-512 ones where the CPU
- * has it.  Everything else (other factors, other voxel sizes, partial
- * blocks at the far edges) goes through one general block function: the
- * block's voxels are gathered into a list in raster order and counted
- * pairwise when the block is small, or in a hash table when it is large,
- * so a 64×64×64 block costs O(n), not O(n²).
+ * has it.  Everything else (other factors, partial blocks at the far
+ * edges) goes block by block through the general path: labels of 1, 2,
+ * 3, 4, 6 or 8 bytes with zero for background are copied out as numbers
+ * and counted a label a pass (block_mode_* () in mode-pool-rows.inc),
+ * then, in blocks crowded with labels, in a table keyed by the label;
+ * other voxel sizes, and background told by an alpha, are listed by
+ * address and counted pairwise, or in a hash table when the block has
+ * many labels.  A 64×64×64 block costs O(n) either way, not O(n²).
  *
  * The fast kernels are bound by memory, not arithmetic, so they are built
  * around the memory traffic:
@@ -40,6 +43,37 @@
 /* Distinct labels a block's list holds (mode_listed ()) before the block
  * is hashed instead; blocks of up to this many voxels never are. */
 #define LISTED_MAX 16
+
+/* A block's labels are counted a pass each (block_mode_* ()); once
+ * PAIRED_AFTER passes are done, PAIRED_MAX labels left or fewer are
+ * counted in pairs, and once TABLED_AFTER are, more go to the block's
+ * table, which every block of more than LISTED_MAX voxels has (so
+ * PAIRED_MAX may not be less). */
+#define PAIRED_AFTER 2
+#define TABLED_AFTER 8
+#define PAIRED_MAX   16
+
+/* A crowded block's labels by value (tabled_mode_* ()): open addressing
+ * in a power of two of slots, at least twice the block's voxels;
+ * number[h] is 1 + the number of the label in slot h (0: empty), the
+ * labels numbered in order of first occurrence. */
+typedef struct
+{
+  uint64_t *key;    /* per slot: its label                 */
+  uint32_t *number; /* per slot                            */
+  uint64_t *label;  /* per number: the label               */
+  uint32_t *count;  /* per number: how often it occurs     */
+  size_t    mask;   /* slots - 1                           */
+  int       shift;  /* 64 - log2 (slots)                   */
+} BlockTable;
+
+/* The slot where key's probe starts: the top bits of a multiplicative
+ * hash, which mix every bit of the key. */
+static inline size_t
+block_slot (const BlockTable *t, uint64_t key)
+{
+  return (size_t) ((key * 0x9E3779B97F4A7C15ull) >> t->shift);
+}
 
 /* One step of an AVX-512 kernel reads 128 bytes of every row. */
 static inline void
@@ -129,10 +163,48 @@ row_kernel_index (int bpp)
 typedef struct
 {
   const uint8_t **voxels; /* the block's voxels, raster order           */
+  uint64_t       *values; /* or their labels, for block_mode_* ()       */
+  BlockTable      table;  /* blocks of more than LISTED_MAX voxels      */
   SegLabelTable   labels; /* large blocks: the block's distinct labels, */
   uint32_t       *count;  /* how often each occurs                      */
   uint32_t       *first;  /* and where (an index into voxels)           */
 } Scratch;
+
+/* Slots of a block table for blocks of n voxels. */
+static size_t
+block_slots (size_t n)
+{
+  size_t slots = 2;
+
+  while (slots < 2 * n)
+    slots *= 2;
+  return slots;
+}
+
+static size_t
+block_table_size (size_t n)
+{
+  return block_slots (n) * (sizeof (uint64_t) + sizeof (uint32_t)) +
+         n * (sizeof (uint64_t) + sizeof (uint32_t));
+}
+
+/* A block table in memory of block_table_size (n) bytes (8-byte
+ * aligned), its slots empty. */
+static BlockTable
+block_table_carve (uint8_t *p, size_t n)
+{
+  const size_t slots = block_slots (n);
+  BlockTable   t;
+
+  t.key    = (uint64_t *) (void *) p;
+  t.label  = t.key + slots;
+  t.number = (uint32_t *) (void *) (t.label + n);
+  t.count  = t.number + slots;
+  t.mask   = slots - 1;
+  t.shift  = 64 - __builtin_ctzll ((unsigned long long) slots);
+  memset (t.number, 0, slots * sizeof (uint32_t));
+  return t;
+}
 
 static size_t
 max_block_voxels (const SegFactors *f)
@@ -149,9 +221,10 @@ seg_mode_pool_scratch_size (const SegFactors *f)
     return 0;
   n = max_block_voxels (f);
   if (n <= LISTED_MAX)
-    return n * sizeof (const uint8_t *);
-  return n * sizeof (const uint8_t *) + 2 * n * sizeof (uint32_t) +
-         seg_label_table_fixed_size (n, SEG_MAX_BPP);
+    return n * (sizeof (uint64_t) + sizeof (const uint8_t *));
+  return n * (sizeof (uint64_t) + sizeof (const uint8_t *)) +
+         2 * n * sizeof (uint32_t) +
+         seg_label_table_fixed_size (n, SEG_MAX_BPP) + block_table_size (n);
 }
 
 static Scratch
@@ -161,6 +234,8 @@ scratch_carve (void *memory, const SegFactors *f, int bpp)
   uint8_t *p = memory;
   Scratch  s = { 0 };
 
+  s.values = (uint64_t *) (void *) p;
+  p += n * sizeof (uint64_t);
   s.voxels = (const uint8_t **) (void *) p;
   if (n <= LISTED_MAX)
     return s;
@@ -169,6 +244,8 @@ scratch_carve (void *memory, const SegFactors *f, int bpp)
   s.first = s.count + n;
   p += 2 * n * sizeof (uint32_t);
   seg_label_table_init_fixed (&s.labels, p, n, bpp);
+  p += seg_label_table_fixed_size (n, SEG_MAX_BPP);
+  s.table = block_table_carve (p, n);
   return s;
 }
 
@@ -314,6 +391,37 @@ typedef struct
   bool           countless;
 } Block;
 
+/* Block b → one voxel at out by block_mode_* (), for labels that are
+ * one integer and background that is zero; false where those do not
+ * apply. */
+static inline __attribute__ ((always_inline)) bool
+block_mode (Scratch             *s,
+            const SegVolume     *in,
+            const Block         *b,
+            const SegBackground *sparse,
+            uint8_t             *out,
+            int                  bpp)
+{
+#define BLOCK_MODE(SUFFIX, T)                                             \
+  block_mode_##SUFFIX (b->first, in->row_stride, in->slice_stride, b->bw, \
+                       b->bh, b->bd, sparse != NULL, (T *) s->values,     \
+                       &s->table, out)
+  if (b->countless || (sparse != NULL && sparse->alpha_size > 0))
+    return false;
+  switch (bpp)
+    {
+    case 1: BLOCK_MODE (u8, uint8_t); break;
+    case 2: BLOCK_MODE (u16, uint16_t); break;
+    case 4: BLOCK_MODE (u32, uint32_t); break;
+    case 8: BLOCK_MODE (u64, uint64_t); break;
+    case 3: BLOCK_MODE (b3, uint32_t); break;
+    case 6: BLOCK_MODE (b6, uint64_t); break;
+    default: return false;
+    }
+#undef BLOCK_MODE
+  return true;
+}
+
 /* Block b → one voxel at out, for voxels of bpp bytes: a constant where
  * inlined, so that comparing and copying labels are single
  * instructions. */
@@ -328,6 +436,8 @@ pool_block_as (Scratch             *s,
   size_t         n = 0;
   const uint8_t *best;
 
+  if (block_mode (s, in, b, sparse, out, bpp))
+    return;
   for (int z = 0; z < b->bd; z++)
     for (int y = 0; y < b->bh; y++)
       for (int x = 0; x < b->bw; x++)

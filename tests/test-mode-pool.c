@@ -1410,6 +1410,48 @@ START_TEST (test_64_cubed_block_matches_sorted_count)
 }
 END_TEST
 
+/* A block of 32 voxels, each a label of its own but A at voxels 0 and
+ * 15 and B at the last two (or three): the general path counts A and
+ * the next seven labels a pass each, and the rest, B among them, in its
+ * table.  B ties A and loses (A occurs first), or passes it and wins. */
+START_TEST (test_label_counted_late_wins_only_with_a_higher_count)
+{
+  static const int sizes[] = { 1, 2, 3, 4, 6, 8 };
+  const int        bpp     = sizes[_i / 2];
+  const bool       b_wins  = _i % 2;
+  const SegFactors f       = { 4, 4, 2 };
+  Buf              in      = buf_new (4, 4, 2, bpp, packed);
+  Buf              out     = buf_new (1, 1, 1, bpp, packed);
+  void            *scratch = kernel_scratch (&mode, &f);
+  uint8_t          a[SEG_MAX_BPP], b[SEG_MAX_BPP];
+
+  counter_label (a, 0, bpp);
+  counter_label (b, 1, bpp);
+  for (int i = 0; i < 32; i++)
+    {
+      const uint8_t *label = i == 0 || i == 15         ? a
+                             : i >= (b_wins ? 29 : 30) ? b
+                                                       : NULL;
+
+      if (label != NULL)
+        memcpy (at (&in.v, i % 4, i / 4 % 4, i / 16), label, (size_t) bpp);
+      else
+        counter_label (at (&in.v, i % 4, i / 4 % 4, i / 16), (uint32_t) i + 2,
+                       bpp);
+    }
+  assert_status (
+    seg_mode_pool (&in.v, &out.v, &f, false, SEG_BACKGROUND_ZEROS, scratch),
+    SEG_OK, "32 voxels");
+  if (memcmp (at (&out.v, 0, 0, 0), b_wins ? b : a, (size_t) bpp) != 0)
+    ck_abort_msg ("bpp %d: got %s, want %s", bpp,
+                  hex_of (at (&out.v, 0, 0, 0), bpp).s,
+                  hex_of (b_wins ? b : a, bpp).s);
+  free (scratch);
+  buf_free (&in);
+  buf_free (&out);
+}
+END_TEST
+
 START_TEST (test_64_cubed_tie_picks_first_in_raster_order)
 {
   /* Every voxel a label of its own, except X at 1000 and 200000 … 200003,
@@ -1628,6 +1670,8 @@ mode_pool_suite (void)
                        12);
   tcase_add_loop_test (tc, test_64_cubed_block_matches_sorted_count, 0, 3);
   tcase_add_test (tc, test_64_cubed_tie_picks_first_in_raster_order);
+  tcase_add_loop_test (
+    tc, test_label_counted_late_wins_only_with_a_higher_count, 0, 12);
   tcase_add_loop_test (tc, test_large_outputs_match_pooling_in_slabs, 0, 4);
 
   return s;

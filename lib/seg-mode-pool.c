@@ -7,12 +7,12 @@
  * that the compiler vectorises, and for 2×2×2 AVX-512 ones where the CPU
  * has it.  Everything else (other factors, partial blocks at the far
  * edges) goes block by block through the general path: labels of 1, 2,
- * 3, 4, 6 or 8 bytes with zero for background are copied out as numbers
- * and counted a label a pass (block_mode_* () in mode-pool-rows.inc),
- * then, in blocks crowded with labels, in a table keyed by the label;
- * other voxel sizes, and background told by an alpha, are listed by
- * address and counted pairwise, or in a hash table when the block has
- * many labels.  A 64×64×64 block costs O(n) either way, not O(n²).
+ * 3, 4, 6 or 8 bytes are copied out as numbers and counted a label a
+ * pass (block_mode_* () in mode-pool-rows.inc), then, in blocks crowded
+ * with labels, in pairs or in a table keyed by the label; labels of
+ * other sizes are listed by address and counted pairwise, or in a hash
+ * table when the block has many labels.  A 64×64×64 block costs O(n)
+ * either way, not O(n²).
  *
  * The fast kernels are bound by memory, not arithmetic, so they are built
  * around the memory traffic:
@@ -391,9 +391,8 @@ typedef struct
   bool           countless;
 } Block;
 
-/* Block b → one voxel at out by block_mode_* (), for labels that are
- * one integer and background that is zero; false where those do not
- * apply. */
+/* Block b → one voxel at out by block_mode_* (), for labels of 1, 2, 3,
+ * 4, 6 or 8 bytes; false for others. */
 static inline __attribute__ ((always_inline)) bool
 block_mode (Scratch             *s,
             const SegVolume     *in,
@@ -402,12 +401,17 @@ block_mode (Scratch             *s,
             uint8_t             *out,
             int                  bpp)
 {
-#define BLOCK_MODE(SUFFIX, T)                                             \
-  block_mode_##SUFFIX (b->first, in->row_stride, in->slice_stride, b->bw, \
-                       b->bh, b->bd, sparse != NULL, (T *) s->values,     \
+  /* The alpha's bytes, all set, in a label of bpp bytes. */
+  uint8_t alpha[8] = { 0 };
+
+#define BLOCK_MODE(SUFFIX, T)                                                \
+  block_mode_##SUFFIX (b->first, in->row_stride, in->slice_stride, b->bw,    \
+                       b->bh, b->bd, sparse != NULL, alpha, (T *) s->values, \
                        &s->table, out)
-  if (b->countless || (sparse != NULL && sparse->alpha_size > 0))
+  if (b->countless)
     return false;
+  if (sparse != NULL && sparse->alpha_size > 0 && bpp <= 8)
+    memset (alpha + sparse->alpha_offset, 0xFF, (size_t) sparse->alpha_size);
   switch (bpp)
     {
     case 1: BLOCK_MODE (u8, uint8_t); break;

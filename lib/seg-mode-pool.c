@@ -162,12 +162,14 @@ row_kernel_index (int bpp)
 /* Scratch for the general path; carved out of the caller's memory. */
 typedef struct
 {
-  const uint8_t **voxels; /* the block's voxels, raster order           */
-  uint64_t       *values; /* or their labels, for block_mode_* ()       */
-  BlockTable      table;  /* blocks of more than LISTED_MAX voxels      */
-  SegLabelTable   labels; /* large blocks: the block's distinct labels, */
-  uint32_t       *count;  /* how often each occurs                      */
-  uint32_t       *first;  /* and where (an index into voxels)           */
+  const uint8_t **voxels;   /* the block's voxels, raster order           */
+  uint64_t       *values;   /* or their labels, for block_mode_* ()       */
+  BlockTable      table;    /* blocks of more than LISTED_MAX voxels      */
+  uint8_t         alpha[8]; /* a label of up to 8 bytes with its alpha's
+                             * bytes set, the rest zero, for sparse     */
+  SegLabelTable   labels;   /* large blocks: the block's distinct labels, */
+  uint32_t       *count;    /* how often each occurs                      */
+  uint32_t       *first;    /* and where (an index into voxels)           */
 } Scratch;
 
 /* Slots of a block table for blocks of n voxels. */
@@ -401,17 +403,12 @@ block_mode (Scratch             *s,
             uint8_t             *out,
             int                  bpp)
 {
-  /* The alpha's bytes, all set, in a label of bpp bytes. */
-  uint8_t alpha[8] = { 0 };
-
-#define BLOCK_MODE(SUFFIX, T)                                                \
-  block_mode_##SUFFIX (b->first, in->row_stride, in->slice_stride, b->bw,    \
-                       b->bh, b->bd, sparse != NULL, alpha, (T *) s->values, \
-                       &s->table, out)
+#define BLOCK_MODE(SUFFIX, T)                                             \
+  block_mode_##SUFFIX (b->first, in->row_stride, in->slice_stride, b->bw, \
+                       b->bh, b->bd, sparse != NULL, s->alpha,            \
+                       (T *) s->values, &s->table, out)
   if (b->countless)
     return false;
-  if (sparse != NULL && sparse->alpha_size > 0 && bpp <= 8)
-    memset (alpha + sparse->alpha_offset, 0xFF, (size_t) sparse->alpha_size);
   switch (bpp)
     {
     case 1: BLOCK_MODE (u8, uint8_t); break;
@@ -566,6 +563,9 @@ seg_mode_pool (const SegVolume  *in,
     return status;
   bpp = in->bpp; /* only now: in may be NULL */
   s   = scratch_carve (scratch, f, in->bpp);
+  if (bpp <= (int) sizeof s.alpha)
+    memset (s.alpha + background.alpha_offset, 0xFF,
+            (size_t) background.alpha_size);
 
   for (int oz = 0; oz < out->depth; oz++)
     {

@@ -394,7 +394,8 @@ typedef struct
 } Block;
 
 /* Block b → one voxel at out by block_mode_* (), for labels of 1, 2, 3,
- * 4, 6 or 8 bytes; false for others. */
+ * 4, 6 or 8 bytes; false for other sizes and for COUNTLESS blocks, which
+ * countless2 () takes. */
 static inline __attribute__ ((always_inline)) bool
 block_mode (Scratch             *s,
             const SegVolume     *in,
